@@ -1,0 +1,168 @@
+//! The command line (`shared/CONTRACTS.md`): subcommands, and every setting as a flag that falls
+//! back to its environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::emulator::Quota;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "threadline",
+    version,
+    about = "Threadline: a self-hosted CRM email timeline for Gmail and Outlook mailboxes",
+    long_about = "Threadline syncs linked Gmail and Outlook / Microsoft 365 mailboxes and shows \
+                  each business's and contact's email history as thread-grouped timelines.\n\n\
+                  Settings come from the environment (a .env file in the working directory is \
+                  read first) or from the flags below; flags win."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Web app + background sync workers (the default); migrates the database first.
+    Serve,
+    /// `serve` plus an in-process provider emulator with seeded mailboxes and a demo admin.
+    Demo(DemoArgs),
+    /// The Google + Microsoft provider emulator alone.
+    Emulator(EmulatorArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// One sync pass in the foreground; prints a summary, exits non-zero on failure.
+    Sync(SyncArgs),
+    /// Per mailbox: messages, threads, last sync, status, errors.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the in-process emulator listens.
+    #[arg(long, default_value = "127.0.0.1:4010")]
+    pub emulator_bind: SocketAddr,
+    /// Password of the demo admin (admin@demo.test).
+    #[arg(long, default_value = "demo")]
+    pub admin_password: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    #[arg(long, default_value = "127.0.0.1:4010")]
+    pub bind: SocketAddr,
+    /// Seed of the deterministic corpus generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of generated mailboxes.
+    #[arg(long, default_value_t = 2)]
+    pub mailboxes: usize,
+    /// Generated messages per mailbox.
+    #[arg(long, default_value_t = 200)]
+    pub messages: usize,
+    /// Enforce the providers' quotas (`realistic`) or not (`off`, for throughput work).
+    #[arg(long, value_enum, default_value_t = Quota::Realistic)]
+    pub quota: Quota,
+    /// Approve OAuth consent without showing the consent page.
+    #[arg(long)]
+    pub auto_consent: bool,
+    /// Accept only the OAuth clients registered in this JSON file.
+    #[arg(long)]
+    pub clients: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only this mailbox (its address); default every active mailbox.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only mail received on or after this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Only these folders / labels (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub folders: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print JSON: {"accounts":[{"address","provider","status","messages","threads",...}]}
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Every setting; each flag falls back to the environment variable of the same name.
+#[derive(Debug, Clone, Args)]
+pub struct SettingsArgs {
+    /// Database: SQLite (default) or PostgreSQL (`postgres://user@host/db`).
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address the web server listens on.
+    #[arg(long, global = true, env = "THREADLINE_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+    /// Public URL of this Threadline; OAuth redirect URIs derive from it. https => Secure cookies.
+    #[arg(long, global = true, env = "THREADLINE_BASE_URL", default_value = "http://127.0.0.1:3000")]
+    pub base_url: String,
+    /// Data directory: the SQLite file and the generated key file (mode 0600).
+    #[arg(long, global = true, env = "THREADLINE_DATA_DIR", default_value = "threadline-data")]
+    pub data_dir: PathBuf,
+    /// Encryption key(s) for stored OAuth tokens; unset: a key file in the data dir is generated.
+    #[arg(long, global = true, env = "THREADLINE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Log format: `text` or `json`.
+    #[arg(long, global = true, env = "THREADLINE_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+    /// Google OAuth client id; unset: Gmail linking disabled.
+    #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
+    pub google_client_id: Option<String>,
+    /// Google OAuth client secret.
+    #[arg(long, global = true, env = "GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    pub google_client_secret: Option<String>,
+    /// Microsoft application (client) id; unset: Outlook linking disabled.
+    #[arg(long, global = true, env = "MICROSOFT_CLIENT_ID")]
+    pub microsoft_client_id: Option<String>,
+    /// Microsoft client secret.
+    #[arg(long, global = true, env = "MICROSOFT_CLIENT_SECRET", hide_env_values = true)]
+    pub microsoft_client_secret: Option<String>,
+    /// Microsoft tenant (`common`, `organizations` or a tenant id).
+    #[arg(long, global = true, env = "MICROSOFT_TENANT", default_value = "common")]
+    pub microsoft_tenant: String,
+    /// Google authorize host.
+    #[arg(long, global = true, env = "GOOGLE_ACCOUNTS_URL", default_value = "https://accounts.google.com")]
+    pub google_accounts_url: String,
+    /// Google token and revoke host.
+    #[arg(long, global = true, env = "GOOGLE_OAUTH2_URL", default_value = "https://oauth2.googleapis.com")]
+    pub google_oauth2_url: String,
+    /// Google OpenID userinfo host.
+    #[arg(long, global = true, env = "GOOGLE_OPENID_URL", default_value = "https://openidconnect.googleapis.com")]
+    pub google_openid_url: String,
+    /// Gmail API host.
+    #[arg(long, global = true, env = "GMAIL_API_URL", default_value = "https://gmail.googleapis.com")]
+    pub gmail_api_url: String,
+    /// Microsoft identity platform host.
+    #[arg(long, global = true, env = "MICROSOFT_LOGIN_URL", default_value = "https://login.microsoftonline.com")]
+    pub microsoft_login_url: String,
+    /// Microsoft Graph host.
+    #[arg(long, global = true, env = "GRAPH_API_URL", default_value = "https://graph.microsoft.com")]
+    pub graph_api_url: String,
+}
