@@ -121,8 +121,9 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "THREADLINE_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
     /// Public URL of this Threadline; OAuth redirect URIs derive from it. https => Secure cookies.
-    #[arg(long, global = true, env = "THREADLINE_BASE_URL", default_value = "http://127.0.0.1:3000")]
-    pub base_url: String,
+    /// [default: http:// + the bind address, i.e. http://127.0.0.1:3000]
+    #[arg(long, global = true, env = "THREADLINE_BASE_URL")]
+    pub base_url: Option<String>,
     /// Data directory: the SQLite file and the generated key file (mode 0600).
     #[arg(long, global = true, env = "THREADLINE_DATA_DIR", default_value = "threadline-data")]
     pub data_dir: PathBuf,

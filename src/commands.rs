@@ -1,14 +1,33 @@
 //! What each subcommand does; `main` only parses and calls `run`.
+use std::io::BufRead;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, EmulatorArgs};
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::accounts::{self, NewUser};
+use crate::app::App;
+use crate::cli::{Cli, Command, EmulatorArgs, UserCommand};
+use crate::config::Settings;
+use crate::db::{self, organizations};
+use crate::domain::user::Role;
 use crate::emulator::{self, EmulatorConfig};
 
 /// Run one parsed command line to completion.
 pub async fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Some(Command::Emulator(args)) => run_emulator(args).await,
-        _ => Err(anyhow::anyhow!("this command is not available yet")),
+    let _ = dotenvy::dotenv();
+    let settings = Settings::from_args(&cli.settings);
+    crate::telemetry::init(settings.json_logs);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => migrate(&settings).await,
+        Command::User(UserCommand::Create { email, name, admin }) => {
+            create_user(&settings, &email, &name, admin).await
+        }
+        Command::Emulator(args) => run_emulator(args).await,
+        Command::Demo(_) => not_yet("demo", "the provider emulator and mailbox linking"),
+        Command::Sync(_) => not_yet("sync", "the sync engine"),
+        Command::Stats(_) => not_yet("stats", "the sync engine"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -17,6 +36,66 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn not_yet(command: &str, needs: &str) -> anyhow::Result<()> {
+    anyhow::bail!("`threadline {command}` is not available yet: it arrives with {needs}")
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = App::build(settings).await?;
+    let shutdown = CancellationToken::new();
+    tracing::info!(addr = %app.addr, url = %app.settings.base_url, "Threadline is listening");
+    println!("Threadline is running at {} (listening on {})", app.settings.base_url, app.addr);
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        signal.cancel();
+    });
+    app.run(shutdown).await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url).await.context("cannot open the database")?;
+    db::migrate(&conn).await.context("migration failed")?;
+    println!("database is up to date");
+    Ok(())
+}
+
+async fn create_user(settings: &Settings, email: &str, name: &str, admin: bool) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password).context("cannot read the password")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let new = NewUser::parse(email, name, password)?;
+    let conn = db::connect(&settings.database_url).await.context("cannot open the database")?;
+    db::migrate(&conn).await.context("migration failed")?;
+    let role = if admin { Role::Admin } else { Role::Member };
+    let user = match organizations::first(&conn).await? {
+        Some(org) => accounts::create_user(&conn, org.id, None, new, role).await?,
+        None if admin => {
+            let org_name = new.email.domain().to_string();
+            accounts::setup(&conn, &org_name, new).await?
+        }
+        None => anyhow::bail!("no organization exists yet: the first user must be an admin (--admin)"),
+    };
+    println!("created {} user {} (id {})", role, user.email, user.id);
+    Ok(())
 }
 
 async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {

@@ -1,6 +1,33 @@
+//! Threadline's schema, one change per file, applied in order on SQLite and PostgreSQL.
+//!
+//! Every table carries `organization_id` (except pre-authentication tables: sessions and login
+//! throttles), so a deployment could later be distributed by organization.
 pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261121_000001_organizations_users;
+mod m20261121_000002_sessions_throttles;
+mod m20261121_000003_mail_accounts;
+mod m20261121_000004_emails;
+mod m20261121_000005_directory;
+mod m20261121_000006_links_states;
+mod m20261121_000007_sync_jobs;
+mod m20261121_000008_audit;
+
 pub struct Migrator;
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> { vec![] }
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_organizations_users::Migration),
+            Box::new(m20261121_000002_sessions_throttles::Migration),
+            Box::new(m20261121_000003_mail_accounts::Migration),
+            Box::new(m20261121_000004_emails::Migration),
+            Box::new(m20261121_000005_directory::Migration),
+            Box::new(m20261121_000006_links_states::Migration),
+            Box::new(m20261121_000007_sync_jobs::Migration),
+            Box::new(m20261121_000008_audit::Migration),
+        ]
+    }
 }

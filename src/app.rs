@@ -1,0 +1,65 @@
+//! `App::build(settings)`: connect and migrate the database, load the key ring, bind the
+//! listener (port 0 in tests); `run` serves until the shutdown token is cancelled.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_sessions::session_store::ExpiredDeletion;
+
+use crate::config::{redact_url, Settings};
+use crate::db::session_store::DbSessionStore;
+use crate::secrets::KeyRing;
+use crate::web::{self, AppState};
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub keys: KeyRing,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let keys = KeyRing::load_or_create(settings.secret_key.as_deref(), &settings.data_dir)?;
+        let db = crate::db::connect(&settings.database_url)
+            .await
+            .with_context(|| format!("cannot open {}", redact_url(&settings.database_url)))?;
+        crate::db::migrate(&db).await.context("database migration failed")?;
+        let settings = Arc::new(settings);
+        let state = AppState { db: db.clone(), settings: settings.clone() };
+        let router = web::router(state);
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let addr = listener.local_addr()?;
+        Ok(Self { listener, router, addr, db, settings, keys })
+    }
+
+    /// Serve until `shutdown` is cancelled; in-flight requests finish first.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let store = DbSessionStore::new(self.db.clone());
+        let cleanup = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(err) = store.delete_expired().await {
+                    tracing::warn!(error = %err, "could not delete expired sessions; will retry");
+                }
+            }
+        });
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("web server failed");
+        cleanup.abort();
+        result
+    }
+}

@@ -1,0 +1,142 @@
+//! Typed settings resolved from the command line and environment. Secrets are redacted in
+//! `Debug` and never logged.
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::cli::SettingsArgs;
+
+/// OAuth client registration for one provider.
+#[derive(Clone)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Base URLs of every provider host; each can point at an emulator.
+#[derive(Debug, Clone)]
+pub struct ProviderUrls {
+    pub google_accounts: String,
+    pub google_oauth2: String,
+    pub google_openid: String,
+    pub gmail_api: String,
+    pub microsoft_login: String,
+    pub graph_api: String,
+}
+
+impl ProviderUrls {
+    /// Every provider host served by one emulator at `base`.
+    pub fn all_at(base: &str) -> Self {
+        let base = base.trim_end_matches('/').to_string();
+        Self {
+            google_accounts: base.clone(),
+            google_oauth2: base.clone(),
+            google_openid: base.clone(),
+            gmail_api: base.clone(),
+            microsoft_login: base.clone(),
+            graph_api: base,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// Public URL without a trailing slash.
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    pub secret_key: Option<String>,
+    pub json_logs: bool,
+    pub google: Option<OAuthClient>,
+    pub microsoft: Option<OAuthClient>,
+    pub microsoft_tenant: String,
+    pub provider_urls: ProviderUrls,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url)
+            .field("data_dir", &self.data_dir)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("google", &self.google)
+            .field("microsoft", &self.microsoft)
+            .field("microsoft_tenant", &self.microsoft_tenant)
+            .field("provider_urls", &self.provider_urls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub fn from_args(args: &SettingsArgs) -> Self {
+        let data_dir = args.data_dir.clone();
+        let database_url = args.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("threadline.db").display())
+        });
+        let client = |id: &Option<String>, secret: &Option<String>| match (id, secret) {
+            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
+                Some(OAuthClient { client_id: id.clone(), client_secret: secret.clone() })
+            }
+            _ => None,
+        };
+        Self {
+            database_url,
+            bind: args.bind,
+            base_url: args
+                .base_url
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .map_or_else(|| format!("http://{}", args.bind), trim),
+            data_dir,
+            secret_key: args.secret_key.clone().filter(|k| !k.is_empty()),
+            json_logs: args.log_format.eq_ignore_ascii_case("json"),
+            google: client(&args.google_client_id, &args.google_client_secret),
+            microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
+            microsoft_tenant: args.microsoft_tenant.clone(),
+            provider_urls: ProviderUrls {
+                google_accounts: trim(&args.google_accounts_url),
+                google_oauth2: trim(&args.google_oauth2_url),
+                google_openid: trim(&args.google_openid_url),
+                gmail_api: trim(&args.gmail_api_url),
+                microsoft_login: trim(&args.microsoft_login_url),
+                graph_api: trim(&args.graph_api_url),
+            },
+        }
+    }
+
+    /// Cookies get `Secure` (and the `__Host-` prefix) when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn trim(url: &str) -> String {
+    url.trim_end_matches('/').to_string()
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

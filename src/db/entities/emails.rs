@@ -1,0 +1,48 @@
+//! `emails` rows (mirrors the migration of the same table).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "emails")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    pub account_id: i64,
+    #[sea_orm(column_type = "Text")]
+    pub provider_message_id: String,
+    #[sea_orm(column_type = "Text")]
+    pub provider_thread_id: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub message_id: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub message_key: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub in_reply_to: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub references: String,
+    #[sea_orm(column_type = "Text")]
+    pub thread_key: String,
+    #[sea_orm(column_type = "Text")]
+    pub subject: String,
+    #[sea_orm(column_type = "Text")]
+    pub snippet: String,
+    pub sent_at: Option<DateTimeUtc>,
+    pub received_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text")]
+    pub folders: String,
+    pub provider_read: bool,
+    pub provider_starred: bool,
+    pub has_attachments: bool,
+    pub is_bulk: bool,
+    pub size_bytes: i64,
+    pub deleted_in_provider_at: Option<DateTimeUtc>,
+    pub soft_deleted_at: Option<DateTimeUtc>,
+    pub soft_deleted_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

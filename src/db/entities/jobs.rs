@@ -1,0 +1,31 @@
+//! `jobs` rows (mirrors the migration of the same table).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "jobs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    #[sea_orm(column_type = "Text")]
+    pub kind: String,
+    pub subject_id: i64,
+    #[sea_orm(column_type = "Text")]
+    pub payload: String,
+    #[sea_orm(column_type = "Text")]
+    pub state: String,
+    pub run_at: DateTimeUtc,
+    pub attempts: i64,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub locked_by: Option<String>,
+    pub lease_until: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

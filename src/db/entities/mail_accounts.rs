@@ -1,0 +1,43 @@
+//! `mail_accounts` rows (mirrors the migration of the same table).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mail_accounts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    pub owner_user_id: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub provider: String,
+    #[sea_orm(column_type = "Text")]
+    pub auth_kind: String,
+    #[sea_orm(column_type = "Text")]
+    pub address: String,
+    #[sea_orm(column_type = "Text")]
+    pub display_name: String,
+    #[sea_orm(column_type = "Text")]
+    pub status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub credentials: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub granted_scopes: String,
+    pub token_expires_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub sync_settings: String,
+    pub sync_interval_secs: i32,
+    pub next_sync_at: Option<DateTimeUtc>,
+    pub last_sync_at: Option<DateTimeUtc>,
+    pub last_success_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    pub progress_total: i64,
+    pub progress_done: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! sea-orm entities, one module per table; each mirrors its migration in `migration/`.
+pub mod attachments;
+pub mod audit_log;
+pub mod business_domains;
+pub mod businesses;
+pub mod contact_addresses;
+pub mod contacts;
+pub mod email_bodies;
+pub mod email_links;
+pub mod email_participants;
+pub mod emails;
+pub mod jobs;
+pub mod login_throttles;
+pub mod mail_accounts;
+pub mod organization_domains;
+pub mod organizations;
+pub mod sessions;
+pub mod sync_cursors;
+pub mod sync_ledger;
+pub mod sync_runs;
+pub mod user_email_states;
+pub mod users;

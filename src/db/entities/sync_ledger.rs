@@ -1,0 +1,23 @@
+//! `sync_ledger` rows (mirrors the migration of the same table).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sync_ledger")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    pub account_id: i64,
+    #[sea_orm(column_type = "Text")]
+    pub provider_message_id: String,
+    #[sea_orm(column_type = "Text")]
+    pub reason: String,
+    #[sea_orm(column_type = "Text")]
+    pub detail: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! `user_email_states` rows (mirrors the migration of the same table).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "user_email_states")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    pub user_id: i64,
+    #[sea_orm(column_type = "Text")]
+    pub message_key: String,
+    pub read_at: Option<DateTimeUtc>,
+    pub starred_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,4 @@
+//! Pure types and rules, no I/O: addresses, roles, passwords.
+pub mod address;
+pub mod password;
+pub mod user;

@@ -1,0 +1,52 @@
+//! User roles and the rules about them.
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Member,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Unknown stored values fall back to the least privilege.
+    pub fn from_db(value: &str) -> Self {
+        if value == "admin" {
+            Role::Admin
+        } else {
+            Role::Member
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A display name: trimmed, 1..=100 characters, no control characters.
+pub fn parse_name(input: &str) -> Result<String, &'static str> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err("enter a name");
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("use at most 100 characters, without control characters");
+    }
+    Ok(name.to_string())
+}

@@ -1,0 +1,17 @@
+//! Logging: human-readable or JSON lines, filtered by `RUST_LOG` (default `info`).
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+/// Install the global subscriber once; later calls (tests) are ignored.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = if json {
+        registry.with(tracing_subscriber::fmt::layer().json().flatten_event(true)).try_init()
+    } else {
+        registry.with(tracing_subscriber::fmt::layer()).try_init()
+    };
+    drop(result);
+}

@@ -1,0 +1,75 @@
+//! The web edge: router, extractors, security middleware, and one module per feature.
+pub mod admin;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod headers;
+pub mod home;
+pub mod session;
+pub mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRef, MatchedPath, Request};
+use axum::middleware;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::config::Settings;
+use crate::db::session_store::DbSessionStore;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+}
+
+/// A session is ended after this long without a request.
+pub const IDLE_TIMEOUT: time::Duration = time::Duration::days(3);
+
+/// The whole application router with its middleware stack.
+pub fn router(state: AppState) -> Router {
+    let secure = state.settings.secure_cookies();
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(if secure { "__Host-threadline" } else { "threadline" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT));
+
+    let static_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    Router::new()
+        .merge(home::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        .layer(sessions)
+        .nest_service("/static", ServeDir::new(static_dir))
+        .layer(middleware::from_fn(error::htmx_fragments))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::security))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let path = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
+                    tracing::info_span!("request", method = %req.method(), path, status = tracing::field::Empty)
+                })
+                .on_response(
+                    |res: &axum::response::Response, latency: Duration, span: &tracing::Span| {
+                        span.record("status", res.status().as_u16());
+                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis(), "response");
+                    },
+                ),
+        )
+        .with_state(state)
+}
