@@ -14,11 +14,17 @@ use crate::domain::password;
 use crate::domain::user::{parse_name, Role};
 
 /// Five failures for one account within 15 minutes lock it for 15 minutes.
-const ACCOUNT_LIMIT: throttle::Limit =
-    throttle::Limit { failures: 5, window: Duration::minutes(15), lockout: Duration::minutes(15) };
+const ACCOUNT_LIMIT: throttle::Limit = throttle::Limit {
+    failures: 5,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
 /// Thirty failures from one client address within 15 minutes lock that address.
-const CLIENT_LIMIT: throttle::Limit =
-    throttle::Limit { failures: 30, window: Duration::minutes(15), lockout: Duration::minutes(15) };
+const CLIENT_LIMIT: throttle::Limit = throttle::Limit {
+    failures: 30,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -26,7 +32,10 @@ pub enum AccountError {
     #[error("sign-in failed")]
     SignInFailed,
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     Refused(&'static str),
     #[error("not found")]
@@ -38,7 +47,10 @@ pub enum AccountError {
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AccountError {
-    AccountError::Invalid { field, message: message.into() }
+    AccountError::Invalid {
+        field,
+        message: message.into(),
+    }
 }
 
 impl From<UserError> for AccountError {
@@ -62,7 +74,11 @@ impl NewUser {
         let email = EmailAddress::parse(email).map_err(|e| invalid("email", e.to_string()))?;
         let name = parse_name(name).map_err(|m| invalid("name", m))?;
         password::check_policy(password).map_err(|m| invalid("password", m))?;
-        Ok(Self { email, name, password: password.to_string() })
+        Ok(Self {
+            email,
+            name,
+            password: password.to_string(),
+        })
     }
 }
 
@@ -106,7 +122,10 @@ pub async fn authenticate(
         Err(_) => None,
     };
     // Verify even when there is no such user, so timing does not tell accounts apart.
-    let phc = user.as_ref().map_or_else(|| password::dummy_hash().to_string(), |u| u.password_hash.clone());
+    let phc = user.as_ref().map_or_else(
+        || password::dummy_hash().to_string(),
+        |u| u.password_hash.clone(),
+    );
     let attempt = password_attempt.to_string();
     let matches = tokio::task::spawn_blocking(move || password::verify(&attempt, &phc))
         .await
@@ -161,22 +180,36 @@ pub async fn update_user(
     change: UserChange,
 ) -> Result<User, AccountError> {
     let txn = db.begin().await?;
-    let user = users::find_in_org(&txn, org_id, user_id).await?.ok_or(AccountError::NotFound)?;
+    let user = users::find_in_org(&txn, org_id, user_id)
+        .await?
+        .ok_or(AccountError::NotFound)?;
     let was_active_admin = user.role == Role::Admin.as_str() && !user.disabled;
     let loses_admin = match change {
         UserChange::Role(role) => role != Role::Admin,
         UserChange::Disabled(disabled) => disabled,
     };
     if was_active_admin && loses_admin && users::count_active_admins(&txn, org_id).await? <= 1 {
-        return Err(AccountError::Refused("An organization needs at least one active admin."));
+        return Err(AccountError::Refused(
+            "An organization needs at least one active admin.",
+        ));
     }
     let (user, action, detail) = match change {
-        UserChange::Role(role) => {
-            (users::set_role(&txn, user, role).await?, "user.role", role.to_string())
-        }
+        UserChange::Role(role) => (
+            users::set_role(&txn, user, role).await?,
+            "user.role",
+            role.to_string(),
+        ),
         UserChange::Disabled(disabled) => {
-            let action = if disabled { "user.disable" } else { "user.enable" };
-            (users::set_disabled(&txn, user, disabled).await?, action, String::new())
+            let action = if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
+            (
+                users::set_disabled(&txn, user, disabled).await?,
+                action,
+                String::new(),
+            )
         }
     };
     audit::record(

@@ -26,20 +26,36 @@ pub struct App {
 }
 
 impl App {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let keys = KeyRing::load_or_create(settings.secret_key.as_deref(), &settings.data_dir)?;
         let db = crate::db::connect(&settings.database_url)
             .await
             .with_context(|| format!("cannot open {}", redact_url(&settings.database_url)))?;
-        crate::db::migrate(&db).await.context("database migration failed")?;
-        let settings = Arc::new(settings);
-        let state = AppState { db: db.clone(), settings: settings.clone() };
-        let router = web::router(state);
+        crate::db::migrate(&db)
+            .await
+            .context("database migration failed")?;
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let addr = listener.local_addr()?;
-        Ok(Self { listener, router, addr, db, settings, keys })
+        if settings.base_url == format!("http://{}", settings.bind) {
+            // Derived from the bind address: follow the port actually bound (port 0 in tests).
+            settings.base_url = format!("http://{addr}");
+        }
+        let settings = Arc::new(settings);
+        let state = AppState {
+            db: db.clone(),
+            settings: settings.clone(),
+        };
+        let router = web::router(state);
+        Ok(Self {
+            listener,
+            router,
+            addr,
+            db,
+            settings,
+            keys,
+        })
     }
 
     /// Serve until `shutdown` is cancelled; in-flight requests finish first.
@@ -54,7 +70,9 @@ impl App {
                 }
             }
         });
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await

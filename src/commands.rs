@@ -46,7 +46,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = App::build(settings).await?;
     let shutdown = CancellationToken::new();
     tracing::info!(addr = %app.addr, url = %app.settings.base_url, "Threadline is listening");
-    println!("Threadline is running at {} (listening on {})", app.settings.base_url, app.addr);
+    println!(
+        "Threadline is running at {} (listening on {})",
+        app.settings.base_url, app.addr
+    );
     let signal = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -72,18 +75,30 @@ async fn wait_for_signal() {
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let conn = db::connect(&settings.database_url).await.context("cannot open the database")?;
+    let conn = db::connect(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
     db::migrate(&conn).await.context("migration failed")?;
     println!("database is up to date");
     Ok(())
 }
 
-async fn create_user(settings: &Settings, email: &str, name: &str, admin: bool) -> anyhow::Result<()> {
+async fn create_user(
+    settings: &Settings,
+    email: &str,
+    name: &str,
+    admin: bool,
+) -> anyhow::Result<()> {
     let mut password = String::new();
-    std::io::stdin().lock().read_line(&mut password).context("cannot read the password")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password")?;
     let password = password.trim_end_matches(['\r', '\n']);
     let new = NewUser::parse(email, name, password)?;
-    let conn = db::connect(&settings.database_url).await.context("cannot open the database")?;
+    let conn = db::connect(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
     db::migrate(&conn).await.context("migration failed")?;
     let role = if admin { Role::Admin } else { Role::Member };
     let user = match organizations::first(&conn).await? {
@@ -92,7 +107,9 @@ async fn create_user(settings: &Settings, email: &str, name: &str, admin: bool) 
             let org_name = new.email.domain().to_string();
             accounts::setup(&conn, &org_name, new).await?
         }
-        None => anyhow::bail!("no organization exists yet: the first user must be an admin (--admin)"),
+        None => {
+            anyhow::bail!("no organization exists yet: the first user must be an admin (--admin)")
+        }
     };
     println!("created {} user {} (id {})", role, user.email, user.id);
     Ok(())

@@ -70,7 +70,10 @@ impl fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("base_url", &self.base_url)
             .field("data_dir", &self.data_dir)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .field("google", &self.google)
             .field("microsoft", &self.microsoft)
             .field("microsoft_tenant", &self.microsoft_tenant)
@@ -83,12 +86,16 @@ impl Settings {
     pub fn from_args(args: &SettingsArgs) -> Self {
         let data_dir = args.data_dir.clone();
         let database_url = args.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("threadline.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("threadline.db").display()
+            )
         });
         let client = |id: &Option<String>, secret: &Option<String>| match (id, secret) {
-            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
-                Some(OAuthClient { client_id: id.clone(), client_secret: secret.clone() })
-            }
+            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(OAuthClient {
+                client_id: id.clone(),
+                client_secret: secret.clone(),
+            }),
             _ => None,
         };
         Self {

@@ -34,14 +34,22 @@ pub enum KeyError {
     #[error("THREADLINE_SECRET_KEY / key file: {0}")]
     Invalid(String),
     #[error("key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl KeyRing {
     /// Parse `id1:base64,id2:base64` (or a single bare base64 key) of 32-byte keys.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
-        for (n, item) in text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+        for (n, item) in text
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+        {
             let (id, b64) = item.split_once(':').unwrap_or(("", item));
             let raw = STANDARD
                 .decode(b64)
@@ -49,7 +57,11 @@ impl KeyRing {
             let bytes: [u8; 32] = raw
                 .try_into()
                 .map_err(|_| KeyError::Invalid(format!("key {} is not 32 bytes", n + 1)))?;
-            let id = if id.is_empty() { format!("k{}", n + 1) } else { id.to_string() };
+            let id = if id.is_empty() {
+                format!("k{}", n + 1)
+            } else {
+                id.to_string()
+            };
             keys.push(Key { id, bytes });
         }
         if keys.is_empty() {
@@ -64,7 +76,10 @@ impl KeyRing {
             return Self::parse(text);
         }
         let path = data_dir.join(KEY_FILE);
-        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -117,7 +132,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(super::KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(super::KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(dir).unwrap();
@@ -125,8 +143,12 @@ mod tests {
 
     #[test]
     fn parses_rings_and_rejects_bad_keys() {
-        let ring = KeyRing::parse(&format!("old:{},new:{}", "A".repeat(43) + "=", "B".repeat(43) + "="))
-            .unwrap();
+        let ring = KeyRing::parse(&format!(
+            "old:{},new:{}",
+            "A".repeat(43) + "=",
+            "B".repeat(43) + "="
+        ))
+        .unwrap();
         assert_eq!(ring.current().id, "new");
         assert!(ring.get("old").is_some());
         assert!(KeyRing::parse("short").is_err());

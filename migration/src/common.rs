@@ -3,7 +3,12 @@ use sea_orm_migration::prelude::*;
 
 /// 64-bit auto-increment primary key.
 pub fn id<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().auto_increment().primary_key().take()
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .take()
 }
 
 /// Required 64-bit reference to another row.
@@ -25,19 +30,34 @@ pub fn text_null<T: IntoIden>(col: T) -> ColumnDef {
 }
 
 pub fn text_default<T: IntoIden>(col: T, default: &str) -> ColumnDef {
-    ColumnDef::new(col).text().not_null().default(default).take()
+    ColumnDef::new(col)
+        .text()
+        .not_null()
+        .default(default)
+        .take()
 }
 
 pub fn flag<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).boolean().not_null().default(false).take()
+    ColumnDef::new(col)
+        .boolean()
+        .not_null()
+        .default(false)
+        .take()
 }
 
 pub fn count<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().default(0).take()
+    ColumnDef::new(col)
+        .big_integer()
+        .not_null()
+        .default(0)
+        .take()
 }
 
 pub fn time<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().take()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .take()
 }
 
 pub fn time_null<T: IntoIden>(col: T) -> ColumnDef {

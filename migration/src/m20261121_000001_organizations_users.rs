@@ -107,12 +107,22 @@ impl MigrationTrait for Migration {
         .await?;
         // Sign-in is by address alone, so an address is unique across the installation.
         index(m, "ux_users_email", Users::Table, &["email"], true).await?;
-        index(m, "ix_users_org", Users::Table, &["organization_id", "name"], false).await
+        index(
+            m,
+            "ix_users_org",
+            Users::Table,
+            &["organization_id", "name"],
+            false,
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Users::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(OrganizationDomains::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Organizations::Table).to_owned()).await
+        m.drop_table(Table::drop().table(Users::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(OrganizationDomains::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Organizations::Table).to_owned())
+            .await
     }
 }

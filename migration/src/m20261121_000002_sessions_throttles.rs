@@ -41,12 +41,24 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_sessions_expires", Sessions::Table, &["expires_at"], false).await?;
+        index(
+            m,
+            "ix_sessions_expires",
+            Sessions::Table,
+            &["expires_at"],
+            false,
+        )
+        .await?;
         index(m, "ix_sessions_user", Sessions::Table, &["user_id"], false).await?;
         m.create_table(
             Table::create()
                 .table(LoginThrottles::Table)
-                .col(ColumnDef::new(LoginThrottles::Key).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(LoginThrottles::Key)
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(count(LoginThrottles::Failures))
                 .col(time(LoginThrottles::WindowStartedAt))
                 .col(time_null(LoginThrottles::LockedUntil))
@@ -56,7 +68,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(LoginThrottles::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Sessions::Table).to_owned()).await
+        m.drop_table(Table::drop().table(LoginThrottles::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Sessions::Table).to_owned())
+            .await
     }
 }

@@ -2,8 +2,8 @@
 use sea_orm_migration::prelude::*;
 
 use crate::common::{
-    cascade, count, id, index, reference, reference_null, set_null, text, text_default,
-    text_null, time, time_null,
+    cascade, count, id, index, reference, reference_null, set_null, text, text_default, text_null,
+    time, time_null,
 };
 use crate::m20261121_000001_organizations_users::{Organizations, Users};
 
@@ -78,7 +78,12 @@ impl MigrationTrait for Migration {
                 .col(text_default(MailAccounts::GrantedScopes, ""))
                 .col(time_null(MailAccounts::TokenExpiresAt))
                 .col(text_default(MailAccounts::SyncSettings, "{}"))
-                .col(ColumnDef::new(MailAccounts::SyncIntervalSecs).integer().not_null().default(300))
+                .col(
+                    ColumnDef::new(MailAccounts::SyncIntervalSecs)
+                        .integer()
+                        .not_null()
+                        .default(300),
+                )
                 .col(time_null(MailAccounts::NextSyncAt))
                 .col(time_null(MailAccounts::LastSyncAt))
                 .col(time_null(MailAccounts::LastSuccessAt))
@@ -110,9 +115,22 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        index(m, "ix_mail_accounts_owner", MailAccounts::Table, &["owner_user_id"], false).await?;
-        index(m, "ix_mail_accounts_due", MailAccounts::Table, &["status", "next_sync_at"], false)
-            .await?;
+        index(
+            m,
+            "ix_mail_accounts_owner",
+            MailAccounts::Table,
+            &["owner_user_id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_mail_accounts_due",
+            MailAccounts::Table,
+            &["status", "next_sync_at"],
+            false,
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(SyncCursors::Table)
@@ -133,11 +151,20 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_sync_cursors_scope", SyncCursors::Table, &["account_id", "scope"], true).await
+        index(
+            m,
+            "ux_sync_cursors_scope",
+            SyncCursors::Table,
+            &["account_id", "scope"],
+            true,
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(SyncCursors::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(MailAccounts::Table).to_owned()).await
+        m.drop_table(Table::drop().table(SyncCursors::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(MailAccounts::Table).to_owned())
+            .await
     }
 }

@@ -127,20 +127,56 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let t = || Emails::Table;
-        index(m, "ux_emails_provider_id", t(), &["account_id", "provider_message_id"], true)
-            .await?;
-        index(m, "ix_emails_account_time", t(), &["account_id", "received_at", "id"], false)
-            .await?;
-        index(m, "ix_emails_org_time", t(), &["organization_id", "received_at", "id"], false)
-            .await?;
-        index(m, "ix_emails_message_key", t(), &["organization_id", "message_key"], false).await?;
-        index(m, "ix_emails_thread", t(), &["organization_id", "thread_key", "received_at"], false)
-            .await?;
+        index(
+            m,
+            "ux_emails_provider_id",
+            t(),
+            &["account_id", "provider_message_id"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_emails_account_time",
+            t(),
+            &["account_id", "received_at", "id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_emails_org_time",
+            t(),
+            &["organization_id", "received_at", "id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_emails_message_key",
+            t(),
+            &["organization_id", "message_key"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_emails_thread",
+            t(),
+            &["organization_id", "thread_key", "received_at"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
                 .table(EmailBodies::Table)
-                .col(ColumnDef::new(EmailBodies::EmailId).big_integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(EmailBodies::EmailId)
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(reference(EmailBodies::OrganizationId))
                 .col(text_null(EmailBodies::BodyText))
                 .col(text_null(EmailBodies::BodyHtml))
@@ -176,8 +212,22 @@ impl MigrationTrait for Migration {
         .await?;
         let p = || EmailParticipants::Table;
         index(m, "ix_participants_email", p(), &["email_id"], false).await?;
-        index(m, "ix_participants_address", p(), &["organization_id", "address"], false).await?;
-        index(m, "ix_participants_domain", p(), &["organization_id", "domain"], false).await?;
+        index(
+            m,
+            "ix_participants_address",
+            p(),
+            &["organization_id", "address"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_participants_domain",
+            p(),
+            &["organization_id", "domain"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -187,7 +237,10 @@ impl MigrationTrait for Migration {
                 .col(reference(Attachments::EmailId))
                 .col(text(Attachments::PartKey))
                 .col(text_default(Attachments::Filename, ""))
-                .col(text_default(Attachments::ContentType, "application/octet-stream"))
+                .col(text_default(
+                    Attachments::ContentType,
+                    "application/octet-stream",
+                ))
                 .col(count(Attachments::SizeBytes))
                 .col(text_null(Attachments::ContentId))
                 .col(flag(Attachments::IsInline))
@@ -200,13 +253,24 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_attachments_part", Attachments::Table, &["email_id", "part_key"], true).await
+        index(
+            m,
+            "ux_attachments_part",
+            Attachments::Table,
+            &["email_id", "part_key"],
+            true,
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Attachments::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(EmailParticipants::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(EmailBodies::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Emails::Table).to_owned()).await
+        m.drop_table(Table::drop().table(Attachments::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(EmailParticipants::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(EmailBodies::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Emails::Table).to_owned())
+            .await
     }
 }

@@ -72,8 +72,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_businesses_name", Businesses::Table, &["organization_id", "name"], false)
-            .await?;
+        index(
+            m,
+            "ix_businesses_name",
+            Businesses::Table,
+            &["organization_id", "name"],
+            false,
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(BusinessDomains::Table)
@@ -91,8 +97,22 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let bd = || BusinessDomains::Table;
-        index(m, "ux_business_domains", bd(), &["organization_id", "domain"], true).await?;
-        index(m, "ix_business_domains_business", bd(), &["business_id"], false).await?;
+        index(
+            m,
+            "ux_business_domains",
+            bd(),
+            &["organization_id", "domain"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_business_domains_business",
+            bd(),
+            &["business_id"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -119,8 +139,22 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_contacts_name", Contacts::Table, &["organization_id", "name"], false).await?;
-        index(m, "ix_contacts_business", Contacts::Table, &["business_id"], false).await?;
+        index(
+            m,
+            "ix_contacts_name",
+            Contacts::Table,
+            &["organization_id", "name"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_contacts_business",
+            Contacts::Table,
+            &["business_id"],
+            false,
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(ContactAddresses::Table)
@@ -138,14 +172,32 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let ca = || ContactAddresses::Table;
-        index(m, "ux_contact_addresses", ca(), &["organization_id", "address"], true).await?;
-        index(m, "ix_contact_addresses_contact", ca(), &["contact_id"], false).await
+        index(
+            m,
+            "ux_contact_addresses",
+            ca(),
+            &["organization_id", "address"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_contact_addresses_contact",
+            ca(),
+            &["contact_id"],
+            false,
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(ContactAddresses::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Contacts::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(BusinessDomains::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(Businesses::Table).to_owned()).await
+        m.drop_table(Table::drop().table(ContactAddresses::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Contacts::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(BusinessDomains::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Businesses::Table).to_owned())
+            .await
     }
 }

@@ -83,12 +83,38 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let l = || EmailLinks::Table;
-        index(m, "ux_links_email_business", l(), &["email_id", "business_id"], true).await?;
-        index(m, "ux_links_email_contact", l(), &["email_id", "contact_id"], true).await?;
-        index(m, "ix_links_business_time", l(), &["business_id", "received_at", "email_id"], false)
-            .await?;
-        index(m, "ix_links_contact_time", l(), &["contact_id", "received_at", "email_id"], false)
-            .await?;
+        index(
+            m,
+            "ux_links_email_business",
+            l(),
+            &["email_id", "business_id"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ux_links_email_contact",
+            l(),
+            &["email_id", "contact_id"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_links_business_time",
+            l(),
+            &["business_id", "received_at", "email_id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_links_contact_time",
+            l(),
+            &["contact_id", "received_at", "email_id"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -119,7 +145,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(UserEmailStates::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(EmailLinks::Table).to_owned()).await
+        m.drop_table(Table::drop().table(UserEmailStates::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(EmailLinks::Table).to_owned())
+            .await
     }
 }

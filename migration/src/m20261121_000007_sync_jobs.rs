@@ -100,9 +100,22 @@ impl MigrationTrait for Migration {
                 MailAccounts::Id,
             ));
         m.create_table(runs.to_owned()).await?;
-        index(m, "ix_sync_runs_account", SyncRuns::Table, &["account_id", "started_at"], false)
-            .await?;
-        index(m, "ix_sync_runs_started", SyncRuns::Table, &["started_at"], false).await?;
+        index(
+            m,
+            "ix_sync_runs_account",
+            SyncRuns::Table,
+            &["account_id", "started_at"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_sync_runs_started",
+            SyncRuns::Table,
+            &["started_at"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -151,13 +164,23 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_jobs_subject", Jobs::Table, &["kind", "subject_id"], true).await?;
+        index(
+            m,
+            "ux_jobs_subject",
+            Jobs::Table,
+            &["kind", "subject_id"],
+            true,
+        )
+        .await?;
         index(m, "ix_jobs_due", Jobs::Table, &["state", "run_at"], false).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Jobs::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(SyncLedger::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(SyncRuns::Table).to_owned()).await
+        m.drop_table(Table::drop().table(Jobs::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(SyncLedger::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(SyncRuns::Table).to_owned())
+            .await
     }
 }

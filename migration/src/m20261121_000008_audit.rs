@@ -37,11 +37,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_audit_org_time", AuditLog::Table, &["organization_id", "created_at"], false)
-            .await
+        index(
+            m,
+            "ix_audit_org_time",
+            AuditLog::Table,
+            &["organization_id", "created_at"],
+            false,
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(AuditLog::Table).to_owned()).await
+        m.drop_table(Table::drop().table(AuditLog::Table).to_owned())
+            .await
     }
 }

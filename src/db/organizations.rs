@@ -36,7 +36,8 @@ pub async fn create_first(
     let txn = db.begin().await?;
     if super::is_postgres(&txn) {
         // Serialize first-run setups across instances; released at commit.
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7146, 1)").await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7146, 1)")
+            .await?;
     }
     if users::count_all(&txn).await? > 0 {
         return Err(SetupError::AlreadySetUp);
@@ -64,5 +65,8 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<Organizatio
 /// The one organization of a single-organization installation (the first one created).
 pub async fn first(db: &impl ConnectionTrait) -> Result<Option<Organization>, DbErr> {
     use sea_orm::QueryOrder;
-    Organizations::find().order_by_asc(organizations::Column::Id).one(db).await
+    Organizations::find()
+        .order_by_asc(organizations::Column::Id)
+        .one(db)
+        .await
 }

@@ -50,6 +50,7 @@ fn to_time(t: chrono::DateTime<chrono::Utc>) -> time::OffsetDateTime {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(backend)`
 fn backend(e: sea_orm::DbErr) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -98,11 +99,18 @@ impl SessionStore for DbSessionStore {
         let Some(row) = row else { return Ok(None) };
         let data = serde_json::from_str(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date: to_time(row.expires_at) }))
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date: to_time(row.expires_at),
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        Sessions::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        Sessions::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

@@ -20,7 +20,9 @@ pub async fn is_locked(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let row = Throttles::find_by_id(key.to_string()).one(db).await?;
-    Ok(row.and_then(|r| r.locked_until).is_some_and(|until| until > now))
+    Ok(row
+        .and_then(|r| r.locked_until)
+        .is_some_and(|until| until > now))
 }
 
 /// Count a failure for `key`; lock it once the limit is reached within the window.
@@ -32,7 +34,9 @@ pub async fn record_failure(
 ) -> Result<(), DbErr> {
     let row = Throttles::find_by_id(key.to_string()).one(db).await?;
     let (failures, started) = match row {
-        Some(r) if now - r.window_started_at < limit.window => (r.failures + 1, r.window_started_at),
+        Some(r) if now - r.window_started_at < limit.window => {
+            (r.failures + 1, r.window_started_at)
+        }
         _ => (1, now),
     };
     let locked_until = (failures >= limit.failures).then(|| now + limit.lockout);

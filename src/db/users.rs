@@ -32,7 +32,10 @@ pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &EmailAddress,
 ) -> Result<Option<User>, DbErr> {
-    Users::find().filter(users::Column::Email.eq(email.as_str())).one(db).await
+    Users::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
 }
 
 pub async fn find_by_email_in_org(
@@ -53,7 +56,10 @@ pub async fn find_in_org(
     org_id: i64,
     user_id: i64,
 ) -> Result<Option<User>, DbErr> {
-    Users::find_by_id(user_id).filter(users::Column::OrganizationId.eq(org_id)).one(db).await
+    Users::find_by_id(user_id)
+        .filter(users::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await
 }
 
 pub async fn list_in_org(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<User>, DbErr> {
@@ -120,7 +126,10 @@ pub async fn set_disabled(
 
 pub async fn touch_login(db: &impl ConnectionTrait, user_id: i64) -> Result<(), DbErr> {
     Users::update_many()
-        .col_expr(users::Column::LastLoginAt, sea_orm::sea_query::Expr::value(super::now()))
+        .col_expr(
+            users::Column::LastLoginAt,
+            sea_orm::sea_query::Expr::value(super::now()),
+        )
         .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await?;

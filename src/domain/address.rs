@@ -20,12 +20,17 @@ impl EmailAddress {
             || local.len() > 64
             || domain.is_empty()
             || trimmed.len() > 254
-            || local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+            || local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         {
             return Err(AddressError::Malformed);
         }
-        let domain = url::Host::parse(domain.trim_end_matches('.')).map_err(|_| AddressError::BadDomain)?;
-        let url::Host::Domain(domain) = domain else { return Err(AddressError::BadDomain) };
+        let domain =
+            url::Host::parse(domain.trim_end_matches('.')).map_err(|_| AddressError::BadDomain)?;
+        let url::Host::Domain(domain) = domain else {
+            return Err(AddressError::BadDomain);
+        };
         if !domain.contains('.') {
             return Err(AddressError::BadDomain);
         }
@@ -61,20 +66,37 @@ mod tests {
             ("x@example.com.", "x@example.com"),
         ];
         for (input, want) in cases {
-            assert_eq!(EmailAddress::parse(input).unwrap().as_str(), want, "{input}");
+            assert_eq!(
+                EmailAddress::parse(input).unwrap().as_str(),
+                want,
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "alice", "@example.com", "alice@", "a b@example.com", "a@localhost"] {
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "a b@example.com",
+            "a@localhost",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
         }
-        assert_eq!(EmailAddress::parse("a@exa mple.com"), Err(AddressError::BadDomain));
+        assert_eq!(
+            EmailAddress::parse("a@exa mple.com"),
+            Err(AddressError::BadDomain)
+        );
     }
 
     #[test]
     fn domain_part() {
-        assert_eq!(EmailAddress::parse("a@Mail.Acme.co.uk").unwrap().domain(), "mail.acme.co.uk");
+        assert_eq!(
+            EmailAddress::parse("a@Mail.Acme.co.uk").unwrap().domain(),
+            "mail.acme.co.uk"
+        );
     }
 }

@@ -43,9 +43,10 @@ impl UserRow {
             id: u.id,
             is_admin: Role::from_db(&u.role) == Role::Admin,
             disabled: u.disabled,
-            last_login: u
-                .last_login_at
-                .map_or_else(|| "never".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            last_login: u.last_login_at.map_or_else(
+                || "never".into(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            ),
             is_self: u.id == me,
             name: u.name,
             email: u.email,
@@ -108,8 +109,18 @@ async fn users_page(
     })
 }
 
-async fn list(State(db): State<DatabaseConnection>, admin: AdminUser) -> Result<Response, AppError> {
-    let page = users_page(&db, &admin, NewUserForm::default(), FieldErrors::default(), None).await?;
+async fn list(
+    State(db): State<DatabaseConnection>,
+    admin: AdminUser,
+) -> Result<Response, AppError> {
+    let page = users_page(
+        &db,
+        &admin,
+        NewUserForm::default(),
+        FieldErrors::default(),
+        None,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -127,8 +138,18 @@ async fn create(
     form.password.clear();
     match result {
         Ok(user) => {
-            let notice = format!("Created {}. Give them their password in person.", user.email);
-            let page = users_page(&db, &admin, NewUserForm::default(), FieldErrors::default(), Some(notice)).await?;
+            let notice = format!(
+                "Created {}. Give them their password in person.",
+                user.email
+            );
+            let page = users_page(
+                &db,
+                &admin,
+                NewUserForm::default(),
+                FieldErrors::default(),
+                Some(notice),
+            )
+            .await?;
             Ok((StatusCode::CREATED, render(&page)?).into_response())
         }
         Err(AccountError::Invalid { field, message }) => {
@@ -159,7 +180,14 @@ async fn change_disabled(
     Path(id): Path<i64>,
     Form(form): Form<DisabledForm>,
 ) -> Result<Response, AppError> {
-    apply(&db, &admin, &headers, id, UserChange::Disabled(form.disabled)).await
+    apply(
+        &db,
+        &admin,
+        &headers,
+        id,
+        UserChange::Disabled(form.disabled),
+    )
+    .await
 }
 
 /// Apply a change; htmx gets the updated row, a plain form a redirect back to the list.
@@ -173,7 +201,10 @@ async fn apply(
     let me = &admin.0;
     match accounts::update_user(db, me.organization_id, me.id, id, change).await {
         Ok(user) if headers.contains_key("HX-Request") => {
-            let row = UserRowFragment { u: UserRow::new(user, me.id), csrf: me.csrf.clone() };
+            let row = UserRowFragment {
+                u: UserRow::new(user, me.id),
+                csrf: me.csrf.clone(),
+            };
             Ok(render(&row)?.into_response())
         }
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
@@ -198,7 +229,10 @@ struct AuditRow {
     detail: String,
 }
 
-async fn audit_log(State(db): State<DatabaseConnection>, admin: AdminUser) -> Result<Response, AppError> {
+async fn audit_log(
+    State(db): State<DatabaseConnection>,
+    admin: AdminUser,
+) -> Result<Response, AppError> {
     let me = &admin.0;
     let names: std::collections::HashMap<i64, String> = users::list_in_org(&db, me.organization_id)
         .await?
@@ -210,12 +244,22 @@ async fn audit_log(State(db): State<DatabaseConnection>, admin: AdminUser) -> Re
         .into_iter()
         .map(|e| AuditRow {
             at: e.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            actor: e.actor_user_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "system".into()),
+            actor: e
+                .actor_user_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| "system".into()),
             action: e.action,
-            subject: format!("{} {}", e.subject_kind, e.subject_id.map(|i| i.to_string()).unwrap_or_default()),
+            subject: format!(
+                "{} {}",
+                e.subject_kind,
+                e.subject_id.map(|i| i.to_string()).unwrap_or_default()
+            ),
             detail: e.detail,
         })
         .collect();
-    let page = AuditPage { layout: Layout::for_user(me, "Audit log", "audit"), entries };
+    let page = AuditPage {
+        layout: Layout::for_user(me, "Audit log", "audit"),
+        entries,
+    };
     Ok(render(&page)?.into_response())
 }

@@ -76,7 +76,11 @@ async fn setup_form(
         return Ok(Redirect::to("/login").into_response());
     }
     let layout = Layout::anonymous("Set up Threadline", csrf::token(&session).await?);
-    let page = SetupPage { layout, form: SetupForm::default(), errors: FieldErrors::default() };
+    let page = SetupPage {
+        layout,
+        form: SetupForm::default(),
+        errors: FieldErrors::default(),
+    };
     Ok(render(&page)?.into_response())
 }
 
@@ -92,7 +96,10 @@ async fn setup(
             Err(e) => Err(e),
         }
     } else {
-        Err(AccountError::Invalid { field: "password_confirm", message: "the passwords differ".into() })
+        Err(AccountError::Invalid {
+            field: "password_confirm",
+            message: "the passwords differ".into(),
+        })
     };
     match result {
         Ok(user) => {
@@ -105,7 +112,11 @@ async fn setup(
             form.password.clear();
             form.password_confirm.clear();
             let layout = Layout::anonymous("Set up Threadline", csrf::token(&session).await?);
-            let page = SetupPage { layout, form, errors };
+            let page = SetupPage {
+                layout,
+                form,
+                errors,
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(AppError::Unexpected(e.into())),
@@ -124,7 +135,12 @@ async fn login_form(
         return Ok(Redirect::to("/setup").into_response());
     }
     let layout = Layout::anonymous("Sign in", csrf::token(&session).await?);
-    let page = LoginPage { layout, email: String::new(), next: query.next, failed: false };
+    let page = LoginPage {
+        layout,
+        email: String::new(),
+        next: query.next,
+        failed: false,
+    };
     Ok(render(&page)?.into_response())
 }
 
@@ -142,7 +158,12 @@ async fn login(
         Err(AccountError::SignInFailed) => {
             tracing::info!(client = %peer.ip(), "sign-in failed");
             let layout = Layout::anonymous("Sign in", csrf::token(&session).await?);
-            let page = LoginPage { layout, email: form.email, next: form.next, failed: true };
+            let page = LoginPage {
+                layout,
+                email: form.email,
+                next: form.next,
+                failed: true,
+            };
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
         }
         Err(e) => Err(AppError::Unexpected(e.into())),
@@ -157,7 +178,11 @@ async fn logout(session: Session) -> Result<Redirect, AppError> {
 /// Only local paths: never an open redirect.
 fn safe_next(next: &str) -> String {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next.to_string() } else { "/".to_string() }
+    if local {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 #[cfg(test)]
@@ -167,7 +192,13 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next("/admin/users"), "/admin/users");
-        for bad in ["", "https://evil.example", "//evil.example", "/\\evil.example", "admin"] {
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "admin",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }
     }

@@ -56,9 +56,15 @@ pub async fn verify(
     if !same_origin(req.headers(), &state.settings.base_url) {
         return forbidden();
     }
-    let Ok(Some(expected)) = session.get::<String>(TOKEN_KEY).await else { return forbidden() };
+    let Ok(Some(expected)) = session.get::<String>(TOKEN_KEY).await else {
+        return forbidden();
+    };
     let (parts, body) = req.into_parts();
-    let mut presented = parts.headers.get(HEADER).and_then(|v| v.to_str().ok()).map(String::from);
+    let mut presented = parts
+        .headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let mut body = body;
     if presented.is_none() {
         let is_form = parts
@@ -67,11 +73,16 @@ pub async fn verify(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         if is_form {
-            let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else { return forbidden() };
+            let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+                return forbidden();
+            };
             presented = form_field(&bytes, FIELD);
             body = Body::from(bytes);
         } else {
-            presented = parts.uri.query().and_then(|q| form_field(q.as_bytes(), FIELD));
+            presented = parts
+                .uri
+                .query()
+                .and_then(|q| form_field(q.as_bytes(), FIELD));
         }
     }
     let valid = presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(expected.as_bytes())));
@@ -82,7 +93,9 @@ pub async fn verify(
 }
 
 fn form_field(bytes: &[u8], name: &str) -> Option<String> {
-    url::form_urlencoded::parse(bytes).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::form_urlencoded::parse(bytes)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Browsers say where a request comes from; refuse anything cross-site. Requests without these
@@ -92,7 +105,9 @@ fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
     if get("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
         return false;
     }
-    let Some(origin) = get("origin") else { return true };
+    let Some(origin) = get("origin") else {
+        return true;
+    };
     if origin == "null" {
         return false;
     }
@@ -101,11 +116,15 @@ fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
     }
     // Same host as requested (covers the configured host reached by another name, and tests).
     let host = get("host").unwrap_or_default();
-    origin.split_once("://").is_some_and(|(_, rest)| !host.is_empty() && rest == host)
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
 }
 
 fn origin_of(url: &str) -> String {
-    url::Url::parse(url).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -126,12 +145,24 @@ mod tests {
     fn origin_rules() {
         let base = "https://crm.example.com";
         assert!(same_origin(&headers(&[]), base));
-        assert!(same_origin(&headers(&[("origin", "https://crm.example.com")]), base));
-        assert!(!same_origin(&headers(&[("origin", "https://evil.example")]), base));
-        assert!(!same_origin(&headers(&[("origin", "null")]), base));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), base));
         assert!(same_origin(
-            &headers(&[("origin", "http://127.0.0.1:4000"), ("host", "127.0.0.1:4000")]),
+            &headers(&[("origin", "https://crm.example.com")]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            base
+        ));
+        assert!(!same_origin(&headers(&[("origin", "null")]), base));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            base
+        ));
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "http://127.0.0.1:4000"),
+                ("host", "127.0.0.1:4000")
+            ]),
             base
         ));
     }

@@ -69,7 +69,8 @@ impl IntoResponse for AppError {
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", why.to_string()),
             AppError::SignInRequired { htmx: true } => {
                 let mut res = StatusCode::UNAUTHORIZED.into_response();
-                res.headers_mut().insert("HX-Redirect", HeaderValue::from_static("/login"));
+                res.headers_mut()
+                    .insert("HX-Redirect", HeaderValue::from_static("/login"));
                 return res;
             }
             AppError::SignInRequired { htmx: false } => {
@@ -89,14 +90,20 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        error_response(ErrorView { status: status.as_u16(), title, message })
+        error_response(ErrorView {
+            status: status.as_u16(),
+            title,
+            message,
+        })
     }
 }
 
 /// A full error page carrying its `ErrorView` for `htmx_fragments`.
 pub fn error_response(view: ErrorView) -> Response {
     let status = StatusCode::from_u16(view.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = ErrorPage { e: &view }.render().unwrap_or_else(|_| view.message.clone());
+    let body = ErrorPage { e: &view }
+        .render()
+        .unwrap_or_else(|_| view.message.clone());
     let mut res = (status, Html(body)).into_response();
     res.extensions_mut().insert(view);
     res
@@ -114,12 +121,20 @@ pub async fn htmx_fragments(req: Request, next: Next) -> Response {
     if !htmx {
         return res;
     }
-    let Some(view) = res.extensions_mut().remove::<ErrorView>() else { return res };
-    let body = ErrorFragment { e: &view }.render().unwrap_or_else(|_| view.message.clone());
+    let Some(view) = res.extensions_mut().remove::<ErrorView>() else {
+        return res;
+    };
+    let body = ErrorFragment { e: &view }
+        .render()
+        .unwrap_or_else(|_| view.message.clone());
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     // Errors replace the page's message area rather than the element that asked.
-    parts.headers.insert("HX-Retarget", HeaderValue::from_static("#flash"));
-    parts.headers.insert("HX-Reswap", HeaderValue::from_static("innerHTML"));
+    parts
+        .headers
+        .insert("HX-Retarget", HeaderValue::from_static("#flash"));
+    parts
+        .headers
+        .insert("HX-Reswap", HeaderValue::from_static("innerHTML"));
     Response::from_parts(parts, axum::body::Body::from(body))
 }

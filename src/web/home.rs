@@ -14,7 +14,9 @@ use super::AppState;
 use crate::db::{self, organizations, users};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/healthz", get(healthz))
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
 }
 
 #[derive(Template)]
@@ -38,9 +40,14 @@ async fn home(
         }
         Err(other) => return Err(other),
     };
-    let organization =
-        organizations::find(&db, user.organization_id).await?.map(|o| o.name).unwrap_or_default();
-    let page = HomePage { layout: Layout::for_user(&user, "Home", "home"), organization };
+    let organization = organizations::find(&db, user.organization_id)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let page = HomePage {
+        layout: Layout::for_user(&user, "Home", "home"),
+        organization,
+    };
     Ok(render(&page)?.into_response())
 }
 

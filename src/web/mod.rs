@@ -37,7 +37,11 @@ pub const IDLE_TIMEOUT: time::Duration = time::Duration::days(3);
 pub fn router(state: AppState) -> Router {
     let secure = state.settings.secure_cookies();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(if secure { "__Host-threadline" } else { "threadline" })
+        .with_name(if secure {
+            "__Host-threadline"
+        } else {
+            "threadline"
+        })
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -49,11 +49,22 @@ impl CurrentUser {
 pub struct AdminUser(pub CurrentUser);
 
 /// Start an authenticated session: a fresh session id, a fresh CSRF token.
-pub async fn sign_in(session: &Session, user_id: i64, organization_id: i64) -> Result<(), AppError> {
+pub async fn sign_in(
+    session: &Session,
+    user_id: i64,
+    organization_id: i64,
+) -> Result<(), AppError> {
     session.cycle_id().await?;
     let now = db::now();
     session
-        .insert(USER_KEY, SessionUser { user_id, organization_id, authenticated_at: now })
+        .insert(
+            USER_KEY,
+            SessionUser {
+                user_id,
+                organization_id,
+                authenticated_at: now,
+            },
+        )
         .await?;
     session.insert(SEEN_KEY, now).await?;
     super::csrf::rotate(session).await?;

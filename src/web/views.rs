@@ -37,7 +37,12 @@ impl Layout {
     }
 
     pub fn anonymous(title: impl Into<String>, csrf: String) -> Self {
-        Self { title: title.into(), user: None, csrf, active: "" }
+        Self {
+            title: title.into(),
+            user: None,
+            csrf,
+            active: "",
+        }
     }
 
     /// JSON for `hx-headers`, so every htmx request carries the CSRF token.
@@ -60,7 +65,10 @@ impl FieldErrors {
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
     }
 
     pub fn is_empty(&self) -> bool {

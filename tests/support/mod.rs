@@ -1,0 +1,286 @@
+//! Test vocabulary shared by the black-box suites: a fresh database per test (SQLite, or
+//! PostgreSQL when `TEST_DATABASE_URL` is set), the real app on port 0, and a browser-like
+//! client with a cookie jar.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use threadline::app::App;
+use threadline::cli::Cli;
+use threadline::config::Settings;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN_EMAIL: &str = "admin@acme.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A database of its own for one test, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub dir: PathBuf,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("threadline-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let pg_url = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let require_pg = std::env::var("THREADLINE_REQUIRE_PG").is_ok_and(|v| v == "1");
+        match pg_url {
+            Some(admin_url) => {
+                let name = format!("threadline_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    dir,
+                    pg: Some((admin_url, name)),
+                }
+            }
+            None if require_pg => {
+                panic!("THREADLINE_REQUIRE_PG=1 but TEST_DATABASE_URL is not set")
+            }
+            None => {
+                let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
+                Self { url, dir, pg: None }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Drop runs outside async context: use a short-lived runtime on its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        let _ = admin.execute_unprepared(&sql).await;
+                    }
+                });
+                Ok::<_, std::io::Error>(())
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings as an operator would give them on the command line.
+pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
+    let data_dir = db.dir.join("data");
+    let mut args = vec![
+        "threadline".to_string(),
+        "--database-url".into(),
+        db.url.clone(),
+        "--bind".into(),
+        "127.0.0.1:0".into(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_string()));
+    let cli = Cli::try_parse_from(args).expect("test settings parse");
+    Settings::from_args(&cli.settings)
+}
+
+/// The real application on port 0, with a browser-like client.
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub client: Client,
+    pub test_db: Arc<TestDb>,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = Arc::new(TestDb::new().await);
+        Self::spawn_with(db, client(), &[]).await
+    }
+
+    pub async fn spawn_with(test_db: Arc<TestDb>, client: Client, extra: &[&str]) -> Self {
+        let app = App::build(settings(&test_db, extra))
+            .await
+            .expect("app builds");
+        let base = format!("http://{}", app.addr);
+        let db = app.db.clone();
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(app.run(shutdown.clone()));
+        Self {
+            base,
+            db,
+            client,
+            test_db,
+            shutdown,
+            handle: Some(handle),
+        }
+    }
+
+    /// Stop this instance and start a new one on the same database, keeping the client.
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        Self::spawn_with(self.test_db.clone(), self.client.clone(), &[]).await
+    }
+
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("server task").expect("server ran");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET a page that must answer 200, returning its HTML.
+    pub async fn get_html(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.expect("body")
+    }
+
+    /// The CSRF token of this client's session, read from a page's form.
+    pub async fn csrf(&self, page: &str) -> String {
+        csrf_in(&self.get_html(page).await)
+    }
+
+    /// POST a urlencoded form as a browser would (same origin), with the given token.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(token) = token {
+            form.push(("csrf_token", token));
+        }
+        self.client
+            .post(self.url(path))
+            .header("Origin", &self.base)
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// First-run setup: organization "Acme" and its admin, signed in on this client.
+    pub async fn setup_admin(&self) {
+        let token = self.csrf("/setup").await;
+        let res = self
+            .post_form(
+                "/setup",
+                Some(&token),
+                &[
+                    ("organization", "Acme"),
+                    ("name", "Ada Admin"),
+                    ("email", ADMIN_EMAIL),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_confirm", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "setup redirects home");
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        let token = self.csrf("/login").await;
+        self.post_form(
+            "/login",
+            Some(&token),
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn sign_out(&self) -> Response {
+        let token = self.csrf("/").await;
+        self.post_form("/logout", Some(&token), &[]).await
+    }
+
+    /// Another browser on the same app (its own cookie jar).
+    pub fn other_browser(&self) -> Self {
+        Self {
+            base: self.base.clone(),
+            db: self.db.clone(),
+            client: client(),
+            test_db: self.test_db.clone(),
+            shutdown: self.shutdown.clone(),
+            handle: None,
+        }
+    }
+
+    /// Create a user in the first organization directly (as `threadline user create` does).
+    pub async fn create_user(&self, email: &str, password: &str, admin: bool) -> i64 {
+        use threadline::accounts::{create_user, NewUser};
+        use threadline::domain::user::Role;
+        let org = threadline::db::organizations::first(&self.db)
+            .await
+            .unwrap()
+            .expect("org");
+        let role = if admin { Role::Admin } else { Role::Member };
+        let new = NewUser::parse(email, "Test User", password).unwrap();
+        create_user(&self.db, org.id, None, new, role)
+            .await
+            .unwrap()
+            .id
+    }
+}
+
+/// The value of the first `csrf_token` hidden field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no csrf_token in page:\n{html}"))
+        + marker.len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_string()
+}
+
+/// Where a redirect points.
+pub fn location(res: &Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}

@@ -1,0 +1,9 @@
+//! Black-box tests of the web app through the real router, on SQLite by default and on
+//! PostgreSQL when `TEST_DATABASE_URL` is set.
+#[path = "../support/mod.rs"]
+mod support;
+
+mod admin;
+mod auth;
+mod csrf;
+mod sessions;

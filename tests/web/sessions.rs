@@ -1,0 +1,137 @@
+//! Sessions outlive restarts; every response carries the security headers; health and errors.
+use reqwest::StatusCode;
+
+use crate::support::{client, location, TestApp, TestDb};
+
+#[tokio::test]
+async fn a_session_survives_an_app_restart() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    assert!(app.get_html("/").await.contains("Ada Admin"));
+    let app = app.restart().await;
+    assert!(
+        app.get_html("/").await.contains("Ada Admin"),
+        "still signed in after restart"
+    );
+}
+
+#[tokio::test]
+async fn two_instances_share_sessions() {
+    let first = TestApp::spawn().await;
+    first.setup_admin().await;
+    let second = TestApp::spawn_with(first.test_db.clone(), first.client.clone(), &[]).await;
+    assert!(second.get_html("/").await.contains("Ada Admin"));
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let app = TestApp::spawn().await;
+    for path in ["/setup", "/healthz", "/static/app.css", "/no-such-page"] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"));
+        assert_eq!(
+            h.get("x-content-type-options").unwrap(),
+            "nosniff",
+            "{path}"
+        );
+        assert!(h.get("referrer-policy").is_some(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_and_lax() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/setup").await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+}
+
+#[tokio::test]
+async fn https_deployments_get_secure_host_prefixed_cookies_and_hsts() {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    let app = TestApp::spawn_with(db, client(), &["--base-url", "https://crm.example.com"]).await;
+    let res = app.get("/setup").await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("__Host-threadline="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert!(res.headers().get("strict-transport-security").is_some());
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_while_the_database_answers() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn errors_are_pages_or_htmx_fragments() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    let res = app.get("/no-such-page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let page = res.text().await.unwrap();
+    assert!(page.starts_with("<!doctype html>") && page.contains("Not found"));
+
+    let res = app
+        .client
+        .get(app.url("/no-such-page"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers().get("hx-retarget").unwrap(), "#flash");
+    let fragment = res.text().await.unwrap();
+    assert!(
+        !fragment.contains("<html") && fragment.contains("Not found"),
+        "{fragment}"
+    );
+}
+
+#[tokio::test]
+async fn signed_out_htmx_requests_are_redirected_by_header() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    let stranger = app.other_browser();
+    let res = stranger
+        .client
+        .get(app.url("/admin/users"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("hx-redirect").unwrap(), "/login");
+    let res = stranger.get("/admin/users").await;
+    assert_eq!(location(&res), "/login");
+}
