@@ -1,4 +1,5 @@
-//! Logging: human-readable or JSON lines, filtered by `RUST_LOG` (default `info`).
+//! Logging to stderr (stdout is for command output): human-readable or JSON lines, filtered by
+//! `RUST_LOG` (default `info`).
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -13,7 +14,9 @@ pub fn init(json: bool) {
             .with(tracing_subscriber::fmt::layer().json().flatten_event(true))
             .try_init()
     } else {
-        registry.with(tracing_subscriber::fmt::layer()).try_init()
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init()
     };
     drop(result);
 }

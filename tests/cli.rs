@@ -1,0 +1,184 @@
+//! The `threadline` binary as an operator runs it.
+#[path = "support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use support::TestDb;
+
+const SETTINGS: [&str; 16] = [
+    "DATABASE_URL",
+    "THREADLINE_BIND",
+    "THREADLINE_BASE_URL",
+    "THREADLINE_DATA_DIR",
+    "THREADLINE_SECRET_KEY",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "MICROSOFT_CLIENT_ID",
+    "MICROSOFT_CLIENT_SECRET",
+    "MICROSOFT_TENANT",
+    "GOOGLE_ACCOUNTS_URL",
+    "GOOGLE_OAUTH2_URL",
+    "GOOGLE_OPENID_URL",
+    "GMAIL_API_URL",
+    "MICROSOFT_LOGIN_URL",
+    "GRAPH_API_URL",
+];
+
+fn threadline(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadline"));
+    cmd.current_dir(dir);
+    for var in SETTINGS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let out = threadline(&std::env::temp_dir())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in SETTINGS {
+        assert!(help.contains(var), "--help does not mention {var}");
+    }
+    for cmd in [
+        "serve", "demo", "emulator", "migrate", "user", "sync", "stats",
+    ] {
+        assert!(help.contains(cmd), "--help does not list `{cmd}`");
+    }
+}
+
+#[test]
+fn commands_that_are_not_built_yet_say_so() {
+    let dir = std::env::temp_dir();
+    for cmd in ["demo", "sync", "stats"] {
+        let out = threadline(&dir).arg(cmd).output().unwrap();
+        assert!(!out.status.success(), "{cmd} must not pretend to work");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not available yet"), "{cmd}: {err}");
+        assert!(out.stdout.is_empty(), "{cmd} printed output");
+    }
+}
+
+#[tokio::test]
+async fn serve_in_an_empty_directory_creates_its_data_and_answers_healthz() {
+    let db = TestDb::new().await;
+    let dir = db.dir.join("empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = threadline(&dir);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if db.is_postgres() {
+        cmd.env("DATABASE_URL", &db.url);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().expect("a startup line").unwrap();
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .expect("address")
+        .trim_end_matches(')')
+        .to_string();
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let setup = reqwest::get(format!("http://{addr}/setup")).await.unwrap();
+    assert!(setup.text().await.unwrap().contains("Create organization"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        dir.join("threadline-data/secret.key").exists(),
+        "key file generated"
+    );
+    if !db.is_postgres() {
+        assert!(
+            dir.join("threadline-data/threadline.db").exists(),
+            "SQLite database created"
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_create_reads_the_password_from_stdin() {
+    let db = TestDb::new().await;
+    let run = |args: &[&str], password: &str| {
+        let mut child = threadline(&db.dir)
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(password.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let member = ["user", "create", "--email", "m@acme.test", "--name", "M"];
+    let out = run(&member, "member password\n");
+    assert!(!out.status.success(), "the first user must be an admin");
+    let admin = [
+        "user",
+        "create",
+        "--email",
+        "Root@Acme.test",
+        "--name",
+        "Root",
+        "--admin",
+    ];
+    let out = run(&admin, "root password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin user root@acme.test"));
+    let out = run(&member, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
+    let out = run(&member, "member password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The created users sign in through the web app.
+    let app = support::TestApp::spawn_with(std::sync::Arc::new(db), support::client(), &[]).await;
+    let res = app.sign_in("root@acme.test", "root password").await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        app.get_html("/").await.contains("acme.test"),
+        "organization named after the domain"
+    );
+}
+
+#[test]
+fn migrate_applies_the_schema_and_is_repeatable() {
+    let dir = std::env::temp_dir().join(format!("threadline-migrate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for _ in 0..2 {
+        let out = threadline(&dir).arg("migrate").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+    assert!(dir.join("threadline-data/threadline.db").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
