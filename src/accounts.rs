@@ -237,3 +237,44 @@ pub enum UserChange {
     Role(Role),
     Disabled(bool),
 }
+
+/// Change one's own password (the current one is required); every other session of the user
+/// is ended, as after any credential change.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    user: &User,
+    current: &str,
+    new: &str,
+    keep_session: &str,
+) -> Result<(), AccountError> {
+    let phc = user.password_hash.clone();
+    let attempt = current.to_string();
+    let ok = tokio::task::spawn_blocking(move || password::verify(&attempt, &phc))
+        .await
+        .map_err(|e| AccountError::Hash(e.to_string()))?;
+    if !ok {
+        return Err(invalid(
+            "current_password",
+            "this is not your current password",
+        ));
+    }
+    password::check_policy(new).map_err(|m| invalid("new_password", m))?;
+    let hash = hash(new.to_string()).await?;
+    let txn = db.begin().await?;
+    users::set_password(&txn, user.id, hash).await?;
+    audit::record(
+        &txn,
+        audit::Entry {
+            organization_id: user.organization_id,
+            actor_user_id: Some(user.id),
+            action: "user.password",
+            subject_kind: "user",
+            subject_id: Some(user.id),
+            detail: user.email.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    session_store::delete_user_sessions(db, user.id, Some(keep_session)).await?;
+    Ok(())
+}

@@ -135,3 +135,23 @@ pub async fn touch_login(db: &impl ConnectionTrait, user_id: i64) -> Result<(), 
         .await?;
     Ok(())
 }
+
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    hash: String,
+) -> Result<(), DbErr> {
+    Users::update_many()
+        .col_expr(
+            users::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(super::now()),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,4 +1,5 @@
 //! The web edge: router, extractors, security middleware, and one module per feature.
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod csrf;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(home::router())
         .merge(auth::router())
+        .merge(account::router())
         .merge(admin::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))

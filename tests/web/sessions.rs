@@ -135,3 +135,11 @@ async fn signed_out_htmx_requests_are_redirected_by_header() {
     let res = stranger.get("/admin/users").await;
     assert_eq!(location(&res), "/login");
 }
+
+#[tokio::test]
+async fn healthz_answers_503_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.db.clone().close().await.unwrap();
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
