@@ -13,6 +13,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::config::{redact_url, Settings};
 use crate::db::session_store::DbSessionStore;
+use crate::providers::Providers;
 use crate::secrets::KeyRing;
 use crate::web::{self, AppState};
 
@@ -43,9 +44,17 @@ impl App {
             settings.base_url = format!("http://{addr}");
         }
         let settings = Arc::new(settings);
+        let checked = crate::mailboxes::keys::check(&db, &keys).await?;
+        tracing::debug!(
+            credentials = checked,
+            "every stored credential opens with the key ring"
+        );
+        let providers = Arc::new(Providers::from_settings(&settings)?);
         let state = AppState {
             db: db.clone(),
             settings: settings.clone(),
+            keys: Arc::new(keys.clone()),
+            providers,
         };
         let router = web::router(state);
         Ok(Self {

@@ -13,6 +13,7 @@ mod m20261121_000005_directory;
 mod m20261121_000006_links_states;
 mod m20261121_000007_sync_jobs;
 mod m20261121_000008_audit;
+mod m20261121_000009_account_refresh_lock;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_links_states::Migration),
             Box::new(m20261121_000007_sync_jobs::Migration),
             Box::new(m20261121_000008_audit::Migration),
+            Box::new(m20261121_000009_account_refresh_lock::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! `&impl ConnectionTrait` so callers pass a pool or a transaction.
 pub mod audit;
 pub mod entities;
+pub mod mail_accounts;
 pub mod organizations;
 pub mod session_store;
 pub mod throttle;

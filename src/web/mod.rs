@@ -23,12 +23,16 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::Settings;
 use crate::db::session_store::DbSessionStore;
+use crate::providers::Providers;
+use crate::secrets::KeyRing;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub keys: Arc<KeyRing>,
+    pub providers: Arc<Providers>,
 }
 
 /// A session is ended after this long without a request.

@@ -35,6 +35,7 @@ pub struct Model {
     pub progress_done: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub refresh_lock_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,237 @@
+//! Linked mailboxes: lookups scoped to an organization, linking, credentials, status, and the
+//! refresh lease.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
+
+pub const ACTIVE: &str = "active";
+pub const NEEDS_RECONNECT: &str = "needs_reconnect";
+pub const DISCONNECTED: &str = "disconnected";
+
+pub async fn find_in_org(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    id: i64,
+) -> Result<Option<MailAccount>, DbErr> {
+    MailAccounts::find_by_id(id)
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_address(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    provider: &str,
+    address: &str,
+) -> Result<Option<MailAccount>, DbErr> {
+    MailAccounts::find()
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .filter(mail_accounts::Column::Provider.eq(provider))
+        .filter(mail_accounts::Column::Address.eq(address))
+        .one(db)
+        .await
+}
+
+/// The mailboxes a user linked, in a stable order.
+pub async fn list_for_owner(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    user_id: i64,
+) -> Result<Vec<MailAccount>, DbErr> {
+    MailAccounts::find()
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .filter(mail_accounts::Column::OwnerUserId.eq(user_id))
+        .order_by_asc(mail_accounts::Column::Provider)
+        .order_by_asc(mail_accounts::Column::Address)
+        .all(db)
+        .await
+}
+
+pub struct NewAccount<'a> {
+    pub organization_id: i64,
+    pub owner_user_id: i64,
+    pub provider: &'a str,
+    pub address: &'a str,
+    pub display_name: &'a str,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<MailAccount, DbErr> {
+    let now = super::now();
+    mail_accounts::ActiveModel {
+        organization_id: Set(new.organization_id),
+        owner_user_id: Set(Some(new.owner_user_id)),
+        provider: Set(new.provider.to_string()),
+        auth_kind: Set("delegated".into()),
+        address: Set(new.address.to_string()),
+        display_name: Set(new.display_name.to_string()),
+        status: Set(ACTIVE.into()),
+        credentials: Set(None),
+        granted_scopes: Set(String::new()),
+        token_expires_at: Set(None),
+        sync_settings: Set("{}".into()),
+        sync_interval_secs: Set(300),
+        next_sync_at: Set(Some(now)),
+        last_sync_at: Set(None),
+        last_success_at: Set(None),
+        last_error: Set(None),
+        progress_total: Set(0),
+        progress_done: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        refresh_lock_until: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Store freshly sealed credentials and mark the mailbox active (link, reconnect, refresh).
+pub async fn set_credentials(
+    db: &impl ConnectionTrait,
+    id: i64,
+    sealed: String,
+    expires_at: DateTime<Utc>,
+    scopes: &str,
+) -> Result<(), DbErr> {
+    MailAccounts::update_many()
+        .col_expr(mail_accounts::Column::Credentials, Expr::value(sealed))
+        .col_expr(
+            mail_accounts::Column::TokenExpiresAt,
+            Expr::value(expires_at),
+        )
+        .col_expr(mail_accounts::Column::GrantedScopes, Expr::value(scopes))
+        .col_expr(mail_accounts::Column::Status, Expr::value(ACTIVE))
+        .col_expr(
+            mail_accounts::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            mail_accounts::Column::RefreshLockUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(mail_accounts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Re-seal credentials without touching status (key rotation).
+pub async fn replace_sealed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    sealed: String,
+) -> Result<(), DbErr> {
+    MailAccounts::update_many()
+        .col_expr(mail_accounts::Column::Credentials, Expr::value(sealed))
+        .filter(mail_accounts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: &str,
+    last_error: Option<String>,
+) -> Result<(), DbErr> {
+    MailAccounts::update_many()
+        .col_expr(mail_accounts::Column::Status, Expr::value(status))
+        .col_expr(mail_accounts::Column::LastError, Expr::value(last_error))
+        .col_expr(
+            mail_accounts::Column::RefreshLockUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(mail_accounts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Forget the tokens (disconnect without purge): the mailbox and its mail stay.
+pub async fn clear_credentials(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    MailAccounts::update_many()
+        .col_expr(
+            mail_accounts::Column::Credentials,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            mail_accounts::Column::TokenExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(mail_accounts::Column::Status, Expr::value(DISCONNECTED))
+        .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(mail_accounts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Take the refresh lease unless another holder's lease is still running.
+pub async fn try_lock_refresh(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = MailAccounts::update_many()
+        .col_expr(mail_accounts::Column::RefreshLockUntil, Expr::value(until))
+        .filter(mail_accounts::Column::Id.eq(id))
+        .filter(
+            mail_accounts::Column::RefreshLockUntil
+                .is_null()
+                .or(mail_accounts::Column::RefreshLockUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn unlock_refresh(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    MailAccounts::update_many()
+        .col_expr(
+            mail_accounts::Column::RefreshLockUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(mail_accounts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Every stored envelope: `(id, organization_id, sealed)`, for key checks and rotation.
+pub async fn sealed_credentials(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(i64, i64, String)>, DbErr> {
+    let rows: Vec<(i64, i64, Option<String>)> = MailAccounts::find()
+        .select_only()
+        .column(mail_accounts::Column::Id)
+        .column(mail_accounts::Column::OrganizationId)
+        .column(mail_accounts::Column::Credentials)
+        .filter(mail_accounts::Column::Credentials.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, org, c)| c.map(|c| (id, org, c)))
+        .collect())
+}
+
+/// Delete the mailbox and, by cascade, its emails, bodies, participants, links and cursors.
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    MailAccounts::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<MailAccount>, DbErr> {
+    MailAccounts::find_by_id(id).one(db).await
+}

@@ -1,0 +1,83 @@
+//! Disconnecting a mailbox: revoke at the provider where possible, forget the tokens, and keep
+//! or purge the mail already synced.
+use sea_orm::TransactionTrait;
+
+use super::{credentials, MailDeps};
+use crate::db::{audit, mail_accounts};
+use crate::providers::Provider;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DisconnectError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The provider confirmed (Google).
+    Revoked,
+    /// The provider has no revocation endpoint for delegated grants (Microsoft): the user can
+    /// remove the app under their account's app permissions.
+    NotSupported,
+    /// Revocation failed; the tokens are deleted here anyway.
+    Failed(String),
+    /// Nothing was stored (already disconnected or needing reconnect with unusable tokens).
+    NothingStored,
+}
+
+/// Disconnect `account_id`, owned by `user_id` in `org_id`.
+pub async fn disconnect(
+    deps: &MailDeps,
+    org_id: i64,
+    user_id: i64,
+    account_id: i64,
+    purge: bool,
+) -> Result<Revocation, DisconnectError> {
+    let account = mail_accounts::find_in_org(&deps.db, org_id, account_id)
+        .await?
+        .filter(|a| a.owner_user_id == Some(user_id))
+        .ok_or(DisconnectError::NotFound)?;
+    let revocation = match credentials::open(&deps.keys, &account) {
+        Ok(creds) => {
+            let provider = Provider::parse(&account.provider);
+            match provider.and_then(|p| deps.providers.oauth(p)) {
+                Some(oauth) => {
+                    let token = creds.refresh_token.unwrap_or(creds.access_token);
+                    match oauth.revoke(&deps.providers.http, &token).await {
+                        Ok(true) => Revocation::Revoked,
+                        Ok(false) => Revocation::NotSupported,
+                        Err(e) => Revocation::Failed(e.to_string()),
+                    }
+                }
+                None => Revocation::Failed("the provider is not configured on this server".into()),
+            }
+        }
+        Err(_) => Revocation::NothingStored,
+    };
+    let txn = deps.db.begin().await?;
+    if purge {
+        mail_accounts::delete(&txn, account.id).await?;
+    } else {
+        mail_accounts::clear_credentials(&txn, account.id).await?;
+    }
+    audit::record(
+        &txn,
+        audit::Entry {
+            organization_id: org_id,
+            actor_user_id: Some(user_id),
+            action: if purge {
+                "mailbox.disconnect_purge"
+            } else {
+                "mailbox.disconnect"
+            },
+            subject_kind: "mail_account",
+            subject_id: Some(account.id),
+            detail: format!("{} {}", account.provider, account.address),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(revocation)
+}

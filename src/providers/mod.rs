@@ -1,0 +1,137 @@
+//! The seam to Google and Microsoft: OAuth (authorize, code exchange, refresh, revoke), mailbox
+//! identity, and (later) mail. Wire types stay private to these modules; base URLs and
+//! timeouts are injected; tokens are redacted in `Debug`. Nothing here touches the database.
+pub mod identity;
+pub mod oauth;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{OAuthClient, Settings};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Google,
+    Microsoft,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 2] = [Provider::Google, Provider::Microsoft];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Google => "google",
+            Provider::Microsoft => "microsoft",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "google" => Some(Provider::Google),
+            "microsoft" => Some(Provider::Microsoft),
+            _ => None,
+        }
+    }
+
+    /// What users call the mailbox.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Google => "Gmail",
+            Provider::Microsoft => "Outlook",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Provider failures, classified so callers decide by kind, never by message text.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The grant is gone (revoked, expired, password changed): the user must reconnect.
+    #[error("the provider no longer accepts this mailbox's authorization: {0}")]
+    InvalidGrant(String),
+    /// The access token was refused; refresh and retry once.
+    #[error("access token refused")]
+    Unauthorized,
+    #[error("rate limited by the provider")]
+    RateLimited { retry_after: Option<Duration> },
+    /// A sync cursor expired (Gmail history 404, Graph delta 410).
+    #[error("sync cursor expired")]
+    Gone,
+    #[error("provider temporarily unavailable: {0}")]
+    Transient(String),
+    #[error("provider refused the request: {0}")]
+    Permanent(String),
+}
+
+/// A secret string that never shows in `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Everything needed to talk to the providers: configured OAuth clients and one HTTP client
+/// (redirects off, timeouts on).
+#[derive(Clone, Debug)]
+pub struct Providers {
+    pub http: reqwest::Client,
+    pub google: Option<oauth::OAuthProvider>,
+    pub microsoft: Option<oauth::OAuthProvider>,
+    pub gmail_api: String,
+    pub graph_api: String,
+    pub google_openid: String,
+}
+
+impl Providers {
+    pub fn from_settings(settings: &Settings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("threadline/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let urls = &settings.provider_urls;
+        let make = |provider: Provider, client: &Option<OAuthClient>| {
+            client
+                .as_ref()
+                .map(|c| oauth::OAuthProvider::new(provider, c, settings))
+        };
+        Ok(Self {
+            http,
+            google: make(Provider::Google, &settings.google),
+            microsoft: make(Provider::Microsoft, &settings.microsoft),
+            gmail_api: urls.gmail_api.clone(),
+            graph_api: urls.graph_api.clone(),
+            google_openid: urls.google_openid.clone(),
+        })
+    }
+
+    pub fn oauth(&self, provider: Provider) -> Option<&oauth::OAuthProvider> {
+        match provider {
+            Provider::Google => self.google.as_ref(),
+            Provider::Microsoft => self.microsoft.as_ref(),
+        }
+    }
+}
