@@ -42,6 +42,17 @@ pub enum Command {
     Sync(SyncArgs),
     /// Per mailbox: messages, threads, last sync, status, errors.
     Stats(StatsArgs),
+    /// Manage the keys that encrypt stored OAuth tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored token with the newest key. With the generated key file, a new
+    /// key is added to it first; with THREADLINE_SECRET_KEY, append the new key there
+    /// (`old:...,new:...`) before running this. Remove old keys only afterwards.
+    Rotate,
 }
 
 #[derive(Debug, Args)]

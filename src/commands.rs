@@ -7,11 +7,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{self, NewUser};
 use crate::app::App;
-use crate::cli::{Cli, Command, EmulatorArgs, UserCommand};
+use crate::cli::{Cli, Command, EmulatorArgs, KeysCommand, UserCommand};
 use crate::config::Settings;
 use crate::db::{self, organizations};
 use crate::domain::user::Role;
 use crate::emulator::{self, EmulatorConfig};
+use crate::secrets::KeyRing;
 
 /// Run one parsed command line to completion.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             create_user(&settings, &email, &name, admin).await
         }
         Command::Emulator(args) => run_emulator(args).await,
+        Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         Command::Demo(_) => not_yet("demo", "the provider emulator and mailbox linking"),
         Command::Sync(_) => not_yet("sync", "the sync engine"),
         Command::Stats(_) => not_yet("stats", "the sync engine"),
@@ -112,6 +114,33 @@ async fn create_user(
         }
     };
     println!("created {} user {} (id {})", role, user.email, user.id);
+    Ok(())
+}
+
+async fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
+    db::migrate(&conn).await.context("migration failed")?;
+    let ring = KeyRing::load_or_create(settings.secret_key.as_deref(), &settings.data_dir)?;
+    // Everything stored must open before anything is rewritten.
+    crate::mailboxes::keys::check(&conn, &ring).await?;
+    let ring = if settings.secret_key.is_none() {
+        let ring = KeyRing::add_key_to_file(&settings.data_dir)?;
+        println!(
+            "added key {} to {}",
+            ring.current().id,
+            settings.data_dir.join(crate::secrets::KEY_FILE).display()
+        );
+        ring
+    } else {
+        ring
+    };
+    let n = crate::mailboxes::keys::reencrypt(&conn, &ring).await?;
+    println!(
+        "re-encrypted {n} stored credential(s) with key {}",
+        ring.current().id
+    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! directory, generated (mode 0600) on first run. The key ring's newest key encrypts and every
 //! key decrypts (stored OAuth tokens; see the OAuth issue).
 use std::fmt;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
@@ -92,6 +93,32 @@ impl KeyRing {
             }
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// Add a newly generated key to the data dir's key file (it becomes the encrypting key);
+    /// older keys stay so existing ciphertexts still open.
+    pub fn add_key_to_file(data_dir: &Path) -> Result<Self, KeyError> {
+        let path = data_dir.join(KEY_FILE);
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let current = Self::load_or_create(None, data_dir)?;
+        let next = (1..=current.keys.len() + 1)
+            .map(|n| format!("k{n}"))
+            .find(|id| current.get(id).is_none())
+            .unwrap_or_default();
+        let mut text = std::fs::read_to_string(&path).map_err(io)?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let bytes: [u8; 32] = rand::random();
+        let _ = writeln!(text, "{next}:{}", STANDARD.encode(bytes));
+        let tmp = data_dir.join(format!("{KEY_FILE}.new"));
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&tmp, text.as_bytes()).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        Self::parse(&text)
     }
 
     /// The key that encrypts.

@@ -182,9 +182,8 @@ impl OAuthProvider {
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         match res.status().as_u16() {
-            200 => Ok(true),
-            // Already revoked or expired: the grant is gone either way.
-            400 => Ok(true),
+            // 400: already revoked or expired; the grant is gone either way.
+            200 | 400 => Ok(true),
             s if s >= 500 => Err(ProviderError::Transient(format!("revoke answered {s}"))),
             s => Err(ProviderError::Permanent(format!("revoke answered {s}"))),
         }

@@ -11,7 +11,7 @@ use super::error::AppError;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
-use crate::db::{self, organizations, users};
+use crate::db::{self, mail_accounts, organizations, users};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
 struct HomePage {
     layout: Layout,
     organization: String,
+    mailboxes: usize,
 }
 
 async fn home(
@@ -44,9 +45,13 @@ async fn home(
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
+    let mailboxes = mail_accounts::list_for_owner(&db, user.organization_id, user.id)
+        .await?
+        .len();
     let page = HomePage {
         layout: Layout::for_user(&user, "Home", "home"),
         organization,
+        mailboxes,
     };
     Ok(render(&page)?.into_response())
 }

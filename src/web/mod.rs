@@ -6,6 +6,8 @@ pub mod csrf;
 pub mod error;
 pub mod headers;
 pub mod home;
+pub mod mailbox_views;
+pub mod mailboxes;
 pub mod session;
 pub mod views;
 
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(auth::router())
         .merge(account::router())
+        .merge(mailboxes::router())
         .merge(admin::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))

@@ -8,7 +8,7 @@ use tower_sessions::Session;
 use super::error::AppError;
 use super::AppState;
 use crate::db::session_store::USER_KEY;
-use crate::db::{self, users};
+use crate::db::{self, mail_accounts, users};
 use crate::domain::user::Role;
 
 /// A session ends this long after sign-in, however active it is.
@@ -36,6 +36,8 @@ pub struct CurrentUser {
     pub role: Role,
     pub csrf: String,
     pub session: Session,
+    /// The user's mailboxes that need reconnecting: `(id, provider, address)`.
+    pub reconnect: Vec<(i64, String, String)>,
 }
 
 impl CurrentUser {
@@ -103,6 +105,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             session.insert(SEEN_KEY, now).await?;
         }
         let csrf = super::csrf::token(&session).await?;
+        let reconnect =
+            mail_accounts::needing_reconnect(&state.db, user.organization_id, user.id).await?;
         Ok(CurrentUser {
             id: user.id,
             organization_id: user.organization_id,
@@ -111,6 +115,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             role: Role::from_db(&user.role),
             csrf,
             session,
+            reconnect,
         })
     }
 }

@@ -13,6 +13,8 @@ pub struct Layout {
     pub user: Option<NavUser>,
     pub csrf: String,
     pub active: &'static str,
+    /// Mailboxes of the user that need reconnecting: `(id, provider label, address)`.
+    pub reconnect: Vec<(i64, &'static str, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,15 @@ impl Layout {
             }),
             csrf: user.csrf.clone(),
             active,
+            reconnect: user
+                .reconnect
+                .iter()
+                .map(|(id, provider, address)| {
+                    let label = crate::providers::Provider::parse(provider)
+                        .map_or("Mailbox", |p| p.label());
+                    (*id, label, address.clone())
+                })
+                .collect(),
         }
     }
 
@@ -42,6 +53,7 @@ impl Layout {
             user: None,
             csrf,
             active: "",
+            reconnect: Vec::new(),
         }
     }
 
