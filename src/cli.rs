@@ -118,51 +118,121 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Address the web server listens on.
-    #[arg(long, global = true, env = "THREADLINE_BIND", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_BIND",
+        default_value = "127.0.0.1:3000"
+    )]
     pub bind: SocketAddr,
     /// Public URL of this Threadline; OAuth redirect URIs derive from it. https => Secure cookies.
-    #[arg(long, global = true, env = "THREADLINE_BASE_URL", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_BASE_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
     pub base_url: String,
     /// Data directory: the SQLite file and the generated key file (mode 0600).
-    #[arg(long, global = true, env = "THREADLINE_DATA_DIR", default_value = "threadline-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_DATA_DIR",
+        default_value = "threadline-data"
+    )]
     pub data_dir: PathBuf,
     /// Encryption key(s) for stored OAuth tokens; unset: a key file in the data dir is generated.
-    #[arg(long, global = true, env = "THREADLINE_SECRET_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_SECRET_KEY",
+        hide_env_values = true
+    )]
     pub secret_key: Option<String>,
     /// Log format: `text` or `json`.
-    #[arg(long, global = true, env = "THREADLINE_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_LOG_FORMAT",
+        default_value = "text"
+    )]
     pub log_format: String,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,
     /// Google OAuth client secret.
-    #[arg(long, global = true, env = "GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "GOOGLE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub google_client_secret: Option<String>,
     /// Microsoft application (client) id; unset: Outlook linking disabled.
     #[arg(long, global = true, env = "MICROSOFT_CLIENT_ID")]
     pub microsoft_client_id: Option<String>,
     /// Microsoft client secret.
-    #[arg(long, global = true, env = "MICROSOFT_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MICROSOFT_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub microsoft_client_secret: Option<String>,
     /// Microsoft tenant (`common`, `organizations` or a tenant id).
-    #[arg(long, global = true, env = "MICROSOFT_TENANT", default_value = "common")]
+    #[arg(
+        long,
+        global = true,
+        env = "MICROSOFT_TENANT",
+        default_value = "common"
+    )]
     pub microsoft_tenant: String,
     /// Google authorize host.
-    #[arg(long, global = true, env = "GOOGLE_ACCOUNTS_URL", default_value = "https://accounts.google.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "GOOGLE_ACCOUNTS_URL",
+        default_value = "https://accounts.google.com"
+    )]
     pub google_accounts_url: String,
     /// Google token and revoke host.
-    #[arg(long, global = true, env = "GOOGLE_OAUTH2_URL", default_value = "https://oauth2.googleapis.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "GOOGLE_OAUTH2_URL",
+        default_value = "https://oauth2.googleapis.com"
+    )]
     pub google_oauth2_url: String,
     /// Google OpenID userinfo host.
-    #[arg(long, global = true, env = "GOOGLE_OPENID_URL", default_value = "https://openidconnect.googleapis.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "GOOGLE_OPENID_URL",
+        default_value = "https://openidconnect.googleapis.com"
+    )]
     pub google_openid_url: String,
     /// Gmail API host.
-    #[arg(long, global = true, env = "GMAIL_API_URL", default_value = "https://gmail.googleapis.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "GMAIL_API_URL",
+        default_value = "https://gmail.googleapis.com"
+    )]
     pub gmail_api_url: String,
     /// Microsoft identity platform host.
-    #[arg(long, global = true, env = "MICROSOFT_LOGIN_URL", default_value = "https://login.microsoftonline.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "MICROSOFT_LOGIN_URL",
+        default_value = "https://login.microsoftonline.com"
+    )]
     pub microsoft_login_url: String,
     /// Microsoft Graph host.
-    #[arg(long, global = true, env = "GRAPH_API_URL", default_value = "https://graph.microsoft.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "GRAPH_API_URL",
+        default_value = "https://graph.microsoft.com"
+    )]
     pub graph_api_url: String,
 }
