@@ -236,6 +236,15 @@ impl Mailbox {
         self.data.read().messages.get(id).cloned()
     }
 
+    /// Id of the user label with this id or name (names match case-insensitively).
+    pub fn find_user_label(&self, id_or_name: &str) -> Option<String> {
+        let data = self.data.read();
+        data.user_labels
+            .iter()
+            .find(|l| l.id == id_or_name || l.name.eq_ignore_ascii_case(id_or_name))
+            .map(|l| l.id.clone())
+    }
+
     /// Id of the user label with this id or name, creating it when `create` is set.
     pub fn user_label(&self, id_or_name: &str, create: bool) -> Option<String> {
         let mut data = self.data.write();

@@ -178,6 +178,27 @@ impl Tokens {
         id
     }
 
+    /// Scopes a live grant of this client on this mailbox already holds.
+    pub fn granted_scopes(
+        &self,
+        provider: Provider,
+        mailbox: &str,
+        client_id: &str,
+    ) -> Vec<String> {
+        let inner = self.inner.read();
+        inner
+            .grants
+            .values()
+            .filter(|g| {
+                !g.revoked
+                    && g.provider == provider
+                    && g.mailbox.eq_ignore_ascii_case(mailbox)
+                    && g.client_id == client_id
+            })
+            .flat_map(|g| g.scopes.clone())
+            .collect()
+    }
+
     /// Whether the grant already holds a live refresh token.
     pub fn has_refresh_token(&self, grant: u64) -> bool {
         let inner = self.inner.read();

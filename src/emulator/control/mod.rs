@@ -17,7 +17,7 @@ use super::state::Tunables;
 use super::store::{MailboxInfo, Provider};
 use super::SharedState;
 
-pub use messages::{ground_truth, state_from_query, DeliverQuery, TruthItem};
+pub use messages::{ground_truth, state_from_query, DeliverQuery, TruthItem, SYSTEM_LABELS};
 
 /// A control-plane error.
 #[derive(Debug)]
