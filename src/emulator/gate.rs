@@ -29,6 +29,11 @@ pub enum Refusal {
 
 /// Admit a request; keep the returned permit alive while the request runs.
 pub async fn admit(state: &EmulatorState, req: Admission<'_>) -> Result<Permit, Refusal> {
+    // The slot is taken first so that injected latency counts as time in flight.
+    let permit = state
+        .quota
+        .enter(req.mailbox, req.concurrency)
+        .map_err(Refusal::Throttle)?;
     let (latency, hit) = state
         .faults
         .check(req.path, req.template, Some(req.mailbox));
@@ -38,10 +43,6 @@ pub async fn admit(state: &EmulatorState, req: Admission<'_>) -> Result<Permit, 
     if let Some(hit) = hit {
         return Err(Refusal::Fault(hit));
     }
-    let permit = state
-        .quota
-        .enter(req.mailbox, req.concurrency)
-        .map_err(Refusal::Throttle)?;
     state
         .quota
         .charge(req.mailbox, req.pool, req.units, req.per_minute)

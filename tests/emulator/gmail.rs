@@ -482,3 +482,40 @@ async fn a_fresh_emulator_with_no_token_answers_401_in_googles_shape() {
     assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
     assert_eq!(body["error"]["errors"][0]["location"], "Authorization");
 }
+
+#[tokio::test]
+async fn permanent_delete_needs_the_full_mail_scope() {
+    let emu = Emu::start().await;
+    emu.mailbox("google", "me@ourco.test").await;
+    let modify = emu.token("me@ourco.test", &[MODIFY]).await;
+    let full = emu.token("me@ourco.test", &[crate::support::FULL]).await;
+    let id = emu
+        .deliver(
+            "me@ourco.test",
+            "labels=INBOX",
+            simple("del@x", "Delete", "", "x"),
+        )
+        .await;
+    let r = emu
+        .http
+        .delete(emu.url(&format!("{ME}/messages/{id}")))
+        .bearer_auth(&modify)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 403);
+    assert_google_error(
+        &r.json().await.expect("json"),
+        403,
+        "insufficientPermissions",
+    );
+    let r = emu
+        .http
+        .delete(emu.url(&format!("{ME}/messages/{id}")))
+        .bearer_auth(&full)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 204);
+    assert_eq!(emu.get(&full, &format!("{ME}/messages/{id}")).await.0, 404);
+}
