@@ -4,10 +4,8 @@
 
 use std::sync::Arc;
 
-use mail_parser::decoders::base64::base64_decode;
-use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use mail_parser::parsers::MessageStream;
-use mail_parser::{Address, Encoding, HeaderValue, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
 /// Deepest MIME nesting kept; deeper parts are dropped (real services cap nesting too).
 const MAX_DEPTH: usize = 32;
@@ -235,27 +233,105 @@ fn default_mime_type(body: &PartType<'_>) -> &'static str {
     }
 }
 
-/// Transfer-decoded bytes in the part's own charset (mail-parser converts text to UTF-8, so
-/// text parts are decoded again from the raw bytes).
+/// Transfer-decoded bytes in the part's own charset, decoded from the raw part body (not from
+/// mail-parser's text, which is converted to UTF-8) with lenient decoders: like most mail
+/// software, invalid base64 characters are skipped and stray `=` in quoted-printable kept.
 fn decoded_body(raw: &[u8], part: &mail_parser::MessagePart<'_>) -> Vec<u8> {
-    match &part.body {
-        PartType::Multipart(_) => Vec::new(),
-        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
-        PartType::Message(m) => m.raw_message.to_vec(),
-        PartType::Text(text) | PartType::Html(text) => {
-            let start = usize::try_from(part.offset_body).unwrap_or(usize::MAX);
-            let end = usize::try_from(part.offset_end).unwrap_or(usize::MAX);
-            let Some(body) = raw.get(start..end.max(start)) else {
-                return text.as_bytes().to_vec();
-            };
-            let decoded = match part.encoding {
-                Encoding::Base64 => base64_decode(body),
-                Encoding::QuotedPrintable => quoted_printable_decode(body),
-                Encoding::None => Some(body.to_vec()),
-            };
-            decoded.unwrap_or_else(|| text.as_bytes().to_vec())
+    if matches!(part.body, PartType::Multipart(_)) {
+        return Vec::new();
+    }
+    let start = usize::try_from(part.offset_body).unwrap_or(usize::MAX);
+    let end = usize::try_from(part.offset_end).unwrap_or(usize::MAX);
+    let Some(body) = raw.get(start..end.max(start)) else {
+        return part.contents().to_vec();
+    };
+    let encoding = part
+        .headers
+        .iter()
+        .find(|h| matches!(h.name, mail_parser::HeaderName::ContentTransferEncoding))
+        .and_then(|h| h.value.as_text())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        Some("base64") => lenient_base64(body),
+        Some("quoted-printable") => lenient_quoted_printable(body),
+        _ => body.to_vec(),
+    }
+}
+
+fn base64_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// MIME base64 (standard alphabet) that skips other characters and stops at padding.
+pub fn lenient_base64(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for &c in input {
+        if c == b'=' {
+            break;
+        }
+        let Some(v) = base64_value(c) else { continue };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).unwrap_or(0));
         }
     }
+    out
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// Quoted-printable that keeps invalid `=` sequences as they are.
+pub fn lenient_quoted_printable(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let c = input[i];
+        if c != b'=' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let rest = &input[i + 1..];
+        // Soft line break: `=` then optional whitespace then a line end.
+        let ws = rest
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
+        match rest.get(ws..) {
+            Some([b'\r', b'\n', ..]) => i += 1 + ws + 2,
+            Some([b'\n', ..]) => i += 1 + ws + 1,
+            Some([]) => i = input.len(),
+            _ => match (
+                rest.first().copied().and_then(hex_value),
+                rest.get(1).copied().and_then(hex_value),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                }
+                _ => {
+                    out.push(b'=');
+                    i += 1;
+                }
+            },
+        }
+    }
+    out
 }
 
 fn raw_header(raw: &[u8], header: &mail_parser::Header<'_>) -> RawHeader {
@@ -389,6 +465,19 @@ mod tests {
             "Re: Grüße now"
         );
         assert_eq!(decode_words("no words"), "no words");
+    }
+
+    #[test]
+    fn lenient_decoders_match_common_mail_software() {
+        assert_eq!(
+            lenient_base64(b"ecO2dMOkIHZhYW4uCg== ignored"),
+            "yötä vaan.\n".as_bytes()
+        );
+        assert_eq!(lenient_base64(b"AAEC\r\nAw=="), vec![0, 1, 2, 3]);
+        assert_eq!(
+            lenient_quoted_printable(b"a=3Db=\r\nc x=\"y\" =F6"),
+            b"a=bc x=\"y\" \xf6"
+        );
     }
 
     #[test]
