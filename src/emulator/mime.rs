@@ -96,8 +96,8 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
         return fallback(raw);
     };
     let root = build_node(&message, 0, String::new(), 0).unwrap_or_else(|| fallback_node(raw));
-    let text_body = message.body_text(0).map(|t| t.into_owned());
-    let html_body = message.body_html(0).map(|t| t.into_owned());
+    let text_body = message.body_text(0).map(std::borrow::Cow::into_owned);
+    let html_body = message.body_html(0).map(std::borrow::Cow::into_owned);
     let preview_source = match (&text_body, &html_body) {
         (Some(t), _) if !t.trim().is_empty() => t.clone(),
         (_, Some(h)) => mail_parser::decoders::html::html_to_text(h),
@@ -217,7 +217,7 @@ fn build_node(
         }),
         is_attachment: part
             .content_disposition()
-            .is_some_and(|d| d.is_attachment()),
+            .is_some_and(mail_parser::ContentType::is_attachment),
         body: Arc::from(decoded_body(raw, part)),
         children,
     })
@@ -316,19 +316,17 @@ pub fn lenient_quoted_printable(input: &[u8]) -> Vec<u8> {
             Some([b'\r', b'\n', ..]) => i += 1 + ws + 2,
             Some([b'\n', ..]) => i += 1 + ws + 1,
             Some([]) => i = input.len(),
-            _ => match (
-                rest.first().copied().and_then(hex_value),
-                rest.get(1).copied().and_then(hex_value),
-            ) {
-                (Some(h), Some(l)) => {
+            _ => {
+                let high = rest.first().copied().and_then(hex_value);
+                let low = rest.get(1).copied().and_then(hex_value);
+                if let (Some(h), Some(l)) = (high, low) {
                     out.push(h << 4 | l);
                     i += 3;
-                }
-                _ => {
+                } else {
                     out.push(b'=');
                     i += 1;
                 }
-            },
+            }
         }
     }
     out

@@ -154,7 +154,7 @@ pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<R
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
-    *state.base_url.write() = base_url.clone();
+    state.base_url.write().clone_from(&base_url);
     let cancel = CancellationToken::new();
     google::gmail::watch::spawn_notifier(state.clone(), cancel.clone());
     let app = router(state.clone());

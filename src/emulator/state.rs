@@ -111,15 +111,13 @@ impl Extensions {
         let entry = map
             .entry(TypeId::of::<T>())
             .or_insert_with(|| Arc::new(T::default()));
-        match Arc::clone(entry).downcast::<T>() {
-            Ok(value) => value,
-            Err(_) => {
-                // Unreachable: the entry under TypeId::of::<T>() always holds a T.
-                let fresh = Arc::new(T::default());
-                *entry = fresh.clone();
-                fresh
-            }
+        if let Ok(value) = Arc::clone(entry).downcast::<T>() {
+            return value;
         }
+        // Unreachable: the entry under TypeId::of::<T>() always holds a T.
+        let fresh = Arc::new(T::default());
+        *entry = fresh.clone();
+        fresh
     }
 }
 

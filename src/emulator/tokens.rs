@@ -68,7 +68,7 @@ struct Grant {
 struct Issued {
     grant: u64,
     scopes: Vec<String>,
-    issued_at: SystemTime,
+    created: SystemTime,
     expires_at: Option<SystemTime>,
     revoked: bool,
 }
@@ -220,7 +220,7 @@ impl Tokens {
         let issued = Issued {
             grant,
             scopes: scopes.to_vec(),
-            issued_at: now,
+            created: now,
             expires_at: Some(now + ttl),
             revoked: false,
         };
@@ -234,7 +234,7 @@ impl Tokens {
         let issued = Issued {
             grant,
             scopes: scopes.to_vec(),
-            issued_at: SystemTime::now(),
+            created: SystemTime::now(),
             expires_at: None,
             revoked: false,
         };
@@ -361,7 +361,7 @@ impl Tokens {
                 mailbox: grant.mailbox.clone(),
                 client_id: grant.client_id.clone(),
                 scopes: issued.scopes.clone(),
-                issued_at: rfc3339(issued.issued_at),
+                issued_at: rfc3339(issued.created),
                 expires_at: issued.expires_at.map(rfc3339),
                 revoked: grant.revoked || issued.revoked,
             })

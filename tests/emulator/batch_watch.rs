@@ -1,5 +1,6 @@
 //! Batch requests and watch / Pub/Sub push.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use axum::routing::post;
@@ -38,12 +39,13 @@ pub async fn push_receiver() -> (Received, String) {
 fn batch_body(boundary: &str, parts: &[String]) -> String {
     let mut body = String::new();
     for (n, p) in parts.iter().enumerate() {
-        body.push_str(&format!(
+        let _ = write!(
+            body,
             "--{boundary}\r\nContent-Type: application/http\r\nContent-ID: <item{}>\r\n\r\n{p}\r\n",
             n + 1
-        ));
+        );
     }
-    body.push_str(&format!("--{boundary}--\r\n"));
+    let _ = write!(body, "--{boundary}--\r\n");
     body
 }
 

@@ -1,10 +1,11 @@
-//! Real corpora: the .eml test messages shipped in the `mail-parser` crate and CPython's
+//! Real corpora: the `.eml` test messages shipped in the `mail-parser` crate and `CPython`'s
 //! `test/test_email/data` messages load without a panic, every Gmail view validates against
 //! the discovery document, and the Gmail payload agrees with an independent parser (Python's
-//! `email` package, run through tests/fixtures/emulator/mime_tree.py): same tree shape, same
+//! `email` package, run through `tests/fixtures/emulator/mime_tree.py`): same tree shape, same
 //! mime types, same decoded body bytes. Both corpora are found at run time (the crate's
-//! sources in the cargo registry; CPython's via `python3 -c "import test"`); `.ci/emulator/
-//! fetch_corpora.sh` fetches them from crates.io / PyPI on a machine that lacks them.
+//! sources in the cargo registry; `CPython`'s via `python3 -c "import test"`);
+//! `.ci/emulator/fetch_corpora.sh` fetches them from crates.io / `PyPI` on a machine that
+//! lacks them (then point `THREADLINE_CORPORA` / `THREADLINE_CPYTHON_EMAIL_DATA` at them).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 use serde_json::Value;
+use threadline::emulator::store::MessageState;
 
 use crate::schema::assert_valid;
 use crate::support::{google_with, READONLY};
@@ -66,7 +68,7 @@ fn mail_parser_corpus() -> Vec<PathBuf> {
     out
 }
 
-/// CPython's `test/test_email/data/msg_*.txt`.
+/// `CPython`'s `test/test_email/data/msg_*.txt`.
 fn cpython_corpus() -> Vec<PathBuf> {
     let output = Command::new("python3")
         .args([
@@ -82,7 +84,7 @@ fn cpython_corpus() -> Vec<PathBuf> {
     walk(&dir, &mut out, &|p| {
         p.file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("msg_") && n.ends_with(".txt"))
+            .is_some_and(|n| n.starts_with("msg_") && n.to_ascii_lowercase().ends_with(".txt"))
     });
     out.sort();
     out
@@ -107,7 +109,11 @@ fn python_trees(files: &[PathBuf]) -> Vec<Value> {
         .spawn()
         .expect("python3 runs");
     let mut stdin = child.stdin.take().expect("stdin");
-    let list: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+    let list: String = files.iter().fold(String::new(), |mut acc, f| {
+        acc.push_str(&f.display().to_string());
+        acc.push('\n');
+        acc
+    });
     let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
     let output = child.wait_with_output().expect("python output");
     writer.join().expect("writer").expect("write paths");
@@ -229,7 +235,7 @@ async fn check_corpus(name: &str, files: Vec<PathBuf>, minimum: usize) {
     for (file, python) in files.iter().zip(&pythons) {
         let raw = std::fs::read(file).expect("read corpus file");
         let id = mailbox
-            .deliver(raw.into(), Default::default(), 1_700_000_000_000)
+            .deliver(raw.into(), MessageState::default(), 1_700_000_000_000)
             .expect("deliver");
         let (status, full) = emu
             .get(&token, &format!("/gmail/v1/users/me/messages/{id}"))

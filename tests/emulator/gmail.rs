@@ -165,7 +165,7 @@ async fn list_is_newest_first_and_filters_by_labels_query_and_spam_trash() {
     let a = emu
         .deliver(
             "me@ourco.test",
-            &format!("labels=INBOX,UNREAD&internal_date={}", base),
+            &format!("labels=INBOX,UNREAD&internal_date={base}"),
             simple("a@x", "Alpha", "", "one"),
         )
         .await;

@@ -124,7 +124,7 @@ async fn authorize_validates_client_redirect_response_type_and_scope() {
     let cb = urlencode(REDIRECT);
     for (q, expect) in [
         (format!("redirect_uri={cb}&response_type=code&scope=openid"), "client_id"),
-        (format!("client_id=c&response_type=code&scope=openid"), "redirect_uri"),
+        ("client_id=c&response_type=code&scope=openid".to_string(), "redirect_uri"),
         (format!("client_id=c&redirect_uri={cb}&response_type=token&scope=openid"), "unsupported_response_type"),
         (format!("client_id=c&redirect_uri={cb}&response_type=code"), "scope"),
         (format!("client_id=c&redirect_uri={cb}&response_type=code&scope=openid&code_challenge=x&code_challenge_method=MD5"), "code_challenge_method"),

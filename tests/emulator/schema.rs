@@ -114,15 +114,11 @@ fn check(doc: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
                 ));
             }
         }
-        "number" => {
-            if !value.is_number() {
-                errors.push(format!("{path}: expected number, got {value}"));
-            }
+        "number" if !value.is_number() => {
+            errors.push(format!("{path}: expected number, got {value}"));
         }
-        "boolean" => {
-            if !value.is_boolean() {
-                errors.push(format!("{path}: expected boolean, got {value}"));
-            }
+        "boolean" if !value.is_boolean() => {
+            errors.push(format!("{path}: expected boolean, got {value}"));
         }
         _ => {}
     }

@@ -406,7 +406,7 @@ async fn trap09_quota_exhaustion_and_concurrency_are_retryable_429s() {
         .control(
             reqwest::Method::PATCH,
             "/_emulator/settings",
-            Some(json!({"gmail_units_per_minute": 100000})),
+            Some(json!({"gmail_units_per_minute": 100_000})),
         )
         .await;
     assert_eq!(status, 200);

@@ -43,7 +43,7 @@ pub enum Kind {
     Newsletter {
         list_id: String,
     },
-    /// 0 iso-8859-1, 1 windows-1252, 2 iso-2022-jp, 3 shift_jis.
+    /// 0 ISO-8859-1, 1 windows-1252, 2 ISO-2022-JP, 3 `Shift_JIS`.
     Charset(u8),
     /// Four flavours of broken input.
     Malformed(u8),
@@ -155,9 +155,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00
 
 fn fake_pdf(d: &Draft) -> Vec<u8> {
     let mut pdf = format!("%PDF-1.4\n% {}\n", d.subject).into_bytes();
-    pdf.extend(
-        (0..2048u32).map(|i| u8::try_from((fnv(d.tag.as_bytes()) as u32 ^ i) & 0xff).unwrap_or(0)),
-    );
+    pdf.extend((0..2048u64).map(|i| u8::try_from((fnv(d.tag.as_bytes()) ^ i) & 0xff).unwrap_or(0)));
     pdf.extend_from_slice(b"\n%%EOF\n");
     pdf
 }

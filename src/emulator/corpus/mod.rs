@@ -61,6 +61,10 @@ pub fn mailbox_info(index: usize) -> MailboxInfo {
 }
 
 /// One generated message with its initial state.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about one message"
+)]
 pub struct Generated {
     pub raw: Vec<u8>,
     pub internal_date_ms: i64,
@@ -211,7 +215,7 @@ fn conversation(
         };
         if let Some(prev) = drafts.last() {
             d.in_reply_to = Some(prev.message_id.clone());
-            d.references = prev.references.clone();
+            d.references.clone_from(&prev.references);
             d.references.push(prev.message_id.clone());
         }
         drafts.push(d);

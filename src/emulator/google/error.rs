@@ -20,8 +20,10 @@ pub struct GoogleError {
     pub reason: &'static str,
     pub domain: &'static str,
     pub status: &'static str,
-    pub detail_message: Option<String>,
-    pub location: Option<(&'static str, &'static str)>,
+    /// The per-error message when it differs from the top one.
+    pub detail_message: Option<&'static str>,
+    /// Point at the `Authorization` header (401s).
+    pub at_authorization_header: bool,
     pub retry_after: Option<u64>,
 }
 
@@ -39,7 +41,7 @@ impl GoogleError {
             domain: "global",
             status,
             detail_message: None,
-            location: None,
+            at_authorization_header: false,
             retry_after: None,
         }
     }
@@ -53,8 +55,8 @@ impl GoogleError {
             "authError",
             "UNAUTHENTICATED",
         );
-        e.detail_message = Some("Invalid Credentials".into());
-        e.location = Some(("Authorization", "header"));
+        e.detail_message = Some("Invalid Credentials");
+        e.at_authorization_header = true;
         e
     }
 
@@ -162,13 +164,13 @@ impl GoogleError {
 
     pub fn body(&self) -> serde_json::Value {
         let mut detail = json!({
-            "message": self.detail_message.clone().unwrap_or_else(|| self.message.clone()),
+            "message": self.detail_message.unwrap_or(&self.message),
             "domain": self.domain,
             "reason": self.reason,
         });
-        if let (Some((location, kind)), Some(obj)) = (self.location, detail.as_object_mut()) {
-            obj.insert("location".into(), json!(location));
-            obj.insert("locationType".into(), json!(kind));
+        if let (true, Some(obj)) = (self.at_authorization_header, detail.as_object_mut()) {
+            obj.insert("location".into(), json!("Authorization"));
+            obj.insert("locationType".into(), json!("header"));
         }
         json!({ "error": {
             "code": self.code,

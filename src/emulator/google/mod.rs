@@ -1,4 +1,4 @@
-//! Google: OAuth 2.0 + OpenID endpoints and the Gmail API v1 over the shared store.
+//! Google: OAuth 2.0 + `OpenID` endpoints and the Gmail API v1 over the shared store.
 
 pub mod clients;
 pub mod consent;

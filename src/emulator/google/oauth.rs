@@ -1,5 +1,5 @@
 //! Google authorize endpoint (`GET /o/oauth2/v2/auth`) and the consent decision: validates the
-//! request as Google does, remembers redirect_uri, scopes, PKCE, access_type and prompt, and
+//! request as Google does, remembers `redirect_uri`, scopes, PKCE, `access_type` and `prompt`, and
 //! redirects with `code`, granted `scope` and `state` (or `error=access_denied`).
 
 use std::collections::HashMap;
@@ -76,7 +76,7 @@ pub fn query_map(raw: Option<&str>) -> HashMap<String, String> {
 async fn authorize(State(state): State<SharedState>, RawQuery(raw): RawQuery) -> Response {
     match validate(&state, &query_map(raw.as_deref())) {
         Ok(pending) => start_consent(&state, pending),
-        Err(page) => page,
+        Err(page) => *page,
     }
 }
 
@@ -84,37 +84,48 @@ fn bad(error: &str, description: &str) -> Response {
     consent::error_page(StatusCode::BAD_REQUEST, error, description)
 }
 
-fn validate(state: &SharedState, q: &HashMap<String, String>) -> Result<PendingAuth, Response> {
+#[allow(
+    clippy::unnecessary_box_returns,
+    reason = "keeps the Err of validate small"
+)]
+fn bad_page(error: &str, description: &str) -> Box<Response> {
+    Box::new(bad(error, description))
+}
+
+fn validate(
+    state: &SharedState,
+    q: &HashMap<String, String>,
+) -> Result<PendingAuth, Box<Response>> {
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let client_id = get("client_id")
-        .ok_or_else(|| bad("invalid_request", "Missing required parameter: client_id"))?;
+        .ok_or_else(|| bad_page("invalid_request", "Missing required parameter: client_id"))?;
     let redirect_uri = get("redirect_uri").ok_or_else(|| {
-        bad(
+        bad_page(
             "invalid_request",
             "Missing required parameter: redirect_uri",
         )
     })?;
     match clients::check(state, client_id, None, Some(redirect_uri)) {
         ClientCheck::UnknownClient | ClientCheck::BadSecret => {
-            return Err(consent::error_page(
+            return Err(Box::new(consent::error_page(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 "The OAuth client was not found.",
-            ))
+            )))
         }
         ClientCheck::RedirectMismatch => {
-            return Err(bad("redirect_uri_mismatch", "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy."))
+            return Err(bad_page("redirect_uri_mismatch", "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy."))
         }
         ClientCheck::Ok => {}
     }
     let parsed = url::Url::parse(redirect_uri).map_err(|_| {
-        bad(
+        bad_page(
             "invalid_request",
             "Invalid parameter value for redirect_uri",
         )
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad(
+        return Err(bad_page(
             "invalid_request",
             "Invalid parameter value for redirect_uri",
         ));
@@ -122,13 +133,13 @@ fn validate(state: &SharedState, q: &HashMap<String, String>) -> Result<PendingA
     match get("response_type") {
         Some("code") => {}
         None => {
-            return Err(bad(
+            return Err(bad_page(
                 "invalid_request",
                 "Required parameter is missing: response_type",
             ))
         }
         Some(other) => {
-            return Err(bad(
+            return Err(bad_page(
                 "unsupported_response_type",
                 &format!("Invalid response_type: {other}"),
             ))
@@ -140,22 +151,25 @@ fn validate(state: &SharedState, q: &HashMap<String, String>) -> Result<PendingA
         .map(normalise_scope)
         .collect();
     if scopes.is_empty() {
-        return Err(bad("invalid_request", "Missing required parameter: scope"));
+        return Err(bad_page(
+            "invalid_request",
+            "Missing required parameter: scope",
+        ));
     }
     if let Some(unknown) = scopes.iter().find(|s| !known_scope(s)) {
-        return Err(bad(
+        return Err(bad_page(
             "invalid_scope",
             &format!("Some requested scopes were invalid. {unknown}"),
         ));
     }
     let pkce = match (get("code_challenge"), get("code_challenge_method")) {
         (None, None) => None,
-        (None, Some(_)) => return Err(bad("invalid_request", "Missing code_challenge")),
+        (None, Some(_)) => return Err(bad_page("invalid_request", "Missing code_challenge")),
         (Some(c), m @ (None | Some("S256" | "plain"))) => {
             Some((m.unwrap_or("plain").to_string(), c.to_string()))
         }
         (Some(_), Some(m)) => {
-            return Err(bad(
+            return Err(bad_page(
                 "invalid_request",
                 &format!("Invalid code_challenge_method: {m}"),
             ))
@@ -163,7 +177,7 @@ fn validate(state: &SharedState, q: &HashMap<String, String>) -> Result<PendingA
     };
     let prompt: Vec<&str> = get("prompt").unwrap_or("").split_whitespace().collect();
     if prompt.contains(&"none") && prompt.len() > 1 {
-        return Err(bad(
+        return Err(bad_page(
             "invalid_request",
             "prompt=none cannot be combined with other values",
         ));

@@ -1,5 +1,5 @@
-//! Google token endpoint (`POST /token`: authorization_code with exact redirect_uri and PKCE,
-//! refresh_token without rotation), `POST /revoke` and OpenID `GET /v1/userinfo`.
+//! Google token endpoint (`POST /token`: `authorization_code` with exact `redirect_uri` and
+//! PKCE, `refresh_token` without rotation), `POST /revoke` and `OpenID` `GET /v1/userinfo`.
 //!
 //! The `id_token` is a JWT whose claims are real (iss, aud, sub, email, nonce, iat, exp) but
 //! whose RS256 signature is not verifiable: the emulator publishes no JWKS.

@@ -3,6 +3,8 @@
 //! part is authenticated, faulted and charged on its own and fails independently). The reply
 //! is multipart/mixed in request order with `Content-ID: <response-ID>`.
 
+use std::fmt::Write as _;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Request, StatusCode};
@@ -122,14 +124,15 @@ pub async fn batch(State(state): State<SharedState>, headers: HeaderMap, body: S
             .clone()
             .unwrap_or_else(|| format!("item{}", n + 1));
         let (status, ctype, text) = run_part(&app, part, outer_auth.as_ref()).await;
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "--{out_boundary}\r\nContent-Type: application/http\r\nContent-ID: <response-{id}>\r\n\r\nHTTP/1.1 {} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n{text}\r\n",
             status.as_u16(),
             status.canonical_reason().unwrap_or(""),
             text.len()
-        ));
+        );
     }
-    out.push_str(&format!("--{out_boundary}--\r\n"));
+    let _ = write!(out, "--{out_boundary}--\r\n");
     (
         [(
             header::CONTENT_TYPE,

@@ -90,9 +90,9 @@ pub async fn list(
     let estimate = u32::try_from(matched.len()).unwrap_or(u32::MAX);
     let start = match &after {
         None => 0,
-        Some((date, id)) => matched
+        Some((after_date, after_id)) => matched
             .iter()
-            .position(|m| (m.internal_date_ms, m.id.as_str()) < (*date, id.as_str()))
+            .position(|m| (m.internal_date_ms, m.id.as_str()) < (*after_date, after_id.as_str()))
             .unwrap_or(matched.len()),
     };
     let page: Vec<_> = matched

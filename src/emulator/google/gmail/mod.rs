@@ -281,7 +281,7 @@ impl Params {
             .collect()
     }
 
-    /// A uint32 parameter (400 INVALID_ARGUMENT when not a number).
+    /// A uint32 parameter (400 `INVALID_ARGUMENT` when not a number).
     pub fn uint(&self, key: &str, wire: &str) -> Result<Option<u32>, GoogleError> {
         self.one(key)
             .map(|v| {
@@ -305,7 +305,7 @@ impl Params {
     }
 }
 
-/// Parse a JSON request body (empty = defaults) or answer 400 INVALID_ARGUMENT.
+/// Parse a JSON request body (empty = defaults) or answer 400 `INVALID_ARGUMENT`.
 pub fn parse_json<T: serde::de::DeserializeOwned + Default>(body: &str) -> Result<T, GoogleError> {
     if body.trim().is_empty() {
         return Ok(T::default());

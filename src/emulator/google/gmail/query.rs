@@ -2,7 +2,7 @@
 //! seconds, midnight UTC), `newer_than:` `older_than:` (`Nd|Nm|Ny`), `in:` (inbox, sent, trash,
 //! spam, drafts, starred, unread, anywhere), `is:` (unread, read, starred, important),
 //! `label:`, `from:`, `to:`, `cc:`, `subject:`, `has:attachment`, `rfc822msgid:`, `-` negation
-//! and free words (subject, snippet, sender). Terms are ANDed; `OR` and braces are not supported.
+//! and free words (subject, snippet, sender). Terms are combined with AND; `OR` and braces are not supported.
 
 use chrono::{NaiveDate, TimeZone as _, Utc};
 
