@@ -18,6 +18,12 @@ mod gmail;
 #[path = "emulator/traps.rs"]
 mod traps;
 
+#[path = "emulator/traps_7_12.rs"]
+mod traps_7_12;
+
+#[path = "emulator/modify.rs"]
+mod modify;
+
 #[path = "emulator/batch_watch.rs"]
 mod batch_watch;
 

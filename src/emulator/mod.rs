@@ -12,15 +12,18 @@
 pub mod changes;
 pub mod control;
 pub mod corpus;
+pub mod encoding;
 pub mod faults;
 pub mod gate;
 pub mod google;
+pub mod ids;
 pub mod microsoft;
 pub mod mime;
 pub mod quota;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod threading;
 pub mod tokens;
 
 use std::net::SocketAddr;

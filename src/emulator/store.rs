@@ -10,7 +10,9 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
 use super::changes::{ChangeKind, ChangeLog};
+use super::ids::{fnv, new_message_id};
 use super::mime::{self, ParsedMessage};
+use super::threading::normalise_id;
 
 /// Largest raw message accepted (Gmail: 25 MB attachments, 35 MB total with encoding).
 pub const MAX_RAW_BYTES: usize = 36 * 1024 * 1024;
@@ -268,89 +270,9 @@ impl Mailbox {
 }
 
 impl MailboxData {
-    fn find_thread(&self, parsed: &ParsedMessage) -> Option<String> {
-        let subject = normalise_subject(&parsed.subject);
-        parsed
-            .in_reply_to
-            .iter()
-            .chain(parsed.references.iter().rev())
-            .find_map(|reference| {
-                self.by_message_id
-                    .get(&normalise_id(reference))?
-                    .iter()
-                    .find_map(|id| {
-                        let m = self.messages.get(id)?;
-                        (normalise_subject(&m.parsed.subject) == subject)
-                            .then(|| m.thread_id.clone())
-                    })
-            })
-    }
-
     pub fn threads_total(&self) -> usize {
         self.thread_sizes.len()
     }
-}
-
-/// Subject without reply/forward prefixes and surrounding whitespace, lowercase.
-pub fn normalise_subject(subject: &str) -> String {
-    let mut s = subject.trim();
-    loop {
-        let lower = s.to_ascii_lowercase();
-        let prefix = [
-            "re:", "fwd:", "fw:", "aw:", "wg:", "sv:", "tr:", "re :", "fwd :",
-        ]
-        .iter()
-        .find(|p| lower.starts_with(**p));
-        match prefix {
-            Some(p) => s = s.get(p.len()..).unwrap_or("").trim_start(),
-            None => break,
-        }
-    }
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-fn normalise_id(id: &str) -> String {
-    id.trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .to_ascii_lowercase()
-}
-
-/// Gmail ids: 16 lowercase hex digits, growing with receipt time (like real ones, but clients
-/// must not order by them). Graph ids: opaque base64-looking strings.
-fn new_message_id(provider: Provider, date_ms: i64, counter: u64, info: &MailboxInfo) -> String {
-    let salt = fnv(info.address.as_bytes());
-    let time = u64::try_from(date_ms.max(0)).unwrap_or(0);
-    match provider {
-        Provider::Google => {
-            format!(
-                "{:016x}",
-                (time << 20 | (counter.wrapping_add(salt) & 0xF_FFFF)) & !(1 << 63)
-            )
-        }
-        Provider::Microsoft => {
-            use base64::Engine as _;
-            let mut bytes = Vec::with_capacity(40);
-            bytes.extend_from_slice(b"\x00\x00\x1b\x00");
-            bytes.extend_from_slice(&salt.to_be_bytes());
-            bytes.extend_from_slice(&time.to_be_bytes());
-            bytes.extend_from_slice(&counter.to_be_bytes());
-            format!(
-                "AAMk{}",
-                base64::engine::general_purpose::URL_SAFE.encode(bytes)
-            )
-        }
-    }
-}
-
-/// FNV-1a, for stable per-address salts.
-pub fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 /// All mailboxes, keyed by lowercase address.
@@ -414,36 +336,6 @@ mod tests {
     }
 
     #[test]
-    fn replies_with_matching_subject_join_the_thread_of_the_first_message() {
-        let mb = mailbox();
-        let first = mb
-            .deliver(raw("1@x", "Pricing", ""), MessageState::default(), 1)
-            .ok();
-        let reply = mb
-            .deliver(
-                raw("2@x", "Re: Pricing", "In-Reply-To: <1@x>"),
-                MessageState::default(),
-                2,
-            )
-            .ok();
-        let other = mb
-            .deliver(
-                raw("3@x", "Other", "References: <1@x>"),
-                MessageState::default(),
-                3,
-            )
-            .ok();
-        let thread = |id: &Option<String>| mb.get(id.as_deref().unwrap_or("")).map(|m| m.thread_id);
-        assert_eq!(thread(&reply), first.clone());
-        assert_eq!(thread(&first), first);
-        assert_eq!(
-            thread(&other),
-            other,
-            "a different subject starts a new thread"
-        );
-    }
-
-    #[test]
     fn google_ids_are_16_hex_digits() {
         let mb = mailbox();
         let id = mb.deliver(
@@ -454,10 +346,5 @@ mod tests {
         let id = id.unwrap_or_default();
         assert_eq!(id.len(), 16);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
-    }
-
-    #[test]
-    fn subjects_normalise() {
-        assert_eq!(normalise_subject("Re: FWD:  Hello   World"), "hello world");
     }
 }

@@ -7,7 +7,7 @@ use mail_builder::headers::raw::Raw;
 use mail_builder::mime::{BodyPart, MimePart};
 use mail_builder::MessageBuilder;
 
-use crate::emulator::store::fnv;
+use crate::emulator::ids::fnv;
 
 /// A correspondent.
 #[derive(Debug, Clone)]

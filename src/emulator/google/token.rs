@@ -19,7 +19,8 @@ use sha2::{Digest as _, Sha256};
 use super::clients::{self, ClientCheck};
 use super::error::OAuthError;
 use super::oauth::{query_map, SCOPE_EMAIL, SCOPE_PROFILE};
-use crate::emulator::store::{fnv, Provider};
+use crate::emulator::ids::fnv;
+use crate::emulator::store::Provider;
 use crate::emulator::tokens::{AuthCode, CodeError, TokenError};
 use crate::emulator::SharedState;
 
