@@ -152,6 +152,7 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         quota: args.quota,
         auto_consent: args.auto_consent,
         clients_file: args.clients,
+        ..EmulatorConfig::default()
     };
     let running = emulator::start(args.bind, config).await?;
     println!("emulator listening on {}", running.base_url);

@@ -3,9 +3,40 @@
 //!
 //! Interface fixed for the rest of Threadline (tests, `threadline demo`, benchmarks):
 //! `EmulatorConfig`, `Quota`, `start(bind, config) -> RunningEmulator`.
+//!
+//! Layout: `store` (mailboxes of raw messages + state) and `changes` (per-mailbox change log)
+//! are provider-neutral; `tokens`, `faults`, `quota`, `gate` and `stats` are shared services;
+//! `control` is the `/_emulator` control plane; `google` and `microsoft` render the providers'
+//! views; `corpus` generates and imports mail.
+
+pub mod changes;
+pub mod control;
+pub mod corpus;
+pub mod encoding;
+pub mod faults;
+pub mod gate;
+pub mod google;
+pub mod ids;
+pub mod microsoft;
+pub mod mime;
+pub mod quota;
+pub mod state;
+pub mod stats;
+pub mod store;
+pub mod threading;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+
+pub use state::{EmulatorState, SharedState, Tunables};
 
 /// Quota enforcement mode (`--quota realistic|off`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -27,8 +58,13 @@ pub struct EmulatorConfig {
     pub quota: Quota,
     /// Approve consent without showing the consent page.
     pub auto_consent: bool,
-    /// Restrict OAuth to the clients registered in this JSON file.
+    /// Restrict OAuth to the clients registered in this JSON file (format: `google::clients`).
     pub clients_file: Option<PathBuf>,
+    /// Token lifetimes, quota figures, ... (also changeable at run time).
+    pub tunables: Tunables,
+    /// Import an mbox file or a folder of `.eml` files into `import_into` at start.
+    pub import: Option<PathBuf>,
+    pub import_into: Option<String>,
 }
 
 /// A running emulator; dropping it does not stop it, call `shutdown`.
@@ -36,10 +72,109 @@ pub struct RunningEmulator {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT` with no trailing slash.
     pub base_url: String,
+    /// Direct access to the store, tokens, faults (tests and the demo seed through it).
+    pub state: SharedState,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningEmulator {
+    /// Stop serving and wait for the server task to finish.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+
+    /// A token that stops the emulator when cancelled.
+    pub fn cancellation(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+/// Build the whole router: provider paths at the root plus the control plane.
+pub fn router(state: SharedState) -> Router {
+    let app = Router::new()
+        .merge(control::router())
+        .merge(google::router())
+        // Microsoft Graph + identity routes (owned by src/emulator/microsoft/):
+        .merge(microsoft::router());
+    with_stats(app, state)
+}
+
+/// Attach the statistics layer and the state.
+pub fn with_stats(app: Router<SharedState>, state: SharedState) -> Router {
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        record_stats,
+    ))
+    .with_state(state)
+}
+
+async fn record_stats(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_string(), |p| p.as_str().to_string());
+    let mailbox = request_mailbox(&state, &request);
+    let response = next.run(request).await;
+    state
+        .stats
+        .record(&route, &mailbox, response.status().as_u16());
+    response
+}
+
+fn request_mailbox(state: &EmulatorState, request: &Request) -> String {
+    if let Some(rest) = request.uri().path().strip_prefix("/_emulator/mailboxes/") {
+        return rest
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+    }
+    request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| state.tokens.mailbox_of(t.trim()))
+        .unwrap_or_default()
 }
 
 /// Bind and serve the emulator in the background.
-#[allow(clippy::unused_async)] // replaced by the emulator implementation
-pub async fn start(_bind: SocketAddr, _config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
-    anyhow::bail!("the provider emulator is not available yet")
+pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
+    let state = Arc::new(EmulatorState::new(config.clone()));
+    google::clients::load(&state)?;
+    let seeded = state.clone();
+    tokio::task::spawn_blocking(move || corpus::seed(&seeded.store, &seeded.config)).await??;
+    if let (Some(path), Some(address)) = (&config.import, &config.import_into) {
+        let mailbox = state
+            .store
+            .get(address)
+            .ok_or_else(|| anyhow::anyhow!("--import-into {address}: no such mailbox"))?;
+        let count = corpus::import::import_path(&mailbox, path)?;
+        tracing::info!(count, %address, "imported messages");
+    }
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    state.base_url.write().clone_from(&base_url);
+    let cancel = CancellationToken::new();
+    google::gmail::watch::spawn_notifier(state.clone(), cancel.clone());
+    let app = router(state.clone());
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "emulator server stopped");
+        }
+    });
+    Ok(RunningEmulator {
+        addr,
+        base_url,
+        state,
+        cancel,
+        task,
+    })
 }

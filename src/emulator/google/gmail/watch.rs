@@ -1,0 +1,232 @@
+//! users.watch / users.stop and Pub/Sub-shaped push notifications.
+//!
+//! Where pushes go: register a topic with `POST /_emulator/pubsub/topics`
+//! `{"topic":"projects/p/topics/t","push_endpoint":"http://...","subscription":"projects/p/subscriptions/s"}`
+//! and watch that `topicName`, or pass an `http(s)://` URL directly as `topicName`. A watched
+//! mailbox whose history moved is notified at most once per `push_interval_ms` (1 s): changes
+//! in between are coalesced into one notification carrying the newest historyId (the push
+//! is a hint; history.list is the truth). `GET /_emulator/pubsub` lists topics, watches and
+//! the notifications sent.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::wire::{WatchRequest, WatchResponse};
+use super::{begin, parse_json, STOP, WATCH};
+use crate::emulator::google::error::GoogleError;
+use crate::emulator::tokens::random_string;
+use crate::emulator::SharedState;
+
+const WATCH_DAYS_MS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Topic {
+    pub topic: String,
+    pub push_endpoint: String,
+    #[serde(default)]
+    pub subscription: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Watch {
+    pub topic: String,
+    pub label_ids: Vec<String>,
+    pub expiration_ms: i64,
+    pub notified_head: u64,
+    #[serde(skip)]
+    pub last_sent: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SentNotification {
+    pub mailbox: String,
+    pub endpoint: String,
+    pub history_id: String,
+    pub status: Option<u16>,
+}
+
+#[derive(Default)]
+pub struct WatchState {
+    pub topics: Mutex<HashMap<String, Topic>>,
+    pub watches: Mutex<HashMap<String, Watch>>,
+    pub sent: Mutex<Vec<SentNotification>>,
+}
+
+pub fn control_router() -> Router<SharedState> {
+    Router::new()
+        .route("/_emulator/pubsub/topics", post(add_topic))
+        .route("/_emulator/pubsub", get(overview))
+}
+
+async fn add_topic(State(state): State<SharedState>, Json(topic): Json<Topic>) -> StatusCode {
+    state
+        .ext
+        .get::<WatchState>()
+        .topics
+        .lock()
+        .insert(topic.topic.clone(), topic);
+    StatusCode::CREATED
+}
+
+async fn overview(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    let ws = state.ext.get::<WatchState>();
+    let topics: Vec<Topic> = ws.topics.lock().values().cloned().collect();
+    let watches: HashMap<String, Watch> = ws.watches.lock().clone();
+    let sent = ws.sent.lock().clone();
+    Json(json!({ "topics": topics, "watches": watches, "sent": sent }))
+}
+
+fn valid_topic(topic: &str) -> bool {
+    let parts: Vec<&str> = topic.split('/').collect();
+    topic.starts_with("http://")
+        || topic.starts_with("https://")
+        || (parts.len() == 4
+            && parts[0] == "projects"
+            && parts[2] == "topics"
+            && !parts[1].is_empty()
+            && !parts[3].is_empty())
+}
+
+pub async fn watch(
+    State(state): State<SharedState>,
+    Path(user_id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<WatchResponse>, GoogleError> {
+    let ctx = begin(&state, &headers, uri.path(), &user_id, &WATCH).await?;
+    let request: WatchRequest = parse_json(&body)?;
+    let topic = request.topic_name.unwrap_or_default();
+    if !valid_topic(&topic) {
+        return Err(GoogleError::invalid_argument(format!(
+            "Invalid topicName does not match projects/SOME_PROJECT/topics/SOME_TOPIC: {topic}"
+        )));
+    }
+    let head = ctx.mailbox.data.read().log.head();
+    let expiration_ms = chrono::Utc::now().timestamp_millis() + WATCH_DAYS_MS;
+    let watch = Watch {
+        topic,
+        label_ids: request.label_ids,
+        expiration_ms,
+        notified_head: head,
+        last_sent: None,
+    };
+    state
+        .ext
+        .get::<WatchState>()
+        .watches
+        .lock()
+        .insert(ctx.mailbox.info.address.clone(), watch);
+    Ok(Json(WatchResponse {
+        history_id: head.to_string(),
+        expiration: expiration_ms.to_string(),
+    }))
+}
+
+pub async fn stop(
+    State(state): State<SharedState>,
+    Path(user_id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Result<StatusCode, GoogleError> {
+    let ctx = begin(&state, &headers, uri.path(), &user_id, &STOP).await?;
+    state
+        .ext
+        .get::<WatchState>()
+        .watches
+        .lock()
+        .remove(&ctx.mailbox.info.address);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Start the background task that pushes notifications for watched mailboxes.
+pub fn spawn_notifier(state: SharedState, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => notify_due(&state),
+            }
+        }
+    });
+}
+
+fn notify_due(state: &SharedState) {
+    let ws = state.ext.get::<WatchState>();
+    let interval = Duration::from_millis(state.tunables().push_interval_ms);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut due = Vec::new();
+    {
+        let mut watches = ws.watches.lock();
+        watches.retain(|_, w| w.expiration_ms > now_ms);
+        for (address, w) in watches.iter_mut() {
+            let Some(mailbox) = state.store.get(address) else {
+                continue;
+            };
+            let head = mailbox.data.read().log.head();
+            let rested = w.last_sent.is_none_or(|t| t.elapsed() >= interval);
+            if head > w.notified_head && rested {
+                w.notified_head = head;
+                w.last_sent = Some(Instant::now());
+                due.push((address.clone(), w.topic.clone(), head));
+            }
+        }
+    }
+    for (address, topic, head) in due {
+        let registered = ws.topics.lock().get(&topic).cloned();
+        let (endpoint, subscription) = match registered {
+            Some(t) => (
+                t.push_endpoint,
+                t.subscription
+                    .unwrap_or_else(|| topic.replace("/topics/", "/subscriptions/")),
+            ),
+            None if topic.starts_with("http") => (
+                topic.clone(),
+                "projects/emulator/subscriptions/push".to_string(),
+            ),
+            None => continue,
+        };
+        let data = json!({ "emailAddress": address, "historyId": head }).to_string();
+        let message_id = random_string(16)
+            .bytes()
+            .map(|b| char::from(b'0' + b % 10))
+            .collect::<String>();
+        let publish = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let body = json!({
+            "message": {
+                "data": base64::engine::general_purpose::STANDARD.encode(data),
+                "messageId": message_id, "message_id": message_id,
+                "publishTime": publish, "publish_time": publish,
+            },
+            "subscription": subscription,
+        });
+        let client = state.http.clone();
+        let ws = ws.clone();
+        tokio::spawn(async move {
+            let status = client
+                .post(&endpoint)
+                .json(&body)
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status().as_u16());
+            ws.sent.lock().push(SentNotification {
+                mailbox: address,
+                endpoint,
+                history_id: head.to_string(),
+                status,
+            });
+        });
+    }
+}

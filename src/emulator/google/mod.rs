@@ -1,0 +1,19 @@
+//! Google: OAuth 2.0 + `OpenID` endpoints and the Gmail API v1 over the shared store.
+
+pub mod clients;
+pub mod consent;
+pub mod error;
+pub mod gmail;
+pub mod oauth;
+pub mod token;
+
+use axum::Router;
+
+use super::SharedState;
+
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .merge(oauth::router())
+        .merge(token::router())
+        .merge(gmail::router())
+}
