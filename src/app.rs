@@ -24,6 +24,7 @@ pub struct App {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: KeyRing,
+    pub providers: Arc<Providers>,
 }
 
 impl App {
@@ -54,7 +55,7 @@ impl App {
             db: db.clone(),
             settings: settings.clone(),
             keys: Arc::new(keys.clone()),
-            providers,
+            providers: providers.clone(),
         };
         let router = web::router(state);
         Ok(Self {
@@ -64,7 +65,17 @@ impl App {
             db,
             settings,
             keys,
+            providers,
         })
+    }
+
+    /// What mailbox operations need (tests, the CLI and workers use it too).
+    pub fn mail_deps(&self) -> crate::mailboxes::MailDeps {
+        crate::mailboxes::MailDeps {
+            db: self.db.clone(),
+            keys: Arc::new(self.keys.clone()),
+            providers: self.providers.clone(),
+        }
     }
 
     /// Serve until `shutdown` is cancelled; in-flight requests finish first.

@@ -3,6 +3,10 @@
 //! client with a cookie jar.
 #![allow(dead_code)]
 
+pub mod consent;
+pub mod inspect;
+pub mod mail;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use threadline::app::App;
 use threadline::cli::Cli;
 use threadline::config::Settings;
+use threadline::emulator::{self, EmulatorConfig, RunningEmulator};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -110,6 +115,9 @@ pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
 /// The real application on port 0, with a browser-like client.
 pub struct TestApp {
     pub base: String,
+    pub deps: threadline::mailboxes::MailDeps,
+    /// The in-process provider emulator the app's providers point at, when started with one.
+    pub emulator: Option<Arc<RunningEmulator>>,
     pub db: DatabaseConnection,
     pub client: Client,
     pub test_db: Arc<TestDb>,
@@ -132,15 +140,62 @@ impl TestApp {
     }
 
     pub async fn spawn_with(test_db: Arc<TestDb>, client: Client, extra: &[&str]) -> Self {
-        let app = App::build(settings(&test_db, extra))
+        Self::spawn_full(test_db, client, None, extra).await
+    }
+
+    /// The app with Google and Microsoft OAuth clients configured against a fresh emulator.
+    pub async fn spawn_with_emulator() -> Self {
+        let emulator = emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
+            .await
+            .expect("emulator starts");
+        let db = Arc::new(TestDb::new().await);
+        Self::spawn_full(db, client(), Some(Arc::new(emulator)), &[]).await
+    }
+
+    pub async fn spawn_full(
+        test_db: Arc<TestDb>,
+        client: Client,
+        emulator: Option<Arc<RunningEmulator>>,
+        extra: &[&str],
+    ) -> Self {
+        let mut args: Vec<String> = extra.iter().map(|s| (*s).to_string()).collect();
+        if let Some(e) = &emulator {
+            let base = e.base_url.clone();
+            for (flag, value) in [
+                (
+                    "--google-client-id",
+                    "threadline-test.apps.googleusercontent.com",
+                ),
+                ("--google-client-secret", "google-test-secret"),
+                (
+                    "--microsoft-client-id",
+                    "6731de76-14a6-49ae-97bc-6eba6914391e",
+                ),
+                ("--microsoft-client-secret", "microsoft-test-secret"),
+                ("--google-accounts-url", &base),
+                ("--google-oauth2-url", &base),
+                ("--google-openid-url", &base),
+                ("--gmail-api-url", &base),
+                ("--microsoft-login-url", &base),
+                ("--graph-api-url", &base),
+            ] {
+                args.push(flag.to_string());
+                args.push(value.to_string());
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let app = App::build(settings(&test_db, &args))
             .await
             .expect("app builds");
         let base = format!("http://{}", app.addr);
         let db = app.db.clone();
+        let deps = app.mail_deps();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(app.run(shutdown.clone()));
         Self {
             base,
+            deps,
+            emulator,
             db,
             client,
             test_db,
@@ -152,7 +207,13 @@ impl TestApp {
     /// Stop this instance and start a new one on the same database, keeping the client.
     pub async fn restart(mut self) -> Self {
         self.stop().await;
-        Self::spawn_with(self.test_db.clone(), self.client.clone(), &[]).await
+        Self::spawn_full(
+            self.test_db.clone(),
+            self.client.clone(),
+            self.emulator.clone(),
+            &[],
+        )
+        .await
     }
 
     pub async fn stop(&mut self) {
@@ -240,6 +301,8 @@ impl TestApp {
     pub fn other_browser(&self) -> Self {
         Self {
             base: self.base.clone(),
+            deps: self.deps.clone(),
+            emulator: self.emulator.clone(),
             db: self.db.clone(),
             client: client(),
             test_db: self.test_db.clone(),

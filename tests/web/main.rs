@@ -7,4 +7,5 @@ mod account;
 mod admin;
 mod auth;
 mod csrf;
+mod mailboxes;
 mod sessions;
