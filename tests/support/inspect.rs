@@ -1,4 +1,5 @@
 //! Looking inside: every row of every table as text, and every log line the process wrote.
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
