@@ -28,10 +28,7 @@ pub async fn dump(db: &DatabaseConnection) -> String {
             .all(db)
             .await
             .unwrap();
-        out.push_str(&format!(
-            "== {name}\n{}\n",
-            serde_json::to_string(&rows).unwrap()
-        ));
+        let _ = writeln!(out, "== {name}\n{}", serde_json::to_string(&rows).unwrap());
     }
     out
 }
