@@ -27,7 +27,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Emulator(args) => run_emulator(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
-        Command::Demo(_) => not_yet("demo", "the provider emulator and mailbox linking"),
+        Command::Demo(args) => demo(settings, args).await,
         Command::Sync(_) => not_yet("sync", "the sync engine"),
         Command::Stats(_) => not_yet("stats", "the sync engine"),
     };
@@ -59,6 +59,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         signal.cancel();
     });
     app.run(shutdown).await
+}
+
+async fn demo(settings: Settings, args: crate::cli::DemoArgs) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        signal.cancel();
+    });
+    crate::demo::run(settings, args, shutdown).await
 }
 
 async fn wait_for_signal() {

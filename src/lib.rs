@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod emulator;
 pub mod mailboxes;

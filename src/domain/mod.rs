@@ -1,4 +1,5 @@
 //! Pure types and rules, no I/O: addresses, roles, passwords.
 pub mod address;
+pub mod domains;
 pub mod password;
 pub mod user;

@@ -89,13 +89,26 @@ async fn index(State(deps): State<MailDeps>, user: CurrentUser) -> Result<Respon
     Ok(render(&page)?.into_response())
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct ConnectForm {
+    /// Preselect this mailbox on the provider's consent page.
+    #[serde(default)]
+    login_hint: Option<String>,
+}
+
 async fn connect(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     Path(provider): Path<String>,
+    Form(form): Form<ConnectForm>,
 ) -> Result<Response, AppError> {
     let provider = Provider::parse(&provider).ok_or(AppError::NotFound)?;
-    start(&deps, &user, provider, None, None).await
+    let hint = form
+        .login_hint
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty());
+    start(&deps, &user, provider, None, hint).await
 }
 
 async fn reconnect(
