@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod directory;
 pub mod entities;
+pub mod jobs;
 pub mod mail_accounts;
 pub mod organizations;
 pub mod session_store;

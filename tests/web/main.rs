@@ -7,5 +7,6 @@ mod account;
 mod admin;
 mod auth;
 mod csrf;
+mod jobs;
 mod mailboxes;
 mod sessions;

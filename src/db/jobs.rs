@@ -1,0 +1,172 @@
+//! Leased background work in the `jobs` table, safe with several instances on one database:
+//! PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite, which has one writer at a time,
+//! claims with a single `UPDATE ... RETURNING`. A lease that expires (a crashed instance) makes
+//! the job claimable again.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Set, Statement, Value,
+};
+
+use super::entities::jobs::{self, Entity as Jobs, Model as Job};
+
+pub const SYNC_ACCOUNT: &str = "sync_account";
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+
+/// Make sure a recurring job exists for `subject_id` (no-op when it does).
+pub async fn ensure(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: &str,
+    subject_id: i64,
+    run_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let now = super::now();
+    let job = jobs::ActiveModel {
+        organization_id: Set(org_id),
+        kind: Set(kind.to_string()),
+        subject_id: Set(subject_id),
+        payload: Set("{}".into()),
+        state: Set(QUEUED.into()),
+        run_at: Set(run_at),
+        attempts: Set(0),
+        locked_by: Set(None),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Jobs::insert(job)
+        .on_conflict(
+            OnConflict::columns([jobs::Column::Kind, jobs::Column::SubjectId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Claim the most overdue job of `kind` for `worker`, for `lease`.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    worker: &str,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<Job>, DbErr> {
+    let backend = db.get_database_backend();
+    let pick = "SELECT id FROM jobs WHERE kind = {1} AND ((state = 'queued' AND run_at <= {2}) \
+                OR (state = 'running' AND lease_until < {2})) ORDER BY run_at, id LIMIT 1";
+    let pick = match backend {
+        DbBackend::Postgres => format!("{pick} FOR UPDATE SKIP LOCKED"),
+        _ => pick.to_string(),
+    };
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', locked_by = {{3}}, lease_until = {{4}}, \
+         attempts = attempts + 1, updated_at = {{2}} WHERE id = ({pick}) RETURNING *"
+    );
+    let values: Vec<Value> = vec![kind.into(), now.into(), worker.into(), (now + lease).into()];
+    let stmt = Statement::from_sql_and_values(backend, placeholders(&sql, backend), values);
+    Job::find_by_statement(stmt).one(db).await
+}
+
+/// Extend a held lease; false when the lease was lost (taken over after expiry).
+pub async fn heartbeat(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let sql = "UPDATE jobs SET lease_until = {1} WHERE id = {2} AND locked_by = {3} AND state = 'running'";
+    exec(db, sql, vec![until.into(), id.into(), worker.into()]).await
+}
+
+/// Finish a run: queue the job again for `next_run`, recording the error if any.
+pub async fn complete(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    next_run: DateTime<Utc>,
+    error: Option<String>,
+) -> Result<bool, DbErr> {
+    let sql = "UPDATE jobs SET state = 'queued', locked_by = NULL, lease_until = NULL, \
+               run_at = {1}, last_error = {2}, updated_at = {3} WHERE id = {4} AND locked_by = {5}";
+    let values = vec![
+        next_run.into(),
+        error.into(),
+        super::now().into(),
+        id.into(),
+        worker.into(),
+    ];
+    exec(db, sql, values).await
+}
+
+/// On shutdown: give back every lease `worker` holds, runnable at once by another instance.
+pub async fn release_all(db: &impl ConnectionTrait, worker: &str) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = "UPDATE jobs SET state = 'queued', locked_by = NULL, lease_until = NULL, \
+               run_at = {1} WHERE locked_by = {2} AND state = 'running'";
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        placeholders(sql, backend),
+        vec![super::now().into(), worker.into()],
+    );
+    Ok(db.execute(stmt).await?.rows_affected())
+}
+
+/// Run a queued job as soon as possible ("Sync now"); running jobs are left alone.
+pub async fn run_now(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    subject_id: i64,
+) -> Result<bool, DbErr> {
+    let sql =
+        "UPDATE jobs SET run_at = {1} WHERE kind = {2} AND subject_id = {3} AND state = 'queued'";
+    exec(
+        db,
+        sql,
+        vec![super::now().into(), kind.into(), subject_id.into()],
+    )
+    .await
+}
+
+pub async fn remove(db: &impl ConnectionTrait, kind: &str, subject_id: i64) -> Result<(), DbErr> {
+    let sql = "DELETE FROM jobs WHERE kind = {1} AND subject_id = {2}";
+    exec(db, sql, vec![kind.into(), subject_id.into()]).await?;
+    Ok(())
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    subject_id: i64,
+) -> Result<Option<Job>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Jobs::find()
+        .filter(jobs::Column::Kind.eq(kind))
+        .filter(jobs::Column::SubjectId.eq(subject_id))
+        .one(db)
+        .await
+}
+
+async fn exec(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(backend, placeholders(sql, backend), values);
+    Ok(db.execute(stmt).await?.rows_affected() > 0)
+}
+
+/// `{n}` -> `$n` (PostgreSQL) or `?n` (SQLite), so one statement text serves both.
+fn placeholders(sql: &str, backend: DbBackend) -> String {
+    let mut out = sql.to_string();
+    for n in (1..=9).rev() {
+        let to = match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => format!("?{n}"),
+        };
+        out = out.replace(&format!("{{{n}}}"), &to);
+    }
+    out
+}

@@ -1,0 +1,184 @@
+//! Leased work: many claimers, one holder per job; expired leases are taken over; shutdown
+//! gives leases back.
+use chrono::Duration;
+use threadline::db::{self, jobs};
+
+use crate::support::TestApp;
+
+async fn app_with_jobs(n: i64) -> TestApp {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    let past = db::now() - Duration::minutes(1);
+    for subject in 1..=n {
+        jobs::ensure(&app.db, 1, jobs::SYNC_ACCOUNT, subject, past)
+            .await
+            .unwrap();
+        // Idempotent: a second ensure neither fails nor duplicates.
+        jobs::ensure(&app.db, 1, jobs::SYNC_ACCOUNT, subject, past)
+            .await
+            .unwrap();
+    }
+    app
+}
+
+#[tokio::test]
+async fn concurrent_claimers_never_share_a_job() {
+    let app = app_with_jobs(20).await;
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let db = app.db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            let worker = format!("worker-{w}");
+            while let Some(job) = jobs::claim(
+                &db,
+                jobs::SYNC_ACCOUNT,
+                &worker,
+                Duration::minutes(5),
+                db::now(),
+            )
+            .await
+            .unwrap()
+            {
+                assert_eq!(job.locked_by.as_deref(), Some(worker.as_str()));
+                mine.push(job.subject_id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=20).collect::<Vec<_>>(),
+        "every job claimed exactly once"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_the_old_holder_notices() {
+    let app = app_with_jobs(1).await;
+    let now = db::now();
+    let job = jobs::claim(&app.db, jobs::SYNC_ACCOUNT, "a", Duration::seconds(30), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        jobs::claim(&app.db, jobs::SYNC_ACCOUNT, "b", Duration::seconds(30), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // "a" crashed: once its lease has run out, "b" takes the job over.
+    let later = now + Duration::seconds(31);
+    let taken = jobs::claim(
+        &app.db,
+        jobs::SYNC_ACCOUNT,
+        "b",
+        Duration::seconds(30),
+        later,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        (taken.id, taken.locked_by.as_deref(), taken.attempts),
+        (job.id, Some("b"), 2)
+    );
+    assert!(
+        !jobs::heartbeat(&app.db, job.id, "a", later + Duration::seconds(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jobs::complete(&app.db, job.id, "a", later, None)
+            .await
+            .unwrap(),
+        "a lost the job"
+    );
+    assert!(
+        jobs::heartbeat(&app.db, job.id, "b", later + Duration::seconds(60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::complete(&app.db, job.id, "b", later + Duration::minutes(5), None)
+            .await
+            .unwrap()
+    );
+    let queued = jobs::find(&app.db, jobs::SYNC_ACCOUNT, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (queued.state.as_str(), queued.locked_by),
+        (jobs::QUEUED, None)
+    );
+}
+
+#[tokio::test]
+async fn shutdown_releases_leases_and_sync_now_moves_the_next_run() {
+    let app = app_with_jobs(2).await;
+    let now = db::now();
+    jobs::claim(&app.db, jobs::SYNC_ACCOUNT, "a", Duration::minutes(5), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(jobs::release_all(&app.db, "a").await.unwrap(), 1);
+    let again = jobs::claim(
+        &app.db,
+        jobs::SYNC_ACCOUNT,
+        "b",
+        Duration::minutes(5),
+        db::now(),
+    )
+    .await
+    .unwrap();
+    assert!(again.is_some(), "released work is claimable at once");
+
+    let next = jobs::claim(
+        &app.db,
+        jobs::SYNC_ACCOUNT,
+        "b",
+        Duration::minutes(5),
+        db::now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    jobs::complete(
+        &app.db,
+        next.id,
+        "b",
+        db::now() + Duration::minutes(5),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(jobs::claim(
+        &app.db,
+        jobs::SYNC_ACCOUNT,
+        "c",
+        Duration::minutes(5),
+        db::now()
+    )
+    .await
+    .unwrap()
+    .is_none());
+    assert!(jobs::run_now(&app.db, jobs::SYNC_ACCOUNT, next.subject_id)
+        .await
+        .unwrap());
+    let due = jobs::claim(
+        &app.db,
+        jobs::SYNC_ACCOUNT,
+        "c",
+        Duration::minutes(5),
+        db::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(due.map(|j| j.subject_id), Some(next.subject_id));
+}
