@@ -14,7 +14,7 @@ use super::auth::{admit, caller, require_mail, target, Caller};
 use super::error::{odata_json, GraphError};
 use super::folders::{key_of, resolve};
 use super::odata::{eval, page_link, Lit, Params};
-use super::view::{lookup, render, Modified, ViewPrefs};
+use super::view::{lookup, render, HtmlBodies, Modified, ViewPrefs};
 use crate::emulator::store::{Mailbox, StoredMessage};
 use crate::emulator::SharedState;
 
@@ -102,7 +102,8 @@ pub fn message_json(
     q: &Params,
 ) -> Value {
     let modified = state.ext.get::<Modified>();
-    q.select_fields(&json!(render(mailbox, &modified, m, prefs)))
+    let html = state.ext.get::<HtmlBodies>();
+    q.select_fields(&json!(render(mailbox, &modified, &html, m, prefs)))
 }
 
 /// A property value for `$filter`.

@@ -131,7 +131,7 @@ fn tick(state: &SharedState, subs: &Subs, sub: &Sub) {
         let result = match data.log.since(sub.cursor) {
             Ok(changes) if epoch == sub.epoch => {
                 let items: Vec<Value> = changes
-                    .filter_map(|c| notification(state, sub, &data, c))
+                    .filter_map(|c| notification(sub, &data, c))
                     .collect();
                 (items, head, epoch, false)
             }
@@ -162,7 +162,6 @@ fn tick(state: &SharedState, subs: &Subs, sub: &Sub) {
 }
 
 fn notification(
-    state: &SharedState,
     sub: &Sub,
     data: &crate::emulator::store::MailboxData,
     c: &crate::emulator::changes::Change,
@@ -195,13 +194,7 @@ fn notification(
         .messages
         .get(&c.message_id)
         .map_or_else(String::new, |m| {
-            let modified = state.ext.get::<super::view::Modified>();
-            let mailbox = state.store.get(&sub.mailbox);
-            mailbox
-                .map(|mb| {
-                    super::view::render(&mb, &modified, m, super::view::ViewPrefs::default()).etag
-                })
-                .unwrap_or_default()
+            format!("W/\"{}\"", super::view::change_key(&sub.mailbox, m))
         });
     let resource = format!("Users/{}/Messages/{id}", sub.user_id);
     Some(json!({

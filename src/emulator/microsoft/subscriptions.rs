@@ -15,7 +15,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::auth::{caller, require_mail, target, Caller, GraphLimits, GraphSettings};
+use super::auth::{admit, caller, require_mail, target, Caller, GraphLimits, GraphSettings};
 use super::directory::user_id;
 use super::error::{odata_json, GraphError};
 use super::folders::resolve;
@@ -195,6 +195,7 @@ pub async fn create(
     }
     let (user, folder) = parse_resource(&resource)?;
     let mailbox = target(&state, &who, user.as_deref())?;
+    let _permit = admit(&state, &who, &mailbox.info.address, "/v1.0/subscriptions").await?;
     let folder = folder.map(|f| resolve(&mailbox, &f)).transpose()?;
     let expires = expiration(&state, text(&req, "expirationDateTime").as_deref())?;
     let lifecycle_url = text(&req, "lifecycleNotificationUrl");

@@ -119,20 +119,33 @@ fn header<'a>(parsed: &'a ParsedMessage, name: &str) -> Option<&'a str> {
         .map(|h| h.value.as_str())
 }
 
-/// Whether the message has a real text/html body part (mail-parser synthesises one).
-pub fn has_html_part(parsed: &ParsedMessage) -> bool {
-    parsed
-        .root
-        .walk()
-        .iter()
-        .any(|n| n.mime_type == "text/html" && !n.is_attachment && n.filename.is_empty())
+/// Whether Graph's body is HTML: the first part of the message's HTML body (RFC 8621
+/// `htmlBody` selection) is a real text/html part, not text mail-parser converted. Computed
+/// once per message.
+#[derive(Default)]
+pub struct HtmlBodies(Mutex<HashMap<String, bool>>);
+
+impl HtmlBodies {
+    pub fn is_html(&self, m: &StoredMessage) -> bool {
+        if let Some(known) = self.0.lock().get(&m.id) {
+            return *known;
+        }
+        let html = mail_parser::MessageParser::default()
+            .parse(&m.raw)
+            .is_some_and(|msg| {
+                msg.html_body
+                    .first()
+                    .and_then(|i| msg.parts.get(usize::try_from(*i).unwrap_or(usize::MAX)))
+                    .is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)))
+            });
+        self.0.lock().insert(m.id.clone(), html);
+        html
+    }
 }
 
 /// Graph's `body`: the HTML part, else the text part; text when preferred.
-pub fn body(parsed: &ParsedMessage, prefer_text: bool) -> ItemBody {
-    let html = has_html_part(parsed)
-        .then(|| parsed.html_body.clone())
-        .flatten();
+pub fn body(parsed: &ParsedMessage, is_html: bool, prefer_text: bool) -> ItemBody {
+    let html = is_html.then(|| parsed.html_body.clone()).flatten();
     match (prefer_text, html) {
         (false, Some(h)) => ItemBody {
             content_type: "html",
@@ -185,10 +198,18 @@ fn conversation_index(message: &StoredMessage, guid: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
+/// The `changeKey` of a message version (the etag is `W/"{changeKey}"`).
+pub fn change_key(address: &str, m: &StoredMessage) -> String {
+    let mut ck = fnv(address.as_bytes()).to_be_bytes().to_vec();
+    ck.extend_from_slice(&m.last_change.to_be_bytes());
+    format!("CQAAABYAAAD{}", STANDARD.encode(ck))
+}
+
 /// Render the Graph message.
 pub fn render(
     mailbox: &Mailbox,
     modified: &Modified,
+    html: &HtmlBodies,
     m: &StoredMessage,
     prefs: ViewPrefs,
 ) -> Message {
@@ -197,9 +218,7 @@ pub fn render(
     let key = key_of(m.state.folder.as_ref());
     let id = rest_id(&m.id, &key, prefs.immutable_ids);
     let salt = fnv(address.as_bytes());
-    let mut ck = salt.to_be_bytes().to_vec();
-    ck.extend_from_slice(&m.last_change.to_be_bytes());
-    let change_key = format!("CQAAABYAAAD{}", STANDARD.encode(ck));
+    let change_key = change_key(address, m);
     let modified_ms = if m.last_change == m.added_seq {
         m.internal_date_ms
     } else {
@@ -221,6 +240,7 @@ pub fn render(
             )
         });
     let from = parsed.from.first().map(recipient);
+    let is_html = html.is_html(m);
     Message {
         etag: format!("W/\"{change_key}\""),
         web_link: format!(
@@ -247,7 +267,7 @@ pub fn render(
         is_read: m.state.read,
         is_draft: key == "drafts",
         inference_classification: if bulk { "other" } else { "focused" },
-        body: body(parsed, prefs.text_body),
+        body: body(parsed, is_html, prefs.text_body),
         sender: parsed
             .sender
             .first()
@@ -278,6 +298,6 @@ pub fn render(
         }),
         unique_body: prefs
             .with_unique_body
-            .then(|| body(parsed, prefs.text_body)),
+            .then(|| body(parsed, is_html, prefs.text_body)),
     }
 }
