@@ -4,9 +4,9 @@
 //! Fidelity traps of `shared/reference/provider-apis.md` §F covered here, by test:
 //! - 13 refresh rotates the RT: `identity::refresh_rotates_the_refresh_token_and_the_old_one_still_works`
 //! - 14 delta per folder, move = removed + added: `delta::a_move_is_removed_in_the_source_and_added_in_the_target`
-//! - 15 ids change on move unless ImmutableId: `mail::regular_ids_change_on_move_immutable_ids_do_not`
+//! - 15 ids change on move unless `ImmutableId`: `mail::regular_ids_change_on_move_immutable_ids_do_not`
 //! - 16 duplicates/replays: `delta::a_message_changed_during_an_initial_round_is_replayed_in_the_next`
-//! - 17 expired delta token → 410 SyncStateNotFound: `delta::expired_tokens_and_next_links_are_410_sync_state_not_found`
+//! - 17 expired delta token → 410 `SyncStateNotFound`: `delta::expired_tokens_and_next_links_are_410_sync_state_not_found`
 //! - 18 headers only with $select, default page 10, $top caps: `mail::internet_message_headers_only_when_selected`,
 //!   `mail::message_list_pages_by_ten_and_caps_top_at_1000`, `access::users_pages_and_caps_top_at_999`
 //! - 19 $batch: `batch::batch_runs_each_request_and_answers_in_any_order_with_inner_statuses`,

@@ -67,7 +67,7 @@ fn expected_body(raw: &[u8]) -> (String, String) {
             "html".into(),
             message
                 .body_html(0)
-                .map(|b| b.into_owned())
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default(),
         )
     } else {
@@ -75,7 +75,7 @@ fn expected_body(raw: &[u8]) -> (String, String) {
             "text".into(),
             message
                 .body_text(0)
-                .map(|b| b.into_owned())
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default(),
         )
     }

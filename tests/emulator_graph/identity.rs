@@ -19,7 +19,7 @@ fn assert_aad_error(body: &Value, error: &str, code: u64) {
     }
 }
 
-async fn code_form<'a>(emu: &Emu, code: &'a str) -> (u16, Value) {
+async fn code_form(emu: &Emu, code: &str) -> (u16, Value) {
     emu.token_request(
         "common",
         &[

@@ -90,7 +90,7 @@ async fn faults_give_503_with_retry_after() {
         200,
         "count-limited"
     );
-    let stats: serde_json::Value = emu
+    let report: serde_json::Value = emu
         .http
         .get(format!("{}/_emulator/stats", emu.base()))
         .send()
@@ -99,7 +99,7 @@ async fn faults_give_503_with_retry_after() {
         .json()
         .await
         .expect("json");
-    assert!(stats["total_errors"].as_u64().is_some_and(|e| e >= 1));
+    assert!(report["total_errors"].as_u64().is_some_and(|e| e >= 1));
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! A small OpenAPI-3.0-aware validator for the official Graph descriptions: `$ref`, `allOf`
 //! inheritance (message -> outlookItem -> entity), `nullable`, `anyOf`/`oneOf`, `enum`,
-//! `type`, `format` (date-time, base64url), `pattern`, int32 bounds, `required`, and OData
+//! `type`, `format` (date-time, base64url), `pattern`, int32 bounds, `required`, and `OData`
 //! derived types via `@odata.type`. Unlike the descriptions (which allow additional
 //! properties), it rejects every property the schema does not declare, except `@odata.*` and
 //! `@removed` annotations, so the emulator cannot invent fields. CSDL entity and complex types
@@ -33,7 +33,7 @@ fn read(file: &str) -> String {
 }
 
 impl Doc {
-    /// An OpenAPI YAML file of `shared/provider-schemas`.
+    /// An `OpenAPI` YAML file of `shared/provider-schemas`.
     pub fn openapi(file: &str) -> Self {
         let doc: Value =
             serde_yaml::from_str(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -279,7 +279,7 @@ impl Doc {
             // Graph serialises Edm.Binary with the standard alphabet (trap 26) although the
             // description says base64url: accept either alphabet, but it must decode.
             Some("base64url") if !is_base64(text) => {
-                errors.push(format!("{at}: '{text}' is not base64"))
+                errors.push(format!("{at}: '{text}' is not base64"));
             }
             _ => {}
         }

@@ -266,7 +266,7 @@ async fn five_in_flight_requests_on_one_mailbox_get_a_429() {
         .map(|_| {
             let body = json!({"changeType": "created", "notificationUrl": slow.url, "resource": format!("/users/{ME}/messages"), "expirationDateTime": in_minutes(60)});
             let (http, url, app) = (emu.http.clone(), format!("{}/v1.0/subscriptions", emu.base()), app.clone());
-            tokio::spawn(async move { http.post(url).bearer_auth(app).json(&body).send().await.map(|r| r.status().as_u16()).unwrap_or(0) })
+            tokio::spawn(async move { http.post(url).bearer_auth(app).json(&body).send().await.map_or(0, |r| r.status().as_u16()) })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
