@@ -337,9 +337,12 @@ fn id_token(
 }
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
+/// Behind a TLS-terminating proxy (`X-Forwarded-Proto: https`) the endpoints are advertised
+/// with `https://`, as MSAL requires.
 pub async fn openid_configuration(
     State(state): State<SharedState>,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
     let Some(sel) = resolve_tenant(&state, &tenant) else {
         return AadError::new(
@@ -349,7 +352,16 @@ pub async fn openid_configuration(
         )
         .into_response();
     };
-    let base = state.base_url.read().clone();
+    let mut base = state.base_url.read().clone();
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    if forwarded_https {
+        if let Some(rest) = base.strip_prefix("http://") {
+            base = format!("https://{rest}");
+        }
+    }
     let issuer_tenant = match &sel {
         TenantSel::Tenant(id) => id.clone(),
         _ => "{tenantid}".to_string(),
