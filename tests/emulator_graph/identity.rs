@@ -451,4 +451,31 @@ async fn openid_configuration_points_at_the_emulator() {
     assert!(common["issuer"]
         .as_str()
         .is_some_and(|i| i.contains("{tenantid}")));
+    // Behind a TLS-terminating proxy the endpoints are https (MSAL requires it).
+    let proxied: Value = emu
+        .http
+        .get(format!(
+            "{}/{TENANT}/v2.0/.well-known/openid-configuration",
+            emu.base()
+        ))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .expect("doc")
+        .json()
+        .await
+        .expect("json");
+    assert!(proxied["token_endpoint"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("https://")));
+    let unknown = emu
+        .http
+        .get(format!(
+            "{}/nope.example/v2.0/.well-known/openid-configuration",
+            emu.base()
+        ))
+        .send()
+        .await
+        .expect("doc");
+    assert_eq!(unknown.status().as_u16(), 400);
 }
