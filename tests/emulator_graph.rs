@@ -30,6 +30,8 @@ mod access;
 mod attachments;
 #[path = "emulator_graph/batch.rs"]
 mod batch;
+#[path = "emulator_graph/consent.rs"]
+mod consent;
 #[path = "emulator_graph/corpus.rs"]
 mod corpus;
 #[path = "emulator_graph/delta.rs"]

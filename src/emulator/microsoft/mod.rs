@@ -22,6 +22,7 @@ pub mod consent;
 pub mod delta;
 pub mod directory;
 pub mod error;
+pub mod filter;
 pub mod folders;
 pub mod messages;
 pub mod notify;

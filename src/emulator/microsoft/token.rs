@@ -236,8 +236,14 @@ fn client_credentials(
     if secret.is_none() && !form.contains_key("client_assertion") {
         return Err(AadError::new("invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
     }
-    let TenantSel::Tenant(tenant_id) = sel else {
-        return Err(AadError::new("invalid_request", 7_000_222, format!("The tenant '{tenant}' cannot be used with the client credentials flow: use a tenant id or domain.")));
+    let tenant_id = match sel {
+        TenantSel::Tenant(id) => id,
+        TenantSel::Organizations => {
+            return Err(AadError::new("invalid_request", 900_023, format!("Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain.")));
+        }
+        TenantSel::Common | TenantSel::Consumers => {
+            return Err(AadError::new("invalid_request", 9_001_023, "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint."));
+        }
     };
     let scope = form
         .get("scope")
