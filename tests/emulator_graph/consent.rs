@@ -1,4 +1,4 @@
-//! The authorize endpoint's consent page and the OpenID configuration document.
+//! The authorize endpoint's consent page and the OIDC discovery document.
 
 use serde_json::Value;
 use threadline::emulator::Quota;
