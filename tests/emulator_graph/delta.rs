@@ -248,3 +248,41 @@ async fn expired_tokens_and_next_links_are_410_sync_state_not_found() {
     .await;
     assert_eq!(ids(&items).len(), 5);
 }
+
+#[tokio::test]
+async fn delta_accepts_only_received_date_time_ge_gt_filters() {
+    let emu = emulator(Quota::Off, true).await;
+    emu.deliver(ME, raw("old@x", "old", "", "b"), "inbox", T0);
+    emu.deliver(
+        ME,
+        raw("new@x", "new", "", "b"),
+        "inbox",
+        T0 + 10 * 86_400_000,
+    );
+    let token = emu.user_token(ME).await;
+    let (items, link) = round(&emu, &token, "/v1.0/me/mailFolders/inbox/messages/delta?$filter=receivedDateTime ge 2024-10-05T00:00:00Z", &[]).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["internetMessageId"], "<new@x>");
+    emu.deliver(
+        ME,
+        raw("older@x", "older", "", "b"),
+        "inbox",
+        T0 - 86_400_000,
+    );
+    emu.deliver(
+        ME,
+        raw("newer@x", "newer", "", "b"),
+        "inbox",
+        T0 + 11 * 86_400_000,
+    );
+    let (items, _) = round(&emu, &token, &link, &[]).await;
+    assert_eq!(items.len(), 1, "the filter lives in the token: {items:?}");
+    assert_eq!(items[0]["internetMessageId"], "<newer@x>");
+    let (status, body) = emu
+        .get(
+            &token,
+            "/v1.0/me/mailFolders/inbox/messages/delta?$filter=isRead eq false",
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+}

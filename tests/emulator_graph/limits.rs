@@ -125,3 +125,32 @@ async fn quota_off_disables_throttling() {
         );
     }
 }
+
+#[tokio::test]
+async fn token_endpoint_faults_are_aad_shaped() {
+    let emu = emulator(Quota::Realistic, true).await;
+    emu.http
+        .post(format!("{}/_emulator/faults", emu.base()))
+        .json(&json!({"route": "/token", "status": 503, "retry_after": 2, "count": 1}))
+        .send()
+        .await
+        .expect("fault");
+    let r = emu
+        .http
+        .post(format!("{}/{TENANT}/oauth2/v2.0/token", emu.base()))
+        .form(&[
+            ("client_id", "c"),
+            ("client_secret", "s"),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.headers()["retry-after"], "2");
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(body["error_codes"][0], 90_033);
+    emu.app_token(TENANT).await;
+}

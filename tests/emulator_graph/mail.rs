@@ -82,6 +82,14 @@ async fn well_known_folders_have_counts_and_children() {
     // Default page of folders is 10.
     let (_, page) = emu.get(&token, "/v1.0/me/mailFolders").await;
     assert!(page["value"].as_array().is_some_and(|v| v.len() <= 10));
+    let (_, selected) = emu
+        .get(&token, "/v1.0/me/mailFolders/inbox?$select=displayName")
+        .await;
+    assert!(selected.get("totalItemCount").is_none() && selected["displayName"] == "Inbox");
+    assert_eq!(
+        emu.get(&token, "/v1.0/me/mailFolders?$select=nope").await.0,
+        400
+    );
     let (status, body) = emu.get(&token, "/v1.0/me/mailFolders/AAMkADbogus").await;
     assert_eq!(status, 400, "{body}");
     let (status, _) = emu

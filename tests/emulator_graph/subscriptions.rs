@@ -168,6 +168,17 @@ async fn lifetimes_are_capped_and_raised_to_45_minutes() {
     assert_ne!(renewed["expirationDateTime"], sub["expirationDateTime"]);
     let r = emu
         .http
+        .post(format!(
+            "{}/v1.0/subscriptions/{id}/reauthorize",
+            emu.base()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("reauthorize");
+    assert_eq!(r.status().as_u16(), 204);
+    let r = emu
+        .http
         .delete(format!("{}/v1.0/subscriptions/{id}", emu.base()))
         .bearer_auth(&token)
         .send()

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::error::{odata_json, GraphError};
 use super::folders::{key_of, resolve};
 use super::messages::{enter, field, message_json, prefs, MESSAGE_PROPERTIES};
-use super::odata::{eval, link, parse_filter, Params};
+use super::odata::{eval, link, parse_filter, Expr, Params};
 use super::view::rest_id;
 use crate::emulator::changes::ChangeKind;
 use crate::emulator::store::{MailboxData, StoredMessage};
@@ -129,6 +129,15 @@ fn entries<'a>(
         .collect())
 }
 
+/// Delta accepts only `receivedDateTime ge|gt` comparisons (§D.5).
+fn delta_filter(e: &Expr) -> bool {
+    match e {
+        Expr::Cmp(p, op, _) => p == "receivedDateTime" && matches!(*op, "ge" | "gt"),
+        Expr::And(a, b) => delta_filter(a) && delta_filter(b),
+        Expr::Or(..) | Expr::Not(_) => false,
+    }
+}
+
 /// `GET .../mailFolders/{folder}/messages/delta`.
 pub async fn delta(
     State(state): State<SharedState>,
@@ -170,6 +179,11 @@ pub async fn delta(
         t
     } else {
         q.check_select(&MESSAGE_PROPERTIES, "microsoft.graph.message")?;
+        if q.filter.as_ref().is_some_and(|f| !delta_filter(f)) {
+            return Err(GraphError::bad_request(
+                "Delta query supports only $filter=receivedDateTime ge|gt {value}.",
+            ));
+        }
         Token {
             m: ctx.mailbox.info.address.clone(),
             f: folder.clone(),

@@ -17,6 +17,17 @@ use super::wire::MailFolder;
 use crate::emulator::store::{fnv, Mailbox, MailboxData};
 use crate::emulator::SharedState;
 
+/// Properties of `microsoft.graph.mailFolder` a `$select` may name.
+const FOLDER_PROPERTIES: [&str; 7] = [
+    "id",
+    "displayName",
+    "parentFolderId",
+    "childFolderCount",
+    "unreadItemCount",
+    "totalItemCount",
+    "isHidden",
+];
+
 /// The root of the folder tree.
 pub const ROOT: &str = "msgfolderroot";
 
@@ -174,6 +185,7 @@ pub async fn list(
         None => ROOT.to_string(),
     };
     let q = Params::parse(query.as_deref(), 10, 1000)?;
+    q.check_select(&FOLDER_PROPERTIES, "microsoft.graph.mailFolder")?;
     let all = folders(&mailbox.data.read());
     let children: Vec<Value> = all
         .keys()
@@ -206,6 +218,7 @@ pub async fn get(
     let _permit = admit(&state, &who, &mailbox.info.address, uri.path()).await?;
     let key = resolve(&mailbox, params.get("folder").map_or("", String::as_str))?;
     let q = Params::parse(query.as_deref(), 10, 1000)?;
+    q.check_select(&FOLDER_PROPERTIES, "microsoft.graph.mailFolder")?;
     let all = folders(&mailbox.data.read());
     let mut body = q.select_fields(&json!(render(&mailbox.info.address, &key, &all)));
     body["@odata.context"] = json!(format!(

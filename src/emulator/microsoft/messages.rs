@@ -310,6 +310,5 @@ pub async fn patch(
         state.base_url.read(),
         ctx.mailbox.info.address
     ));
-    let _ = ctx.caller;
     Ok(odata_json(StatusCode::OK, &out))
 }

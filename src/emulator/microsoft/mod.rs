@@ -67,6 +67,10 @@ pub fn graph_router() -> Routes {
             post(subscriptions::create).get(subscriptions::list),
         )
         .route(
+            "/v1.0/subscriptions/{id}/reauthorize",
+            post(subscriptions::reauthorize),
+        )
+        .route(
             "/v1.0/subscriptions/{id}",
             get(subscriptions::get)
                 .patch(subscriptions::renew)

@@ -318,6 +318,17 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST /v1.0/subscriptions/{id}/reauthorize` (after `reauthorizationRequired`) → 204.
+pub async fn reauthorize(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let who = caller(&state, &headers)?;
+    owned(&state, &who, &id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /_emulator/microsoft/settings`.
 pub async fn get_settings(State(state): State<SharedState>) -> Json<GraphSettings> {
     Json(state.ext.get::<GraphLimits>().settings.read().clone())

@@ -31,6 +31,30 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (latency, hit) = state.faults.check(
+        &format!("/{tenant}/oauth2/v2.0/token"),
+        "/{tenant}/oauth2/v2.0/token",
+        None,
+    );
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(hit) = hit {
+        let mut e = AadError::new(
+            "temporarily_unavailable",
+            90_033,
+            "A transient error has occurred. Please try again.",
+        );
+        e.status = axum::http::StatusCode::from_u16(hit.status)
+            .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        let mut response = e.into_response();
+        if let Some(seconds) = hit.retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from(seconds));
+        }
+        return response;
+    }
     match grant(&state, &tenant, &headers, &body) {
         Ok(value) => {
             let mut response = Json(value).into_response();
