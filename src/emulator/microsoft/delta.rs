@@ -36,8 +36,11 @@ struct Token {
     c: Option<u64>,
     /// Head of the log when the round started.
     h: u64,
-    /// Items already returned in this round.
+    /// Items already returned in this round (change rounds).
     o: usize,
+    /// Initial round: the `(receivedDateTime ms, id)` key of the last item returned.
+    #[serde(default)]
+    k: Option<(i64, String)>,
     s: Option<Vec<String>>,
     q: Option<String>,
     p: usize,
@@ -83,50 +86,65 @@ fn was_in(kind: &ChangeKind, folder: &str) -> bool {
     }
 }
 
+/// One page of a round: entries, whether more remain, and (initial rounds) the last key.
+type Page<'a> = (Vec<Entry<'a>>, bool, Option<(i64, String)>);
+
 fn entries<'a>(
     data: &'a MailboxData,
     t: &Token,
     immutable: bool,
     filter: Option<&super::odata::Expr>,
-) -> Result<Vec<Entry<'a>>, GraphError> {
+    size: usize,
+) -> Result<Page<'a>, GraphError> {
     let keep = |m: &StoredMessage| {
         key_of(m.state.folder.as_ref()) == t.f && filter.is_none_or(|f| eval(f, &|p| field(m, p)))
     };
     let Some(cursor) = t.c else {
-        return Ok(data
-            .by_date
-            .iter()
-            .rev()
-            .filter_map(|(_, id)| data.messages.get(id))
-            .filter(|m| keep(m))
-            .map(Entry::Upsert)
-            .collect());
+        // Keyset paging, newest first: O(page) per request however big the folder.
+        let keys: Box<dyn Iterator<Item = &(i64, String)>> = match &t.k {
+            Some(k) => Box::new(data.by_date.range(..k.clone()).rev()),
+            None => Box::new(data.by_date.iter().rev()),
+        };
+        let mut picked = Vec::new();
+        let mut last = None;
+        for key in keys {
+            let Some(m) = data.messages.get(&key.1).filter(|m| keep(m)) else {
+                continue;
+            };
+            if picked.len() == size {
+                return Ok((picked, true, last));
+            }
+            last = Some(key.clone());
+            picked.push(Entry::Upsert(m));
+        }
+        return Ok((picked, false, last));
     };
     let changes = data
         .log
         .since(cursor)
         .map_err(|_| GraphError::sync_state_not_found())?;
-    let mut first: HashMap<&str, bool> = HashMap::new();
-    let mut order: Vec<&str> = Vec::new();
+    // Per message: was it in the folder before its first change, and its last change.
+    let mut seen: HashMap<&str, (bool, u64)> = HashMap::new();
     for change in changes.take_while(|c| c.seq <= t.h) {
-        if !first.contains_key(change.message_id.as_str()) {
-            first.insert(&change.message_id, was_in(&change.kind, &t.f));
-            order.push(&change.message_id);
-        } else if let Some(pos) = order.iter().position(|id| *id == change.message_id) {
-            let id = order.remove(pos);
-            order.push(id);
-        }
+        seen.entry(change.message_id.as_str())
+            .and_modify(|e| e.1 = change.seq)
+            .or_insert((was_in(&change.kind, &t.f), change.seq));
     }
-    Ok(order
+    let mut order: Vec<(&str, bool, u64)> = seen
         .into_iter()
-        .filter_map(|id| match data.messages.get(id) {
+        .map(|(id, (was, seq))| (id, was, seq))
+        .collect();
+    order.sort_by_key(|(_, _, seq)| *seq);
+    let all: Vec<Entry<'a>> = order
+        .into_iter()
+        .filter_map(|(id, was, _)| match data.messages.get(id) {
             Some(m) if keep(m) => Some(Entry::Upsert(m)),
-            _ if first.get(id).copied().unwrap_or(false) => {
-                Some(Entry::Removed(rest_id(id, &t.f, immutable)))
-            }
+            _ if was => Some(Entry::Removed(rest_id(id, &t.f, immutable))),
             _ => None,
         })
-        .collect())
+        .collect();
+    let more = all.len() > t.o + size;
+    Ok((all.into_iter().skip(t.o).take(size).collect(), more, None))
 }
 
 /// Delta accepts only `receivedDateTime ge|gt` comparisons (§D.5).
@@ -191,6 +209,7 @@ pub async fn delta(
             c: None,
             h: head,
             o: 0,
+            k: None,
             s: q.select.clone(),
             q: q.filter_raw.clone(),
             p: page_size(&headers, &q),
@@ -207,14 +226,12 @@ pub async fn delta(
     } else {
         token.p
     };
-    let (value, done) = {
+    let (value, more, last) = {
         let data = ctx.mailbox.data.read();
-        let all = entries(&data, &token, prefs.immutable_ids, filter.as_ref())?;
-        let done = all.len() <= token.o + size;
-        let value: Vec<Value> = all
+        let (page, more, last) =
+            entries(&data, &token, prefs.immutable_ids, filter.as_ref(), size)?;
+        let value: Vec<Value> = page
             .iter()
-            .skip(token.o)
-            .take(size)
             .map(|e| match e {
                 Entry::Upsert(m) => {
                     let mut v = message_json(&state, &ctx.mailbox, m, prefs, &effective);
@@ -224,22 +241,16 @@ pub async fn delta(
                 Entry::Removed(id) => json!({"@odata.type": "#microsoft.graph.message", "id": id, "@removed": {"reason": "deleted"}}),
             })
             .collect();
-        (value, done)
+        (value, more, last)
     };
     let mut body = json!({
         "@odata.context": format!("{}/v1.0/$metadata#Collection(message)", state.base_url.read()),
         "value": value,
     });
-    if done {
-        let next = Token { o: 0, ..token };
-        body["@odata.deltaLink"] = json!(link(
-            &state,
-            uri.path(),
-            &[("$deltatoken".into(), encode(&next))]
-        ));
-    } else {
+    if more {
         let next = Token {
             o: token.o + size,
+            k: last.or(token.k.clone()),
             p: size,
             ..token
         };
@@ -247,6 +258,17 @@ pub async fn delta(
             &state,
             uri.path(),
             &[("$skiptoken".into(), encode(&next))]
+        ));
+    } else {
+        let next = Token {
+            o: 0,
+            k: None,
+            ..token
+        };
+        body["@odata.deltaLink"] = json!(link(
+            &state,
+            uri.path(),
+            &[("$deltatoken".into(), encode(&next))]
         ));
     }
     let mut response = odata_json(StatusCode::OK, &body);

@@ -126,9 +126,11 @@ pub fn folders(data: &MailboxData) -> BTreeMap<String, (usize, usize)> {
 pub fn resolve(mailbox: &Mailbox, segment: &str) -> Result<String, GraphError> {
     let segment = segment.trim_start_matches("('").trim_end_matches("')");
     let lower = segment.to_ascii_lowercase();
-    let key = if lower == ROOT || WELL_KNOWN.iter().any(|(n, _)| *n == lower) {
-        lower
-    } else {
+    if lower == ROOT || WELL_KNOWN.iter().any(|(n, _)| *n == lower) {
+        // Well-known folders always exist.
+        return Ok(lower);
+    }
+    let key = {
         decode_folder_id(&mailbox.info.address, segment).ok_or_else(|| {
             GraphError::new(
                 StatusCode::BAD_REQUEST,
