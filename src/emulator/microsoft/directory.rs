@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::emulator::state::EmulatorState;
-use crate::emulator::store::{fnv, Mailbox, Provider};
+use crate::emulator::ids::fnv;
+use crate::emulator::store::{Mailbox, Provider};
 
 /// Tenant id of personal Microsoft accounts.
 pub const CONSUMERS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";

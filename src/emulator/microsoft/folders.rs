@@ -14,7 +14,8 @@ use super::auth::{admit, caller, require_mail, target};
 use super::error::{odata_json, GraphError};
 use super::odata::{page_link, Params};
 use super::wire::MailFolder;
-use crate::emulator::store::{fnv, Mailbox, MailboxData};
+use crate::emulator::ids::fnv;
+use crate::emulator::store::{Mailbox, MailboxData};
 use crate::emulator::SharedState;
 
 /// Properties of `microsoft.graph.mailFolder` a `$select` may name.

@@ -346,7 +346,7 @@ fn id_token(
         "name": mailbox.info.display_name,
         "oid": oid,
         "preferred_username": mailbox.info.address,
-        "sub": super::directory::guid(crate::emulator::store::fnv(client_id.as_bytes()), crate::emulator::store::fnv(oid.as_bytes())),
+        "sub": super::directory::guid(crate::emulator::ids::fnv(client_id.as_bytes()), crate::emulator::ids::fnv(oid.as_bytes())),
         "tid": tenant,
         "ver": "2.0",
     });

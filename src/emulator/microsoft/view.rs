@@ -14,7 +14,8 @@ use super::wire::{
     EmailAddress, FollowupFlag, InternetMessageHeader, ItemBody, Message, Recipient,
 };
 use crate::emulator::mime::{EmailAddr, ParsedMessage};
-use crate::emulator::store::{fnv, Mailbox, StoredMessage};
+use crate::emulator::ids::fnv;
+use crate::emulator::store::{Mailbox, StoredMessage};
 
 /// How the client asked to see messages (`Prefer` headers, `$select`).
 #[allow(clippy::struct_excessive_bools)]
