@@ -94,7 +94,10 @@ impl TestApp {
         }
         let html = res.text().await.unwrap();
         let (action, fields) = submission(&html, choice);
-        let action = if action.starts_with("http") {
+        let action = if action.is_empty() {
+            // A form without an action posts back to the page's own URL.
+            authorize_url.to_string()
+        } else if action.starts_with("http") {
             action
         } else {
             self.emulator_url(&action)

@@ -495,3 +495,103 @@ fn base64_key(byte: u8) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode([byte; 32])
 }
+
+const OUTLOOK: &str = "ada@contoso.test";
+
+async fn outlook_app() -> TestApp {
+    let app = TestApp::spawn_with_emulator().await;
+    app.setup_admin().await;
+    let res = app
+        .client
+        .post(app.emulator_url("/_emulator/mailboxes"))
+        .json(&serde_json::json!({
+            "provider": "microsoft", "address": OUTLOOK, "display_name": "Ada Admin",
+            "tenant": "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app.connect("microsoft", approve(OUTLOOK)).await;
+    assert_eq!(
+        location(&res),
+        "/mailboxes",
+        "{}",
+        res.text().await.unwrap()
+    );
+    app
+}
+
+#[tokio::test]
+async fn outlook_connect_links_the_mailbox() {
+    let app = outlook_app().await;
+    assert!(app
+        .get_html("/mailboxes")
+        .await
+        .contains("Linked Outlook mailbox ada@contoso.test."));
+    let account = all_accounts(&app).await.remove(0);
+    assert_eq!(
+        (account.provider.as_str(), account.address.as_str()),
+        ("microsoft", OUTLOOK)
+    );
+    assert!(
+        account.granted_scopes.contains("Mail.Read"),
+        "{}",
+        account.granted_scopes
+    );
+    let creds = credentials::open(&app.deps.keys, &account).unwrap();
+    let res = app
+        .client
+        .get(app.emulator_url("/v1.0/me/mailFolders/inbox"))
+        .bearer_auth(creds.access_token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn microsoft_refresh_token_rotation_survives_three_refreshes() {
+    let app = outlook_app().await;
+    let id = all_accounts(&app).await[0].id;
+    let mut seen_refresh = Vec::new();
+    for round in 0..3 {
+        let before = credentials::open(&app.deps.keys, &all_accounts(&app).await[0]).unwrap();
+        seen_refresh.push(before.refresh_token.clone().unwrap());
+        let fresh = credentials::refresh_after_401(&app.deps, id, &before.access_token)
+            .await
+            .unwrap();
+        let after = credentials::open(&app.deps.keys, &all_accounts(&app).await[0]).unwrap();
+        assert_eq!(after.access_token, fresh, "round {round}");
+        let rotated = after.refresh_token.clone().unwrap();
+        assert!(
+            !seen_refresh.contains(&rotated),
+            "round {round}: the rotated refresh token is stored"
+        );
+        let res = app
+            .client
+            .get(app.emulator_url("/v1.0/me"))
+            .bearer_auth(fresh.expose())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "round {round}");
+    }
+    // Concurrent refreshes of one mailbox: one holder at a time, everyone gets a working token.
+    let stale = credentials::open(&app.deps.keys, &all_accounts(&app).await[0])
+        .unwrap()
+        .access_token;
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let deps = app.deps.clone();
+            let stale = stale.clone();
+            tokio::spawn(async move { credentials::refresh_after_401(&deps, id, &stale).await })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap().unwrap());
+    }
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1, "one refresh served every waiter");
+}

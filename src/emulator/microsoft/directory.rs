@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::emulator::state::EmulatorState;
 use crate::emulator::ids::fnv;
+use crate::emulator::state::EmulatorState;
 use crate::emulator::store::{Mailbox, Provider};
 
 /// Tenant id of personal Microsoft accounts.

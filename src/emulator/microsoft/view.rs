@@ -13,8 +13,8 @@ use super::folders::{folder_id, key_of};
 use super::wire::{
     EmailAddress, FollowupFlag, InternetMessageHeader, ItemBody, Message, Recipient,
 };
-use crate::emulator::mime::{EmailAddr, ParsedMessage};
 use crate::emulator::ids::fnv;
+use crate::emulator::mime::{EmailAddr, ParsedMessage};
 use crate::emulator::store::{Mailbox, StoredMessage};
 
 /// How the client asked to see messages (`Prefer` headers, `$select`).
