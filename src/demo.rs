@@ -58,7 +58,10 @@ pub async fn run(
         name: "Demo Admin".into(),
         password: args.admin_password.clone(),
     };
-    let user = accounts::setup(&db, "Northwind Labs", admin).await?;
+    let user = accounts::setup(&db, "Northwind Labs", admin).await.context(
+        "the demo creates its own organization: unset DATABASE_URL to use the demo's own SQLite \
+         database, or point it at an empty PostgreSQL database",
+    )?;
     seed_directory(&db, user.organization_id).await?;
     let linked = link_admin_mailboxes(&base, &args.admin_password).await?;
 
