@@ -56,7 +56,7 @@ fn help_documents_every_setting() {
 #[test]
 fn commands_that_are_not_built_yet_say_so() {
     let dir = std::env::temp_dir();
-    for cmd in ["demo", "sync", "stats"] {
+    for cmd in ["sync", "stats"] {
         let out = threadline(&dir).arg(cmd).output().unwrap();
         assert!(!out.status.success(), "{cmd} must not pretend to work");
         let err = String::from_utf8_lossy(&out.stderr);
