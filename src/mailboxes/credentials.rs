@@ -143,7 +143,17 @@ async fn obtain(
             return Ok(creds.access_token);
         }
         if mail_accounts::try_lock_refresh(&deps.db, account_id, now, now + LEASE).await? {
-            return refresh_locked(deps, &account, creds).await;
+            // Another holder may have stored new tokens between our read and our lease: read
+            // again under the lease, and refresh only if the tokens are still the ones we saw.
+            let account = mail_accounts::find(&deps.db, account_id)
+                .await?
+                .ok_or(CredentialError::Disconnected)?;
+            let current = open(&deps.keys, &account)?;
+            if current.access_token != creds.access_token {
+                mail_accounts::unlock_refresh(&deps.db, account_id).await?;
+                return Ok(current.access_token);
+            }
+            return refresh_locked(deps, &account, current).await;
         }
         tokio::time::sleep(WAIT_STEP).await;
     }
