@@ -70,6 +70,9 @@ pub struct Tunables {
     pub gmail_units_per_minute: u32,
     /// Parallel Gmail requests per user before 429 "Too many concurrent requests for user".
     pub gmail_concurrency: usize,
+    /// Status of a per-user quota refusal: 429 `rateLimitExceeded` (current) or 403
+    /// `userRateLimitExceeded` (older responses).
+    pub gmail_quota_status: u16,
     pub gmail_costs: GmailCosts,
     /// How long an issued attachmentId stays valid, in seconds.
     pub attachment_id_ttl_secs: u64,
@@ -85,6 +88,7 @@ impl Default for Tunables {
             refresh_token_cap: 100,
             gmail_units_per_minute: 6_000,
             gmail_concurrency: 10,
+            gmail_quota_status: 429,
             gmail_costs: GmailCosts::default(),
             attachment_id_ttl_secs: 3600,
             push_interval_ms: 1000,

@@ -83,6 +83,27 @@ impl GoogleError {
         )
     }
 
+    /// A generic error for a status produced outside the handlers (extractor rejections).
+    pub fn from_status(code: u16, message: String) -> Self {
+        let message = if message.is_empty() {
+            "Invalid request".to_string()
+        } else {
+            message
+        };
+        match code {
+            401 => Self::unauthenticated(),
+            404 => Self::not_found(),
+            405 => Self::new(405, message, "httpMethodNotAllowed", "UNIMPLEMENTED"),
+            413 => Self::new(
+                413,
+                "Request payload size exceeds the limit",
+                "badRequest",
+                "INVALID_ARGUMENT",
+            ),
+            _ => Self::new(400, message, "invalidArgument", "INVALID_ARGUMENT"),
+        }
+    }
+
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(400, message, "invalidArgument", "INVALID_ARGUMENT")
     }
@@ -152,9 +173,26 @@ impl GoogleError {
         e
     }
 
-    pub fn from_refusal(refusal: Refusal) -> Self {
+    /// The older 403 form of the per-user quota error.
+    pub fn user_rate_limited_403(retry_after: u64) -> Self {
+        let mut e = Self::new(
+            403,
+            "User Rate Limit Exceeded",
+            "userRateLimitExceeded",
+            "PERMISSION_DENIED",
+        );
+        e.domain = "usageLimits";
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    /// Render a gate refusal; `quota_status` picks the 429 or the 403 quota error.
+    pub fn from_refusal(refusal: Refusal, quota_status: u16) -> Self {
         match refusal {
             Refusal::Fault(hit) => Self::fault(hit),
+            Refusal::Throttle(Throttle::Rate { retry_after }) if quota_status == 403 => {
+                Self::user_rate_limited_403(retry_after)
+            }
             Refusal::Throttle(Throttle::Rate { retry_after }) => {
                 Self::user_rate_limited(retry_after)
             }

@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod consent;
+pub mod discovery;
 pub mod error;
 pub mod gmail;
 pub mod oauth;
@@ -13,6 +14,7 @@ use super::SharedState;
 
 pub fn router() -> Router<SharedState> {
     Router::new()
+        .merge(discovery::router())
         .merge(oauth::router())
         .merge(token::router())
         .merge(gmail::router())

@@ -33,6 +33,8 @@ pub struct PendingAuth {
     pub offline: bool,
     pub prompt_consent: bool,
     pub include_granted_scopes: bool,
+    /// `prompt=none`: no page; succeed silently or redirect with `consent_required`.
+    pub prompt_none: bool,
     pub nonce: Option<String>,
 }
 
@@ -192,6 +194,7 @@ fn validate(
         offline: get("access_type") == Some("offline"),
         prompt_consent: prompt.contains(&"consent"),
         include_granted_scopes: get("include_granted_scopes") == Some("true"),
+        prompt_none: prompt.contains(&"none"),
         nonce: get("nonce").map(str::to_string),
     })
 }
@@ -216,6 +219,20 @@ fn start_consent(state: &SharedState, pending: PendingAuth) -> Response {
         .or_else(|| mailboxes.first())
         .map(|(a, _)| a.clone())
         .unwrap_or_default();
+    if pending.prompt_none {
+        let earlier = state
+            .tokens
+            .granted_scopes(Provider::Google, &hinted, &pending.client_id);
+        if pending.scopes.iter().all(|s| earlier.contains(s)) {
+            let scopes = pending.scopes.clone();
+            return approve(state, &pending, &hinted, scopes);
+        }
+        let mut pairs = vec![("error", "consent_required".to_string())];
+        if let Some(s) = &pending.state {
+            pairs.push(("state", s.clone()));
+        }
+        return redirect(&pending.redirect_uri, &pairs);
+    }
     if state.config.auto_consent {
         let scopes = pending.scopes.clone();
         return approve(state, &pending, &hinted, scopes);

@@ -45,6 +45,8 @@ pub struct AccessInfo {
     pub client_id: String,
     pub scopes: Vec<String>,
     pub grant: u64,
+    /// Seconds until the token expires (`None`: no fixed lifetime).
+    pub expires_in: Option<u64>,
 }
 
 /// Why an access or refresh token was refused.
@@ -263,6 +265,10 @@ impl Tokens {
             client_id: grant.client_id.clone(),
             scopes: issued.scopes.clone(),
             grant: issued.grant,
+            expires_in: issued.expires_at.map(|e| {
+                e.duration_since(SystemTime::now())
+                    .map_or(0, |d| d.as_secs())
+            }),
         })
     }
 

@@ -66,7 +66,28 @@ pub fn router() -> Router<SharedState> {
         .route(&format!("{users}/stop"), post(watch::stop))
         .route("/batch/gmail/v1", post(batch::batch))
         .route("/batch", post(batch::batch))
+        .layer(axum::middleware::map_response(google_shaped))
         .merge(watch::control_router())
+}
+
+/// Extractor rejections (bad path encoding, oversized or non-UTF-8 bodies, wrong method) are
+/// plain text in axum; Google answers every API error in its JSON shape.
+async fn google_shaped(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("multipart/"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_string();
+    GoogleError::from_status(status.as_u16(), message).into_response()
 }
 
 /// A Gmail method: route template, scopes that allow it (suffixes after
@@ -245,7 +266,7 @@ pub async fn begin(
         },
     )
     .await
-    .map_err(GoogleError::from_refusal)?;
+    .map_err(|r| GoogleError::from_refusal(r, tunables.gmail_quota_status))?;
     Ok(Ctx {
         mailbox,
         scopes: info.scopes,

@@ -21,9 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::view::label_ids;
 use super::wire::{WatchRequest, WatchResponse};
 use super::{begin, parse_json, STOP, WATCH};
+use crate::emulator::changes::{Change, ChangeKind};
 use crate::emulator::google::error::GoogleError;
+use crate::emulator::store::MessageState;
 use crate::emulator::tokens::random_string;
 use crate::emulator::SharedState;
 
@@ -41,6 +44,8 @@ pub struct Topic {
 pub struct Watch {
     pub topic: String,
     pub label_ids: Vec<String>,
+    /// `labelFilterBehavior: exclude`: notify for changes to messages without those labels.
+    pub exclude: bool,
     pub expiration_ms: i64,
     pub notified_head: u64,
     #[serde(skip)]
@@ -114,9 +119,13 @@ pub async fn watch(
     }
     let head = ctx.mailbox.data.read().log.head();
     let expiration_ms = chrono::Utc::now().timestamp_millis() + WATCH_DAYS_MS;
+    let behavior = request
+        .label_filter_behavior
+        .or(request.label_filter_action);
     let watch = Watch {
         topic,
         label_ids: request.label_ids,
+        exclude: behavior.is_some_and(|b| b.eq_ignore_ascii_case("exclude")),
         expiration_ms,
         notified_head: head,
         last_sent: None,
@@ -149,6 +158,15 @@ pub async fn stop(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Whether a change concerns a message carrying one of `labels` (before or after it).
+fn touches(change: &Change, labels: &[String]) -> bool {
+    let has = |s: &MessageState| label_ids(s).iter().any(|l| labels.contains(l));
+    match &change.kind {
+        ChangeKind::Added { state } | ChangeKind::Deleted { state } => has(state),
+        ChangeKind::StateChanged { before, after } => has(before) || has(after),
+    }
+}
+
 /// Start the background task that pushes notifications for watched mailboxes.
 pub fn spawn_notifier(state: SharedState, cancel: CancellationToken) {
     tokio::spawn(async move {
@@ -174,10 +192,18 @@ fn notify_due(state: &SharedState) {
             let Some(mailbox) = state.store.get(address) else {
                 continue;
             };
-            let head = mailbox.data.read().log.head();
+            let data = mailbox.data.read();
+            let head = data.log.head();
             let rested = w.last_sent.is_none_or(|t| t.elapsed() >= interval);
-            if head > w.notified_head && rested {
-                w.notified_head = head;
+            if head <= w.notified_head || !rested {
+                continue;
+            }
+            let relevant = data.log.since(w.notified_head).map_or(true, |mut changes| {
+                changes.any(|c| w.label_ids.is_empty() || touches(c, &w.label_ids) != w.exclude)
+            });
+            drop(data);
+            w.notified_head = head;
+            if relevant {
                 w.last_sent = Some(Instant::now());
                 due.push((address.clone(), w.topic.clone(), head));
             }
