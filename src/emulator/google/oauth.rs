@@ -23,6 +23,10 @@ pub const SCOPE_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.profil
 
 /// An authorize request waiting for the user's decision.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per authorize parameter"
+)]
 pub struct PendingAuth {
     pub client_id: String,
     pub redirect_uri: String,
