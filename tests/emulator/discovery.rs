@@ -77,3 +77,66 @@ async fn prompt_none_needs_an_earlier_consent() {
     let (status, token): (u16, Value) = emu.exchange(&code, VERIFIER, REDIRECT).await;
     assert_eq!(status, 200, "{token}");
 }
+
+#[tokio::test]
+async fn plain_pkce_and_http_basic_client_auth_work() {
+    use base64::Engine as _;
+    let emu = Emu::start().await;
+    emu.mailbox("google", "me@ourco.test").await;
+    let url = format!(
+        "{}?client_id=basic-client&redirect_uri={}&response_type=code&scope={}&code_challenge=plain-verifier-plain-verifier-plain-verifier-1234&code_challenge_method=plain&login_hint=me@ourco.test",
+        emu.url("/o/oauth2/v2/auth"),
+        crate::support::urlencode(REDIRECT),
+        crate::support::urlencode(READONLY)
+    );
+    let page = emu
+        .http
+        .get(url)
+        .send()
+        .await
+        .expect("authorize")
+        .text()
+        .await
+        .expect("page");
+    let redirect = emu.consent(&page, "me@ourco.test", None, "approve").await;
+    let code = query(&redirect, "code").expect("code");
+    let basic = base64::engine::general_purpose::STANDARD.encode("basic-client:s3cret");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        (
+            "code_verifier",
+            "plain-verifier-plain-verifier-plain-verifier-1234",
+        ),
+    ];
+    let r = emu
+        .http
+        .post(emu.url("/token"))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), 200);
+    let token: Value = r.json().await.expect("json");
+    assert!(token["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn a_short_access_token_ttl_makes_tokens_expire() {
+    let emu = Emu::start().await;
+    emu.mailbox("google", "me@ourco.test").await;
+    emu.control(
+        reqwest::Method::PATCH,
+        "/_emulator/settings",
+        Some(serde_json::json!({"access_token_ttl_secs": 1})),
+    )
+    .await;
+    let token = emu.token_response("me@ourco.test", &[READONLY]).await;
+    assert_eq!(token["expires_in"], 1);
+    let at = token["access_token"].as_str().expect("at");
+    assert_eq!(emu.get(at, "/gmail/v1/users/me/profile").await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(emu.get(at, "/gmail/v1/users/me/profile").await.0, 401);
+}

@@ -144,3 +144,34 @@ async fn watch_label_filters_skip_changes_to_other_labels() {
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert_eq!(received.lock().expect("lock").len(), 1);
 }
+
+#[tokio::test]
+async fn history_label_filter_keeps_records_of_messages_with_that_label() {
+    let (emu, token) = google_with(&[READONLY]).await;
+    let (_, profile) = emu.get(&token, &format!("{ME}/profile")).await;
+    let start = profile["historyId"].as_str().expect("h").to_string();
+    emu.deliver(
+        "me@ourco.test",
+        "labels=INBOX",
+        simple("f1@x", "In", "", "x"),
+    )
+    .await;
+    emu.deliver(
+        "me@ourco.test",
+        "labels=SENT",
+        simple("f2@x", "Out", "", "x"),
+    )
+    .await;
+    let (_, sent) = emu
+        .get(
+            &token,
+            &format!("{ME}/history?startHistoryId={start}&labelId=SENT"),
+        )
+        .await;
+    let records = sent["history"].as_array().expect("records");
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0]["messagesAdded"][0]["message"]["labelIds"],
+        json!(["SENT"])
+    );
+}

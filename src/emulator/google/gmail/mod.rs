@@ -9,6 +9,7 @@ pub mod labels;
 pub mod list;
 pub mod modify;
 pub mod query;
+pub mod threads;
 pub mod view;
 pub mod watch;
 pub mod wire;
@@ -62,6 +63,8 @@ pub fn router() -> Router<SharedState> {
             get(get::attachment),
         )
         .route(&format!("{users}/history"), get(history::list))
+        .route(&format!("{users}/threads"), get(threads::list))
+        .route(&format!("{users}/threads/{{id}}"), get(threads::get))
         .route(&format!("{users}/watch"), post(watch::watch))
         .route(&format!("{users}/stop"), post(watch::stop))
         .route("/batch/gmail/v1", post(batch::batch))
@@ -151,6 +154,11 @@ pub const ATTACHMENT: Method = Method {
         "gmail.addons.current.message.action",
     ],
     cost: |c| c.attachments_get,
+};
+pub const THREADS: Method = Method {
+    template: "users.threads",
+    scopes: READ,
+    cost: |c| c.threads,
 };
 pub const HISTORY: Method = Method {
     template: "users.history.list",
