@@ -2,12 +2,36 @@
 //! one HTTP listener with the control plane of `shared/CONTRACTS.md`.
 //!
 //! Interface fixed for the rest of Threadline (tests, `threadline demo`, benchmarks):
-//! `EmulatorConfig`, `Quota`, `start(bind, config) -> RunningEmulator`.
+//! `EmulatorConfig`, `Quota`, `start(bind, config) -> RunningEmulator` (plus `shutdown`).
 //!
-//! Layout: `store` (mailboxes of raw messages + state) and `changes` (per-mailbox change log)
-//! are provider-neutral; `tokens`, `faults`, `quota`, `gate` and `stats` are shared services;
-//! `control` is the `/_emulator` control plane; `google` and `microsoft` render the providers'
-//! views; `corpus` generates and imports mail.
+//! Layout: `store` (mailboxes of raw messages + provider-neutral state), `changes` (the
+//! per-mailbox change log behind Gmail history and Graph delta), `mime` / `encoding` /
+//! `threading` / `ids` (what is derived from the raw bytes) are provider-neutral; `tokens`,
+//! `faults`, `quota`, `gate` and `stats` are services both providers call; `control` is the
+//! `/_emulator` control plane; `google` and `microsoft` render the providers' views; `corpus`
+//! generates and imports mail.
+//!
+//! Control plane beyond CONTRACTS.md:
+//! - `GET /_emulator/faults` lists the rules; a rule with `"rate": 0` only adds `latency_ms`.
+//! - `POST /_emulator/mailboxes/{address}/expire-access-tokens`: every access token of the
+//!   mailbox expires now (401, then a refresh works).
+//! - `GET|PATCH /_emulator/settings`: token lifetimes, Gmail quota units and costs, concurrency
+//!   caps, attachment-id lifetime, push interval (`state::Tunables`); PATCH merges fields.
+//! - `POST /_emulator/pubsub/topics` `{"topic","push_endpoint","subscription"?}` and
+//!   `GET /_emulator/pubsub`: where Gmail watch notifications go (`google::gmail::watch`).
+//! - Deliveries accept `starred=true` and `internal_date=<epoch ms>` besides
+//!   `labels=`/`folder=`/`read=`.
+//!
+//! Google extras: `GET /.well-known/openid-configuration`, `/oauth2/v3/certs`, `/tokeninfo`;
+//! `--clients FILE` format in `google::clients`. `threadline emulator` imports an mbox file or a
+//! folder of `.eml` files at start when `THREADLINE_EMULATOR_IMPORT=PATH` and
+//! `THREADLINE_EMULATOR_IMPORT_INTO=ADDRESS` are set (`corpus::import::import_path` for code).
+//!
+//! The Microsoft views plug in through `microsoft::router()` (merged below), read and change
+//! mail through `store::Mailbox` (`deliver`, `update_state`, `delete`, `data.read()`), derive
+//! delta from `changes::ChangeLog` (`since`, `epoch`, `floor`), issue and check tokens with
+//! `tokens::Tokens`, admit requests with `gate::admit`, and keep their own state in
+//! `EmulatorState::ext`.
 
 pub mod changes;
 pub mod control;

@@ -78,6 +78,12 @@ pub struct Tunables {
     pub attachment_id_ttl_secs: u64,
     /// Minimum interval between two push notifications of one mailbox, in milliseconds.
     pub push_interval_ms: u64,
+    /// Outlook: requests per app and mailbox per minute (10,000 per 10 minutes).
+    pub graph_requests_per_minute: u32,
+    /// Outlook: concurrent requests per app and mailbox.
+    pub graph_concurrency: usize,
+    /// Free-form settings of the Microsoft views (merged by `PATCH /_emulator/settings`).
+    pub microsoft: serde_json::Value,
 }
 
 impl Default for Tunables {
@@ -92,6 +98,9 @@ impl Default for Tunables {
             gmail_costs: GmailCosts::default(),
             attachment_id_ttl_secs: 3600,
             push_interval_ms: 1000,
+            graph_requests_per_minute: 1000,
+            graph_concurrency: 4,
+            microsoft: serde_json::Value::Object(serde_json::Map::new()),
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use super::store::{MailboxInfo, MessageState, Provider, Store};
+use super::store::{Mailbox, MailboxInfo, MessageState, Provider, Store};
 use super::EmulatorConfig;
 use build::{Draft, Kind, Person};
 use people::{BUSINESSES, COLLEAGUES, FREEMAIL, INTERNAL_TOPICS, NEWSLETTERS, ORG_DOMAIN};
@@ -29,12 +29,26 @@ pub fn seed(store: &Store, config: &EmulatorConfig) -> anyhow::Result<()> {
         let Some(mailbox) = store.create(info) else {
             anyhow::bail!("generated mailbox {address} already exists");
         };
-        for message in generate(config.seed, index, &mailbox.info, config.messages) {
-            let state = message.state(mailbox.info.provider);
-            mailbox.deliver(Bytes::from(message.raw), state, message.internal_date_ms)?;
-        }
+        fill(&mailbox, config.seed, index, config.messages)?;
     }
     Ok(())
+}
+
+/// Fill an existing mailbox (any address, either provider) with `count` generated messages;
+/// `index` varies the content between mailboxes of one seed. Returns the ids, oldest first.
+pub fn fill(
+    mailbox: &Mailbox,
+    seed: u64,
+    index: usize,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    generate(seed, index, &mailbox.info, count)
+        .into_iter()
+        .map(|m| {
+            let state = m.state(mailbox.info.provider);
+            Ok(mailbox.deliver(Bytes::from(m.raw), state, m.internal_date_ms)?)
+        })
+        .collect()
 }
 
 /// Identity of the `index`-th generated mailbox: even ones Google, odd ones Microsoft.
