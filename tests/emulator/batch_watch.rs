@@ -215,3 +215,35 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
     assert_eq!(status, 400);
     assert_google_error(&body, 400, "invalidArgument");
 }
+
+#[tokio::test]
+async fn batch_parts_can_modify_with_json_bodies() {
+    let (emu, token) = crate::support::google_with(&[crate::support::MODIFY]).await;
+    let id = emu
+        .deliver(
+            "me@ourco.test",
+            "labels=INBOX,UNREAD",
+            simple("bm@x", "Batch modify", "", "x"),
+        )
+        .await;
+    let body = r#"{"removeLabelIds":["UNREAD"]}"#;
+    let part = format!("POST /gmail/v1/users/me/messages/{id}/modify HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len() + 7);
+    let r = emu
+        .http
+        .post(emu.url("/batch/gmail/v1"))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/mixed; boundary=\"==b==\"")
+        .body(batch_body("==b==", &[part]))
+        .send()
+        .await
+        .expect("batch");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .expect("ct")
+        .to_string();
+    let results = parse_batch(&ct, &r.text().await.expect("body"));
+    assert_eq!(results[0].1, 200);
+    assert_eq!(results[0].2["labelIds"], json!(["INBOX"]));
+}

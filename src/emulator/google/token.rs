@@ -29,6 +29,11 @@ pub fn router() -> Router<SharedState> {
         .route("/token", post(token))
         .route("/revoke", post(revoke))
         .route("/v1/userinfo", get(userinfo).post(userinfo))
+        // Legacy hosts' paths (www.googleapis.com/oauth2/v2|v3/userinfo, oauth2/v4/token).
+        .route("/oauth2/v2/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/v3/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/v4/token", post(token))
+        .route("/o/oauth2/token", post(token))
 }
 
 #[derive(Debug, Serialize)]
