@@ -35,3 +35,6 @@ mod discovery;
 
 #[path = "emulator/robustness.rs"]
 mod robustness;
+
+#[path = "emulator/corpus.rs"]
+mod corpus;

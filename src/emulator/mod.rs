@@ -31,7 +31,8 @@
 //! mail through `store::Mailbox` (`deliver`, `update_state`, `delete`, `data.read()`), derive
 //! delta from `changes::ChangeLog` (`since`, `epoch`, `floor`), issue and check tokens with
 //! `tokens::Tokens`, admit requests with `gate::admit`, and keep their own state in
-//! `EmulatorState::ext`.
+//! `EmulatorState::ext`. Its router must not set a fallback (the main router owns it): route
+//! `/v1.0/{*rest}` there to answer unknown Graph paths in Graph's shape.
 
 pub mod changes;
 pub mod control;
@@ -121,8 +122,20 @@ pub fn router(state: SharedState) -> Router {
         .merge(control::router())
         .merge(google::router())
         // Microsoft Graph + identity routes (owned by src/emulator/microsoft/):
-        .merge(microsoft::router());
+        .merge(microsoft::router())
+        .fallback(not_found);
     with_stats(app, state)
+}
+
+/// Unknown paths: Google's 404 shape under the Gmail prefixes, plain text elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    use axum::response::IntoResponse as _;
+    let path = uri.path();
+    if path.starts_with("/gmail/") || path.starts_with("/batch") {
+        google::error::GoogleError::not_found().into_response()
+    } else {
+        (axum::http::StatusCode::NOT_FOUND, "Not Found").into_response()
+    }
 }
 
 /// Attach the statistics layer and the state.

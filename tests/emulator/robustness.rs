@@ -175,3 +175,11 @@ async fn history_label_filter_keeps_records_of_messages_with_that_label() {
         json!(["SENT"])
     );
 }
+
+#[tokio::test]
+async fn unknown_gmail_paths_get_googles_404() {
+    let (emu, token) = google_with(&[READONLY]).await;
+    let (status, body) = emu.get(&token, "/gmail/v1/users/me/nothing-here").await;
+    assert_eq!(status, 404);
+    assert_google_error(&body, 404, "notFound");
+}

@@ -124,11 +124,11 @@ pub fn generate(seed: u64, index: usize, owner: &MailboxInfo, count: usize) -> V
         let roll = rng.gen_range(0..100);
         let tag = format!("{seed}.{index}.{thread_no}");
         match roll {
-            0..=39 => drafts.extend(business_thread(&mut rng, &me, start, &tag)),
-            40..=54 => drafts.extend(internal_thread(&mut rng, &me, owner, start, &tag)),
-            55..=66 => drafts.extend(freemail_thread(&mut rng, &me, start, &tag)),
-            67..=80 => drafts.push(newsletter(&mut rng, &me, start, &tag)),
-            81..=96 => drafts.push(Draft::new(
+            0..=44 => drafts.extend(business_thread(&mut rng, &me, start, &tag)),
+            45..=59 => drafts.extend(internal_thread(&mut rng, &me, owner, start, &tag)),
+            60..=71 => drafts.extend(freemail_thread(&mut rng, &me, start, &tag)),
+            72..=87 => drafts.push(newsletter(&mut rng, &me, start, &tag)),
+            88..=96 => drafts.push(Draft::new(
                 &tag,
                 start,
                 Kind::Charset(rng.gen_range(0..4)),
@@ -190,6 +190,9 @@ fn business_thread(rng: &mut StdRng, me: &Person, start: i64, tag: &str) -> Vec<
             fwd.subject = format!("Fwd: {subject}");
             fwd.to = vec![colleague];
             fwd.outgoing = true;
+            fwd.in_reply_to = Some(last.message_id.clone());
+            fwd.references = last.references.clone();
+            fwd.references.push(last.message_id.clone());
             fwd.quoted = Some(Box::new(last.clone()));
             drafts.push(fwd);
         }
