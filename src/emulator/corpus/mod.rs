@@ -191,7 +191,7 @@ fn business_thread(rng: &mut StdRng, me: &Person, start: i64, tag: &str) -> Vec<
             fwd.to = vec![colleague];
             fwd.outgoing = true;
             fwd.in_reply_to = Some(last.message_id.clone());
-            fwd.references = last.references.clone();
+            fwd.references.clone_from(&last.references);
             fwd.references.push(last.message_id.clone());
             fwd.quoted = Some(Box::new(last.clone()));
             drafts.push(fwd);
