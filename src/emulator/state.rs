@@ -70,9 +70,10 @@ pub struct Tunables {
     pub gmail_units_per_minute: u32,
     /// Parallel Gmail requests per user before 429 "Too many concurrent requests for user".
     pub gmail_concurrency: usize,
-    /// Status of a per-user quota refusal: 429 `rateLimitExceeded` (current) or 403
-    /// `userRateLimitExceeded` (older responses).
-    pub gmail_quota_status: u16,
+    /// Form of a per-user quota refusal: `"429"` (`rateLimitExceeded`, "User-rate limit
+    /// exceeded. Retry after ..."), `"403"` (`rateLimitExceeded`, "Quota exceeded for quota
+    /// metric 'Queries' ...") or `"403-legacy"` (`userRateLimitExceeded`).
+    pub gmail_quota_error: String,
     pub gmail_costs: GmailCosts,
     /// How long an issued attachmentId stays valid, in seconds.
     pub attachment_id_ttl_secs: u64,
@@ -94,7 +95,7 @@ impl Default for Tunables {
             refresh_token_cap: 100,
             gmail_units_per_minute: 6_000,
             gmail_concurrency: 10,
-            gmail_quota_status: 429,
+            gmail_quota_error: "429".into(),
             gmail_costs: GmailCosts::default(),
             attachment_id_ttl_secs: 3600,
             push_interval_ms: 1000,

@@ -84,32 +84,38 @@ async fn large_and_binary_garbage_messages_are_delivered_and_served() {
 }
 
 #[tokio::test]
-async fn the_older_403_user_rate_limit_form_can_be_selected() {
-    let tunables = Tunables {
-        gmail_units_per_minute: 1,
-        gmail_quota_status: 403,
-        ..Tunables::default()
-    };
-    let emu = Emu::with(EmulatorConfig {
-        quota: Quota::Realistic,
-        tunables,
-        ..config()
-    })
-    .await;
-    emu.mailbox("google", "me@ourco.test").await;
-    let token = emu.token("me@ourco.test", &[READONLY]).await;
-    assert_eq!(emu.get(&token, &format!("{ME}/profile")).await.0, 200);
-    let r = emu
-        .http
-        .get(emu.url(&format!("{ME}/profile")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(r.status(), 403);
-    assert!(r.headers().get("retry-after").is_some());
-    let body: Value = r.json().await.expect("json");
-    assert_google_error(&body, 403, "userRateLimitExceeded");
+async fn the_403_quota_error_forms_can_be_selected() {
+    for (form, reason) in [
+        ("403", "rateLimitExceeded"),
+        ("403-legacy", "userRateLimitExceeded"),
+    ] {
+        let tunables = Tunables {
+            gmail_units_per_minute: 1,
+            gmail_quota_error: form.into(),
+            ..Tunables::default()
+        };
+        let emu = Emu::with(EmulatorConfig {
+            quota: Quota::Realistic,
+            tunables,
+            ..config()
+        })
+        .await;
+        emu.mailbox("google", "me@ourco.test").await;
+        let token = emu.token("me@ourco.test", &[READONLY]).await;
+        assert_eq!(emu.get(&token, &format!("{ME}/profile")).await.0, 200);
+        let r = emu
+            .http
+            .get(emu.url(&format!("{ME}/profile")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 403);
+        assert!(r.headers().get("retry-after").is_some());
+        let body: Value = r.json().await.expect("json");
+        assert_google_error(&body, 403, reason);
+        assert_eq!(body["error"]["errors"][0]["domain"], "usageLimits");
+    }
 }
 
 #[tokio::test]

@@ -144,16 +144,12 @@ impl GoogleError {
     /// An injected fault with its status.
     pub fn fault(hit: FaultHit) -> Self {
         let mut e = match hit.status {
-            429 => {
-                let mut e = Self::new(
-                    429,
-                    "Resource has been exhausted (e.g. check quota).",
-                    "rateLimitExceeded",
-                    "RESOURCE_EXHAUSTED",
-                );
-                e.domain = "usageLimits";
-                e
-            }
+            429 => Self::new(
+                429,
+                "Resource has been exhausted (e.g. check quota).",
+                "rateLimitExceeded",
+                "RESOURCE_EXHAUSTED",
+            ),
             500 => Self::new(500, "Backend Error", "backendError", "INTERNAL"),
             502 => Self::new(502, "Bad Gateway", "backendError", "UNAVAILABLE"),
             504 => Self::new(
@@ -173,25 +169,37 @@ impl GoogleError {
         e
     }
 
-    /// The older 403 form of the per-user quota error.
-    pub fn user_rate_limited_403(retry_after: u64) -> Self {
-        let mut e = Self::new(
-            403,
-            "User Rate Limit Exceeded",
-            "userRateLimitExceeded",
-            "PERMISSION_DENIED",
-        );
+    /// The 403 forms of the per-user quota error: the quota-metric message (observed since
+    /// 2021) or, with `legacy`, the older `userRateLimitExceeded`.
+    pub fn user_rate_limited_403(retry_after: u64, legacy: bool) -> Self {
+        let mut e = if legacy {
+            Self::new(
+                403,
+                "User Rate Limit Exceeded",
+                "userRateLimitExceeded",
+                "PERMISSION_DENIED",
+            )
+        } else {
+            Self::new(
+                403,
+                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' \
+                 of service 'gmail.googleapis.com' for consumer 'project_number:000000000000'.",
+                "rateLimitExceeded",
+                "PERMISSION_DENIED",
+            )
+        };
         e.domain = "usageLimits";
         e.retry_after = Some(retry_after);
         e
     }
 
-    /// Render a gate refusal; `quota_status` picks the 429 or the 403 quota error.
-    pub fn from_refusal(refusal: Refusal, quota_status: u16) -> Self {
+    /// Render a gate refusal; `quota_error` picks the form of the per-user quota error:
+    /// `"429"`, `"403"` or `"403-legacy"`.
+    pub fn from_refusal(refusal: Refusal, quota_error: &str) -> Self {
         match refusal {
             Refusal::Fault(hit) => Self::fault(hit),
-            Refusal::Throttle(Throttle::Rate { retry_after }) if quota_status == 403 => {
-                Self::user_rate_limited_403(retry_after)
+            Refusal::Throttle(Throttle::Rate { retry_after }) if quota_error.starts_with("403") => {
+                Self::user_rate_limited_403(retry_after, quota_error == "403-legacy")
             }
             Refusal::Throttle(Throttle::Rate { retry_after }) => {
                 Self::user_rate_limited(retry_after)

@@ -274,7 +274,7 @@ pub async fn begin(
         },
     )
     .await
-    .map_err(|r| GoogleError::from_refusal(r, tunables.gmail_quota_status))?;
+    .map_err(|r| GoogleError::from_refusal(r, &tunables.gmail_quota_error))?;
     Ok(Ctx {
         mailbox,
         scopes: info.scopes,
