@@ -5,8 +5,9 @@
 //! and watch that `topicName`, or pass an `http(s)://` URL directly as `topicName`. A watched
 //! mailbox whose history moved is notified at most once per `push_interval_ms` (1 s): changes
 //! in between are coalesced into one notification carrying the newest historyId (the push
-//! is a hint; history.list is the truth). `GET /_emulator/pubsub` lists topics, watches and
-//! the notifications sent.
+//! is a hint; history.list is the truth). An endpoint that does not answer 2xx gets the
+//! notification again with exponential backoff (up to 5 attempts), as Pub/Sub redelivers.
+//! `GET /_emulator/pubsub` lists topics, watches and every delivery attempt.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -158,6 +159,40 @@ pub async fn stop(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Attempts per notification: Pub/Sub redelivers until the endpoint answers 2xx.
+const PUSH_ATTEMPTS: u32 = 5;
+
+/// POST one notification, redelivering with exponential backoff (0.5 s, 1 s, 2 s, ...) while
+/// the endpoint fails; every attempt is recorded.
+async fn deliver(
+    client: reqwest::Client,
+    ws: std::sync::Arc<WatchState>,
+    endpoint: String,
+    body: serde_json::Value,
+    mailbox: String,
+    head: u64,
+) {
+    for attempt in 0..PUSH_ATTEMPTS {
+        let status = client
+            .post(&endpoint)
+            .json(&body)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16());
+        ws.sent.lock().push(SentNotification {
+            mailbox: mailbox.clone(),
+            endpoint: endpoint.clone(),
+            history_id: head.to_string(),
+            status,
+        });
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+    }
+}
+
 /// Whether a change concerns a message carrying one of `labels` (before or after it).
 fn touches(change: &Change, labels: &[String]) -> bool {
     let has = |s: &MessageState| label_ids(s).iter().any(|l| labels.contains(l));
@@ -239,20 +274,6 @@ fn notify_due(state: &SharedState) {
         });
         let client = state.http.clone();
         let ws = ws.clone();
-        tokio::spawn(async move {
-            let status = client
-                .post(&endpoint)
-                .json(&body)
-                .send()
-                .await
-                .ok()
-                .map(|r| r.status().as_u16());
-            ws.sent.lock().push(SentNotification {
-                mailbox: address,
-                endpoint,
-                history_id: head.to_string(),
-                status,
-            });
-        });
+        tokio::spawn(deliver(client, ws, endpoint, body, address, head));
     }
 }
