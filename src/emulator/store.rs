@@ -230,8 +230,15 @@ impl Mailbox {
     }
 
     /// Invalidate every history id / delta token issued so far.
+    /// Ids handed out afterwards (a message's `historyId`, the profile's) are valid again, so
+    /// a client that resyncs and keeps the newest message's historyId does not loop on 404s.
     pub fn expire_cursors(&self) {
-        self.data.write().log.expire();
+        let mut data = self.data.write();
+        data.log.expire();
+        let floor = data.log.floor();
+        for message in data.messages.values_mut() {
+            message.last_change = message.last_change.max(floor);
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<StoredMessage> {

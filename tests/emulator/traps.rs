@@ -78,6 +78,22 @@ async fn trap01_history_404_after_expire_cursors_means_full_resync() {
             .0,
         200
     );
+    // So does the historyId of a message fetched during the resync.
+    let (_, list) = emu.get(&token, &format!("{ME}/messages")).await;
+    let newest = list["messages"][0]["id"].as_str().expect("id").to_string();
+    let (_, m) = emu
+        .get(&token, &format!("{ME}/messages/{newest}?format=minimal"))
+        .await;
+    let from_message = m["historyId"].as_str().expect("historyId");
+    assert_eq!(
+        emu.get(
+            &token,
+            &format!("{ME}/history?startHistoryId={from_message}")
+        )
+        .await
+        .0,
+        200
+    );
 }
 
 #[tokio::test]
