@@ -189,3 +189,38 @@ async fn unknown_gmail_paths_get_googles_404() {
     assert_eq!(status, 404);
     assert_google_error(&body, 404, "notFound");
 }
+
+#[tokio::test]
+async fn the_fields_parameter_gives_partial_responses() {
+    let (emu, token) = google_with(&[READONLY]).await;
+    let id = emu
+        .deliver(
+            "me@ourco.test",
+            "labels=INBOX",
+            simple("fields@x", "Fields", "", "x"),
+        )
+        .await;
+    let (_, list) = emu
+        .get(
+            &token,
+            &format!("{ME}/messages?fields=messages(id),nextPageToken"),
+        )
+        .await;
+    assert_eq!(list, json!({"messages": [{"id": id}]}));
+    let (_, m) = emu
+        .get(
+            &token,
+            &format!("{ME}/messages/{id}?format=metadata&fields=id,payload/headers"),
+        )
+        .await;
+    assert_eq!(
+        m.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["id".to_string(), "payload".to_string()])
+    );
+    assert!(m["payload"]["headers"].is_array() && m["payload"].get("mimeType").is_none());
+    let (status, body) = emu
+        .get(&token, &format!("{ME}/messages?fields=messages(id"))
+        .await;
+    assert_eq!(status, 400);
+    assert_google_error(&body, 400, "invalidArgument");
+}

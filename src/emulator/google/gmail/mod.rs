@@ -3,6 +3,7 @@
 //! faults and quota) and renders errors in Google's shape.
 
 pub mod batch;
+pub mod fields;
 pub mod get;
 pub mod history;
 pub mod labels;
@@ -69,6 +70,7 @@ pub fn router() -> Router<SharedState> {
         .route(&format!("{users}/stop"), post(watch::stop))
         .route("/batch/gmail/v1", post(batch::batch))
         .route("/batch", post(batch::batch))
+        .layer(axum::middleware::from_fn(fields::partial_response))
         .layer(axum::middleware::map_response(google_shaped))
         .merge(watch::control_router())
 }
