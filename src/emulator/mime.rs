@@ -189,6 +189,16 @@ fn build_node(
         },
     );
     let mut children = Vec::new();
+    // An attached message (message/rfc822) keeps its bytes as the part body and, like Gmail,
+    // exposes its own MIME tree as the single child `<partId>.0`.
+    if let (PartType::Message(inner), true) = (&part.body, depth < MAX_DEPTH) {
+        let child_id = if part_id.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{part_id}.0")
+        };
+        children.extend(build_node(inner, 0, child_id, depth + 1));
+    }
     if let PartType::Multipart(ids) = &part.body {
         if depth < MAX_DEPTH {
             for (n, id) in ids.iter().enumerate() {
