@@ -114,7 +114,9 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
         message_id: message.message_id().map(str::to_string),
         in_reply_to: id_list(message.in_reply_to()),
         references: id_list(message.references()),
-        date_ms: message.date().map(|d| d.to_timestamp() * 1000),
+        date_ms: message
+            .date()
+            .map(|d| d.to_timestamp().saturating_mul(1000)),
         from: addresses(message.from()),
         sender: addresses(message.sender()),
         to: addresses(message.to()),

@@ -65,7 +65,7 @@ async fn tokeninfo(
                 "aud": info.client_id,
                 "sub": subject_id(&info.mailbox),
                 "scope": info.scopes.join(" "),
-                "exp": (chrono::Utc::now().timestamp() + i64::try_from(expires_in).unwrap_or(0)).to_string(),
+                "exp": chrono::Utc::now().timestamp().saturating_add(i64::try_from(expires_in).unwrap_or(0)).to_string(),
                 "expires_in": expires_in.to_string(),
                 "access_type": "offline",
             });

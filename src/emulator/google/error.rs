@@ -114,8 +114,9 @@ impl GoogleError {
 
     /// Per-user quota exhausted (429 as Gmail sends it today, with Retry-After).
     pub fn user_rate_limited(retry_after: u64) -> Self {
-        let at = chrono::Utc::now()
-            + chrono::Duration::seconds(i64::try_from(retry_after).unwrap_or(60));
+        let wait = chrono::Duration::seconds(i64::try_from(retry_after.min(86_400)).unwrap_or(60));
+        let now = chrono::Utc::now();
+        let at = now.checked_add_signed(wait).unwrap_or(now);
         let mut e = Self::new(
             429,
             format!(

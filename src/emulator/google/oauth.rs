@@ -326,7 +326,7 @@ fn approve(
             offline: pending.offline,
             forced_consent: pending.prompt_consent,
             nonce: pending.nonce.clone(),
-            expires_at: SystemTime::now() + ttl,
+            expires_at: crate::emulator::tokens::later(SystemTime::now(), ttl),
         },
     );
     let mut pairs = Vec::new();

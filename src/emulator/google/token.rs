@@ -280,7 +280,7 @@ fn id_token(state: &SharedState, auth: &AuthCode, ttl: u64) -> String {
         "email_verified": true,
         "name": name,
         "iat": now,
-        "exp": now + i64::try_from(ttl).unwrap_or(3599),
+        "exp": now.saturating_add(i64::try_from(ttl).unwrap_or(3599)),
     });
     if let (Some(nonce), Some(obj)) = (&auth.nonce, claims.as_object_mut()) {
         obj.insert("nonce".into(), json!(nonce));

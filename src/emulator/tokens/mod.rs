@@ -116,6 +116,12 @@ pub fn random_string(len: usize) -> String {
         .collect()
 }
 
+/// `at + span`, capped a century ahead instead of overflowing.
+pub fn later(at: SystemTime, span: Duration) -> SystemTime {
+    let cap = Duration::from_secs(100 * 365 * 24 * 3600);
+    at.checked_add(span.min(cap)).unwrap_or(at)
+}
+
 fn rfc3339(t: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -223,7 +229,7 @@ impl Tokens {
             grant,
             scopes: scopes.to_vec(),
             created: now,
-            expires_at: Some(now + ttl),
+            expires_at: Some(later(now, ttl)),
             revoked: false,
         };
         self.inner.write().access.insert(token.clone(), issued);
