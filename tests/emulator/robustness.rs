@@ -224,3 +224,57 @@ async fn the_fields_parameter_gives_partial_responses() {
     assert_eq!(status, 400);
     assert_google_error(&body, 400, "invalidArgument");
 }
+
+#[tokio::test]
+async fn truncated_messages_and_odd_queries_never_break_the_api() {
+    let (emu, token) = google_with(&[READONLY]).await;
+    let owner = threadline::emulator::corpus::mailbox_info(0);
+    let samples = threadline::emulator::corpus::generate(5, 0, &owner, 25);
+    for (n, sample) in samples.iter().enumerate() {
+        for cut in [7usize, 61, 199, 401, 997] {
+            let end = (sample.raw.len() * cut / 1000).max(1);
+            let id = emu
+                .deliver("me@ourco.test", "labels=INBOX", sample.raw[..end].to_vec())
+                .await;
+            let (status, m) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
+            assert_eq!(status, 200, "sample {n} cut at {end}");
+            crate::schema::assert_valid("Message", &m);
+        }
+    }
+    for q in [
+        "after:",
+        "before:2024/13/45",
+        "from:",
+        "\"unbalanced",
+        "-",
+        "in:",
+        "label:",
+        "newer_than:99999999999999y",
+        "older_than:-5d",
+        "subject:(a OR b)",
+        "{x y}",
+        "rfc822msgid:<>",
+        "日本語",
+        "%00",
+        "a:b:c",
+    ] {
+        let url = format!("{ME}/messages?q={}", crate::support::urlencode(q));
+        let (status, body) = emu.get(&token, &url).await;
+        assert!(status == 200 || status == 400, "q={q}: {status} {body}");
+    }
+    for extra in [
+        "labelIds=",
+        "labelIds=%FF",
+        "maxResults=-1",
+        "maxResults=99999999999",
+        "includeSpamTrash=maybe",
+        "pageToken=AAAA",
+        "pageToken=OjpkZWY",
+    ] {
+        let (status, body) = emu.get(&token, &format!("{ME}/messages?{extra}")).await;
+        assert!(status == 200 || status == 400, "{extra}: {status} {body}");
+        if status == 400 {
+            assert_google_error(&body, 400, "invalidArgument");
+        }
+    }
+}
