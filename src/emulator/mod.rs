@@ -23,7 +23,7 @@
 //!   `labels=`/`folder=`/`read=`.
 //!
 //! Google extras: `GET /.well-known/openid-configuration`, `/oauth2/v3/certs`, `/tokeninfo`;
-//! `--clients FILE` format in `google::clients`. `threadline emulator` imports an mbox file or a
+//! `--clients FILE` format in `clients`. `threadline emulator` imports an mbox file or a
 //! folder of `.eml` files at start when `THREADLINE_EMULATOR_IMPORT=PATH` and
 //! `THREADLINE_EMULATOR_IMPORT_INTO=ADDRESS` are set (`corpus::import::import_path` for code).
 //!
@@ -35,6 +35,7 @@
 //! `/v1.0/{*rest}` there to answer unknown Graph paths in Graph's shape.
 
 pub mod changes;
+pub mod clients;
 pub mod control;
 pub mod corpus;
 pub mod encoding;
@@ -83,7 +84,7 @@ pub struct EmulatorConfig {
     pub quota: Quota,
     /// Approve consent without showing the consent page.
     pub auto_consent: bool,
-    /// Restrict OAuth to the clients registered in this JSON file (format: `google::clients`).
+    /// Restrict OAuth to the clients registered in this JSON file (format: `clients`).
     pub clients_file: Option<PathBuf>,
     /// Token lifetimes, quota figures, ... (also changeable at run time).
     pub tunables: Tunables,
@@ -180,7 +181,7 @@ fn request_mailbox(state: &EmulatorState, request: &Request) -> String {
 /// Bind and serve the emulator in the background.
 pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     let state = Arc::new(EmulatorState::new(config.clone()));
-    google::clients::load(&state)?;
+    clients::load(&state)?;
     let seeded = state.clone();
     tokio::task::spawn_blocking(move || corpus::seed(&seeded.store, &seeded.config)).await??;
     if let (Some(path), Some(address)) = (&config.import, &config.import_into) {

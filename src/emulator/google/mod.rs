@@ -1,6 +1,5 @@
 //! Google: OAuth 2.0 + `OpenID` endpoints and the Gmail API v1 over the shared store.
 
-pub mod clients;
 pub mod consent;
 pub mod discovery;
 pub mod error;

@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use parking_lot::Mutex;
 
-use super::clients::{self, ClientCheck};
 use super::consent;
+use crate::emulator::clients::{self, ClientCheck};
 use crate::emulator::store::Provider;
 use crate::emulator::tokens::{random_string, AuthCode};
 use crate::emulator::SharedState;

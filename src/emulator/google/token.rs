@@ -16,9 +16,9 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use super::clients::{self, ClientCheck};
 use super::error::OAuthError;
 use super::oauth::{query_map, SCOPE_EMAIL, SCOPE_PROFILE};
+use crate::emulator::clients::{self, ClientCheck};
 use crate::emulator::ids::fnv;
 use crate::emulator::store::Provider;
 use crate::emulator::tokens::{AuthCode, CodeError, TokenError};
