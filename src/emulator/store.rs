@@ -39,7 +39,8 @@ pub struct MailboxInfo {
 
 /// Provider-neutral, user-visible state. Gmail: `labels` holds label ids other than `UNREAD`
 /// and `STARRED` (those are `read`/`starred`). Outlook: `folder` holds the folder (well-known
-/// name or id, owned by the Microsoft views) and `starred` means flagged.
+/// name or id, owned by the Microsoft views), `starred` means flagged and `labels` may hold
+/// categories.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageState {
     pub read: bool,
