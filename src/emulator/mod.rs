@@ -11,6 +11,10 @@
 //! `/_emulator` control plane; `google` and `microsoft` render the providers' views; `corpus`
 //! generates and imports mail.
 //!
+//! Pointing Threadline (or any client) at an emulator at `E`: set `GOOGLE_ACCOUNTS_URL`,
+//! `GOOGLE_OAUTH2_URL`, `GOOGLE_OPENID_URL`, `GMAIL_API_URL`, `MICROSOFT_LOGIN_URL` and
+//! `GRAPH_API_URL` to `E`; any client id and secret work unless `--clients` is given.
+//!
 //! Control plane beyond CONTRACTS.md:
 //! - `GET /_emulator/faults` lists the rules; a rule with `"rate": 0` only adds `latency_ms`.
 //! - `POST /_emulator/mailboxes/{address}/expire-access-tokens`: every access token of the
