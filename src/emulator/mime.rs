@@ -44,17 +44,30 @@ impl MimeNode {
         self.mime_type.starts_with("multipart/")
     }
 
-    /// Depth-first walk over this part and all its descendants.
+    /// Depth-first walk over this message's own parts: an attached message (message/rfc822)
+    /// is one part, its inner parts are not visited (use `walk_all` for those).
     pub fn walk(&self) -> Vec<&MimeNode> {
         let mut out = vec![self];
-        for child in &self.children {
-            out.extend(child.walk());
+        if !self.mime_type.starts_with("message/") {
+            for child in &self.children {
+                out.extend(child.walk());
+            }
         }
         out
     }
 
+    /// Depth-first walk over every part, including those of attached messages.
+    pub fn walk_all(&self) -> Vec<&MimeNode> {
+        let mut out = vec![self];
+        for child in &self.children {
+            out.extend(child.walk_all());
+        }
+        out
+    }
+
+    /// The part with this Gmail part id, at any depth.
     pub fn find(&self, part_id: &str) -> Option<&MimeNode> {
-        self.walk().into_iter().find(|n| n.part_id == part_id)
+        self.walk_all().into_iter().find(|n| n.part_id == part_id)
     }
 }
 

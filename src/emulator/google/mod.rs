@@ -1,5 +1,7 @@
 //! Google: OAuth 2.0 + `OpenID` endpoints and the Gmail API v1 over the shared store.
 
+/// The client registry moved to the shared core; this path stays for existing callers.
+pub use super::clients;
 pub mod consent;
 pub mod discovery;
 pub mod error;
