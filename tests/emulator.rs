@@ -29,3 +29,12 @@ mod batch_watch;
 
 #[path = "emulator/corpora.rs"]
 mod corpora;
+
+#[path = "emulator/discovery.rs"]
+mod discovery;
+
+#[path = "emulator/robustness.rs"]
+mod robustness;
+
+#[path = "emulator/corpus.rs"]
+mod corpus;

@@ -44,17 +44,30 @@ impl MimeNode {
         self.mime_type.starts_with("multipart/")
     }
 
-    /// Depth-first walk over this part and all its descendants.
+    /// Depth-first walk over this message's own parts: an attached message (message/rfc822)
+    /// is one part, its inner parts are not visited (use `walk_all` for those).
     pub fn walk(&self) -> Vec<&MimeNode> {
         let mut out = vec![self];
-        for child in &self.children {
-            out.extend(child.walk());
+        if !self.mime_type.starts_with("message/") {
+            for child in &self.children {
+                out.extend(child.walk());
+            }
         }
         out
     }
 
+    /// Depth-first walk over every part, including those of attached messages.
+    pub fn walk_all(&self) -> Vec<&MimeNode> {
+        let mut out = vec![self];
+        for child in &self.children {
+            out.extend(child.walk_all());
+        }
+        out
+    }
+
+    /// The part with this Gmail part id, at any depth.
     pub fn find(&self, part_id: &str) -> Option<&MimeNode> {
-        self.walk().into_iter().find(|n| n.part_id == part_id)
+        self.walk_all().into_iter().find(|n| n.part_id == part_id)
     }
 }
 
@@ -114,7 +127,9 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
         message_id: message.message_id().map(str::to_string),
         in_reply_to: id_list(message.in_reply_to()),
         references: id_list(message.references()),
-        date_ms: message.date().map(|d| d.to_timestamp() * 1000),
+        date_ms: message
+            .date()
+            .map(|d| d.to_timestamp().saturating_mul(1000)),
         from: addresses(message.from()),
         sender: addresses(message.sender()),
         to: addresses(message.to()),
@@ -189,6 +204,16 @@ fn build_node(
         },
     );
     let mut children = Vec::new();
+    // An attached message (message/rfc822) keeps its bytes as the part body and, like Gmail,
+    // exposes its own MIME tree as the single child `<partId>.0`.
+    if let (PartType::Message(inner), true) = (&part.body, depth < MAX_DEPTH) {
+        let child_id = if part_id.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{part_id}.0")
+        };
+        children.extend(build_node(inner, 0, child_id, depth + 1));
+    }
     if let PartType::Multipart(ids) = &part.body {
         if depth < MAX_DEPTH {
             for (n, id) in ids.iter().enumerate() {

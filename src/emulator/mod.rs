@@ -2,14 +2,44 @@
 //! one HTTP listener with the control plane of `shared/CONTRACTS.md`.
 //!
 //! Interface fixed for the rest of Threadline (tests, `threadline demo`, benchmarks):
-//! `EmulatorConfig`, `Quota`, `start(bind, config) -> RunningEmulator`.
+//! `EmulatorConfig`, `Quota`, `start(bind, config) -> RunningEmulator` (plus `shutdown`).
 //!
-//! Layout: `store` (mailboxes of raw messages + state) and `changes` (per-mailbox change log)
-//! are provider-neutral; `tokens`, `faults`, `quota`, `gate` and `stats` are shared services;
-//! `control` is the `/_emulator` control plane; `google` and `microsoft` render the providers'
-//! views; `corpus` generates and imports mail.
+//! Layout: `store` (mailboxes of raw messages + provider-neutral state), `changes` (the
+//! per-mailbox change log behind Gmail history and Graph delta), `mime` / `encoding` /
+//! `threading` / `ids` (what is derived from the raw bytes) are provider-neutral; `tokens`,
+//! `faults`, `quota`, `gate` and `stats` are services both providers call; `control` is the
+//! `/_emulator` control plane; `google` and `microsoft` render the providers' views; `corpus`
+//! generates and imports mail.
+//!
+//! Pointing Threadline (or any client) at an emulator at `E`: set `GOOGLE_ACCOUNTS_URL`,
+//! `GOOGLE_OAUTH2_URL`, `GOOGLE_OPENID_URL`, `GMAIL_API_URL`, `MICROSOFT_LOGIN_URL` and
+//! `GRAPH_API_URL` to `E`; any client id and secret work unless `--clients` is given.
+//!
+//! Control plane beyond CONTRACTS.md:
+//! - `GET /_emulator/faults` lists the rules; a rule with `"rate": 0` only adds `latency_ms`.
+//! - `POST /_emulator/mailboxes/{address}/expire-access-tokens`: every access token of the
+//!   mailbox expires now (401, then a refresh works).
+//! - `GET|PATCH /_emulator/settings`: token lifetimes, Gmail quota units and costs, concurrency
+//!   caps, attachment-id lifetime, push interval (`state::Tunables`); PATCH merges fields.
+//! - `POST /_emulator/pubsub/topics` `{"topic","push_endpoint","subscription"?}` and
+//!   `GET /_emulator/pubsub`: where Gmail watch notifications go (`google::gmail::watch`).
+//! - Deliveries accept `starred=true` and `internal_date=<epoch ms>` besides
+//!   `labels=`/`folder=`/`read=`.
+//!
+//! Google extras: `GET /.well-known/openid-configuration`, `/oauth2/v3/certs`, `/tokeninfo`;
+//! `--clients FILE` format in `clients`. `threadline emulator` imports an mbox file or a
+//! folder of `.eml` files at start when `THREADLINE_EMULATOR_IMPORT=PATH` and
+//! `THREADLINE_EMULATOR_IMPORT_INTO=ADDRESS` are set (`corpus::import::import_path` for code).
+//!
+//! The Microsoft views plug in through `microsoft::router()` (merged below), read and change
+//! mail through `store::Mailbox` (`deliver`, `update_state`, `delete`, `data.read()`), derive
+//! delta from `changes::ChangeLog` (`since`, `epoch`, `floor`), issue and check tokens with
+//! `tokens::Tokens`, admit requests with `gate::admit`, and keep their own state in
+//! `EmulatorState::ext`. Its router must not set a fallback (the main router owns it): route
+//! `/v1.0/{*rest}` there to answer unknown Graph paths in Graph's shape.
 
 pub mod changes;
+pub mod clients;
 pub mod control;
 pub mod corpus;
 pub mod encoding;
@@ -58,7 +88,7 @@ pub struct EmulatorConfig {
     pub quota: Quota,
     /// Approve consent without showing the consent page.
     pub auto_consent: bool,
-    /// Restrict OAuth to the clients registered in this JSON file (format: `google::clients`).
+    /// Restrict OAuth to the clients registered in this JSON file (format: `clients`).
     pub clients_file: Option<PathBuf>,
     /// Token lifetimes, quota figures, ... (also changeable at run time).
     pub tunables: Tunables,
@@ -97,8 +127,20 @@ pub fn router(state: SharedState) -> Router {
         .merge(control::router())
         .merge(google::router())
         // Microsoft Graph + identity routes (owned by src/emulator/microsoft/):
-        .merge(microsoft::router());
+        .merge(microsoft::router())
+        .fallback(not_found);
     with_stats(app, state)
+}
+
+/// Unknown paths: Google's 404 shape under the Gmail prefixes, plain text elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    use axum::response::IntoResponse as _;
+    let path = uri.path();
+    if path.starts_with("/gmail/") || path.starts_with("/batch") {
+        google::error::GoogleError::not_found().into_response()
+    } else {
+        (axum::http::StatusCode::NOT_FOUND, "Not Found").into_response()
+    }
 }
 
 /// Attach the statistics layer and the state.
@@ -143,7 +185,7 @@ fn request_mailbox(state: &EmulatorState, request: &Request) -> String {
 /// Bind and serve the emulator in the background.
 pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     let state = Arc::new(EmulatorState::new(config.clone()));
-    google::clients::load(&state)?;
+    clients::load(&state)?;
     let seeded = state.clone();
     tokio::task::spawn_blocking(move || corpus::seed(&seeded.store, &seeded.config)).await??;
     if let (Some(path), Some(address)) = (&config.import, &config.import_into) {

@@ -70,11 +70,21 @@ pub struct Tunables {
     pub gmail_units_per_minute: u32,
     /// Parallel Gmail requests per user before 429 "Too many concurrent requests for user".
     pub gmail_concurrency: usize,
+    /// Form of a per-user quota refusal: `"429"` (`rateLimitExceeded`, "User-rate limit
+    /// exceeded. Retry after ..."), `"403"` (`rateLimitExceeded`, "Quota exceeded for quota
+    /// metric 'Queries' ...") or `"403-legacy"` (`userRateLimitExceeded`).
+    pub gmail_quota_error: String,
     pub gmail_costs: GmailCosts,
     /// How long an issued attachmentId stays valid, in seconds.
     pub attachment_id_ttl_secs: u64,
     /// Minimum interval between two push notifications of one mailbox, in milliseconds.
     pub push_interval_ms: u64,
+    /// Outlook: requests per app and mailbox per minute (10,000 per 10 minutes).
+    pub graph_requests_per_minute: u32,
+    /// Outlook: concurrent requests per app and mailbox.
+    pub graph_concurrency: usize,
+    /// Free-form settings of the Microsoft views (merged by `PATCH /_emulator/settings`).
+    pub microsoft: serde_json::Value,
 }
 
 impl Default for Tunables {
@@ -85,9 +95,13 @@ impl Default for Tunables {
             refresh_token_cap: 100,
             gmail_units_per_minute: 6_000,
             gmail_concurrency: 10,
+            gmail_quota_error: "429".into(),
             gmail_costs: GmailCosts::default(),
             attachment_id_ttl_secs: 3600,
             push_interval_ms: 1000,
+            graph_requests_per_minute: 1000,
+            graph_concurrency: 4,
+            microsoft: serde_json::Value::Object(serde_json::Map::new()),
         }
     }
 }

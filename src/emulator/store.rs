@@ -39,7 +39,8 @@ pub struct MailboxInfo {
 
 /// Provider-neutral, user-visible state. Gmail: `labels` holds label ids other than `UNREAD`
 /// and `STARRED` (those are `read`/`starred`). Outlook: `folder` holds the folder (well-known
-/// name or id, owned by the Microsoft views) and `starred` means flagged.
+/// name or id, owned by the Microsoft views), `starred` means flagged and `labels` may hold
+/// categories.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageState {
     pub read: bool,
@@ -230,8 +231,15 @@ impl Mailbox {
     }
 
     /// Invalidate every history id / delta token issued so far.
+    /// Ids handed out afterwards (a message's `historyId`, the profile's) are valid again, so
+    /// a client that resyncs and keeps the newest message's historyId does not loop on 404s.
     pub fn expire_cursors(&self) {
-        self.data.write().log.expire();
+        let mut data = self.data.write();
+        data.log.expire();
+        let floor = data.log.floor();
+        for message in data.messages.values_mut() {
+            message.last_change = message.last_change.max(floor);
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<StoredMessage> {

@@ -215,3 +215,92 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
     assert_eq!(status, 400);
     assert_google_error(&body, 400, "invalidArgument");
 }
+
+#[tokio::test]
+async fn batch_parts_can_modify_with_json_bodies() {
+    let (emu, token) = crate::support::google_with(&[crate::support::MODIFY]).await;
+    let id = emu
+        .deliver(
+            "me@ourco.test",
+            "labels=INBOX,UNREAD",
+            simple("bm@x", "Batch modify", "", "x"),
+        )
+        .await;
+    let body = r#"{"removeLabelIds":["UNREAD"]}"#;
+    let part = format!("POST /gmail/v1/users/me/messages/{id}/modify HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len() + 7);
+    let r = emu
+        .http
+        .post(emu.url("/batch/gmail/v1"))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/mixed; boundary=\"==b==\"")
+        .body(batch_body("==b==", &[part]))
+        .send()
+        .await
+        .expect("batch");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .expect("ct")
+        .to_string();
+    let results = parse_batch(&ct, &r.text().await.expect("body"));
+    assert_eq!(results[0].1, 200);
+    assert_eq!(results[0].2["labelIds"], json!(["INBOX"]));
+}
+
+#[tokio::test]
+async fn failed_pushes_are_redelivered_until_acknowledged() {
+    let attempts: Received = Arc::default();
+    let sink = attempts.clone();
+    let app = Router::new().route(
+        "/flaky",
+        post(move |Json(body): Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                let mut seen = sink.lock().expect("lock");
+                seen.push(body);
+                if seen.len() < 3 {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/flaky", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (emu, token) = google_with(&[READONLY]).await;
+    emu.post(
+        &token,
+        "/gmail/v1/users/me/watch",
+        json!({"topicName": url}),
+    )
+    .await;
+    emu.deliver(
+        "me@ourco.test",
+        "labels=INBOX",
+        simple("flaky@x", "Flaky", "", "x"),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    assert_eq!(
+        attempts.lock().expect("lock").len(),
+        3,
+        "503, 503, then 200 stops the retries"
+    );
+    let (_, overview) = emu
+        .control(reqwest::Method::GET, "/_emulator/pubsub", None)
+        .await;
+    let statuses: Vec<u64> = overview["sent"]
+        .as_array()
+        .expect("sent")
+        .iter()
+        .filter_map(|s| s["status"].as_u64())
+        .collect();
+    assert_eq!(statuses, vec![503, 503, 200]);
+}

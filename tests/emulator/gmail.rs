@@ -346,3 +346,26 @@ async fn a_fresh_emulator_with_no_token_answers_401_in_googles_shape() {
     assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
     assert_eq!(body["error"]["errors"][0]["location"], "Authorization");
 }
+
+#[tokio::test]
+async fn attached_messages_keep_an_attachment_body_and_expose_their_tree() {
+    let (emu, token) = google_with(&[READONLY]).await;
+    let inner = "From: x@y.test\r\nSubject: Inner\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\ninner text\r\n--i\r\nContent-Type: text/html\r\n\r\n<p>inner</p>\r\n--i--\r\n";
+    let raw = format!("From: a@b.test\r\nSubject: Fwd: Inner\r\nMessage-ID: <fwd@x>\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--o\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"inner.eml\"\r\n\r\n{inner}\r\n--o--\r\n");
+    let id = emu
+        .deliver("me@ourco.test", "labels=INBOX", raw.into_bytes())
+        .await;
+    let (_, m) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
+    crate::schema::assert_valid("Message", &m);
+    let attached = &m["payload"]["parts"][1];
+    assert_eq!(attached["mimeType"], "message/rfc822");
+    assert_eq!(attached["filename"], "inner.eml");
+    assert!(attached["body"]["attachmentId"].is_string());
+    assert_eq!(attached["parts"][0]["partId"], "1.0");
+    assert_eq!(attached["parts"][0]["mimeType"], "multipart/alternative");
+    assert_eq!(attached["parts"][0]["parts"][1]["partId"], "1.0.1");
+    assert_eq!(
+        m["snippet"], "see attached",
+        "the snippet comes from the outer message"
+    );
+}

@@ -179,3 +179,52 @@ async fn permanent_delete_needs_the_full_mail_scope() {
     assert_eq!(r.status(), 204);
     assert_eq!(emu.get(&full, &format!("{ME}/messages/{id}")).await.0, 404);
 }
+
+#[tokio::test]
+async fn threads_group_replies_and_validate_against_the_discovery_document() {
+    let (emu, token) = google_with(&[MODIFY]).await;
+    let root = emu
+        .deliver(
+            "me@ourco.test",
+            "labels=INBOX&internal_date=1700000000000",
+            simple("th1@x", "Offer", "", "a"),
+        )
+        .await;
+    emu.deliver(
+        "me@ourco.test",
+        "labels=INBOX&internal_date=1700000500000",
+        simple("th2@x", "Re: Offer", "In-Reply-To: <th1@x>\r\n", "b"),
+    )
+    .await;
+    let other = emu
+        .deliver(
+            "me@ourco.test",
+            "labels=INBOX&internal_date=1700000100000",
+            simple("th3@x", "Other", "", "c"),
+        )
+        .await;
+    let (status, list) = emu.get(&token, &format!("{ME}/threads")).await;
+    assert_eq!(status, 200);
+    crate::schema::assert_valid("ListThreadsResponse", &list);
+    let ids: Vec<&str> = list["threads"]
+        .as_array()
+        .expect("threads")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![root.as_str(), other.as_str()],
+        "ordered by newest message"
+    );
+    let (status, thread) = emu.get(&token, &format!("{ME}/threads/{root}")).await;
+    assert_eq!(status, 200);
+    crate::schema::assert_valid("Thread", &thread);
+    assert_eq!(thread["messages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(thread["messages"][0]["id"], json!(root), "oldest first");
+    let (status, body) = emu
+        .get(&token, &format!("{ME}/threads/0123456789abcdef"))
+        .await;
+    assert_eq!(status, 404);
+    assert_google_error(&body, 404, "notFound");
+}

@@ -1,7 +1,17 @@
-//! One named test per Gmail / Google OAuth fidelity trap of provider-apis.md §F (1-12).
-//! Traps 13-26 are Microsoft-only (refresh-token rotation, per-folder delta, Graph ids,
-//! $batch, Graph throttling, subscriptions, Graph date/base64 rules) and belong to the
-//! Microsoft side of the emulator.
+//! One named test per Gmail / Google OAuth fidelity trap of provider-apis.md §F: traps 1-6
+//! here, 7-12 in `traps_7_12.rs`.
+//!
+//! Traps 13-26 do not apply to Google; they are Microsoft identity / Graph behaviour for the
+//! Microsoft side of the emulator: 13 refresh-token rotation (Google does not rotate: trap 11
+//! tests the absence), 14 per-folder delta and moves (Gmail has labels and one mailbox-wide
+//! history), 15 Graph ids changing on move / `ImmutableId` (Gmail ids never change), 16
+//! duplicates in delta pages, 17 410 `SyncStateNotFound` (Gmail uses 404, trap 1), 18
+//! `$select`-only fields and `$top`, 19 `$batch` JSON semantics (Gmail batch is multipart,
+//! tested in `batch_watch.rs`), 20 per app+mailbox throttling with 4 concurrent requests, 21-23
+//! Graph change-notification subscriptions, validation and lifetimes (Gmail uses Pub/Sub
+//! push, trap 2), 24 `/me` vs `/users/{id}` with app-only tokens (Gmail has no app-only mail
+//! access here), 25 opaque tokens with 60-90 min lifetimes, 26 Graph UTC dates and standard
+//! base64 `contentBytes` (Gmail's base64url is trap 5).
 
 use std::time::Duration;
 
@@ -66,6 +76,22 @@ async fn trap01_history_404_after_expire_cursors_means_full_resync() {
         emu.get(&token, &format!("{ME}/history?startHistoryId={fresh}"))
             .await
             .0,
+        200
+    );
+    // So does the historyId of a message fetched during the resync.
+    let (_, list) = emu.get(&token, &format!("{ME}/messages")).await;
+    let newest = list["messages"][0]["id"].as_str().expect("id").to_string();
+    let (_, m) = emu
+        .get(&token, &format!("{ME}/messages/{newest}?format=minimal"))
+        .await;
+    let from_message = m["historyId"].as_str().expect("historyId");
+    assert_eq!(
+        emu.get(
+            &token,
+            &format!("{ME}/history?startHistoryId={from_message}")
+        )
+        .await
+        .0,
         200
     );
 }

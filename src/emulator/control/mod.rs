@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::faults::FaultRule;
 use super::state::Tunables;
-use super::store::{MailboxInfo, Provider};
+use super::store::{MailboxInfo, Provider, MAX_RAW_BYTES};
 use super::SharedState;
 
 pub use messages::{ground_truth, state_from_query, DeliverQuery, TruthItem, SYSTEM_LABELS};
@@ -41,7 +41,9 @@ pub fn router() -> Router<SharedState> {
         )
         .route(
             "/_emulator/mailboxes/{address}/messages",
-            post(messages::deliver).get(messages::list),
+            post(messages::deliver)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_RAW_BYTES + 1))
+                .get(messages::list),
         )
         .route(
             "/_emulator/mailboxes/{address}/messages/{id}",

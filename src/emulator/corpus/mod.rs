@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use super::store::{MailboxInfo, MessageState, Provider, Store};
+use super::store::{Mailbox, MailboxInfo, MessageState, Provider, Store};
 use super::EmulatorConfig;
 use build::{Draft, Kind, Person};
 use people::{BUSINESSES, COLLEAGUES, FREEMAIL, INTERNAL_TOPICS, NEWSLETTERS, ORG_DOMAIN};
@@ -29,12 +29,26 @@ pub fn seed(store: &Store, config: &EmulatorConfig) -> anyhow::Result<()> {
         let Some(mailbox) = store.create(info) else {
             anyhow::bail!("generated mailbox {address} already exists");
         };
-        for message in generate(config.seed, index, &mailbox.info, config.messages) {
-            let state = message.state(mailbox.info.provider);
-            mailbox.deliver(Bytes::from(message.raw), state, message.internal_date_ms)?;
-        }
+        fill(&mailbox, config.seed, index, config.messages)?;
     }
     Ok(())
+}
+
+/// Fill an existing mailbox (any address, either provider) with `count` generated messages;
+/// `index` varies the content between mailboxes of one seed. Returns the ids, oldest first.
+pub fn fill(
+    mailbox: &Mailbox,
+    seed: u64,
+    index: usize,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    generate(seed, index, &mailbox.info, count)
+        .into_iter()
+        .map(|m| {
+            let state = m.state(mailbox.info.provider);
+            Ok(mailbox.deliver(Bytes::from(m.raw), state, m.internal_date_ms)?)
+        })
+        .collect()
 }
 
 /// Identity of the `index`-th generated mailbox: even ones Google, odd ones Microsoft.
@@ -110,11 +124,11 @@ pub fn generate(seed: u64, index: usize, owner: &MailboxInfo, count: usize) -> V
         let roll = rng.gen_range(0..100);
         let tag = format!("{seed}.{index}.{thread_no}");
         match roll {
-            0..=39 => drafts.extend(business_thread(&mut rng, &me, start, &tag)),
-            40..=54 => drafts.extend(internal_thread(&mut rng, &me, owner, start, &tag)),
-            55..=66 => drafts.extend(freemail_thread(&mut rng, &me, start, &tag)),
-            67..=80 => drafts.push(newsletter(&mut rng, &me, start, &tag)),
-            81..=96 => drafts.push(Draft::new(
+            0..=44 => drafts.extend(business_thread(&mut rng, &me, start, &tag)),
+            45..=59 => drafts.extend(internal_thread(&mut rng, &me, owner, start, &tag)),
+            60..=71 => drafts.extend(freemail_thread(&mut rng, &me, start, &tag)),
+            72..=87 => drafts.push(newsletter(&mut rng, &me, start, &tag)),
+            88..=96 => drafts.push(Draft::new(
                 &tag,
                 start,
                 Kind::Charset(rng.gen_range(0..4)),
@@ -176,6 +190,9 @@ fn business_thread(rng: &mut StdRng, me: &Person, start: i64, tag: &str) -> Vec<
             fwd.subject = format!("Fwd: {subject}");
             fwd.to = vec![colleague];
             fwd.outgoing = true;
+            fwd.in_reply_to = Some(last.message_id.clone());
+            fwd.references.clone_from(&last.references);
+            fwd.references.push(last.message_id.clone());
             fwd.quoted = Some(Box::new(last.clone()));
             drafts.push(fwd);
         }

@@ -83,6 +83,27 @@ impl GoogleError {
         )
     }
 
+    /// A generic error for a status produced outside the handlers (extractor rejections).
+    pub fn from_status(code: u16, message: String) -> Self {
+        let message = if message.is_empty() {
+            "Invalid request".to_string()
+        } else {
+            message
+        };
+        match code {
+            401 => Self::unauthenticated(),
+            404 => Self::not_found(),
+            405 => Self::new(405, message, "httpMethodNotAllowed", "UNIMPLEMENTED"),
+            413 => Self::new(
+                413,
+                "Request payload size exceeds the limit",
+                "badRequest",
+                "INVALID_ARGUMENT",
+            ),
+            _ => Self::new(400, message, "invalidArgument", "INVALID_ARGUMENT"),
+        }
+    }
+
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(400, message, "invalidArgument", "INVALID_ARGUMENT")
     }
@@ -93,8 +114,9 @@ impl GoogleError {
 
     /// Per-user quota exhausted (429 as Gmail sends it today, with Retry-After).
     pub fn user_rate_limited(retry_after: u64) -> Self {
-        let at = chrono::Utc::now()
-            + chrono::Duration::seconds(i64::try_from(retry_after).unwrap_or(60));
+        let wait = chrono::Duration::seconds(i64::try_from(retry_after.min(86_400)).unwrap_or(60));
+        let now = chrono::Utc::now();
+        let at = now.checked_add_signed(wait).unwrap_or(now);
         let mut e = Self::new(
             429,
             format!(
@@ -123,16 +145,12 @@ impl GoogleError {
     /// An injected fault with its status.
     pub fn fault(hit: FaultHit) -> Self {
         let mut e = match hit.status {
-            429 => {
-                let mut e = Self::new(
-                    429,
-                    "Resource has been exhausted (e.g. check quota).",
-                    "rateLimitExceeded",
-                    "RESOURCE_EXHAUSTED",
-                );
-                e.domain = "usageLimits";
-                e
-            }
+            429 => Self::new(
+                429,
+                "Resource has been exhausted (e.g. check quota).",
+                "rateLimitExceeded",
+                "RESOURCE_EXHAUSTED",
+            ),
             500 => Self::new(500, "Backend Error", "backendError", "INTERNAL"),
             502 => Self::new(502, "Bad Gateway", "backendError", "UNAVAILABLE"),
             504 => Self::new(
@@ -152,9 +170,38 @@ impl GoogleError {
         e
     }
 
-    pub fn from_refusal(refusal: Refusal) -> Self {
+    /// The 403 forms of the per-user quota error: the quota-metric message (observed since
+    /// 2021) or, with `legacy`, the older `userRateLimitExceeded`.
+    pub fn user_rate_limited_403(retry_after: u64, legacy: bool) -> Self {
+        let mut e = if legacy {
+            Self::new(
+                403,
+                "User Rate Limit Exceeded",
+                "userRateLimitExceeded",
+                "PERMISSION_DENIED",
+            )
+        } else {
+            Self::new(
+                403,
+                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' \
+                 of service 'gmail.googleapis.com' for consumer 'project_number:000000000000'.",
+                "rateLimitExceeded",
+                "PERMISSION_DENIED",
+            )
+        };
+        e.domain = "usageLimits";
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    /// Render a gate refusal; `quota_error` picks the form of the per-user quota error:
+    /// `"429"`, `"403"` or `"403-legacy"`.
+    pub fn from_refusal(refusal: Refusal, quota_error: &str) -> Self {
         match refusal {
             Refusal::Fault(hit) => Self::fault(hit),
+            Refusal::Throttle(Throttle::Rate { retry_after }) if quota_error.starts_with("403") => {
+                Self::user_rate_limited_403(retry_after, quota_error == "403-legacy")
+            }
             Refusal::Throttle(Throttle::Rate { retry_after }) => {
                 Self::user_rate_limited(retry_after)
             }

@@ -1,7 +1,9 @@
 //! Google: OAuth 2.0 + `OpenID` endpoints and the Gmail API v1 over the shared store.
 
-pub mod clients;
+/// The client registry moved to the shared core; this path stays for existing callers.
+pub use super::clients;
 pub mod consent;
+pub mod discovery;
 pub mod error;
 pub mod gmail;
 pub mod oauth;
@@ -13,6 +15,7 @@ use super::SharedState;
 
 pub fn router() -> Router<SharedState> {
     Router::new()
+        .merge(discovery::router())
         .merge(oauth::router())
         .merge(token::router())
         .merge(gmail::router())

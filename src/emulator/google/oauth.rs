@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use parking_lot::Mutex;
 
-use super::clients::{self, ClientCheck};
 use super::consent;
+use crate::emulator::clients::{self, ClientCheck};
 use crate::emulator::store::Provider;
 use crate::emulator::tokens::{random_string, AuthCode};
 use crate::emulator::SharedState;
@@ -23,6 +23,10 @@ pub const SCOPE_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.profil
 
 /// An authorize request waiting for the user's decision.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per authorize parameter"
+)]
 pub struct PendingAuth {
     pub client_id: String,
     pub redirect_uri: String,
@@ -33,6 +37,8 @@ pub struct PendingAuth {
     pub offline: bool,
     pub prompt_consent: bool,
     pub include_granted_scopes: bool,
+    /// `prompt=none`: no page; succeed silently or redirect with `consent_required`.
+    pub prompt_none: bool,
     pub nonce: Option<String>,
 }
 
@@ -192,6 +198,7 @@ fn validate(
         offline: get("access_type") == Some("offline"),
         prompt_consent: prompt.contains(&"consent"),
         include_granted_scopes: get("include_granted_scopes") == Some("true"),
+        prompt_none: prompt.contains(&"none"),
         nonce: get("nonce").map(str::to_string),
     })
 }
@@ -216,6 +223,20 @@ fn start_consent(state: &SharedState, pending: PendingAuth) -> Response {
         .or_else(|| mailboxes.first())
         .map(|(a, _)| a.clone())
         .unwrap_or_default();
+    if pending.prompt_none {
+        let earlier = state
+            .tokens
+            .granted_scopes(Provider::Google, &hinted, &pending.client_id);
+        if pending.scopes.iter().all(|s| earlier.contains(s)) {
+            let scopes = pending.scopes.clone();
+            return approve(state, &pending, &hinted, scopes);
+        }
+        let mut pairs = vec![("error", "consent_required".to_string())];
+        if let Some(s) = &pending.state {
+            pairs.push(("state", s.clone()));
+        }
+        return redirect(&pending.redirect_uri, &pairs);
+    }
     if state.config.auto_consent {
         let scopes = pending.scopes.clone();
         return approve(state, &pending, &hinted, scopes);
@@ -305,7 +326,7 @@ fn approve(
             offline: pending.offline,
             forced_consent: pending.prompt_consent,
             nonce: pending.nonce.clone(),
-            expires_at: SystemTime::now() + ttl,
+            expires_at: crate::emulator::tokens::later(SystemTime::now(), ttl),
         },
     );
     let mut pairs = Vec::new();

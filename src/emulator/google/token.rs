@@ -16,9 +16,9 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use super::clients::{self, ClientCheck};
 use super::error::OAuthError;
 use super::oauth::{query_map, SCOPE_EMAIL, SCOPE_PROFILE};
+use crate::emulator::clients::{self, ClientCheck};
 use crate::emulator::ids::fnv;
 use crate::emulator::store::Provider;
 use crate::emulator::tokens::{AuthCode, CodeError, TokenError};
@@ -29,6 +29,11 @@ pub fn router() -> Router<SharedState> {
         .route("/token", post(token))
         .route("/revoke", post(revoke))
         .route("/v1/userinfo", get(userinfo).post(userinfo))
+        // Legacy hosts' paths (www.googleapis.com/oauth2/v2|v3/userinfo, oauth2/v4/token).
+        .route("/oauth2/v2/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/v3/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/v4/token", post(token))
+        .route("/o/oauth2/token", post(token))
 }
 
 #[derive(Debug, Serialize)]
@@ -275,7 +280,7 @@ fn id_token(state: &SharedState, auth: &AuthCode, ttl: u64) -> String {
         "email_verified": true,
         "name": name,
         "iat": now,
-        "exp": now + i64::try_from(ttl).unwrap_or(3599),
+        "exp": now.saturating_add(i64::try_from(ttl).unwrap_or(3599)),
     });
     if let (Some(nonce), Some(obj)) = (&auth.nonce, claims.as_object_mut()) {
         obj.insert("nonce".into(), json!(nonce));

@@ -45,6 +45,8 @@ pub struct AccessInfo {
     pub client_id: String,
     pub scopes: Vec<String>,
     pub grant: u64,
+    /// Seconds until the token expires (`None`: no fixed lifetime).
+    pub expires_in: Option<u64>,
 }
 
 /// Why an access or refresh token was refused.
@@ -112,6 +114,12 @@ pub fn random_string(len: usize) -> String {
     (0..len)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect()
+}
+
+/// `at + span`, capped a century ahead instead of overflowing.
+pub fn later(at: SystemTime, span: Duration) -> SystemTime {
+    let cap = Duration::from_secs(100 * 365 * 24 * 3600);
+    at.checked_add(span.min(cap)).unwrap_or(at)
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -221,7 +229,7 @@ impl Tokens {
             grant,
             scopes: scopes.to_vec(),
             created: now,
-            expires_at: Some(now + ttl),
+            expires_at: Some(later(now, ttl)),
             revoked: false,
         };
         self.inner.write().access.insert(token.clone(), issued);
@@ -263,6 +271,10 @@ impl Tokens {
             client_id: grant.client_id.clone(),
             scopes: issued.scopes.clone(),
             grant: issued.grant,
+            expires_in: issued.expires_at.map(|e| {
+                e.duration_since(SystemTime::now())
+                    .map_or(0, |d| d.as_secs())
+            }),
         })
     }
 

@@ -155,6 +155,10 @@ async fn run_part(
     let mut builder = Request::builder().method(part.method.as_str()).uri(&target);
     let mut has_auth = false;
     for (k, v) in &part.headers {
+        // The inner body is re-framed here; its length and host headers do not apply.
+        if k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("host") {
+            continue;
+        }
         has_auth |= k.eq_ignore_ascii_case("authorization");
         builder = builder.header(k.as_str(), v.as_str());
     }

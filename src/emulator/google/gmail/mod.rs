@@ -3,12 +3,14 @@
 //! faults and quota) and renders errors in Google's shape.
 
 pub mod batch;
+pub mod fields;
 pub mod get;
 pub mod history;
 pub mod labels;
 pub mod list;
 pub mod modify;
 pub mod query;
+pub mod threads;
 pub mod view;
 pub mod watch;
 pub mod wire;
@@ -62,11 +64,35 @@ pub fn router() -> Router<SharedState> {
             get(get::attachment),
         )
         .route(&format!("{users}/history"), get(history::list))
+        .route(&format!("{users}/threads"), get(threads::list))
+        .route(&format!("{users}/threads/{{id}}"), get(threads::get))
         .route(&format!("{users}/watch"), post(watch::watch))
         .route(&format!("{users}/stop"), post(watch::stop))
         .route("/batch/gmail/v1", post(batch::batch))
         .route("/batch", post(batch::batch))
+        .layer(axum::middleware::from_fn(fields::partial_response))
+        .layer(axum::middleware::map_response(google_shaped))
         .merge(watch::control_router())
+}
+
+/// Extractor rejections (bad path encoding, oversized or non-UTF-8 bodies, wrong method) are
+/// plain text in axum; Google answers every API error in its JSON shape.
+async fn google_shaped(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("multipart/"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_string();
+    GoogleError::from_status(status.as_u16(), message).into_response()
 }
 
 /// A Gmail method: route template, scopes that allow it (suffixes after
@@ -130,6 +156,11 @@ pub const ATTACHMENT: Method = Method {
         "gmail.addons.current.message.action",
     ],
     cost: |c| c.attachments_get,
+};
+pub const THREADS: Method = Method {
+    template: "users.threads",
+    scopes: READ,
+    cost: |c| c.threads,
 };
 pub const HISTORY: Method = Method {
     template: "users.history.list",
@@ -245,7 +276,7 @@ pub async fn begin(
         },
     )
     .await
-    .map_err(GoogleError::from_refusal)?;
+    .map_err(|r| GoogleError::from_refusal(r, &tunables.gmail_quota_error))?;
     Ok(Ctx {
         mailbox,
         scopes: info.scopes,

@@ -34,7 +34,7 @@ pub struct Query {
 
 fn parse_date(value: &str) -> Option<i64> {
     if let Ok(secs) = value.parse::<i64>() {
-        return Some(secs * 1000);
+        return secs.checked_mul(1000);
     }
     let normal = value.replace('-', "/");
     let date = NaiveDate::parse_from_str(&normal, "%Y/%m/%d")
@@ -47,16 +47,15 @@ fn parse_date(value: &str) -> Option<i64> {
 }
 
 fn parse_age(value: &str, now_ms: i64) -> Option<i64> {
-    let (n, unit) = value.split_at(value.len().checked_sub(1)?);
-    let n: i64 = n.parse().ok()?;
-    let day = 86_400_000;
-    let span = match unit {
-        "d" => n * day,
-        "m" => n * 30 * day,
-        "y" => n * 365 * day,
+    let unit = value.chars().last()?;
+    let n: i64 = value.get(..value.len() - unit.len_utf8())?.parse().ok()?;
+    let days = match unit {
+        'd' => n,
+        'm' => n.checked_mul(30)?,
+        'y' => n.checked_mul(365)?,
         _ => return None,
     };
-    Some(now_ms - span)
+    now_ms.checked_sub(days.checked_mul(86_400_000)?)
 }
 
 fn label_term(value: &str) -> Term {
@@ -192,6 +191,15 @@ mod tests {
         assert_eq!(parse_date("2024/01/02"), Some(1_704_153_600_000));
         assert_eq!(parse_date("1704153600"), Some(1_704_153_600_000));
         assert_eq!(parse_date("soon"), None);
+    }
+
+    #[test]
+    fn odd_ages_and_dates_do_not_panic() {
+        assert_eq!(parse_age("5日", 0), None);
+        assert_eq!(parse_age("", 0), None);
+        assert_eq!(parse_age("2d", 3 * 86_400_000), Some(86_400_000));
+        let q = Query::parse("newer_than:5日 after:9999999999999999999 older_than:", 0);
+        assert!(!q.includes_spam_trash());
     }
 
     #[test]

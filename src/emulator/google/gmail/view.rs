@@ -184,7 +184,7 @@ pub fn resolve_attachment(
     let _nonce = fields.next()?;
     let for_message = fields.next()?;
     let part_id = fields.next()?;
-    let age = u64::try_from(now_secs - issued).ok()?;
+    let age = u64::try_from(now_secs.checked_sub(issued)?).ok()?;
     (for_message == message_id && age <= ttl_secs).then(|| part_id.to_string())
 }
 

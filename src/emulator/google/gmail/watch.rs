@@ -5,8 +5,9 @@
 //! and watch that `topicName`, or pass an `http(s)://` URL directly as `topicName`. A watched
 //! mailbox whose history moved is notified at most once per `push_interval_ms` (1 s): changes
 //! in between are coalesced into one notification carrying the newest historyId (the push
-//! is a hint; history.list is the truth). `GET /_emulator/pubsub` lists topics, watches and
-//! the notifications sent.
+//! is a hint; history.list is the truth). An endpoint that does not answer 2xx gets the
+//! notification again with exponential backoff (up to 5 attempts), as Pub/Sub redelivers.
+//! `GET /_emulator/pubsub` lists topics, watches and every delivery attempt.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -21,9 +22,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::view::label_ids;
 use super::wire::{WatchRequest, WatchResponse};
 use super::{begin, parse_json, STOP, WATCH};
+use crate::emulator::changes::{Change, ChangeKind};
 use crate::emulator::google::error::GoogleError;
+use crate::emulator::store::MessageState;
 use crate::emulator::tokens::random_string;
 use crate::emulator::SharedState;
 
@@ -41,6 +45,8 @@ pub struct Topic {
 pub struct Watch {
     pub topic: String,
     pub label_ids: Vec<String>,
+    /// `labelFilterBehavior: exclude`: notify for changes to messages without those labels.
+    pub exclude: bool,
     pub expiration_ms: i64,
     pub notified_head: u64,
     #[serde(skip)]
@@ -114,9 +120,13 @@ pub async fn watch(
     }
     let head = ctx.mailbox.data.read().log.head();
     let expiration_ms = chrono::Utc::now().timestamp_millis() + WATCH_DAYS_MS;
+    let behavior = request
+        .label_filter_behavior
+        .or(request.label_filter_action);
     let watch = Watch {
         topic,
         label_ids: request.label_ids,
+        exclude: behavior.is_some_and(|b| b.eq_ignore_ascii_case("exclude")),
         expiration_ms,
         notified_head: head,
         last_sent: None,
@@ -149,6 +159,49 @@ pub async fn stop(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Attempts per notification: Pub/Sub redelivers until the endpoint answers 2xx.
+const PUSH_ATTEMPTS: u32 = 5;
+
+/// POST one notification, redelivering with exponential backoff (0.5 s, 1 s, 2 s, ...) while
+/// the endpoint fails; every attempt is recorded.
+async fn deliver(
+    client: reqwest::Client,
+    ws: std::sync::Arc<WatchState>,
+    endpoint: String,
+    body: serde_json::Value,
+    mailbox: String,
+    head: u64,
+) {
+    for attempt in 0..PUSH_ATTEMPTS {
+        let status = client
+            .post(&endpoint)
+            .json(&body)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16());
+        ws.sent.lock().push(SentNotification {
+            mailbox: mailbox.clone(),
+            endpoint: endpoint.clone(),
+            history_id: head.to_string(),
+            status,
+        });
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+    }
+}
+
+/// Whether a change concerns a message carrying one of `labels` (before or after it).
+fn touches(change: &Change, labels: &[String]) -> bool {
+    let has = |s: &MessageState| label_ids(s).iter().any(|l| labels.contains(l));
+    match &change.kind {
+        ChangeKind::Added { state } | ChangeKind::Deleted { state } => has(state),
+        ChangeKind::StateChanged { before, after } => has(before) || has(after),
+    }
+}
+
 /// Start the background task that pushes notifications for watched mailboxes.
 pub fn spawn_notifier(state: SharedState, cancel: CancellationToken) {
     tokio::spawn(async move {
@@ -174,10 +227,18 @@ fn notify_due(state: &SharedState) {
             let Some(mailbox) = state.store.get(address) else {
                 continue;
             };
-            let head = mailbox.data.read().log.head();
+            let data = mailbox.data.read();
+            let head = data.log.head();
             let rested = w.last_sent.is_none_or(|t| t.elapsed() >= interval);
-            if head > w.notified_head && rested {
-                w.notified_head = head;
+            if head <= w.notified_head || !rested {
+                continue;
+            }
+            let relevant = data.log.since(w.notified_head).map_or(true, |mut changes| {
+                changes.any(|c| w.label_ids.is_empty() || touches(c, &w.label_ids) != w.exclude)
+            });
+            drop(data);
+            w.notified_head = head;
+            if relevant {
                 w.last_sent = Some(Instant::now());
                 due.push((address.clone(), w.topic.clone(), head));
             }
@@ -213,20 +274,6 @@ fn notify_due(state: &SharedState) {
         });
         let client = state.http.clone();
         let ws = ws.clone();
-        tokio::spawn(async move {
-            let status = client
-                .post(&endpoint)
-                .json(&body)
-                .send()
-                .await
-                .ok()
-                .map(|r| r.status().as_u16());
-            ws.sent.lock().push(SentNotification {
-                mailbox: address,
-                endpoint,
-                history_id: head.to_string(),
-                status,
-            });
-        });
+        tokio::spawn(deliver(client, ws, endpoint, body, address, head));
     }
 }

@@ -1,4 +1,4 @@
-//! Registered OAuth clients (`--clients FILE`). Without a file every client id/secret is
+//! Registered OAuth clients (`--clients FILE`), shared by both providers' token endpoints. Without a file every client id/secret is
 //! accepted. File format (JSON), shared by both providers:
 //!
 //! ```json
@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::super::EmulatorState;
+use super::EmulatorState;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RegisteredClient {
