@@ -58,12 +58,16 @@ pub async fn run(
         name: "Demo Admin".into(),
         password: args.admin_password.clone(),
     };
-    let user = accounts::setup(&db, "Northwind Labs", admin).await.context(
+    let user = accounts::setup(&db, "Northwind Labs", admin)
+        .await
+        .context(
         "the demo creates its own organization: unset DATABASE_URL to use the demo's own SQLite \
          database, or point it at an empty PostgreSQL database",
     )?;
     seed_directory(&db, user.organization_id).await?;
     let linked = link_admin_mailboxes(&base, &args.admin_password).await?;
+    // From now on the emulator shows its consent page, so people choose which mailbox to link.
+    emulator.state.settings.write().auto_consent = false;
 
     println!("Threadline demo is running at {base}");
     println!(

@@ -189,38 +189,88 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     let dir = db.dir.join("demo");
     std::fs::create_dir_all(&dir).unwrap();
     let mut child = threadline(&dir)
-        .args(["demo", "--bind", "127.0.0.1:0", "--emulator-bind", "127.0.0.1:0"])
+        .args([
+            "demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--emulator-bind",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let lines = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().take(4).map(Result::unwrap).collect::<Vec<_>>()
+        BufReader::new(stdout)
+            .lines()
+            .take(4)
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
     });
     let lines = tokio::time::timeout(std::time::Duration::from_secs(120), lines)
         .await
         .expect("the demo starts within two minutes")
         .unwrap();
     let text = lines.join("\n");
-    assert!(text.contains("sign in as admin@demo.test with password \"demo\""), "{text}");
+    assert!(
+        text.contains("sign in as admin@demo.test with password \"demo\""),
+        "{text}"
+    );
     assert!(
         text.contains("linked through OAuth: alice@northwind-labs.test, bruno@northwind-labs.test"),
         "{text}"
     );
     let base = lines[0].rsplit(' ').next().unwrap().to_string();
     let client = support::client();
-    let login = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let token = support::csrf_in(&login);
     let res = client
         .post(format!("{base}/login"))
-        .form(&[("email", "admin@demo.test"), ("password", "demo"), ("csrf_token", &token)])
+        .form(&[
+            ("email", "admin@demo.test"),
+            ("password", "demo"),
+            ("csrf_token", &token),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let page = client.get(format!("{base}/mailboxes")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("alice@northwind-labs.test") && page.contains("bruno@northwind-labs.test"));
+    let page = client
+        .get(format!("{base}/mailboxes"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("alice@northwind-labs.test") && page.contains("bruno@northwind-labs.test")
+    );
+    // Linking by hand now shows the provider's consent page to choose a mailbox.
+    let token = support::csrf_in(&page);
+    let res = client
+        .post(format!("{base}/mailboxes/connect/google"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let authorize = support::location(&res);
+    let consent = client.get(&authorize).send().await.unwrap();
+    assert_eq!(
+        consent.status(),
+        200,
+        "a consent page, not an automatic approval"
+    );
+    let consent = consent.text().await.unwrap();
+    assert!(consent.contains("chloe@northwind-labs.test"), "{consent}");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(dir.join("threadline-data/demo/demo.db").exists());

@@ -85,6 +85,9 @@ pub struct Tunables {
     pub graph_concurrency: usize,
     /// Free-form settings of the Microsoft views (merged by `PATCH /_emulator/settings`).
     pub microsoft: serde_json::Value,
+    /// Approve consent without showing the consent page (`--auto-consent`; changeable at run
+    /// time, e.g. by the demo once its own mailboxes are linked).
+    pub auto_consent: bool,
 }
 
 impl Default for Tunables {
@@ -102,6 +105,7 @@ impl Default for Tunables {
             graph_requests_per_minute: 1000,
             graph_concurrency: 4,
             microsoft: serde_json::Value::Object(serde_json::Map::new()),
+            auto_consent: false,
         }
     }
 }
@@ -155,7 +159,10 @@ pub type SharedState = Arc<EmulatorState>;
 impl EmulatorState {
     pub fn new(config: EmulatorConfig) -> Self {
         Self {
-            settings: RwLock::new(config.tunables.clone()),
+            settings: RwLock::new(Tunables {
+                auto_consent: config.auto_consent || config.tunables.auto_consent,
+                ..config.tunables.clone()
+            }),
             quota: QuotaTracker::new(config.quota),
             config,
             store: Store::default(),

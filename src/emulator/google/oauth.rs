@@ -237,7 +237,7 @@ fn start_consent(state: &SharedState, pending: PendingAuth) -> Response {
         }
         return redirect(&pending.redirect_uri, &pairs);
     }
-    if state.config.auto_consent {
+    if state.tunables().auto_consent {
         let scopes = pending.scopes.clone();
         return approve(state, &pending, &hinted, scopes);
     }

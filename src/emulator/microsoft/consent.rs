@@ -80,7 +80,7 @@ pub async fn authorize_get(
     let chosen = hint
         .clone()
         .or_else(|| (candidates.len() == 1).then(|| candidates[0].clone()));
-    if state.config.auto_consent && prompt != "consent" && prompt != "select_account" {
+    if state.tunables().auto_consent && prompt != "consent" && prompt != "select_account" {
         if let Some(mailbox) = chosen.or_else(|| candidates.first().cloned()) {
             return approve(&state, &params, &checked, &mailbox);
         }
