@@ -116,7 +116,8 @@ fn related_root(message: &Message<'_>, tree: &Tree, node: usize) -> Option<usize
 }
 
 /// A text/plain or text/html leaf is a body unless it is an attachment: disposition
-/// `attachment`, or a file name on anything but a single-part message.
+/// `attachment`, or a file name on a part that is not first in its multipart (the RFC 8621
+/// §4.1.4 rule: a named first part is how some clients send the body itself).
 fn select_leaf(message: &Message<'_>, tree: &Tree, node: usize) -> Selection {
     let mut selection = Selection::default();
     let Some(part) = tree.part(message, node) else {
@@ -125,7 +126,8 @@ fn select_leaf(message: &Message<'_>, tree: &Tree, node: usize) -> Selection {
     let disposition_attachment = part
         .content_disposition()
         .is_some_and(|d| d.is_attachment());
-    let named = node != 0 && part.attachment_name().is_some_and(|n| !n.trim().is_empty());
+    let position = tree.nodes.get(node).map_or(0, |n| n.position);
+    let named = position > 0 && part.attachment_name().is_some_and(|n| !n.trim().is_empty());
     if disposition_attachment || named {
         return selection;
     }

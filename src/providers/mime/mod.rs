@@ -105,3 +105,6 @@ fn from_message(message: &Message<'_>, limits: &Limits) -> ParsedMime {
         ..headers_only(message)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,8 @@ pub struct Node {
     pub part: usize,
     /// Gmail `partId`: "" for the root, "0", "1" for its children, "1.0" below them.
     pub key: String,
+    /// Place among the parent's parts (0 for the root).
+    pub position: usize,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
     /// Set for containers, even those whose children were cut by the depth cap.
@@ -43,6 +45,7 @@ impl Tree {
         nodes.push(Node {
             part: 0,
             key: String::new(),
+            position: 0,
             parent: None,
             children: Vec::new(),
             multipart: None,
@@ -73,6 +76,7 @@ impl Tree {
                         nodes.push(Node {
                             part: child,
                             key,
+                            position,
                             parent: Some(next),
                             children: Vec::new(),
                             multipart: None,
