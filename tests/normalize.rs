@@ -114,7 +114,7 @@ fn has_visible_body(raw: &[u8]) -> bool {
             });
             let disposition_attachment = part
                 .content_disposition()
-                .is_some_and(|d| d.is_attachment());
+                .is_some_and(mail_parser::ContentType::is_attachment);
             match &part.body {
                 PartType::Html(text) => !disposition_attachment && !text.trim().is_empty(),
                 PartType::Text(text) => plain && !disposition_attachment && !text.trim().is_empty(),

@@ -325,7 +325,10 @@ mod tests {
 
     #[test]
     fn long_reference_lists_keep_the_root_and_the_latest() {
-        let header: String = (0..250).map(|i| format!("<m{i}@x> ")).collect();
+        let header = (0..250)
+            .map(|i| format!("<m{i}@x>"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let list = MessageId::parse_list(&header);
         assert_eq!(list.len(), MAX_REFERENCES);
         assert_eq!(list[0].as_str(), "m0@x");

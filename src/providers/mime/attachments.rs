@@ -1,5 +1,5 @@
 //! Attachment metadata: every leaf that is not a body, keyed by its MIME part path.
-use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::{ContentType, Message, MessagePart, MimeHeaders, PartType};
 
 use super::body::Bodies;
 use super::tree::{bare_content_id, Multipart, Tree};
@@ -36,7 +36,9 @@ pub fn list(
 
 fn describe(part: &MessagePart<'_>, part_key: String, bodies: &Bodies) -> AttachmentMeta {
     let content_id = part.content_id().and_then(bare_content_id);
-    let disposition_inline = part.content_disposition().is_some_and(|d| d.is_inline());
+    let disposition_inline = part
+        .content_disposition()
+        .is_some_and(ContentType::is_inline);
     let referenced = content_id
         .as_ref()
         .is_some_and(|id| bodies.cid_refs.contains(&id.to_lowercase()));

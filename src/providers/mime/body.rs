@@ -2,7 +2,7 @@
 //! decoded text, the size caps and the snippet.
 use std::collections::HashSet;
 
-use mail_parser::{Message, MimeHeaders, PartType};
+use mail_parser::{ContentType, Message, MimeHeaders, PartType};
 
 use super::html;
 use super::tree::{bare_content_id, Multipart, Tree};
@@ -125,7 +125,7 @@ fn select_leaf(message: &Message<'_>, tree: &Tree, node: usize) -> Selection {
     };
     let disposition_attachment = part
         .content_disposition()
-        .is_some_and(|d| d.is_attachment());
+        .is_some_and(ContentType::is_attachment);
     let position = tree.nodes.get(node).map_or(0, |n| n.position);
     let named = position > 0 && part.attachment_name().is_some_and(|n| !n.trim().is_empty());
     if disposition_attachment || named {

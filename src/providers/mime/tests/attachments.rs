@@ -1,11 +1,15 @@
 //! Attachment metadata and part keys in Gmail's partId convention.
+use std::fmt::Write as _;
+
 use super::bodies::NESTED;
 use super::parse_str;
 use crate::providers::message::AttachmentMeta;
 use crate::providers::mime::attachments::clean_filename;
 use crate::providers::mime::{parse, Limits};
 
-fn summary(attachments: &[AttachmentMeta]) -> Vec<(&str, &str, &str, u64, bool)> {
+type Summary<'a> = (&'a str, &'a str, &'a str, u64, bool);
+
+fn summary(attachments: &[AttachmentMeta]) -> Vec<Summary<'_>> {
     attachments
         .iter()
         .map(|a| {
@@ -38,7 +42,7 @@ fn part_keys_follow_gmail_part_ids() {
         --i\nContent-Type: text/plain\n\ninner body\n\
         --i\nContent-Type: application/pdf; name=inner.pdf\n\nPDF\n--i--\n\
         --b--\n";
-    let cases: [(&str, &str, Vec<(&str, &str, &str, u64, bool)>); 4] = [
+    let cases: [(&str, &str, Vec<Summary<'_>>); 4] = [
         (
             "mixed",
             mixed,
@@ -149,7 +153,7 @@ fn inline_flags_and_content_ids() {
 fn attachment_count_is_capped() {
     let mut raw = String::from("Subject: many\nContent-Type: multipart/mixed; boundary=b\n\n");
     for i in 0..50 {
-        raw.push_str(&format!("--b\nContent-Type: application/x-{i}\n\nx\n"));
+        let _ = writeln!(raw, "--b\nContent-Type: application/x-{i}\n\nx");
     }
     raw.push_str("--b--\n");
     let limits = Limits {

@@ -1,4 +1,6 @@
 //! Body selection across multipart structures, size caps and snippets.
+use std::fmt::Write as _;
+
 use super::parse_str;
 use crate::providers::mime::{parse, truncate_at_char_boundary, Limits};
 
@@ -167,13 +169,14 @@ fn deep_nesting_is_capped_not_fatal() {
     let depth = 200;
     let mut raw = String::from("Subject: deep\n");
     for level in 0..depth {
-        raw.push_str(&format!(
+        let _ = write!(
+            raw,
             "Content-Type: multipart/mixed; boundary=\"b{level}\"\n\n--b{level}\n"
-        ));
+        );
     }
     raw.push_str("Content-Type: text/plain\n\ndeep body\n");
     for level in (0..depth).rev() {
-        raw.push_str(&format!("--b{level}--\n"));
+        let _ = writeln!(raw, "--b{level}--");
     }
     let parsed = parse_str(&raw);
     assert_eq!(
@@ -193,9 +196,10 @@ fn deep_nesting_is_capped_not_fatal() {
 
     let mut ok = String::from("Subject: ok\n");
     for level in 0..5 {
-        ok.push_str(&format!(
+        let _ = write!(
+            ok,
             "Content-Type: multipart/mixed; boundary=\"b{level}\"\n\n--b{level}\n"
-        ));
+        );
     }
     ok.push_str("Content-Type: text/plain\n\nfound\n");
     assert_eq!(parse_str(&ok).body_text.as_deref(), Some("found\n"));

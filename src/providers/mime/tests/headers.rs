@@ -2,7 +2,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::{parse_bytes, parse_str};
-use crate::providers::message::ParticipantRole;
+use crate::providers::message::{MessageId, ParticipantRole};
 use crate::providers::mime::headers::is_bulk;
 
 #[test]
@@ -14,14 +14,14 @@ fn thread_ids_are_parsed_and_self_references_dropped() {
          Subject: hi\n\nbody\n",
     );
     assert_eq!(
-        parsed.message_id.as_ref().map(|id| id.as_str()),
+        parsed.message_id.as_ref().map(MessageId::as_str),
         Some("Self@example.com")
     );
     assert_eq!(
-        parsed.in_reply_to.as_ref().map(|id| id.as_str()),
+        parsed.in_reply_to.as_ref().map(MessageId::as_str),
         Some("parent@x")
     );
-    let refs: Vec<&str> = parsed.references.iter().map(|id| id.as_str()).collect();
+    let refs: Vec<&str> = parsed.references.iter().map(MessageId::as_str).collect();
     assert_eq!(refs, ["root@x", "parent@x"]);
 }
 
@@ -60,6 +60,7 @@ fn subjects_are_decoded_and_single_line() {
 
 #[test]
 fn participants_from_every_address_header() {
+    use ParticipantRole::{Bcc, Cc, From, ReplyTo, Sender, To};
     let parsed = parse_str(
         "From: \"Doe, Jane\" <Jane.Doe@Example.com>\n\
          Sender: =?utf-8?q?=C3=89lodie?= <elodie@example.org>\n\
@@ -75,7 +76,6 @@ fn participants_from_every_address_header() {
         .iter()
         .map(|p| (p.role, p.address.as_str(), p.name.as_str()))
         .collect();
-    use ParticipantRole::{Bcc, Cc, From, ReplyTo, Sender, To};
     let want = [
         (From, "jane.doe@example.com", "Doe, Jane"),
         (Sender, "elodie@example.org", "\u{c9}lodie"),
