@@ -2,6 +2,8 @@
 //! identity, and (later) mail. Wire types stay private to these modules; base URLs and
 //! timeouts are injected; tokens are redacted in `Debug`. Nothing here touches the database.
 pub mod identity;
+pub mod message;
+pub mod mime;
 pub mod oauth;
 
 use std::fmt;

@@ -1,0 +1,110 @@
+//! Raw RFC 5322 bytes (Gmail `format=raw`, Graph `$value`) to everything they tell about a
+//! message: ids, participants, dates, bodies, attachments. Pure and panic-free: any input gives
+//! a best-effort [`ParsedMime`].
+mod attachments;
+mod body;
+mod headers;
+mod html;
+mod tree;
+
+use std::panic::{self, AssertUnwindSafe};
+
+use chrono::{DateTime, Utc};
+use mail_parser::{Message, MessageParser};
+
+use crate::providers::message::{AttachmentMeta, MessageId, Participant};
+
+pub use body::truncate_at_char_boundary;
+pub use html::html_to_text;
+
+/// Bounds on what one message may cost to store and to walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Cap for `body_text` and for `body_html`, each, in UTF-8 bytes.
+    pub max_body_bytes: usize,
+    /// MIME parts nested deeper than this are ignored (clamped to [`tree::HARD_MAX_DEPTH`]).
+    pub max_depth: usize,
+    /// Attachments past this many are not listed.
+    pub max_attachments: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_depth: 32,
+            max_attachments: 500,
+        }
+    }
+}
+
+/// Everything derivable from the raw bytes alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedMime {
+    pub message_id: Option<MessageId>,
+    pub in_reply_to: Option<MessageId>,
+    pub references: Vec<MessageId>,
+    pub subject: String,
+    pub participants: Vec<Participant>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+    pub body_truncated: bool,
+    pub snippet: String,
+    pub attachments: Vec<AttachmentMeta>,
+    pub is_bulk: bool,
+    pub auto_submitted: bool,
+    pub size_bytes: u64,
+}
+
+/// Parses one raw message. Never panics: unreadable parts are skipped, and if the MIME parser
+/// itself fails the headers alone are tried, then an empty result carrying only the size.
+pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
+    let size_bytes = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+    let mut parsed = match guarded(|| MessageParser::default().parse(raw)) {
+        Some(message) => from_message(&message, limits),
+        None => guarded(|| MessageParser::default().parse_headers(raw))
+            .map(|message| headers_only(&message))
+            .unwrap_or_default(),
+    };
+    parsed.size_bytes = size_bytes;
+    parsed
+}
+
+/// mail-parser promises not to panic, but it has `debug_assert!`s and index arithmetic on
+/// untrusted offsets; a dependency's bug must not take a sync worker down with it.
+fn guarded<'x>(run: impl FnOnce() -> Option<Message<'x>>) -> Option<Message<'x>> {
+    panic::catch_unwind(AssertUnwindSafe(run)).ok().flatten()
+}
+
+fn headers_only(message: &Message<'_>) -> ParsedMime {
+    let header = headers::read(message);
+    ParsedMime {
+        message_id: header.message_id,
+        in_reply_to: header.in_reply_to,
+        references: header.references,
+        subject: header.subject,
+        participants: header.participants,
+        sent_at: header.sent_at,
+        is_bulk: header.is_bulk,
+        auto_submitted: header.auto_submitted,
+        ..ParsedMime::default()
+    }
+}
+
+fn from_message(message: &Message<'_>, limits: &Limits) -> ParsedMime {
+    let tree = tree::Tree::build(message, limits.max_depth);
+    let bodies = body::extract(message, &tree, limits.max_body_bytes);
+    let attachments = attachments::list(message, &tree, &bodies, limits.max_attachments);
+    ParsedMime {
+        body_text: bodies.text,
+        body_html: bodies.html,
+        body_truncated: bodies.truncated,
+        snippet: bodies.snippet,
+        attachments,
+        ..headers_only(message)
+    }
+}
+
+#[cfg(test)]
+mod tests;
