@@ -116,10 +116,7 @@ async fn reconnect(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let account = mail_accounts::find_in_org(&deps.db, user.organization_id, id)
-        .await?
-        .filter(|a| a.owner_user_id == Some(user.id))
-        .ok_or(AppError::NotFound)?;
+    let account = owned_account(&deps, &user, id).await?;
     let provider = Provider::parse(&account.provider).ok_or(AppError::NotFound)?;
     start(
         &deps,
@@ -129,6 +126,18 @@ async fn reconnect(
         Some(&account.address),
     )
     .await
+}
+
+/// One of the signed-in user's own mailboxes; anything else is "not found".
+async fn owned_account(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<crate::db::entities::mail_accounts::Model, AppError> {
+    mail_accounts::find_in_org(&deps.db, user.organization_id, id)
+        .await?
+        .filter(|a| a.owner_user_id == Some(user.id))
+        .ok_or(AppError::NotFound)
 }
 
 /// Remember a fresh state and PKCE verifier, then send the browser to the provider.
@@ -271,10 +280,7 @@ async fn confirm_disconnect(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let account = mail_accounts::find_in_org(&deps.db, user.organization_id, id)
-        .await?
-        .filter(|a| a.owner_user_id == Some(user.id))
-        .ok_or(AppError::NotFound)?;
+    let account = owned_account(&deps, &user, id).await?;
     let page = DisconnectPage {
         layout: Layout::for_user(&user, "Disconnect mailbox", "mailboxes"),
         mailbox: MailboxRow::from(account),

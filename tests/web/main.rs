@@ -8,5 +8,7 @@ mod admin;
 mod auth;
 mod csrf;
 mod jobs;
+mod mailbox_fixtures;
+mod mailbox_lifecycle;
 mod mailboxes;
 mod sessions;
