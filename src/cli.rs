@@ -87,6 +87,12 @@ pub struct EmulatorArgs {
     /// Accept only the OAuth clients registered in this JSON file.
     #[arg(long)]
     pub clients: Option<PathBuf>,
+    /// Import an mbox file or a folder of .eml files at start (into --import-into).
+    #[arg(long, requires = "import_into")]
+    pub import: Option<PathBuf>,
+    /// The mailbox (address) that --import delivers into; created as a Gmail mailbox if absent.
+    #[arg(long, requires = "import")]
+    pub import_into: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

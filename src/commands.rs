@@ -162,13 +162,13 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         quota: args.quota,
         auto_consent: args.auto_consent,
         clients_file: args.clients,
-        // No CLI flags for these (src/cli.rs is shared): environment variables instead.
-        import: std::env::var_os("THREADLINE_EMULATOR_IMPORT").map(Into::into),
-        import_into: std::env::var("THREADLINE_EMULATOR_IMPORT_INTO").ok(),
+        import: args.import,
+        import_into: args.import_into,
         ..EmulatorConfig::default()
     };
     let running = emulator::start(args.bind, config).await?;
     println!("emulator listening on {}", running.base_url);
-    tokio::signal::ctrl_c().await?;
+    wait_for_signal().await;
+    running.shutdown().await;
     Ok(())
 }

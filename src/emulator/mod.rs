@@ -28,8 +28,7 @@
 //!
 //! Google extras: `GET /.well-known/openid-configuration`, `/oauth2/v3/certs`, `/tokeninfo`;
 //! `--clients FILE` format in `clients`. `threadline emulator` imports an mbox file or a
-//! folder of `.eml` files at start when `THREADLINE_EMULATOR_IMPORT=PATH` and
-//! `THREADLINE_EMULATOR_IMPORT_INTO=ADDRESS` are set (`corpus::import::import_path` for code).
+//! folder of `.eml` files at start with `--import PATH --import-into ADDRESS` (`corpus::import::import_path` for code).
 //!
 //! The Microsoft views plug in through `microsoft::router()` (merged below), read and change
 //! mail through `store::Mailbox` (`deliver`, `update_state`, `delete`, `data.read()`), derive
@@ -189,10 +188,18 @@ pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<R
     let seeded = state.clone();
     tokio::task::spawn_blocking(move || corpus::seed(&seeded.store, &seeded.config)).await??;
     if let (Some(path), Some(address)) = (&config.import, &config.import_into) {
-        let mailbox = state
-            .store
-            .get(address)
-            .ok_or_else(|| anyhow::anyhow!("--import-into {address}: no such mailbox"))?;
+        let mailbox = match state.store.get(address) {
+            Some(mailbox) => mailbox,
+            None => state
+                .store
+                .create(store::MailboxInfo {
+                    provider: store::Provider::Google,
+                    address: address.clone(),
+                    display_name: address.clone(),
+                    tenant: None,
+                })
+                .ok_or_else(|| anyhow::anyhow!("--import-into {address}: cannot create"))?,
+        };
         let count = corpus::import::import_path(&mailbox, path)?;
         tracing::info!(count, %address, "imported messages");
     }
