@@ -51,8 +51,8 @@ pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccou
         .await?;
     let missing = oauth.missing_scopes(&tokens.scopes);
     if !missing.is_empty() {
-        // A grant we cannot use is not kept, at Google or here.
-        let _ = oauth.revoke(http, &tokens.access_token).await;
+        // Not stored. Not revoked either: Google revokes per account and project, which would
+        // also cut a link of the same mailbox that still works.
         return Err(LinkError::MissingScopes(missing));
     }
     if tokens.refresh_token.is_none() {
