@@ -81,15 +81,19 @@ fn paginate<T>(mut rows: Vec<T>, size: u64, key: impl Fn(&T) -> Cursor) -> Page<
     }
 }
 
-/// Everything the association engine needs for one organization. Rows that no longer parse
-/// (written before a rule changed) are skipped.
-pub async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Directory, DbErr> {
-    let free_mail = organizations::Entity::find_by_id(org_id)
+/// The organization's free-mail list (shipped list plus its overrides).
+pub async fn free_mail(db: &impl ConnectionTrait, org_id: i64) -> Result<FreeMail, DbErr> {
+    Ok(organizations::Entity::find_by_id(org_id)
         .one(db)
         .await?
         .map(|o| FreeMail::from_setting(&o.free_mail_domains))
-        .unwrap_or_default();
-    let mut dir = Directory::new(free_mail);
+        .unwrap_or_default())
+}
+
+/// Everything the association engine needs for one organization. Rows that no longer parse
+/// (written before a rule changed) are skipped.
+pub async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Directory, DbErr> {
+    let mut dir = Directory::new(free_mail(db, org_id).await?);
     for row in business_rows::Entity::find()
         .filter(business_rows::Column::OrganizationId.eq(org_id))
         .all(db)
