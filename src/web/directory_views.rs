@@ -17,7 +17,7 @@ const NOTES_MAX: usize = 10_000;
 /// `?q=&after=&after_name=` of a list page.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ListQuery {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub q: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<i64>,

@@ -7,6 +7,8 @@ mod account;
 mod admin;
 mod auth;
 mod csrf;
+mod directory;
+mod directory_lists;
 mod jobs;
 mod mailbox_fixtures;
 mod mailbox_lifecycle;
