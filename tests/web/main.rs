@@ -9,6 +9,7 @@ mod auth;
 mod csrf;
 mod directory;
 mod directory_lists;
+mod directory_load;
 mod jobs;
 mod mailbox_fixtures;
 mod mailbox_lifecycle;
