@@ -98,6 +98,10 @@ async fn contact_with_business_create_edit_delete() {
     }
     let business = app.get_html(&format!("/businesses/{acme}")).await;
     assert!(business.contains(&format!("href=\"/contacts/{ann}\"")));
+    let new = app
+        .get_html(&format!("/contacts/new?business={acme}"))
+        .await;
+    assert!(new.contains(&format!("<option value=\"{acme}\" selected>Acme</option>")));
 
     let token = app.csrf("/contacts").await;
     let res = app
