@@ -1,5 +1,7 @@
-//! Pure types and rules, no I/O: addresses, roles, passwords.
+//! Pure types and rules, no I/O: addresses, domains, association, roles, passwords.
 pub mod address;
+pub mod association;
 pub mod domains;
+pub mod freemail;
 pub mod password;
 pub mod user;

@@ -2,7 +2,10 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod businesses;
+pub mod contacts;
 pub mod csrf;
+pub mod directory_views;
 pub mod error;
 pub mod headers;
 pub mod home;
@@ -62,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(mailboxes::router())
         .merge(admin::router())
+        .merge(businesses::router())
+        .merge(contacts::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)

@@ -1,0 +1,315 @@
+//! Businesses: keyset-paginated search, one business with its contacts, audited writes that
+//! replace the domain list and name the owner of a domain already taken.
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+};
+
+use super::{contains_pattern, lower_like, paginate, Cursor, Page, WriteError};
+use crate::db::audit;
+use crate::db::entities::{business_domains as domains, businesses, contacts, email_links};
+use crate::domain::domains::Domain;
+
+/// A business in a list.
+#[derive(Debug, Clone)]
+pub struct BusinessRow {
+    pub id: i64,
+    pub name: String,
+    pub domains: Vec<String>,
+}
+
+/// A business with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct BusinessDetail {
+    pub id: i64,
+    pub name: String,
+    pub notes: String,
+    pub domains: Vec<String>,
+    /// `(id, name)` by name.
+    pub contacts: Vec<(i64, String)>,
+}
+
+/// A parsed create / edit form.
+#[derive(Debug, Clone)]
+pub struct BusinessInput {
+    pub name: String,
+    pub notes: String,
+    pub domains: Vec<Domain>,
+}
+
+/// Businesses whose name or a domain contains `query` (any case), by (name, id), after `after`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    query: &str,
+    after: Option<&Cursor>,
+    size: u64,
+) -> Result<Page<BusinessRow>, DbErr> {
+    let mut select = businesses::Entity::find()
+        .filter(businesses::Column::OrganizationId.eq(org_id))
+        .order_by_asc(businesses::Column::Name)
+        .order_by_asc(businesses::Column::Id)
+        .limit(size + 1);
+    if !query.trim().is_empty() {
+        let pattern = contains_pattern(query);
+        let by_domain = Query::select()
+            .column(domains::Column::BusinessId)
+            .from(domains::Entity)
+            .and_where(domains::Column::OrganizationId.eq(org_id))
+            .and_where(lower_like(domains::Column::Domain, &pattern))
+            .to_owned();
+        select = select.filter(
+            Condition::any()
+                .add(lower_like(
+                    (businesses::Entity, businesses::Column::Name),
+                    &pattern,
+                ))
+                .add(businesses::Column::Id.in_subquery(by_domain)),
+        );
+    }
+    if let Some(c) = after {
+        select = select.filter(
+            Condition::any()
+                .add(businesses::Column::Name.gt(c.name.clone()))
+                .add(
+                    Condition::all()
+                        .add(businesses::Column::Name.eq(c.name.clone()))
+                        .add(businesses::Column::Id.gt(c.id)),
+                ),
+        );
+    }
+    let rows = select.all(db).await?;
+    let mut by_business = domains_of(db, rows.iter().map(|b| b.id).collect()).await?;
+    let rows = rows
+        .into_iter()
+        .map(|b| BusinessRow {
+            domains: by_business.remove(&b.id).unwrap_or_default(),
+            id: b.id,
+            name: b.name,
+        })
+        .collect();
+    Ok(paginate(rows, size, |b| Cursor {
+        name: b.name.clone(),
+        id: b.id,
+    }))
+}
+
+async fn domains_of(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, Vec<String>>, DbErr> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for d in domains::Entity::find()
+        .filter(domains::Column::BusinessId.is_in(ids))
+        .order_by_asc(domains::Column::Domain)
+        .all(db)
+        .await?
+    {
+        out.entry(d.business_id).or_default().push(d.domain);
+    }
+    Ok(out)
+}
+
+/// One business of the organization with its domains and contacts.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    id: i64,
+) -> Result<Option<BusinessDetail>, DbErr> {
+    let Some(b) = find(db, org_id, id).await? else {
+        return Ok(None);
+    };
+    let contacts = contacts::Entity::find()
+        .filter(contacts::Column::OrganizationId.eq(org_id))
+        .filter(contacts::Column::BusinessId.eq(id))
+        .order_by_asc(contacts::Column::Name)
+        .order_by_asc(contacts::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(Some(BusinessDetail {
+        domains: domains_of(db, vec![id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+        id: b.id,
+        name: b.name,
+        notes: b.notes,
+        contacts,
+    }))
+}
+
+/// Every business of the organization as `(id, name)`, by name (for pickers).
+pub async fn options(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<(i64, String)>, DbErr> {
+    Ok(businesses::Entity::find()
+        .filter(businesses::Column::OrganizationId.eq(org_id))
+        .order_by_asc(businesses::Column::Name)
+        .order_by_asc(businesses::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect())
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    id: i64,
+) -> Result<Option<businesses::Model>, DbErr> {
+    businesses::Entity::find_by_id(id)
+        .filter(businesses::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await
+}
+
+/// Create a business; returns its id.
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org_id: i64,
+    actor: i64,
+    input: &BusinessInput,
+) -> Result<i64, WriteError> {
+    let txn = db.begin().await?;
+    let now = crate::db::now();
+    let row = businesses::ActiveModel {
+        organization_id: Set(org_id),
+        name: Set(input.name.clone()),
+        notes: Set(input.notes.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    replace_domains(&txn, org_id, row.id, &input.domains).await?;
+    record(&txn, org_id, actor, "business.create", row.id, &input.name).await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+/// Replace a business's name, notes and domains.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org_id: i64,
+    actor: i64,
+    id: i64,
+    input: &BusinessInput,
+) -> Result<(), WriteError> {
+    let txn = db.begin().await?;
+    let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
+    let mut row: businesses::ActiveModel = row.into();
+    row.name = Set(input.name.clone());
+    row.notes = Set(input.notes.clone());
+    row.updated_at = Set(crate::db::now());
+    row.update(&txn).await?;
+    replace_domains(&txn, org_id, id, &input.domains).await?;
+    record(&txn, org_id, actor, "business.update", id, &input.name).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Delete a business; its domains and email links go with it, its contacts stay unattached.
+pub async fn delete<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org_id: i64,
+    actor: i64,
+    id: i64,
+) -> Result<(), WriteError> {
+    let txn = db.begin().await?;
+    let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
+    // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
+    email_links::Entity::delete_many()
+        .filter(email_links::Column::BusinessId.eq(id))
+        .exec(&txn)
+        .await?;
+    domains::Entity::delete_many()
+        .filter(domains::Column::BusinessId.eq(id))
+        .exec(&txn)
+        .await?;
+    contacts::Entity::update_many()
+        .col_expr(
+            contacts::Column::BusinessId,
+            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+        )
+        .filter(contacts::Column::BusinessId.eq(id))
+        .exec(&txn)
+        .await?;
+    businesses::Entity::delete_by_id(id).exec(&txn).await?;
+    record(&txn, org_id, actor, "business.delete", id, &row.name).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn replace_domains(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    id: i64,
+    wanted: &[Domain],
+) -> Result<(), WriteError> {
+    let wanted: BTreeSet<&str> = wanted.iter().map(Domain::as_str).collect();
+    let taken = domains::Entity::find()
+        .filter(domains::Column::OrganizationId.eq(org_id))
+        .filter(domains::Column::Domain.is_in(wanted.iter().copied()))
+        .filter(domains::Column::BusinessId.ne(id))
+        .order_by_asc(domains::Column::Domain)
+        .one(db)
+        .await?;
+    if let Some(taken) = taken {
+        let owner = find(db, org_id, taken.business_id).await?;
+        return Err(WriteError::Taken {
+            value: taken.domain,
+            owner: owner.map_or_else(|| "another business".into(), |b| b.name),
+        });
+    }
+    domains::Entity::delete_many()
+        .filter(domains::Column::BusinessId.eq(id))
+        .exec(db)
+        .await?;
+    for domain in wanted {
+        let row = domains::ActiveModel {
+            organization_id: Set(org_id),
+            business_id: Set(id),
+            domain: Set(domain.to_string()),
+            ..Default::default()
+        };
+        if let Err(e) = row.insert(db).await {
+            // Lost a race with another writer between the check and the insert.
+            if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+                return Err(WriteError::Taken {
+                    value: domain.to_string(),
+                    owner: "another business".into(),
+                });
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    action: &str,
+    id: i64,
+    name: &str,
+) -> Result<(), DbErr> {
+    audit::record(
+        db,
+        audit::Entry {
+            organization_id: org_id,
+            actor_user_id: Some(actor),
+            action,
+            subject_kind: "business",
+            subject_id: Some(id),
+            detail: name.to_string(),
+        },
+    )
+    .await
+}

@@ -1,0 +1,242 @@
+//! Businesses: searchable, keyset-paginated list; create, edit, show; delete (admins).
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use sea_orm::DatabaseConnection;
+
+use super::directory_views::{write_error, write_failed, BusinessForm, FormMeta, ListQuery};
+use super::error::AppError;
+use super::session::{AdminUser, CurrentUser};
+use super::views::{render, FieldErrors, Layout};
+use super::AppState;
+use crate::db::directory::businesses::{self, BusinessDetail, BusinessRow};
+use crate::db::directory::{self, PAGE_SIZE};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/businesses", get(list).post(create))
+        .route("/businesses/new", get(new))
+        .route("/businesses/{id}", get(show).post(update))
+        .route("/businesses/{id}/edit", get(edit))
+        .route("/businesses/{id}/delete", get(confirm_delete).post(delete))
+}
+
+#[derive(Template)]
+#[template(path = "businesses/index.html")]
+struct ListPage {
+    layout: Layout,
+    q: String,
+    rows: Vec<BusinessRow>,
+    more: Option<String>,
+    first: bool,
+}
+
+#[derive(Template)]
+#[template(path = "businesses/index.html", block = "rows")]
+struct ListRows {
+    q: String,
+    rows: Vec<BusinessRow>,
+    more: Option<String>,
+    first: bool,
+}
+
+#[derive(Template)]
+#[template(path = "businesses/form.html")]
+struct FormPage {
+    layout: Layout,
+    meta: FormMeta,
+    form: BusinessForm,
+    errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "businesses/show.html")]
+struct ShowPage {
+    layout: Layout,
+    b: BusinessDetail,
+    can_delete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "businesses/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    b: BusinessDetail,
+}
+
+async fn list(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let cursor = query.cursor();
+    let page = businesses::list(
+        &db,
+        user.organization_id,
+        &query.q,
+        cursor.as_ref(),
+        PAGE_SIZE,
+    )
+    .await?;
+    let more = query.more_url("/businesses", page.next.as_ref());
+    let (q, rows, first) = (query.q, page.items, cursor.is_none());
+    if headers.contains_key("HX-Request") {
+        return Ok(render(&ListRows {
+            q,
+            rows,
+            more,
+            first,
+        })?
+        .into_response());
+    }
+    let layout = Layout::for_user(&user, "Businesses", "businesses");
+    Ok(render(&ListPage {
+        layout,
+        q,
+        rows,
+        more,
+        first,
+    })?
+    .into_response())
+}
+
+fn form_page(
+    user: &CurrentUser,
+    meta: FormMeta,
+    form: BusinessForm,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let layout = Layout::for_user(user, meta.heading.clone(), "businesses");
+    let page = FormPage {
+        layout,
+        meta,
+        form,
+        errors,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+fn new_meta() -> FormMeta {
+    FormMeta {
+        heading: "New business".into(),
+        action: "/businesses".into(),
+        cancel: "/businesses".into(),
+    }
+}
+
+fn edit_meta(id: i64) -> FormMeta {
+    FormMeta {
+        heading: "Edit business".into(),
+        action: format!("/businesses/{id}"),
+        cancel: format!("/businesses/{id}"),
+    }
+}
+
+async fn new(user: CurrentUser) -> Result<Response, AppError> {
+    form_page(
+        &user,
+        new_meta(),
+        BusinessForm::default(),
+        FieldErrors::default(),
+    )
+}
+
+async fn create(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Form(form): Form<BusinessForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let errors = match form.parse(&directory::free_mail(&db, org).await?) {
+        Ok(input) => match businesses::create(&db, org, user.id, &input).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/businesses/{id}")).into_response()),
+            Err(e) => write_error(e, "domains")?,
+        },
+        Err(errors) => errors,
+    };
+    form_page(&user, new_meta(), form, errors)
+}
+
+async fn load(db: &DatabaseConnection, org: i64, id: i64) -> Result<BusinessDetail, AppError> {
+    businesses::get(db, org, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn show(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let b = load(&db, user.organization_id, id).await?;
+    let layout = Layout::for_user(&user, b.name.clone(), "businesses");
+    let can_delete = user.is_admin();
+    Ok(render(&ShowPage {
+        layout,
+        b,
+        can_delete,
+    })?
+    .into_response())
+}
+
+async fn edit(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let b = load(&db, user.organization_id, id).await?;
+    let form = BusinessForm {
+        name: b.name,
+        domains: b.domains.join("\n"),
+        notes: b.notes,
+    };
+    form_page(&user, edit_meta(id), form, FieldErrors::default())
+}
+
+async fn update(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<BusinessForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let errors = match form.parse(&directory::free_mail(&db, org).await?) {
+        Ok(input) => match businesses::update(&db, org, user.id, id, &input).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/businesses/{id}")).into_response()),
+            Err(e) => write_error(e, "domains")?,
+        },
+        Err(errors) => errors,
+    };
+    load(&db, org, id).await?;
+    form_page(&user, edit_meta(id), form, errors)
+}
+
+async fn confirm_delete(
+    State(db): State<DatabaseConnection>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let b = load(&db, user.organization_id, id).await?;
+    let layout = Layout::for_user(&user, format!("Delete {}", b.name), "businesses");
+    Ok(render(&DeletePage { layout, b })?.into_response())
+}
+
+async fn delete(
+    State(db): State<DatabaseConnection>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    businesses::delete(&db, user.organization_id, user.id, id)
+        .await
+        .map_err(write_failed)?;
+    Ok(Redirect::to("/businesses").into_response())
+}

@@ -1,0 +1,254 @@
+//! Contacts: searchable, keyset-paginated list; create, edit, show; delete (admins).
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use sea_orm::DatabaseConnection;
+
+use super::directory_views::{write_error, write_failed, ContactForm, FormMeta, ListQuery};
+use super::error::AppError;
+use super::session::{AdminUser, CurrentUser};
+use super::views::{render, FieldErrors, Layout};
+use super::AppState;
+use crate::db::directory::contacts::{self, ContactDetail, ContactRow};
+use crate::db::directory::{businesses, PAGE_SIZE};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contacts", get(list).post(create))
+        .route("/contacts/new", get(new))
+        .route("/contacts/{id}", get(show).post(update))
+        .route("/contacts/{id}/edit", get(edit))
+        .route("/contacts/{id}/delete", get(confirm_delete).post(delete))
+}
+
+#[derive(Template)]
+#[template(path = "contacts/index.html")]
+struct ListPage {
+    layout: Layout,
+    q: String,
+    rows: Vec<ContactRow>,
+    more: Option<String>,
+    first: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/index.html", block = "rows")]
+struct ListRows {
+    q: String,
+    rows: Vec<ContactRow>,
+    more: Option<String>,
+    first: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/form.html")]
+struct FormPage {
+    layout: Layout,
+    meta: FormMeta,
+    form: ContactForm,
+    errors: FieldErrors,
+    /// `(id, name)` of every business, for the picker.
+    businesses: Vec<(i64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/show.html")]
+struct ShowPage {
+    layout: Layout,
+    c: ContactDetail,
+    can_delete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    c: ContactDetail,
+}
+
+async fn list(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let cursor = query.cursor();
+    let page = contacts::list(
+        &db,
+        user.organization_id,
+        &query.q,
+        cursor.as_ref(),
+        PAGE_SIZE,
+    )
+    .await?;
+    let more = query.more_url("/contacts", page.next.as_ref());
+    let (q, rows, first) = (query.q, page.items, cursor.is_none());
+    if headers.contains_key("HX-Request") {
+        return Ok(render(&ListRows {
+            q,
+            rows,
+            more,
+            first,
+        })?
+        .into_response());
+    }
+    let layout = Layout::for_user(&user, "Contacts", "contacts");
+    Ok(render(&ListPage {
+        layout,
+        q,
+        rows,
+        more,
+        first,
+    })?
+    .into_response())
+}
+
+async fn form_page(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    meta: FormMeta,
+    form: ContactForm,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let businesses = businesses::options(db, user.organization_id).await?;
+    let layout = Layout::for_user(user, meta.heading.clone(), "contacts");
+    let page = FormPage {
+        layout,
+        meta,
+        form,
+        errors,
+        businesses,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+fn new_meta() -> FormMeta {
+    FormMeta {
+        heading: "New contact".into(),
+        action: "/contacts".into(),
+        cancel: "/contacts".into(),
+    }
+}
+
+fn edit_meta(id: i64) -> FormMeta {
+    FormMeta {
+        heading: "Edit contact".into(),
+        action: format!("/contacts/{id}"),
+        cancel: format!("/contacts/{id}"),
+    }
+}
+
+/// `?business=ID` preselects a business (the "add contact" link of a business page).
+#[derive(Debug, serde::Deserialize)]
+struct NewQuery {
+    business: Option<i64>,
+}
+
+async fn new(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let form = ContactForm {
+        business_id: query.business.map(|b| b.to_string()).unwrap_or_default(),
+        ..ContactForm::default()
+    };
+    form_page(&db, &user, new_meta(), form, FieldErrors::default()).await
+}
+
+async fn create(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, AppError> {
+    let errors = match form.parse() {
+        Ok(input) => match contacts::create(&db, user.organization_id, user.id, &input).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/contacts/{id}")).into_response()),
+            Err(e) => write_error(e, "addresses")?,
+        },
+        Err(errors) => errors,
+    };
+    form_page(&db, &user, new_meta(), form, errors).await
+}
+
+async fn load(db: &DatabaseConnection, org: i64, id: i64) -> Result<ContactDetail, AppError> {
+    contacts::get(db, org, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn show(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let c = load(&db, user.organization_id, id).await?;
+    let layout = Layout::for_user(&user, c.name.clone(), "contacts");
+    let can_delete = user.is_admin();
+    Ok(render(&ShowPage {
+        layout,
+        c,
+        can_delete,
+    })?
+    .into_response())
+}
+
+async fn edit(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let c = load(&db, user.organization_id, id).await?;
+    let form = ContactForm {
+        name: c.name,
+        addresses: c.addresses.join("\n"),
+        notes: c.notes,
+        business_id: c.business.map(|(b, _)| b.to_string()).unwrap_or_default(),
+    };
+    form_page(&db, &user, edit_meta(id), form, FieldErrors::default()).await
+}
+
+async fn update(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let errors = match form.parse() {
+        Ok(input) => match contacts::update(&db, org, user.id, id, &input).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/contacts/{id}")).into_response()),
+            Err(e) => write_error(e, "addresses")?,
+        },
+        Err(errors) => errors,
+    };
+    load(&db, org, id).await?;
+    form_page(&db, &user, edit_meta(id), form, errors).await
+}
+
+async fn confirm_delete(
+    State(db): State<DatabaseConnection>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let c = load(&db, user.organization_id, id).await?;
+    let layout = Layout::for_user(&user, format!("Delete {}", c.name), "contacts");
+    Ok(render(&DeletePage { layout, c })?.into_response())
+}
+
+async fn delete(
+    State(db): State<DatabaseConnection>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    contacts::delete(&db, user.organization_id, user.id, id)
+        .await
+        .map_err(write_failed)?;
+    Ok(Redirect::to("/contacts").into_response())
+}
