@@ -15,3 +15,6 @@ mod incremental;
 
 #[path = "sync/faults.rs"]
 mod faults;
+
+#[path = "sync/cli.rs"]
+mod cli;

@@ -4,6 +4,7 @@
 //! (token refresh on 401, throttling, backoff, bounded-concurrency fetches).
 mod gmail;
 mod session;
+pub mod stats;
 
 use std::time::{Duration, Instant};
 
