@@ -18,3 +18,6 @@ mod faults;
 
 #[path = "sync/cli.rs"]
 mod cli;
+
+#[path = "sync/worker.rs"]
+mod worker;

@@ -5,6 +5,7 @@
 mod gmail;
 mod session;
 pub mod stats;
+pub mod worker;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,71 @@
+//! The background step: a linked mailbox has a due job; the step syncs it and schedules the
+//! next pass; "run now" makes it due again; the loop gives its leases back on shutdown.
+use threadline::db::jobs;
+use threadline::sync::worker;
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::{assert_matches_truth, deliver, linked, raw, stored};
+
+#[tokio::test]
+async fn linking_schedules_a_sync_that_the_worker_step_runs() {
+    let l = linked(10).await;
+    let deps = &l.app.deps;
+    let report = worker::sync_next_due(deps, "w1")
+        .await
+        .unwrap()
+        .expect("a due mailbox");
+    assert_eq!(report.account_id, l.account_id);
+    assert_eq!(report.kind, "initial");
+    assert_matches_truth(&l).await;
+    assert!(
+        worker::sync_next_due(deps, "w1").await.unwrap().is_none(),
+        "not due again yet"
+    );
+    let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.state, "queued");
+    assert!(job.last_error.is_none());
+
+    let new_one = deliver(&l.app, &raw("worker-1", "Hi", false), "INBOX").await;
+    assert!(jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap());
+    let report = worker::sync_next_due(deps, "w2")
+        .await
+        .unwrap()
+        .expect("due now");
+    assert_eq!(report.kind, "incremental");
+    assert!(stored(&l).await.live.contains_key(&new_one));
+}
+
+#[tokio::test]
+async fn the_worker_loop_stops_on_shutdown_and_releases_its_leases() {
+    let l = linked(5).await;
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(worker::run(
+        l.app.deps.clone(),
+        "loop-1".into(),
+        shutdown.clone(),
+    ));
+    // Wait until the loop has synced the mailbox (the job is queued again for later).
+    loop {
+        let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if job.state == "queued" && job.run_at > threadline::db::now() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap();
+    let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(job.locked_by.is_none());
+    assert_matches_truth(&l).await;
+}
