@@ -95,3 +95,44 @@ async fn a_second_pass_changes_nothing() {
     assert_eq!(before.0, before.1, "one body per email");
     assert_matches_truth(&l).await;
 }
+
+#[tokio::test]
+async fn one_message_in_two_colleagues_mailboxes_is_stored_twice_and_known_as_one() {
+    use crate::support::mail::approve;
+    const OTHER: &str = "kim@gmail-sync.test";
+    let l = linked(0).await;
+    l.app
+        .provider_mailbox("google", OTHER, "Kim Colleague")
+        .await;
+    let shared = raw("shared-1", "To both of you", true);
+    deliver(&l.app, &shared, "INBOX").await;
+    let res = l
+        .app
+        .client
+        .post(l.app.emulator_url(&format!(
+            "/_emulator/mailboxes/{OTHER}/messages?labels=INBOX"
+        )))
+        .header("Content-Type", "message/rfc822")
+        .body(shared)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let res = l.app.connect("google", approve(OTHER)).await;
+    assert!(res.status().is_redirection());
+    let accounts = mail_accounts::Entity::find().all(&l.app.db).await.unwrap();
+    assert_eq!(accounts.len(), 2);
+    for a in &accounts {
+        threadline::sync::sync_account(&l.app.deps, a.id)
+            .await
+            .unwrap();
+    }
+    let rows = emails::Entity::find()
+        .filter(emails::Column::MessageKey.eq("<shared-1@mail.example.test>"))
+        .all(&l.app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "one row per mailbox");
+    assert_ne!(rows[0].account_id, rows[1].account_id);
+    assert_eq!(rows[0].thread_key, rows[1].thread_key);
+}

@@ -69,3 +69,47 @@ async fn the_worker_loop_stops_on_shutdown_and_releases_its_leases() {
     assert!(job.locked_by.is_none());
     assert_matches_truth(&l).await;
 }
+
+#[tokio::test]
+async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
+    use std::sync::Arc;
+    use threadline::emulator::{self, EmulatorConfig};
+
+    use crate::helpers::{truth, GMAIL};
+    use crate::support::mail::approve;
+    use crate::support::{client, TestApp, TestDb};
+
+    let emulator = emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
+        .await
+        .unwrap();
+    let db = Arc::new(TestDb::new().await);
+    let app = TestApp::spawn_full(
+        db,
+        client(),
+        Some(Arc::new(emulator)),
+        &["--sync-workers", "1"],
+    )
+    .await;
+    app.setup_admin().await;
+    app.provider_mailbox("google", GMAIL, "Sam Sync").await;
+    let id = crate::helpers::deliver(&app, &raw("bg-1", "Background", false), "INBOX").await;
+    assert!(app
+        .connect("google", approve(GMAIL))
+        .await
+        .status()
+        .is_redirection());
+    // The worker picks the job up on its own; wait for its first pass to be recorded.
+    let account = loop {
+        let accounts = threadline::db::mail_accounts::all(&app.db).await.unwrap();
+        if let Some(a) = accounts.into_iter().find(|a| a.last_success_at.is_some()) {
+            break a;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let l = crate::helpers::Linked {
+        app,
+        account_id: account.id,
+    };
+    assert!(stored(&l).await.live.contains_key(&id));
+    assert_eq!(stored(&l).await.live.len(), truth(&l.app).await.len());
+}
