@@ -113,3 +113,31 @@ async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
     assert!(stored(&l).await.live.contains_key(&id));
     assert_eq!(stored(&l).await.live.len(), truth(&l.app).await.len());
 }
+
+#[tokio::test]
+async fn sync_now_makes_the_mailbox_due_at_once() {
+    let l = linked(3).await;
+    let deps = &l.app.deps;
+    worker::sync_next_due(deps, "w")
+        .await
+        .unwrap()
+        .expect("first pass");
+    assert!(worker::sync_next_due(deps, "w").await.unwrap().is_none());
+
+    let page = l.app.get_html("/mailboxes").await;
+    assert!(page.contains("Sync now"), "{page}");
+    let path = format!("/mailboxes/{}/sync", l.account_id);
+    let refused = l.app.post_form(&path, None, &[]).await;
+    assert!(refused.status().is_client_error(), "no CSRF token, no sync");
+    assert!(worker::sync_next_due(deps, "w").await.unwrap().is_none());
+
+    let token = l.app.csrf("/mailboxes").await;
+    let res = l.app.post_form(&path, Some(&token), &[]).await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(l.app.get_html("/mailboxes").await.contains("Sync of"));
+    let report = worker::sync_next_due(deps, "w")
+        .await
+        .unwrap()
+        .expect("due now");
+    assert_eq!(report.kind, "incremental");
+}
