@@ -136,3 +136,53 @@ async fn one_message_in_two_colleagues_mailboxes_is_stored_twice_and_known_as_on
     assert_ne!(rows[0].account_id, rows[1].account_id);
     assert_eq!(rows[0].thread_key, rows[1].thread_key);
 }
+
+#[tokio::test]
+async fn labels_and_since_date_narrow_the_initial_listing() {
+    use chrono::NaiveDate;
+    use threadline::sync::{sync_account_with, SyncOptions};
+
+    let l = linked(40).await;
+    let since = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let options = SyncOptions {
+        labels: Some(vec!["SENT".into(), "SPAM".into()]),
+        since: Some(since),
+        ..crate::helpers::options()
+    };
+    sync_account_with(&l.app.deps, l.account_id, &options)
+        .await
+        .unwrap();
+    let day = 86_400_000;
+    let since_ms = since
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    let res = l
+        .app
+        .client
+        .get(l.app.emulator_url(&format!(
+            "/_emulator/mailboxes/{}/messages",
+            crate::helpers::GMAIL
+        )))
+        .send()
+        .await
+        .unwrap();
+    let items: Vec<serde_json::Value> = res.json().await.unwrap();
+    let stored = stored(&l).await;
+    assert!(!stored.live.is_empty());
+    for m in &items {
+        let id = m["id"].as_str().unwrap();
+        let date = m["internal_date"].as_i64().unwrap();
+        let sent = m["labels"].as_array().unwrap().iter().any(|x| x == "SENT");
+        if stored.live.contains_key(id) {
+            assert!(sent, "{id} is not in SENT");
+            assert!(date >= since_ms - day, "{id} is older than the since-date");
+        } else {
+            assert!(
+                !sent || date < since_ms + day,
+                "{id} should have been synced"
+            );
+        }
+    }
+}
