@@ -107,18 +107,16 @@ pub async fn upsert_page(
         .map(|m| m.provider_message_id.clone())
         .collect();
     let created = ids_by_provider_id(db, owner.account_id, &fresh_ids).await?;
-    let mut bodies = Vec::new();
     let mut people = Vec::new();
     let mut files = Vec::new();
     for m in &fresh {
         let Some(&email_id) = created.get(&m.provider_message_id) else {
             continue;
         };
-        out.inserted += 1;
-        children(owner, email_id, m, &mut bodies, &mut people, &mut files);
-    }
-    for chunk in bodies.chunks(INSERT_CHUNK) {
-        email_bodies::Entity::insert_many(chunk.to_vec())
+        // The body row is the claim on a new email's children: when two passes over one
+        // mailbox race (a worker and `threadline sync`), only the one whose body insert lands
+        // writes participants and attachments; the other's conflicts and does nothing.
+        let claimed = email_bodies::Entity::insert(body(owner, email_id, m))
             .on_conflict(
                 OnConflict::column(email_bodies::Column::EmailId)
                     .do_nothing()
@@ -126,6 +124,10 @@ pub async fn upsert_page(
             )
             .exec_without_returning(db)
             .await?;
+        if claimed == 1 {
+            out.inserted += 1;
+            children(owner, email_id, m, &mut people, &mut files);
+        }
     }
     for chunk in people.chunks(INSERT_CHUNK) {
         email_participants::Entity::insert_many(chunk.to_vec())
@@ -181,22 +183,24 @@ fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::A
     }
 }
 
+fn body(owner: Owner, email_id: i64, m: &NormalizedMessage) -> email_bodies::ActiveModel {
+    email_bodies::ActiveModel {
+        email_id: Set(email_id),
+        organization_id: Set(owner.organization_id),
+        body_text: Set(m.body_text.clone()),
+        body_html: Set(m.body_html.clone()),
+        truncated: Set(m.body_truncated),
+    }
+}
+
 fn children(
     owner: Owner,
     email_id: i64,
     m: &NormalizedMessage,
-    bodies: &mut Vec<email_bodies::ActiveModel>,
     people: &mut Vec<email_participants::ActiveModel>,
     files: &mut Vec<attachments::ActiveModel>,
 ) {
     let org = owner.organization_id;
-    bodies.push(email_bodies::ActiveModel {
-        email_id: Set(email_id),
-        organization_id: Set(org),
-        body_text: Set(m.body_text.clone()),
-        body_html: Set(m.body_html.clone()),
-        truncated: Set(m.body_truncated),
-    });
     for p in &m.participants {
         people.push(email_participants::ActiveModel {
             organization_id: Set(org),

@@ -136,3 +136,35 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     assert_eq!(runs[0].status, "failed");
     assert!(runs[0].error.as_deref().unwrap_or("").contains("reconnect"));
 }
+
+#[tokio::test]
+async fn two_racing_passes_over_one_mailbox_duplicate_nothing() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    use threadline::db::entities::{email_participants, emails};
+
+    let l = linked(30).await;
+    let (a, b) = tokio::join!(l.sync(), l.sync());
+    assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+    l.sync_ok().await;
+    assert_matches_truth(&l).await;
+    let counts = row_counts(&l).await;
+    assert_eq!(counts.0, counts.1, "one body per email");
+    let ids: Vec<i64> = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .all(&l.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let people = email_participants::Entity::find()
+        .filter(email_participants::Column::EmailId.is_in(ids))
+        .all(&l.app.db)
+        .await
+        .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for p in &people {
+        let key = (p.email_id, p.role.clone(), p.address.clone());
+        assert!(seen.insert(key.clone()), "duplicate participant {key:?}");
+    }
+}
