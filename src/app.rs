@@ -90,6 +90,16 @@ impl App {
                 }
             }
         });
+        let workers: Vec<_> = (0..self.settings.sync_workers)
+            .map(|i| {
+                let id = format!("sync-{}-{i}", uuid::Uuid::new_v4().simple());
+                tokio::spawn(crate::sync::worker::run(
+                    self.mail_deps(),
+                    id,
+                    shutdown.child_token(),
+                ))
+            })
+            .collect();
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -98,6 +108,10 @@ impl App {
             .await
             .context("web server failed");
         cleanup.abort();
+        // The workers saw the same cancellation: they stop and give their leases back.
+        for worker in workers {
+            let _ = worker.await;
+        }
         result
     }
 }

@@ -170,6 +170,14 @@ pub struct SettingsArgs {
         default_value = "text"
     )]
     pub log_format: String,
+    /// Background sync workers in `serve` (0: mailboxes sync only through `threadline sync`).
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_SYNC_WORKERS",
+        default_value_t = 1
+    )]
+    pub sync_workers: usize,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,

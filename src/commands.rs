@@ -7,12 +7,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{self, NewUser};
 use crate::app::App;
-use crate::cli::{Cli, Command, EmulatorArgs, KeysCommand, UserCommand};
+use crate::cli::{Cli, Command, EmulatorArgs, KeysCommand, StatsArgs, SyncArgs, UserCommand};
 use crate::config::Settings;
 use crate::db::{self, organizations};
 use crate::domain::user::Role;
 use crate::emulator::{self, EmulatorConfig};
+use crate::mailboxes::MailDeps;
+use crate::providers::Provider;
 use crate::secrets::KeyRing;
+use crate::sync::{self, SyncOptions};
 
 /// Run one parsed command line to completion.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -28,8 +31,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Emulator(args) => run_emulator(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         Command::Demo(args) => demo(settings, args).await,
-        Command::Sync(_) => not_yet("sync", "the sync engine"),
-        Command::Stats(_) => not_yet("stats", "the sync engine"),
+        Command::Sync(args) => sync(&settings, args).await,
+        Command::Stats(args) => stats(&settings, &args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -40,8 +43,103 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn not_yet(command: &str, needs: &str) -> anyhow::Result<()> {
-    anyhow::bail!("`threadline {command}` is not available yet: it arrives with {needs}")
+/// One foreground pass over the active mailboxes (or the one named), with a line each.
+async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
+    let deps = MailDeps::open(settings)
+        .await
+        .context("cannot open the database")?;
+    let all = db::mail_accounts::all(&deps.db).await?;
+    let selected: Vec<_> = match &args.account {
+        Some(address) => {
+            let picked: Vec<_> = all
+                .into_iter()
+                .filter(|a| a.address.eq_ignore_ascii_case(address))
+                .collect();
+            anyhow::ensure!(!picked.is_empty(), "no linked mailbox is called {address}");
+            picked
+        }
+        None => all
+            .into_iter()
+            .filter(|a| a.status == db::mail_accounts::ACTIVE)
+            .collect(),
+    };
+    if selected.is_empty() {
+        println!("no active mailboxes to sync");
+        return Ok(());
+    }
+    let options = SyncOptions {
+        since: args.since,
+        labels: (!args.folders.is_empty()).then_some(args.folders),
+        ..SyncOptions::default()
+    };
+    let mut failed = 0;
+    for account in selected {
+        if account.provider != Provider::Google.as_str() {
+            println!(
+                "{}: skipped, syncing Outlook mailboxes is not supported yet",
+                account.address
+            );
+            continue;
+        }
+        match sync::sync_account_with(&deps, account.id, &options).await {
+            Ok(r) => {
+                let c = &r.counts;
+                println!(
+                    "{}: {} sync done in {:.1}s: {} listed, {} fetched, {} stored, {} updated, \
+                     {} skipped, {} deleted, {} throttled",
+                    r.address,
+                    r.kind,
+                    r.duration.as_secs_f64(),
+                    c.listed,
+                    c.fetched,
+                    c.stored,
+                    c.updated,
+                    c.skipped,
+                    c.deleted,
+                    c.throttled
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: sync failed: {e}", account.address);
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} mailbox(es) failed to sync");
+    Ok(())
+}
+
+async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
+    db::migrate(&conn).await.context("migration failed")?;
+    let stats = sync::stats::collect(&conn).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&stats)?);
+        return Ok(());
+    }
+    if stats.accounts.is_empty() {
+        println!("no linked mailboxes");
+    }
+    for a in &stats.accounts {
+        let last = a
+            .last_sync_at
+            .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+        println!(
+            "{} ({}, {}): {} messages, {} threads, last sync {last}{}",
+            a.address,
+            a.provider,
+            a.status,
+            a.messages,
+            a.threads,
+            a.last_error
+                .as_deref()
+                .map(|e| format!(", last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -57,6 +57,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub secret_key: Option<String>,
     pub json_logs: bool,
+    /// Background sync workers `App::run` starts.
+    pub sync_workers: usize,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -109,6 +111,7 @@ impl Settings {
             data_dir,
             secret_key: args.secret_key.clone().filter(|k| !k.is_empty()),
             json_logs: args.log_format.eq_ignore_ascii_case("json"),
+            sync_workers: args.sync_workers,
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),

@@ -12,5 +12,6 @@ pub mod emulator;
 pub mod mailboxes;
 pub mod providers;
 pub mod secrets;
+pub mod sync;
 pub mod telemetry;
 pub mod web;

@@ -38,6 +38,16 @@ pub async fn find_by_address(
         .await
 }
 
+/// Every mailbox of every organization, in a stable order (operator commands).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<MailAccount>, DbErr> {
+    MailAccounts::find()
+        .order_by_asc(mail_accounts::Column::OrganizationId)
+        .order_by_asc(mail_accounts::Column::Provider)
+        .order_by_asc(mail_accounts::Column::Address)
+        .all(db)
+        .await
+}
+
 /// The mailboxes a user linked, in a stable order.
 pub async fn list_for_owner(
     db: &impl ConnectionTrait,

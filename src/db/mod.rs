@@ -2,11 +2,13 @@
 //! `&impl ConnectionTrait` so callers pass a pool or a transaction.
 pub mod audit;
 pub mod directory;
+pub mod emails;
 pub mod entities;
 pub mod jobs;
 pub mod mail_accounts;
 pub mod organizations;
 pub mod session_store;
+pub mod sync_state;
 pub mod throttle;
 pub mod users;
 

@@ -4,7 +4,7 @@ use sea_orm::TransactionTrait;
 
 use super::{credentials, MailDeps};
 use crate::db::entities::mail_accounts::Model as MailAccount;
-use crate::db::{audit, mail_accounts, users};
+use crate::db::{audit, jobs, mail_accounts, users};
 use crate::domain::address::EmailAddress;
 use crate::providers::{identity, Provider, ProviderError, Secret};
 
@@ -134,6 +134,15 @@ pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccou
             subject_id: Some(account.id),
             detail: format!("{} {}", req.provider, account.address),
         },
+    )
+    .await?;
+    // Sync right away, then every `sync_interval_secs` (a no-op when the job exists).
+    jobs::ensure(
+        &txn,
+        account.organization_id,
+        jobs::SYNC_ACCOUNT,
+        account.id,
+        crate::db::now(),
     )
     .await?;
     txn.commit().await?;

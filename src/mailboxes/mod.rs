@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 
+use crate::config::Settings;
 use crate::providers::Providers;
 use crate::secrets::KeyRing;
 use crate::web::AppState;
@@ -20,6 +21,24 @@ pub struct MailDeps {
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
+}
+
+impl MailDeps {
+    /// For commands that work on mailboxes without serving (`threadline sync`): the same
+    /// database (migrated), key ring (checked against what is stored) and provider clients
+    /// the server would use.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings.database_url).await?;
+        crate::db::migrate(&db).await?;
+        let keys = KeyRing::load_or_create(settings.secret_key.as_deref(), &settings.data_dir)?;
+        keys::check(&db, &keys).await?;
+        let providers = Providers::from_settings(settings)?;
+        Ok(Self {
+            db,
+            keys: Arc::new(keys),
+            providers: Arc::new(providers),
+        })
+    }
 }
 
 impl FromRef<AppState> for MailDeps {

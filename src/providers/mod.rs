@@ -1,6 +1,7 @@
 //! The seam to Google and Microsoft: OAuth (authorize, code exchange, refresh, revoke), mailbox
 //! identity, and (later) mail. Wire types stay private to these modules; base URLs and
 //! timeouts are injected; tokens are redacted in `Debug`. Nothing here touches the database.
+pub mod gmail;
 pub mod identity;
 pub mod message;
 pub mod mime;

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/mailboxes", get(index))
         .route("/mailboxes/connect/{provider}", post(connect))
         .route("/mailboxes/{id}/reconnect", post(reconnect))
+        .route("/mailboxes/{id}/sync", post(sync_now))
         .route("/mailboxes/oauth/{provider}/callback", get(callback))
         .route(
             "/mailboxes/{id}/disconnect",
@@ -138,6 +139,31 @@ async fn owned_account(
         .await?
         .filter(|a| a.owner_user_id == Some(user.id))
         .ok_or(AppError::NotFound)
+}
+
+/// "Sync now": make the mailbox's sync job due at once (a worker picks it up).
+async fn sync_now(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let account = owned_account(&deps, &user, id).await?;
+    let now = db::now();
+    db::jobs::ensure(
+        &deps.db,
+        account.organization_id,
+        db::jobs::SYNC_ACCOUNT,
+        id,
+        now,
+    )
+    .await?;
+    db::jobs::run_now(&deps.db, db::jobs::SYNC_ACCOUNT, id).await?;
+    let note = format!(
+        "Sync of {} requested; it starts within moments.",
+        account.address
+    );
+    user.session.insert(FLASH_KEY, note).await?;
+    Ok(Redirect::to("/mailboxes").into_response())
 }
 
 /// Remember a fresh state and PKCE verifier, then send the browser to the provider.

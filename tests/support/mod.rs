@@ -107,6 +107,11 @@ pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
         "--data-dir".into(),
         data_dir.display().to_string(),
     ];
+    // Tests drive sync explicitly (sync_account, worker::sync_next_due); a test that wants the
+    // background worker passes `--sync-workers N` in `extra`.
+    if !extra.contains(&"--sync-workers") {
+        args.extend(["--sync-workers".to_string(), "0".to_string()]);
+    }
     args.extend(extra.iter().map(|s| (*s).to_string()));
     let cli = Cli::try_parse_from(args).expect("test settings parse");
     Settings::from_args(&cli.settings)

@@ -1,0 +1,231 @@
+//! Where a mailbox's sync stands (`sync_cursors`: cursor, page token, phase per scope) and what
+//! each pass did (`sync_runs`), plus the sync fields of `mail_accounts`.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::emails::Owner;
+use super::entities::{mail_accounts, sync_cursors, sync_runs};
+
+pub const PHASE_INITIAL: &str = "initial";
+pub const PHASE_INCREMENTAL: &str = "incremental";
+
+pub const RUNNING: &str = "running";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// How long finished runs are kept.
+pub const RUN_RETENTION_DAYS: i64 = 30;
+
+/// One scope's position: `cursor` is the provider's change cursor (Gmail historyId),
+/// `page_token` where a listing stopped, `phase` initial or incremental.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub cursor: Option<String>,
+    pub page_token: Option<String>,
+    pub phase: String,
+}
+
+pub async fn cursor(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    scope: &str,
+) -> Result<Option<Cursor>, DbErr> {
+    Ok(sync_cursors::Entity::find()
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .filter(sync_cursors::Column::Scope.eq(scope))
+        .one(db)
+        .await?
+        .map(|m| Cursor {
+            cursor: m.cursor,
+            page_token: m.page_token,
+            phase: m.phase,
+        }))
+}
+
+/// Write a scope's position (insert or replace); callers pass the transaction that stored the
+/// messages it covers.
+pub async fn save_cursor(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    scope: &str,
+    cursor: &Cursor,
+) -> Result<(), DbErr> {
+    let row = sync_cursors::ActiveModel {
+        organization_id: Set(owner.organization_id),
+        account_id: Set(owner.account_id),
+        scope: Set(scope.to_string()),
+        cursor: Set(cursor.cursor.clone()),
+        page_token: Set(cursor.page_token.clone()),
+        phase: Set(cursor.phase.clone()),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    };
+    sync_cursors::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([sync_cursors::Column::AccountId, sync_cursors::Column::Scope])
+                .update_columns([
+                    sync_cursors::Column::Cursor,
+                    sync_cursors::Column::PageToken,
+                    sync_cursors::Column::Phase,
+                    sync_cursors::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// What a finished pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunCounts {
+    pub listed: u64,
+    pub fetched: u64,
+    pub stored: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub deleted: u64,
+    pub throttled: u64,
+    pub requests: u64,
+}
+
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+pub async fn start_run(db: &impl ConnectionTrait, owner: Owner, kind: &str) -> Result<i64, DbErr> {
+    let row = sync_runs::ActiveModel {
+        organization_id: Set(owner.organization_id),
+        account_id: Set(owner.account_id),
+        kind: Set(kind.to_string()),
+        status: Set(RUNNING.into()),
+        listed: Set(0),
+        fetched: Set(0),
+        stored: Set(0),
+        updated: Set(0),
+        skipped: Set(0),
+        deleted: Set(0),
+        throttled: Set(0),
+        requests: Set(0),
+        duration_ms: Set(0),
+        started_at: Set(super::now()),
+        finished_at: Set(None),
+        error: Set(None),
+        ..Default::default()
+    };
+    Ok(sync_runs::Entity::insert(row)
+        .exec(db)
+        .await?
+        .last_insert_id)
+}
+
+pub struct Finished<'a> {
+    pub kind: &'a str,
+    pub counts: &'a RunCounts,
+    pub duration_ms: u64,
+    pub error: Option<&'a str>,
+}
+
+pub async fn finish_run(
+    db: &impl ConnectionTrait,
+    id: i64,
+    run: Finished<'_>,
+) -> Result<(), DbErr> {
+    let c = run.counts;
+    let status = if run.error.is_some() {
+        FAILED
+    } else {
+        SUCCEEDED
+    };
+    sync_runs::Entity::update_many()
+        .col_expr(sync_runs::Column::Kind, Expr::value(run.kind))
+        .col_expr(sync_runs::Column::Status, Expr::value(status))
+        .col_expr(sync_runs::Column::Listed, Expr::value(int(c.listed)))
+        .col_expr(sync_runs::Column::Fetched, Expr::value(int(c.fetched)))
+        .col_expr(sync_runs::Column::Stored, Expr::value(int(c.stored)))
+        .col_expr(sync_runs::Column::Updated, Expr::value(int(c.updated)))
+        .col_expr(sync_runs::Column::Skipped, Expr::value(int(c.skipped)))
+        .col_expr(sync_runs::Column::Deleted, Expr::value(int(c.deleted)))
+        .col_expr(sync_runs::Column::Throttled, Expr::value(int(c.throttled)))
+        .col_expr(sync_runs::Column::Requests, Expr::value(int(c.requests)))
+        .col_expr(
+            sync_runs::Column::DurationMs,
+            Expr::value(int(run.duration_ms)),
+        )
+        .col_expr(sync_runs::Column::FinishedAt, Expr::value(super::now()))
+        .col_expr(
+            sync_runs::Column::Error,
+            Expr::value(run.error.map(str::to_string)),
+        )
+        .filter(sync_runs::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Runs of a mailbox, newest first.
+pub async fn runs(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Vec<sync_runs::Model>, DbErr> {
+    sync_runs::Entity::find()
+        .filter(sync_runs::Column::AccountId.eq(account_id))
+        .order_by_desc(sync_runs::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Forget runs that started more than [`RUN_RETENTION_DAYS`] before `now`.
+pub async fn prune_runs(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let res = sync_runs::Entity::delete_many()
+        .filter(sync_runs::Column::StartedAt.lt(now - Duration::days(RUN_RETENTION_DAYS)))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Progress of the initial listing: `total` from the provider's estimate.
+pub async fn set_progress(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    total: Option<u64>,
+    done: u64,
+) -> Result<(), DbErr> {
+    let mut update = mail_accounts::Entity::update_many()
+        .col_expr(mail_accounts::Column::ProgressDone, Expr::value(int(done)));
+    if let Some(total) = total {
+        update = update.col_expr(
+            mail_accounts::Column::ProgressTotal,
+            Expr::value(int(total)),
+        );
+    }
+    update
+        .filter(mail_accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Record the end of a pass on the mailbox: `error` None means success.
+pub async fn record_outcome(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    error: Option<&str>,
+) -> Result<(), DbErr> {
+    let now = super::now();
+    let mut update = mail_accounts::Entity::update_many()
+        .col_expr(mail_accounts::Column::LastSyncAt, Expr::value(now))
+        .col_expr(
+            mail_accounts::Column::LastError,
+            Expr::value(error.map(str::to_string)),
+        );
+    if error.is_none() {
+        update = update.col_expr(mail_accounts::Column::LastSuccessAt, Expr::value(now));
+    }
+    update
+        .filter(mail_accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

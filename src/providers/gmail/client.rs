@@ -1,0 +1,307 @@
+//! Gmail API calls the sync engine needs: getProfile, messages.list, messages.get (raw) and
+//! history.list, each returning provider-neutral results or a classified [`ProviderError`].
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::wire;
+use crate::providers::{ProviderError, Providers, Secret};
+
+/// Gmail's maximum page size for messages.list and history.list.
+pub const MAX_PAGE: u32 = 500;
+
+/// One page of messages.list.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub ids: Vec<String>,
+    pub next_page_token: Option<String>,
+    pub estimate: Option<u64>,
+}
+
+/// messages.get `format=raw`, decoded.
+#[derive(Debug, Clone)]
+pub struct RawMessage {
+    pub id: String,
+    pub thread_id: String,
+    pub label_ids: Vec<String>,
+    pub internal_date_ms: Option<i64>,
+    pub raw: Vec<u8>,
+}
+
+/// One change named by history.list, in record order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added { id: String, labels: Vec<String> },
+    Deleted { id: String },
+    LabelsAdded { id: String, labels: Vec<String> },
+    LabelsRemoved { id: String, labels: Vec<String> },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryPage {
+    pub changes: Vec<Change>,
+    pub next_page_token: Option<String>,
+    /// The mailbox's current history id: the next cursor once the last page is applied.
+    pub history_id: String,
+}
+
+/// A Gmail client for one base URL (`Providers::gmail_api`: the real host or an emulator).
+#[derive(Clone)]
+pub struct GmailClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl GmailClient {
+    pub fn new(providers: &Providers) -> Self {
+        Self {
+            http: providers.http.clone(),
+            base: providers.gmail_api.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/gmail/v1/users/me{path}", self.base)
+    }
+
+    /// The mailbox's current history id (taken before an initial listing).
+    pub async fn history_id(&self, token: &Secret) -> Result<String, ProviderError> {
+        let p: wire::Profile = self.get(&self.url("/profile"), &[], token).await?;
+        Ok(p.history_id)
+    }
+
+    /// One page of message ids carrying `label`, newest first, optionally after a date
+    /// (`after:YYYY/MM/DD`).
+    pub async fn list(
+        &self,
+        token: &Secret,
+        label: &str,
+        after: Option<&str>,
+        page_token: Option<&str>,
+        page_size: u32,
+    ) -> Result<ListPage, ProviderError> {
+        let mut query = vec![
+            ("labelIds", label.to_string()),
+            ("maxResults", page_size.min(MAX_PAGE).to_string()),
+        ];
+        if let Some(after) = after {
+            query.push(("q", format!("after:{after}")));
+        }
+        if let Some(t) = page_token {
+            query.push(("pageToken", t.to_string()));
+        }
+        let r: wire::ListResponse = self.get(&self.url("/messages"), &query, token).await?;
+        Ok(ListPage {
+            ids: r.messages.into_iter().map(|m| m.id).collect(),
+            next_page_token: r.next_page_token.filter(|t| !t.is_empty()),
+            estimate: r.result_size_estimate,
+        })
+    }
+
+    /// The raw message, or None when it no longer exists (deleted since it was listed).
+    pub async fn raw(&self, token: &Secret, id: &str) -> Result<Option<RawMessage>, ProviderError> {
+        let url = self.url(&format!("/messages/{}", urlencode(id)));
+        let res = self.send(&url, &[("format", "raw".into())], token).await?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let m: wire::RawMessage = decode(res).await?;
+        // Gmail pads base64url (observed); accept it padded or not.
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(m.raw.trim_end_matches('=').as_bytes())
+            .map_err(|e| ProviderError::Permanent(format!("raw message is not base64url: {e}")))?;
+        Ok(Some(RawMessage {
+            id: m.id,
+            thread_id: m.thread_id,
+            label_ids: m.label_ids,
+            internal_date_ms: m.internal_date.and_then(|d| d.parse().ok()),
+            raw,
+        }))
+    }
+
+    /// One page of changes since `start` (404 = the cursor expired: [`ProviderError::Gone`]).
+    pub async fn history(
+        &self,
+        token: &Secret,
+        start: &str,
+        page_token: Option<&str>,
+    ) -> Result<HistoryPage, ProviderError> {
+        let mut query = vec![
+            ("startHistoryId", start.to_string()),
+            ("maxResults", MAX_PAGE.to_string()),
+        ];
+        for t in [
+            "messageAdded",
+            "messageDeleted",
+            "labelAdded",
+            "labelRemoved",
+        ] {
+            query.push(("historyTypes", t.to_string()));
+        }
+        if let Some(t) = page_token {
+            query.push(("pageToken", t.to_string()));
+        }
+        let res = self.send(&self.url("/history"), &query, token).await?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Err(ProviderError::Gone);
+        }
+        let r: wire::HistoryResponse = decode(res).await?;
+        let mut changes = Vec::new();
+        for rec in r.history {
+            for w in rec.messages_added {
+                changes.push(Change::Added {
+                    id: w.message.id,
+                    labels: w.message.label_ids,
+                });
+            }
+            for c in rec.labels_added {
+                changes.push(Change::LabelsAdded {
+                    id: c.message.id,
+                    labels: c.label_ids,
+                });
+            }
+            for c in rec.labels_removed {
+                changes.push(Change::LabelsRemoved {
+                    id: c.message.id,
+                    labels: c.label_ids,
+                });
+            }
+            for w in rec.messages_deleted {
+                changes.push(Change::Deleted { id: w.message.id });
+            }
+        }
+        Ok(HistoryPage {
+            changes,
+            next_page_token: r.next_page_token.filter(|t| !t.is_empty()),
+            history_id: r.history_id,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        token: &Secret,
+    ) -> Result<T, ProviderError> {
+        let res = self.send(url, query, token).await?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Err(ProviderError::Permanent("HTTP 404".into()));
+        }
+        decode(res).await
+    }
+
+    /// Sends a GET; any failure but 404 is classified here, 404 is left to the caller.
+    async fn send(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        token: &Secret,
+    ) -> Result<Response, ProviderError> {
+        let res = self
+            .http
+            .get(url)
+            .query(query)
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
+        let status = res.status();
+        if status.is_success() || status == StatusCode::NOT_FOUND {
+            return Ok(res);
+        }
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body: wire::ErrorBody = res.json().await.unwrap_or_default();
+        Err(classify(status, retry_after, &body))
+    }
+}
+
+fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &wire::ErrorBody,
+) -> ProviderError {
+    let detail = body.error.as_ref();
+    let message = detail.map(|d| d.message.clone()).unwrap_or_default();
+    let rate_reason = detail.is_some_and(|d| {
+        d.errors.iter().any(|e| {
+            matches!(
+                e.reason.as_str(),
+                "rateLimitExceeded" | "userRateLimitExceeded"
+            )
+        })
+    });
+    match status.as_u16() {
+        401 => ProviderError::Unauthorized,
+        429 => ProviderError::RateLimited { retry_after },
+        403 if rate_reason => ProviderError::RateLimited { retry_after },
+        s if s >= 500 => ProviderError::Transient(format!("HTTP {s} {message}")),
+        s => ProviderError::Permanent(format!("HTTP {s} {message}")),
+    }
+}
+
+async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> {
+    let bytes = res
+        .bytes()
+        .await
+        .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ProviderError::Permanent(format!("unexpected Gmail answer: {e}")))
+}
+
+/// Gmail ids are hex, but a path segment must never carry `/`, `?` or `#` from a provider.
+fn urlencode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(reason: &str) -> wire::ErrorBody {
+        serde_json::from_str(&format!(
+            r#"{{"error":{{"code":403,"message":"m","errors":[{{"reason":"{reason}"}}]}}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn classifies_errors_by_kind() {
+        let none = wire::ErrorBody::default();
+        let s = |n| StatusCode::from_u16(n).unwrap();
+        assert!(matches!(
+            classify(s(401), None, &none),
+            ProviderError::Unauthorized
+        ));
+        assert!(matches!(
+            classify(s(429), Some(Duration::from_secs(3)), &none),
+            ProviderError::RateLimited { retry_after: Some(d) } if d.as_secs() == 3
+        ));
+        assert!(matches!(
+            classify(s(403), None, &body("userRateLimitExceeded")),
+            ProviderError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            classify(s(403), None, &body("rateLimitExceeded")),
+            ProviderError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            classify(s(403), None, &body("insufficientPermissions")),
+            ProviderError::Permanent(_)
+        ));
+        assert!(matches!(
+            classify(s(503), None, &none),
+            ProviderError::Transient(_)
+        ));
+        assert!(matches!(
+            classify(s(400), None, &none),
+            ProviderError::Permanent(_)
+        ));
+    }
+}

@@ -1,0 +1,43 @@
+//! Gmail: the API calls the sync engine needs ([`client`]) and the mapping of a fetched raw
+//! message to a [`NormalizedMessage`]. Wire types stay private in `wire`.
+pub mod client;
+mod wire;
+
+use chrono::{DateTime, Utc};
+
+pub use client::{Change, GmailClient, HistoryPage, ListPage, RawMessage};
+
+use crate::providers::message::{NormalizedMessage, ProviderFields};
+use crate::providers::mime::{self, Limits};
+
+/// Labels synced when the mailbox's settings name none. SPAM and TRASH never are.
+pub const DEFAULT_LABELS: [&str; 2] = ["INBOX", "SENT"];
+pub const NEVER_SYNCED: [&str; 2] = ["SPAM", "TRASH"];
+
+/// Parses the raw bytes and joins them with what Gmail said (labels, flags, internalDate).
+pub fn normalize(message: RawMessage, limits: &Limits) -> NormalizedMessage {
+    let parsed = mime::parse(&message.raw, limits);
+    let received_at = message
+        .internal_date_ms
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+        .or(parsed.sent_at)
+        .unwrap_or_else(crate::db::now);
+    let read = !message.label_ids.iter().any(|l| l == "UNREAD");
+    let starred = message.label_ids.iter().any(|l| l == "STARRED");
+    let thread = if message.thread_id.is_empty() {
+        message.id.clone()
+    } else {
+        message.thread_id
+    };
+    NormalizedMessage::from_parsed(
+        parsed,
+        ProviderFields {
+            provider_message_id: message.id,
+            provider_thread_id: thread,
+            received_at,
+            folders: message.label_ids,
+            read,
+            starred,
+        },
+    )
+}

@@ -1,0 +1,94 @@
+//! Gmail API JSON as it arrives (int64 as strings, empty arrays omitted). Private to
+//! `providers::gmail`.
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Profile {
+    pub history_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MessageRef {
+    pub id: String,
+    #[serde(default)]
+    pub label_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ListResponse {
+    #[serde(default)]
+    pub messages: Vec<MessageRef>,
+    pub next_page_token: Option<String>,
+    #[serde(default)]
+    pub result_size_estimate: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RawMessage {
+    pub id: String,
+    #[serde(default)]
+    pub thread_id: String,
+    #[serde(default)]
+    pub label_ids: Vec<String>,
+    pub internal_date: Option<String>,
+    #[serde(default)]
+    pub raw: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Wrapped {
+    pub message: MessageRef,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LabelChange {
+    pub message: MessageRef,
+    #[serde(default)]
+    pub label_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HistoryRecord {
+    #[serde(default)]
+    pub messages_added: Vec<Wrapped>,
+    #[serde(default)]
+    pub messages_deleted: Vec<Wrapped>,
+    #[serde(default)]
+    pub labels_added: Vec<LabelChange>,
+    #[serde(default)]
+    pub labels_removed: Vec<LabelChange>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HistoryResponse {
+    #[serde(default)]
+    pub history: Vec<HistoryRecord>,
+    pub next_page_token: Option<String>,
+    pub history_id: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ErrorBody {
+    pub error: Option<ErrorDetail>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ErrorDetail {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub errors: Vec<ErrorItem>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ErrorItem {
+    #[serde(default)]
+    pub reason: String,
+}

@@ -1,0 +1,186 @@
+//! The sync engine: one pass over one mailbox (`sync_account`), recorded in `sync_runs` and on
+//! the mailbox. Connectors live beside it (`gmail`; Microsoft Graph comes next, using the same
+//! session, ingest and cursor tables), and `session` holds what every provider call needs
+//! (token refresh on 401, throttling, backoff, bounded-concurrency fetches).
+mod gmail;
+mod session;
+pub mod stats;
+pub mod worker;
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::db::emails::Owner;
+use crate::db::sync_state::{self, Finished, RunCounts};
+use crate::db::{self, mail_accounts};
+use crate::mailboxes::credentials::CredentialError;
+use crate::mailboxes::MailDeps;
+use crate::providers::mime::Limits;
+use crate::providers::{Provider, ProviderError};
+
+pub use session::Session;
+
+/// How a pass behaves; [`SyncOptions::default`] is what production uses.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Messages per provider page (and so per transaction); at most 500 for Gmail.
+    pub page_size: u32,
+    /// Parallel message fetches (Gmail refuses about 10 per user).
+    pub concurrency: usize,
+    /// Longest Retry-After honoured; a longer one is waited for this long, then retried.
+    pub max_retry_after: Duration,
+    /// First backoff after a transient failure; doubled each time, with jitter.
+    pub backoff_base: Duration,
+    /// Transient failures of one call before the pass fails.
+    pub transient_tries: u32,
+    /// Throttles of one call before the pass fails (a throttle is a wait, but not forever).
+    pub throttle_tries: u32,
+    /// Overrides the mailbox's settings when set (`threadline sync --since/--folders`).
+    pub since: Option<NaiveDate>,
+    pub labels: Option<Vec<String>>,
+    pub limits: Limits,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            page_size: 500,
+            concurrency: 4,
+            max_retry_after: Duration::from_secs(120),
+            backoff_base: Duration::from_millis(500),
+            transient_tries: 5,
+            throttle_tries: 30,
+            since: None,
+            labels: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A mailbox's own sync settings (`mail_accounts.sync_settings`).
+#[derive(Debug, Default, Deserialize)]
+struct AccountSettings {
+    since: Option<NaiveDate>,
+    #[serde(default)]
+    labels: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no such mailbox")]
+    NotFound,
+    #[error("syncing {} mailboxes is not supported yet", .0.label())]
+    Unsupported(Provider),
+    #[error("the mailbox must be reconnected before it can sync")]
+    NeedsReconnect,
+    #[error("cannot obtain an access token: {0}")]
+    Credentials(CredentialError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<CredentialError> for SyncError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::NeedsReconnect => Self::NeedsReconnect,
+            CredentialError::Provider(p) => Self::Provider(p),
+            other => Self::Credentials(other),
+        }
+    }
+}
+
+/// What one successful pass did.
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    pub account_id: i64,
+    pub address: String,
+    /// initial | incremental | resync
+    pub kind: &'static str,
+    pub counts: RunCounts,
+    pub duration: Duration,
+}
+
+/// One pass over one mailbox with the default options.
+pub async fn sync_account(deps: &MailDeps, account_id: i64) -> Result<SyncReport, SyncError> {
+    sync_account_with(deps, account_id, &SyncOptions::default()).await
+}
+
+/// One pass: initial listing when there is no cursor (or it expired), else history. Every
+/// provider page is stored with its cursor in one transaction, so a pass that fails or is
+/// killed resumes from the last committed page.
+pub async fn sync_account_with(
+    deps: &MailDeps,
+    account_id: i64,
+    options: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let account = mail_accounts::find(&deps.db, account_id)
+        .await?
+        .ok_or(SyncError::NotFound)?;
+    let provider = Provider::parse(&account.provider).ok_or(SyncError::NotFound)?;
+    if provider != Provider::Google {
+        return Err(SyncError::Unsupported(provider));
+    }
+    let owner = Owner {
+        organization_id: account.organization_id,
+        account_id,
+    };
+    let stored: AccountSettings = serde_json::from_str(&account.sync_settings).unwrap_or_default();
+    let mut options = options.clone();
+    options.since = options.since.or(stored.since);
+    if options.labels.as_ref().is_none_or(Vec::is_empty) {
+        options.labels = Some(if stored.labels.is_empty() {
+            crate::providers::gmail::DEFAULT_LABELS
+                .iter()
+                .map(|l| (*l).to_string())
+                .collect()
+        } else {
+            stored.labels
+        });
+    }
+    let started = Instant::now();
+    let run_id = sync_state::start_run(&deps.db, owner, "incremental").await?;
+    let session = Session::new(deps.clone(), owner, options);
+    let result = gmail::pass(&session).await;
+    let counts = session.counts();
+    let duration = started.elapsed();
+    let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    let (kind, error) = match &result {
+        Ok(kind) => (*kind, None),
+        Err((kind, e)) => (*kind, Some(e.to_string())),
+    };
+    let finished = Finished {
+        kind,
+        counts: &counts,
+        duration_ms,
+        error: error.as_deref(),
+    };
+    sync_state::finish_run(&deps.db, run_id, finished).await?;
+    match &result {
+        // The credentials layer already put the reason on the mailbox; keep its wording.
+        Err((_, SyncError::NeedsReconnect)) => {}
+        _ => sync_state::record_outcome(&deps.db, account_id, error.as_deref()).await?,
+    }
+    sync_state::prune_runs(&deps.db, db::now()).await?;
+    match result {
+        Ok(kind) => {
+            tracing::info!(account = account_id, kind, ?counts, "sync pass finished");
+            Ok(SyncReport {
+                account_id,
+                address: account.address,
+                kind,
+                counts,
+                duration,
+            })
+        }
+        Err((kind, e)) => {
+            tracing::warn!(account = account_id, kind, error = %e, "sync pass failed");
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Gmail sync against the in-process emulator: initial listing, idempotence, incremental
+//! history, cursor expiry, faults and throttles, interrupted passes, revoked grants.
+
+#[path = "support/mod.rs"]
+mod support;
+
+#[path = "sync/helpers.rs"]
+mod helpers;
+
+#[path = "sync/initial.rs"]
+mod initial;
+
+#[path = "sync/incremental.rs"]
+mod incremental;
+
+#[path = "sync/faults.rs"]
+mod faults;
+
+#[path = "sync/cli.rs"]
+mod cli;
+
+#[path = "sync/worker.rs"]
+mod worker;

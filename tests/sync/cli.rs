@@ -1,0 +1,64 @@
+//! `threadline sync` and `threadline stats --json` as an operator runs them, against the
+//! emulator and the test app's database.
+use tokio::process::Command;
+
+use serde_json::Value;
+
+use crate::helpers::{assert_matches_truth, linked, stored, GMAIL};
+
+/// Runs the binary without blocking the runtime: the emulator it talks to lives in this process.
+async fn threadline(l: &crate::helpers::Linked, args: &[&str]) -> std::process::Output {
+    let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
+    let db = &l.app.test_db;
+    let data = db.dir.join("data").display().to_string();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadline"));
+    cmd.current_dir(&db.dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("THREADLINE_SECRET_KEY")
+        .args(args)
+        .args(["--database-url", &db.url, "--data-dir", &data])
+        .args([
+            "--google-client-id",
+            "threadline-test.apps.googleusercontent.com",
+        ])
+        .args(["--google-client-secret", "google-test-secret"]);
+    for flag in [
+        "--google-accounts-url",
+        "--google-oauth2-url",
+        "--google-openid-url",
+        "--gmail-api-url",
+    ] {
+        cmd.args([flag, &e]);
+    }
+    cmd.output().await.expect("threadline runs")
+}
+
+#[tokio::test]
+async fn the_sync_command_syncs_and_stats_reports_it() {
+    let l = linked(12).await;
+    let out = threadline(&l, &["sync", "--account", GMAIL]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{GMAIL}: initial sync done")),
+        "{stdout}"
+    );
+    assert_matches_truth(&l).await;
+    let messages = stored(&l).await.live.len() as u64;
+
+    let out = threadline(&l, &["stats", "--json"]).await;
+    assert!(out.status.success());
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let account = &json["accounts"][0];
+    assert_eq!(account["address"], GMAIL);
+    assert_eq!(account["provider"], "google");
+    assert_eq!(account["status"], "active");
+    assert_eq!(account["messages"].as_u64(), Some(messages));
+    assert!(account["threads"].as_u64().unwrap() > 0);
+    assert!(account["last_sync_at"].is_string());
+    assert!(account["last_error"].is_null());
+}
