@@ -124,7 +124,18 @@ pub async fn sync_account_with(
         .ok_or(SyncError::NotFound)?;
     let provider = Provider::parse(&account.provider).ok_or(SyncError::NotFound)?;
     if provider != Provider::Google {
-        return Err(SyncError::Unsupported(provider));
+        let err = SyncError::Unsupported(provider);
+        if account.status == mail_accounts::ACTIVE {
+            // Say so where the owner looks (the mailboxes page), not only in the job table.
+            mail_accounts::set_status(
+                &deps.db,
+                account_id,
+                mail_accounts::ACTIVE,
+                Some(err.to_string()),
+            )
+            .await?;
+        }
+        return Err(err);
     }
     let owner = Owner {
         organization_id: account.organization_id,
