@@ -21,3 +21,6 @@ mod cli;
 
 #[path = "sync/worker.rs"]
 mod worker;
+
+#[path = "sync/association.rs"]
+mod association;

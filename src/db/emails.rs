@@ -9,7 +9,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
-use super::entities::{attachments, email_bodies, email_participants, emails, sync_ledger};
+use super::entities::{
+    attachments, email_bodies, email_links, email_participants, emails, sync_ledger,
+};
+use crate::domain::association::{associate, Directory, Target};
 use crate::providers::message::NormalizedMessage;
 
 /// Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit.
@@ -107,8 +110,15 @@ pub async fn upsert_page(
         .map(|m| m.provider_message_id.clone())
         .collect();
     let created = ids_by_provider_id(db, owner.account_id, &fresh_ids).await?;
+    // Links are written with the email, in the same transaction.
+    let directory = if fresh.is_empty() {
+        None
+    } else {
+        Some(super::directory::load(db, owner.organization_id).await?)
+    };
     let mut people = Vec::new();
     let mut files = Vec::new();
+    let mut links = Vec::new();
     for m in &fresh {
         let Some(&email_id) = created.get(&m.provider_message_id) else {
             continue;
@@ -127,10 +137,20 @@ pub async fn upsert_page(
         if claimed == 1 {
             out.inserted += 1;
             children(owner, email_id, m, &mut people, &mut files);
+            if let Some(directory) = &directory {
+                links.extend(auto_links(owner, email_id, m, directory, now));
+            }
         }
     }
     for chunk in people.chunks(INSERT_CHUNK) {
         email_participants::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in links.chunks(INSERT_CHUNK) {
+        // Only emails this call created get links here, so none exist yet (the body claim above
+        // keeps a racing pass out); re-association of stored mail is a separate job.
+        email_links::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)
             .await?;
     }
@@ -191,6 +211,38 @@ fn body(owner: Owner, email_id: i64, m: &NormalizedMessage) -> email_bodies::Act
         body_html: Set(m.body_html.clone()),
         truncated: Set(m.body_truncated),
     }
+}
+
+/// The automatic links of a new email: every business and contact its participants match.
+fn auto_links(
+    owner: Owner,
+    email_id: i64,
+    m: &NormalizedMessage,
+    directory: &Directory,
+    now: DateTime<Utc>,
+) -> Vec<email_links::ActiveModel> {
+    associate(directory, m.participants.iter().map(|p| &p.address))
+        .into_iter()
+        .map(|link| {
+            let (business, contact) = match link.target {
+                Target::Business(id) => (Some(id), None),
+                Target::Contact(id) => (None, Some(id)),
+            };
+            email_links::ActiveModel {
+                organization_id: Set(owner.organization_id),
+                email_id: Set(email_id),
+                business_id: Set(business),
+                contact_id: Set(contact),
+                source: Set("auto".into()),
+                reason: Set(link.reason.as_str().to_string()),
+                tombstone: Set(false),
+                received_at: Set(m.received_at),
+                created_by: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect()
 }
 
 fn children(

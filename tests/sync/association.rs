@@ -1,0 +1,85 @@
+//! Links are written at ingest, in the same transaction as the email: businesses by domain
+//! (never free-mail), contacts by exact address, a contact's business too.
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use threadline::db::entities::{email_links, emails};
+use threadline::db::{directory, organizations};
+
+use crate::helpers::{deliver, linked, GMAIL};
+
+fn message(tag: &str, from: &str) -> String {
+    format!(
+        "Message-ID: <{tag}@mail.example.test>\r\nFrom: {from}\r\nTo: {GMAIL}\r\n\
+         Subject: {tag}\r\nDate: Mon, 16 Nov 2026 10:00:00 +0000\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+    )
+}
+
+async fn links_of(
+    app: &crate::support::TestApp,
+    provider_id: &str,
+) -> Vec<(Option<i64>, Option<i64>, String)> {
+    let email = emails::Entity::find()
+        .filter(emails::Column::ProviderMessageId.eq(provider_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("stored");
+    let mut links: Vec<_> = email_links::Entity::find()
+        .filter(email_links::Column::EmailId.eq(email.id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.business_id, l.contact_id, l.reason))
+        .collect();
+    links.sort();
+    links
+}
+
+#[tokio::test]
+async fn synced_mail_is_linked_to_its_businesses_and_contacts() {
+    let l = linked(0).await;
+    let org = organizations::first(&l.app.db).await.unwrap().unwrap().id;
+    let acme = directory::create_business(&l.app.db, org, "Acme", &["acme.co.uk".into()])
+        .await
+        .unwrap();
+    let ann = directory::create_contact(
+        &l.app.db,
+        org,
+        Some(acme.id),
+        "Ann",
+        &["ann@gmail.com".into()],
+    )
+    .await
+    .unwrap();
+    let by_domain = deliver(&l.app, &message("d", "Bob <bob@mail.acme.co.uk>"), "INBOX").await;
+    let by_contact = deliver(&l.app, &message("c", "Ann <ann@gmail.com>"), "INBOX").await;
+    let free = deliver(&l.app, &message("f", "Zed <zed@gmail.com>"), "INBOX").await;
+    l.sync_ok().await;
+
+    assert_eq!(
+        links_of(&l.app, &by_domain).await,
+        vec![(Some(acme.id), None, "domain".into())]
+    );
+    assert_eq!(
+        links_of(&l.app, &by_contact).await,
+        vec![
+            (None, Some(ann.id), "address".into()),
+            (Some(acme.id), None, "contact_business".into())
+        ]
+    );
+    assert!(
+        links_of(&l.app, &free).await.is_empty(),
+        "free-mail never makes a business link"
+    );
+    // A second pass writes nothing twice.
+    l.sync_ok().await;
+    assert_eq!(
+        email_links::Entity::find()
+            .all(&l.app.db)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
