@@ -135,6 +135,27 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "failed");
     assert!(runs[0].error.as_deref().unwrap_or("").contains("reconnect"));
+
+    // Reconnecting resumes from the stored cursor: an incremental pass, nothing refetched twice.
+    let res = l
+        .app
+        .reconnect(l.account_id, crate::support::mail::approve(GMAIL))
+        .await;
+    assert_eq!(crate::support::location(&res), "/mailboxes");
+    let fresh = crate::helpers::deliver(
+        &l.app,
+        &crate::helpers::raw("after-1", "Back", false),
+        "INBOX",
+    )
+    .await;
+    let report = l.sync_ok().await;
+    assert_eq!(
+        report.kind, "incremental",
+        "the cursor survived the reconnect"
+    );
+    assert_eq!(report.counts.stored, 1);
+    assert!(crate::helpers::stored(&l).await.live.contains_key(&fresh));
+    assert_eq!(row_counts(&l).await.0, before.0 + 1);
 }
 
 #[tokio::test]
