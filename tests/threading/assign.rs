@@ -15,21 +15,56 @@ fn store(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 
 #[test]
 fn assignments() {
-    let known = store(&[("a@x", "<a@x>"), ("b@x", "<a@x>"), ("q@x", "<p@x>"), ("r@x", "<r@x>")]);
+    let known = store(&[
+        ("a@x", "<a@x>"),
+        ("b@x", "<a@x>"),
+        ("q@x", "<p@x>"),
+        ("r@x", "<r@x>"),
+    ]);
     let lookup = |id: &MessageId| known.get(id.as_str()).cloned();
     let cases = [
-        ("a new root names its own thread", msg("n@x", 0), "<n@x>", vec![]),
-        ("without Message-ID, its key", bare("x-local:1/9", 0), "x-local:1/9", vec![]),
-        ("a reply joins its parent's thread", msg("n@x", 0).refs(&["a@x", "b@x"]), "<a@x>", vec![]),
-        ("In-Reply-To alone is enough", msg("n@x", 0).irt("b@x"), "<a@x>", vec![]),
-        ("unknown ancestors: the root-most id", msg("n@x", 0).refs(&["m@x", "o@x"]), "<m@x>", vec![]),
+        (
+            "a new root names its own thread",
+            msg("n@x", 0),
+            "<n@x>",
+            vec![],
+        ),
+        (
+            "without Message-ID, its key",
+            bare("x-local:1/9", 0),
+            "x-local:1/9",
+            vec![],
+        ),
+        (
+            "a reply joins its parent's thread",
+            msg("n@x", 0).refs(&["a@x", "b@x"]),
+            "<a@x>",
+            vec![],
+        ),
+        (
+            "In-Reply-To alone is enough",
+            msg("n@x", 0).irt("b@x"),
+            "<a@x>",
+            vec![],
+        ),
+        (
+            "unknown ancestors: the root-most id",
+            msg("n@x", 0).refs(&["m@x", "o@x"]),
+            "<m@x>",
+            vec![],
+        ),
         (
             "the root-most known thread wins, others merge",
             msg("n@x", 0).refs(&["q@x", "b@x", "r@x"]),
             "<p@x>",
             vec!["<a@x>", "<r@x>"],
         ),
-        ("a parent arriving after its reply", msg("r@x", 0), "<r@x>", vec![]),
+        (
+            "a parent arriving after its reply",
+            msg("r@x", 0),
+            "<r@x>",
+            vec![],
+        ),
         (
             "a parent arriving after its reply, itself a reply",
             msg("r@x", 0).refs(&["a@x"]),

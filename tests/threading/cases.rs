@@ -50,10 +50,7 @@ fn header_rules() {
         ),
         (
             "cycle in References: no loop, both kept",
-            vec![
-                msg("a@x", 0).refs(&["b@x"]),
-                msg("b@x", 1).refs(&["a@x"]),
-            ],
+            vec![msg("a@x", 0).refs(&["b@x"]), msg("b@x", 1).refs(&["a@x"])],
             vec!["<b@x> = <b@x>(<a@x>)"],
         ),
         (
@@ -68,12 +65,20 @@ fn header_rules() {
         ),
         (
             "References beat a conflicting In-Reply-To",
-            vec![msg("a@x", 0), msg("o@x", 1), msg("b@x", 2).refs(&["a@x"]).irt("o@x")],
+            vec![
+                msg("a@x", 0),
+                msg("o@x", 1),
+                msg("b@x", 2).refs(&["a@x"]).irt("o@x"),
+            ],
             vec!["<a@x> = <a@x>(<b@x>)", "<o@x> = <o@x>"],
         ),
         (
             "another message's chain parents a header-less message",
-            vec![msg("a@x", 0), msg("b@x", 1), msg("c@x", 2).refs(&["a@x", "b@x"])],
+            vec![
+                msg("a@x", 0),
+                msg("b@x", 1),
+                msg("c@x", 2).refs(&["a@x", "b@x"]),
+            ],
             vec!["<a@x> = <a@x>(<b@x>(<c@x>))"],
         ),
         (

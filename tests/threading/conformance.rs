@@ -20,7 +20,7 @@ const EXCEPTIONS: [(&str, &str); 1] = [(
 struct Fixture {
     name: String,
     options: Option<Options>,
-    input: Vec<Message>,
+    input: Vec<FixtureMessage>,
     expected: Expected,
 }
 
@@ -32,7 +32,7 @@ struct Options {
 }
 
 #[derive(Deserialize)]
-struct Message {
+struct FixtureMessage {
     id: String,
     message_id: Option<String>,
     in_reply_to: Option<String>,
@@ -63,7 +63,11 @@ fn corpus_dir() -> PathBuf {
     let entries = std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     entries
         .filter_map(Result::ok)
-        .map(|entry| entry.path().join("mail-threading-0.1.3/testdata/conformance"))
+        .map(|entry| {
+            entry
+                .path()
+                .join("mail-threading-0.1.3/testdata/conformance")
+        })
         .find(|dir| dir.is_dir())
         .expect("mail-threading 0.1.3 is a dev-dependency; run `cargo fetch`")
 }
@@ -85,7 +89,7 @@ fn fixtures() -> Vec<Fixture> {
         .collect()
 }
 
-fn input(message: &Message) -> ThreadInput {
+fn input(message: &FixtureMessage) -> ThreadInput {
     ThreadInput {
         key: message.id.clone(),
         message_id: message.message_id.as_deref().and_then(MessageId::parse),
@@ -119,21 +123,30 @@ fn flatten(thread: &Thread, dates: &HashMap<&str, DateTime<Utc>>, prune: bool) -
 }
 
 fn run(fixture: &Fixture) -> Vec<Flat> {
-    let options = fixture.options.as_ref().map_or_else(ThreadOptions::default, |o| {
-        let defaults = ThreadOptions::default();
-        ThreadOptions {
-            subject_fallback: o.subject_merge.unwrap_or(defaults.subject_fallback),
-            reply_prefixes: o.subject_prefixes.clone().unwrap_or(defaults.reply_prefixes),
-        }
-    });
+    let options = fixture
+        .options
+        .as_ref()
+        .map_or_else(ThreadOptions::default, |o| {
+            let defaults = ThreadOptions::default();
+            ThreadOptions {
+                subject_fallback: o.subject_merge.unwrap_or(defaults.subject_fallback),
+                reply_prefixes: o
+                    .subject_prefixes
+                    .clone()
+                    .unwrap_or(defaults.reply_prefixes),
+            }
+        });
     let prune = fixture
         .options
         .as_ref()
         .and_then(|o| o.prune_phantoms)
         .unwrap_or(true);
     let inputs: Vec<ThreadInput> = fixture.input.iter().map(input).collect();
-    let dates: HashMap<&str, DateTime<Utc>> =
-        fixture.input.iter().map(|m| (m.id.as_str(), m.date)).collect();
+    let dates: HashMap<&str, DateTime<Utc>> = fixture
+        .input
+        .iter()
+        .map(|m| (m.id.as_str(), m.date))
+        .collect();
     thread_with(&inputs, &options)
         .iter()
         .map(|thread| flatten(thread, &dates, prune))
@@ -149,7 +162,10 @@ fn conformance_corpus_passes_except_the_listed_rejections() {
     for fixture in &fixtures {
         let got = run(fixture);
         let passed = got == fixture.expected.threads;
-        match (passed, EXCEPTIONS.iter().any(|(name, _)| *name == fixture.name)) {
+        match (
+            passed,
+            EXCEPTIONS.iter().any(|(name, _)| *name == fixture.name),
+        ) {
             (true, false) => {}
             (false, true) => excepted.push(fixture.name.clone()),
             (true, true) => failures.push(format!("{}: excepted but now passes", fixture.name)),
@@ -160,7 +176,11 @@ fn conformance_corpus_passes_except_the_listed_rejections() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(excepted.len(), EXCEPTIONS.len(), "exceptions missing from the corpus");
+    assert_eq!(
+        excepted.len(),
+        EXCEPTIONS.len(),
+        "exceptions missing from the corpus"
+    );
 }
 
 /// The excepted fixture, checked for the behaviour we chose instead.

@@ -14,18 +14,25 @@ fn input() -> impl Strategy<Value = ThreadInput> {
         (proptest::option::of(0..IDS.len()), 0..1000u32),
         proptest::collection::vec(0..IDS.len(), 0..4),
         proptest::option::of(0..IDS.len()),
-        (0..SUBJECTS.len(), 0..20i64, 1..3i64, proptest::option::of(0..2u8)),
+        (
+            0..SUBJECTS.len(),
+            0..20i64,
+            1..3i64,
+            proptest::option::of(0..2u8),
+        ),
     )
-        .prop_map(|((mid, n), refs, irt, (subject, minute, mailbox, ptid))| ThreadInput {
-            key: mid.map_or_else(|| format!("x-local:{n}"), |i| format!("<{}>", IDS[i])),
-            message_id: mid.map(|i| id(IDS[i])),
-            in_reply_to: irt.map(|i| id(IDS[i])),
-            references: refs.into_iter().map(|i| id(IDS[i])).collect(),
-            subject: SUBJECTS[subject].into(),
-            date: at(minute),
-            mailbox,
-            provider_thread_id: ptid.map(|t| format!("T{t}")),
-        })
+        .prop_map(
+            |((mid, n), refs, irt, (subject, minute, mailbox, ptid))| ThreadInput {
+                key: mid.map_or_else(|| format!("x-local:{n}"), |i| format!("<{}>", IDS[i])),
+                message_id: mid.map(|i| id(IDS[i])),
+                in_reply_to: irt.map(|i| id(IDS[i])),
+                references: refs.into_iter().map(|i| id(IDS[i])).collect(),
+                subject: SUBJECTS[subject].into(),
+                date: at(minute),
+                mailbox,
+                provider_thread_id: ptid.map(|t| format!("T{t}")),
+            },
+        )
 }
 
 fn partition(threads: &[Thread]) -> BTreeSet<BTreeSet<String>> {

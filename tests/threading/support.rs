@@ -8,7 +8,9 @@ pub fn id(text: &str) -> MessageId {
 }
 
 pub fn at(minute: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 5, 15, 9, 0, 0).single().expect("valid date")
+    Utc.with_ymd_and_hms(2026, 5, 15, 9, 0, 0)
+        .single()
+        .expect("valid date")
         + Duration::minutes(minute)
 }
 
@@ -65,7 +67,13 @@ impl Build for ThreadInput {
 /// A tree as text: `key(child,child)`, placeholders as `?id`.
 pub fn shape(node: &Node) -> String {
     let me = if node.is_placeholder() {
-        format!("?{}", node.message_id.as_ref().map(ToString::to_string).unwrap_or_default())
+        format!(
+            "?{}",
+            node.message_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )
     } else {
         node.keys.join("+")
     };

@@ -29,7 +29,10 @@ impl Msg {
 
     /// JWZ: the last reference, else In-Reply-To.
     fn parent_id(&self) -> Option<&str> {
-        self.refs.last().or(self.in_reply_to.as_ref()).map(String::as_str)
+        self.refs
+            .last()
+            .or(self.in_reply_to.as_ref())
+            .map(String::as_str)
     }
 }
 
@@ -47,7 +50,11 @@ impl Container {
     pub fn name(&self) -> &str {
         self.id
             .as_deref()
-            .or_else(|| self.msg.as_ref().and_then(|m| m.keys.first().map(String::as_str)))
+            .or_else(|| {
+                self.msg
+                    .as_ref()
+                    .and_then(|m| m.keys.first().map(String::as_str))
+            })
             .unwrap_or_default()
     }
 
@@ -131,7 +138,11 @@ impl Table {
             let Some(msg) = self.nodes[pos].msg.as_ref() else {
                 continue;
             };
-            let ids: Vec<usize> = msg.refs.iter().filter_map(|r| index.get(r).copied()).collect();
+            let ids: Vec<usize> = msg
+                .refs
+                .iter()
+                .filter_map(|r| index.get(r).copied())
+                .collect();
             for (step, pair) in ids.windows(2).enumerate() {
                 pairs.push((Reverse(msg.refs.len()), pos, step, pair[0], pair[1]));
             }
@@ -178,8 +189,20 @@ fn merge_copies(id: Option<String>, mut copies: Vec<&ThreadInput>) -> Container 
     // break ties so the choice never depends on input order.
     copies.sort_by(|a, b| {
         let rank = |c: &ThreadInput| (Reverse(c.references.len()), c.in_reply_to.is_none(), c.date);
-        (rank(a), &a.key, a.mailbox, &a.subject, &a.provider_thread_id)
-            .cmp(&(rank(b), &b.key, b.mailbox, &b.subject, &b.provider_thread_id))
+        (
+            rank(a),
+            &a.key,
+            a.mailbox,
+            &a.subject,
+            &a.provider_thread_id,
+        )
+            .cmp(&(
+                rank(b),
+                &b.key,
+                b.mailbox,
+                &b.subject,
+                &b.provider_thread_id,
+            ))
             .then_with(|| (&a.references, &a.in_reply_to).cmp(&(&b.references, &b.in_reply_to)))
     });
     let best = copies[0];

@@ -1,8 +1,9 @@
 //! RFC 5256 base subject: reply/forward artifacts and list blobs removed, whitespace collapsed.
 
 /// The reply and forward leaders stripped by default (`Re:`, `Fwd:` and common localized ones).
-pub const DEFAULT_REPLY_PREFIXES: [&str; 10] =
-    ["re", "fw", "fwd", "aw", "sv", "antw", "rv", "odp", "tr", "wg"];
+pub const DEFAULT_REPLY_PREFIXES: [&str; 10] = [
+    "re", "fw", "fwd", "aw", "sv", "antw", "rv", "odp", "tr", "wg",
+];
 
 /// A subject reduced for comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +119,11 @@ mod tests {
         ];
         for (input, base, is_reply) in cases {
             let got = base_subject(input, &prefixes);
-            assert_eq!((got.base.as_str(), got.is_reply), (base, is_reply), "{input:?}");
+            assert_eq!(
+                (got.base.as_str(), got.is_reply),
+                (base, is_reply),
+                "{input:?}"
+            );
         }
     }
 }

@@ -13,7 +13,11 @@ pub(super) fn root_messages(table: &Table) -> BTreeMap<usize, usize> {
     for &at in &table.order {
         // `order` is canonical (date, name), so the first message seen per root is the earliest.
         let root = table.root_of(at);
-        let speaker = if table.nodes[root].msg.is_some() { root } else { at };
+        let speaker = if table.nodes[root].msg.is_some() {
+            root
+        } else {
+            at
+        };
         out.entry(root).or_insert(speaker);
     }
     out
@@ -50,7 +54,11 @@ fn build(table: &Table, children: &[Vec<usize>], at: usize) -> Node {
     let container = &table.nodes[at];
     Node {
         message_id: container.message_id.clone(),
-        keys: container.msg.as_ref().map(|m| m.keys.clone()).unwrap_or_default(),
+        keys: container
+            .msg
+            .as_ref()
+            .map(|m| m.keys.clone())
+            .unwrap_or_default(),
         date: container.date(),
         children: children[at]
             .iter()
