@@ -217,3 +217,35 @@ fn subject_fallback() {
         check(name, &inputs, &want);
     }
 }
+
+/// A long reply chain (each message answering the previous one with In-Reply-To only) on a
+/// 2 MiB stack, the size of a tokio worker's: nesting stops at `MAX_DEPTH` (256).
+#[test]
+fn deep_chain_fits_a_worker_stack() {
+    let inputs: Vec<ThreadInput> = (0..3000)
+        .map(|i| {
+            let me = msg(&format!("m{i}@x"), i);
+            if i == 0 {
+                me
+            } else {
+                me.irt(&format!("m{}@x", i - 1))
+            }
+        })
+        .collect();
+    let depth = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let threads = thread(&inputs);
+            let mut depth = 0;
+            let mut node = &threads[0].root;
+            while let Some(child) = node.children.first() {
+                depth += 1;
+                node = child;
+            }
+            (threads.len(), depth, threads[0].keys().len())
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(depth, (1, 256, 3000));
+}

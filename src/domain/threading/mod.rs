@@ -13,15 +13,19 @@
 //!    yet; longer References chains are applied first, ties by the earlier message.
 //!    No link that would make a cycle is ever added.
 //! 4. **Provider hint.** Within one mailbox, messages with the same provider thread id form a
-//!    group; its anchor is the earliest member. A member with no In-Reply-To/References that is
-//!    still a root joins the anchor's thread (under its root). Messages with reply headers are
-//!    never moved by the hint, and groups never span mailboxes.
+//!    group. Its anchor is the earliest member that has reply headers or already has a parent,
+//!    else the earliest member. Every member with no In-Reply-To/References that is still a root
+//!    joins the anchor's thread (under its root), bringing its own replies. Messages with reply
+//!    headers are never moved by the hint, and groups never span mailboxes (Gmail `threadId`
+//!    and Graph `conversationId` are per mailbox).
 //! 5. **Subject fallback** (on by default): a message with no In-Reply-To/References that is
 //!    still a root *and* whose subject carries a reply/forward marker (`Re:`, `Fwd:`, localized
-//!    prefixes, `(fwd)`, `[Fwd: ...]`) joins the thread whose root message has the same base
+//!    prefixes, `(fwd)`, `[Fwd: ...]`) joins, with its own replies, the thread whose root
+//!    message (for a placeholder root: its earliest message) has the same non-empty base
 //!    subject: the latest such root dated no later than it, else the earliest. Roots that are
-//!    themselves such candidates are not targets, so two header-backed threads are never merged
-//!    on subject, and two subjects without a marker never merge.
+//!    themselves such candidates are not targets. So a message with reply headers is never
+//!    moved on subject, two header-backed threads are never merged on subject, subjects without
+//!    a marker never merge, and two header-less replies whose original we lack stay apart.
 //! 6. **Output.** Empty placeholders are pruned: dropped when childless, replaced by their
 //!    children below the root, kept at the root only with two or more children. Children and
 //!    threads are ordered by date, then name. `thread_key` is `<id>` of the root-most container

@@ -39,7 +39,7 @@ pub(super) fn threads(table: &Table) -> Vec<Thread> {
                 (None, Some(msg)) => msg.keys.first()?.clone(),
                 (None, None) => return None,
             };
-            let mut pruned = prune(build(table, &children, root), true);
+            let mut pruned = prune(build(table, &children, root, 0), true);
             (pruned.len() == 1).then(|| Thread {
                 thread_key,
                 root: pruned.remove(0),
@@ -50,7 +50,33 @@ pub(super) fn threads(table: &Table) -> Vec<Thread> {
     out
 }
 
-fn build(table: &Table, children: &[Vec<usize>], at: usize) -> Node {
+/// Output trees nest at most this deep; deeper messages hang flat under the node at the limit,
+/// in date order. Building, pruning and dropping nested nodes recurse, and a reply chain can be
+/// thousands long; a tokio worker has a 2 MiB stack.
+pub const MAX_DEPTH: usize = 256;
+
+fn build(table: &Table, children: &[Vec<usize>], at: usize, depth: usize) -> Node {
+    let kids = if depth + 1 < MAX_DEPTH {
+        children[at]
+            .iter()
+            .map(|&child| build(table, children, child, depth + 1))
+            .collect()
+    } else {
+        let mut below = Vec::new();
+        let mut stack: Vec<usize> = children[at].clone();
+        while let Some(next) = stack.pop() {
+            below.push(leaf(table, next));
+            stack.extend(&children[next]);
+        }
+        below
+    };
+    Node {
+        children: kids,
+        ..leaf(table, at)
+    }
+}
+
+fn leaf(table: &Table, at: usize) -> Node {
     let container = &table.nodes[at];
     Node {
         message_id: container.message_id.clone(),
@@ -60,10 +86,7 @@ fn build(table: &Table, children: &[Vec<usize>], at: usize) -> Node {
             .map(|m| m.keys.clone())
             .unwrap_or_default(),
         date: container.date(),
-        children: children[at]
-            .iter()
-            .map(|&child| build(table, children, child))
-            .collect(),
+        children: Vec::new(),
     }
 }
 
