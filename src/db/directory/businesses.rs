@@ -9,7 +9,6 @@ use sea_orm::{
 };
 
 use super::{contains_pattern, lower_like, paginate, Cursor, Page, WriteError};
-use crate::db::audit;
 use crate::db::entities::{business_domains as domains, businesses, contacts, email_links};
 use crate::domain::domains::Domain;
 
@@ -188,7 +187,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     replace_domains(&txn, org_id, row.id, &input.domains).await?;
-    record(&txn, org_id, actor, "business.create", row.id, &input.name).await?;
+    super::record(&txn, org_id, actor, "business.create", row.id, &input.name).await?;
     txn.commit().await?;
     Ok(row.id)
 }
@@ -209,7 +208,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     row.updated_at = Set(crate::db::now());
     row.update(&txn).await?;
     replace_domains(&txn, org_id, id, &input.domains).await?;
-    record(&txn, org_id, actor, "business.update", id, &input.name).await?;
+    super::record(&txn, org_id, actor, "business.update", id, &input.name).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -241,7 +240,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
     businesses::Entity::delete_by_id(id).exec(&txn).await?;
-    record(&txn, org_id, actor, "business.delete", id, &row.name).await?;
+    super::record(&txn, org_id, actor, "business.delete", id, &row.name).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -290,26 +289,4 @@ async fn replace_domains(
         }
     }
     Ok(())
-}
-
-async fn record(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    action: &str,
-    id: i64,
-    name: &str,
-) -> Result<(), DbErr> {
-    audit::record(
-        db,
-        audit::Entry {
-            organization_id: org_id,
-            actor_user_id: Some(actor),
-            action,
-            subject_kind: "business",
-            subject_id: Some(id),
-            detail: name.to_string(),
-        },
-    )
-    .await
 }

@@ -9,7 +9,6 @@ use sea_orm::{
 };
 
 use super::{contains_pattern, lower_like, paginate, Cursor, Page, WriteError};
-use crate::db::audit;
 use crate::db::entities::{businesses, contact_addresses as addresses, contacts, email_links};
 use crate::domain::address::EmailAddress;
 
@@ -205,7 +204,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     replace_addresses(&txn, org_id, row.id, &input.addresses).await?;
-    record(&txn, org_id, actor, "contact.create", row.id, &input.name).await?;
+    super::record(&txn, org_id, actor, "contact.create", row.id, &input.name).await?;
     txn.commit().await?;
     Ok(row.id)
 }
@@ -228,7 +227,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     row.updated_at = Set(crate::db::now());
     row.update(&txn).await?;
     replace_addresses(&txn, org_id, id, &input.addresses).await?;
-    record(&txn, org_id, actor, "contact.update", id, &input.name).await?;
+    super::record(&txn, org_id, actor, "contact.update", id, &input.name).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -252,7 +251,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
     contacts::Entity::delete_by_id(id).exec(&txn).await?;
-    record(&txn, org_id, actor, "contact.delete", id, &row.name).await?;
+    super::record(&txn, org_id, actor, "contact.delete", id, &row.name).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -301,26 +300,4 @@ async fn replace_addresses(
         }
     }
     Ok(())
-}
-
-async fn record(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    action: &str,
-    id: i64,
-    name: &str,
-) -> Result<(), DbErr> {
-    audit::record(
-        db,
-        audit::Entry {
-            organization_id: org_id,
-            actor_user_id: Some(actor),
-            action,
-            subject_kind: "contact",
-            subject_id: Some(id),
-            detail: name.to_string(),
-        },
-    )
-    .await
 }

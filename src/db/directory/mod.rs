@@ -220,6 +220,30 @@ pub async fn create_contact(
     Ok(contact)
 }
 
+/// Audit a directory write; the subject kind is the action's prefix (`business.create` ->
+/// `business`).
+async fn record(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    action: &str,
+    id: i64,
+    name: &str,
+) -> Result<(), DbErr> {
+    crate::db::audit::record(
+        db,
+        crate::db::audit::Entry {
+            organization_id: org_id,
+            actor_user_id: Some(actor),
+            action,
+            subject_kind: action.split('.').next().unwrap_or(action),
+            subject_id: Some(id),
+            detail: name.to_string(),
+        },
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::contains_pattern;

@@ -60,7 +60,7 @@ pub fn mailbox_info(index: usize) -> MailboxInfo {
     } else {
         format!("{local}{round}")
     };
-    let provider = if index % 2 == 0 {
+    let provider = if index.is_multiple_of(2) {
         Provider::Google
     } else {
         Provider::Microsoft
