@@ -18,15 +18,17 @@ pub enum CryptoError {
     UnknownKey(String),
     #[error("cannot be opened: wrong key or tampered data")]
     Tampered,
+    #[error("cannot be sealed: {0}")]
+    Unsealable(&'static str),
 }
 
 /// Seal `plaintext` for the row described by `aad`.
-pub fn seal(ring: &KeyRing, plaintext: &[u8], aad: &str) -> String {
+pub fn seal(ring: &KeyRing, plaintext: &[u8], aad: &str) -> Result<String, CryptoError> {
     let key = ring.current();
     let cipher = Aes256Gcm::new((&key.bytes).into());
     let nonce_bytes: [u8; 12] = rand::random();
     let nonce = Nonce::from_slice(&nonce_bytes);
-    // Encryption with a valid key and nonce cannot fail for inputs this size.
+    // Fails only past AES-GCM's plaintext limit; never store an empty ciphertext instead.
     let ciphertext = cipher
         .encrypt(
             nonce,
@@ -35,13 +37,13 @@ pub fn seal(ring: &KeyRing, plaintext: &[u8], aad: &str) -> String {
                 aad: aad.as_bytes(),
             },
         )
-        .unwrap_or_default();
-    format!(
+        .map_err(|_| CryptoError::Unsealable("the value is too large for AES-GCM"))?;
+    Ok(format!(
         "{VERSION}:{}:{}:{}",
         key.id,
         URL_SAFE_NO_PAD.encode(nonce_bytes),
         URL_SAFE_NO_PAD.encode(ciphertext)
-    )
+    ))
 }
 
 /// The key id an envelope names, if it is one.
@@ -104,7 +106,7 @@ mod tests {
     #[test]
     fn round_trip_and_row_binding() {
         let keys = ring(&[("a", 1)]);
-        let sealed = seal(&keys, b"refresh-token", "mail_accounts|credentials|7|1");
+        let sealed = seal(&keys, b"refresh-token", "mail_accounts|credentials|7|1").unwrap();
         assert!(sealed.starts_with("v1:a:"));
         assert!(!sealed.contains("refresh-token"));
         assert_eq!(
@@ -128,9 +130,9 @@ mod tests {
     #[test]
     fn newest_key_seals_every_key_opens() {
         let old = ring(&[("a", 1)]);
-        let sealed_old = seal(&old, b"x", "r");
+        let sealed_old = seal(&old, b"x", "r").unwrap();
         let rotated = ring(&[("a", 1), ("b", 2)]);
-        let sealed_new = seal(&rotated, b"y", "r");
+        let sealed_new = seal(&rotated, b"y", "r").unwrap();
         assert_eq!(key_id(&sealed_new), Some("b"));
         assert_eq!(open(&rotated, &sealed_old, "r").unwrap(), b"x");
         assert_eq!(open(&rotated, &sealed_new, "r").unwrap(), b"y");
@@ -147,6 +149,9 @@ mod tests {
     #[test]
     fn nonces_are_fresh() {
         let keys = ring(&[("a", 1)]);
-        assert_ne!(seal(&keys, b"same", "r"), seal(&keys, b"same", "r"));
+        assert_ne!(
+            seal(&keys, b"same", "r").unwrap(),
+            seal(&keys, b"same", "r").unwrap()
+        );
     }
 }

@@ -54,9 +54,14 @@ fn aad(account_id: i64, org_id: i64) -> String {
     format!("mail_accounts|credentials|{account_id}|{org_id}")
 }
 
-pub fn seal(keys: &KeyRing, account_id: i64, org_id: i64, creds: &Credentials) -> String {
-    let json = serde_json::to_vec(creds).unwrap_or_default();
-    crypto::seal(keys, &json, &aad(account_id, org_id))
+pub fn seal(
+    keys: &KeyRing,
+    account_id: i64,
+    org_id: i64,
+    creds: &Credentials,
+) -> Result<String, CredentialError> {
+    let json = serde_json::to_vec(creds).map_err(|e| CredentialError::Corrupt(e.to_string()))?;
+    Ok(crypto::seal(keys, &json, &aad(account_id, org_id))?)
 }
 
 pub fn open_sealed(
@@ -92,7 +97,7 @@ pub async fn store(
         refresh_token: tokens.refresh_token.clone().or(previous_refresh),
         expires_at: tokens.expires_at,
     };
-    let sealed = seal(keys, account_id, org_id, &creds);
+    let sealed = seal(keys, account_id, org_id, &creds)?;
     mail_accounts::set_credentials(
         db,
         account_id,

@@ -45,7 +45,9 @@ pub async fn reencrypt(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize,
         }
         let creds = credentials::open_sealed(keys, id, org, &envelope)
             .map_err(|e| KeyCheckError::Unreadable(id, e))?;
-        mail_accounts::replace_sealed(db, id, credentials::seal(keys, id, org, &creds)).await?;
+        let sealed = credentials::seal(keys, id, org, &creds)
+            .map_err(|e| KeyCheckError::Unreadable(id, e))?;
+        mail_accounts::replace_sealed(db, id, sealed).await?;
         changed += 1;
     }
     Ok(changed)
