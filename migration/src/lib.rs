@@ -14,6 +14,7 @@ mod m20261121_000006_links_states;
 mod m20261121_000007_sync_jobs;
 mod m20261121_000008_audit;
 mod m20261121_000009_account_refresh_lock;
+mod m20261122_000010_listing_marks;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_sync_jobs::Migration),
             Box::new(m20261121_000008_audit::Migration),
             Box::new(m20261121_000009_account_refresh_lock::Migration),
+            Box::new(m20261122_000010_listing_marks::Migration),
         ]
     }
 }

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 
 use super::entities::{
@@ -366,6 +367,50 @@ pub async fn mark_deleted(
         total += res.rows_affected;
     }
     Ok(total)
+}
+
+/// Stamp the stored messages among `provider_ids` as named by the listing that began at or
+/// before `at` (see [`super::sync_state::begin_listing`]).
+pub async fn mark_listed(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    provider_ids: &[String],
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in provider_ids.chunks(500) {
+        emails::Entity::update_many()
+            .col_expr(emails::Column::ListedAt, Expr::value(at))
+            .filter(emails::Column::AccountId.eq(account_id))
+            .filter(emails::Column::ProviderMessageId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Provider ids of live stored messages no listing has named since `since`; with `folder`,
+/// only those filed in that folder (label). Called once a full listing has ended.
+pub async fn unlisted(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    since: DateTime<Utc>,
+    folder: Option<&str>,
+) -> Result<Vec<String>, DbErr> {
+    let mut query = emails::Entity::find()
+        .select_only()
+        .column(emails::Column::ProviderMessageId)
+        .filter(emails::Column::AccountId.eq(account_id))
+        .filter(emails::Column::DeletedInProviderAt.is_null())
+        .filter(
+            Condition::any()
+                .add(emails::Column::ListedAt.is_null())
+                .add(emails::Column::ListedAt.lt(since)),
+        );
+    if let Some(folder) = folder {
+        let quoted = serde_json::to_string(folder).unwrap_or_default();
+        query = query.filter(emails::Column::Folders.contains(quoted));
+    }
+    query.into_tuple().all(db).await
 }
 
 /// Record a message deliberately not stored, with why (idempotent: the latest reason wins).

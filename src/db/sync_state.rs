@@ -77,6 +77,39 @@ pub async fn save_cursor(
     Ok(())
 }
 
+/// Note that a full listing of `scope` begins at `at` (kept until the next listing begins, so
+/// a listing resumed after a crash still knows its start). Messages the listing names are
+/// stamped with [`super::emails::mark_listed`]; when it ends, stored ones not stamped since
+/// `at` ([`super::emails::unlisted`]) were deleted or moved away meanwhile.
+pub async fn begin_listing(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    scope: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    sync_cursors::Entity::update_many()
+        .col_expr(sync_cursors::Column::ListingStartedAt, Expr::value(at))
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .filter(sync_cursors::Column::Scope.eq(scope))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// When the current (or last) full listing of `scope` began.
+pub async fn listing_started(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    scope: &str,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(sync_cursors::Entity::find()
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .filter(sync_cursors::Column::Scope.eq(scope))
+        .one(db)
+        .await?
+        .and_then(|m| m.listing_started_at))
+}
+
 /// What a finished pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunCounts {

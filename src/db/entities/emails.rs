@@ -40,6 +40,8 @@ pub struct Model {
     pub soft_deleted_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When a full listing last named this message (deletion detection after a listing).
+    pub listed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
