@@ -9,6 +9,7 @@ pub mod mail_accounts;
 pub mod organizations;
 pub mod session_store;
 pub mod sync_state;
+pub mod sync_status;
 pub mod throttle;
 pub mod users;
 

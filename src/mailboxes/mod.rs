@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod disconnect;
 pub mod keys;
 pub mod link;
+pub mod settings;
 
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@ use chrono::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{sync_account, SyncError, SyncReport};
-use crate::db::{self, jobs, mail_accounts};
+use crate::db::{self, jobs, mail_accounts, sync_status};
 use crate::mailboxes::MailDeps;
 
 /// How long a claim holds without a heartbeat (a crashed worker's job is free after this).
@@ -39,14 +39,22 @@ pub async fn sync_next_due(
             }
         }))
     };
+    let settings_before = mail_accounts::find(&deps.db, job.subject_id)
+        .await?
+        .map(|a| a.sync_settings);
     let result = sync_account(deps, job.subject_id).await;
     if matches!(result, Err(SyncError::NotFound)) {
         jobs::remove(&deps.db, jobs::SYNC_ACCOUNT, job.subject_id).await?;
         return Ok(None);
     }
-    let interval = mail_accounts::find(&deps.db, job.subject_id)
-        .await?
-        .map_or(300, |a| a.sync_interval_secs.max(30));
+    let account = mail_accounts::find(&deps.db, job.subject_id).await?;
+    // Settings changed while the pass ran: it stored cursors for the old ones; list afresh.
+    if let Some(a) = &account {
+        if settings_before.as_ref() != Some(&a.sync_settings) {
+            sync_status::forget_cursors(&deps.db, a.id).await?;
+        }
+    }
+    let interval = account.map_or(300, |a| a.sync_interval_secs.max(30));
     let next = db::now() + Duration::seconds(i64::from(interval));
     let error = result.as_ref().err().map(ToString::to_string);
     jobs::complete(&deps.db, job.id, worker_id, next, error).await?;

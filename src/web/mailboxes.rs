@@ -55,6 +55,8 @@ struct PendingOAuth {
 struct MailboxesPage {
     layout: Layout,
     mailboxes: Vec<MailboxRow>,
+    csrf: String,
+    polling: bool,
     providers: Vec<ProviderChoice>,
     flash: Option<String>,
 }
@@ -78,9 +80,12 @@ struct DisconnectPage {
 async fn index(State(deps): State<MailDeps>, user: CurrentUser) -> Result<Response, AppError> {
     let accounts = mail_accounts::list_for_owner(&deps.db, user.organization_id, user.id).await?;
     let flash = user.session.remove::<String>(FLASH_KEY).await?;
+    let (mailboxes, polling) = super::mailbox_sync::mailbox_rows(&deps, accounts).await?;
     let page = MailboxesPage {
         layout: Layout::for_user(&user, "Mailboxes", "mailboxes"),
-        mailboxes: accounts.into_iter().map(MailboxRow::from).collect(),
+        mailboxes,
+        csrf: user.csrf.clone(),
+        polling,
         providers: Provider::ALL
             .iter()
             .map(|p| ProviderChoice::new(*p, deps.providers.oauth(*p).is_some()))

@@ -9,6 +9,7 @@ pub mod directory_views;
 pub mod error;
 pub mod headers;
 pub mod home;
+pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
 pub mod session;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(account::router())
         .merge(mailboxes::router())
+        .merge(mailbox_sync::router())
         .merge(admin::router())
         .merge(businesses::router())
         .merge(contacts::router())

@@ -13,5 +13,6 @@ mod directory_load;
 mod jobs;
 mod mailbox_fixtures;
 mod mailbox_lifecycle;
+mod mailbox_sync;
 mod mailboxes;
 mod sessions;

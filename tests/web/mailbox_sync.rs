@@ -1,0 +1,158 @@
+//! Sync as the owner sees it on the mailboxes pages: progress that refreshes itself while a
+//! first sync is unfinished, the runs and skipped messages of a mailbox, and its settings.
+use reqwest::StatusCode;
+use threadline::db::emails::{record_skipped, Owner};
+use threadline::db::entities::sync_cursors;
+use threadline::sync::sync_account;
+
+use sea_orm::EntityTrait;
+
+use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
+
+const MESSAGE: &str = "From: Bo <bo@customer.test>\r\nTo: ada@gmail-user.test\r\n\
+Subject: Renewal\r\nMessage-ID: <renewal-1@customer.test>\r\n\
+Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\r\nShall we renew?\r\n";
+
+async fn deliver(app: &crate::support::TestApp) {
+    let res = app
+        .client
+        .post(app.emulator_url(&format!(
+            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX,UNREAD"
+        )))
+        .header("Content-Type", "message/rfc822")
+        .body(MESSAGE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_mailboxes_table_refreshes_itself_until_the_first_sync_is_done() {
+    let app = linked_app().await;
+    deliver(&app).await;
+    let account = all_accounts(&app).await.remove(0);
+
+    let page = app.get_html("/mailboxes").await;
+    assert!(
+        page.contains("First sync: waiting for a sync worker"),
+        "{page}"
+    );
+    assert!(page.contains(r#"hx-get="/mailboxes/rows" hx-trigger="every 2s""#));
+
+    sync_account(&app.deps, account.id).await.unwrap();
+    let rows = app.get_html("/mailboxes/rows").await;
+    assert!(rows.starts_with(r#"<tbody id="mailbox-rows">"#), "{rows}");
+    assert!(rows.contains("Up to date"), "{rows}");
+    assert!(rows.contains("1 message;"), "{rows}");
+    assert!(
+        !rows.contains("hx-trigger"),
+        "no refresh once synced: {rows}"
+    );
+    assert!(!rows.contains("<html"), "a fragment, not a page");
+}
+
+#[tokio::test]
+async fn a_mailbox_page_shows_its_runs_and_why_messages_were_not_stored() {
+    let app = linked_app().await;
+    deliver(&app).await;
+    let account = all_accounts(&app).await.remove(0);
+    sync_account(&app.deps, account.id).await.unwrap();
+    let owner = Owner {
+        organization_id: account.organization_id,
+        account_id: account.id,
+    };
+    record_skipped(&app.db, owner, "18c0ffee", "gone", "deleted before fetch")
+        .await
+        .unwrap();
+
+    let page = app.get_html(&format!("/mailboxes/{}", account.id)).await;
+    assert!(page.contains("initial"), "{page}");
+    assert!(page.contains("succeeded"), "{page}");
+    assert!(page.contains("1 listed, 1 fetched, 1 new"), "{page}");
+    assert!(page.contains("18c0ffee"));
+    assert!(page.contains("Deleted in the provider before it could be fetched"));
+    assert!(page.contains("1 not stored (see details)"));
+}
+
+#[tokio::test]
+async fn settings_are_validated_saved_and_restart_the_listing() {
+    let app = linked_app().await;
+    let account = all_accounts(&app).await.remove(0);
+    sync_account(&app.deps, account.id).await.unwrap();
+    assert!(!sync_cursors::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .is_empty());
+    let path = format!("/mailboxes/{}", account.id);
+    let csrf = app.csrf(&path).await;
+    let settings = format!("{path}/settings");
+
+    let bad = app
+        .post_form(
+            &settings,
+            Some(&csrf),
+            &[
+                ("interval_minutes", "7"),
+                ("since", "2999-01-01"),
+                ("folders", "INBOX, SPAM"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = bad.text().await.unwrap();
+    assert!(body.contains("Choose one of the offered intervals."));
+    assert!(body.contains("The start date cannot be in the future."));
+    assert!(body.contains("SPAM is never synced"));
+    assert!(
+        body.contains(r#"value="INBOX, SPAM""#),
+        "what was typed is kept"
+    );
+
+    let ok = app
+        .post_form(
+            &settings,
+            Some(&csrf),
+            &[
+                ("interval_minutes", "15"),
+                ("since", "2026-01-01"),
+                ("folders", "INBOX, Label_9"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let stored = all_accounts(&app).await.remove(0);
+    assert_eq!(stored.sync_interval_secs, 900);
+    assert_eq!(
+        stored.sync_settings,
+        r#"{"since":"2026-01-01","labels":["INBOX","Label_9"]}"#
+    );
+    assert!(
+        sync_cursors::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "new folders: the next pass lists afresh"
+    );
+    let page = app.get_html(&path).await;
+    assert!(page.contains("Settings saved. The mailbox is listed again"));
+    assert!(page.contains(r#"<option value="15" selected>"#), "{page}");
+
+    // Someone else's mailbox does not exist, whatever the id.
+    let other = app.other_browser();
+    app.create_user("bea@acme.test", "a long enough password 1", false)
+        .await;
+    other
+        .sign_in("bea@acme.test", "a long enough password 1")
+        .await;
+    assert_eq!(other.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        other
+            .get(&format!("/mailboxes/{}", account.id + 1000))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
