@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::Duration;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::db::entities::users::Model as User;
 use crate::db::organizations::{self, SetupError};
@@ -153,7 +153,7 @@ pub async fn create_user(
     role: Role,
 ) -> Result<User, AccountError> {
     let hash = hash(new.password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = users::create(&txn, org_id, &new.email, &new.name, role, hash).await?;
     audit::record(
         &txn,
@@ -179,7 +179,7 @@ pub async fn update_user(
     user_id: i64,
     change: UserChange,
 ) -> Result<User, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = users::find_in_org(&txn, org_id, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
@@ -260,7 +260,7 @@ pub async fn change_password(
     }
     password::check_policy(new).map_err(|m| invalid("new_password", m))?;
     let hash = hash(new.to_string()).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     users::set_password(&txn, user.id, hash).await?;
     audit::record(
         &txn,

@@ -17,7 +17,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
+};
 
 /// Open the pool. For SQLite: create the data directory, WAL, a busy timeout, foreign keys.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -45,6 +48,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Apply every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Begin a transaction that will write. On SQLite the write lock is taken at once (a no-op
+/// UPDATE, like `BEGIN IMMEDIATE`), so it waits for other writers under the busy timeout
+/// instead of failing with "database is locked" when a read snapshot would later have to be
+/// upgraded while another connection (another worker or instance) committed meanwhile.
+pub async fn begin_write(db: &impl TransactionTrait) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 1 = 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Is the database answering?

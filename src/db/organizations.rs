@@ -1,8 +1,5 @@
 //! Organizations, and the first-run creation of an organization with its first admin.
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
 
 use super::entities::organizations::{self, Entity as Organizations, Model as Organization};
 use super::entities::users::Model as User;
@@ -33,7 +30,7 @@ pub async fn create_first(
     name: &str,
     password_hash: String,
 ) -> Result<(Organization, User), SetupError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if super::is_postgres(&txn) {
         // Serialize first-run setups across instances; released at commit.
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7146, 1)")

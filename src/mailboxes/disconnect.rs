@@ -1,6 +1,5 @@
 //! Disconnecting a mailbox: revoke at the provider where possible, forget the tokens, and keep
 //! or purge the mail already synced.
-use sea_orm::TransactionTrait;
 
 use super::{credentials, MailDeps};
 use crate::db::{audit, mail_accounts};
@@ -56,7 +55,7 @@ pub async fn disconnect(
         }
         Err(_) => Revocation::NothingStored,
     };
-    let txn = deps.db.begin().await?;
+    let txn = crate::db::begin_write(&deps.db).await?;
     if purge {
         mail_accounts::delete(&txn, account.id).await?;
     } else {

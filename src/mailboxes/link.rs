@@ -1,6 +1,5 @@
 //! Finishing an OAuth consent: exchange the code, check what was granted, find out which mailbox
 //! it is, and create or update the user's mail account (a reconnect resumes the same account).
-use sea_orm::TransactionTrait;
 
 use super::{credentials, MailDeps};
 use crate::db::entities::mail_accounts::Model as MailAccount;
@@ -62,7 +61,7 @@ pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccou
     let address = EmailAddress::parse(&who.address)
         .map_err(|_| LinkError::BadAddress(who.address.clone()))?;
 
-    let txn = deps.db.begin().await?;
+    let txn = crate::db::begin_write(&deps.db).await?;
     let existing = mail_accounts::find_by_address(
         &txn,
         req.organization_id,

@@ -3,8 +3,6 @@
 //! stored together with the cursor that covers it in one transaction.
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use sea_orm::TransactionTrait;
-
 use super::session::{Session, Skip};
 use super::SyncError;
 use crate::db::emails::{self, Owner};
@@ -230,7 +228,7 @@ async fn store_page(
     cursor: &Cursor,
 ) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
-    let txn = s.deps().db.begin().await?;
+    let txn = crate::db::begin_write(&s.deps().db).await?;
     let upserted = emails::upsert_page(&txn, owner, messages).await?;
     for skip in skips {
         emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;

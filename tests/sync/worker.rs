@@ -141,3 +141,87 @@ async fn sync_now_makes_the_mailbox_due_at_once() {
         .expect("due now");
     assert_eq!(report.kind, "incremental");
 }
+
+/// Two `serve` instances with two sync workers each on one database (PostgreSQL in CI): while
+/// every mailbox is made due again and again, no mailbox ever has two passes at once, and
+/// every mailbox ends equal to the provider's ground truth.
+#[tokio::test]
+async fn two_instances_never_sync_one_mailbox_at_once() {
+    use crate::helpers::fault;
+    use crate::support::mail::approve;
+    use crate::support::{client, TestApp};
+    use std::time::Duration;
+    use threadline::db::entities::sync_runs;
+    use threadline::emulator::corpus;
+
+    let l = linked(30).await;
+    let others = ["ola@gmail-sync.test", "pia@gmail-sync.test"];
+    for (i, address) in others.iter().enumerate() {
+        l.app.provider_mailbox("google", address, "Colleague").await;
+        let emulator = l.app.emulator.as_ref().unwrap();
+        let mailbox = emulator.state.store.get(address).unwrap();
+        corpus::fill(&mailbox, 11 + i as u64, 0, 30).unwrap();
+        assert!(l
+            .app
+            .connect("google", approve(address))
+            .await
+            .status()
+            .is_redirection());
+    }
+    // Slow every provider call a little, so overlapping passes would surely show.
+    fault(
+        &l.app,
+        serde_json::json!({"status": 503, "rate": 0.0, "latency_ms": 15}),
+    )
+    .await;
+    let spawn = || {
+        TestApp::spawn_full(
+            l.app.test_db.clone(),
+            client(),
+            l.app.emulator.clone(),
+            &["--sync-workers", "2"],
+        )
+    };
+    let (mut one, mut two) = (spawn().await, spawn().await);
+    let accounts = threadline::db::mail_accounts::all(&l.app.db).await.unwrap();
+    assert_eq!(accounts.len(), 3);
+    let until = std::time::Instant::now() + Duration::from_secs(11);
+    while std::time::Instant::now() < until {
+        for a in &accounts {
+            jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, a.id)
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    one.stop().await;
+    two.stop().await;
+
+    let runs = <sync_runs::Entity as sea_orm::EntityTrait>::find()
+        .all(&l.app.db)
+        .await
+        .unwrap();
+    for a in &accounts {
+        let mut mine: Vec<_> = runs.iter().filter(|r| r.account_id == a.id).collect();
+        assert!(mine.len() >= 2, "{}: {} passes", a.address, mine.len());
+        mine.sort_by_key(|r| r.started_at);
+        for pair in mine.windows(2) {
+            let end = pair[0].finished_at.expect("finished before the next began");
+            assert!(
+                pair[1].started_at >= end,
+                "{}: pass {} began at {} before pass {} ended at {end}",
+                a.address,
+                pair[1].id,
+                pair[1].started_at,
+                pair[0].id
+            );
+        }
+        assert!(mine.iter().all(|r| r.error.is_none()), "{mine:?}");
+        let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, a.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(job.locked_by.is_none(), "leases released on shutdown");
+    }
+    assert_matches_truth(&l).await;
+}

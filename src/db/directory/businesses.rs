@@ -174,7 +174,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     actor: i64,
     input: &BusinessInput,
 ) -> Result<i64, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = crate::db::now();
     let row = businesses::ActiveModel {
         organization_id: Set(org_id),
@@ -200,7 +200,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     input: &BusinessInput,
 ) -> Result<(), WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     let mut row: businesses::ActiveModel = row.into();
     row.name = Set(input.name.clone());
@@ -220,7 +220,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     actor: i64,
     id: i64,
 ) -> Result<(), WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
     email_links::Entity::delete_many()

@@ -189,7 +189,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     actor: i64,
     input: &ContactInput,
 ) -> Result<i64, WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     check_business(&txn, org_id, input.business_id).await?;
     let now = crate::db::now();
     let row = contacts::ActiveModel {
@@ -217,7 +217,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     input: &ContactInput,
 ) -> Result<(), WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     check_business(&txn, org_id, input.business_id).await?;
     let mut row: contacts::ActiveModel = row.into();
@@ -239,7 +239,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     actor: i64,
     id: i64,
 ) -> Result<(), WriteError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
     email_links::Entity::delete_many()
