@@ -7,7 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{self, NewUser};
 use crate::app::App;
-use crate::cli::{Cli, Command, EmulatorArgs, KeysCommand, StatsArgs, SyncArgs, UserCommand};
+use crate::cli::{
+    BenchCommand, Cli, Command, EmulatorArgs, KeysCommand, StatsArgs, SyncArgs, UserCommand,
+};
 use crate::config::Settings;
 use crate::db::{self, organizations};
 use crate::domain::user::Role;
@@ -33,6 +35,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo(args) => demo(settings, args).await,
         Command::Sync(args) => sync(&settings, args).await,
         Command::Stats(args) => stats(&settings, &args).await,
+        Command::Bench(BenchCommand::Sync(args)) => crate::bench::sync::run(settings, &args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,6 @@
 //! link by hand, and businesses and contacts that match the seeded mail. Each run starts from
 //! a fresh demo database in its own data directory.
 use anyhow::Context;
-use reqwest::redirect::Policy;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{self, NewUser};
@@ -14,6 +13,7 @@ use crate::config::{OAuthClient, ProviderUrls, Settings};
 use crate::db::directory;
 use crate::domain::address::EmailAddress;
 use crate::domain::domains::registrable;
+use crate::driver::Browser;
 use crate::emulator::corpus::mailbox_info;
 use crate::emulator::corpus::people::{BUSINESSES, ORG_DOMAIN};
 use crate::emulator::store::Provider as EmuProvider;
@@ -142,92 +142,4 @@ async fn link_admin_mailboxes(base: &str, password: &str) -> anyhow::Result<Vec<
         }
     }
     Ok(linked)
-}
-
-/// A minimal browser: a cookie jar, no automatic redirects, forms with the CSRF token.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Browser {
-    fn new(base: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()?;
-        Ok(Self {
-            base: base.to_string(),
-            http,
-        })
-    }
-
-    async fn csrf(&self, path: &str) -> anyhow::Result<String> {
-        let html = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await?
-            .text()
-            .await?;
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = html.find(marker).context("no CSRF token on the page")? + marker.len();
-        let end = html[start..].find('"').context("malformed page")? + start;
-        Ok(html[start..end].to_string())
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<reqwest::Response> {
-        let token = self
-            .csrf(if path == "/login" {
-                "/login"
-            } else {
-                "/mailboxes"
-            })
-            .await?;
-        let mut form = fields.to_vec();
-        form.push(("csrf_token", &token));
-        Ok(self
-            .http
-            .post(format!("{}{path}", self.base))
-            .form(&form)
-            .send()
-            .await?)
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<()> {
-        let res = self
-            .post("/login", &[("email", email), ("password", password)])
-            .await?;
-        anyhow::ensure!(
-            res.status().is_redirection(),
-            "demo sign-in failed ({})",
-            res.status()
-        );
-        Ok(())
-    }
-
-    /// Connect, then follow the provider's redirects back to our callback.
-    async fn connect(&self, provider: &str, address: &str) -> anyhow::Result<()> {
-        let mut res = self
-            .post(
-                &format!("/mailboxes/connect/{provider}"),
-                &[("login_hint", address)],
-            )
-            .await?;
-        for _ in 0..5 {
-            let Some(next) = res.headers().get("location").and_then(|l| l.to_str().ok()) else {
-                break;
-            };
-            let next = if next.starts_with('/') {
-                format!("{}{next}", self.base)
-            } else {
-                next.to_string()
-            };
-            if next == format!("{}/mailboxes", self.base) {
-                return Ok(());
-            }
-            res = self.http.get(next).send().await?;
-        }
-        anyhow::bail!("linking {address} did not complete ({})", res.status())
-    }
 }

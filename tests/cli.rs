@@ -296,3 +296,40 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     child.wait().unwrap();
     assert!(dir.join("threadline-data/demo/demo.db").exists());
 }
+
+/// `threadline bench sync` links a generated Gmail mailbox through OAuth, syncs it against an
+/// emulator child process and reports what a user would notice, as JSON.
+#[test]
+fn bench_sync_reports_figures_for_a_generated_mailbox() {
+    let dir = std::env::temp_dir().join(format!("tl-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = threadline(&dir)
+        .args([
+            "bench",
+            "sync",
+            "--provider",
+            "google",
+            "--messages",
+            "150",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["database"], "SQLite");
+    let gmail = &report["results"][0];
+    assert_eq!(gmail["provider"], "Gmail");
+    assert_eq!(gmail["outcome"], "finished");
+    // The generated mailbox files most mail in INBOX or SENT; spam and trash stay out.
+    let stored = gmail["stored_messages"].as_u64().unwrap();
+    assert!((100..=150).contains(&stored), "{report}");
+    assert!(gmail["threads"].as_u64().unwrap() > 0);
+    assert!(gmail["provider_requests"].as_u64().unwrap() >= stored);
+    assert_eq!(gmail["quota_errors"], 0);
+    assert!(gmail["cpu_ms_per_message"].as_f64().unwrap() > 0.0);
+    assert!(gmail["peak_rss_mib"].as_f64().unwrap() > 1.0);
+    assert!(dir.join("threadline-data/bench/bench.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
