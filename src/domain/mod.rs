@@ -2,6 +2,7 @@
 pub mod address;
 pub mod association;
 pub mod domains;
+pub mod email_html;
 pub mod freemail;
 pub mod password;
 pub mod threading;
