@@ -277,3 +277,51 @@ pub async fn row_counts(l: &Linked) -> (u64, u64, u64, u64) {
 pub fn labels_json(labels: &[&str]) -> Value {
     json!(labels)
 }
+
+/// `GET /_emulator/stats`.
+pub async fn emulator_stats(app: &TestApp) -> Value {
+    app.client
+        .get(app.emulator_url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Requests the emulator answered on `route` (a route template), and how many with `status`.
+pub fn route_count(report: &Value, route: &str, status: Option<u16>) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == route)
+        .map(|r| match status {
+            None => r["requests"].as_u64().unwrap_or(0),
+            Some(s) => r["statuses"][s.to_string()].as_u64().unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Errors the emulator returned with `status`, on any route.
+pub fn status_count(report: &Value, status: u16) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["statuses"][status.to_string()].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// `PATCH /_emulator/settings`.
+pub async fn tune(app: &TestApp, body: Value) {
+    let res = app
+        .client
+        .patch(app.emulator_url("/_emulator/settings"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
