@@ -3,6 +3,7 @@
 //! independently, so each is settled on its own: a message, gone (404), or refused for good;
 //! throttled parts (429, 403 rate reasons) wait for the limiter and go again, 401 refreshes the
 //! token once, 5xx back off, and only those parts are sent again.
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -81,32 +82,50 @@ impl Session {
         Ok(out)
     }
 
+    /// Batches of `batch_size` (fewer when the quota's bucket is smaller than a batch), at
+    /// most `concurrency` in flight. A batch that keeps failing as a whole (a reply too large
+    /// to arrive in time, a flaky proxy) is split in halves and tried again, down to single
+    /// messages, before the failure fails the call.
     async fn run_batches(
         &self,
         ids: Vec<String>,
         format: Format,
     ) -> Result<Vec<Settled>, SyncError> {
-        let size = self.options().batch_size.clamp(1, BATCH_MAX * 2);
+        let fits = usize::try_from(self.limiter().budget() / units::MESSAGES_GET).unwrap_or(1);
+        let size = self
+            .options()
+            .batch_size
+            .clamp(1, BATCH_MAX * 2)
+            .min(fits.max(1));
         let limit = self.options().concurrency.max(1);
-        let mut chunks = ids
-            .chunks(size)
-            .map(<[String]>::to_vec)
-            .collect::<Vec<_>>()
-            .into_iter();
+        let mut queue: VecDeque<Vec<String>> = ids.chunks(size).map(<[String]>::to_vec).collect();
         let mut tasks = JoinSet::new();
         let mut settled = Vec::with_capacity(ids.len());
         loop {
             while tasks.len() < limit {
-                let Some(chunk) = chunks.next() else { break };
+                let Some(chunk) = queue.pop_front() else {
+                    break;
+                };
                 let session = self.clone();
-                tasks.spawn(async move { session.settle(chunk, format).await });
+                tasks.spawn(async move {
+                    let result = session.settle(chunk.clone(), format).await;
+                    (chunk, result)
+                });
             }
             let Some(joined) = tasks.join_next().await else {
                 break;
             };
             match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
-                Ok(done) => settled.extend(done),
-                Err(e) => {
+                (_, Ok(done)) => settled.extend(done),
+                (mut chunk, Err(SyncError::Provider(ProviderError::Transient(detail))))
+                    if chunk.len() > 1 =>
+                {
+                    tracing::debug!(%detail, parts = chunk.len(), "batch keeps failing; splitting it");
+                    let back = chunk.split_off(chunk.len() / 2);
+                    queue.push_front(back);
+                    queue.push_front(chunk);
+                }
+                (_, Err(e)) => {
                     tasks.abort_all();
                     return Err(e);
                 }

@@ -100,6 +100,15 @@ impl Limiter {
         self.profile
     }
 
+    /// Units we allow ourselves per window (the bucket's size): no single call should cost
+    /// more.
+    pub fn budget(&self) -> u32 {
+        // capacity() is at most `units`, a u32, and at least 1.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let budget = self.profile.capacity().floor() as u32;
+        budget
+    }
+
     /// Wait for a request slot and `cost` units (a cost above the bucket's size waits for a
     /// full bucket), then take them.
     pub async fn acquire(&self, cost: u32) -> Permit {

@@ -215,3 +215,35 @@ async fn a_resync_marks_exactly_the_deleted_messages_and_refiles_the_moved_ones(
     assert_eq!(row_counts(&l).await, after);
     assert_matches_truth(&l).await;
 }
+
+#[tokio::test]
+async fn a_batch_that_keeps_failing_is_split_instead_of_failing_the_pass() {
+    let l = linked(12).await;
+    let wanted = truth(&l.app)
+        .await
+        .values()
+        .filter(|s| s.0.iter().any(|x| x == "INBOX" || x == "SENT"))
+        .count();
+    // Every part of the first batch fails in both of its tries; its halves then succeed.
+    fault(
+        &l.app,
+        json!({"mailbox": GMAIL, "route": "/messages/", "status": 503, "count": 2 * wanted}),
+    )
+    .await;
+    let opts = SyncOptions {
+        page_size: 100,
+        transient_tries: 2,
+        ..options()
+    };
+    let report = sync::sync_account_with(&l.app.deps, l.account_id, &opts)
+        .await
+        .expect("the pass succeeds");
+    assert_eq!(report.counts.fetched, wanted as u64);
+    assert_matches_truth(&l).await;
+    let stats = emulator_stats(&l.app).await;
+    assert_eq!(
+        route_count(&stats, BATCH_ROUTE, None),
+        4,
+        "two tries, then two halves"
+    );
+}
