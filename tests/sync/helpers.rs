@@ -37,7 +37,15 @@ pub struct Linked {
 /// An app with the Gmail mailbox linked: `generated` corpus messages plus one SPAM and one
 /// TRASH message that must never be synced.
 pub async fn linked(generated: usize) -> Linked {
+    linked_tuned(generated, None).await
+}
+
+/// [`linked`], with emulator settings changed before the mailbox is linked.
+pub async fn linked_tuned(generated: usize, tunables: Option<Value>) -> Linked {
     let app = TestApp::spawn_with_emulator().await;
+    if let Some(body) = tunables {
+        tune(&app, body).await;
+    }
     app.setup_admin().await;
     app.provider_mailbox("google", GMAIL, "Sam Sync").await;
     if generated > 0 {

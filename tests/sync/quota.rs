@@ -13,7 +13,8 @@ use threadline::sync::{self, SyncOptions};
 
 use crate::helpers::{
     assert_matches_truth, clear_faults, control_post, delete, deliver, emulator_stats, fault,
-    linked, options, patch, raw, route_count, row_counts, status_count, stored, truth, tune, GMAIL,
+    linked, linked_tuned, options, patch, raw, route_count, row_counts, status_count, stored,
+    truth, tune, GMAIL,
 };
 
 const GET_ROUTE: &str = "/gmail/v1/users/{userId}/messages/{id}";
@@ -246,4 +247,26 @@ async fn a_batch_that_keeps_failing_is_split_instead_of_failing_the_pass() {
         4,
         "two tries, then two halves"
     );
+}
+
+#[tokio::test]
+async fn parts_refused_for_an_expired_token_are_fetched_again_with_a_fresh_one() {
+    // Tokens live 2 s; parts take 150 ms each: the batch outlives its token.
+    let l = linked_tuned(20, Some(json!({"access_token_ttl_secs": 2}))).await;
+    fault(&l.app, json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 150})).await;
+    let opts = SyncOptions {
+        page_size: 100,
+        ..options()
+    };
+    let report = sync::sync_account_with(&l.app.deps, l.account_id, &opts)
+        .await
+        .expect("the pass succeeds");
+    clear_faults(&l.app).await;
+    let stats = emulator_stats(&l.app).await;
+    assert!(
+        route_count(&stats, GET_ROUTE, Some(401)) >= 1,
+        "some parts were refused: {stats:#}"
+    );
+    assert_eq!(report.counts.skipped, 0);
+    assert_matches_truth(&l).await;
 }
