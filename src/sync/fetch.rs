@@ -153,7 +153,7 @@ impl Session {
                 .await?;
             let mut parts = parts.into_iter();
             let mut again = Vec::new();
-            let mut throttle: Option<Option<Duration>> = None;
+            let (mut throttle, mut rate_refused): (Option<Option<Duration>>, u64) = (None, 0);
             let (mut unauthorized, mut transient) = (false, None);
             for id in pending {
                 let part = parts.next().unwrap_or_else(|| {
@@ -165,6 +165,7 @@ impl Session {
                     Ok(got) => settled.push((id, Ok(got))),
                     Err(ProviderError::RateLimited { retry_after }) => {
                         throttle = Some(throttle.flatten().max(retry_after));
+                        rate_refused += 1;
                         again.push(id);
                     }
                     Err(ProviderError::Unauthorized) => {
@@ -198,8 +199,7 @@ impl Session {
                 if throttles > opts.throttle_tries {
                     return Err(ProviderError::RateLimited { retry_after }.into());
                 }
-                let n = pending.len() as u64;
-                self.note_throttle(retry_after, n, throttles);
+                self.note_throttle(retry_after, rate_refused, throttles);
             } else if let Some(detail) = transient {
                 failures += 1;
                 if failures >= opts.transient_tries {
