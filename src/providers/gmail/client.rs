@@ -252,6 +252,8 @@ pub(super) fn classify(
         401 => ProviderError::Unauthorized,
         429 => ProviderError::RateLimited { retry_after },
         403 if rate_reason => ProviderError::RateLimited { retry_after },
+        // An overloaded backend that says when to come back is a throttle, not a failure.
+        503 if retry_after.is_some() => ProviderError::RateLimited { retry_after },
         s if s >= 500 => ProviderError::Transient(format!("HTTP {s} {message}")),
         s => ProviderError::Permanent(format!("HTTP {s} {message}")),
     }
@@ -309,6 +311,10 @@ mod tests {
         assert!(matches!(
             classify(s(503), None, &none),
             ProviderError::Transient(_)
+        ));
+        assert!(matches!(
+            classify(s(503), Some(Duration::from_secs(4)), &none),
+            ProviderError::RateLimited { retry_after: Some(d) } if d.as_secs() == 4
         ));
         assert!(matches!(
             classify(s(400), None, &none),
