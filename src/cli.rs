@@ -219,6 +219,15 @@ pub struct SettingsArgs {
         default_value_t = 1
     )]
     pub sync_workers: usize,
+    /// Gmail API quota units per user per minute of the Google project: 6000 for projects
+    /// created from May 2026, 15000 for older ones. Sync uses 95% of it.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_GMAIL_UNITS_PER_MINUTE",
+        default_value_t = 6000
+    )]
+    pub gmail_units_per_minute: u32,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,

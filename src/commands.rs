@@ -73,7 +73,7 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
     let options = SyncOptions {
         since: args.since,
         labels: (!args.folders.is_empty()).then_some(args.folders),
-        ..SyncOptions::default()
+        ..SyncOptions::for_deps(&deps)
     };
     let mut failed = 0;
     for account in selected {
@@ -89,7 +89,7 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
                 let c = &r.counts;
                 println!(
                     "{}: {} sync done in {:.1}s: {} listed, {} fetched, {} stored, {} updated, \
-                     {} skipped, {} deleted, {} throttled",
+                     {} skipped, {} deleted, {} throttled; {} requests, {} quota units",
                     r.address,
                     r.kind,
                     r.duration.as_secs_f64(),
@@ -99,7 +99,9 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
                     c.updated,
                     c.skipped,
                     c.deleted,
-                    c.throttled
+                    c.throttled,
+                    c.requests,
+                    r.units
                 );
             }
             Err(e) => {

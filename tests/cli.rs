@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use support::TestDb;
 
-const SETTINGS: [&str; 16] = [
+const SETTINGS: [&str; 17] = [
     "DATABASE_URL",
     "THREADLINE_BIND",
     "THREADLINE_BASE_URL",
@@ -24,6 +24,7 @@ const SETTINGS: [&str; 16] = [
     "GMAIL_API_URL",
     "MICROSOFT_LOGIN_URL",
     "GRAPH_API_URL",
+    "THREADLINE_GMAIL_UNITS_PER_MINUTE",
 ];
 
 fn threadline(dir: &std::path::Path) -> Command {

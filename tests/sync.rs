@@ -1,5 +1,6 @@
 //! Gmail sync against the in-process emulator: initial listing, idempotence, incremental
-//! history, cursor expiry, faults and throttles, interrupted passes, revoked grants.
+//! history, cursor expiry, faults and throttles, interrupted passes, revoked grants, batches,
+//! quota and listing order.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -24,3 +25,6 @@ mod worker;
 
 #[path = "sync/association.rs"]
 mod association;
+
+#[path = "sync/quota.rs"]
+mod quota;

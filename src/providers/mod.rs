@@ -105,6 +105,8 @@ pub struct Providers {
     pub gmail_api: String,
     pub graph_api: String,
     pub google_openid: String,
+    /// The Gmail project's per-user quota in units per minute (the sync limiter's budget).
+    pub gmail_units_per_minute: u32,
 }
 
 impl Providers {
@@ -128,6 +130,7 @@ impl Providers {
             gmail_api: urls.gmail_api.clone(),
             graph_api: urls.graph_api.clone(),
             google_openid: urls.google_openid.clone(),
+            gmail_units_per_minute: settings.gmail_units_per_minute,
         })
     }
 

@@ -2,7 +2,9 @@
 //! the mailbox. Connectors live beside it (`gmail`; Microsoft Graph comes next, using the same
 //! session, ingest and cursor tables), and `session` holds what every provider call needs
 //! (token refresh on 401, throttling, backoff, bounded-concurrency fetches).
+mod fetch;
 mod gmail;
+pub mod limiter;
 mod session;
 pub mod stats;
 pub mod worker;
@@ -22,13 +24,22 @@ use crate::providers::{Provider, ProviderError};
 
 pub use session::Session;
 
-/// How a pass behaves; [`SyncOptions::default`] is what production uses.
+/// Gmail's per-user quota for projects created from 2026-05-01 (provider-apis.md §B.10).
+pub const DEFAULT_GMAIL_UNITS_PER_MINUTE: u32 = 6_000;
+
+/// How a pass behaves; [`SyncOptions::default`] plus the configured quota
+/// ([`SyncOptions::for_deps`]) is what production uses.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     /// Messages per provider page (and so per transaction); at most 500 for Gmail.
     pub page_size: u32,
-    /// Parallel message fetches (Gmail refuses about 10 per user).
+    /// Message fetches per Gmail batch request (at most 100; Google advises at most 50).
+    pub batch_size: usize,
+    /// Batch requests in flight at once (Gmail refuses about 10 parallel requests per user).
     pub concurrency: usize,
+    /// The Gmail project's quota per user (6,000 units a minute for projects created from
+    /// 2026-05-01, 15,000 for older ones); the limiter keeps a pass just under it.
+    pub gmail_units_per_minute: u32,
     /// Longest Retry-After honoured; a longer one is waited for this long, then retried.
     pub max_retry_after: Duration,
     /// First backoff after a transient failure; doubled each time, with jitter.
@@ -47,7 +58,9 @@ impl Default for SyncOptions {
     fn default() -> Self {
         Self {
             page_size: 500,
-            concurrency: 4,
+            batch_size: crate::providers::gmail::BATCH_MAX,
+            concurrency: 2,
+            gmail_units_per_minute: DEFAULT_GMAIL_UNITS_PER_MINUTE,
             max_retry_after: Duration::from_secs(120),
             backoff_base: Duration::from_millis(500),
             transient_tries: 5,
@@ -55,6 +68,16 @@ impl Default for SyncOptions {
             since: None,
             labels: None,
             limits: Limits::default(),
+        }
+    }
+}
+
+impl SyncOptions {
+    /// The defaults with what the deployment configured (`THREADLINE_GMAIL_UNITS_PER_MINUTE`).
+    pub fn for_deps(deps: &MailDeps) -> Self {
+        Self {
+            gmail_units_per_minute: deps.providers.gmail_units_per_minute,
+            ..Self::default()
         }
     }
 }
@@ -103,12 +126,14 @@ pub struct SyncReport {
     /// initial | incremental | resync
     pub kind: &'static str,
     pub counts: RunCounts,
+    /// Quota units the pass spent (Gmail units; Graph requests).
+    pub units: u64,
     pub duration: Duration,
 }
 
 /// One pass over one mailbox with the default options.
 pub async fn sync_account(deps: &MailDeps, account_id: i64) -> Result<SyncReport, SyncError> {
-    sync_account_with(deps, account_id, &SyncOptions::default()).await
+    sync_account_with(deps, account_id, &SyncOptions::for_deps(deps)).await
 }
 
 /// One pass: initial listing when there is no cursor (or it expired), else history. Every
@@ -159,6 +184,7 @@ pub async fn sync_account_with(
     let session = Session::new(deps.clone(), owner, options);
     let result = gmail::pass(&session).await;
     let counts = session.counts();
+    let units = session.units();
     let duration = started.elapsed();
     let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
     let (kind, error) = match &result {
@@ -180,12 +206,19 @@ pub async fn sync_account_with(
     sync_state::prune_runs(&deps.db, db::now()).await?;
     match result {
         Ok(kind) => {
-            tracing::info!(account = account_id, kind, ?counts, "sync pass finished");
+            tracing::info!(
+                account = account_id,
+                kind,
+                ?counts,
+                units,
+                "sync pass finished"
+            );
             Ok(SyncReport {
                 account_id,
                 address: account.address,
                 kind,
                 counts,
+                units,
                 duration,
             })
         }

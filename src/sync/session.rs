@@ -1,6 +1,7 @@
 //! One pass's provider session: the current access token (refreshed once after a 401), the
-//! retry policy (Retry-After on throttles, exponential backoff with jitter on transient
-//! failures), run counters, and bounded-concurrency raw fetches.
+//! per-mailbox [`Limiter`] every call goes through, the retry policy (a throttle pauses the
+//! limiter for Retry-After; transient failures back off exponentially with jitter) and run
+//! counters. Message fetches (Gmail batches) are in `fetch`.
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,14 +9,13 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use rand::Rng as _;
-use tokio::task::JoinSet;
 
+use super::limiter::{Limiter, Profile};
 use super::{SyncError, SyncOptions};
 use crate::db::emails::Owner;
 use crate::db::sync_state::RunCounts;
 use crate::mailboxes::{credentials, MailDeps};
-use crate::providers::gmail::{self, GmailClient};
-use crate::providers::message::NormalizedMessage;
+use crate::providers::gmail::GmailClient;
 use crate::providers::{ProviderError, Secret};
 
 /// A message deliberately not stored: recorded in the sync ledger.
@@ -36,6 +36,7 @@ struct Counters {
     deleted: AtomicU64,
     throttled: AtomicU64,
     requests: AtomicU64,
+    units: AtomicU64,
 }
 
 /// Cheap to clone: fetch tasks share one session.
@@ -48,11 +49,24 @@ struct Inner {
     options: SyncOptions,
     gmail: GmailClient,
     token: Mutex<Option<Secret>>,
+    limiter: Limiter,
     counters: Counters,
 }
 
 impl Session {
+    /// A Gmail session: the limiter follows `options.gmail_units_per_minute`.
     pub fn new(deps: MailDeps, owner: Owner, options: SyncOptions) -> Self {
+        let limiter = Limiter::new(Profile::gmail(options.gmail_units_per_minute));
+        Self::with_limiter(deps, owner, options, limiter)
+    }
+
+    /// A session under another provider's limits (e.g. [`Profile::graph`]).
+    pub fn with_limiter(
+        deps: MailDeps,
+        owner: Owner,
+        options: SyncOptions,
+        limiter: Limiter,
+    ) -> Self {
         let gmail = GmailClient::new(&deps.providers);
         Self(Arc::new(Inner {
             deps,
@@ -60,8 +74,18 @@ impl Session {
             options,
             gmail,
             token: Mutex::new(None),
+            limiter,
             counters: Counters::default(),
         }))
+    }
+
+    pub fn limiter(&self) -> &Limiter {
+        &self.0.limiter
+    }
+
+    /// Quota units spent so far (requests that reached the provider, retries included).
+    pub fn units(&self) -> u64 {
+        self.0.counters.units.load(Ordering::Relaxed)
     }
 
     pub fn deps(&self) -> &MailDeps {
@@ -95,6 +119,11 @@ impl Session {
         }
     }
 
+    /// Count messages fetched (before they are stored).
+    pub fn add_fetched(&self, n: u64) {
+        self.0.counters.fetched.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Add to the counters after a committed page.
     pub fn add(&self, delta: &RunCounts) {
         let c = &self.0.counters;
@@ -116,9 +145,56 @@ impl Session {
         Ok(t)
     }
 
-    /// Run one provider call under the retry policy. A throttle is a wait, never a failure,
-    /// until it repeats `throttle_tries` times; transient failures back off exponentially.
+    /// After the provider refused `stale` with 401: a fresh token for every later call.
+    pub async fn refresh(&self, stale: &Secret) -> Result<Secret, SyncError> {
+        let fresh =
+            credentials::refresh_after_401(&self.0.deps, self.0.owner.account_id, stale).await?;
+        *self.0.token.lock() = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// A throttle: count it, and pause the limiter (so every task of the pass waits) for the
+    /// provider's Retry-After or, without one, the `n`th backoff step.
+    pub fn note_throttle(&self, retry_after: Option<Duration>, parts: u64, n: u32) {
+        let opts = &self.0.options;
+        self.0
+            .counters
+            .throttled
+            .fetch_add(parts, Ordering::Relaxed);
+        let wait = retry_after
+            .unwrap_or_else(|| backoff(opts.backoff_base, n))
+            .min(opts.max_retry_after);
+        tracing::debug!(?wait, parts, "throttled by the provider; waiting");
+        self.0.limiter.throttled(Some(wait));
+    }
+
+    /// Run one provider call costing 1 unit under the limiter and the retry policy (Graph
+    /// counts requests, so this is every Graph call).
     pub async fn call<T, F, Fut>(&self, op: F) -> Result<T, SyncError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        self.call_cost(1, op).await
+    }
+
+    /// Run one provider call costing `cost` quota units. A throttle is a wait, never a
+    /// failure, until it repeats `throttle_tries` times; transient failures back off
+    /// exponentially.
+    pub async fn call_cost<T, F, Fut>(&self, cost: u32, op: F) -> Result<T, SyncError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        self.call_with_token(cost, op).await.map(|(v, _)| v)
+    }
+
+    /// [`Session::call_cost`], also returning the token the call succeeded with.
+    pub async fn call_with_token<T, F, Fut>(
+        &self,
+        cost: u32,
+        op: F,
+    ) -> Result<(T, Secret), SyncError>
     where
         F: Fn(Secret) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
@@ -127,29 +203,25 @@ impl Session {
         let (mut refreshed, mut throttles, mut failures) = (false, 0u32, 0u32);
         loop {
             let token = self.token().await?;
+            let permit = self.0.limiter.acquire(cost).await;
             self.0.counters.requests.fetch_add(1, Ordering::Relaxed);
-            match op(token.clone()).await {
-                Ok(v) => return Ok(v),
+            self.0
+                .counters
+                .units
+                .fetch_add(u64::from(cost), Ordering::Relaxed);
+            let result = op(token.clone()).await;
+            drop(permit);
+            match result {
+                Ok(v) => return Ok((v, token)),
                 Err(ProviderError::Unauthorized) if !refreshed => {
                     refreshed = true;
-                    let fresh = credentials::refresh_after_401(
-                        &self.0.deps,
-                        self.0.owner.account_id,
-                        &token,
-                    )
-                    .await?;
-                    *self.0.token.lock() = Some(fresh);
+                    self.refresh(&token).await?;
                 }
                 Err(ProviderError::RateLimited { retry_after })
                     if throttles < opts.throttle_tries =>
                 {
                     throttles += 1;
-                    self.0.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    let wait = retry_after
-                        .unwrap_or_else(|| backoff(opts.backoff_base, throttles))
-                        .min(opts.max_retry_after);
-                    tracing::debug!(?wait, "throttled by the provider; waiting");
-                    tokio::time::sleep(wait).await;
+                    self.note_throttle(retry_after, 1, throttles);
                 }
                 Err(ProviderError::Transient(detail)) if failures + 1 < opts.transient_tries => {
                     failures += 1;
@@ -161,74 +233,10 @@ impl Session {
             }
         }
     }
-
-    /// Fetch and normalize `ids` (at most `concurrency` at a time). Messages gone meanwhile or
-    /// refused as malformed come back as skips; any other failure fails the whole batch.
-    pub async fn fetch_all(
-        &self,
-        ids: Vec<String>,
-    ) -> Result<(Vec<NormalizedMessage>, Vec<Skip>), SyncError> {
-        let mut messages = Vec::with_capacity(ids.len());
-        let mut skips = Vec::new();
-        let mut pending = ids.into_iter();
-        let mut tasks = JoinSet::new();
-        let limit = self.0.options.concurrency.max(1);
-        loop {
-            while tasks.len() < limit {
-                let Some(id) = pending.next() else { break };
-                let session = self.clone();
-                tasks.spawn(async move { session.fetch_one(id).await });
-            }
-            let Some(joined) = tasks.join_next().await else {
-                break;
-            };
-            match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
-                Ok(Ok(m)) => messages.push(m),
-                Ok(Err(skip)) => skips.push(skip),
-                Err(e) => {
-                    tasks.abort_all();
-                    return Err(e);
-                }
-            }
-        }
-        Ok((messages, skips))
-    }
-
-    async fn fetch_one(&self, id: String) -> Result<Result<NormalizedMessage, Skip>, SyncError> {
-        let gmail = self.0.gmail.clone();
-        let got = self
-            .call(|token| {
-                let gmail = gmail.clone();
-                let id = id.clone();
-                async move { gmail.raw(&token, &id).await }
-            })
-            .await;
-        let skip = |reason, detail: String| {
-            Ok(Err(Skip {
-                id: id.clone(),
-                reason,
-                detail,
-            }))
-        };
-        match got {
-            Ok(Some(raw)) => {
-                self.0.counters.fetched.fetch_add(1, Ordering::Relaxed);
-                Ok(Ok(gmail::normalize(raw, &self.0.options.limits)))
-            }
-            Ok(None) => skip(
-                "gone",
-                "deleted in the provider before it was fetched".into(),
-            ),
-            Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
-                skip("provider_error", detail)
-            }
-            Err(e) => Err(e),
-        }
-    }
 }
 
 /// `base * 2^(n-1)`, capped at a minute, plus up to 50% jitter.
-fn backoff(base: Duration, n: u32) -> Duration {
+pub fn backoff(base: Duration, n: u32) -> Duration {
     let exp = base.saturating_mul(1u32 << n.saturating_sub(1).min(16));
     let exp = exp.min(Duration::from_secs(60));
     let jitter = rand::thread_rng().gen_range(0.0..0.5);

@@ -33,7 +33,12 @@ async fn throttles_and_server_errors_are_waited_out() {
     let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "succeeded");
     assert!(runs[0].throttled >= 2);
-    assert!(runs[0].requests > runs[0].fetched);
+    // Messages come in batches: retries included, fewer requests than messages.
+    assert!(
+        runs[0].requests > 0 && runs[0].requests < runs[0].fetched,
+        "{:?}",
+        runs[0]
+    );
 }
 
 #[tokio::test]

@@ -37,7 +37,15 @@ pub struct Linked {
 /// An app with the Gmail mailbox linked: `generated` corpus messages plus one SPAM and one
 /// TRASH message that must never be synced.
 pub async fn linked(generated: usize) -> Linked {
+    linked_tuned(generated, None).await
+}
+
+/// [`linked`], with emulator settings changed before the mailbox is linked.
+pub async fn linked_tuned(generated: usize, tunables: Option<Value>) -> Linked {
     let app = TestApp::spawn_with_emulator().await;
+    if let Some(body) = tunables {
+        tune(&app, body).await;
+    }
     app.setup_admin().await;
     app.provider_mailbox("google", GMAIL, "Sam Sync").await;
     if generated > 0 {
@@ -276,4 +284,52 @@ pub async fn row_counts(l: &Linked) -> (u64, u64, u64, u64) {
 
 pub fn labels_json(labels: &[&str]) -> Value {
     json!(labels)
+}
+
+/// `GET /_emulator/stats`.
+pub async fn emulator_stats(app: &TestApp) -> Value {
+    app.client
+        .get(app.emulator_url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Requests the emulator answered on `route` (a route template), and how many with `status`.
+pub fn route_count(report: &Value, route: &str, status: Option<u16>) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == route)
+        .map(|r| match status {
+            None => r["requests"].as_u64().unwrap_or(0),
+            Some(s) => r["statuses"][s.to_string()].as_u64().unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Errors the emulator returned with `status`, on any route.
+pub fn status_count(report: &Value, status: u16) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["statuses"][status.to_string()].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// `PATCH /_emulator/settings`.
+pub async fn tune(app: &TestApp, body: Value) {
+    let res = app
+        .client
+        .patch(app.emulator_url("/_emulator/settings"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
 }

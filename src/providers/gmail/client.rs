@@ -50,8 +50,8 @@ pub struct HistoryPage {
 /// A Gmail client for one base URL (`Providers::gmail_api`: the real host or an emulator).
 #[derive(Clone)]
 pub struct GmailClient {
-    http: reqwest::Client,
-    base: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
 }
 
 impl GmailClient {
@@ -108,17 +108,7 @@ impl GmailClient {
             return Ok(None);
         }
         let m: wire::RawMessage = decode(res).await?;
-        // Gmail pads base64url (observed); accept it padded or not.
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(m.raw.trim_end_matches('=').as_bytes())
-            .map_err(|e| ProviderError::Permanent(format!("raw message is not base64url: {e}")))?;
-        Ok(Some(RawMessage {
-            id: m.id,
-            thread_id: m.thread_id,
-            label_ids: m.label_ids,
-            internal_date_ms: m.internal_date.and_then(|d| d.parse().ok()),
-            raw,
-        }))
+        raw_message(m).map(Some)
     }
 
     /// One page of changes since `start` (404 = the cursor expired: [`ProviderError::Gone`]).
@@ -211,18 +201,39 @@ impl GmailClient {
         if status.is_success() || status == StatusCode::NOT_FOUND {
             return Ok(res);
         }
-        let retry_after = res
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body: wire::ErrorBody = res.json().await.unwrap_or_default();
-        Err(classify(status, retry_after, &body))
+        Err(failure(res).await)
     }
 }
 
-fn classify(
+/// A decoded `format=raw` message.
+pub(super) fn raw_message(m: wire::RawMessage) -> Result<RawMessage, ProviderError> {
+    // Gmail pads base64url (observed); accept it padded or not.
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(m.raw.trim_end_matches('=').as_bytes())
+        .map_err(|e| ProviderError::Permanent(format!("raw message is not base64url: {e}")))?;
+    Ok(RawMessage {
+        id: m.id,
+        thread_id: m.thread_id,
+        label_ids: m.label_ids,
+        internal_date_ms: m.internal_date.and_then(|d| d.parse().ok()),
+        raw,
+    })
+}
+
+/// The classified error of a failed (non-2xx) response.
+pub(super) async fn failure(res: Response) -> ProviderError {
+    let status = res.status();
+    let retry_after = res
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body: wire::ErrorBody = res.json().await.unwrap_or_default();
+    classify(status, retry_after, &body)
+}
+
+pub(super) fn classify(
     status: StatusCode,
     retry_after: Option<Duration>,
     body: &wire::ErrorBody,
@@ -241,12 +252,14 @@ fn classify(
         401 => ProviderError::Unauthorized,
         429 => ProviderError::RateLimited { retry_after },
         403 if rate_reason => ProviderError::RateLimited { retry_after },
+        // An overloaded backend that says when to come back is a throttle, not a failure.
+        503 if retry_after.is_some() => ProviderError::RateLimited { retry_after },
         s if s >= 500 => ProviderError::Transient(format!("HTTP {s} {message}")),
         s => ProviderError::Permanent(format!("HTTP {s} {message}")),
     }
 }
 
-async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> {
+pub(super) async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> {
     let bytes = res
         .bytes()
         .await
@@ -256,7 +269,7 @@ async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> 
 }
 
 /// Gmail ids are hex, but a path segment must never carry `/`, `?` or `#` from a provider.
-fn urlencode(id: &str) -> String {
+pub(super) fn urlencode(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
@@ -298,6 +311,10 @@ mod tests {
         assert!(matches!(
             classify(s(503), None, &none),
             ProviderError::Transient(_)
+        ));
+        assert!(matches!(
+            classify(s(503), Some(Duration::from_secs(4)), &none),
+            ProviderError::RateLimited { retry_after: Some(d) } if d.as_secs() == 4
         ));
         assert!(matches!(
             classify(s(400), None, &none),

@@ -1,10 +1,13 @@
 //! Gmail: the API calls the sync engine needs ([`client`]) and the mapping of a fetched raw
 //! message to a [`NormalizedMessage`]. Wire types stay private in `wire`.
+mod batch;
 pub mod client;
+mod multipart;
 mod wire;
 
 use chrono::{DateTime, Utc};
 
+pub use batch::{Fetched, MessageState, BATCH_MAX};
 pub use client::{Change, GmailClient, HistoryPage, ListPage, RawMessage};
 
 use crate::providers::message::{NormalizedMessage, ProviderFields};
@@ -13,6 +16,14 @@ use crate::providers::mime::{self, Limits};
 /// Labels synced when the mailbox's settings name none. SPAM and TRASH never are.
 pub const DEFAULT_LABELS: [&str; 2] = ["INBOX", "SENT"];
 pub const NEVER_SYNCED: [&str; 2] = ["SPAM", "TRASH"];
+
+/// Quota units per method (provider-apis.md §B.10); a batch costs the sum of its parts.
+pub mod units {
+    pub const GET_PROFILE: u32 = 1;
+    pub const HISTORY_LIST: u32 = 2;
+    pub const MESSAGES_LIST: u32 = 5;
+    pub const MESSAGES_GET: u32 = 5;
+}
 
 /// Parses the raw bytes and joins them with what Gmail said (labels, flags, internalDate).
 pub fn normalize(message: RawMessage, limits: &Limits) -> NormalizedMessage {

@@ -92,3 +92,12 @@ pub(super) struct ErrorItem {
     #[serde(default)]
     pub reason: String,
 }
+
+/// messages.get `format=minimal`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MinimalMessage {
+    pub id: String,
+    #[serde(default)]
+    pub label_ids: Vec<String>,
+}

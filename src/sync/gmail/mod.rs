@@ -1,13 +1,18 @@
-//! Gmail sync: the initial listing (history id taken before listing, each label newest first,
-//! page by page) and incremental history (added, deleted, label changes), each provider page
-//! stored together with the cursor that covers it in one transaction.
+//! Gmail sync: the initial listing (`listing`: history id taken before listing, newest mail
+//! first across labels, then a check of stored messages the listing did not name) and
+//! incremental history (added, deleted, label changes), each provider page stored together
+//! with the cursor that covers it in one transaction.
+mod listing;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
 
 use super::session::{Session, Skip};
 use super::SyncError;
 use crate::db::emails::{self, Owner};
-use crate::db::sync_state::{self, Cursor, RunCounts, PHASE_INCREMENTAL, PHASE_INITIAL};
-use crate::providers::gmail::{Change, NEVER_SYNCED};
+use crate::db::sync_state::{self, Cursor, RunCounts, PHASE_INCREMENTAL};
+use crate::providers::gmail::{units, Change, MessageState, NEVER_SYNCED};
 use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
 
@@ -27,7 +32,7 @@ pub async fn pass(s: &Session) -> PassResult {
             match incremental(s, c).await {
                 Err(SyncError::Provider(ProviderError::Gone)) => {
                     tracing::info!(account = s.owner().account_id, "history expired; resyncing");
-                    initial(s, None)
+                    listing::initial(s, None)
                         .await
                         .map(|()| "resync")
                         .map_err(|e| ("resync", e))
@@ -37,7 +42,7 @@ pub async fn pass(s: &Session) -> PassResult {
                     .map_err(|e| ("incremental", e)),
             }
         }
-        resume => initial(s, resume.filter(|c| c.cursor.is_some()))
+        resume => listing::initial(s, resume.filter(|c| c.cursor.is_some()))
             .await
             .map(|()| "initial")
             .map_err(|e| ("initial", e)),
@@ -54,98 +59,6 @@ fn labels(s: &Session) -> Vec<String> {
         .collect()
 }
 
-/// Where an initial listing stands, as kept in `page_token`: `LABEL|token` (empty token: the
-/// label's first page).
-fn position(labels: &[String], token: Option<&str>) -> (usize, Option<String>) {
-    let Some((label, page)) = token.and_then(|t| t.split_once('|')) else {
-        return (0, None);
-    };
-    match labels.iter().position(|l| l == label) {
-        Some(i) => (i, (!page.is_empty()).then(|| page.to_string())),
-        None => (0, None),
-    }
-}
-
-async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), SyncError> {
-    let db = &s.deps().db;
-    let owner = s.owner();
-    let labels = labels(s);
-    let (history_id, page_token) = if let Some(Cursor {
-        cursor: Some(h),
-        page_token,
-        ..
-    }) = resume
-    {
-        (h, page_token)
-    } else {
-        // Taken BEFORE listing: changes made while we list are replayed by history.
-        let gmail = s.gmail().clone();
-        let h = s
-            .call(|t| {
-                let g = gmail.clone();
-                async move { g.history_id(&t).await }
-            })
-            .await?;
-        let pending = Cursor {
-            cursor: Some(h.clone()),
-            page_token: None,
-            phase: PHASE_INITIAL.into(),
-        };
-        sync_state::save_cursor(db, owner, SCOPE, &pending).await?;
-        (h, None)
-    };
-    let after = s.options().since.map(|d| d.format("%Y/%m/%d").to_string());
-    let (mut index, mut page) = position(&labels, page_token.as_deref());
-    let (mut total, mut done) = (0u64, 0u64);
-    while index < labels.len() {
-        let label = labels[index].clone();
-        let gmail = s.gmail().clone();
-        let size = s.options().page_size;
-        let listing = s
-            .call(|t| {
-                let (g, label, after, page) =
-                    (gmail.clone(), label.clone(), after.clone(), page.clone());
-                async move {
-                    g.list(&t, &label, after.as_deref(), page.as_deref(), size)
-                        .await
-                }
-            })
-            .await?;
-        if page.is_none() {
-            total += listing.estimate.unwrap_or(0);
-        }
-        let listed = listing.ids.len() as u64;
-        let (messages, skips) = s.fetch_all(listing.ids).await?;
-        let next = match listing.next_page_token {
-            Some(t) => Some((index, Some(t))),
-            None if index + 1 < labels.len() => Some((index + 1, None)),
-            None => None,
-        };
-        let cursor = match &next {
-            Some((i, t)) => Cursor {
-                cursor: Some(history_id.clone()),
-                page_token: Some(format!("{}|{}", labels[*i], t.as_deref().unwrap_or(""))),
-                phase: PHASE_INITIAL.into(),
-            },
-            None => Cursor {
-                cursor: Some(history_id.clone()),
-                page_token: None,
-                phase: PHASE_INCREMENTAL.into(),
-            },
-        };
-        let mut delta = store_page(s, &messages, &skips, &HashMap::new(), &[], &cursor).await?;
-        delta.listed = listed;
-        s.add(&delta);
-        done += listed;
-        sync_state::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
-        match next {
-            Some((i, t)) => (index, page) = (i, t),
-            None => break,
-        }
-    }
-    Ok(())
-}
-
 /// Label operations of one history page, per message, in record order.
 type LabelOps = HashMap<String, Vec<(bool, Vec<String>)>>;
 
@@ -157,7 +70,7 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
     loop {
         let gmail = s.gmail().clone();
         let history = s
-            .call(|t| {
+            .call_cost(units::HISTORY_LIST, |t| {
                 let (g, start, page) = (gmail.clone(), start.clone(), page.clone());
                 async move { g.history(&t, &start, page.as_deref()).await }
             })
@@ -207,7 +120,14 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
                 phase: PHASE_INCREMENTAL.into(),
             },
         };
-        let mut delta = store_page(s, &messages, &skips, &ops, &deleted, &cursor).await?;
+        let applied = Page {
+            messages: &messages,
+            skips: &skips,
+            ops: &ops,
+            deleted: &deleted,
+            ..Page::new(&cursor)
+        };
+        let mut delta = store_page(s, &applied).await?;
         delta.listed = listed;
         s.add(&delta);
         match history.next_page_token {
@@ -217,33 +137,84 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
     }
 }
 
+/// What one transaction applies.
+struct Page<'a> {
+    messages: &'a [NormalizedMessage],
+    skips: &'a [Skip],
+    ops: &'a LabelOps,
+    /// Current labels of stored messages (`format=minimal`).
+    states: &'a [MessageState],
+    deleted: &'a [String],
+    /// Ids a listing named, and when that listing began.
+    listed: Option<(&'a [String], DateTime<Utc>)>,
+    cursor: &'a Cursor,
+}
+
+static NO_OPS: std::sync::LazyLock<LabelOps> = std::sync::LazyLock::new(HashMap::new);
+
+impl<'a> Page<'a> {
+    fn new(cursor: &'a Cursor) -> Self {
+        Self {
+            messages: &[],
+            skips: &[],
+            ops: &NO_OPS,
+            states: &[],
+            deleted: &[],
+            listed: None,
+            cursor,
+        }
+    }
+}
+
 /// One transaction: upsert the fetched messages, record the skipped ones, apply label
-/// changes and deletions, and move the cursor past everything this page covered.
-async fn store_page(
-    s: &Session,
-    messages: &[NormalizedMessage],
-    skips: &[Skip],
-    ops: &LabelOps,
-    deleted: &[String],
-    cursor: &Cursor,
-) -> Result<RunCounts, SyncError> {
+/// changes, current labels and deletions, stamp what a listing named, and move the cursor
+/// past everything this page covered.
+async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
     let txn = crate::db::begin_write(&s.deps().db).await?;
-    let upserted = emails::upsert_page(&txn, owner, messages).await?;
-    for skip in skips {
+    let upserted = emails::upsert_page(&txn, owner, page.messages).await?;
+    for skip in page.skips {
         emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;
     }
-    let relabelled = apply_label_ops(&txn, owner, ops).await?;
-    let gone = emails::mark_deleted(&txn, owner.account_id, deleted).await?;
-    sync_state::save_cursor(&txn, owner, SCOPE, cursor).await?;
+    let mut relabelled = apply_label_ops(&txn, owner, page.ops).await?;
+    for state in page.states {
+        let (folders, read, starred) = flags(&state.label_ids);
+        let json = emails::folders_json(&folders);
+        let before = emails::state(&txn, owner.account_id, &state.id).await?;
+        let changed = before.is_none_or(|(f, r, st)| f != folders || r != read || st != starred);
+        if emails::set_state(&txn, owner.account_id, &state.id, &json, read, starred).await?
+            && changed
+        {
+            relabelled += 1;
+        }
+    }
+    let gone = emails::mark_deleted(&txn, owner.account_id, page.deleted).await?;
+    if let Some((ids, at)) = page.listed {
+        emails::mark_listed(&txn, owner.account_id, ids, at).await?;
+    }
+    sync_state::save_cursor(&txn, owner, SCOPE, page.cursor).await?;
     txn.commit().await?;
     Ok(RunCounts {
         stored: upserted.inserted,
         updated: upserted.updated + relabelled,
-        skipped: skips.len() as u64,
+        skipped: page.skips.len() as u64,
         deleted: gone,
         ..RunCounts::default()
     })
+}
+
+/// Gmail labels as `(folders, read, starred)`: `UNREAD` and `STARRED` are flags.
+fn flags(labels: &[String]) -> (Vec<String>, bool, bool) {
+    let read = !labels.iter().any(|l| l == "UNREAD");
+    let starred = labels.iter().any(|l| l == "STARRED");
+    let mut folders: Vec<String> = labels
+        .iter()
+        .filter(|l| !matches!(l.as_str(), "UNREAD" | "STARRED"))
+        .cloned()
+        .collect();
+    folders.sort();
+    folders.dedup();
+    (folders, read, starred)
 }
 
 /// Apply each message's label additions and removals in order (`UNREAD` and `STARRED` are the
@@ -282,21 +253,4 @@ async fn apply_label_ops(
         }
     }
     Ok(changed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::position;
-
-    #[test]
-    fn listing_positions_round_trip() {
-        let labels = vec!["INBOX".to_string(), "SENT".to_string()];
-        assert_eq!(position(&labels, None), (0, None));
-        assert_eq!(position(&labels, Some("SENT|")), (1, None));
-        assert_eq!(
-            position(&labels, Some("INBOX|abc|d")),
-            (0, Some("abc|d".into()))
-        );
-        assert_eq!(position(&labels, Some("Label_9|x")), (0, None));
-    }
 }

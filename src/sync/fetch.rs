@@ -1,0 +1,237 @@
+//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get each (one HTTP
+//! request, 5 units per part), at most `concurrency` batches in flight. Parts fail
+//! independently, so each is settled on its own: a message, gone (404), or refused for good;
+//! throttled parts (429, 403 rate reasons) wait for the limiter and go again, 401 refreshes the
+//! token once, 5xx back off, and only those parts are sent again.
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use super::session::{backoff, Session, Skip};
+use super::SyncError;
+use crate::providers::gmail::{self, units, Fetched, MessageState, RawMessage, BATCH_MAX};
+use crate::providers::message::NormalizedMessage;
+use crate::providers::{ProviderError, Secret};
+
+#[derive(Clone, Copy)]
+enum Format {
+    Raw,
+    Minimal,
+}
+
+enum Got {
+    Raw(Box<RawMessage>),
+    State(MessageState),
+}
+
+/// How one id ended: `Ok(None)` gone, `Err(detail)` refused for good.
+type Settled = (String, Result<Option<Got>, String>);
+
+/// What [`Session::fetch_states`] found.
+#[derive(Debug, Default)]
+pub struct States {
+    pub found: Vec<MessageState>,
+    /// Gone from the provider (404).
+    pub gone: Vec<String>,
+}
+
+impl Session {
+    /// Fetch and normalize `ids`. Messages gone meanwhile or refused as malformed come back as
+    /// skips; any other failure (after retries) fails the whole call.
+    pub async fn fetch_all(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<(Vec<NormalizedMessage>, Vec<Skip>), SyncError> {
+        let mut messages = Vec::with_capacity(ids.len());
+        let mut skips = Vec::new();
+        for (id, outcome) in self.run_batches(ids, Format::Raw).await? {
+            match outcome {
+                Ok(Some(Got::Raw(raw))) => {
+                    messages.push(gmail::normalize(*raw, &self.options().limits));
+                }
+                Ok(Some(Got::State(_))) => {}
+                Ok(None) => skips.push(Skip {
+                    id,
+                    reason: "gone",
+                    detail: "deleted in the provider before it was fetched".into(),
+                }),
+                Err(detail) => skips.push(Skip {
+                    id,
+                    reason: "provider_error",
+                    detail,
+                }),
+            }
+        }
+        self.add_fetched(messages.len() as u64);
+        Ok((messages, skips))
+    }
+
+    /// The current labels of `ids` (`format=minimal`, as cheap in units as a full get but a
+    /// fraction of the bytes). Ids refused for good are left out of both lists.
+    pub async fn fetch_states(&self, ids: Vec<String>) -> Result<States, SyncError> {
+        let mut out = States::default();
+        for (id, outcome) in self.run_batches(ids, Format::Minimal).await? {
+            match outcome {
+                Ok(Some(Got::State(s))) => out.found.push(s),
+                Ok(None) => out.gone.push(id),
+                Ok(Some(Got::Raw(_))) => {}
+                Err(detail) => tracing::warn!(id, %detail, "cannot read a message's labels"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Batches of `batch_size` (fewer when the quota's bucket is smaller than a batch), at
+    /// most `concurrency` in flight. A batch that keeps failing as a whole (a reply too large
+    /// to arrive in time, a flaky proxy) is split in halves and tried again, down to single
+    /// messages, before the failure fails the call.
+    async fn run_batches(
+        &self,
+        ids: Vec<String>,
+        format: Format,
+    ) -> Result<Vec<Settled>, SyncError> {
+        let fits = usize::try_from(self.limiter().budget() / units::MESSAGES_GET).unwrap_or(1);
+        let size = self
+            .options()
+            .batch_size
+            .clamp(1, BATCH_MAX * 2)
+            .min(fits.max(1));
+        let limit = self.options().concurrency.max(1);
+        let mut queue: VecDeque<Vec<String>> = ids.chunks(size).map(<[String]>::to_vec).collect();
+        let mut tasks = JoinSet::new();
+        let mut settled = Vec::with_capacity(ids.len());
+        loop {
+            while tasks.len() < limit {
+                let Some(chunk) = queue.pop_front() else {
+                    break;
+                };
+                let session = self.clone();
+                tasks.spawn(async move {
+                    let result = session.settle(chunk.clone(), format).await;
+                    (chunk, result)
+                });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
+                (_, Ok(done)) => settled.extend(done),
+                (mut chunk, Err(SyncError::Provider(ProviderError::Transient(detail))))
+                    if chunk.len() > 1 =>
+                {
+                    tracing::debug!(%detail, parts = chunk.len(), "batch keeps failing; splitting it");
+                    let back = chunk.split_off(chunk.len() / 2);
+                    queue.push_front(back);
+                    queue.push_front(chunk);
+                }
+                (_, Err(e)) => {
+                    tasks.abort_all();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(settled)
+    }
+
+    /// One batch until every part is settled, sending again only the parts that may succeed
+    /// later.
+    async fn settle(&self, ids: Vec<String>, format: Format) -> Result<Vec<Settled>, SyncError> {
+        let opts = self.options();
+        let mut settled = Vec::with_capacity(ids.len());
+        let mut pending = ids;
+        let (mut refreshed, mut throttles, mut failures) = (false, 0u32, 0u32);
+        while !pending.is_empty() {
+            let cost = units::MESSAGES_GET
+                .saturating_mul(u32::try_from(pending.len()).unwrap_or(u32::MAX));
+            let gmail = self.gmail().clone();
+            let (parts, token) = self
+                .call_with_token(cost, |t| {
+                    let (g, ids) = (gmail.clone(), pending.clone());
+                    async move { fetch(&g, &t, &ids, format).await }
+                })
+                .await?;
+            let mut parts = parts.into_iter();
+            let mut again = Vec::new();
+            let (mut throttle, mut rate_refused): (Option<Option<Duration>>, u64) = (None, 0);
+            let (mut unauthorized, mut transient) = (false, None);
+            for id in pending {
+                let part = parts.next().unwrap_or_else(|| {
+                    Err(ProviderError::Transient(
+                        "part missing from the batch reply".into(),
+                    ))
+                });
+                match part {
+                    Ok(got) => settled.push((id, Ok(got))),
+                    Err(ProviderError::RateLimited { retry_after }) => {
+                        throttle = Some(throttle.flatten().max(retry_after));
+                        rate_refused += 1;
+                        again.push(id);
+                    }
+                    Err(ProviderError::Unauthorized) => {
+                        unauthorized = true;
+                        again.push(id);
+                    }
+                    Err(ProviderError::Transient(detail)) => {
+                        transient = Some(detail);
+                        again.push(id);
+                    }
+                    Err(
+                        e @ (ProviderError::Permanent(_)
+                        | ProviderError::InvalidGrant(_)
+                        | ProviderError::Gone),
+                    ) => settled.push((id, Err(e.to_string()))),
+                }
+            }
+            pending = again;
+            if pending.is_empty() {
+                break;
+            }
+            if unauthorized {
+                if refreshed {
+                    return Err(ProviderError::Unauthorized.into());
+                }
+                refreshed = true;
+                self.refresh(&token).await?;
+            }
+            if let Some(retry_after) = throttle {
+                throttles += 1;
+                if throttles > opts.throttle_tries {
+                    return Err(ProviderError::RateLimited { retry_after }.into());
+                }
+                self.note_throttle(retry_after, rate_refused, throttles);
+            } else if let Some(detail) = transient {
+                failures += 1;
+                if failures >= opts.transient_tries {
+                    return Err(ProviderError::Transient(detail).into());
+                }
+                let wait = backoff(opts.backoff_base, failures);
+                tracing::debug!(?wait, %detail, parts = pending.len(), "batch parts failed; backing off");
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Ok(settled)
+    }
+}
+
+async fn fetch(
+    gmail: &gmail::GmailClient,
+    token: &Secret,
+    ids: &[String],
+    format: Format,
+) -> Result<Vec<Fetched<Got>>, ProviderError> {
+    Ok(match format {
+        Format::Raw => gmail
+            .batch_raw(token, ids)
+            .await?
+            .into_iter()
+            .map(|p| p.map(|m| m.map(|m| Got::Raw(Box::new(m)))))
+            .collect(),
+        Format::Minimal => gmail
+            .batch_minimal(token, ids)
+            .await?
+            .into_iter()
+            .map(|p| p.map(|m| m.map(Got::State)))
+            .collect(),
+    })
+}

@@ -1,0 +1,296 @@
+//! The Gmail initial listing (also the resync after history expired), newest mail first across
+//! labels: each round lists one page of every synced label (the first pages small, so the
+//! first transaction holds the mailbox's newest mail within seconds), fetches the messages not
+//! stored yet (whole, in batches) and the labels of those already stored, and commits them with
+//! the position of every label. Every message named is stamped as listed; once every label is
+//! listed, stored messages the listing did not name were deleted or moved meanwhile, and each
+//! is checked with the provider.
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{labels, store_page, Page, SCOPE};
+use crate::db::sync_state::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::db::{self, emails};
+use crate::providers::gmail::units;
+use crate::sync::{Session, SyncError};
+
+/// Size of each label's first page: the first transaction is the newest mail, fast.
+pub const FIRST_PAGE: u32 = 50;
+
+/// Where a listing stands, kept in `sync_cursors.page_token` as `v2:` + JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    /// Labels still being listed, with the page to ask for next (`None`: the first page).
+    pending: Vec<(String, Option<String>)>,
+    /// Labels listed to the end. With nothing pending, unlisted messages are being checked.
+    done: Vec<String>,
+}
+
+const V2: &str = "v2:";
+
+impl Position {
+    fn start(labels: &[String]) -> Self {
+        Self {
+            pending: labels.iter().map(|l| (l.clone(), None)).collect(),
+            done: Vec::new(),
+        }
+    }
+
+    fn encode(&self) -> String {
+        format!("{V2}{}", serde_json::to_string(self).unwrap_or_default())
+    }
+
+    /// A stored position against the labels synced now: labels no longer synced are
+    /// dropped, new ones start from their first page. Unreadable tokens start over (safe: the
+    /// listing is idempotent). The old `LABEL|token` form (one label at a time, in order) is
+    /// still read.
+    fn resume(labels: &[String], token: Option<&str>) -> Self {
+        let Some(token) = token else {
+            return Self::start(labels);
+        };
+        let stored = if let Some(json) = token.strip_prefix(V2) {
+            serde_json::from_str::<Position>(json).ok()
+        } else {
+            legacy(labels, token)
+        };
+        let Some(mut pos) = stored else {
+            return Self::start(labels);
+        };
+        pos.pending.retain(|(l, _)| labels.contains(l));
+        pos.done.retain(|l| labels.contains(l));
+        for label in labels {
+            if !pos.done.contains(label) && !pos.pending.iter().any(|(l, _)| l == label) {
+                pos.pending.push((label.clone(), None));
+            }
+        }
+        pos
+    }
+}
+
+/// `LABEL|token`: labels before LABEL are done, LABEL continues at `token` (empty: its first
+/// page), later labels have not begun.
+fn legacy(labels: &[String], token: &str) -> Option<Position> {
+    let (label, page) = token.split_once('|')?;
+    let at = labels.iter().position(|l| l == label)?;
+    let mut pos = Position::default();
+    for (i, l) in labels.iter().enumerate() {
+        match i.cmp(&at) {
+            std::cmp::Ordering::Less => pos.done.push(l.clone()),
+            std::cmp::Ordering::Equal => pos
+                .pending
+                .push((l.clone(), (!page.is_empty()).then(|| page.to_string()))),
+            std::cmp::Ordering::Greater => pos.pending.push((l.clone(), None)),
+        }
+    }
+    Some(pos)
+}
+
+pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), SyncError> {
+    let db = &s.deps().db;
+    let owner = s.owner();
+    let labels = labels(s);
+    let (history_id, mut pos, started) = if let Some(Cursor {
+        cursor: Some(h),
+        page_token,
+        ..
+    }) = resume
+    {
+        let pos = Position::resume(&labels, page_token.as_deref());
+        let started =
+            if let Some(at) = sync_state::listing_started(db, owner.account_id, SCOPE).await? {
+                at
+            } else {
+                // Begun before listings were stamped: stamp from now on (messages listed
+                // earlier are merely checked once more at the end).
+                let at = db::now();
+                sync_state::begin_listing(db, owner.account_id, SCOPE, at).await?;
+                at
+            };
+        (h, pos, started)
+    } else {
+        // Taken BEFORE listing: changes made while we list are replayed by history.
+        let gmail = s.gmail().clone();
+        let h = s
+            .call_cost(units::GET_PROFILE, |t| {
+                let g = gmail.clone();
+                async move { g.history_id(&t).await }
+            })
+            .await?;
+        let pos = Position::start(&labels);
+        let started = db::now();
+        // No page token yet: a listing resumed from here starts from the first pages.
+        let cursor = Cursor {
+            cursor: Some(h.clone()),
+            page_token: None,
+            phase: PHASE_INITIAL.into(),
+        };
+        let txn = sea_orm::TransactionTrait::begin(db).await?;
+        sync_state::save_cursor(&txn, owner, SCOPE, &cursor).await?;
+        sync_state::begin_listing(&txn, owner.account_id, SCOPE, started).await?;
+        txn.commit().await?;
+        (h, pos, started)
+    };
+    let after = s.options().since.map(|d| d.format("%Y/%m/%d").to_string());
+    let (mut total, mut done) = (0u64, 0u64);
+    while !pos.pending.is_empty() {
+        let mut next = Position {
+            pending: Vec::new(),
+            done: pos.done.clone(),
+        };
+        let mut ids = Vec::new();
+        let mut seen = HashSet::new();
+        for (label, token) in &pos.pending {
+            let size = if token.is_none() {
+                FIRST_PAGE.min(s.options().page_size)
+            } else {
+                s.options().page_size
+            };
+            let gmail = s.gmail().clone();
+            let page = s
+                .call_cost(units::MESSAGES_LIST, |t| {
+                    let (g, label, after, token) =
+                        (gmail.clone(), label.clone(), after.clone(), token.clone());
+                    async move {
+                        g.list(&t, &label, after.as_deref(), token.as_deref(), size)
+                            .await
+                    }
+                })
+                .await?;
+            if token.is_none() {
+                total += page.estimate.unwrap_or(0);
+            }
+            ids.extend(page.ids.into_iter().filter(|id| seen.insert(id.clone())));
+            match page.next_page_token {
+                Some(t) => next.pending.push((label.clone(), Some(t))),
+                None => next.done.push(label.clone()),
+            }
+        }
+        // Stored ones (a resync, a resumed listing) only need their labels.
+        let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
+        let (known, fresh): (Vec<String>, Vec<String>) =
+            ids.iter().cloned().partition(|id| stored.contains_key(id));
+        let (messages, skips) = s.fetch_all(fresh).await?;
+        let states = s.fetch_states(known).await?;
+        let cursor = Cursor {
+            cursor: Some(history_id.clone()),
+            page_token: Some(next.encode()),
+            phase: PHASE_INITIAL.into(),
+        };
+        let page = Page {
+            messages: &messages,
+            skips: &skips,
+            states: &states.found,
+            deleted: &states.gone,
+            listed: Some((&ids, started)),
+            ..Page::new(&cursor)
+        };
+        let mut delta = store_page(s, &page).await?;
+        delta.listed = ids.len() as u64;
+        s.add(&delta);
+        done += ids.len() as u64;
+        sync_state::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
+        pos = next;
+    }
+    check_unlisted(s, &history_id, &pos, started).await
+}
+
+/// Every label is listed: stored messages not named since `started` were deleted, or moved
+/// out of the synced labels (archived, trashed, relabelled). Ask the provider about each, a
+/// page at a time; each page is stamped so a resumed check does not ask twice.
+async fn check_unlisted(
+    s: &Session,
+    history_id: &str,
+    listed: &Position,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<(), SyncError> {
+    let db = &s.deps().db;
+    let owner = s.owner();
+    let chunk = usize::try_from(s.options().page_size.max(1)).unwrap_or(500);
+    loop {
+        let mut unlisted = emails::unlisted(db, owner.account_id, started, None).await?;
+        unlisted.truncate(chunk);
+        let last = unlisted.len() < chunk;
+        let states = s.fetch_states(unlisted.clone()).await?;
+        let cursor = Cursor {
+            cursor: Some(history_id.to_string()),
+            page_token: if last { None } else { Some(listed.encode()) },
+            phase: if last {
+                PHASE_INCREMENTAL
+            } else {
+                PHASE_INITIAL
+            }
+            .into(),
+        };
+        let page = Page {
+            states: &states.found,
+            deleted: &states.gone,
+            listed: Some((&unlisted, started)),
+            ..Page::new(&cursor)
+        };
+        let delta = store_page(s, &page).await?;
+        s.add(&delta);
+        if last {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels() -> Vec<String> {
+        vec!["INBOX".to_string(), "SENT".to_string()]
+    }
+
+    #[test]
+    fn positions_round_trip_through_the_token() {
+        let pos = Position {
+            pending: vec![("SENT".into(), Some("tok|with\"odd:chars".into()))],
+            done: vec!["INBOX".into()],
+        };
+        assert_eq!(Position::resume(&labels(), Some(&pos.encode())), pos);
+        assert_eq!(
+            Position::resume(&labels(), None),
+            Position::start(&labels())
+        );
+    }
+
+    #[test]
+    fn old_tokens_still_resume_where_they_stopped() {
+        let pos = Position::resume(&labels(), Some("SENT|abc|d"));
+        assert_eq!(pos.done, vec!["INBOX".to_string()]);
+        assert_eq!(pos.pending, vec![("SENT".into(), Some("abc|d".into()))]);
+        let pos = Position::resume(&labels(), Some("INBOX|"));
+        assert_eq!(
+            pos.pending,
+            vec![("INBOX".into(), None), ("SENT".into(), None)]
+        );
+    }
+
+    #[test]
+    fn unreadable_tokens_start_over_and_label_changes_are_followed() {
+        let start = Position::start(&labels());
+        assert_eq!(Position::resume(&labels(), Some("Label_9|x")), start);
+        assert_eq!(Position::resume(&labels(), Some("v2:{nope")), start);
+        assert_eq!(Position::resume(&labels(), Some("garbage")), start);
+        let old = Position {
+            pending: vec![("Label_1".into(), Some("t".into()))],
+            done: vec!["INBOX".into()],
+        };
+        let now = Position::resume(&labels(), Some(&old.encode()));
+        assert_eq!(now.done, vec!["INBOX".to_string()]);
+        assert_eq!(now.pending, vec![("SENT".into(), None)]);
+    }
+
+    #[test]
+    fn a_finished_listing_resumes_at_the_check() {
+        let pos = Position {
+            pending: Vec::new(),
+            done: labels(),
+        };
+        let again = Position::resume(&labels(), Some(&pos.encode()));
+        assert!(again.pending.is_empty());
+    }
+}
