@@ -1,0 +1,157 @@
+//! One stored email as a reader sees it: headers, participants, the businesses and contacts it
+//! is linked to and why, attachments and bodies. Access: an email is visible to a member of its
+//! organization when it sits in one of their own mailboxes or is linked (not tombstoned) to a
+//! business or contact; otherwise it does not exist for them (callers answer 404).
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+use super::entities::{
+    attachments, businesses, contact_addresses, contacts, email_bodies, email_links,
+    email_participants, emails, mail_accounts,
+};
+
+/// A link of the email, resolved to the record's name.
+#[derive(Debug, Clone)]
+pub struct LinkedRecord {
+    pub link_id: i64,
+    pub kind: &'static str,
+    pub record_id: i64,
+    pub name: String,
+    pub reason: String,
+    pub manual: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailDetail {
+    pub email: emails::Model,
+    pub mailbox: String,
+    pub own_mailbox: bool,
+    pub participants: Vec<email_participants::Model>,
+    /// Participant address -> the contact that owns it: `(contact id, name)`.
+    pub contacts_by_address: HashMap<String, (i64, String)>,
+    pub links: Vec<LinkedRecord>,
+    pub attachments: Vec<attachments::Model>,
+    pub body: Option<email_bodies::Model>,
+}
+
+/// The email `email_id` of organization `org_id` if `user_id` may read it.
+pub async fn visible_email(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    user_id: i64,
+    email_id: i64,
+) -> Result<Option<(emails::Model, mail_accounts::Model)>, DbErr> {
+    let Some(email) = emails::Entity::find_by_id(email_id)
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(account) = mail_accounts::Entity::find_by_id(email.account_id)
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if account.owner_user_id == Some(user_id) {
+        return Ok(Some((email, account)));
+    }
+    let linked = email_links::Entity::find()
+        .filter(email_links::Column::OrganizationId.eq(org_id))
+        .filter(email_links::Column::EmailId.eq(email_id))
+        .filter(email_links::Column::Tombstone.eq(false))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(linked.then_some((email, account)))
+}
+
+/// Everything the email page shows, or None when the user may not see the email.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    user_id: i64,
+    email_id: i64,
+) -> Result<Option<EmailDetail>, DbErr> {
+    let Some((email, account)) = visible_email(db, org_id, user_id, email_id).await? else {
+        return Ok(None);
+    };
+    let participants = email_participants::Entity::find()
+        .filter(email_participants::Column::OrganizationId.eq(org_id))
+        .filter(email_participants::Column::EmailId.eq(email_id))
+        .order_by_asc(email_participants::Column::Id)
+        .all(db)
+        .await?;
+    let addresses: Vec<String> = participants.iter().map(|p| p.address.clone()).collect();
+    let mut contacts_by_address = HashMap::new();
+    for owned in contact_addresses::Entity::find()
+        .filter(contact_addresses::Column::OrganizationId.eq(org_id))
+        .filter(contact_addresses::Column::Address.is_in(addresses))
+        .all(db)
+        .await?
+    {
+        if let Some(c) = contacts::Entity::find_by_id(owned.contact_id)
+            .filter(contacts::Column::OrganizationId.eq(org_id))
+            .one(db)
+            .await?
+        {
+            contacts_by_address.insert(owned.address, (c.id, c.name));
+        }
+    }
+    let rows = email_links::Entity::find()
+        .filter(email_links::Column::OrganizationId.eq(org_id))
+        .filter(email_links::Column::EmailId.eq(email_id))
+        .filter(email_links::Column::Tombstone.eq(false))
+        .order_by_asc(email_links::Column::Id)
+        .all(db)
+        .await?;
+    let mut links = Vec::with_capacity(rows.len());
+    for link in rows {
+        let resolved = match (link.business_id, link.contact_id) {
+            (Some(id), _) => businesses::Entity::find_by_id(id)
+                .filter(businesses::Column::OrganizationId.eq(org_id))
+                .one(db)
+                .await?
+                .map(|b| ("business", b.id, b.name)),
+            (None, Some(id)) => contacts::Entity::find_by_id(id)
+                .filter(contacts::Column::OrganizationId.eq(org_id))
+                .one(db)
+                .await?
+                .map(|c| ("contact", c.id, c.name)),
+            (None, None) => None,
+        };
+        if let Some((kind, record_id, name)) = resolved {
+            links.push(LinkedRecord {
+                link_id: link.id,
+                kind,
+                record_id,
+                name,
+                manual: link.source == "manual",
+                reason: link.reason,
+            });
+        }
+    }
+    let attachments = attachments::Entity::find()
+        .filter(attachments::Column::OrganizationId.eq(org_id))
+        .filter(attachments::Column::EmailId.eq(email_id))
+        .order_by_asc(attachments::Column::Id)
+        .all(db)
+        .await?;
+    let body = email_bodies::Entity::find_by_id(email_id)
+        .filter(email_bodies::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?;
+    Ok(Some(EmailDetail {
+        own_mailbox: account.owner_user_id == Some(user_id),
+        mailbox: account.address,
+        email,
+        participants,
+        contacts_by_address,
+        links,
+        attachments,
+        body,
+    }))
+}

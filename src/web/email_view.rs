@@ -1,0 +1,265 @@
+//! The email page (`/emails/{id}`): headers, participants linked to their contacts, the
+//! businesses and contacts the email is linked to and why, attachments, and the body in a
+//! sandboxed iframe served by `/emails/{id}/body` under its own restrictive CSP (no script,
+//! no same-origin, no forms; remote images only after "Show images").
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::error::AppError;
+use super::session::CurrentUser;
+use super::views::{render, Layout};
+use super::AppState;
+use crate::db::email_view::{self, EmailDetail};
+use crate::domain::email_html::{sanitize, HtmlOptions};
+use crate::mailboxes::MailDeps;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/emails/{id}", get(show))
+        .route("/emails/{id}/body", get(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ImagesQuery {
+    #[serde(default)]
+    images: Option<String>,
+}
+
+impl ImagesQuery {
+    fn shown(&self) -> bool {
+        self.images.as_deref() == Some("1")
+    }
+}
+
+struct PersonView {
+    label: String,
+    address: String,
+    contact_href: Option<String>,
+}
+
+struct RoleView {
+    role: &'static str,
+    people: Vec<PersonView>,
+}
+
+struct LinkView {
+    href: String,
+    kind: &'static str,
+    name: String,
+    why: &'static str,
+}
+
+struct AttachmentView {
+    name: String,
+    content_type: String,
+    size: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/show.html")]
+struct EmailPage {
+    layout: Layout,
+    subject: String,
+    date: String,
+    mailbox: String,
+    roles: Vec<RoleView>,
+    links: Vec<LinkView>,
+    attachments: Vec<AttachmentView>,
+    /// The iframe's source when there is an HTML body.
+    frame_src: Option<String>,
+    /// "Show images" link while remote images are held back.
+    show_images: Option<String>,
+    text: Option<String>,
+    truncated: bool,
+    deleted_in_provider: bool,
+}
+
+fn why(reason: &str) -> &'static str {
+    match reason {
+        "address" => "a participant's address belongs to this contact",
+        "domain" => "a participant writes from this business's domain",
+        "contact_business" => "a linked contact works here",
+        "manual" => "linked by hand",
+        _ => "linked",
+    }
+}
+
+fn role_label(role: &str) -> Option<&'static str> {
+    Some(match role {
+        "from" => "From",
+        "to" => "To",
+        "cc" => "Cc",
+        "bcc" => "Bcc",
+        "reply_to" => "Reply-To",
+        _ => return None,
+    })
+}
+
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
+        b => format!(
+            "{}.{} MB",
+            b / (1024 * 1024),
+            (b % (1024 * 1024)) * 10 / (1024 * 1024)
+        ),
+    }
+}
+
+async fn detail(deps: &MailDeps, user: &CurrentUser, id: i64) -> Result<EmailDetail, AppError> {
+    email_view::load(&deps.db, user.organization_id, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn show(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ImagesQuery>,
+) -> Result<Response, AppError> {
+    let d = detail(&deps, &user, id).await?;
+    let mut roles: Vec<RoleView> = Vec::new();
+    for p in &d.participants {
+        let Some(role) = role_label(&p.role) else {
+            continue;
+        };
+        let person = PersonView {
+            label: if p.name.is_empty() {
+                p.address.clone()
+            } else {
+                p.name.clone()
+            },
+            address: p.address.clone(),
+            contact_href: d
+                .contacts_by_address
+                .get(&p.address)
+                .map(|(cid, _)| format!("/contacts/{cid}")),
+        };
+        match roles.iter_mut().find(|r| r.role == role) {
+            Some(r) => r.people.push(person),
+            None => roles.push(RoleView {
+                role,
+                people: vec![person],
+            }),
+        }
+    }
+    let html = d.body.as_ref().and_then(|b| b.body_html.as_deref());
+    let blocked = html
+        .is_some_and(|h| !query.shown() && sanitize(h, &options(id, false)).blocked_remote_images);
+    let page = EmailPage {
+        layout: Layout::for_user(&user, d.email.subject.clone(), ""),
+        subject: if d.email.subject.is_empty() {
+            "(no subject)".into()
+        } else {
+            d.email.subject.clone()
+        },
+        date: d
+            .email
+            .sent_at
+            .unwrap_or(d.email.received_at)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        mailbox: d.mailbox.clone(),
+        roles,
+        links: d
+            .links
+            .iter()
+            .map(|l| LinkView {
+                href: format!("/{}s/{}", l.kind, l.record_id),
+                kind: l.kind,
+                name: l.name.clone(),
+                why: why(&l.reason),
+            })
+            .collect(),
+        attachments: d
+            .attachments
+            .iter()
+            .map(|a| AttachmentView {
+                name: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: size(a.size_bytes),
+            })
+            .collect(),
+        frame_src: html.map(|_| {
+            if query.shown() {
+                format!("/emails/{id}/body?images=1")
+            } else {
+                format!("/emails/{id}/body")
+            }
+        }),
+        show_images: blocked.then(|| format!("/emails/{id}?images=1")),
+        text: d.body.as_ref().and_then(|b| b.body_text.clone()),
+        truncated: d.body.as_ref().is_some_and(|b| b.truncated),
+        deleted_in_provider: d.email.deleted_in_provider_at.is_some(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+fn options(id: i64, remote_images: bool) -> HtmlOptions {
+    HtmlOptions {
+        cid_base: format!("/emails/{id}/cid/"),
+        remote_images,
+    }
+}
+
+/// The frame's CSP: nothing runs, nothing is submitted, only our own images (and, once the
+/// reader asks, remote ones); the document is sandboxed even when opened on its own.
+fn frame_csp(remote_images: bool) -> &'static str {
+    if remote_images {
+        "default-src 'none'; img-src 'self' data: https: http:; style-src 'unsafe-inline'; \
+         font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; \
+         sandbox allow-popups allow-popups-to-escape-sandbox"
+    } else {
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; font-src data:; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'self'; \
+         sandbox allow-popups allow-popups-to-escape-sandbox"
+    }
+}
+
+async fn body(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ImagesQuery>,
+) -> Result<Response, AppError> {
+    let d = detail(&deps, &user, id).await?;
+    let html = d.body.and_then(|b| b.body_html).ok_or(AppError::NotFound)?;
+    let safe = sanitize(&html, &options(id, query.shown()));
+    let doc = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">\
+         <style>body{{margin:0;padding:12px;font:14px/1.5 system-ui,sans-serif;color:#1f2328;\
+         word-wrap:break-word}}img{{max-width:100%;height:auto}}</style></head><body>{}</body></html>",
+        safe.html
+    );
+    let mut res = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(frame_csp(query.shown())),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size(512), "512 B");
+        assert_eq!(size(13_068), "12 KB");
+        assert_eq!(size(5 * 1024 * 1024 + 512 * 1024), "5.5 MB");
+    }
+}
