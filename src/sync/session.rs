@@ -15,6 +15,7 @@ use crate::db::emails::Owner;
 use crate::db::sync_state::RunCounts;
 use crate::mailboxes::{credentials, MailDeps};
 use crate::providers::gmail::{self, GmailClient};
+use crate::providers::graph::GraphClient;
 use crate::providers::message::NormalizedMessage;
 use crate::providers::{ProviderError, Secret};
 
@@ -47,6 +48,7 @@ struct Inner {
     owner: Owner,
     options: SyncOptions,
     gmail: GmailClient,
+    graph: GraphClient,
     token: Mutex<Option<Secret>>,
     counters: Counters,
 }
@@ -54,11 +56,13 @@ struct Inner {
 impl Session {
     pub fn new(deps: MailDeps, owner: Owner, options: SyncOptions) -> Self {
         let gmail = GmailClient::new(&deps.providers);
+        let graph = GraphClient::new(&deps.providers);
         Self(Arc::new(Inner {
             deps,
             owner,
             options,
             gmail,
+            graph,
             token: Mutex::new(None),
             counters: Counters::default(),
         }))
@@ -78,6 +82,10 @@ impl Session {
 
     pub fn gmail(&self) -> &GmailClient {
         &self.0.gmail
+    }
+
+    pub fn graph(&self) -> &GraphClient {
+        &self.0.graph
     }
 
     pub fn counts(&self) -> RunCounts {
