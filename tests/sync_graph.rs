@@ -16,3 +16,6 @@ mod incremental;
 
 #[path = "sync_graph/faults.rs"]
 mod faults;
+
+#[path = "sync_graph/cli.rs"]
+mod cli;
