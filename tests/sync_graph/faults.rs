@@ -1,5 +1,6 @@
-//! Provider trouble: 429 with Retry-After, 503 and 5xx are waited out to the same exact state;
-//! a pass that fails between pages, or is killed, resumes with nothing lost or duplicated.
+//! Provider trouble: 429 with Retry-After, 503, 5xx and dropped connections are waited out to the
+//! same exact state; a pass that fails between pages, or is killed, resumes with nothing lost or
+//! duplicated.
 use std::time::Duration;
 
 use sea_orm::EntityTrait;
@@ -31,6 +32,14 @@ async fn throttles_and_server_errors_are_waited_out() {
         json!({"mailbox": OUTLOOK, "route": "/mailFolders", "status": 503, "count": 1}),
     )
     .await;
+    // Dropped connections mid-answer, on delta pages and on content.
+    for route in ["/delta", "/$value"] {
+        fault(
+            &l.app,
+            json!({"mailbox": OUTLOOK, "route": route, "status": 503, "drop": true, "count": 2}),
+        )
+        .await;
+    }
     let report = l.sync_ok().await;
     assert!(report.counts.throttled >= 4, "{:?}", report.counts);
     assert_matches_truth(&l).await;
@@ -39,6 +48,35 @@ async fn throttles_and_server_errors_are_waited_out() {
     assert!(runs[0].requests > runs[0].fetched);
     let counts = row_counts(&l).await;
     assert_eq!(counts.0, counts.1);
+}
+
+#[tokio::test]
+async fn an_injected_drop_cuts_the_answer_mid_body() {
+    let l = linked(0).await;
+    let tokens = l.app.issued_tokens().await;
+    let token = tokens
+        .iter()
+        .find(|t| t["kind"] == "access" && t["mailbox"] == OUTLOOK)
+        .and_then(|t| t["token"].as_str())
+        .expect("an Outlook access token")
+        .to_string();
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/mailFolders", "status": 503, "drop": true, "count": 1})).await;
+    let url = l.app.emulator_url("/v1.0/me/mailFolders");
+    let res = l.app.client.get(&url).bearer_auth(&token).send().await;
+    let cut = match res {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(cut, "the answer breaks off");
+    let res = l
+        .app
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "only once");
 }
 
 /// Wait until some folder's listing has committed a page (a nextLink is stored).
