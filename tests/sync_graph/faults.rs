@@ -156,3 +156,54 @@ async fn a_killed_pass_loses_and_duplicates_nothing() {
     assert_eq!(counts.0, counts.1);
     assert_eq!(counts.0, 42);
 }
+
+#[tokio::test]
+async fn expired_access_tokens_are_refreshed_with_the_rotated_refresh_token() {
+    let l = linked(5).await;
+    l.sync_ok().await;
+    for round in 0..2 {
+        crate::helpers::control_post(
+            &l.app,
+            &format!("/_emulator/mailboxes/{OUTLOOK}/expire-access-tokens"),
+            None,
+        )
+        .await;
+        let tag = format!("after-expiry-{round}");
+        let fresh = crate::helpers::deliver(
+            &l.app,
+            &crate::helpers::raw(&tag, "Later", false),
+            "inbox",
+            false,
+        )
+        .await;
+        let report = l.sync_ok().await;
+        assert_eq!(report.kind, "incremental");
+        assert_eq!(report.counts.stored, 1);
+        assert!(stored(&l).await.live.contains_key(&fresh));
+    }
+    assert_matches_truth(&l).await;
+}
+
+#[tokio::test]
+async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
+    let l = linked(5).await;
+    l.sync_ok().await;
+    let before = row_counts(&l).await;
+    crate::helpers::control_post(
+        &l.app,
+        &format!("/_emulator/mailboxes/{OUTLOOK}/revoke-tokens"),
+        None,
+    )
+    .await;
+    let err = l.sync().await.unwrap_err();
+    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
+    assert_eq!(row_counts(&l).await, before);
+    let account = mail_accounts::Entity::find_by_id(l.account_id)
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.status, "needs_reconnect");
+    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status, "failed");
+}

@@ -120,3 +120,51 @@ async fn configured_folders_limit_the_pass() {
     let live = stored(&l).await.live;
     assert!(live.values().all(|s| s.0 == vec![label_of(CLIENTS)]));
 }
+
+#[tokio::test]
+async fn since_limits_the_first_listing_to_recent_mail() {
+    let l = linked(30).await;
+    let res = l
+        .app
+        .client
+        .get(l.app.emulator_url(&format!(
+            "/_emulator/mailboxes/{}/messages",
+            crate::helpers::OUTLOOK
+        )))
+        .send()
+        .await
+        .unwrap();
+    let items: Vec<serde_json::Value> = res.json().await.unwrap();
+    let synced: Vec<(String, i64)> = items
+        .iter()
+        .filter(|m| crate::helpers::synced_folder(m["folder"].as_str().unwrap_or("inbox")))
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_string(),
+                m["internal_date"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut dates: Vec<i64> = synced.iter().map(|(_, d)| *d).collect();
+    dates.sort_unstable();
+    let median = chrono::DateTime::from_timestamp_millis(dates[dates.len() / 2]).unwrap();
+    let since = median.date_naive();
+    let cut = since
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    let want: std::collections::BTreeSet<String> = synced
+        .into_iter()
+        .filter(|(_, d)| *d >= cut)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!want.is_empty() && want.len() < 32);
+    let recent = SyncOptions {
+        since: Some(since),
+        ..options()
+    };
+    l.sync_with(&recent).await.expect("pass");
+    let got: std::collections::BTreeSet<String> = stored(&l).await.live.into_keys().collect();
+    assert_eq!(got, want);
+}
