@@ -121,3 +121,54 @@ async fn an_expired_delta_token_resyncs_without_duplicates_and_finds_deletes() {
     assert_eq!(row_counts(&l).await, after);
     assert_matches_truth(&l).await;
 }
+
+#[tokio::test]
+async fn a_deleted_child_folder_takes_its_messages_with_it() {
+    use sea_orm::EntityTrait;
+    use threadline::db::entities::sync_cursors;
+
+    let l = linked(6).await;
+    l.sync_ok().await;
+    let clients = filed(&l, &label_of(CLIENTS)).await;
+    assert_eq!(clients.len(), 2);
+    let scopes = || async {
+        sync_cursors::Entity::find()
+            .all(&l.app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.scope)
+            .collect::<Vec<_>>()
+    };
+    let clients_scope = format!("graph:{}", label_of(CLIENTS));
+    assert!(scopes().await.contains(&clients_scope));
+    // Deleting a folder in Outlook moves it, with its messages, under Deleted Items.
+    for id in &clients {
+        patch(&l.app, id, json!({"folder": "deleteditems/Clients"})).await;
+    }
+    let report = l.sync_ok().await;
+    assert_eq!(report.counts.deleted, 2, "{:?}", report.counts);
+    assert_matches_truth(&l).await;
+    let now = stored(&l).await;
+    assert!(clients.iter().all(|id| now.deleted.contains(id)));
+    assert!(
+        !scopes().await.contains(&clients_scope),
+        "its cursor is dropped"
+    );
+}
+
+#[tokio::test]
+async fn a_folder_dropped_from_the_configuration_keeps_its_mail() {
+    let l = linked(12).await;
+    l.sync_ok().await;
+    let sent = filed(&l, "sentitems").await;
+    assert!(!sent.is_empty());
+    let inbox_only = threadline::sync::SyncOptions {
+        labels: Some(vec!["inbox".into()]),
+        ..crate::helpers::options()
+    };
+    let report = l.sync_with(&inbox_only).await.expect("pass");
+    assert_eq!(report.counts.deleted, 0);
+    let now = stored(&l).await;
+    assert!(sent.iter().all(|id| now.live.contains_key(id)));
+}

@@ -237,13 +237,13 @@ async fn resolve_departed(
 
 /// One transaction: insert the new messages, record skips, update and mark deleted, stamp the
 /// named ids when the page belongs to a listing that began at `listing`, and move the folder's
-/// cursor past the page.
+/// cursor past the page (when there is one to move).
 pub async fn store(
     s: &Session,
     scope: &str,
     work: Work,
     listing: Option<DateTime<Utc>>,
-    cursor: &Cursor,
+    cursor: Option<&Cursor>,
 ) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
     let txn = s.deps().db.begin().await?;
@@ -263,7 +263,9 @@ pub async fn store(
     if let Some(at) = listing {
         emails::mark_listed(&txn, owner.account_id, &work.named, at).await?;
     }
-    sync_state::save_cursor(&txn, owner, scope, cursor).await?;
+    if let Some(cursor) = cursor {
+        sync_state::save_cursor(&txn, owner, scope, cursor).await?;
+    }
     txn.commit().await?;
     Ok(RunCounts {
         listed: work.named.len() as u64,

@@ -25,6 +25,8 @@ pub struct SyncedFolder {
 pub struct Synced {
     pub folders: Vec<SyncedFolder>,
     labels: HashMap<String, String>,
+    /// Ids of Deleted Items and Junk Email.
+    excluded: HashSet<String>,
 }
 
 impl Synced {
@@ -135,7 +137,10 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
             None => tracing::warn!(folder = name, "no such Outlook folder; not synced"),
         }
     }
-    let mut synced = Synced::default();
+    let mut synced = Synced {
+        excluded: excluded.clone(),
+        ..Synced::default()
+    };
     let mut queue: VecDeque<Folder> = VecDeque::new();
     for (folder, label) in roots {
         if synced.push(&folder, label) {
@@ -160,6 +165,26 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
         }
     }
     Ok(synced)
+}
+
+/// Whether a folder synced before is gone: unknown to Graph, or now under Deleted Items or
+/// Junk Email (a deleted folder moves there with its messages). A folder that still exists
+/// elsewhere was only dropped from the configuration.
+pub async fn vanished(s: &Session, synced: &Synced, folder_id: &str) -> Result<bool, SyncError> {
+    let mut at = folder_id.to_string();
+    for _ in 0..64 {
+        if synced.excluded.contains(&at) {
+            return Ok(true);
+        }
+        let Some(folder) = get_folder(s, &at).await? else {
+            return Ok(at == folder_id);
+        };
+        match folder.parent_id {
+            Some(parent) if parent != at => at = parent,
+            _ => return Ok(false),
+        }
+    }
+    Ok(false)
 }
 
 /// A folder by display name (case-insensitive), or by path of display names (`Inbox/Clients`).

@@ -7,6 +7,7 @@
 //! way. Every page is stored with the cursor that covers it in one transaction.
 mod apply;
 mod folders;
+mod retire;
 
 use super::session::Session;
 use super::SyncError;
@@ -23,9 +24,11 @@ const FIRST_PAGE: u32 = 50;
 
 type PassResult = Result<&'static str, (&'static str, SyncError)>;
 
+const SCOPE_PREFIX: &str = "graph:";
+
 /// The `sync_cursors.scope` of one Outlook folder.
 pub fn scope(folder_id: &str) -> String {
-    format!("graph:{folder_id}")
+    format!("{SCOPE_PREFIX}{folder_id}")
 }
 
 /// Listing progress across the folders of a pass (`mail_accounts.progress_*`).
@@ -57,6 +60,9 @@ pub async fn pass(s: &Session) -> PassResult {
             .await
             .map_err(|e| (kind, e))?;
     }
+    retire::stale_folders(s, &synced)
+        .await
+        .map_err(|e| (kind, e))?;
     Ok(kind)
 }
 
@@ -190,7 +196,7 @@ async fn listing(
                 phase: PHASE_INITIAL.into(),
             },
         };
-        let counts = apply::store(s, &scope, work, Some(since), &cursor).await?;
+        let counts = apply::store(s, &scope, work, Some(since), Some(&cursor)).await?;
         s.add(&counts);
         progress.done += named;
         sync_state::set_progress(
@@ -227,7 +233,7 @@ async fn sweep(
         page_token: None,
         phase: PHASE_INCREMENTAL.into(),
     };
-    let counts = apply::store(s, &scope(&folder.id), work, None, &cursor).await?;
+    let counts = apply::store(s, &scope(&folder.id), work, None, Some(&cursor)).await?;
     s.add(&counts);
     Ok(())
 }
@@ -257,7 +263,7 @@ async fn rounds(
                 phase: PHASE_INCREMENTAL.into(),
             },
         };
-        let counts = apply::store(s, &scope, work, None, &cursor).await?;
+        let counts = apply::store(s, &scope, work, None, Some(&cursor)).await?;
         s.add(&counts);
         match page.next_link {
             Some(next) => link = next,
