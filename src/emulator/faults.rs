@@ -30,7 +30,8 @@ pub struct FaultRule {
     #[serde(default)]
     pub latency_ms: Option<u64>,
     /// Cut the connection after the headers and part of the body instead of answering (Graph
-    /// routes; Gmail routes answer with `status`, as does a sub-request of a Graph `$batch`).
+    /// routes; Gmail routes answer with `status`; inside a Graph `$batch` the sub-request gets
+    /// a 504).
     #[serde(default)]
     pub drop: bool,
 }
