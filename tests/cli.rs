@@ -292,7 +292,54 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     );
     let consent = consent.text().await.unwrap();
     assert!(consent.contains("chloe@northwind-labs.test"), "{consent}");
+    // Both linked mailboxes sync: Gmail (alice) and Outlook (bruno).
+    let demo_db = format!(
+        "sqlite://{}?mode=ro",
+        dir.join("threadline-data/demo/demo.db").display()
+    );
+    let synced = demo_mailboxes_synced(&demo_db).await;
+    assert!(
+        synced.contains(&(
+            "google".to_string(),
+            "alice@northwind-labs.test".to_string()
+        )) && synced.contains(&(
+            "microsoft".to_string(),
+            "bruno@northwind-labs.test".to_string()
+        )),
+        "{synced:?}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(dir.join("threadline-data/demo/demo.db").exists());
+}
+
+/// `(provider, address)` of the demo's mailboxes with stored mail, once both linked ones have
+/// some (or after a minute).
+async fn demo_mailboxes_synced(url: &str) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let mut found = Vec::new();
+    for _ in 0..120 {
+        if let Ok(db) = Database::connect(url).await {
+            let sql = "SELECT a.provider, a.address FROM mail_accounts a \
+                       WHERE EXISTS (SELECT 1 FROM emails e WHERE e.account_id = a.id)";
+            let stmt = Statement::from_string(db.get_database_backend(), sql);
+            if let Ok(rows) = db.query_all(stmt).await {
+                found = rows
+                    .iter()
+                    .filter_map(|r| {
+                        Some((
+                            r.try_get::<String>("", "provider").ok()?,
+                            r.try_get::<String>("", "address").ok()?,
+                        ))
+                    })
+                    .collect();
+            }
+            db.close().await.ok();
+            if found.len() >= 2 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    found
 }
