@@ -55,15 +55,27 @@ pub async fn pass(s: &Session) -> PassResult {
         }
         plan.push((folder, cursor));
     }
+    // A folder Graph refuses outright must not starve the others: the pass goes on and fails
+    // at the end. Anything else (throttling that outlasted its retries, the database, the
+    // grant) stops it at once.
+    let mut refused = None;
     for (folder, cursor) in plan {
-        folder_pass(s, &synced, folder, cursor, &mut progress, &mut kind)
-            .await
-            .map_err(|e| (kind, e))?;
+        match folder_pass(s, &synced, folder, cursor, &mut progress, &mut kind).await {
+            Ok(()) => {}
+            Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
+                tracing::warn!(folder = %folder.label, %detail, "Graph refused a folder");
+                refused.get_or_insert(ProviderError::Permanent(detail));
+            }
+            Err(e) => return Err((kind, e)),
+        }
     }
     retire::stale_folders(s, &synced)
         .await
         .map_err(|e| (kind, e))?;
-    Ok(kind)
+    match refused {
+        Some(e) => Err((kind, e.into())),
+        None => Ok(kind),
+    }
 }
 
 fn is_incremental(c: Option<&Cursor>) -> bool {
