@@ -207,3 +207,56 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "failed");
 }
+
+#[tokio::test]
+async fn throttled_lookups_inside_a_batch_are_asked_again() {
+    use crate::helpers::{delete, patch};
+    let l = linked(20).await;
+    l.sync_ok().await;
+    let inbox: Vec<String> = stored(&l)
+        .await
+        .live
+        .into_iter()
+        .filter(|(_, s)| s.0 == vec!["inbox".to_string()])
+        .map(|(id, _)| id)
+        .collect();
+    for id in &inbox[..3] {
+        delete(&l.app, id).await;
+    }
+    for id in &inbox[3..5] {
+        patch(&l.app, id, json!({"folder": "deleteditems"})).await;
+    }
+    patch(
+        &l.app,
+        &inbox[5],
+        json!({"folder": crate::helpers::CLIENTS}),
+    )
+    .await;
+    // Each lookup is a sub-request of a $batch: these 429s arrive inside a 200.
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/messages/", "status": 429, "retry_after": 1, "count": 3})).await;
+    let report = l.sync_ok().await;
+    assert_eq!(report.counts.deleted, 5, "{:?}", report.counts);
+    assert_matches_truth(&l).await;
+    let now = stored(&l).await;
+    assert_eq!(
+        now.live[&inbox[5]].0,
+        vec![crate::helpers::label_of(crate::helpers::CLIENTS)]
+    );
+    let stats: serde_json::Value = l
+        .app
+        .client
+        .get(l.app.emulator_url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let batches = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"].as_str().is_some_and(|r| r.ends_with("$batch")))
+        .count();
+    assert!(batches > 0, "lookups went through $batch: {stats}");
+}

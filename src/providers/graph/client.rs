@@ -12,7 +12,7 @@ use crate::providers::{ProviderError, Providers, Secret};
 
 /// Ids that survive moves between folders (trap 15): the delta of the target folder names the
 /// same id the source folder reported `@removed`.
-const IMMUTABLE_IDS: &str = r#"IdType="ImmutableId""#;
+pub(super) const IMMUTABLE_IDS: &str = r#"IdType="ImmutableId""#;
 /// The light fields delta pages carry; content comes from `$value`.
 const LIGHT_SELECT: &str =
     "id,isRead,flag,parentFolderId,receivedDateTime,internetMessageId,conversationId";
@@ -61,8 +61,8 @@ pub struct DeltaPage {
 /// A Graph client for one base URL (`Providers::graph_api`: the real host or an emulator).
 #[derive(Clone)]
 pub struct GraphClient {
-    http: reqwest::Client,
-    base: String,
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
 }
 
 impl GraphClient {
@@ -271,7 +271,7 @@ impl GraphClient {
 }
 
 /// Passes a success through; classifies anything else.
-async fn check(res: Response) -> Result<Response, ProviderError> {
+pub(super) async fn check(res: Response) -> Result<Response, ProviderError> {
     let status = res.status();
     if status.is_success() {
         return Ok(res);
@@ -281,7 +281,7 @@ async fn check(res: Response) -> Result<Response, ProviderError> {
     Err(classify(status, wait, &body))
 }
 
-async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> {
+pub(super) async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> {
     let bytes = res
         .bytes()
         .await
@@ -301,7 +301,7 @@ fn folder(f: wire::MailFolder) -> Folder {
     }
 }
 
-fn light(m: wire::Message) -> Light {
+pub(super) fn light(m: wire::Message) -> Light {
     Light {
         id: m.id,
         read: m.is_read.unwrap_or(false),
@@ -319,7 +319,7 @@ fn light(m: wire::Message) -> Light {
 
 /// A provider id as one path segment: anything but unreserved characters is percent-encoded,
 /// so `/`, `?`, `#` or `..` from a provider can never change the request's path.
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(id.len());
     for b in id.bytes() {

@@ -1,10 +1,12 @@
-//! Microsoft Graph mail: the API calls the sync engine needs ([`client`], errors classified in
-//! `errors`) and the mapping of a fetched MIME text plus the light delta fields to a
+//! Microsoft Graph mail: the API calls the sync engine needs ([`client`], lookups batched in
+//! [`batch`], errors classified in `errors`) and the mapping of a fetched MIME text plus the light delta fields to a
 //! [`NormalizedMessage`]. Wire types stay private in `wire`.
+pub mod batch;
 pub mod client;
 mod errors;
 mod wire;
 
+pub use batch::{Located, MAX_BATCH};
 pub use client::{DeltaItem, DeltaPage, Folder, GraphClient, Light};
 
 use crate::providers::message::{NormalizedMessage, ProviderFields};

@@ -1,10 +1,11 @@
 //! Turning one delta page into database changes: new messages fetched as MIME (at most four
 //! requests at a time, Graph's per-mailbox cap), known ones updated from the light fields, and
-//! messages that left a folder looked up where they are now (another synced folder: moved;
-//! gone or in a folder not synced: deleted). Each page is then stored with its cursor in one
+//! messages that left a folder looked up (in `$batch`es of 20) where they are now (another
+//! synced folder: moved; gone or in a folder not synced: deleted). Each page is then stored with its cursor in one
 //! transaction.
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
@@ -15,7 +16,7 @@ use super::super::SyncError;
 use super::folders::{Synced, SyncedFolder};
 use crate::db::emails;
 use crate::db::sync_state::{self, Cursor, RunCounts};
-use crate::providers::graph::{self, DeltaItem, Light};
+use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
 use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
 
@@ -119,15 +120,51 @@ async fn fetch(
     }
 }
 
-async fn locate(s: Session, id: String) -> Result<(String, Option<Light>), SyncError> {
-    let graph = s.graph().clone();
-    let found = s
-        .call(|t| {
-            let (g, id) = (graph.clone(), id.clone());
-            async move { g.locate(&t, &id).await }
-        })
-        .await?;
-    Ok((id, found))
+/// One batch of lookups (at most [`MAX_BATCH`]), asking again for the sub-requests Graph
+/// throttled or failed transiently, after the longest `Retry-After` they named. None: gone.
+async fn locate_batch(
+    s: &Session,
+    ids: Vec<String>,
+) -> Result<Vec<(String, Option<Light>)>, SyncError> {
+    let opts = s.options();
+    let mut out = Vec::with_capacity(ids.len());
+    let mut pending = ids;
+    let mut rounds = 0u32;
+    while !pending.is_empty() {
+        let graph = s.graph().clone();
+        let answers = s
+            .call(|t| {
+                let (g, ids) = (graph.clone(), pending.clone());
+                async move { g.locate_many(&t, &ids).await }
+            })
+            .await?;
+        let mut again = Vec::new();
+        let mut wait: Option<Duration> = None;
+        for (id, located) in answers {
+            match located {
+                Located::Here(l) => out.push((id, Some(l))),
+                Located::Missing => out.push((id, None)),
+                Located::Again(w) => {
+                    again.push(id);
+                    wait = wait.max(w);
+                }
+                Located::Refused(detail) => {
+                    tracing::warn!(id, %detail, "Graph refused a lookup; the message is left as stored");
+                }
+            }
+        }
+        if again.is_empty() {
+            break;
+        }
+        rounds += 1;
+        if rounds >= opts.throttle_tries {
+            return Err(ProviderError::RateLimited { retry_after: wait }.into());
+        }
+        let pause = wait.unwrap_or(opts.backoff_base * rounds);
+        tokio::time::sleep(pause.min(opts.max_retry_after)).await;
+        pending = again;
+    }
+    Ok(out)
 }
 
 /// Prepare a delta page of `folder`: the last entry per id wins (pages may repeat ids).
@@ -218,7 +255,12 @@ async fn resolve_departed(
     ids: Vec<String>,
     work: &mut Work,
 ) -> Result<(), SyncError> {
-    for (id, now) in bounded(s, ids, locate).await? {
+    // Sequential batches: each runs up to four lookups at once, Outlook's per-mailbox cap.
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BATCH) {
+        found.extend(locate_batch(s, chunk.to_vec()).await?);
+    }
+    for (id, now) in found {
         match now.and_then(|l| {
             let label = synced.label(l.folder_id.as_deref()?)?.to_string();
             Some((l, label))
