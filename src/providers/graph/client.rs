@@ -1,6 +1,6 @@
 //! Graph calls the sync engine needs: mail folders (well-known names, child folders), per-folder
-//! message delta (first request, then `@odata.nextLink` / `@odata.deltaLink` verbatim), a
-//! message's current folder, and the MIME text (`$value`). Every request asks for immutable ids;
+//! message delta (first request, then `@odata.nextLink` / `@odata.deltaLink` verbatim) and the
+//! MIME text (`$value`); where messages are now is asked in batches (`super::batch`). Every request asks for immutable ids;
 //! failures come back as a classified [`ProviderError`] (see [`super::errors`]).
 use chrono::{DateTime, Utc};
 use reqwest::{Response, StatusCode};
@@ -198,20 +198,6 @@ impl GraphClient {
             next_link,
             delta_link,
         })
-    }
-
-    /// Where a message is now, or None when it no longer exists (404).
-    pub async fn locate(&self, token: &Secret, id: &str) -> Result<Option<Light>, ProviderError> {
-        let url = self.url(&format!(
-            "/messages/{}?$select=id,isRead,flag,parentFolderId",
-            segment(id)
-        ));
-        let res = self.send(&url, token, None).await?;
-        if res.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        let m: wire::Message = decode(check(res).await?).await?;
-        Ok(Some(light(m)))
     }
 
     /// The message as MIME text (`$value`), or None when it no longer exists.
