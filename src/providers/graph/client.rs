@@ -1,7 +1,8 @@
 //! Graph calls the sync engine needs: mail folders (well-known names, child folders), per-folder
 //! message delta (first request, then `@odata.nextLink` / `@odata.deltaLink` verbatim) and the
-//! MIME text (`$value`); where messages are now is asked in batches (`super::batch`). Every request asks for immutable ids;
-//! failures come back as a classified [`ProviderError`] (see [`super::errors`]).
+//! MIME text (`$value`); where messages are now is asked in batches (`super::batch`). Every
+//! request asks for immutable ids; failures come back as a classified [`ProviderError`] (see
+//! `super::errors`).
 use chrono::{DateTime, Utc};
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
