@@ -15,7 +15,6 @@ use crate::db::{self, organizations};
 use crate::domain::user::Role;
 use crate::emulator::{self, EmulatorConfig};
 use crate::mailboxes::MailDeps;
-use crate::providers::Provider;
 use crate::secrets::KeyRing;
 use crate::sync::{self, SyncOptions};
 
@@ -77,13 +76,6 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
     };
     let mut failed = 0;
     for account in selected {
-        if account.provider != Provider::Google.as_str() {
-            println!(
-                "{}: skipped, syncing Outlook mailboxes is not supported yet",
-                account.address
-            );
-            continue;
-        }
         match sync::sync_account_with(&deps, account.id, &options).await {
             Ok(r) => {
                 let c = &r.counts;

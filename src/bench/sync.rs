@@ -43,8 +43,12 @@ pub struct SyncFigures {
     pub messages_per_second: f64,
     pub cpu_ms_per_message: f64,
     pub peak_rss_mib: f64,
-    pub provider_requests: u64,
-    pub requests_per_1000_messages: f64,
+    /// Provider API calls as the provider counts them (each part of a batch is one call).
+    pub api_calls: u64,
+    pub api_calls_per_1000_messages: f64,
+    /// HTTP requests Threadline sent (a batch is one), known when the pass finished.
+    pub http_requests: Option<u64>,
+    pub http_requests_per_1000_messages: Option<f64>,
     pub first_50_threads_seconds: Option<f64>,
     /// Quota used over the pass as a fraction of the most the provider allows in that time: a
     /// full minute's bucket at the start plus the per-minute rate for the pass's duration.
@@ -139,7 +143,7 @@ fn line(r: &SyncFigures) -> String {
         .map_or_else(|| "never".to_string(), |s| format!("{s:.2} s"));
     format!(
         "  {:<7} {}: {} messages, {} threads in {:.1} s = {:.0} msg/s; CPU {:.3} ms/msg; \
-         peak RSS {:.0} MiB; {:.0} requests/1000 msgs; first {FIRST_THREADS} threads after {first}; \
+         peak RSS {:.0} MiB; {:.0} API calls and {} HTTP requests per 1000 msgs; first {FIRST_THREADS} threads after {first}; \
          quota used {:.0}%; quota errors {}",
         r.provider,
         r.outcome,
@@ -149,7 +153,9 @@ fn line(r: &SyncFigures) -> String {
         r.messages_per_second,
         r.cpu_ms_per_message,
         r.peak_rss_mib,
-        r.requests_per_1000_messages,
+        r.api_calls_per_1000_messages,
+        r.http_requests_per_1000_messages
+            .map_or_else(|| "?".to_string(), |h| format!("{h:.0}")),
         r.quota_fraction * 100.0,
         r.quota_errors
     )
@@ -210,14 +216,17 @@ async fn measure_pass(
         first.clone(),
     ));
     let pass = crate::sync::sync_account(deps, account.id);
-    let outcome = match args.max_seconds {
-        Some(limit) => match tokio::time::timeout(Duration::from_secs(limit), pass).await {
-            Ok(result) => result.map(|_| "finished".to_string()),
-            Err(_) => Ok("stopped".to_string()),
-        },
-        None => pass.await.map(|_| "finished".to_string()),
+    let result = match args.max_seconds {
+        Some(limit) => tokio::time::timeout(Duration::from_secs(limit), pass)
+            .await
+            .ok(),
+        None => Some(pass.await),
     };
-    let outcome = outcome.unwrap_or_else(|e| format!("failed: {e}"));
+    let (outcome, http) = match result {
+        Some(Ok(report)) => ("finished".to_string(), Some(report.counts.requests)),
+        Some(Err(e)) => (format!("failed: {e}"), None),
+        None => ("stopped".to_string(), None),
+    };
     let wall = started.elapsed();
     let cpu = measure::cpu_time().saturating_sub(cpu_before);
     let rss = measure::peak_rss();
@@ -246,8 +255,10 @@ async fn measure_pass(
         messages_per_second: stored as f64 / secs,
         cpu_ms_per_message: per_message(cpu.as_secs_f64() * 1000.0),
         peak_rss_mib: rss as f64 / (1024.0 * 1024.0),
-        provider_requests: requests,
-        requests_per_1000_messages: per_message(requests as f64 * 1000.0),
+        api_calls: requests,
+        api_calls_per_1000_messages: per_message(requests as f64 * 1000.0),
+        http_requests: http,
+        http_requests_per_1000_messages: http.map(|h| per_message(h as f64 * 1000.0)),
         first_50_threads_seconds: first_threads.map(|d| d.as_secs_f64()),
         quota_fraction: used as f64 / allowed.max(1e-9),
         quota_errors: after.throttled.saturating_sub(before.throttled),

@@ -2,7 +2,9 @@
 //! each pass did (`sync_runs`), plus the sync fields of `mail_accounts`.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::emails::Owner;
 use super::entities::{mail_accounts, sync_cursors, sync_runs};
@@ -108,6 +110,36 @@ pub async fn listing_started(
         .one(db)
         .await?
         .and_then(|m| m.listing_started_at))
+}
+
+/// The scopes of a mailbox starting with `prefix` (e.g. every Outlook folder ever synced).
+pub async fn scopes(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    prefix: &str,
+) -> Result<Vec<String>, DbErr> {
+    sync_cursors::Entity::find()
+        .select_only()
+        .column(sync_cursors::Column::Scope)
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .filter(sync_cursors::Column::Scope.starts_with(prefix))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Forget a scope's position (its folder is gone).
+pub async fn drop_cursor(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    scope: &str,
+) -> Result<(), DbErr> {
+    sync_cursors::Entity::delete_many()
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .filter(sync_cursors::Column::Scope.eq(scope))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// What a finished pass did.

@@ -29,6 +29,11 @@ pub struct FaultRule {
     pub count: Option<u32>,
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// Cut the connection after the headers and part of the body instead of answering (Graph
+    /// routes; Gmail routes answer with `status`; inside a Graph `$batch` the sub-request gets
+    /// a 504).
+    #[serde(default)]
+    pub drop: bool,
 }
 
 /// A fault to render instead of the real response.
@@ -36,6 +41,7 @@ pub struct FaultRule {
 pub struct FaultHit {
     pub status: u16,
     pub retry_after: Option<u64>,
+    pub drop: bool,
 }
 
 #[derive(Default)]
@@ -109,6 +115,7 @@ impl Faults {
                 hit = Some(FaultHit {
                     status: rule.status,
                     retry_after: rule.retry_after,
+                    drop: rule.drop,
                 });
             }
         }
@@ -130,6 +137,7 @@ mod tests {
             rate: None,
             count,
             latency_ms: None,
+            drop: false,
         }
     }
 
@@ -153,7 +161,8 @@ mod tests {
                 hit,
                 Some(FaultHit {
                     status: 503,
-                    retry_after: Some(2)
+                    retry_after: Some(2),
+                    drop: false,
                 })
             );
         }

@@ -2,6 +2,7 @@
 //! identity, and (later) mail. Wire types stay private to these modules; base URLs and
 //! timeouts are injected; tokens are redacted in `Debug`. Nothing here touches the database.
 pub mod gmail;
+pub mod graph;
 pub mod identity;
 pub mod message;
 pub mod mime;

@@ -1,9 +1,10 @@
 //! The sync engine: one pass over one mailbox (`sync_account`), recorded in `sync_runs` and on
-//! the mailbox. Connectors live beside it (`gmail`; Microsoft Graph comes next, using the same
+//! the mailbox. Connectors live beside it (`gmail`, `graph` for Outlook; both use the same
 //! session, ingest and cursor tables), and `session` holds what every provider call needs
 //! (token refresh on 401, throttling, backoff, bounded-concurrency fetches).
 mod fetch;
 mod gmail;
+mod graph;
 pub mod limiter;
 mod session;
 pub mod stats;
@@ -148,20 +149,6 @@ pub async fn sync_account_with(
         .await?
         .ok_or(SyncError::NotFound)?;
     let provider = Provider::parse(&account.provider).ok_or(SyncError::NotFound)?;
-    if provider != Provider::Google {
-        let err = SyncError::Unsupported(provider);
-        if account.status == mail_accounts::ACTIVE {
-            // Say so where the owner looks (the mailboxes page), not only in the job table.
-            mail_accounts::set_status(
-                &deps.db,
-                account_id,
-                mail_accounts::ACTIVE,
-                Some(err.to_string()),
-            )
-            .await?;
-        }
-        return Err(err);
-    }
     let owner = Owner {
         organization_id: account.organization_id,
         account_id,
@@ -170,19 +157,32 @@ pub async fn sync_account_with(
     let mut options = options.clone();
     options.since = options.since.or(stored.since);
     if options.labels.as_ref().is_none_or(Vec::is_empty) {
+        let defaults: &[&str] = match provider {
+            Provider::Google => &crate::providers::gmail::DEFAULT_LABELS,
+            Provider::Microsoft => &crate::providers::graph::DEFAULT_FOLDERS,
+        };
         options.labels = Some(if stored.labels.is_empty() {
-            crate::providers::gmail::DEFAULT_LABELS
-                .iter()
-                .map(|l| (*l).to_string())
-                .collect()
+            defaults.iter().map(|l| (*l).to_string()).collect()
         } else {
             stored.labels
         });
     }
     let started = Instant::now();
     let run_id = sync_state::start_run(&deps.db, owner, "incremental").await?;
-    let session = Session::new(deps.clone(), owner, options);
-    let result = gmail::pass(&session).await;
+    let session = match provider {
+        Provider::Google => Session::new(deps.clone(), owner, options),
+        // Outlook: 4 concurrent requests and 10,000 per 10 minutes per app and mailbox.
+        Provider::Microsoft => Session::with_limiter(
+            deps.clone(),
+            owner,
+            options,
+            limiter::Limiter::new(limiter::Profile::graph()),
+        ),
+    };
+    let result = match provider {
+        Provider::Google => gmail::pass(&session).await,
+        Provider::Microsoft => graph::pass(&session).await,
+    };
     let counts = session.counts();
     let units = session.units();
     let duration = started.elapsed();

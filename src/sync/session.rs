@@ -16,6 +16,7 @@ use crate::db::emails::Owner;
 use crate::db::sync_state::RunCounts;
 use crate::mailboxes::{credentials, MailDeps};
 use crate::providers::gmail::GmailClient;
+use crate::providers::graph::GraphClient;
 use crate::providers::{ProviderError, Secret};
 
 /// A message deliberately not stored: recorded in the sync ledger.
@@ -48,6 +49,7 @@ struct Inner {
     owner: Owner,
     options: SyncOptions,
     gmail: GmailClient,
+    graph: GraphClient,
     token: Mutex<Option<Secret>>,
     limiter: Limiter,
     counters: Counters,
@@ -68,11 +70,13 @@ impl Session {
         limiter: Limiter,
     ) -> Self {
         let gmail = GmailClient::new(&deps.providers);
+        let graph = GraphClient::new(&deps.providers);
         Self(Arc::new(Inner {
             deps,
             owner,
             options,
             gmail,
+            graph,
             token: Mutex::new(None),
             limiter,
             counters: Counters::default(),
@@ -102,6 +106,10 @@ impl Session {
 
     pub fn gmail(&self) -> &GmailClient {
         &self.0.gmail
+    }
+
+    pub fn graph(&self) -> &GraphClient {
+        &self.0.graph
     }
 
     pub fn counts(&self) -> RunCounts {

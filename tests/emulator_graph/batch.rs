@@ -132,3 +132,34 @@ async fn batch_items_are_throttled_on_their_own() {
         Some(json!(200))
     );
 }
+
+#[tokio::test]
+async fn a_dropped_batch_item_is_a_gateway_timeout() {
+    let emu = emulator(Quota::Off, true).await;
+    let token = emu.user_token(ME).await;
+    let r = emu
+        .http
+        .post(format!("{}/_emulator/faults", emu.base()))
+        .json(&json!({"mailbox": ME, "route": "/mailFolders", "status": 503, "drop": true}))
+        .send()
+        .await
+        .expect("fault");
+    assert_eq!(r.status().as_u16(), 201);
+    let body = json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/me/mailFolders"},
+        {"id": "2", "method": "GET", "url": "/me/messages"},
+    ]});
+    let (status, _, out) = emu
+        .send_json(reqwest::Method::POST, &token, "/v1.0/$batch", &body)
+        .await;
+    assert_eq!(status, 200);
+    let responses = out["responses"].as_array().cloned().unwrap_or_default();
+    let status_of = |id: &str| {
+        responses
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(status_of("1"), Some(json!(504)));
+    assert_eq!(status_of("2"), Some(json!(200)));
+}

@@ -286,3 +286,48 @@ async fn delta_accepts_only_received_date_time_ge_gt_filters() {
         .await;
     assert_eq!(status, 400, "{body}");
 }
+
+#[tokio::test]
+async fn delta_orders_newest_first_only_and_keeps_the_page_size_across_prefers() {
+    let emu = emulator(Quota::Off, true).await;
+    for i in 0..9 {
+        emu.deliver(ME, raw(&format!("o{i}@x"), "s", "", "b"), "inbox", T0 + i);
+    }
+    let token = emu.user_token(ME).await;
+    let base = "/v1.0/me/mailFolders/inbox/messages/delta";
+    for bad in [
+        "sentDateTime desc",
+        "receivedDateTime asc",
+        "receivedDateTime",
+    ] {
+        let (status, body) = emu
+            .get_with(&token, &format!("{base}?$orderby={bad}"), &[])
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, first) = emu
+        .get_with(
+            &token,
+            &format!("{base}?$orderby=receivedDateTime%20desc"),
+            &[("Prefer", "odata.maxpagesize=4"), IMMUTABLE],
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let dates: Vec<&str> = first["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["receivedDateTime"].as_str())
+        .collect();
+    assert_eq!(dates.len(), 4);
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {dates:?}"
+    );
+    // The next page with only an IdType preference keeps the round's page size.
+    let next = first["@odata.nextLink"].as_str().unwrap();
+    let path = &next[next.find("/v1.0").unwrap()..];
+    let (status, second) = emu.get_with(&token, path, &[IMMUTABLE]).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["value"].as_array().map(Vec::len), Some(4));
+}

@@ -188,7 +188,9 @@ pub async fn admit(
         tokio::time::sleep(latency).await;
     }
     if let Some(hit) = hit {
-        return Err(fault_error(hit.status).with_retry_after(hit.retry_after));
+        return Err(fault_error(hit.status)
+            .with_retry_after(hit.retry_after)
+            .dropping(hit.drop));
     }
     let limits = state.ext.get::<GraphLimits>();
     let settings = limits.settings.read().clone();

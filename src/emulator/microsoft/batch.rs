@@ -169,7 +169,7 @@ async fn run(app: axum::Router, outer: &HeaderMap, r: &SubRequest) -> Value {
         return bad("Invalid request in batch.");
     };
     let Ok(response) = app.oneshot(request).await;
-    let status = response.status().as_u16();
+    let mut status = response.status().as_u16();
     let mut headers = Map::new();
     for (name, value) in response.headers() {
         let keep = matches!(
@@ -185,9 +185,19 @@ async fn run(app: axum::Router, outer: &HeaderMap, r: &SubRequest) -> Value {
             headers.insert(pretty(name.as_str()), json!(v));
         }
     }
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap_or_default();
+    // A sub-request whose answer broke off (an injected drop) is reported as a gateway
+    // timeout, as Graph does when a backend does not answer.
+    let bytes = if let Ok(bytes) = axum::body::to_bytes(response.into_body(), usize::MAX).await {
+        bytes
+    } else {
+        status = 504;
+        let timeout = GraphError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "GatewayTimeout",
+            "The gateway timed out.",
+        );
+        Bytes::from(timeout.body().to_string())
+    };
     let mut out = json!({"id": r.id, "status": status, "headers": headers});
     if !bytes.is_empty() {
         out["body"] = serde_json::from_slice::<Value>(&bytes)

@@ -54,8 +54,9 @@ fn decode(raw: &str) -> Option<Token> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw.trim()).ok()?).ok()
 }
 
-fn page_size(headers: &HeaderMap, q: &Params) -> usize {
-    let prefer = headers
+/// `Prefer: odata.maxpagesize=N`, when sent.
+fn preferred_size(headers: &HeaderMap) -> Option<usize> {
+    headers
         .get_all("prefer")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -64,8 +65,12 @@ fn page_size(headers: &HeaderMap, q: &Params) -> usize {
             p.trim()
                 .strip_prefix("odata.maxpagesize=")
                 .and_then(|n| n.trim().parse::<usize>().ok())
-        });
-    prefer
+        })
+        .map(|n| n.clamp(1, 1000))
+}
+
+fn page_size(headers: &HeaderMap, q: &Params) -> usize {
+    preferred_size(headers)
         .or(q.top_given.then_some(q.top))
         .unwrap_or(10)
         .clamp(1, 1000)
@@ -197,6 +202,15 @@ pub async fn delta(
         t
     } else {
         q.check_select(&MESSAGE_PROPERTIES, "microsoft.graph.message")?;
+        if q.orderby
+            .as_ref()
+            .is_some_and(|(p, desc)| p != "receivedDateTime" || !desc)
+        {
+            // Initial rounds are newest first anyway; no other order exists (§D.5).
+            return Err(GraphError::bad_request(
+                "Delta query supports only $orderby=receivedDateTime desc.",
+            ));
+        }
         if q.filter.as_ref().is_some_and(|f| !delta_filter(f)) {
             return Err(GraphError::bad_request(
                 "Delta query supports only $filter=receivedDateTime ge|gt {value}.",
@@ -221,8 +235,9 @@ pub async fn delta(
     };
     let filter = token.q.as_deref().map(parse_filter).transpose()?;
     let prefs = prefs(&headers, &effective);
-    let size = if given.is_some() && headers.get("prefer").is_some() {
-        page_size(&headers, &q)
+    // Later requests may change the page size; other `Prefer`s (IdType) keep the round's.
+    let size = if given.is_some() {
+        preferred_size(&headers).unwrap_or(token.p)
     } else {
         token.p
     };

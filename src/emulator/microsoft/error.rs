@@ -67,6 +67,8 @@ pub struct GraphError {
     pub code: &'static str,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// Render as a connection cut mid-answer (an injected `drop` fault).
+    pub drop: bool,
 }
 
 impl GraphError {
@@ -76,6 +78,7 @@ impl GraphError {
             code,
             message: message.into(),
             retry_after: None,
+            drop: false,
         }
     }
 
@@ -125,6 +128,12 @@ impl GraphError {
         self
     }
 
+    #[must_use]
+    pub fn dropping(mut self, drop: bool) -> Self {
+        self.drop = drop;
+        self
+    }
+
     /// The JSON body (also used inside `$batch` responses).
     pub fn body(&self) -> serde_json::Value {
         let ids = current_ids();
@@ -144,6 +153,9 @@ impl GraphError {
 
 impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
+        if self.drop {
+            return dropped();
+        }
         let mut response = (self.status, Json(self.body())).into_response();
         if let Some(seconds) = self.retry_after {
             response
@@ -160,6 +172,35 @@ impl IntoResponse for GraphError {
         }
         response
     }
+}
+
+/// Reading fails after part of the body: the server aborts the connection mid-answer.
+struct Cut;
+
+impl tokio::io::AsyncRead for Cut {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected connection drop",
+        )))
+    }
+}
+
+/// A 200 whose body breaks off: what a client sees when the connection drops mid-answer.
+fn dropped() -> Response {
+    use tokio::io::AsyncReadExt as _;
+    let partial: &'static [u8] = br#"{"@odata.context":"#;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(partial.chain(Cut)));
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// A JSON body with the Graph content type.

@@ -1,0 +1,65 @@
+//! Microsoft Graph JSON as it arrives (`@odata.*` annotations, optional everything). Private to
+//! `providers::graph`; items are decoded one by one so a single odd item cannot sink a page.
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A collection page: folder lists, delta pages.
+#[derive(Deserialize, Default)]
+pub(super) struct Page {
+    #[serde(default)]
+    pub value: Vec<Value>,
+    #[serde(rename = "@odata.nextLink")]
+    pub next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink")]
+    pub delta_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MailFolder {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+    pub parent_folder_id: Option<String>,
+    #[serde(default)]
+    pub child_folder_count: Option<i64>,
+    #[serde(default)]
+    pub total_item_count: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Flag {
+    #[serde(default)]
+    pub flag_status: String,
+}
+
+/// A message as delta and `GET /messages/{id}` return it with the light `$select`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Message {
+    pub id: String,
+    #[serde(rename = "@removed")]
+    pub removed: Option<Value>,
+    pub is_read: Option<bool>,
+    pub flag: Option<Flag>,
+    pub parent_folder_id: Option<String>,
+    pub received_date_time: Option<String>,
+    pub conversation_id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ErrorBody {
+    pub error: Option<ErrorDetail>,
+}
+
+/// `{"code","message","innerError":{...}}`; inner errors nest and their casing varies.
+#[derive(Deserialize, Default)]
+pub(super) struct ErrorDetail {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(rename = "innerError", alias = "innererror", alias = "InnerError")]
+    pub inner_error: Option<Box<ErrorDetail>>,
+}

@@ -1,0 +1,321 @@
+//! Turning one delta page into database changes: new messages fetched as MIME (at most four
+//! requests at a time, Graph's per-mailbox cap), known ones updated from the light fields, and
+//! messages that left a folder looked up (in `$batch`es of 20) where they are now (another
+//! synced folder: moved; gone or in a folder not synced: deleted). Each page is then stored with its cursor in one
+//! transaction.
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use tokio::task::JoinSet;
+
+use super::super::session::{Session, Skip};
+use super::super::SyncError;
+use super::folders::{Synced, SyncedFolder};
+use crate::db::emails;
+use crate::db::sync_state::{self, Cursor, RunCounts};
+use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
+use crate::providers::message::NormalizedMessage;
+use crate::providers::ProviderError;
+
+/// Outlook serves at most four concurrent requests per app and mailbox (§D.9).
+pub const GRAPH_CONCURRENCY: usize = 4;
+
+/// New provider-side state of a stored message.
+#[derive(Debug, Clone)]
+struct StateUpdate {
+    id: String,
+    label: String,
+    read: bool,
+    starred: bool,
+}
+
+/// What one page (or the sweep after a listing) changes.
+#[derive(Debug, Default)]
+pub struct Work {
+    fresh: Vec<NormalizedMessage>,
+    skips: Vec<Skip>,
+    updates: Vec<StateUpdate>,
+    deleted: Vec<String>,
+    /// Ids the page named in the folder (stamped when the page belongs to a full listing).
+    named: Vec<String>,
+    fetched: u64,
+}
+
+impl Work {
+    /// Messages the page named as present in the folder.
+    pub fn named(&self) -> u64 {
+        self.named.len() as u64
+    }
+}
+
+/// Run `f` over `items`, at most [`GRAPH_CONCURRENCY`] (and `SyncOptions::concurrency`) at a
+/// time; the first failure aborts the rest.
+async fn bounded<T, R, F, Fut>(s: &Session, items: Vec<T>, f: F) -> Result<Vec<R>, SyncError>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(Session, T) -> Fut,
+    Fut: Future<Output = Result<R, SyncError>> + Send + 'static,
+{
+    let limit = s.options().concurrency.clamp(1, GRAPH_CONCURRENCY);
+    let mut pending = items.into_iter();
+    let mut tasks = JoinSet::new();
+    let mut out = Vec::new();
+    loop {
+        while tasks.len() < limit {
+            let Some(item) = pending.next() else { break };
+            tasks.spawn(f(s.clone(), item));
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                tasks.abort_all();
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn fetch(
+    s: Session,
+    (light, label): (Light, String),
+) -> Result<Result<NormalizedMessage, Skip>, SyncError> {
+    let graph = s.graph().clone();
+    let id = light.id.clone();
+    let got = s
+        .call(|t| {
+            let (g, id) = (graph.clone(), id.clone());
+            async move { g.mime(&t, &id).await }
+        })
+        .await;
+    let skip = |reason, detail: String| {
+        Ok(Err(Skip {
+            id: id.clone(),
+            reason,
+            detail,
+        }))
+    };
+    match got {
+        Ok(Some(raw)) => Ok(Ok(graph::normalize(
+            &light,
+            &label,
+            &raw,
+            &s.options().limits,
+        ))),
+        Ok(None) => skip(
+            "gone",
+            "deleted in the provider before it was fetched".into(),
+        ),
+        Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
+            skip("provider_error", detail)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One batch of lookups (at most [`MAX_BATCH`]), asking again for the sub-requests Graph
+/// throttled or failed transiently, after the longest `Retry-After` they named. None: gone.
+async fn locate_batch(
+    s: &Session,
+    ids: Vec<String>,
+) -> Result<Vec<(String, Option<Light>)>, SyncError> {
+    let opts = s.options();
+    let mut out = Vec::with_capacity(ids.len());
+    let mut pending = ids;
+    let mut rounds = 0u32;
+    while !pending.is_empty() {
+        let graph = s.graph().clone();
+        let answers = s
+            .call(|t| {
+                let (g, ids) = (graph.clone(), pending.clone());
+                async move { g.locate_many(&t, &ids).await }
+            })
+            .await?;
+        let mut again = Vec::new();
+        let mut wait: Option<Duration> = None;
+        for (id, located) in answers {
+            match located {
+                Located::Here(l) => out.push((id, Some(l))),
+                Located::Missing => out.push((id, None)),
+                Located::Again(w) => {
+                    again.push(id);
+                    wait = wait.max(w);
+                }
+                Located::Refused(detail) => {
+                    tracing::warn!(id, %detail, "Graph refused a lookup; the message is left as stored");
+                }
+            }
+        }
+        if again.is_empty() {
+            break;
+        }
+        rounds += 1;
+        if rounds >= opts.throttle_tries {
+            return Err(ProviderError::RateLimited { retry_after: wait }.into());
+        }
+        let pause = wait.unwrap_or(opts.backoff_base * rounds);
+        tokio::time::sleep(pause.min(opts.max_retry_after)).await;
+        pending = again;
+    }
+    Ok(out)
+}
+
+/// Prepare a delta page of `folder`: the last entry per id wins (pages may repeat ids).
+pub async fn page(
+    s: &Session,
+    synced: &Synced,
+    folder: &SyncedFolder,
+    items: Vec<DeltaItem>,
+) -> Result<Work, SyncError> {
+    let mut last: HashMap<String, DeltaItem> = HashMap::new();
+    let mut order = Vec::new();
+    for item in items {
+        let id = match &item {
+            DeltaItem::Upsert(l) => l.id.clone(),
+            DeltaItem::Removed(id) => id.clone(),
+        };
+        if last.insert(id.clone(), item).is_none() {
+            order.push(id);
+        }
+    }
+    let mut upserts = Vec::new();
+    let mut removed = Vec::new();
+    for id in order {
+        match last.remove(&id) {
+            Some(DeltaItem::Upsert(l)) => upserts.push(l),
+            Some(DeltaItem::Removed(id)) => removed.push(id),
+            None => {}
+        }
+    }
+    let db = &s.deps().db;
+    let account = s.owner().account_id;
+    let ids: Vec<String> = upserts.iter().map(|l| l.id.clone()).collect();
+    let stored = emails::ids_by_provider_id(db, account, &ids).await?;
+    let mut work = Work {
+        named: ids,
+        ..Work::default()
+    };
+    let mut wanted = Vec::new();
+    for l in upserts {
+        // A message is in exactly one folder: the one delta names, unless it says otherwise.
+        let label = l
+            .folder_id
+            .as_deref()
+            .and_then(|f| synced.label(f))
+            .unwrap_or(&folder.label)
+            .to_string();
+        if stored.contains_key(&l.id) {
+            work.updates.push(StateUpdate {
+                id: l.id,
+                label,
+                read: l.read,
+                starred: l.flagged,
+            });
+        } else {
+            wanted.push((l, label));
+        }
+    }
+    for got in bounded(s, wanted, fetch).await? {
+        match got {
+            Ok(m) => {
+                work.fetched += 1;
+                work.fresh.push(m);
+            }
+            Err(skip) => work.skips.push(skip),
+        }
+    }
+    // Only stored messages matter; one that left before we stored it is simply not fetched.
+    let gone_stored = emails::ids_by_provider_id(db, account, &removed).await?;
+    let removed: Vec<String> = removed
+        .into_iter()
+        .filter(|id| gone_stored.contains_key(id))
+        .collect();
+    resolve_departed(s, synced, removed, &mut work).await?;
+    Ok(work)
+}
+
+/// Stored messages no longer named where we filed them: where are they now? A move to another
+/// synced folder (reported in either order with the target's delta, trap 14) is not a delete.
+pub async fn departed(s: &Session, synced: &Synced, ids: Vec<String>) -> Result<Work, SyncError> {
+    let mut work = Work::default();
+    resolve_departed(s, synced, ids, &mut work).await?;
+    Ok(work)
+}
+
+async fn resolve_departed(
+    s: &Session,
+    synced: &Synced,
+    ids: Vec<String>,
+    work: &mut Work,
+) -> Result<(), SyncError> {
+    // Sequential batches: each runs up to four lookups at once, Outlook's per-mailbox cap.
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BATCH) {
+        found.extend(locate_batch(s, chunk.to_vec()).await?);
+    }
+    for (id, now) in found {
+        match now.and_then(|l| {
+            let label = synced.label(l.folder_id.as_deref()?)?.to_string();
+            Some((l, label))
+        }) {
+            Some((l, label)) => work.updates.push(StateUpdate {
+                id,
+                label,
+                read: l.read,
+                starred: l.flagged,
+            }),
+            None => work.deleted.push(id),
+        }
+    }
+    Ok(())
+}
+
+/// One transaction: insert the new messages, record skips, update and mark deleted, stamp the
+/// named ids when the page belongs to a listing that began at `listing`, and move the folder's
+/// cursor past the page (when there is one to move).
+pub async fn store(
+    s: &Session,
+    scope: &str,
+    work: Work,
+    listing: Option<DateTime<Utc>>,
+    cursor: Option<&Cursor>,
+) -> Result<RunCounts, SyncError> {
+    let owner = s.owner();
+    let txn = s.deps().db.begin().await?;
+    let upserted = emails::upsert_page(&txn, owner, &work.fresh).await?;
+    for skip in &work.skips {
+        emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;
+    }
+    let mut updated = 0;
+    let deleted: HashSet<&String> = work.deleted.iter().collect();
+    for u in work.updates.iter().filter(|u| !deleted.contains(&u.id)) {
+        let folders = emails::folders_json(std::slice::from_ref(&u.label));
+        if emails::set_state(&txn, owner.account_id, &u.id, &folders, u.read, u.starred).await? {
+            updated += 1;
+        }
+    }
+    let gone = emails::mark_deleted(&txn, owner.account_id, &work.deleted).await?;
+    if let Some(at) = listing {
+        emails::mark_listed(&txn, owner.account_id, &work.named, at).await?;
+    }
+    if let Some(cursor) = cursor {
+        sync_state::save_cursor(&txn, owner, scope, cursor).await?;
+    }
+    txn.commit().await?;
+    Ok(RunCounts {
+        listed: work.named.len() as u64,
+        fetched: work.fetched,
+        stored: upserted.inserted,
+        updated: updated + upserted.updated,
+        skipped: work.skips.len() as u64,
+        deleted: gone,
+        ..RunCounts::default()
+    })
+}

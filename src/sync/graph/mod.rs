@@ -1,0 +1,285 @@
+//! Outlook (Microsoft Graph) sync: one pass walks every synced folder with its own delta cursor
+//! (`sync_cursors.scope = graph:{folderId}`). A folder without a cursor is listed (a delta
+//! round from scratch, newest first, small first page; the nextLink kept as `page_token` so a
+//! killed pass resumes), then swept: stored messages of the folder the listing did not name
+//! are looked up and marked deleted unless they merely moved to another synced folder. Later
+//! passes follow the folder's deltaLink; an expired one (410) resyncs that folder the same
+//! way. Every page is stored with the cursor that covers it in one transaction.
+mod apply;
+mod folders;
+mod retire;
+
+use super::session::Session;
+use super::SyncError;
+use crate::db::emails;
+use crate::db::sync_state::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::providers::graph::DeltaPage;
+use crate::providers::ProviderError;
+
+use apply::Work;
+use folders::{Synced, SyncedFolder};
+
+/// The first page of a listing is small so the newest mail shows up quickly.
+const FIRST_PAGE: u32 = 50;
+
+type PassResult = Result<&'static str, (&'static str, SyncError)>;
+
+const SCOPE_PREFIX: &str = "graph:";
+
+/// The `sync_cursors.scope` of one Outlook folder.
+pub fn scope(folder_id: &str) -> String {
+    format!("{SCOPE_PREFIX}{folder_id}")
+}
+
+/// Listing progress across the folders of a pass (`mail_accounts.progress_*`).
+#[derive(Default)]
+struct Progress {
+    total: u64,
+    done: u64,
+}
+
+/// One pass; the kind (initial | incremental | resync) travels with the outcome.
+pub async fn pass(s: &Session) -> PassResult {
+    let mut kind = "incremental";
+    let synced = folders::resolve(s).await.map_err(|e| (kind, e))?;
+    let db = &s.deps().db;
+    let mut plan = Vec::with_capacity(synced.folders.len());
+    let mut progress = Progress::default();
+    for folder in &synced.folders {
+        let cursor = sync_state::cursor(db, s.owner().account_id, &scope(&folder.id))
+            .await
+            .map_err(|e| (kind, e.into()))?;
+        if !is_incremental(cursor.as_ref()) {
+            kind = "initial";
+            progress.total += folder.total;
+        }
+        plan.push((folder, cursor));
+    }
+    // A folder Graph refuses outright must not starve the others: the pass goes on and fails
+    // at the end. Anything else (throttling that outlasted its retries, the database, the
+    // grant) stops it at once.
+    let mut refused = None;
+    for (folder, cursor) in plan {
+        match folder_pass(s, &synced, folder, cursor, &mut progress, &mut kind).await {
+            Ok(()) => {}
+            Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
+                tracing::warn!(folder = %folder.label, %detail, "Graph refused a folder");
+                refused.get_or_insert(ProviderError::Permanent(detail));
+            }
+            Err(e) => return Err((kind, e)),
+        }
+    }
+    retire::stale_folders(s, &synced)
+        .await
+        .map_err(|e| (kind, e))?;
+    match refused {
+        Some(e) => Err((kind, e.into())),
+        None => Ok(kind),
+    }
+}
+
+fn is_incremental(c: Option<&Cursor>) -> bool {
+    c.is_some_and(|c| c.phase == PHASE_INCREMENTAL && c.cursor.is_some())
+}
+
+async fn folder_pass(
+    s: &Session,
+    synced: &Synced,
+    folder: &SyncedFolder,
+    cursor: Option<Cursor>,
+    progress: &mut Progress,
+    kind: &mut &'static str,
+) -> Result<(), SyncError> {
+    let gone =
+        |r: &Result<(), SyncError>| matches!(r, Err(SyncError::Provider(ProviderError::Gone)));
+    match cursor {
+        Some(c) if is_incremental(Some(&c)) => {
+            let result = rounds(s, synced, folder, c).await;
+            if !gone(&result) {
+                return result;
+            }
+            tracing::info!(
+                account = s.owner().account_id,
+                folder = %folder.label,
+                "delta token expired; resyncing the folder"
+            );
+            if *kind == "incremental" {
+                *kind = "resync";
+            }
+            progress.total += folder.total;
+            listing(s, synced, folder, None, progress).await
+        }
+        Some(Cursor {
+            cursor: Some(delta),
+            page_token: None,
+            ..
+        }) => {
+            // The listing's last page is stored; only its sweep is left.
+            let since =
+                sync_state::listing_started(&s.deps().db, s.owner().account_id, &scope(&folder.id))
+                    .await?;
+            match since {
+                Some(since) => sweep(s, synced, folder, delta, since).await,
+                None => listing(s, synced, folder, None, progress).await,
+            }
+        }
+        Some(Cursor {
+            page_token: Some(next),
+            ..
+        }) => {
+            let result = listing(s, synced, folder, Some(next), progress).await;
+            if gone(&result) {
+                // An old nextLink dies as generations advance (trap 17): list again.
+                return listing(s, synced, folder, None, progress).await;
+            }
+            result
+        }
+        _ => listing(s, synced, folder, None, progress).await,
+    }
+}
+
+async fn follow(s: &Session, link: &str) -> Result<DeltaPage, SyncError> {
+    let graph = s.graph().clone();
+    let size = s.options().page_size;
+    s.call(|t| {
+        let (g, link) = (graph.clone(), link.to_string());
+        async move { g.delta_follow(&t, &link, size).await }
+    })
+    .await
+}
+
+/// A full listing of the folder, from scratch or from a stored nextLink.
+async fn listing(
+    s: &Session,
+    synced: &Synced,
+    folder: &SyncedFolder,
+    resume: Option<String>,
+    progress: &mut Progress,
+) -> Result<(), SyncError> {
+    let db = &s.deps().db;
+    let owner = s.owner();
+    let scope = scope(&folder.id);
+    let started = match &resume {
+        Some(_) => sync_state::listing_started(db, owner.account_id, &scope).await?,
+        None => None,
+    };
+    let (mut link, since) = if let (Some(link), Some(at)) = (resume, started) {
+        (Some(link), at)
+    } else {
+        let at = crate::db::now();
+        let fresh = Cursor {
+            cursor: None,
+            page_token: None,
+            phase: PHASE_INITIAL.into(),
+        };
+        sync_state::save_cursor(db, owner, &scope, &fresh).await?;
+        sync_state::begin_listing(db, owner.account_id, &scope, at).await?;
+        (None, at)
+    };
+    let after = s
+        .options()
+        .since
+        .map(|d| d.format("%Y-%m-%dT00:00:00Z").to_string());
+    loop {
+        let page = if let Some(l) = &link {
+            follow(s, l).await?
+        } else {
+            let graph = s.graph().clone();
+            let size = s.options().page_size.min(FIRST_PAGE);
+            let id = folder.id.clone();
+            s.call(|t| {
+                let (g, id, after) = (graph.clone(), id.clone(), after.clone());
+                async move { g.delta_start(&t, &id, after.as_deref(), size).await }
+            })
+            .await?
+        };
+        let work = apply::page(s, synced, folder, page.items).await?;
+        let named = work.named();
+        let cursor = match (&page.next_link, &page.delta_link) {
+            (Some(next), _) => Cursor {
+                cursor: None,
+                page_token: Some(next.clone()),
+                phase: PHASE_INITIAL.into(),
+            },
+            // Listed to the end; the sweep is still due (resumable from this state).
+            (None, delta) => Cursor {
+                cursor: delta.clone(),
+                page_token: None,
+                phase: PHASE_INITIAL.into(),
+            },
+        };
+        let counts = apply::store(s, &scope, work, Some(since), Some(&cursor)).await?;
+        s.add(&counts);
+        progress.done += named;
+        sync_state::set_progress(
+            db,
+            owner.account_id,
+            Some(progress.total.max(progress.done)),
+            progress.done,
+        )
+        .await?;
+        match (page.next_link, page.delta_link) {
+            (Some(next), _) => link = Some(next),
+            (None, Some(delta)) => return sweep(s, synced, folder, delta, since).await,
+            (None, None) => {
+                return Err(ProviderError::Permanent("delta page without links".into()).into())
+            }
+        }
+    }
+}
+
+/// After a full listing: stored messages of the folder it did not name left the folder while
+/// we were not looking. Then the folder is incremental from `delta` on.
+async fn sweep(
+    s: &Session,
+    synced: &Synced,
+    folder: &SyncedFolder,
+    delta: String,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<(), SyncError> {
+    let db = &s.deps().db;
+    let unlisted = emails::unlisted(db, s.owner().account_id, since, Some(&folder.label)).await?;
+    let work: Work = apply::departed(s, synced, unlisted).await?;
+    let cursor = Cursor {
+        cursor: Some(delta),
+        page_token: None,
+        phase: PHASE_INCREMENTAL.into(),
+    };
+    let counts = apply::store(s, &scope(&folder.id), work, None, Some(&cursor)).await?;
+    s.add(&counts);
+    Ok(())
+}
+
+/// Delta rounds from the folder's deltaLink (or a stored nextLink of an unfinished round).
+async fn rounds(
+    s: &Session,
+    synced: &Synced,
+    folder: &SyncedFolder,
+    at: Cursor,
+) -> Result<(), SyncError> {
+    let scope = scope(&folder.id);
+    let base = at.cursor.unwrap_or_default();
+    let mut link = at.page_token.unwrap_or_else(|| base.clone());
+    loop {
+        let page = follow(s, &link).await?;
+        let work = apply::page(s, synced, folder, page.items).await?;
+        let cursor = match (&page.next_link, &page.delta_link) {
+            (Some(next), _) => Cursor {
+                cursor: Some(base.clone()),
+                page_token: Some(next.clone()),
+                phase: PHASE_INCREMENTAL.into(),
+            },
+            (None, delta) => Cursor {
+                cursor: Some(delta.clone().unwrap_or_else(|| base.clone())),
+                page_token: None,
+                phase: PHASE_INCREMENTAL.into(),
+            },
+        };
+        let counts = apply::store(s, &scope, work, None, Some(&cursor)).await?;
+        s.add(&counts);
+        match page.next_link {
+            Some(next) => link = next,
+            None => return Ok(()),
+        }
+    }
+}

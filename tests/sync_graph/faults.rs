@@ -1,0 +1,262 @@
+//! Provider trouble: 429 with Retry-After, 503, 5xx and dropped connections are waited out to the
+//! same exact state; a pass that fails between pages, or is killed, resumes with nothing lost or
+//! duplicated.
+use std::time::Duration;
+
+use sea_orm::EntityTrait;
+use serde_json::json;
+use threadline::db::entities::{mail_accounts, sync_cursors};
+use threadline::db::sync_state;
+use threadline::sync::{self, SyncError, SyncOptions};
+
+use crate::helpers::{
+    assert_matches_truth, clear_faults, fault, linked, options, row_counts, stored, OUTLOOK,
+};
+
+#[tokio::test]
+async fn throttles_and_server_errors_are_waited_out() {
+    let l = linked(20).await;
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 429, "retry_after": 1, "count": 2})).await;
+    fault(
+        &l.app,
+        json!({"mailbox": OUTLOOK, "route": "/delta", "status": 503, "retry_after": 1, "count": 2}),
+    )
+    .await;
+    fault(
+        &l.app,
+        json!({"mailbox": OUTLOOK, "route": "/delta", "status": 500, "count": 2}),
+    )
+    .await;
+    fault(
+        &l.app,
+        json!({"mailbox": OUTLOOK, "route": "/mailFolders", "status": 503, "count": 1}),
+    )
+    .await;
+    // Dropped connections mid-answer, on delta pages and on content.
+    for route in ["/delta", "/$value"] {
+        fault(
+            &l.app,
+            json!({"mailbox": OUTLOOK, "route": route, "status": 503, "drop": true, "count": 2}),
+        )
+        .await;
+    }
+    let report = l.sync_ok().await;
+    assert!(report.counts.throttled >= 4, "{:?}", report.counts);
+    assert_matches_truth(&l).await;
+    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status, "succeeded");
+    assert!(runs[0].requests > runs[0].fetched);
+    let counts = row_counts(&l).await;
+    assert_eq!(counts.0, counts.1);
+}
+
+#[tokio::test]
+async fn an_injected_drop_cuts_the_answer_mid_body() {
+    let l = linked(0).await;
+    let tokens = l.app.issued_tokens().await;
+    let token = tokens
+        .iter()
+        .find(|t| t["kind"] == "access" && t["mailbox"] == OUTLOOK)
+        .and_then(|t| t["token"].as_str())
+        .expect("an Outlook access token")
+        .to_string();
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/mailFolders", "status": 503, "drop": true, "count": 1})).await;
+    let url = l.app.emulator_url("/v1.0/me/mailFolders");
+    let res = l.app.client.get(&url).bearer_auth(&token).send().await;
+    let cut = match res {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(cut, "the answer breaks off");
+    let res = l
+        .app
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "only once");
+}
+
+/// Wait until some folder's listing has committed a page (a nextLink is stored).
+async fn until_a_page_is_committed(l: &crate::helpers::Linked) {
+    for _ in 0..2000 {
+        let cursors = sync_cursors::Entity::find().all(&l.app.db).await.unwrap();
+        if cursors
+            .iter()
+            .any(|c| c.scope.starts_with("graph:") && c.page_token.is_some())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("no page was committed");
+}
+
+#[tokio::test]
+async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
+    let l = linked(40).await;
+    // Slow content fetches so the pass is still listing after its first page is committed.
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 60})).await;
+    let opts = SyncOptions {
+        transient_tries: 2,
+        ..options()
+    };
+    let deps = l.app.deps.clone();
+    let account = l.account_id;
+    let pass = tokio::spawn(async move { sync::sync_account_with(&deps, account, &opts).await });
+    until_a_page_is_committed(&l).await;
+    fault(
+        &l.app,
+        json!({"mailbox": OUTLOOK, "route": "/delta", "status": 503, "count": 100_000}),
+    )
+    .await;
+    let failed = pass.await.unwrap();
+    assert!(matches!(failed, Err(SyncError::Provider(_))), "{failed:?}");
+    let partial = stored(&l).await.live.len();
+    assert!(partial > 0, "the first page was kept");
+    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status, "failed");
+    let account = mail_accounts::Entity::find_by_id(l.account_id)
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account.last_error.is_some());
+
+    clear_faults(&l.app).await;
+    let report = l.sync_ok().await;
+    assert_eq!(report.kind, "initial", "the listing resumes");
+    assert!(report.counts.stored > 0);
+    assert_matches_truth(&l).await;
+    let counts = row_counts(&l).await;
+    assert_eq!(counts.0, counts.1);
+    assert_eq!(counts.0, 42);
+    let again = l.sync_ok().await;
+    assert_eq!(again.kind, "incremental");
+    assert_eq!(row_counts(&l).await, counts);
+}
+
+#[tokio::test]
+async fn a_killed_pass_loses_and_duplicates_nothing() {
+    let l = linked(40).await;
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 40})).await;
+    let deps = l.app.deps.clone();
+    let account = l.account_id;
+    let pass =
+        tokio::spawn(async move { sync::sync_account_with(&deps, account, &options()).await });
+    until_a_page_is_committed(&l).await;
+    pass.abort();
+    let _ = pass.await;
+    clear_faults(&l.app).await;
+    l.sync_ok().await;
+    assert_matches_truth(&l).await;
+    let counts = row_counts(&l).await;
+    assert_eq!(counts.0, counts.1);
+    assert_eq!(counts.0, 42);
+}
+
+#[tokio::test]
+async fn expired_access_tokens_are_refreshed_with_the_rotated_refresh_token() {
+    let l = linked(5).await;
+    l.sync_ok().await;
+    for round in 0..2 {
+        crate::helpers::control_post(
+            &l.app,
+            &format!("/_emulator/mailboxes/{OUTLOOK}/expire-access-tokens"),
+            None,
+        )
+        .await;
+        let tag = format!("after-expiry-{round}");
+        let fresh = crate::helpers::deliver(
+            &l.app,
+            &crate::helpers::raw(&tag, "Later", false),
+            "inbox",
+            false,
+        )
+        .await;
+        let report = l.sync_ok().await;
+        assert_eq!(report.kind, "incremental");
+        assert_eq!(report.counts.stored, 1);
+        assert!(stored(&l).await.live.contains_key(&fresh));
+    }
+    assert_matches_truth(&l).await;
+}
+
+#[tokio::test]
+async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
+    let l = linked(5).await;
+    l.sync_ok().await;
+    let before = row_counts(&l).await;
+    crate::helpers::control_post(
+        &l.app,
+        &format!("/_emulator/mailboxes/{OUTLOOK}/revoke-tokens"),
+        None,
+    )
+    .await;
+    let err = l.sync().await.unwrap_err();
+    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
+    assert_eq!(row_counts(&l).await, before);
+    let account = mail_accounts::Entity::find_by_id(l.account_id)
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.status, "needs_reconnect");
+    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status, "failed");
+}
+
+#[tokio::test]
+async fn throttled_lookups_inside_a_batch_are_asked_again() {
+    use crate::helpers::{delete, patch};
+    let l = linked(20).await;
+    l.sync_ok().await;
+    let inbox: Vec<String> = stored(&l)
+        .await
+        .live
+        .into_iter()
+        .filter(|(_, s)| s.0 == vec!["inbox".to_string()])
+        .map(|(id, _)| id)
+        .collect();
+    for id in &inbox[..3] {
+        delete(&l.app, id).await;
+    }
+    for id in &inbox[3..5] {
+        patch(&l.app, id, json!({"folder": "deleteditems"})).await;
+    }
+    patch(
+        &l.app,
+        &inbox[5],
+        json!({"folder": crate::helpers::CLIENTS}),
+    )
+    .await;
+    // Each lookup is a sub-request of a $batch: these 429s arrive inside a 200.
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/messages/", "status": 429, "retry_after": 1, "count": 3})).await;
+    let report = l.sync_ok().await;
+    assert_eq!(report.counts.deleted, 5, "{:?}", report.counts);
+    assert_matches_truth(&l).await;
+    let now = stored(&l).await;
+    assert_eq!(
+        now.live[&inbox[5]].0,
+        vec![crate::helpers::label_of(crate::helpers::CLIENTS)]
+    );
+    let stats: serde_json::Value = l
+        .app
+        .client
+        .get(l.app.emulator_url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let batches = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"].as_str().is_some_and(|r| r.ends_with("$batch")))
+        .count();
+    assert!(batches > 0, "lookups went through $batch: {stats}");
+}
