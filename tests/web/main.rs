@@ -10,6 +10,7 @@ mod csrf;
 mod directory;
 mod directory_lists;
 mod directory_load;
+mod email_view;
 mod jobs;
 mod mailbox_fixtures;
 mod mailbox_lifecycle;

