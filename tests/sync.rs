@@ -26,5 +26,8 @@ mod worker;
 #[path = "sync/association.rs"]
 mod association;
 
+#[path = "sync/threads.rs"]
+mod threads;
+
 #[path = "sync/quota.rs"]
 mod quota;

@@ -50,9 +50,10 @@ pub fn parse_folders(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-/// The conversation key until JWZ threading replaces it: the thread root named by the first
-/// `References` id, else the parent (`In-Reply-To`), else the message itself. Like the message
-/// key it is built from RFC ids, so colleagues' copies of one conversation share it.
+/// The conversation key from a message's own headers: the thread root named by the first
+/// `References` id, else the parent (`In-Reply-To`), else the message itself. Ingest refines it
+/// with the stored threads the message names (`super::threads`). Like the message key it is
+/// built from RFC ids, so colleagues' copies of one conversation share it.
 pub fn thread_key(message: &NormalizedMessage, message_key: &str) -> String {
     message
         .references
@@ -95,8 +96,20 @@ pub async fn upsert_page(
             fresh.push(*m);
         }
     }
+    let keyed: Vec<(&NormalizedMessage, String)> = fresh
+        .iter()
+        .map(|m| (*m, m.key(owner.account_id)))
+        .collect();
+    let threads =
+        super::threads::assign_keys(db, owner.organization_id, owner.account_id, &keyed).await?;
     for chunk in fresh.chunks(INSERT_CHUNK) {
-        let rows = chunk.iter().map(|m| new_row(owner, m, now));
+        let rows = chunk.iter().map(|m| {
+            let mut row = new_row(owner, m, now);
+            if let Some(key) = threads.get(&m.provider_message_id) {
+                row.thread_key = Set(key.clone());
+            }
+            row
+        });
         emails::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([emails::Column::AccountId, emails::Column::ProviderMessageId])

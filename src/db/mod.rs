@@ -11,6 +11,7 @@ pub mod organizations;
 pub mod session_store;
 pub mod sync_state;
 pub mod sync_status;
+pub mod threads;
 pub mod throttle;
 pub mod users;
 
