@@ -2,6 +2,7 @@
 //! `&impl ConnectionTrait` so callers pass a pool or a transaction.
 pub mod audit;
 pub mod directory;
+pub mod email_actions;
 pub mod email_view;
 pub mod emails;
 pub mod entities;

@@ -10,10 +10,12 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
+use super::email_actions::{actions_view, ActionsView};
 use super::error::AppError;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
+use crate::db::email_actions::{self, Mark};
 use crate::db::email_view::{self, EmailDetail};
 use crate::domain::email_html::{sanitize, HtmlOptions};
 use crate::mailboxes::MailDeps;
@@ -64,6 +66,7 @@ struct AttachmentView {
 #[template(path = "emails/show.html")]
 struct EmailPage {
     layout: Layout,
+    a: ActionsView,
     subject: String,
     date: String,
     mailbox: String,
@@ -125,6 +128,17 @@ async fn show(
     Query(query): Query<ImagesQuery>,
 ) -> Result<Response, AppError> {
     let d = detail(&deps, &user, id).await?;
+    // Opening an email reads it (the reader's own mark; "Mark unread" undoes it).
+    email_actions::set_mark(
+        &deps.db,
+        user.organization_id,
+        user.id,
+        &d.email.message_key,
+        Mark::Read,
+        true,
+    )
+    .await?;
+    let a = actions_view(&deps, &user, &d.email).await?;
     let mut roles: Vec<RoleView> = Vec::new();
     for p in &d.participants {
         let Some(role) = role_label(&p.role) else {
@@ -155,6 +169,7 @@ async fn show(
         .is_some_and(|h| !query.shown() && sanitize(h, &options(id, false)).blocked_remote_images);
     let page = EmailPage {
         layout: Layout::for_user(&user, d.email.subject.clone(), ""),
+        a,
         subject: if d.email.subject.is_empty() {
             "(no subject)".into()
         } else {

@@ -6,6 +6,7 @@ pub mod businesses;
 pub mod contacts;
 pub mod csrf;
 pub mod directory_views;
+pub mod email_actions;
 pub mod email_view;
 pub mod error;
 pub mod headers;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailboxes::router())
         .merge(mailbox_sync::router())
         .merge(email_view::router())
+        .merge(email_actions::router())
         .merge(admin::router())
         .merge(businesses::router())
         .merge(contacts::router())

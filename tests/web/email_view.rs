@@ -160,3 +160,94 @@ async fn colleagues_see_linked_mail_only_and_other_organizations_nothing() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
+    let app = linked_app().await;
+    let id = synced_hostile_email(&app).await;
+    let page = app.get_html(&format!("/emails/{id}")).await;
+    assert!(page.contains("Mark unread"), "opening an email reads it");
+    assert!(page.contains("☆ Star"));
+    let csrf = app.csrf(&format!("/emails/{id}")).await;
+
+    // Without a CSRF token nothing changes.
+    let refused = app
+        .post_form(&format!("/emails/{id}/star"), None, &[("value", "on")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(app
+        .get_html(&format!("/emails/{id}"))
+        .await
+        .contains("☆ Star"));
+
+    // A plain form: 303 back to the email, starred.
+    let res = app
+        .post_form(
+            &format!("/emails/{id}/star"),
+            Some(&csrf),
+            &[("value", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(app
+        .get_html(&format!("/emails/{id}"))
+        .await
+        .contains("★ Starred"));
+
+    // htmx: the action bar comes back alone, already updated; repeating changes nothing.
+    for _ in 0..2 {
+        let res = app
+            .client
+            .post(app.url(&format!("/emails/{id}/read")))
+            .header("Origin", &app.base)
+            .header("HX-Request", "true")
+            .form(&[("value", "off"), ("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let bar = res.text().await.unwrap();
+        assert!(bar.starts_with(r#"<div id="email-actions""#), "{bar}");
+        assert!(bar.contains("Mark read") && bar.contains("★ Starred"));
+    }
+
+    // Soft delete: listed under Deleted, audited; restore brings it back.
+    let res = app
+        .post_form(&format!("/emails/{id}/delete"), Some(&csrf), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let deleted = app.get_html("/deleted").await;
+    assert!(deleted.contains("Quarterly numbers"), "{deleted}");
+    assert!(app
+        .get_html(&format!("/emails/{id}"))
+        .await
+        .contains("Restore"));
+    assert!(app
+        .get_html("/admin/audit")
+        .await
+        .contains("email.soft_delete"));
+    let res = app
+        .post_form(&format!("/emails/{id}/restore"), Some(&csrf), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(app
+        .get_html("/deleted")
+        .await
+        .contains("Nothing is deleted."));
+    let row = emails::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.soft_deleted_at.is_none());
+
+    // Anything but on / off is refused.
+    let bad = app
+        .post_form(
+            &format!("/emails/{id}/star"),
+            Some(&csrf),
+            &[("value", "maybe")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

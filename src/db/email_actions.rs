@@ -1,0 +1,131 @@
+//! What a reader does to an email: read / unread and star / unstar (per user, per message: one
+//! state however many colleagues' mailboxes hold a copy), and soft delete / restore (for the
+//! whole organization, every copy of the message, audited). All idempotent.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::audit::{self, Entry};
+use super::entities::{emails, user_email_states};
+
+/// A reader's own marks on a message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub read: bool,
+    pub starred: bool,
+}
+
+/// The reader's marks on `message_key` (unread and unstarred when never touched).
+pub async fn marks(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    message_key: &str,
+) -> Result<Marks, DbErr> {
+    let row = user_email_states::Entity::find()
+        .filter(user_email_states::Column::UserId.eq(user_id))
+        .filter(user_email_states::Column::MessageKey.eq(message_key))
+        .one(db)
+        .await?;
+    Ok(row.map_or_else(Marks::default, |r| Marks {
+        read: r.read_at.is_some(),
+        starred: r.starred_at.is_some(),
+    }))
+}
+
+/// Which mark to set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Read,
+    Starred,
+}
+
+/// Set or clear one of the reader's marks on a message.
+pub async fn set_mark(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+    message_key: &str,
+    mark: Mark,
+    on: bool,
+) -> Result<(), DbErr> {
+    let at: Option<DateTime<Utc>> = on.then(super::now);
+    let column = match mark {
+        Mark::Read => user_email_states::Column::ReadAt,
+        Mark::Starred => user_email_states::Column::StarredAt,
+    };
+    let mut row = user_email_states::ActiveModel {
+        organization_id: Set(organization_id),
+        user_id: Set(user_id),
+        message_key: Set(message_key.to_string()),
+        read_at: Set(None),
+        starred_at: Set(None),
+        ..Default::default()
+    };
+    match mark {
+        Mark::Read => row.read_at = Set(at),
+        Mark::Starred => row.starred_at = Set(at),
+    }
+    user_email_states::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                user_email_states::Column::UserId,
+                user_email_states::Column::MessageKey,
+            ])
+            .update_column(column)
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Hide (`deleted`) or bring back every copy of a message in the organization; audited.
+/// Returns whether anything changed.
+pub async fn set_deleted(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    user_id: i64,
+    email: &emails::Model,
+    deleted: bool,
+) -> Result<bool, DbErr> {
+    let mut update = emails::Entity::update_many()
+        .filter(emails::Column::OrganizationId.eq(organization_id))
+        .filter(emails::Column::MessageKey.eq(email.message_key.as_str()));
+    update = if deleted {
+        update
+            .col_expr(emails::Column::SoftDeletedAt, Expr::value(super::now()))
+            .col_expr(emails::Column::SoftDeletedBy, Expr::value(user_id))
+            .filter(emails::Column::SoftDeletedAt.is_null())
+    } else {
+        update
+            .col_expr(
+                emails::Column::SoftDeletedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                emails::Column::SoftDeletedBy,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(emails::Column::SoftDeletedAt.is_not_null())
+    };
+    let changed = update.exec(db).await?.rows_affected > 0;
+    if changed {
+        audit::record(
+            db,
+            Entry {
+                organization_id,
+                actor_user_id: Some(user_id),
+                action: if deleted {
+                    "email.soft_delete"
+                } else {
+                    "email.restore"
+                },
+                subject_kind: "email",
+                subject_id: Some(email.id),
+                detail: format!("{} \u{2014} {}", email.message_key, email.subject),
+            },
+        )
+        .await?;
+    }
+    Ok(changed)
+}

@@ -1,0 +1,232 @@
+//! Reader actions on an email, each a POST (CSRF-checked) that works as a plain form (303 back
+//! to the email) and with htmx (the action bar is re-rendered in place): read / unread and
+//! star / unstar for the reader alone, soft delete / restore for the organization. Plus the
+//! Deleted view that lists what was soft-deleted, with Restore.
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+
+use super::error::AppError;
+use super::session::CurrentUser;
+use super::views::{render, Layout};
+use super::AppState;
+use crate::db::email_actions::{self, Mark};
+use crate::db::email_view;
+use crate::db::entities::{email_participants, emails};
+use crate::mailboxes::MailDeps;
+
+const DELETED_SHOWN: u64 = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/emails/{id}/read", post(read))
+        .route("/emails/{id}/star", post(star))
+        .route("/emails/{id}/delete", post(delete))
+        .route("/emails/{id}/restore", post(restore))
+        .route("/deleted", get(deleted))
+}
+
+/// The action bar of the email page.
+#[derive(Debug, Clone)]
+pub struct ActionsView {
+    pub id: i64,
+    pub read: bool,
+    pub starred: bool,
+    pub deleted: bool,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/_actions.html")]
+struct ActionsFragment {
+    a: ActionsView,
+}
+
+#[derive(Debug, Deserialize)]
+struct Toggle {
+    value: String,
+}
+
+impl Toggle {
+    fn on(&self) -> Result<bool, AppError> {
+        match self.value.as_str() {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => Err(AppError::Invalid("value must be on or off".into())),
+        }
+    }
+}
+
+/// The action bar's state for `user` on the email.
+pub async fn actions_view(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    email: &emails::Model,
+) -> Result<ActionsView, AppError> {
+    let marks = email_actions::marks(&deps.db, user.id, &email.message_key).await?;
+    Ok(ActionsView {
+        id: email.id,
+        read: marks.read,
+        starred: marks.starred,
+        deleted: email.soft_deleted_at.is_some(),
+        csrf: user.csrf.clone(),
+    })
+}
+
+async fn visible(deps: &MailDeps, user: &CurrentUser, id: i64) -> Result<emails::Model, AppError> {
+    email_view::visible_email(&deps.db, user.organization_id, user.id, id)
+        .await?
+        .map(|(email, _)| email)
+        .ok_or(AppError::NotFound)
+}
+
+/// The re-rendered action bar for htmx, else back to the email.
+async fn respond(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<Response, AppError> {
+    if headers.contains_key("hx-request") {
+        let email = visible(deps, user, id).await?;
+        let fragment = ActionsFragment {
+            a: actions_view(deps, user, &email).await?,
+        };
+        return Ok(render(&fragment)?.into_response());
+    }
+    Ok(Redirect::to(&format!("/emails/{id}")).into_response())
+}
+
+async fn mark(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    id: i64,
+    which: Mark,
+    on: bool,
+) -> Result<Response, AppError> {
+    let email = visible(deps, user, id).await?;
+    email_actions::set_mark(
+        &deps.db,
+        user.organization_id,
+        user.id,
+        &email.message_key,
+        which,
+        on,
+    )
+    .await?;
+    respond(deps, user, headers, id).await
+}
+
+async fn read(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Toggle>,
+) -> Result<Response, AppError> {
+    mark(&deps, &user, &headers, id, Mark::Read, form.on()?).await
+}
+
+async fn star(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Toggle>,
+) -> Result<Response, AppError> {
+    mark(&deps, &user, &headers, id, Mark::Starred, form.on()?).await
+}
+
+async fn delete(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let email = visible(&deps, &user, id).await?;
+    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, true).await?;
+    respond(&deps, &user, &headers, id).await
+}
+
+async fn restore(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let email = visible(&deps, &user, id).await?;
+    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, false).await?;
+    respond(&deps, &user, &headers, id).await
+}
+
+struct DeletedRow {
+    id: i64,
+    subject: String,
+    from: String,
+    deleted_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/deleted.html")]
+struct DeletedPage {
+    layout: Layout,
+    rows: Vec<DeletedRow>,
+    csrf: String,
+}
+
+/// Soft-deleted messages the reader may see, newest deletion first, one row per message.
+async fn deleted(State(deps): State<MailDeps>, user: CurrentUser) -> Result<Response, AppError> {
+    let candidates = emails::Entity::find()
+        .filter(emails::Column::OrganizationId.eq(user.organization_id))
+        .filter(emails::Column::SoftDeletedAt.is_not_null())
+        .order_by_desc(emails::Column::SoftDeletedAt)
+        .limit(DELETED_SHOWN * 4)
+        .all(&deps.db)
+        .await?;
+    let mut rows: Vec<DeletedRow> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for e in candidates {
+        if rows.len() as u64 >= DELETED_SHOWN || seen.contains(&e.message_key) {
+            continue;
+        }
+        if email_view::visible_email(&deps.db, user.organization_id, user.id, e.id)
+            .await?
+            .is_none()
+        {
+            continue;
+        }
+        seen.insert(e.message_key.clone());
+        let from = email_participants::Entity::find()
+            .filter(email_participants::Column::EmailId.eq(e.id))
+            .filter(email_participants::Column::Role.eq("from"))
+            .one(&deps.db)
+            .await?
+            .map(|p| if p.name.is_empty() { p.address } else { p.name })
+            .unwrap_or_default();
+        rows.push(DeletedRow {
+            id: e.id,
+            subject: if e.subject.is_empty() {
+                "(no subject)".into()
+            } else {
+                e.subject
+            },
+            from,
+            deleted_at: e
+                .soft_deleted_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+        });
+    }
+    let page = DeletedPage {
+        layout: Layout::for_user(&user, "Deleted", "deleted"),
+        rows,
+        csrf: user.csrf.clone(),
+    };
+    Ok(render(&page)?.into_response())
+}
