@@ -1,5 +1,6 @@
 //! Linked mailboxes: linking through OAuth, tokens at rest and their refresh, disconnecting,
 //! and key rotation. Shared by the web pages, the CLI and (later) the sync engine.
+pub mod attachments;
 pub mod credentials;
 pub mod disconnect;
 pub mod keys;

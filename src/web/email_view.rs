@@ -57,6 +57,7 @@ struct LinkView {
 }
 
 struct AttachmentView {
+    href: String,
     name: String,
     content_type: String,
     size: String,
@@ -197,7 +198,12 @@ async fn show(
             .attachments
             .iter()
             .map(|a| AttachmentView {
-                name: a.filename.clone(),
+                href: format!("/emails/{id}/attachments/{}", a.id),
+                name: if a.filename.is_empty() {
+                    "(unnamed)".into()
+                } else {
+                    a.filename.clone()
+                },
                 content_type: a.content_type.clone(),
                 size: size(a.size_bytes),
             })

@@ -1,6 +1,7 @@
 //! The web edge: router, extractors, security middleware, and one module per feature.
 pub mod account;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod businesses;
 pub mod contacts;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailbox_sync::router())
         .merge(email_view::router())
         .merge(email_actions::router())
+        .merge(attachments::router())
         .merge(admin::router())
         .merge(businesses::router())
         .merge(contacts::router())

@@ -251,3 +251,82 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn attachments_download_from_the_provider_and_inline_images_are_served() {
+    let app = linked_app().await;
+    let raw = format!(
+        "From: Bo <bo@customer.test>\r\nTo: {GMAIL}\r\nSubject: Quote\r\n\
+         Message-ID: <quote-7@customer.test>\r\nDate: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n\
+         --m\r\nContent-Type: multipart/related; boundary=\"r\"\r\n\r\n\
+         --r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Logo: <img src=\"cid:logo@customer.test\"></p>\r\n\
+         --r\r\nContent-Type: image/png\r\nContent-ID: <logo@customer.test>\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n\
+         --m\r\nContent-Type: application/pdf; name=\"Ré sumé.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"Ré sumé.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"
+    );
+    let res = app
+        .client
+        .post(app.emulator_url(&format!(
+            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
+        )))
+        .header("Content-Type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let account = all_accounts(&app).await.remove(0);
+    sync_account(&app.deps, account.id).await.unwrap();
+    let id = emails::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    let page = app.get_html(&format!("/emails/{id}")).await;
+    let href = regex::Regex::new(r#"href="(/emails/\d+/attachments/\d+)" download>Ré sumé.pdf"#)
+        .unwrap()
+        .captures(&page)
+        .unwrap_or_else(|| panic!("{page}"))[1]
+        .to_string();
+    let res = app.get(&href).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(disposition.contains("filename*=UTF-8''R%C3%A9%20sum%C3%A9.pdf"));
+    assert_eq!(&res.bytes().await.unwrap()[..], b"%PDF-1.4\n");
+
+    let body = app.get_html(&format!("/emails/{id}/body")).await;
+    assert!(
+        body.contains(&format!("/emails/{id}/cid/logo%40customer.test")),
+        "{body}"
+    );
+    let res = app
+        .get(&format!("/emails/{id}/cid/logo%40customer.test"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(&res.bytes().await.unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(
+        app.get(&format!("/emails/{id}/cid/nothing%40here"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A colleague who may not see the email gets nothing either.
+    app.create_user("bea@acme.test", "a long enough password 1", false)
+        .await;
+    let bea = app.other_browser();
+    bea.sign_in("bea@acme.test", "a long enough password 1")
+        .await;
+    assert_eq!(bea.get(&href).await.status(), StatusCode::NOT_FOUND);
+}

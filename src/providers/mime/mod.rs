@@ -71,6 +71,16 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
     parsed
 }
 
+/// The decoded content of the part stored under `part_key` (`attachments.part_key`: the
+/// Gmail-style part path), or None when the message has no such part.
+pub fn extract_part(raw: &[u8], part_key: &str, limits: &Limits) -> Option<Vec<u8>> {
+    let message = guarded(|| MessageParser::default().parse(raw))?;
+    let tree = tree::Tree::build(&message, limits.max_depth);
+    let node = tree.nodes.iter().position(|n| n.key == part_key)?;
+    let part = tree.part(&message, node)?;
+    Some(part.contents().to_vec())
+}
+
 /// mail-parser promises not to panic, but it has `debug_assert!`s and index arithmetic on
 /// untrusted offsets; a dependency's bug must not take a sync worker down with it.
 fn guarded<'x>(run: impl FnOnce() -> Option<Message<'x>>) -> Option<Message<'x>> {
