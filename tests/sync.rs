@@ -28,3 +28,6 @@ mod association;
 
 #[path = "sync/quota.rs"]
 mod quota;
+
+#[path = "sync/auto_contacts.rs"]
+mod auto_contacts;
