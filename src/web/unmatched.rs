@@ -299,11 +299,11 @@ async fn link(
     }
     .ok_or_else(|| AppError::Invalid("Choose a business or contact to link to.".into()))?;
     let org = user.organization_id;
-    unmatched::link_email_from_triage(&db, org, user.id, id, target)
+    let linked = unmatched::link_email_from_triage(&db, org, user.id, id, target)
         .await
         .map_err(|e| match e {
             WriteError::Db(e) => e.into(),
             _ => AppError::NotFound,
         })?;
-    done(&headers, id, Vec::new())
+    done(&headers, id, linked)
 }

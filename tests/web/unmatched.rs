@@ -219,3 +219,45 @@ async fn other_organizations_ids_are_not_found() {
     let options = app.get_html("/unmatched/targets?q=theirs").await;
     assert!(!options.contains("Theirs"), "{options}");
 }
+
+#[tokio::test]
+async fn new_records_never_relink_a_tombstoned_email() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use threadline::db::directory::relink::link_existing_mail_for_new_business;
+    let (app, org) = app_with_mail().await;
+    // Created without linking, then someone unlinked "bo" from it.
+    let customer = directory::create_business(&app.db, org, "Customer", &["customer.test".into()])
+        .await
+        .unwrap();
+    let (bo, sub) = (email_id(&app, "bo").await, email_id(&app, "sub").await);
+    email_links::ActiveModel {
+        organization_id: Set(org),
+        email_id: Set(bo),
+        business_id: Set(Some(customer.id)),
+        contact_id: Set(None),
+        source: Set("manual".into()),
+        reason: Set("manual".into()),
+        tombstone: Set(true),
+        received_at: Set(threadline::db::now()),
+        created_by: Set(None),
+        created_at: Set(threadline::db::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let linked = link_existing_mail_for_new_business(&app.db, org, customer.id)
+        .await
+        .unwrap();
+    assert_eq!(linked, vec![sub]);
+    assert_eq!(
+        links(&app, "bo").await,
+        vec![(Some(customer.id), None, "manual".into())]
+    );
+    let page = app.get_html("/unmatched").await;
+    assert!(
+        page.contains("subject-bo"),
+        "a tombstone is no live link:\n{page}"
+    );
+    assert!(!page.contains("subject-sub"), "{page}");
+}

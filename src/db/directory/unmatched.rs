@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::WriteError;
@@ -47,14 +47,21 @@ pub async fn list(
         .await
         .map(|s| s.internal_domains)
         .unwrap_or_default();
-    let mut external = Condition::all().add(email_participants::Column::OrganizationId.eq(org_id));
+    // Correlated EXISTS: walking emails newest first by index stops once a page is full.
+    let mut external = Condition::all().add(
+        Expr::col((
+            email_participants::Entity,
+            email_participants::Column::EmailId,
+        ))
+        .equals((emails::Entity, emails::Column::Id)),
+    );
     for d in &internal {
         external = external
             .add(email_participants::Column::Domain.ne(d.as_str()))
             .add(email_participants::Column::Domain.not_like(format!("%.{d}")));
     }
     let with_external = Query::select()
-        .column(email_participants::Column::EmailId)
+        .expr(Expr::val(1))
         .from(email_participants::Entity)
         .cond_where(external)
         .to_owned();
@@ -72,7 +79,7 @@ pub async fn list(
         .filter(emails::Column::SoftDeletedAt.is_null())
         .filter(emails::Column::DeletedInProviderAt.is_null())
         .filter(Expr::exists(live_link).not())
-        .filter(emails::Column::Id.in_subquery(with_external))
+        .filter(Expr::exists(with_external))
         .order_by_desc(emails::Column::ReceivedAt)
         .order_by_desc(emails::Column::Id)
         .limit(size + 1);
@@ -105,8 +112,11 @@ pub async fn list(
     {
         people.entry(p.email_id).or_default().push(p);
     }
+    let mut keys = std::collections::HashSet::new();
     let rows = found
         .into_iter()
+        // Colleagues' copies of one message show once.
+        .filter(|e| keys.insert(e.message_key.clone()))
         .filter_map(|e| {
             let ps = people.remove(&e.id).unwrap_or_default();
             // The author when external, else the first external recipient.
@@ -140,19 +150,39 @@ pub async fn email_exists(db: &impl ConnectionTrait, org_id: i64, id: i64) -> Re
         .is_some())
 }
 
-/// Link one email to an existing business or contact of the organization by hand (audited).
-pub async fn link_email_from_triage(
+/// Link one email (and the organization's other copies of it, from colleagues' mailboxes) to
+/// an existing business or contact of the organization by hand (audited). Returns the ids of
+/// the emails linked.
+pub async fn link_email_from_triage<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org_id: i64,
+    actor: i64,
+    email_id: i64,
+    target: Target,
+) -> Result<Vec<i64>, WriteError> {
+    let txn = crate::db::begin_write(db).await?;
+    let linked = link_copies(&txn, org_id, actor, email_id, target).await?;
+    txn.commit().await?;
+    Ok(linked)
+}
+
+async fn link_copies(
     db: &impl ConnectionTrait,
     org_id: i64,
     actor: i64,
     email_id: i64,
     target: Target,
-) -> Result<(), WriteError> {
+) -> Result<Vec<i64>, WriteError> {
     let email = emails::Entity::find_by_id(email_id)
         .filter(emails::Column::OrganizationId.eq(org_id))
         .one(db)
         .await?
         .ok_or(WriteError::NotFound)?;
+    let copies = emails::Entity::find()
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .filter(emails::Column::MessageKey.eq(email.message_key.as_str()))
+        .all(db)
+        .await?;
     let (business, contact, name) = match target {
         Target::Business(id) => {
             let b = businesses::Entity::find_by_id(id)
@@ -171,24 +201,27 @@ pub async fn link_email_from_triage(
             (None, Some(id), c.name)
         }
     };
-    let row = email_links::ActiveModel {
-        organization_id: Set(org_id),
-        email_id: Set(email_id),
-        business_id: Set(business),
-        contact_id: Set(contact),
-        source: Set("manual".into()),
-        reason: Set(Reason::Manual.as_str().into()),
-        tombstone: Set(false),
-        received_at: Set(email.received_at),
-        created_by: Set(Some(actor)),
-        created_at: Set(crate::db::now()),
-        ..Default::default()
-    };
+    for copy in &copies {
+        link_one(db, org_id, actor, copy, business, contact).await?;
+    }
+    let detail = format!("email {email_id} -> {name}");
+    super::record(db, org_id, actor, "email.link", email_id, &detail).await?;
+    Ok(copies.into_iter().map(|e| e.id).collect())
+}
+
+async fn link_one(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    email: &emails::Model,
+    business: Option<i64>,
+    contact: Option<i64>,
+) -> Result<(), DbErr> {
     let existing = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(email_id))
-        .filter(match target {
-            Target::Business(id) => email_links::Column::BusinessId.eq(id),
-            Target::Contact(id) => email_links::Column::ContactId.eq(id),
+        .filter(email_links::Column::EmailId.eq(email.id))
+        .filter(match (business, contact) {
+            (Some(id), _) => email_links::Column::BusinessId.eq(id),
+            (None, id) => email_links::Column::ContactId.eq(id),
         })
         .one(db)
         .await?;
@@ -203,13 +236,24 @@ pub async fn link_email_from_triage(
             old.update(db).await?;
         }
         None => {
+            let row = email_links::ActiveModel {
+                organization_id: Set(org_id),
+                email_id: Set(email.id),
+                business_id: Set(business),
+                contact_id: Set(contact),
+                source: Set("manual".into()),
+                reason: Set(Reason::Manual.as_str().into()),
+                tombstone: Set(false),
+                received_at: Set(email.received_at),
+                created_by: Set(Some(actor)),
+                created_at: Set(crate::db::now()),
+                ..Default::default()
+            };
             email_links::Entity::insert(row)
                 .on_conflict(OnConflict::new().do_nothing().to_owned())
                 .exec_without_returning(db)
                 .await?;
         }
     }
-    let detail = format!("email {email_id} -> {name}");
-    super::record(db, org_id, actor, "email.link", email_id, &detail).await?;
     Ok(())
 }
