@@ -71,9 +71,10 @@ pub struct RawRow {
     pub name: String,
     /// Domains or addresses, split on `;`, `,` and whitespace.
     pub list: Vec<String>,
-    /// Contacts only: a business name or domain.
-    pub business: String,
-    pub notes: String,
+    /// Contacts only: a business name or domain. None when the file has no such column (an
+    /// update then keeps the contact's business); likewise for notes.
+    pub business: Option<String>,
+    pub notes: Option<String>,
 }
 
 /// Read a file of `kind`. Rows with every cell empty are skipped.
@@ -130,15 +131,14 @@ pub fn read(bytes: &[u8], kind: Kind) -> Result<Vec<RawRow>, CsvError> {
                 .map(|c| unescape(c.trim()).to_string())
                 .unwrap_or_default()
         };
+        let optional = |pos: usize| columns[pos].map(|_| cell(pos));
         let (name, list) = (cell(0), cell(1));
         let (business, notes) = match kind {
-            Kind::Businesses => (String::new(), cell(2)),
-            Kind::Contacts => (cell(2), cell(3)),
+            Kind::Businesses => (None, optional(2)),
+            Kind::Contacts => (optional(2), optional(3)),
         };
-        if [&name, &list, &business, &notes]
-            .iter()
-            .all(|c| c.is_empty())
-        {
+        let blank = |c: &Option<String>| c.as_deref().is_none_or(str::is_empty);
+        if name.is_empty() && list.is_empty() && blank(&business) && blank(&notes) {
             continue;
         }
         rows.push(RawRow {
@@ -159,11 +159,11 @@ fn split_list(cell: &str) -> Vec<String> {
         .collect()
 }
 
-/// A checked business row.
+/// A checked business row (notes None: keep them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessRecord {
     pub name: String,
-    pub notes: String,
+    pub notes: Option<String>,
     pub domains: Vec<Domain>,
 }
 
@@ -171,9 +171,9 @@ pub struct BusinessRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactRecord {
     pub name: String,
-    pub notes: String,
+    pub notes: Option<String>,
     pub addresses: Vec<EmailAddress>,
-    pub business: String,
+    pub business: Option<String>,
 }
 
 fn check_common(row: &RawRow, errors: &mut Vec<String>) {
@@ -182,7 +182,7 @@ fn check_common(row: &RawRow, errors: &mut Vec<String>) {
     } else if row.name.chars().count() > NAME_MAX {
         errors.push(format!("keep the name under {NAME_MAX} characters"));
     }
-    if row.notes.chars().count() > NOTES_MAX {
+    if row.notes.as_deref().unwrap_or_default().chars().count() > NOTES_MAX {
         errors.push(format!("keep notes under {NOTES_MAX} characters"));
     }
 }
@@ -278,7 +278,7 @@ mod tests {
         let rows = read(file.as_bytes(), Kind::Businesses).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].name, "Acme");
-        assert_eq!(rows[0].notes, "a; b");
+        assert_eq!(rows[0].notes.as_deref(), Some("a; b"));
         assert_eq!(rows[0].list, vec!["acme.test", "beta.acme.test"]);
         assert_eq!(rows[0].line, 2);
     }
@@ -332,6 +332,6 @@ mod tests {
         assert!(String::from_utf8_lossy(&file).contains("\"'=HYPERLINK(\"\"x\"\")\""));
         let rows = read(&file, Kind::Businesses).unwrap();
         assert_eq!(rows[0].name, "=HYPERLINK(\"x\")");
-        assert_eq!(rows[0].notes, "-2+3, \"quoted\"");
+        assert_eq!(rows[0].notes.as_deref(), Some("-2+3, \"quoted\""));
     }
 }

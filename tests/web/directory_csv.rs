@@ -217,3 +217,30 @@ async fn members_may_import_and_oversized_files_are_refused() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("unknown column"));
 }
+
+#[tokio::test]
+async fn missing_optional_columns_keep_what_is_stored() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    import(
+        &app,
+        "businesses",
+        b"name,domains,notes\nAcme,acme.test,Key account\n",
+    )
+    .await;
+    import(
+        &app,
+        "contacts",
+        b"name,addresses,business,notes\nAnn,ann@acme.test,Acme,VIP\n",
+    )
+    .await;
+    // No business or notes columns: the update renames, and keeps the business and notes.
+    let done = import(&app, "contacts", b"addresses,name\nann@acme.test,Ann Lee\n").await;
+    assert!(done.contains("0 contacts created, 1 updated"), "{done}");
+    let done = import(&app, "businesses", b"domains,name\nacme.test,Acme\n").await;
+    assert!(done.contains("0 updated, 1 unchanged"), "{done}");
+    let text = String::from_utf8(export(&app, "contacts").await).unwrap();
+    assert!(text.contains("Ann Lee,ann@acme.test,Acme,VIP"), "{text}");
+    let text = String::from_utf8(export(&app, "businesses").await).unwrap();
+    assert!(text.contains("Acme,acme.test,Key account"), "{text}");
+}

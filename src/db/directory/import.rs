@@ -212,12 +212,18 @@ async fn plan_businesses(
             out.push(planned(raw, Action::Error(errors), None));
             continue;
         };
-        let action = match target.and_then(|t| existing.get(&t)) {
+        let current = target.and_then(|t| existing.get(&t));
+        // Without a notes column, an update keeps the notes.
+        let notes = record
+            .notes
+            .or_else(|| current.map(|b| b.notes.clone()))
+            .unwrap_or_default();
+        let action = match current {
             None => Action::Create,
             Some(b) => {
                 let mut have = domains_of.get(&b.id).cloned().unwrap_or_default();
                 have.sort();
-                if b.name == record.name && b.notes == record.notes && have == domains {
+                if b.name == record.name && b.notes == notes && have == domains {
                     Action::Unchanged(b.id)
                 } else {
                     Action::Update(b.id)
@@ -226,7 +232,7 @@ async fn plan_businesses(
         };
         let input = BusinessInput {
             name: record.name,
-            notes: record.notes,
+            notes,
             domains: record.domains,
         };
         out.push(planned(raw, action, Some(Input::Business(input))));
@@ -300,22 +306,31 @@ async fn plan_contacts(
                 &mut errors,
             );
         }
-        let business_id = business
-            .resolve(&raw.business)
-            .map_err(|e| errors.push(e))
-            .ok()
-            .flatten();
+        let current = target.and_then(|t| existing.get(&t));
+        // Without a business (or notes) column, an update keeps the contact's.
+        let business_id = match &raw.business {
+            Some(cell) => business
+                .resolve(cell)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten(),
+            None => current.and_then(|c| c.business_id),
+        };
         let (Some(record), true) = (record, errors.is_empty()) else {
             out.push(planned(raw, Action::Error(errors), None));
             continue;
         };
-        let action = match target.and_then(|t| existing.get(&t)) {
+        let notes = record
+            .notes
+            .or_else(|| current.map(|c| c.notes.clone()))
+            .unwrap_or_default();
+        let action = match current {
             None => Action::Create,
             Some(c) => {
                 let mut have = addresses_of.get(&c.id).cloned().unwrap_or_default();
                 have.sort();
                 let same = c.name == record.name
-                    && c.notes == record.notes
+                    && c.notes == notes
                     && c.business_id == business_id
                     && have == addresses;
                 if same {
@@ -327,7 +342,7 @@ async fn plan_contacts(
         };
         let input = ContactInput {
             name: record.name,
-            notes: record.notes,
+            notes,
             business_id,
             addresses: record.addresses,
         };
