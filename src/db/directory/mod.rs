@@ -6,6 +6,7 @@ pub mod businesses;
 pub mod contacts;
 pub mod export;
 pub mod import;
+mod import_plan;
 pub mod relink;
 pub mod settings;
 pub mod unmatched;

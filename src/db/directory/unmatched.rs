@@ -225,35 +225,32 @@ async fn link_one(
         })
         .one(db)
         .await?;
-    match existing {
-        // A tombstone (someone unlinked it) is revived by this explicit choice.
-        Some(old) => {
-            let mut old: email_links::ActiveModel = old.into();
-            old.tombstone = Set(false);
-            old.source = Set("manual".into());
-            old.reason = Set(Reason::Manual.as_str().into());
-            old.created_by = Set(Some(actor));
-            old.update(db).await?;
-        }
-        None => {
-            let row = email_links::ActiveModel {
-                organization_id: Set(org_id),
-                email_id: Set(email.id),
-                business_id: Set(business),
-                contact_id: Set(contact),
-                source: Set("manual".into()),
-                reason: Set(Reason::Manual.as_str().into()),
-                tombstone: Set(false),
-                received_at: Set(email.received_at),
-                created_by: Set(Some(actor)),
-                created_at: Set(crate::db::now()),
-                ..Default::default()
-            };
-            email_links::Entity::insert(row)
-                .on_conflict(OnConflict::new().do_nothing().to_owned())
-                .exec_without_returning(db)
-                .await?;
-        }
+    // A tombstone (someone unlinked it) is revived by this explicit choice.
+    if let Some(old) = existing {
+        let mut old: email_links::ActiveModel = old.into();
+        old.tombstone = Set(false);
+        old.source = Set("manual".into());
+        old.reason = Set(Reason::Manual.as_str().into());
+        old.created_by = Set(Some(actor));
+        old.update(db).await?;
+    } else {
+        let row = email_links::ActiveModel {
+            organization_id: Set(org_id),
+            email_id: Set(email.id),
+            business_id: Set(business),
+            contact_id: Set(contact),
+            source: Set("manual".into()),
+            reason: Set(Reason::Manual.as_str().into()),
+            tombstone: Set(false),
+            received_at: Set(email.received_at),
+            created_by: Set(Some(actor)),
+            created_at: Set(crate::db::now()),
+            ..Default::default()
+        };
+        email_links::Entity::insert(row)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
