@@ -242,9 +242,17 @@ pub fn contact_record(row: &RawRow) -> Result<ContactRecord, Vec<String>> {
     }
 }
 
-/// A cell a spreadsheet would run as a formula gets a leading `'` (OWASP CSV injection).
+const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Would a spreadsheet run this cell, or is it one that [`unescape`] would change?
+fn needs_escape(cell: &str) -> bool {
+    cell.starts_with(FORMULA) || cell.strip_prefix('\'').is_some_and(needs_escape)
+}
+
+/// A cell a spreadsheet would run as a formula gets a leading `'` (OWASP CSV injection); so
+/// does a cell that already starts with `'` before such a character, so import restores it.
 pub fn escape(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if needs_escape(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
@@ -254,7 +262,7 @@ pub fn escape(cell: &str) -> Cow<'_, str> {
 /// Undo [`escape`], so an exported file imports unchanged.
 fn unescape(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if needs_escape(rest) => rest,
         _ => cell,
     }
 }
@@ -327,6 +335,11 @@ mod tests {
         assert_eq!(escape("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(escape("@cmd"), "'@cmd");
         assert_eq!(escape("Acme"), "Acme");
+        assert_eq!(escape("'=x"), "''=x");
+        assert_eq!(escape("'quoted'"), "'quoted'");
+        for cell in ["=x", "'=x", "''@x", "'plain", "-", "a=b"] {
+            assert_eq!(super::unescape(&escape(cell)), cell, "{cell}");
+        }
         let mut file = line(["name", "domains", "notes"]);
         file.extend(line(["=HYPERLINK(\"x\")", "acme.test", "-2+3, \"quoted\""]));
         assert!(String::from_utf8_lossy(&file).contains("\"'=HYPERLINK(\"\"x\"\")\""));
