@@ -1,9 +1,9 @@
 //! Unmatched mail: stored, live emails with an external participant and no live link, newest
 //! first by keyset; and the one-click triage that links one of them by hand.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -32,6 +32,8 @@ pub struct UnmatchedRow {
     pub external_name: String,
     /// The registrable domain a business could be created from; None for free-mail.
     pub business_domain: Option<String>,
+    /// Unmatched emails involving `business_domain` (or its subdomains), this one included.
+    pub from_domain: u64,
 }
 
 /// Unmatched emails of the organization before `before`, newest first: at most `size`, and the
@@ -65,20 +67,12 @@ pub async fn list(
         .from(email_participants::Entity)
         .cond_where(external)
         .to_owned();
-    let live_link = Query::select()
-        .expr(Expr::val(1))
-        .from(email_links::Entity)
-        .and_where(
-            Expr::col((email_links::Entity, email_links::Column::EmailId))
-                .equals((emails::Entity, emails::Column::Id)),
-        )
-        .and_where(email_links::Column::Tombstone.eq(false))
-        .to_owned();
+    let live_link = no_live_link();
     let mut select = emails::Entity::find()
         .filter(emails::Column::OrganizationId.eq(org_id))
         .filter(emails::Column::SoftDeletedAt.is_null())
         .filter(emails::Column::DeletedInProviderAt.is_null())
-        .filter(Expr::exists(live_link).not())
+        .filter(live_link)
         .filter(Expr::exists(with_external))
         .order_by_desc(emails::Column::ReceivedAt)
         .order_by_desc(emails::Column::Id)
@@ -113,7 +107,7 @@ pub async fn list(
         people.entry(p.email_id).or_default().push(p);
     }
     let mut keys = std::collections::HashSet::new();
-    let rows = found
+    let rows: Vec<UnmatchedRow> = found
         .into_iter()
         // Colleagues' copies of one message show once.
         .filter(|e| keys.insert(e.message_key.clone()))
@@ -135,10 +129,89 @@ pub async fn list(
                 external_name: pick.name.clone(),
                 external: address,
                 business_domain,
+                from_domain: 1,
             })
         })
         .collect();
+    let counts = counts_by_domain(db, org_id, &rows).await?;
+    let rows = rows
+        .into_iter()
+        .map(|mut r| {
+            if let Some(n) = r.business_domain.as_ref().and_then(|d| counts.get(d)) {
+                r.from_domain = *n;
+            }
+            r
+        })
+        .collect();
     Ok((rows, next.flatten()))
+}
+
+/// `NOT EXISTS` a live link of the outer `emails` row.
+fn no_live_link() -> SimpleExpr {
+    let live_link = Query::select()
+        .expr(Expr::val(1))
+        .from(email_links::Entity)
+        .and_where(
+            Expr::col((email_links::Entity, email_links::Column::EmailId))
+                .equals((emails::Entity, emails::Column::Id)),
+        )
+        .and_where(email_links::Column::Tombstone.eq(false))
+        .to_owned();
+    Expr::exists(live_link).not()
+}
+
+/// How many unmatched emails involve each of the rows' business domains (subdomains too), so
+/// a row can say how much mail creating that business would link.
+async fn counts_by_domain(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    rows: &[UnmatchedRow],
+) -> Result<HashMap<String, u64>, DbErr> {
+    let domains: HashSet<&str> = rows
+        .iter()
+        .filter_map(|r| r.business_domain.as_deref())
+        .collect();
+    if domains.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut hosts = Condition::any();
+    for d in &domains {
+        hosts = hosts
+            .add(email_participants::Column::Domain.eq(*d))
+            .add(email_participants::Column::Domain.like(format!("%.{d}")));
+    }
+    let unmatched = Query::select()
+        .column(emails::Column::Id)
+        .from(emails::Entity)
+        .and_where(emails::Column::OrganizationId.eq(org_id))
+        .and_where(emails::Column::SoftDeletedAt.is_null())
+        .and_where(emails::Column::DeletedInProviderAt.is_null())
+        .and_where(no_live_link())
+        .to_owned();
+    let pairs: Vec<(i64, String)> = email_participants::Entity::find()
+        .select_only()
+        .column(email_participants::Column::EmailId)
+        .column(email_participants::Column::Domain)
+        .filter(email_participants::Column::OrganizationId.eq(org_id))
+        .filter(hosts)
+        .filter(email_participants::Column::EmailId.in_subquery(unmatched))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut emails_of: HashMap<String, HashSet<i64>> = HashMap::new();
+    for (email, host) in pairs {
+        if let Some(d) = domains
+            .iter()
+            .find(|d| host == **d || host.ends_with(&format!(".{d}")))
+        {
+            emails_of.entry((*d).to_string()).or_default().insert(email);
+        }
+    }
+    Ok(emails_of
+        .into_iter()
+        .map(|(d, ids)| (d, ids.len() as u64))
+        .collect())
 }
 
 /// The organization's email with this id, if any.
