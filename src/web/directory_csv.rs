@@ -1,6 +1,7 @@
 //! Directory CSV: export businesses or contacts as a download, and import a file in two steps:
 //! upload -> preview (each row create / update / unchanged / error, nothing written; the
-//! parsed rows kept in the session) -> apply (all rows or none) -> summary. Members may import.
+//! parsed rows kept server-side under a token) -> apply (all rows or none) -> summary. Members
+//! may import.
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use sea_orm::DatabaseConnection;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::error::AppError;
 use super::session::CurrentUser;
@@ -18,13 +19,12 @@ use super::views::{render, Layout};
 use super::AppState;
 use crate::db::directory::export;
 use crate::db::directory::import::{self, Action, Counts, ImportError, Plan};
-use crate::domain::directory_csv::{read, Kind, RawRow};
+use crate::domain::directory_csv::{read, Kind};
 
 /// Largest file accepted.
 pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 /// Rows a preview lists (the counts cover the whole file).
 const PREVIEW_ROWS: usize = 1000;
-const PENDING_KEY: &str = "directory.import";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,15 +35,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/import/apply", post(apply))
         .route("/export/{file}", get(download))
-}
-
-/// The parsed file between preview and apply.
-#[derive(Debug, Serialize, Deserialize)]
-struct Pending {
-    token: String,
-    kind: Kind,
-    filename: String,
-    rows: Vec<RawRow>,
 }
 
 #[derive(Template)]
@@ -158,21 +149,15 @@ async fn upload(
         Ok(rows) => rows,
         Err(e) => return refused(&user, StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
-    let plan = import::plan(&db, user.organization_id, kind, &rows).await?;
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let ok = plan.counts().error == 0;
-    if ok {
-        let pending = Pending {
-            token: token.clone(),
-            kind,
-            filename: filename.clone(),
-            rows,
-        };
-        user.session.insert(PENDING_KEY, &pending).await?;
+    let org = user.organization_id;
+    let plan = import::plan(&db, org, kind, &rows).await?;
+    let token = if plan.counts().error == 0 {
+        Some(import::keep_pending(&db, org, user.id, kind, &filename, &rows).await?)
     } else {
-        user.session.remove::<Pending>(PENDING_KEY).await?;
-    }
-    preview(&user, kind, filename, &plan, ok.then_some(token), None)
+        import::forget_pending(&db, user.id).await?;
+        None
+    };
+    preview(&user, kind, filename, &plan, token, None)
 }
 
 fn preview(
@@ -233,36 +218,24 @@ async fn apply(
     user: CurrentUser,
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, AppError> {
-    let pending = user.session.get::<Pending>(PENDING_KEY).await?;
-    let Some(pending) = pending.filter(|p| !form.token.is_empty() && p.token == form.token) else {
-        return Err(AppError::Invalid(
-            "This import has expired or was already applied. Upload the file again.".into(),
-        ));
-    };
     let org = user.organization_id;
-    match import::apply(&db, org, user.id, pending.kind, &pending.rows).await {
-        Ok(counts) => {
-            user.session.remove::<Pending>(PENDING_KEY).await?;
+    match import::apply(&db, org, user.id, &form.token).await {
+        Ok((file, counts)) => {
             let page = DonePage {
                 layout: layout(&user, "Import done"),
-                kind: pending.kind.as_str(),
+                kind: file.kind.as_str(),
                 counts,
             };
             Ok(render(&page)?.into_response())
         }
-        Err(ImportError::Invalid(plan)) => {
-            user.session.remove::<Pending>(PENDING_KEY).await?;
+        Err(ImportError::Expired) => Err(AppError::Invalid(
+            "This import has expired or was already applied. Upload the file again.".into(),
+        )),
+        Err(ImportError::Invalid(file, plan)) => {
             let notice = "The directory changed since the preview and some rows are now in \
                           error. Nothing was written."
                 .to_string();
-            preview(
-                &user,
-                pending.kind,
-                pending.filename,
-                &plan,
-                None,
-                Some(notice),
-            )
+            preview(&user, file.kind, file.filename, &plan, None, Some(notice))
         }
         Err(ImportError::Write(e)) => Err(AppError::Invalid(format!(
             "Nothing was written: {e}. Upload the file again to see the current state."

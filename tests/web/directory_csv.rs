@@ -244,3 +244,44 @@ async fn missing_optional_columns_keep_what_is_stored() {
     let text = String::from_utf8(export(&app, "businesses").await).unwrap();
     assert!(text.contains("Acme,acme.test,Key account"), "{text}");
 }
+
+#[tokio::test]
+async fn a_previewed_file_applies_once_and_only_for_its_uploader() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    app.create_user("mo@acme.test", "member password 1", false)
+        .await;
+    let member = app.other_browser();
+    member.sign_in("mo@acme.test", "member password 1").await;
+    let preview = upload(&app, "businesses", b"name,domains\nAcme,acme.test\n")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = field(&preview, "token");
+    let member_csrf = member.csrf("/import").await;
+    let res = member
+        .post_form("/import/apply", Some(&member_csrf), &[("token", &token)])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not the uploader's"
+    );
+    assert_eq!(counts(&app).await, (0, 0));
+    let csrf = csrf_in(&preview);
+    let res = app
+        .post_form("/import/apply", Some(&csrf), &[("token", &token)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_form("/import/apply", Some(&csrf), &[("token", &token)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "used up");
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("expired or was already applied"));
+    assert_eq!(counts(&app).await, (1, 0));
+}

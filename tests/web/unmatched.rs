@@ -98,7 +98,10 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
         assert!(!page.contains(hidden), "{hidden} listed:\n{page}");
     }
     assert!(page.contains("Create business from domain customer.test"));
-    assert!(page.contains("links 2 unmatched emails"), "bo@ and sue@mail. count together");
+    assert!(
+        page.contains("links 2 unmatched emails"),
+        "bo@ and sue@mail. count together"
+    );
     assert!(
         !page.contains("Create business from domain gmail.com"),
         "free-mail: contact only"
