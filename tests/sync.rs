@@ -31,3 +31,6 @@ mod threads;
 
 #[path = "sync/quota.rs"]
 mod quota;
+
+#[path = "sync/auto_contacts.rs"]
+mod auto_contacts;

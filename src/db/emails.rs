@@ -10,6 +10,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use super::directory::auto_contacts::AutoContacts;
 use super::entities::{
     attachments, email_bodies, email_links, email_participants, emails, sync_ledger,
 };
@@ -125,10 +126,13 @@ pub async fn upsert_page(
         .collect();
     let created = ids_by_provider_id(db, owner.account_id, &fresh_ids).await?;
     // Links are written with the email, in the same transaction.
-    let directory = if fresh.is_empty() {
-        None
+    let (mut directory, auto_contacts) = if fresh.is_empty() {
+        (None, None)
     } else {
-        Some(super::directory::load(db, owner.organization_id).await?)
+        (
+            Some(super::directory::load(db, owner.organization_id).await?),
+            AutoContacts::load(db, owner.organization_id, owner.account_id).await?,
+        )
     };
     let mut people = Vec::new();
     let mut files = Vec::new();
@@ -151,7 +155,10 @@ pub async fn upsert_page(
         if claimed == 1 {
             out.inserted += 1;
             children(owner, email_id, m, &mut people, &mut files);
-            if let Some(directory) = &directory {
+            if let Some(directory) = &mut directory {
+                if let Some(auto) = &auto_contacts {
+                    auto.apply(db, m, directory).await?;
+                }
                 links.extend(auto_links(owner, email_id, m, directory, now));
             }
         }

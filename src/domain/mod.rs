@@ -1,6 +1,8 @@
 //! Pure types and rules, no I/O: addresses, domains, association, threading, roles, passwords.
 pub mod address;
 pub mod association;
+pub mod auto_contacts;
+pub mod directory_csv;
 pub mod domains;
 pub mod email_html;
 pub mod freemail;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod businesses;
 pub mod contacts;
 pub mod csrf;
+pub mod directory_csv;
 pub mod directory_views;
 pub mod email_actions;
 pub mod email_view;
@@ -16,6 +17,8 @@ pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
 pub mod session;
+pub mod settings;
+pub mod unmatched;
 pub mod views;
 
 use std::sync::Arc;
@@ -75,6 +78,9 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(businesses::router())
         .merge(contacts::router())
+        .merge(directory_csv::router())
+        .merge(settings::router())
+        .merge(unmatched::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)

@@ -1,8 +1,15 @@
 //! The CRM directory: businesses with domains, contacts with addresses, internal domains;
 //! keyset-paginated search, writes that name the owner of a taken domain or address, and the
 //! in-memory [`Directory`] the association engine reads.
+pub mod auto_contacts;
 pub mod businesses;
 pub mod contacts;
+pub mod export;
+pub mod import;
+mod import_plan;
+pub mod relink;
+pub mod settings;
+pub mod unmatched;
 
 use sea_orm::sea_query::{Expr, Func, LikeExpr, SimpleExpr};
 use sea_orm::{

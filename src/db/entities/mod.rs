@@ -5,6 +5,7 @@ pub mod business_domains;
 pub mod businesses;
 pub mod contact_addresses;
 pub mod contacts;
+pub mod directory_imports;
 pub mod email_bodies;
 pub mod email_links;
 pub mod email_participants;

@@ -1,0 +1,322 @@
+//! The checks of an import plan: each row against the file (duplicates) and the directory
+//! (which record it updates, taken domains and addresses, the contact's business).
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+use super::businesses::BusinessInput;
+use super::contacts::ContactInput;
+use super::import::{Action, Input, Plan, PlannedRow};
+use crate::db::entities::{
+    business_domains, businesses as business_rows, contact_addresses, contacts as contact_rows,
+};
+use crate::domain::directory_csv::{business_record, contact_record, RawRow};
+use crate::domain::domains::{registrable, Domain};
+
+/// Notes an earlier row already used one of these keys.
+fn claim<'a>(
+    seen: &mut HashMap<String, u64>,
+    keys: impl IntoIterator<Item = &'a str>,
+    line: u64,
+    errors: &mut Vec<String>,
+) {
+    for k in keys {
+        if let Some(first) = seen.insert(k.to_string(), line) {
+            errors.push(format!("{k} is also on row {first} of this file"));
+            seen.insert(k.to_string(), first);
+        }
+    }
+}
+
+fn planned(raw: &RawRow, action: Action, input: Option<Input>) -> PlannedRow {
+    PlannedRow {
+        line: raw.line,
+        name: raw.name.clone(),
+        list: raw.list.join(" "),
+        action,
+        input,
+    }
+}
+
+pub(super) async fn businesses(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    rows: &[RawRow],
+) -> Result<Plan, DbErr> {
+    let free_mail = super::free_mail(db, org_id).await?;
+    let existing: HashMap<i64, business_rows::Model> = business_rows::Entity::find()
+        .filter(business_rows::Column::OrganizationId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
+    for b in existing.values() {
+        by_name.entry(b.name.to_lowercase()).or_default().push(b.id);
+    }
+    let mut owner: HashMap<String, i64> = HashMap::new();
+    let mut domains_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for d in business_domains::Entity::find()
+        .filter(business_domains::Column::OrganizationId.eq(org_id))
+        .all(db)
+        .await?
+    {
+        owner.insert(d.domain.clone(), d.business_id);
+        domains_of.entry(d.business_id).or_default().push(d.domain);
+    }
+    let (mut seen_keys, mut seen_names, mut targets) =
+        (HashMap::new(), HashMap::new(), HashMap::new());
+    let mut out = Vec::new();
+    for raw in rows {
+        let mut errors = Vec::new();
+        let record = business_record(raw, &free_mail)
+            .map_err(|e| errors.extend(e))
+            .ok();
+        let domains: Vec<String> = record
+            .as_ref()
+            .map(|r| r.domains.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        claim(
+            &mut seen_keys,
+            domains.iter().map(String::as_str),
+            raw.line,
+            &mut errors,
+        );
+        claim(
+            &mut seen_names,
+            [raw.name.to_lowercase().as_str()],
+            raw.line,
+            &mut errors,
+        );
+        let owners: BTreeSet<i64> = domains
+            .iter()
+            .filter_map(|d| owner.get(d))
+            .copied()
+            .collect();
+        let target = match owners.len() {
+            0 => match by_name.get(&raw.name.to_lowercase()).map(Vec::as_slice) {
+                Some([id]) => Some(*id),
+                Some([_, _, ..]) => {
+                    errors.push(format!("several businesses are named {}", raw.name));
+                    None
+                }
+                _ => None,
+            },
+            1 => owners.first().copied(),
+            _ => {
+                let names: Vec<&str> = owners
+                    .iter()
+                    .filter_map(|id| existing.get(id))
+                    .map(|b| b.name.as_str())
+                    .collect();
+                errors.push(format!(
+                    "its domains belong to different businesses: {}",
+                    names.join(", ")
+                ));
+                None
+            }
+        };
+        if let Some(t) = target {
+            claim(
+                &mut targets,
+                [t.to_string().as_str()],
+                raw.line,
+                &mut errors,
+            );
+        }
+        let (Some(record), true) = (record, errors.is_empty()) else {
+            out.push(planned(raw, Action::Error(errors), None));
+            continue;
+        };
+        let current = target.and_then(|t| existing.get(&t));
+        // Without a notes column, an update keeps the notes.
+        let notes = record
+            .notes
+            .or_else(|| current.map(|b| b.notes.clone()))
+            .unwrap_or_default();
+        let action = match current {
+            None => Action::Create,
+            Some(b) => {
+                let mut have = domains_of.get(&b.id).cloned().unwrap_or_default();
+                have.sort();
+                if b.name == record.name && b.notes == notes && have == domains {
+                    Action::Unchanged(b.id)
+                } else {
+                    Action::Update(b.id)
+                }
+            }
+        };
+        let input = BusinessInput {
+            name: record.name,
+            notes,
+            domains: record.domains,
+        };
+        out.push(planned(raw, action, Some(Input::Business(input))));
+    }
+    Ok(Plan { rows: out })
+}
+
+pub(super) async fn contacts(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    rows: &[RawRow],
+) -> Result<Plan, DbErr> {
+    let existing: HashMap<i64, contact_rows::Model> = contact_rows::Entity::find()
+        .filter(contact_rows::Column::OrganizationId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut owner: HashMap<String, i64> = HashMap::new();
+    let mut addresses_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for a in contact_addresses::Entity::find()
+        .filter(contact_addresses::Column::OrganizationId.eq(org_id))
+        .all(db)
+        .await?
+    {
+        owner.insert(a.address.clone(), a.contact_id);
+        addresses_of
+            .entry(a.contact_id)
+            .or_default()
+            .push(a.address);
+    }
+    let business = BusinessLookup::load(db, org_id).await?;
+    let (mut seen_keys, mut targets) = (HashMap::new(), HashMap::new());
+    let mut out = Vec::new();
+    for raw in rows {
+        let mut errors = Vec::new();
+        let record = contact_record(raw).map_err(|e| errors.extend(e)).ok();
+        let addresses: Vec<String> = record
+            .as_ref()
+            .map(|r| r.addresses.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        claim(
+            &mut seen_keys,
+            addresses.iter().map(String::as_str),
+            raw.line,
+            &mut errors,
+        );
+        let owners: BTreeMap<i64, &str> = addresses
+            .iter()
+            .filter_map(|a| owner.get(a).map(|o| (*o, a.as_str())))
+            .collect();
+        let target = match owners.len() {
+            0 => None,
+            1 => owners.keys().next().copied(),
+            _ => {
+                for (id, a) in owners.iter().skip(1) {
+                    let name = existing
+                        .get(id)
+                        .map_or("another contact", |c| c.name.as_str());
+                    errors.push(format!("{a} is taken by another contact, {name}"));
+                }
+                None
+            }
+        };
+        if let Some(t) = target {
+            claim(
+                &mut targets,
+                [t.to_string().as_str()],
+                raw.line,
+                &mut errors,
+            );
+        }
+        let current = target.and_then(|t| existing.get(&t));
+        // Without a business (or notes) column, an update keeps the contact's.
+        let business_id = match &raw.business {
+            Some(cell) => business
+                .resolve(cell)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten(),
+            None => current.and_then(|c| c.business_id),
+        };
+        let (Some(record), true) = (record, errors.is_empty()) else {
+            out.push(planned(raw, Action::Error(errors), None));
+            continue;
+        };
+        let notes = record
+            .notes
+            .or_else(|| current.map(|c| c.notes.clone()))
+            .unwrap_or_default();
+        let action = match current {
+            None => Action::Create,
+            Some(c) => {
+                let mut have = addresses_of.get(&c.id).cloned().unwrap_or_default();
+                have.sort();
+                let same = c.name == record.name
+                    && c.notes == notes
+                    && c.business_id == business_id
+                    && have == addresses;
+                if same {
+                    Action::Unchanged(c.id)
+                } else {
+                    Action::Update(c.id)
+                }
+            }
+        };
+        let input = ContactInput {
+            name: record.name,
+            notes,
+            business_id,
+            addresses: record.addresses,
+        };
+        out.push(planned(raw, action, Some(Input::Contact(input))));
+    }
+    Ok(Plan { rows: out })
+}
+
+/// A contact row's business, by domain or by (unique) name.
+struct BusinessLookup {
+    by_domain: HashMap<String, i64>,
+    by_name: HashMap<String, Vec<i64>>,
+}
+
+impl BusinessLookup {
+    async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Self, DbErr> {
+        let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
+        for b in business_rows::Entity::find()
+            .filter(business_rows::Column::OrganizationId.eq(org_id))
+            .all(db)
+            .await?
+        {
+            by_name.entry(b.name.to_lowercase()).or_default().push(b.id);
+        }
+        let by_domain = business_domains::Entity::find()
+            .filter(business_domains::Column::OrganizationId.eq(org_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.domain, d.business_id))
+            .collect();
+        Ok(Self { by_domain, by_name })
+    }
+
+    fn resolve(&self, cell: &str) -> Result<Option<i64>, String> {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return Ok(None);
+        }
+        match self.by_name.get(&cell.to_lowercase()).map(Vec::as_slice) {
+            Some([id]) => return Ok(Some(*id)),
+            Some([_, _, ..]) => {
+                return Err(format!(
+                    "several businesses are named {cell}; give its domain instead"
+                ))
+            }
+            _ => {}
+        }
+        if let Ok(d) = Domain::parse(cell) {
+            let found = self
+                .by_domain
+                .get(d.as_str())
+                .or_else(|| registrable(d.as_str()).and_then(|r| self.by_domain.get(&r)));
+            if let Some(id) = found {
+                return Ok(Some(*id));
+            }
+        }
+        Err(format!("no business named or with the domain {cell}"))
+    }
+}

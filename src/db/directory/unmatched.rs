@@ -1,0 +1,329 @@
+//! Unmatched mail: stored, live emails with an external participant and no live link, newest
+//! first by keyset; and the one-click triage that links one of them by hand.
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::WriteError;
+use crate::db::entities::{businesses, contacts, email_links, email_participants, emails};
+use crate::domain::address::EmailAddress;
+use crate::domain::association::{Reason, Target};
+use crate::domain::domains::registrable;
+
+/// Where a page starts: before this (received_at, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    pub received_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// One unmatched email and the external person triage acts on.
+#[derive(Debug, Clone)]
+pub struct UnmatchedRow {
+    pub email_id: i64,
+    pub subject: String,
+    pub received_at: DateTime<Utc>,
+    pub external: EmailAddress,
+    pub external_name: String,
+    /// The registrable domain a business could be created from; None for free-mail.
+    pub business_domain: Option<String>,
+    /// Unmatched emails involving `business_domain` (or its subdomains), this one included.
+    pub from_domain: u64,
+}
+
+/// Unmatched emails of the organization before `before`, newest first: at most `size`, and the
+/// cursor of the next page.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    before: Option<&Before>,
+    size: u64,
+) -> Result<(Vec<UnmatchedRow>, Option<Before>), DbErr> {
+    let directory = super::load(db, org_id).await?;
+    let internal = super::settings::load(db, org_id)
+        .await
+        .map(|s| s.internal_domains)
+        .unwrap_or_default();
+    // Correlated EXISTS: walking emails newest first by index stops once a page is full.
+    let mut external = Condition::all().add(
+        Expr::col((
+            email_participants::Entity,
+            email_participants::Column::EmailId,
+        ))
+        .equals((emails::Entity, emails::Column::Id)),
+    );
+    for d in &internal {
+        external = external
+            .add(email_participants::Column::Domain.ne(d.as_str()))
+            .add(email_participants::Column::Domain.not_like(format!("%.{d}")));
+    }
+    let with_external = Query::select()
+        .expr(Expr::val(1))
+        .from(email_participants::Entity)
+        .cond_where(external)
+        .to_owned();
+    let live_link = no_live_link();
+    let mut select = emails::Entity::find()
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .filter(emails::Column::SoftDeletedAt.is_null())
+        .filter(emails::Column::DeletedInProviderAt.is_null())
+        .filter(live_link)
+        .filter(Expr::exists(with_external))
+        .order_by_desc(emails::Column::ReceivedAt)
+        .order_by_desc(emails::Column::Id)
+        .limit(size + 1);
+    if let Some(b) = before {
+        select = select.filter(
+            Condition::any()
+                .add(emails::Column::ReceivedAt.lt(b.received_at))
+                .add(
+                    Condition::all()
+                        .add(emails::Column::ReceivedAt.eq(b.received_at))
+                        .add(emails::Column::Id.lt(b.id)),
+                ),
+        );
+    }
+    let mut found = select.all(db).await?;
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let next = (found.len() > size).then(|| {
+        found.truncate(size);
+        found.last().map(|e| Before {
+            received_at: e.received_at,
+            id: e.id,
+        })
+    });
+    let mut people: BTreeMap<i64, Vec<email_participants::Model>> = BTreeMap::new();
+    for p in email_participants::Entity::find()
+        .filter(email_participants::Column::EmailId.is_in(found.iter().map(|e| e.id)))
+        .order_by_asc(email_participants::Column::Id)
+        .all(db)
+        .await?
+    {
+        people.entry(p.email_id).or_default().push(p);
+    }
+    let mut keys = std::collections::HashSet::new();
+    let rows: Vec<UnmatchedRow> = found
+        .into_iter()
+        // Colleagues' copies of one message show once.
+        .filter(|e| keys.insert(e.message_key.clone()))
+        .filter_map(|e| {
+            let ps = people.remove(&e.id).unwrap_or_default();
+            // The author when external, else the first external recipient.
+            let pick = ps
+                .iter()
+                .filter(|p| !directory.is_internal(&p.domain))
+                .min_by_key(|p| u8::from(p.role != "from"))?;
+            let address = EmailAddress::parse(&pick.address).ok()?;
+            let business_domain = (!directory.is_free_mail(address.domain()))
+                .then(|| registrable(address.domain()))
+                .flatten();
+            Some(UnmatchedRow {
+                email_id: e.id,
+                subject: e.subject,
+                received_at: e.received_at,
+                external_name: pick.name.clone(),
+                external: address,
+                business_domain,
+                from_domain: 1,
+            })
+        })
+        .collect();
+    let counts = counts_by_domain(db, org_id, &rows).await?;
+    let rows = rows
+        .into_iter()
+        .map(|mut r| {
+            if let Some(n) = r.business_domain.as_ref().and_then(|d| counts.get(d)) {
+                r.from_domain = *n;
+            }
+            r
+        })
+        .collect();
+    Ok((rows, next.flatten()))
+}
+
+/// `NOT EXISTS` a live link of the outer `emails` row.
+fn no_live_link() -> SimpleExpr {
+    let live_link = Query::select()
+        .expr(Expr::val(1))
+        .from(email_links::Entity)
+        .and_where(
+            Expr::col((email_links::Entity, email_links::Column::EmailId))
+                .equals((emails::Entity, emails::Column::Id)),
+        )
+        .and_where(email_links::Column::Tombstone.eq(false))
+        .to_owned();
+    Expr::exists(live_link).not()
+}
+
+/// How many unmatched emails involve each of the rows' business domains (subdomains too), so
+/// a row can say how much mail creating that business would link.
+async fn counts_by_domain(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    rows: &[UnmatchedRow],
+) -> Result<HashMap<String, u64>, DbErr> {
+    let domains: HashSet<&str> = rows
+        .iter()
+        .filter_map(|r| r.business_domain.as_deref())
+        .collect();
+    if domains.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut hosts = Condition::any();
+    for d in &domains {
+        hosts = hosts
+            .add(email_participants::Column::Domain.eq(*d))
+            .add(email_participants::Column::Domain.like(format!("%.{d}")));
+    }
+    let unmatched = Query::select()
+        .column(emails::Column::Id)
+        .from(emails::Entity)
+        .and_where(emails::Column::OrganizationId.eq(org_id))
+        .and_where(emails::Column::SoftDeletedAt.is_null())
+        .and_where(emails::Column::DeletedInProviderAt.is_null())
+        .and_where(no_live_link())
+        .to_owned();
+    let pairs: Vec<(i64, String)> = email_participants::Entity::find()
+        .select_only()
+        .column(email_participants::Column::EmailId)
+        .column(email_participants::Column::Domain)
+        .filter(email_participants::Column::OrganizationId.eq(org_id))
+        .filter(hosts)
+        .filter(email_participants::Column::EmailId.in_subquery(unmatched))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut emails_of: HashMap<String, HashSet<i64>> = HashMap::new();
+    for (email, host) in pairs {
+        if let Some(d) = domains
+            .iter()
+            .find(|d| host == **d || host.ends_with(&format!(".{d}")))
+        {
+            emails_of.entry((*d).to_string()).or_default().insert(email);
+        }
+    }
+    Ok(emails_of
+        .into_iter()
+        .map(|(d, ids)| (d, ids.len() as u64))
+        .collect())
+}
+
+/// The organization's email with this id, if any.
+pub async fn email_exists(db: &impl ConnectionTrait, org_id: i64, id: i64) -> Result<bool, DbErr> {
+    Ok(emails::Entity::find_by_id(id)
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Link one email (and the organization's other copies of it, from colleagues' mailboxes) to
+/// an existing business or contact of the organization by hand (audited). Returns the ids of
+/// the emails linked.
+pub async fn link_email_from_triage<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org_id: i64,
+    actor: i64,
+    email_id: i64,
+    target: Target,
+) -> Result<Vec<i64>, WriteError> {
+    let txn = crate::db::begin_write(db).await?;
+    let linked = link_copies(&txn, org_id, actor, email_id, target).await?;
+    txn.commit().await?;
+    Ok(linked)
+}
+
+async fn link_copies(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    email_id: i64,
+    target: Target,
+) -> Result<Vec<i64>, WriteError> {
+    let email = emails::Entity::find_by_id(email_id)
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    let copies = emails::Entity::find()
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .filter(emails::Column::MessageKey.eq(email.message_key.as_str()))
+        .all(db)
+        .await?;
+    let (business, contact, name) = match target {
+        Target::Business(id) => {
+            let b = businesses::Entity::find_by_id(id)
+                .filter(businesses::Column::OrganizationId.eq(org_id))
+                .one(db)
+                .await?
+                .ok_or(WriteError::NotFound)?;
+            (Some(id), None, b.name)
+        }
+        Target::Contact(id) => {
+            let c = contacts::Entity::find_by_id(id)
+                .filter(contacts::Column::OrganizationId.eq(org_id))
+                .one(db)
+                .await?
+                .ok_or(WriteError::NotFound)?;
+            (None, Some(id), c.name)
+        }
+    };
+    for copy in &copies {
+        link_one(db, org_id, actor, copy, business, contact).await?;
+    }
+    let detail = format!("email {email_id} -> {name}");
+    super::record(db, org_id, actor, "email.link", email_id, &detail).await?;
+    Ok(copies.into_iter().map(|e| e.id).collect())
+}
+
+async fn link_one(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    email: &emails::Model,
+    business: Option<i64>,
+    contact: Option<i64>,
+) -> Result<(), DbErr> {
+    let existing = email_links::Entity::find()
+        .filter(email_links::Column::EmailId.eq(email.id))
+        .filter(match (business, contact) {
+            (Some(id), _) => email_links::Column::BusinessId.eq(id),
+            (None, id) => email_links::Column::ContactId.eq(id),
+        })
+        .one(db)
+        .await?;
+    // A tombstone (someone unlinked it) is revived by this explicit choice.
+    if let Some(old) = existing {
+        let mut old: email_links::ActiveModel = old.into();
+        old.tombstone = Set(false);
+        old.source = Set("manual".into());
+        old.reason = Set(Reason::Manual.as_str().into());
+        old.created_by = Set(Some(actor));
+        old.update(db).await?;
+    } else {
+        let row = email_links::ActiveModel {
+            organization_id: Set(org_id),
+            email_id: Set(email.id),
+            business_id: Set(business),
+            contact_id: Set(contact),
+            source: Set("manual".into()),
+            reason: Set(Reason::Manual.as_str().into()),
+            tombstone: Set(false),
+            received_at: Set(email.received_at),
+            created_by: Set(Some(actor)),
+            created_at: Set(crate::db::now()),
+            ..Default::default()
+        };
+        email_links::Entity::insert(row)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! Unmatched mail: emails with an external participant and no link, newest first, with
+//! one-click triage (create a business from the domain, create a contact, link to an existing
+//! record). Triage removes the row and, for new records, links their existing mail too.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+
+use super::directory_views::{write_error, BusinessForm, ContactForm};
+use super::error::AppError;
+use super::session::CurrentUser;
+use super::views::{render, FieldErrors, Layout};
+use super::AppState;
+use crate::db::directory::relink::{
+    link_existing_mail_for_new_business, link_existing_mail_for_new_contact,
+};
+use crate::db::directory::unmatched::{self, Before, UnmatchedRow};
+use crate::db::directory::{self, businesses, contacts, WriteError};
+use crate::domain::association::Target;
+
+const PAGE: u64 = 50;
+const SEARCH_LIMIT: u64 = 10;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/unmatched", get(list))
+        .route("/unmatched/targets", get(targets))
+        .route("/unmatched/{id}/business", post(create_business))
+        .route("/unmatched/{id}/contact", post(create_contact))
+        .route("/unmatched/{id}/link", post(link))
+}
+
+/// One row as the page shows it.
+pub struct RowView {
+    pub r: UnmatchedRow,
+    pub when: String,
+    /// A business name suggested from the domain (`acme.co.uk` -> `Acme`).
+    pub business_name: String,
+    pub contact_name: String,
+}
+
+impl RowView {
+    fn new(r: UnmatchedRow) -> Self {
+        let business_name = r
+            .business_domain
+            .as_deref()
+            .and_then(|d| d.split('.').next())
+            .map(capitalize)
+            .unwrap_or_default();
+        let contact_name = if r.external_name.trim().is_empty() {
+            r.external
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            r.external_name.clone()
+        };
+        Self {
+            when: r.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            business_name,
+            contact_name,
+            r,
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "unmatched/index.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<RowView>,
+    more: Option<String>,
+    first: bool,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "unmatched/index.html", block = "rows")]
+struct ListRows {
+    rows: Vec<RowView>,
+    more: Option<String>,
+    first: bool,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "unmatched/fragments.html", block = "options")]
+struct TargetOptions {
+    options: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "unmatched/fragments.html", block = "removed")]
+struct Removed {
+    ids: Vec<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct ListQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    before_id: Option<i64>,
+}
+
+impl ListQuery {
+    fn cursor(&self) -> Option<Before> {
+        Some(Before {
+            received_at: DateTime::parse_from_rfc3339(self.before.as_deref()?)
+                .ok()?
+                .with_timezone(&Utc),
+            id: self.before_id?,
+        })
+    }
+
+    fn more_url(next: Option<&Before>) -> Option<String> {
+        let next = next?;
+        let q = ListQuery {
+            before: Some(
+                next.received_at
+                    .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            ),
+            before_id: Some(next.id),
+        };
+        serde_urlencoded::to_string(&q)
+            .ok()
+            .map(|qs| format!("/unmatched?{qs}"))
+    }
+}
+
+async fn list(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let cursor = query.cursor();
+    let (rows, next) = unmatched::list(&db, user.organization_id, cursor.as_ref(), PAGE).await?;
+    let rows = rows.into_iter().map(RowView::new).collect();
+    let more = ListQuery::more_url(next.as_ref());
+    let (first, csrf) = (cursor.is_none(), user.csrf.clone());
+    if headers.contains_key("HX-Request") {
+        return Ok(render(&ListRows {
+            rows,
+            more,
+            first,
+            csrf,
+        })?
+        .into_response());
+    }
+    let layout = Layout::for_user(&user, "Unmatched mail", "unmatched");
+    Ok(render(&ListPage {
+        layout,
+        rows,
+        more,
+        first,
+        csrf,
+    })?
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `<option>`s of businesses and contacts matching `q`, for "Link to existing…".
+async fn targets(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let mut options = Vec::new();
+    for b in businesses::list(&db, org, &query.q, None, SEARCH_LIMIT)
+        .await?
+        .items
+    {
+        options.push((
+            format!("business:{}", b.id),
+            format!("Business: {}", b.name),
+        ));
+    }
+    for c in contacts::list(&db, org, &query.q, None, SEARCH_LIMIT)
+        .await?
+        .items
+    {
+        let label = format!("Contact: {} ({})", c.name, c.addresses.join(", "));
+        options.push((format!("contact:{}", c.id), label));
+    }
+    Ok(render(&TargetOptions { options })?.into_response())
+}
+
+/// The answer to a triage: the row goes (htmx), plus every other row now linked.
+fn done(headers: &HeaderMap, email_id: i64, linked: Vec<i64>) -> Result<Response, AppError> {
+    if !headers.contains_key("HX-Request") {
+        return Ok(Redirect::to("/unmatched").into_response());
+    }
+    let ids = linked.into_iter().filter(|id| *id != email_id).collect();
+    Ok(render(&Removed { ids })?.into_response())
+}
+
+/// Field errors of a triage form as one message (shown in the page's message area).
+fn invalid(errors: &FieldErrors, fields: &[&str]) -> AppError {
+    let message = fields
+        .iter()
+        .filter_map(|f| errors.get(f))
+        .collect::<Vec<_>>()
+        .join("; ");
+    AppError::Invalid(message)
+}
+
+async fn check_email(db: &DatabaseConnection, org: i64, id: i64) -> Result<(), AppError> {
+    if unmatched::email_exists(db, org, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+async fn create_business(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<BusinessForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    check_email(&db, org, id).await?;
+    let input = form
+        .parse(&directory::free_mail(&db, org).await?)
+        .map_err(|e| invalid(&e, &["name", "domains", "notes"]))?;
+    let created = businesses::create(&db, org, user.id, &input).await;
+    let business = created.or_else(|e| Err(invalid(&write_error(e, "domains")?, &["domains"])))?;
+    let linked = link_existing_mail_for_new_business(&db, org, business).await?;
+    done(&headers, id, linked)
+}
+
+async fn create_contact(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(mut form): Form<ContactForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    check_email(&db, org, id).await?;
+    // The business the address's domain identifies, if the directory knows one.
+    let dir = directory::load(&db, org).await?;
+    let host = form
+        .addresses
+        .rsplit_once('@')
+        .map(|(_, h)| h.trim().to_lowercase());
+    if let Some(b) = host.and_then(|h| dir.business_for_host(&h)) {
+        form.business_id = b.to_string();
+    }
+    let input = form
+        .parse()
+        .map_err(|e| invalid(&e, &["name", "addresses", "notes", "business_id"]))?;
+    let created = contacts::create(&db, org, user.id, &input).await;
+    let contact =
+        created.or_else(|e| Err(invalid(&write_error(e, "addresses")?, &["addresses"])))?;
+    let linked = link_existing_mail_for_new_contact(&db, org, contact, input.business_id).await?;
+    done(&headers, id, linked)
+}
+
+#[derive(Debug, Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    target: String,
+}
+
+async fn link(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, AppError> {
+    let target = match form.target.split_once(':') {
+        Some(("business", n)) => n.parse().ok().map(Target::Business),
+        Some(("contact", n)) => n.parse().ok().map(Target::Contact),
+        _ => None,
+    }
+    .ok_or_else(|| AppError::Invalid("Choose a business or contact to link to.".into()))?;
+    let org = user.organization_id;
+    let linked = unmatched::link_email_from_triage(&db, org, user.id, id, target)
+        .await
+        .map_err(|e| match e {
+            WriteError::Db(e) => e.into(),
+            _ => AppError::NotFound,
+        })?;
+    done(&headers, id, linked)
+}

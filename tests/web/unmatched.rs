@@ -1,0 +1,267 @@
+//! Unmatched mail: exactly the live emails with an external participant and no link; triage
+//! creates a business (linking its other mail too), a contact, or links to an existing record;
+//! other organizations' ids answer 404.
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use threadline::db::directory::{self, unmatched};
+use threadline::db::entities::{email_links, emails};
+use threadline::db::organizations;
+use threadline::sync::sync_account;
+
+use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
+use crate::support::TestApp;
+
+async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
+    let raw = format!(
+        "From: {from}\r\nTo: Ada <{GMAIL}>\r\nSubject: subject-{tag}\r\n\
+         Message-ID: <{tag}@test>\r\nDate: Fri, 20 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nHi.\r\n"
+    );
+    let res = app
+        .client
+        .post(app.emulator_url(&format!(
+            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
+        )))
+        .header("Content-Type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+async fn email_id(app: &TestApp, tag: &str) -> i64 {
+    emails::Entity::find()
+        .filter(emails::Column::Subject.eq(format!("subject-{tag}")))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("stored")
+        .id
+}
+
+async fn links(app: &TestApp, tag: &str) -> Vec<(Option<i64>, Option<i64>, String)> {
+    let id = email_id(app, tag).await;
+    let mut out: Vec<_> = email_links::Entity::find()
+        .filter(email_links::Column::EmailId.eq(id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.business_id, l.contact_id, l.reason))
+        .collect();
+    out.sort();
+    out
+}
+
+async fn htmx_post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let token = app.csrf("/unmatched").await;
+    let mut form = fields.to_vec();
+    form.push(("csrf_token", &token));
+    app.client
+        .post(app.url(path))
+        .header("Origin", &app.base)
+        .header("HX-Request", "true")
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A synced mailbox: ours is gmail-user.test; known.test is a business.
+async fn app_with_mail() -> (TestApp, i64) {
+    let app = linked_app().await;
+    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    directory::add_internal_domain(&app.db, org, "gmail-user.test")
+        .await
+        .unwrap();
+    directory::create_business(&app.db, org, "Known", &["known.test".into()])
+        .await
+        .unwrap();
+    deliver(&app, "bo", "Bo Buyer <bo@customer.test>", 1).await;
+    deliver(&app, "sub", "Sue <sue@mail.customer.test>", 2).await;
+    deliver(&app, "known", "Kim <kim@known.test>", 3).await;
+    deliver(&app, "internal", "Colleague <col@gmail-user.test>", 4).await;
+    deliver(&app, "free", "Zed <zed@gmail.com>", 5).await;
+    let account = all_accounts(&app).await.remove(0);
+    sync_account(&app.deps, account.id).await.unwrap();
+    (app, org)
+}
+
+#[tokio::test]
+async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
+    let (app, org) = app_with_mail().await;
+    let page = app.get_html("/unmatched").await;
+    for shown in ["subject-bo", "subject-sub", "subject-free"] {
+        assert!(page.contains(shown), "{shown} missing:\n{page}");
+    }
+    for hidden in ["subject-known", "subject-internal"] {
+        assert!(!page.contains(hidden), "{hidden} listed:\n{page}");
+    }
+    assert!(page.contains("Create business from domain customer.test"));
+    assert!(
+        page.contains("links 2 unmatched emails"),
+        "bo@ and sue@mail. count together"
+    );
+    assert!(
+        !page.contains("Create business from domain gmail.com"),
+        "free-mail: contact only"
+    );
+    assert!(page.contains("Create contact zed@gmail.com"));
+    // Newest first.
+    assert!(page.find("subject-free").unwrap() < page.find("subject-bo").unwrap());
+
+    // Keyset pages of one.
+    let (first, next) = unmatched::list(&app.db, org, None, 1).await.unwrap();
+    let (second, _) = unmatched::list(&app.db, org, next.as_ref(), 1)
+        .await
+        .unwrap();
+    assert_eq!(first[0].subject, "subject-free");
+    assert_eq!(second[0].subject, "subject-sub");
+
+    let bo = email_id(&app, "bo").await;
+    let sub = email_id(&app, "sub").await;
+    let res = htmx_post(
+        &app,
+        &format!("/unmatched/{bo}/business"),
+        &[("name", "Customer"), ("domains", "customer.test")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(&format!(r#"id="unmatched-{sub}" hx-swap-oob="delete""#)),
+        "the other row from that domain goes too: {body}"
+    );
+    let business = links(&app, "bo").await[0].0.expect("business link");
+    assert_eq!(
+        links(&app, "bo").await,
+        vec![(Some(business), None, "domain".into())]
+    );
+    assert_eq!(
+        links(&app, "sub").await,
+        vec![(Some(business), None, "domain".into())]
+    );
+    let page = app.get_html("/unmatched").await;
+    assert!(
+        !page.contains("subject-bo") && !page.contains("subject-sub"),
+        "{page}"
+    );
+
+    // Link to an existing record, found through the search endpoint.
+    let options = app.get_html("/unmatched/targets?q=kno").await;
+    assert!(options.contains("Business: Known"), "{options}");
+    let known = options.split("value=\"business:").nth(1).unwrap();
+    let known: i64 = known[..known.find('"').unwrap()].parse().unwrap();
+    let free = email_id(&app, "free").await;
+    let target = format!("business:{known}");
+    let res = htmx_post(
+        &app,
+        &format!("/unmatched/{free}/link"),
+        &[("target", &target)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        links(&app, "free").await,
+        vec![(Some(known), None, "manual".into())]
+    );
+    let page = app.get_html("/unmatched").await;
+    assert!(page.contains("Nothing unmatched"), "{page}");
+    assert!(app.get_html("/admin/audit").await.contains("email.link"));
+}
+
+#[tokio::test]
+async fn triage_creates_a_contact_with_its_business() {
+    let (app, _) = app_with_mail().await;
+    let free = email_id(&app, "free").await;
+    let res = htmx_post(
+        &app,
+        &format!("/unmatched/{free}/contact"),
+        &[("name", "Zed"), ("addresses", "zed@gmail.com")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let l = links(&app, "free").await;
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(l[0].2, "address");
+    // A duplicate address is refused with the owner named.
+    let bo = email_id(&app, "bo").await;
+    let res = htmx_post(
+        &app,
+        &format!("/unmatched/{bo}/contact"),
+        &[("name", "Zed again"), ("addresses", "zed@gmail.com")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("already belongs to Zed"));
+}
+
+#[tokio::test]
+async fn other_organizations_ids_are_not_found() {
+    let (app, _) = app_with_mail().await;
+    let other = organizations::create(&app.db, "Other").await.unwrap();
+    let theirs = directory::create_business(&app.db, other.id, "Theirs", &["theirs.test".into()])
+        .await
+        .unwrap();
+    let bo = email_id(&app, "bo").await;
+    let target = format!("business:{}", theirs.id);
+    let res = htmx_post(
+        &app,
+        &format!("/unmatched/{bo}/link"),
+        &[("target", &target)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = htmx_post(
+        &app,
+        "/unmatched/999999/business",
+        &[("name", "X"), ("domains", "x-corp.test")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(links(&app, "bo").await.is_empty());
+    let options = app.get_html("/unmatched/targets?q=theirs").await;
+    assert!(!options.contains("Theirs"), "{options}");
+}
+
+#[tokio::test]
+async fn new_records_never_relink_a_tombstoned_email() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use threadline::db::directory::relink::link_existing_mail_for_new_business;
+    let (app, org) = app_with_mail().await;
+    // Created without linking, then someone unlinked "bo" from it.
+    let customer = directory::create_business(&app.db, org, "Customer", &["customer.test".into()])
+        .await
+        .unwrap();
+    let (bo, sub) = (email_id(&app, "bo").await, email_id(&app, "sub").await);
+    email_links::ActiveModel {
+        organization_id: Set(org),
+        email_id: Set(bo),
+        business_id: Set(Some(customer.id)),
+        contact_id: Set(None),
+        source: Set("manual".into()),
+        reason: Set("manual".into()),
+        tombstone: Set(true),
+        received_at: Set(threadline::db::now()),
+        created_by: Set(None),
+        created_at: Set(threadline::db::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let linked = link_existing_mail_for_new_business(&app.db, org, customer.id)
+        .await
+        .unwrap();
+    assert_eq!(linked, vec![sub]);
+    assert_eq!(
+        links(&app, "bo").await,
+        vec![(Some(customer.id), None, "manual".into())]
+    );
+    let page = app.get_html("/unmatched").await;
+    assert!(
+        page.contains("subject-bo"),
+        "a tombstone is no live link:\n{page}"
+    );
+    assert!(!page.contains("subject-sub"), "{page}");
+}
