@@ -228,6 +228,15 @@ pub struct SettingsArgs {
         default_value_t = 6000
     )]
     pub gmail_units_per_minute: u32,
+    /// Microsoft Graph requests per app and mailbox per 10 minutes (Outlook allows 10,000).
+    /// Sync uses 95% of it.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_GRAPH_REQUESTS_PER_10_MINUTES",
+        default_value_t = 10_000
+    )]
+    pub graph_requests_per_10_minutes: u32,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,

@@ -61,6 +61,7 @@ pub struct Settings {
     pub sync_workers: usize,
     /// Gmail quota per user per minute the sync stays under.
     pub gmail_units_per_minute: u32,
+    pub graph_requests_per_10_minutes: u32,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -115,6 +116,7 @@ impl Settings {
             json_logs: args.log_format.eq_ignore_ascii_case("json"),
             sync_workers: args.sync_workers,
             gmail_units_per_minute: args.gmail_units_per_minute.max(1),
+            graph_requests_per_10_minutes: args.graph_requests_per_10_minutes.max(1),
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),

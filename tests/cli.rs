@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use support::TestDb;
 
-const SETTINGS: [&str; 17] = [
+const SETTINGS: [&str; 18] = [
     "DATABASE_URL",
     "THREADLINE_BIND",
     "THREADLINE_BASE_URL",
@@ -25,6 +25,7 @@ const SETTINGS: [&str; 17] = [
     "MICROSOFT_LOGIN_URL",
     "GRAPH_API_URL",
     "THREADLINE_GMAIL_UNITS_PER_MINUTE",
+    "THREADLINE_GRAPH_REQUESTS_PER_10_MINUTES",
 ];
 
 fn threadline(dir: &std::path::Path) -> Command {

@@ -27,6 +27,8 @@ use crate::providers::Provider;
 
 const ADMIN: &str = "bench@bench.test";
 const PASSWORD: &str = "bench-password-123";
+/// Limiter budget that never binds (quota off).
+const UNLIMITED: u32 = 1_000_000_000;
 /// "Time until the first N threads are visible".
 const FIRST_THREADS: u64 = 50;
 
@@ -77,7 +79,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         quota_name(args.quota)
     );
     let emulator = EmulatorProcess::start(args.seed, args.messages, args.quota).await?;
-    prepare(&mut settings, &emulator.base_url)?;
+    prepare(&mut settings, &emulator.base_url, args.quota)?;
     let database = if settings.is_sqlite() {
         "SQLite"
     } else {
@@ -163,7 +165,7 @@ fn line(r: &SyncFigures) -> String {
 
 /// A fresh bench database and data directory (unless DATABASE_URL names PostgreSQL), and
 /// providers at the emulator.
-fn prepare(settings: &mut Settings, emulator: &str) -> anyhow::Result<()> {
+fn prepare(settings: &mut Settings, emulator: &str, quota: Quota) -> anyhow::Result<()> {
     let dir = settings.data_dir.join("bench");
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot reset {}", dir.display()))?;
@@ -176,6 +178,11 @@ fn prepare(settings: &mut Settings, emulator: &str) -> anyhow::Result<()> {
     settings.bind = "127.0.0.1:0".parse()?;
     settings.base_url = "http://127.0.0.1:0".into();
     settings.sync_workers = 0;
+    if quota == Quota::Off {
+        // Measure Threadline, not the providers' quotas: lift the sync limiter's budgets too.
+        settings.gmail_units_per_minute = UNLIMITED;
+        settings.graph_requests_per_10_minutes = UNLIMITED;
+    }
     settings.provider_urls = ProviderUrls::all_at(emulator);
     settings.google = Some(OAuthClient {
         client_id: "threadline-bench.apps.googleusercontent.com".into(),

@@ -108,6 +108,8 @@ pub struct Providers {
     pub google_openid: String,
     /// The Gmail project's per-user quota in units per minute (the sync limiter's budget).
     pub gmail_units_per_minute: u32,
+    /// Graph requests per app and mailbox per 10 minutes (the Outlook limiter's budget).
+    pub graph_requests_per_10_minutes: u32,
 }
 
 impl Providers {
@@ -132,6 +134,7 @@ impl Providers {
             graph_api: urls.graph_api.clone(),
             google_openid: urls.google_openid.clone(),
             gmail_units_per_minute: settings.gmail_units_per_minute,
+            graph_requests_per_10_minutes: settings.graph_requests_per_10_minutes,
         })
     }
 

@@ -43,9 +43,9 @@ impl Profile {
 
     /// Microsoft Graph (Outlook): 10,000 requests per 10 minutes and 4 concurrent requests per
     /// app and mailbox; every request costs 1.
-    pub fn graph() -> Self {
+    pub fn graph(requests_per_10_minutes: u32) -> Self {
         Self {
-            units: 10_000,
+            units: requests_per_10_minutes.max(1),
             window: Duration::from_secs(600),
             concurrency: 4,
             margin: 0.95,
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn graph_profile_is_four_concurrent_and_ten_thousand_per_ten_minutes() {
-        let g = Profile::graph();
+        let g = Profile::graph(10_000);
         assert_eq!(
             (g.units, g.window, g.concurrency),
             (10_000, Duration::from_secs(600), 4)

@@ -41,6 +41,8 @@ pub struct SyncOptions {
     /// The Gmail project's quota per user (6,000 units a minute for projects created from
     /// 2026-05-01, 15,000 for older ones); the limiter keeps a pass just under it.
     pub gmail_units_per_minute: u32,
+    /// Outlook's budget per app and mailbox: 10,000 requests per 10 minutes.
+    pub graph_requests_per_10_minutes: u32,
     /// Longest Retry-After honoured; a longer one is waited for this long, then retried.
     pub max_retry_after: Duration,
     /// First backoff after a transient failure; doubled each time, with jitter.
@@ -62,6 +64,7 @@ impl Default for SyncOptions {
             batch_size: crate::providers::gmail::BATCH_MAX,
             concurrency: 2,
             gmail_units_per_minute: DEFAULT_GMAIL_UNITS_PER_MINUTE,
+            graph_requests_per_10_minutes: 10_000,
             max_retry_after: Duration::from_secs(120),
             backoff_base: Duration::from_millis(500),
             transient_tries: 5,
@@ -78,6 +81,7 @@ impl SyncOptions {
     pub fn for_deps(deps: &MailDeps) -> Self {
         Self {
             gmail_units_per_minute: deps.providers.gmail_units_per_minute,
+            graph_requests_per_10_minutes: deps.providers.graph_requests_per_10_minutes,
             ..Self::default()
         }
     }
@@ -169,6 +173,7 @@ pub async fn sync_account_with(
     }
     let started = Instant::now();
     let run_id = sync_state::start_run(&deps.db, owner, "incremental").await?;
+    let graph_budget = options.graph_requests_per_10_minutes;
     let session = match provider {
         Provider::Google => Session::new(deps.clone(), owner, options),
         // Outlook: 4 concurrent requests and 10,000 per 10 minutes per app and mailbox.
@@ -176,7 +181,7 @@ pub async fn sync_account_with(
             deps.clone(),
             owner,
             options,
-            limiter::Limiter::new(limiter::Profile::graph()),
+            limiter::Limiter::new(limiter::Profile::graph(graph_budget)),
         ),
     };
     let result = match provider {
