@@ -53,7 +53,7 @@ pub struct SyncFigures {
     pub http_requests_per_1000_messages: Option<f64>,
     pub first_50_threads_seconds: Option<f64>,
     /// Quota used over the pass as a fraction of the most the provider allows in that time: a
-    /// full minute's bucket at the start plus the per-minute rate for the pass's duration.
+    /// full window's budget at the start (Gmail a minute, Outlook 10 minutes) plus the rate.
     pub quota_fraction: f64,
     /// 429 / quota errors the provider returned.
     pub quota_errors: u64,
@@ -243,10 +243,14 @@ async fn measure_pass(
     let first_threads = *first.lock();
     let requests = after.requests.saturating_sub(before.requests);
     let secs = wall.as_secs_f64().max(1e-9);
+    // The most the provider allows in `secs`: Gmail a minute's bucket plus the per-minute
+    // rate; Outlook its 10-minute budget plus the rate (10,000 per 10 minutes).
     let allowed = match provider {
-        Provider::Google => f64::from(emulator.limits.gmail_units_per_minute),
-        Provider::Microsoft => f64::from(emulator.limits.graph_requests_per_minute),
-    } * (1.0 + secs / 60.0);
+        Provider::Google => f64::from(emulator.limits.gmail_units_per_minute) * (1.0 + secs / 60.0),
+        Provider::Microsoft => {
+            f64::from(emulator.limits.graph_requests_per_minute) * (10.0 + secs / 60.0)
+        }
+    };
     let used = match provider {
         Provider::Google => after.units.saturating_sub(before.units),
         Provider::Microsoft => requests,
