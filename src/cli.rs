@@ -219,6 +219,14 @@ pub struct SettingsArgs {
         default_value_t = 1
     )]
     pub sync_workers: usize,
+    /// Background workers for re-association after large directory edits in `serve`.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_JOB_WORKERS",
+        default_value_t = 1
+    )]
+    pub job_workers: usize,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,

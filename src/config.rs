@@ -59,6 +59,8 @@ pub struct Settings {
     pub json_logs: bool,
     /// Background sync workers `App::run` starts.
     pub sync_workers: usize,
+    /// Background re-association workers `App::run` starts.
+    pub job_workers: usize,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -112,6 +114,7 @@ impl Settings {
             secret_key: args.secret_key.clone().filter(|k| !k.is_empty()),
             json_logs: args.log_format.eq_ignore_ascii_case("json"),
             sync_workers: args.sync_workers,
+            job_workers: args.job_workers,
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),

@@ -15,6 +15,7 @@ mod m20261121_000007_sync_jobs;
 mod m20261121_000008_audit;
 mod m20261121_000009_account_refresh_lock;
 mod m20261122_000010_listing_marks;
+mod m20261122_000011_participant_registrable;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_audit::Migration),
             Box::new(m20261121_000009_account_refresh_lock::Migration),
             Box::new(m20261122_000010_listing_marks::Migration),
+            Box::new(m20261122_000011_participant_registrable::Migration),
         ]
     }
 }

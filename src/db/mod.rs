@@ -5,6 +5,7 @@ pub mod directory;
 pub mod emails;
 pub mod entities;
 pub mod jobs;
+pub mod links;
 pub mod mail_accounts;
 pub mod organizations;
 pub mod session_store;

@@ -4,5 +4,6 @@ pub mod association;
 pub mod domains;
 pub mod freemail;
 pub mod password;
+pub mod relink;
 pub mod threading;
 pub mod user;

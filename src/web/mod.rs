@@ -6,12 +6,14 @@ pub mod businesses;
 pub mod contacts;
 pub mod csrf;
 pub mod directory_views;
+pub mod email_links;
 pub mod error;
 pub mod headers;
 pub mod home;
 pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
+pub mod relink_views;
 pub mod session;
 pub mod views;
 
@@ -69,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(businesses::router())
         .merge(contacts::router())
+        .merge(email_links::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)
