@@ -16,6 +16,7 @@ mod m20261121_000008_audit;
 mod m20261121_000009_account_refresh_lock;
 mod m20261122_000010_listing_marks;
 mod m20261122_000011_participant_registrable;
+mod m20261122_000012_link_tombstones;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000009_account_refresh_lock::Migration),
             Box::new(m20261122_000010_listing_marks::Migration),
             Box::new(m20261122_000011_participant_registrable::Migration),
+            Box::new(m20261122_000012_link_tombstones::Migration),
         ]
     }
 }

@@ -262,6 +262,10 @@ pub async fn delete_in(
         .filter(email_links::Column::BusinessId.eq(id))
         .exec(txn)
         .await?;
+    crate::db::entities::link_tombstones::Entity::delete_many()
+        .filter(crate::db::entities::link_tombstones::Column::BusinessId.eq(id))
+        .exec(txn)
+        .await?;
     domains::Entity::delete_many()
         .filter(domains::Column::BusinessId.eq(id))
         .exec(txn)

@@ -281,6 +281,10 @@ pub async fn delete_in(
         .filter(email_links::Column::ContactId.eq(id))
         .exec(txn)
         .await?;
+    crate::db::entities::link_tombstones::Entity::delete_many()
+        .filter(crate::db::entities::link_tombstones::Column::ContactId.eq(id))
+        .exec(txn)
+        .await?;
     addresses::Entity::delete_many()
         .filter(addresses::Column::ContactId.eq(id))
         .exec(txn)

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::{insert, row, stored_link};
-use crate::db::entities::{businesses, contacts, email_links, emails};
+use crate::db::entities::{businesses, contacts, email_links, emails, link_tombstones};
 use crate::domain::association::{Link, Reason, Target};
 use crate::domain::relink::Source;
 
@@ -103,6 +103,7 @@ pub async fn link<C: ConnectionTrait + TransactionTrait>(
         }
     };
     let ids: Vec<i64> = covered.iter().map(|(id, _)| *id).collect();
+    lift_tombstones(&txn, org_id, &ids, target).await?;
     let mut have = std::collections::HashSet::new();
     for chunk in ids.chunks(super::BATCH) {
         let rows: Vec<i64> = email_links::Entity::find()
@@ -178,6 +179,43 @@ pub async fn unlink<C: ConnectionTrait + TransactionTrait>(
     Ok(link.target)
 }
 
+/// Forget that `target` was unlinked from the messages of `ids` (all their copies).
+async fn lift_tombstones(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    ids: &[i64],
+    target: Target,
+) -> Result<(), DbErr> {
+    for chunk in ids.chunks(super::BATCH) {
+        let keys: Vec<String> = emails::Entity::find()
+            .select_only()
+            .column(emails::Column::MessageKey)
+            .filter(emails::Column::OrganizationId.eq(org_id))
+            .filter(emails::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        link_tombstones::Entity::delete_many()
+            .filter(link_tombstones::Column::OrganizationId.eq(org_id))
+            .filter(link_tombstones::Column::MessageKey.is_in(keys))
+            .filter(tombstone_target(target))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn tombstone_target(target: Target) -> sea_orm::Condition {
+    match target {
+        Target::Business(id) => {
+            sea_orm::Condition::all().add(link_tombstones::Column::BusinessId.eq(id))
+        }
+        Target::Contact(id) => {
+            sea_orm::Condition::all().add(link_tombstones::Column::ContactId.eq(id))
+        }
+    }
+}
+
 /// Tombstone `target` on the email and on every other stored copy of its message (colleagues'
 /// mailboxes): existing rows are marked, copies without a row get a tombstone row.
 async fn tombstone_copies(
@@ -189,6 +227,29 @@ async fn tombstone_copies(
     reason: Reason,
 ) -> Result<(), LinkError> {
     let first = email(db, org_id, email_id).await?;
+    let known = link_tombstones::Entity::find()
+        .filter(link_tombstones::Column::OrganizationId.eq(org_id))
+        .filter(link_tombstones::Column::MessageKey.eq(first.message_key.clone()))
+        .filter(tombstone_target(target))
+        .one(db)
+        .await?;
+    if known.is_none() {
+        let (business, contact) = match target {
+            Target::Business(id) => (Some(id), None),
+            Target::Contact(id) => (None, Some(id)),
+        };
+        link_tombstones::Entity::insert(link_tombstones::ActiveModel {
+            organization_id: sea_orm::Set(org_id),
+            message_key: sea_orm::Set(first.message_key.clone()),
+            business_id: sea_orm::Set(business),
+            contact_id: sea_orm::Set(contact),
+            created_by: sea_orm::Set(Some(actor)),
+            created_at: sea_orm::Set(crate::db::now()),
+            ..Default::default()
+        })
+        .exec_without_returning(db)
+        .await?;
+    }
     let copies: Vec<(i64, chrono::DateTime<chrono::Utc>)> = emails::Entity::find()
         .select_only()
         .column(emails::Column::Id)

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::entities::{email_links, email_participants, emails};
+use super::entities::{email_links, email_participants, emails, link_tombstones};
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Link, Reason, Target};
 use crate::domain::relink::{EmailDiff, Source, StoredLink};
@@ -265,7 +265,7 @@ pub async fn apply(
     insert(db, rows).await
 }
 
-/// Targets tombstoned on any stored copy of each message (by `message_key`).
+/// Targets people unlinked from each message (by `message_key`), whichever copy they did it on.
 pub async fn tombstones_by_message(
     db: &impl ConnectionTrait,
     org_id: i64,
@@ -273,30 +273,18 @@ pub async fn tombstones_by_message(
 ) -> Result<HashMap<String, HashSet<Target>>, DbErr> {
     let mut out: HashMap<String, HashSet<Target>> = HashMap::new();
     for chunk in keys.chunks(BATCH) {
-        let copies: HashMap<i64, String> = emails::Entity::find()
-            .select_only()
-            .column(emails::Column::Id)
-            .column(emails::Column::MessageKey)
-            .filter(emails::Column::OrganizationId.eq(org_id))
-            .filter(emails::Column::MessageKey.is_in(chunk.iter().cloned()))
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        if copies.is_empty() {
-            continue;
-        }
-        for row in email_links::Entity::find()
-            .filter(email_links::Column::OrganizationId.eq(org_id))
-            .filter(email_links::Column::Tombstone.eq(true))
-            .filter(email_links::Column::EmailId.is_in(copies.keys().copied()))
+        for row in link_tombstones::Entity::find()
+            .filter(link_tombstones::Column::OrganizationId.eq(org_id))
+            .filter(link_tombstones::Column::MessageKey.is_in(chunk.iter().cloned()))
             .all(db)
             .await?
         {
-            if let (Some(link), Some(key)) = (stored_link(&row), copies.get(&row.email_id)) {
-                out.entry(key.clone()).or_default().insert(link.target);
-            }
+            let target = match (row.business_id, row.contact_id) {
+                (Some(b), _) => Target::Business(b),
+                (None, Some(c)) => Target::Contact(c),
+                (None, None) => continue,
+            };
+            out.entry(row.message_key).or_default().insert(target);
         }
     }
     Ok(out)
