@@ -15,4 +15,5 @@ mod mailbox_fixtures;
 mod mailbox_lifecycle;
 mod mailbox_sync;
 mod mailboxes;
+mod relink;
 mod sessions;
