@@ -24,3 +24,6 @@ mod worker;
 
 #[path = "sync/association.rs"]
 mod association;
+
+#[path = "sync/relink.rs"]
+mod relink;

@@ -16,4 +16,5 @@ mod mailbox_lifecycle;
 mod mailbox_sync;
 mod mailboxes;
 mod relink;
+mod relink_db;
 mod sessions;
