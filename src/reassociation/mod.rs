@@ -111,9 +111,7 @@ pub async fn chunk(
         }
     }
     if write && !diffs.is_empty() {
-        let changed: Vec<i64> = diffs.iter().map(|(id, _)| *id).collect();
-        let received = links::received(db, org_id, &changed).await?;
-        links::apply(db, org_id, &diffs, &received).await?;
+        links::apply(db, org_id, &diffs).await?;
     }
     Ok(counts)
 }

@@ -215,25 +215,29 @@ pub async fn insert(
 }
 
 /// Write the diffs of a chunk of emails: inserts, deletes and reason changes of automatic
-/// rows only.
+/// rows only (new rows copy their email's `received_at`).
 pub async fn apply(
     db: &impl ConnectionTrait,
     org_id: i64,
     diffs: &[(i64, EmailDiff)],
-    received_at: &HashMap<i64, DateTime<Utc>>,
 ) -> Result<(), DbErr> {
+    let gaining: Vec<i64> = diffs
+        .iter()
+        .filter(|(_, d)| d.gains())
+        .map(|(id, _)| *id)
+        .collect();
+    let received_at = received(db, org_id, &gaining).await?;
     let mut rows = Vec::new();
     let mut deletes: Vec<i64> = Vec::new();
     let mut reasons: HashMap<Reason, Vec<i64>> = HashMap::new();
     for (email_id, d) in diffs {
-        let Some(&at) = received_at.get(email_id) else {
-            continue;
-        };
-        rows.extend(
-            d.insert
-                .iter()
-                .map(|l| row(org_id, *email_id, *l, Source::Auto, at, None)),
-        );
+        if let Some(&at) = received_at.get(email_id) {
+            rows.extend(
+                d.insert
+                    .iter()
+                    .map(|l| row(org_id, *email_id, *l, Source::Auto, at, None)),
+            );
+        }
         deletes.extend(&d.delete);
         for (id, reason) in &d.reason {
             reasons.entry(*reason).or_default().push(*id);
