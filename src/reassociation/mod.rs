@@ -133,7 +133,11 @@ pub async fn save<C: ConnectionTrait + TransactionTrait>(
     };
     txn.commit().await?;
     let done = match job_id {
-        Some(id) if affected <= INLINE_LIMIT => job::run_inline(db, id).await?,
+        // The edit is saved and its job queued: a failure here leaves the job to a worker.
+        Some(id) if affected <= INLINE_LIMIT => job::run_inline(db, id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, job = id, "re-association left to the job worker");
+            None
+        }),
         Some(_) => None,
         None => Some(Counts::default()),
     };
