@@ -187,14 +187,19 @@ async fn lift_tombstones(
     target: Target,
 ) -> Result<(), DbErr> {
     for chunk in ids.chunks(super::BATCH) {
+        // Organization checked on the rows, so the primary key stays the index.
         let keys: Vec<String> = emails::Entity::find()
             .select_only()
+            .column(emails::Column::OrganizationId)
             .column(emails::Column::MessageKey)
-            .filter(emails::Column::OrganizationId.eq(org_id))
             .filter(emails::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
+            .into_tuple::<(i64, String)>()
             .all(db)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|r| r.0 == org_id)
+            .map(|r| r.1)
+            .collect();
         link_tombstones::Entity::delete_many()
             .filter(link_tombstones::Column::OrganizationId.eq(org_id))
             .filter(link_tombstones::Column::MessageKey.is_in(keys))

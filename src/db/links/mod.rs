@@ -11,8 +11,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -94,16 +93,18 @@ pub async fn participants(
 ) -> Result<HashMap<i64, Vec<EmailAddress>>, DbErr> {
     let mut out: HashMap<i64, Vec<EmailAddress>> = HashMap::new();
     for chunk in ids.chunks(BATCH) {
-        let rows: Vec<(i64, String)> = email_participants::Entity::find()
+        let rows: Vec<(i64, i64, String)> = email_participants::Entity::find()
             .select_only()
+            .column(email_participants::Column::OrganizationId)
             .column(email_participants::Column::EmailId)
             .column(email_participants::Column::Address)
-            .filter(email_participants::Column::OrganizationId.eq(org_id))
             .filter(email_participants::Column::EmailId.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(db)
             .await?;
-        for (id, address) in rows {
+        // The organization is checked here, not in SQL: SQLite without statistics would
+        // otherwise walk an (organization_id, ...) index over every participant.
+        for (_, id, address) in rows.into_iter().filter(|r| r.0 == org_id) {
             if let Ok(a) = EmailAddress::parse(&address) {
                 out.entry(id).or_default().push(a);
             }
@@ -157,17 +158,21 @@ pub async fn received(
 ) -> Result<HashMap<i64, DateTime<Utc>>, DbErr> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(BATCH) {
-        let rows: Vec<(i64, DateTime<Utc>)> = emails::Entity::find()
+        let rows: Vec<(i64, i64, DateTime<Utc>)> = emails::Entity::find()
             .select_only()
+            .column(emails::Column::OrganizationId)
             .column(emails::Column::Id)
             .column(emails::Column::ReceivedAt)
-            .filter(emails::Column::OrganizationId.eq(org_id))
             .filter(emails::Column::Id.is_in(chunk.iter().copied()))
-            .order_by_asc(emails::Column::Id)
             .into_tuple()
             .all(db)
             .await?;
-        out.extend(rows);
+        // Organization checked here (see `participants`): the primary key stays the index.
+        out.extend(
+            rows.into_iter()
+                .filter(|r| r.0 == org_id)
+                .map(|(_, id, at)| (id, at)),
+        );
     }
     Ok(out)
 }

@@ -44,16 +44,19 @@ pub async fn list(
         .limit(limit)
         .all(db)
         .await?;
+    // Organization checked on the rows: by primary key, not an (organization_id, ...) index.
     let subjects: HashMap<i64, String> = emails::Entity::find()
         .select_only()
+        .column(emails::Column::OrganizationId)
         .column(emails::Column::Id)
         .column(emails::Column::Subject)
-        .filter(emails::Column::OrganizationId.eq(org_id))
         .filter(emails::Column::Id.is_in(links.iter().map(|l| l.email_id)))
-        .into_tuple()
+        .into_tuple::<(i64, i64, String)>()
         .all(db)
         .await?
         .into_iter()
+        .filter(|r| r.0 == org_id)
+        .map(|(_, id, subject)| (id, subject))
         .collect();
     Ok(links
         .into_iter()
