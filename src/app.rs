@@ -36,6 +36,9 @@ impl App {
         crate::db::migrate(&db)
             .await
             .context("database migration failed")?;
+        crate::db::links::backfill::run(&db)
+            .await
+            .context("filling participants' registrable domains failed")?;
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -99,6 +102,14 @@ impl App {
                     shutdown.child_token(),
                 ))
             })
+            .chain((0..self.settings.job_workers).map(|i| {
+                let id = format!("jobs-{}-{i}", uuid::Uuid::new_v4().simple());
+                tokio::spawn(crate::reassociation::job::run(
+                    self.db.clone(),
+                    id,
+                    shutdown.child_token(),
+                ))
+            }))
             .collect();
         let service = self
             .router

@@ -57,6 +57,27 @@ pub enum BenchCommand {
     /// the first 50 threads are visible, and quota use. Uses a fresh SQLite database under
     /// the data directory unless DATABASE_URL names an (empty) PostgreSQL database.
     Sync(BenchSyncArgs),
+    /// Seed stored mail (default 1,000,000 emails over 10,000 business domains) and time the
+    /// re-association after adding a domain to a business: a typical domain, and a heavy one
+    /// that ~50,000 emails copy. Uses a fresh SQLite database under the data directory unless
+    /// DATABASE_URL names an (empty) PostgreSQL database.
+    Reassociate(BenchReassociateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchReassociateArgs {
+    /// Stored emails to seed.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub emails: u64,
+    /// Business domains the mail is spread over.
+    #[arg(long, default_value_t = 10_000)]
+    pub domains: u64,
+    /// Emails that also copy the heavy domain.
+    #[arg(long, default_value_t = 50_000)]
+    pub heavy: u64,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -237,6 +258,14 @@ pub struct SettingsArgs {
         default_value_t = 10_000
     )]
     pub graph_requests_per_10_minutes: u32,
+    /// Background workers for re-association after large directory edits in `serve`.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_JOB_WORKERS",
+        default_value_t = 1
+    )]
+    pub job_workers: usize,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,

@@ -35,6 +35,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sync(args) => sync(&settings, args).await,
         Command::Stats(args) => stats(&settings, &args).await,
         Command::Bench(BenchCommand::Sync(args)) => crate::bench::sync::run(settings, &args).await,
+        Command::Bench(BenchCommand::Reassociate(args)) => {
+            crate::bench::reassociate::run(settings, &args).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,6 +62,8 @@ pub struct Settings {
     /// Gmail quota per user per minute the sync stays under.
     pub gmail_units_per_minute: u32,
     pub graph_requests_per_10_minutes: u32,
+    /// Background re-association workers `App::run` starts.
+    pub job_workers: usize,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -117,6 +119,7 @@ impl Settings {
             sync_workers: args.sync_workers,
             gmail_units_per_minute: args.gmail_units_per_minute.max(1),
             graph_requests_per_10_minutes: args.graph_requests_per_10_minutes.max(1),
+            job_workers: args.job_workers,
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),

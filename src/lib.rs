@@ -13,6 +13,7 @@ pub mod driver;
 pub mod emulator;
 pub mod mailboxes;
 pub mod providers;
+pub mod reassociation;
 pub mod secrets;
 pub mod sync;
 pub mod telemetry;

@@ -34,3 +34,5 @@ mod quota;
 
 #[path = "sync/auto_contacts.rs"]
 mod auto_contacts;
+#[path = "sync/relink.rs"]
+mod relink;

@@ -15,6 +15,8 @@ mod m20261121_000007_sync_jobs;
 mod m20261121_000008_audit;
 mod m20261121_000009_account_refresh_lock;
 mod m20261122_000010_listing_marks;
+mod m20261122_000011_participant_registrable;
+mod m20261122_000012_link_tombstones;
 mod m20261122_000021_directory_imports;
 
 pub struct Migrator;
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_audit::Migration),
             Box::new(m20261121_000009_account_refresh_lock::Migration),
             Box::new(m20261122_000010_listing_marks::Migration),
+            Box::new(m20261122_000011_participant_registrable::Migration),
+            Box::new(m20261122_000012_link_tombstones::Migration),
             Box::new(m20261122_000021_directory_imports::Migration),
         ]
     }

@@ -58,7 +58,7 @@ enum EmailBodies {
 }
 
 #[derive(DeriveIden)]
-enum EmailParticipants {
+pub enum EmailParticipants {
     Table,
     Id,
     OrganizationId,

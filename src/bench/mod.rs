@@ -2,4 +2,6 @@
 //! would notice (messages per second, time until mail shows, quota use) plus CPU and memory.
 mod emulator;
 pub mod measure;
+pub mod reassociate;
+pub mod seed;
 pub mod sync;

@@ -134,6 +134,9 @@ pub async fn upsert_page(
             AutoContacts::load(db, owner.organization_id, owner.account_id).await?,
         )
     };
+    // A link someone undid on another stored copy of a message stays undone on this one.
+    let keys: Vec<String> = fresh.iter().map(|m| m.key(owner.account_id)).collect();
+    let undone = super::links::tombstones_by_message(db, owner.organization_id, &keys).await?;
     let mut people = Vec::new();
     let mut files = Vec::new();
     let mut links = Vec::new();
@@ -159,7 +162,8 @@ pub async fn upsert_page(
                 if let Some(auto) = &auto_contacts {
                     auto.apply(db, m, directory).await?;
                 }
-                links.extend(auto_links(owner, email_id, m, directory, now));
+                let undone = undone.get(&m.key(owner.account_id));
+                links.extend(auto_links(owner, email_id, m, directory, undone, now));
             }
         }
     }
@@ -234,17 +238,20 @@ fn body(owner: Owner, email_id: i64, m: &NormalizedMessage) -> email_bodies::Act
     }
 }
 
-/// The automatic links of a new email: every business and contact its participants match.
+/// The automatic links of a new email: every business and contact its participants match; a
+/// target `undone` on another copy of the message is written as a tombstone instead.
 fn auto_links(
     owner: Owner,
     email_id: i64,
     m: &NormalizedMessage,
     directory: &Directory,
+    undone: Option<&HashSet<Target>>,
     now: DateTime<Utc>,
 ) -> Vec<email_links::ActiveModel> {
     associate(directory, m.participants.iter().map(|p| &p.address))
         .into_iter()
         .map(|link| {
+            let tombstone = undone.is_some_and(|u| u.contains(&link.target));
             let (business, contact) = match link.target {
                 Target::Business(id) => (Some(id), None),
                 Target::Contact(id) => (None, Some(id)),
@@ -256,7 +263,7 @@ fn auto_links(
                 contact_id: Set(contact),
                 source: Set("auto".into()),
                 reason: Set(link.reason.as_str().to_string()),
-                tombstone: Set(false),
+                tombstone: Set(tombstone),
                 received_at: Set(m.received_at),
                 created_by: Set(None),
                 created_at: Set(now),
@@ -282,6 +289,9 @@ fn children(
             address: Set(p.address.as_str().to_string()),
             name: Set(p.name.clone()),
             domain: Set(p.address.domain().to_string()),
+            registrable: Set(Some(
+                crate::domain::domains::registrable(p.address.domain()).unwrap_or_default(),
+            )),
             ..Default::default()
         });
     }

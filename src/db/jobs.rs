@@ -13,6 +13,8 @@ use super::entities::jobs::{self, Entity as Jobs, Model as Job};
 pub const SYNC_ACCOUNT: &str = "sync_account";
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
+/// A one-shot job that finished; kept so its outcome can be shown.
+pub const DONE: &str = "done";
 
 /// Make sure a recurring job exists for `subject_id` (no-op when it does).
 pub async fn ensure(
@@ -150,6 +152,111 @@ pub async fn find(
         .filter(jobs::Column::SubjectId.eq(subject_id))
         .one(db)
         .await
+}
+
+/// Queue a one-shot job with `payload`, replacing any earlier one of the same kind and subject
+/// (a worker running the earlier one loses its lease at its next [`progress`]).
+pub async fn replace(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: &str,
+    subject_id: i64,
+    payload: String,
+) -> Result<i64, DbErr> {
+    let now = super::now();
+    let job = jobs::ActiveModel {
+        organization_id: Set(org_id),
+        kind: Set(kind.to_string()),
+        subject_id: Set(subject_id),
+        payload: Set(payload),
+        state: Set(QUEUED.into()),
+        run_at: Set(now),
+        attempts: Set(0),
+        locked_by: Set(None),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Jobs::insert(job)
+        .on_conflict(
+            OnConflict::columns([jobs::Column::Kind, jobs::Column::SubjectId])
+                .update_columns([
+                    jobs::Column::OrganizationId,
+                    jobs::Column::Payload,
+                    jobs::Column::State,
+                    jobs::Column::RunAt,
+                    jobs::Column::Attempts,
+                    jobs::Column::LockedBy,
+                    jobs::Column::LeaseUntil,
+                    jobs::Column::LastError,
+                    jobs::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    find(db, kind, subject_id)
+        .await?
+        .map(|j| j.id)
+        .ok_or_else(|| DbErr::RecordNotFound(format!("{kind} job {subject_id}")))
+}
+
+/// Claim one queued job by id (to run it at once, in the request that queued it).
+pub async fn claim_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    lease: Duration,
+) -> Result<Option<Job>, DbErr> {
+    let backend = db.get_database_backend();
+    let now = super::now();
+    let sql = "UPDATE jobs SET state = 'running', locked_by = {1}, lease_until = {2}, \
+               attempts = attempts + 1, updated_at = {3} WHERE id = {4} AND state = 'queued' \
+               RETURNING *";
+    let values: Vec<Value> = vec![worker.into(), (now + lease).into(), now.into(), id.into()];
+    let stmt = Statement::from_sql_and_values(backend, placeholders(sql, backend), values);
+    Job::find_by_statement(stmt).one(db).await
+}
+
+/// Record progress of a held job and extend its lease; false when the lease was lost.
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    payload: String,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let sql = "UPDATE jobs SET payload = {1}, lease_until = {2}, updated_at = {3} \
+               WHERE id = {4} AND locked_by = {5} AND state = 'running'";
+    let values = vec![
+        payload.into(),
+        lease_until.into(),
+        super::now().into(),
+        id.into(),
+        worker.into(),
+    ];
+    exec(db, sql, values).await
+}
+
+/// Finish a held one-shot job: state `done`, the final payload kept.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    payload: String,
+) -> Result<bool, DbErr> {
+    let sql = "UPDATE jobs SET state = 'done', payload = {1}, locked_by = NULL, \
+               lease_until = NULL, last_error = NULL, updated_at = {2} \
+               WHERE id = {3} AND locked_by = {4}";
+    let values = vec![
+        payload.into(),
+        super::now().into(),
+        id.into(),
+        worker.into(),
+    ];
+    exec(db, sql, values).await
 }
 
 async fn exec(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<bool, DbErr> {

@@ -7,6 +7,7 @@ pub mod email_view;
 pub mod emails;
 pub mod entities;
 pub mod jobs;
+pub mod links;
 pub mod mail_accounts;
 pub mod organizations;
 pub mod session_store;

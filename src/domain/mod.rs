@@ -7,5 +7,6 @@ pub mod domains;
 pub mod email_html;
 pub mod freemail;
 pub mod password;
+pub mod relink;
 pub mod threading;
 pub mod user;

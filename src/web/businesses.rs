@@ -3,17 +3,19 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use sea_orm::DatabaseConnection;
 
-use super::directory_views::{write_error, write_failed, BusinessForm, FormMeta, ListQuery};
+use super::directory_views::{BusinessForm, FormMeta, ListQuery};
 use super::error::AppError;
+use super::relink_views::{self, edit_error, edit_failed, same, Relink};
 use super::session::{AdminUser, CurrentUser};
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::directory::businesses::{self, BusinessDetail, BusinessRow};
 use crate::db::directory::{self, PAGE_SIZE};
+use crate::reassociation::{self, Edit, Subject};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/businesses/new", get(new))
         .route("/businesses/{id}", get(show).post(update))
         .route("/businesses/{id}/edit", get(edit))
+        .route("/businesses/{id}/preview", post(preview))
+        .route("/businesses/{id}/reassociation", get(progress))
         .route("/businesses/{id}/delete", get(confirm_delete).post(delete))
 }
 
@@ -58,6 +62,7 @@ struct ShowPage {
     layout: Layout,
     b: BusinessDetail,
     can_delete: bool,
+    relink: Relink,
 }
 
 #[derive(Template)]
@@ -130,14 +135,16 @@ fn new_meta() -> FormMeta {
         heading: "New business".into(),
         action: "/businesses".into(),
         cancel: "/businesses".into(),
+        submit: "Save",
     }
 }
 
 fn edit_meta(id: i64) -> FormMeta {
     FormMeta {
         heading: "Edit business".into(),
-        action: format!("/businesses/{id}"),
+        action: format!("/businesses/{id}/preview"),
         cancel: format!("/businesses/{id}"),
+        submit: "Preview changes",
     }
 }
 
@@ -157,10 +164,12 @@ async fn create(
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
     let errors = match form.parse(&directory::free_mail(&db, org).await?) {
-        Ok(input) => match businesses::create(&db, org, user.id, &input).await {
-            Ok(id) => return Ok(Redirect::to(&format!("/businesses/{id}")).into_response()),
-            Err(e) => write_error(e, "domains")?,
-        },
+        Ok(input) => {
+            match reassociation::save(&db, org, user.id, Edit::CreateBusiness(&input)).await {
+                Ok(saved) => return Ok(Redirect::to(&saved.subject.url()).into_response()),
+                Err(e) => edit_error(e, "domains")?,
+            }
+        }
         Err(errors) => errors,
     };
     form_page(&user, new_meta(), form, errors)
@@ -180,12 +189,24 @@ async fn show(
     let b = load(&db, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, b.name.clone(), "businesses");
     let can_delete = user.is_admin();
+    let relink = relink_views::panel(&db, user.organization_id, Subject::Business(id)).await?;
     Ok(render(&ShowPage {
         layout,
         b,
         can_delete,
+        relink,
     })?
     .into_response())
+}
+
+/// The re-association progress fragment, polled while a job runs.
+async fn progress(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    load(&db, user.organization_id, id).await?;
+    relink_views::progress_fragment(&db, user.organization_id, Subject::Business(id)).await
 }
 
 async fn edit(
@@ -210,13 +231,60 @@ async fn update(
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
     let errors = match form.parse(&directory::free_mail(&db, org).await?) {
-        Ok(input) => match businesses::update(&db, org, user.id, id, &input).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/businesses/{id}")).into_response()),
-            Err(e) => write_error(e, "domains")?,
-        },
+        Ok(input) => {
+            match reassociation::save(&db, org, user.id, Edit::UpdateBusiness(id, &input)).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/businesses/{id}")).into_response()),
+                Err(e) => edit_error(e, "domains")?,
+            }
+        }
         Err(errors) => errors,
     };
     load(&db, org, id).await?;
+    form_page(&user, edit_meta(id), form, errors)
+}
+
+/// How many stored emails the edit would re-link, with Apply / Cancel; an edit that keeps the
+/// domains is saved at once.
+async fn preview(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<BusinessForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let current = load(&db, org, id).await?;
+    let errors = match form.parse(&directory::free_mail(&db, org).await?) {
+        Ok(input)
+            if same(
+                input.domains.iter().map(ToString::to_string),
+                current.domains,
+            ) =>
+        {
+            return update(State(db), user, Path(id), Form(form)).await;
+        }
+        Ok(input) => {
+            match reassociation::preview(&db, org, user.id, Edit::UpdateBusiness(id, &input)).await
+            {
+                Ok(counts) => {
+                    let layout =
+                        Layout::for_user(&user, format!("Save {}?", input.name), "businesses");
+                    let fields = vec![
+                        ("name", form.name),
+                        ("domains", form.domains),
+                        ("notes", form.notes),
+                    ];
+                    return relink_views::preview_page(
+                        layout,
+                        counts,
+                        fields,
+                        format!("/businesses/{id}"),
+                    );
+                }
+                Err(e) => edit_error(e, "domains")?,
+            }
+        }
+        Err(errors) => errors,
+    };
     form_page(&user, edit_meta(id), form, errors)
 }
 
@@ -235,8 +303,8 @@ async fn delete(
     AdminUser(user): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    businesses::delete(&db, user.organization_id, user.id, id)
+    reassociation::save(&db, user.organization_id, user.id, Edit::DeleteBusiness(id))
         .await
-        .map_err(write_failed)?;
+        .map_err(edit_failed)?;
     Ok(Redirect::to("/businesses").into_response())
 }

@@ -3,17 +3,19 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use sea_orm::DatabaseConnection;
 
-use super::directory_views::{write_error, write_failed, ContactForm, FormMeta, ListQuery};
+use super::directory_views::{ContactForm, FormMeta, ListQuery};
 use super::error::AppError;
+use super::relink_views::{self, edit_error, edit_failed, same, Relink};
 use super::session::{AdminUser, CurrentUser};
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::directory::contacts::{self, ContactDetail, ContactRow};
 use crate::db::directory::{businesses, PAGE_SIZE};
+use crate::reassociation::{self, Edit, Subject};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/new", get(new))
         .route("/contacts/{id}", get(show).post(update))
         .route("/contacts/{id}/edit", get(edit))
+        .route("/contacts/{id}/preview", post(preview))
+        .route("/contacts/{id}/reassociation", get(progress))
         .route("/contacts/{id}/delete", get(confirm_delete).post(delete))
 }
 
@@ -60,6 +64,7 @@ struct ShowPage {
     layout: Layout,
     c: ContactDetail,
     can_delete: bool,
+    relink: Relink,
 }
 
 #[derive(Template)]
@@ -135,14 +140,16 @@ fn new_meta() -> FormMeta {
         heading: "New contact".into(),
         action: "/contacts".into(),
         cancel: "/contacts".into(),
+        submit: "Save",
     }
 }
 
 fn edit_meta(id: i64) -> FormMeta {
     FormMeta {
         heading: "Edit contact".into(),
-        action: format!("/contacts/{id}"),
+        action: format!("/contacts/{id}/preview"),
         cancel: format!("/contacts/{id}"),
+        submit: "Preview changes",
     }
 }
 
@@ -170,9 +177,16 @@ async fn create(
     Form(form): Form<ContactForm>,
 ) -> Result<Response, AppError> {
     let errors = match form.parse() {
-        Ok(input) => match contacts::create(&db, user.organization_id, user.id, &input).await {
-            Ok(id) => return Ok(Redirect::to(&format!("/contacts/{id}")).into_response()),
-            Err(e) => write_error(e, "addresses")?,
+        Ok(input) => match reassociation::save(
+            &db,
+            user.organization_id,
+            user.id,
+            Edit::CreateContact(&input),
+        )
+        .await
+        {
+            Ok(saved) => return Ok(Redirect::to(&saved.subject.url()).into_response()),
+            Err(e) => edit_error(e, "addresses")?,
         },
         Err(errors) => errors,
     };
@@ -191,12 +205,24 @@ async fn show(
     let c = load(&db, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, c.name.clone(), "contacts");
     let can_delete = user.is_admin();
+    let relink = relink_views::panel(&db, user.organization_id, Subject::Contact(id)).await?;
     Ok(render(&ShowPage {
         layout,
         c,
         can_delete,
+        relink,
     })?
     .into_response())
+}
+
+/// The re-association progress fragment, polled while a job runs.
+async fn progress(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    load(&db, user.organization_id, id).await?;
+    relink_views::progress_fragment(&db, user.organization_id, Subject::Contact(id)).await
 }
 
 async fn edit(
@@ -222,13 +248,61 @@ async fn update(
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
     let errors = match form.parse() {
-        Ok(input) => match contacts::update(&db, org, user.id, id, &input).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/contacts/{id}")).into_response()),
-            Err(e) => write_error(e, "addresses")?,
-        },
+        Ok(input) => {
+            match reassociation::save(&db, org, user.id, Edit::UpdateContact(id, &input)).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/contacts/{id}")).into_response()),
+                Err(e) => edit_error(e, "addresses")?,
+            }
+        }
         Err(errors) => errors,
     };
     load(&db, org, id).await?;
+    form_page(&db, &user, edit_meta(id), form, errors).await
+}
+
+/// How many stored emails the edit would re-link, with Apply / Cancel; an edit that keeps the
+/// addresses and business is saved at once.
+async fn preview(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let current = load(&db, org, id).await?;
+    let errors = match form.parse() {
+        Ok(input)
+            if input.business_id == current.business.map(|(b, _)| b)
+                && same(
+                    input.addresses.iter().map(ToString::to_string),
+                    current.addresses,
+                ) =>
+        {
+            return update(State(db), user, Path(id), Form(form)).await;
+        }
+        Ok(input) => {
+            match reassociation::preview(&db, org, user.id, Edit::UpdateContact(id, &input)).await {
+                Ok(counts) => {
+                    let layout =
+                        Layout::for_user(&user, format!("Save {}?", input.name), "contacts");
+                    let fields = vec![
+                        ("name", form.name),
+                        ("addresses", form.addresses),
+                        ("notes", form.notes),
+                        ("business_id", form.business_id),
+                    ];
+                    return relink_views::preview_page(
+                        layout,
+                        counts,
+                        fields,
+                        format!("/contacts/{id}"),
+                    );
+                }
+                Err(e) => edit_error(e, "addresses")?,
+            }
+        }
+        Err(errors) => errors,
+    };
     form_page(&db, &user, edit_meta(id), form, errors).await
 }
 
@@ -247,8 +321,8 @@ async fn delete(
     AdminUser(user): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    contacts::delete(&db, user.organization_id, user.id, id)
+    reassociation::save(&db, user.organization_id, user.id, Edit::DeleteContact(id))
         .await
-        .map_err(write_failed)?;
+        .map_err(edit_failed)?;
     Ok(Redirect::to("/contacts").into_response())
 }

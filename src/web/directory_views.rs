@@ -200,4 +200,6 @@ pub struct FormMeta {
     pub heading: String,
     pub action: String,
     pub cancel: String,
+    /// The submit button's label (edits go through a preview first).
+    pub submit: &'static str,
 }

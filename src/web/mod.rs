@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod directory_csv;
 pub mod directory_views;
 pub mod email_actions;
+pub mod email_links;
 pub mod email_view;
 pub mod error;
 pub mod headers;
@@ -16,6 +17,7 @@ pub mod home;
 pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
+pub mod relink_views;
 pub mod session;
 pub mod settings;
 pub mod unmatched;
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(directory_csv::router())
         .merge(settings::router())
         .merge(unmatched::router())
+        .merge(email_links::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)

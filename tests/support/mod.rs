@@ -112,6 +112,10 @@ pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
     if !extra.contains(&"--sync-workers") {
         args.extend(["--sync-workers".to_string(), "0".to_string()]);
     }
+    // Likewise re-association jobs (`reassociation::job::run_next`).
+    if !extra.contains(&"--job-workers") {
+        args.extend(["--job-workers".to_string(), "0".to_string()]);
+    }
     args.extend(extra.iter().map(|s| (*s).to_string()));
     let cli = Cli::try_parse_from(args).expect("test settings parse");
     Settings::from_args(&cli.settings)

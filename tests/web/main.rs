@@ -17,6 +17,8 @@ mod mailbox_fixtures;
 mod mailbox_lifecycle;
 mod mailbox_sync;
 mod mailboxes;
+mod relink;
+mod relink_db;
 mod sessions;
 mod settings;
 mod unmatched;

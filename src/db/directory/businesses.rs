@@ -175,6 +175,18 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     input: &BusinessInput,
 ) -> Result<i64, WriteError> {
     let txn = crate::db::begin_write(db).await?;
+    let id = create_in(&txn, org_id, actor, input).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction.
+pub async fn create_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    input: &BusinessInput,
+) -> Result<i64, WriteError> {
     let now = crate::db::now();
     let row = businesses::ActiveModel {
         organization_id: Set(org_id),
@@ -184,11 +196,10 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    replace_domains(&txn, org_id, row.id, &input.domains).await?;
-    super::record(&txn, org_id, actor, "business.create", row.id, &input.name).await?;
-    txn.commit().await?;
+    replace_domains(txn, org_id, row.id, &input.domains).await?;
+    super::record(txn, org_id, actor, "business.create", row.id, &input.name).await?;
     Ok(row.id)
 }
 
@@ -201,15 +212,27 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     input: &BusinessInput,
 ) -> Result<(), WriteError> {
     let txn = crate::db::begin_write(db).await?;
-    let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
+    update_in(&txn, org_id, actor, id, input).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`update`] inside the caller's transaction.
+pub async fn update_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    id: i64,
+    input: &BusinessInput,
+) -> Result<(), WriteError> {
+    let row = find(txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     let mut row: businesses::ActiveModel = row.into();
     row.name = Set(input.name.clone());
     row.notes = Set(input.notes.clone());
     row.updated_at = Set(crate::db::now());
-    row.update(&txn).await?;
-    replace_domains(&txn, org_id, id, &input.domains).await?;
-    super::record(&txn, org_id, actor, "business.update", id, &input.name).await?;
-    txn.commit().await?;
+    row.update(txn).await?;
+    replace_domains(txn, org_id, id, &input.domains).await?;
+    super::record(txn, org_id, actor, "business.update", id, &input.name).await?;
     Ok(())
 }
 
@@ -221,15 +244,31 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     id: i64,
 ) -> Result<(), WriteError> {
     let txn = crate::db::begin_write(db).await?;
-    let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
+    delete_in(&txn, org_id, actor, id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`delete`] inside the caller's transaction.
+pub async fn delete_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    id: i64,
+) -> Result<(), WriteError> {
+    let row = find(txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
     email_links::Entity::delete_many()
         .filter(email_links::Column::BusinessId.eq(id))
-        .exec(&txn)
+        .exec(txn)
+        .await?;
+    crate::db::entities::link_tombstones::Entity::delete_many()
+        .filter(crate::db::entities::link_tombstones::Column::BusinessId.eq(id))
+        .exec(txn)
         .await?;
     domains::Entity::delete_many()
         .filter(domains::Column::BusinessId.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     contacts::Entity::update_many()
         .col_expr(
@@ -237,11 +276,10 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
             sea_orm::sea_query::Expr::value(Option::<i64>::None),
         )
         .filter(contacts::Column::BusinessId.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    businesses::Entity::delete_by_id(id).exec(&txn).await?;
-    super::record(&txn, org_id, actor, "business.delete", id, &row.name).await?;
-    txn.commit().await?;
+    businesses::Entity::delete_by_id(id).exec(txn).await?;
+    super::record(txn, org_id, actor, "business.delete", id, &row.name).await?;
     Ok(())
 }
 

@@ -190,7 +190,19 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     input: &ContactInput,
 ) -> Result<i64, WriteError> {
     let txn = crate::db::begin_write(db).await?;
-    check_business(&txn, org_id, input.business_id).await?;
+    let id = create_in(&txn, org_id, actor, input).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction.
+pub async fn create_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    input: &ContactInput,
+) -> Result<i64, WriteError> {
+    check_business(txn, org_id, input.business_id).await?;
     let now = crate::db::now();
     let row = contacts::ActiveModel {
         organization_id: Set(org_id),
@@ -201,11 +213,10 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    replace_addresses(&txn, org_id, row.id, &input.addresses).await?;
-    super::record(&txn, org_id, actor, "contact.create", row.id, &input.name).await?;
-    txn.commit().await?;
+    replace_addresses(txn, org_id, row.id, &input.addresses).await?;
+    super::record(txn, org_id, actor, "contact.create", row.id, &input.name).await?;
     Ok(row.id)
 }
 
@@ -218,17 +229,29 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     input: &ContactInput,
 ) -> Result<(), WriteError> {
     let txn = crate::db::begin_write(db).await?;
-    let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
-    check_business(&txn, org_id, input.business_id).await?;
+    update_in(&txn, org_id, actor, id, input).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`update`] inside the caller's transaction.
+pub async fn update_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    id: i64,
+    input: &ContactInput,
+) -> Result<(), WriteError> {
+    let row = find(txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
+    check_business(txn, org_id, input.business_id).await?;
     let mut row: contacts::ActiveModel = row.into();
     row.name = Set(input.name.clone());
     row.notes = Set(input.notes.clone());
     row.business_id = Set(input.business_id);
     row.updated_at = Set(crate::db::now());
-    row.update(&txn).await?;
-    replace_addresses(&txn, org_id, id, &input.addresses).await?;
-    super::record(&txn, org_id, actor, "contact.update", id, &input.name).await?;
-    txn.commit().await?;
+    row.update(txn).await?;
+    replace_addresses(txn, org_id, id, &input.addresses).await?;
+    super::record(txn, org_id, actor, "contact.update", id, &input.name).await?;
     Ok(())
 }
 
@@ -240,19 +263,34 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     id: i64,
 ) -> Result<(), WriteError> {
     let txn = crate::db::begin_write(db).await?;
-    let row = find(&txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
+    delete_in(&txn, org_id, actor, id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`delete`] inside the caller's transaction.
+pub async fn delete_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    id: i64,
+) -> Result<(), WriteError> {
+    let row = find(txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
     // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
     email_links::Entity::delete_many()
         .filter(email_links::Column::ContactId.eq(id))
-        .exec(&txn)
+        .exec(txn)
+        .await?;
+    crate::db::entities::link_tombstones::Entity::delete_many()
+        .filter(crate::db::entities::link_tombstones::Column::ContactId.eq(id))
+        .exec(txn)
         .await?;
     addresses::Entity::delete_many()
         .filter(addresses::Column::ContactId.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    contacts::Entity::delete_by_id(id).exec(&txn).await?;
-    super::record(&txn, org_id, actor, "contact.delete", id, &row.name).await?;
-    txn.commit().await?;
+    contacts::Entity::delete_by_id(id).exec(txn).await?;
+    super::record(txn, org_id, actor, "contact.delete", id, &row.name).await?;
     Ok(())
 }
 
@@ -300,4 +338,17 @@ async fn replace_addresses(
         }
     }
     Ok(())
+}
+
+/// Every contact of the organization as `(id, name)`, by name (for pickers).
+pub async fn options(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<(i64, String)>, DbErr> {
+    Ok(contacts::Entity::find()
+        .filter(contacts::Column::OrganizationId.eq(org_id))
+        .order_by_asc(contacts::Column::Name)
+        .order_by_asc(contacts::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
 }

@@ -16,6 +16,9 @@ pub struct Model {
     pub name: String,
     #[sea_orm(column_type = "Text")]
     pub domain: String,
+    /// Registrable domain of `domain`; '' when it has none, NULL until backfilled.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub registrable: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ pub mod email_links;
 pub mod email_participants;
 pub mod emails;
 pub mod jobs;
+pub mod link_tombstones;
 pub mod login_throttles;
 pub mod mail_accounts;
 pub mod organization_domains;
