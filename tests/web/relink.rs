@@ -398,3 +398,39 @@ async fn other_organizations_emails_links_and_targets_are_not_found() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// A business page lists its mail once per message, without soft-deleted mail, and without
+/// bulk mail when the organization hides it.
+#[tokio::test]
+async fn business_pages_leave_out_deleted_and_hidden_bulk_mail() {
+    let (app, _org) = seeded(40, 4, 0).await;
+    let b = create(
+        &app,
+        "/businesses",
+        &[("name", "Bench Co 1"), ("domains", "benchco1.com")],
+    )
+    .await;
+    let page = app.get_html(&format!("/businesses/{b}")).await;
+    let listed = |page: &str| page.matches("Bench mail ").count();
+    let before = listed(&page);
+    assert_eq!(before, 10, "{page}");
+
+    let first = email_id(&app, 1).await;
+    crate::support::inspect::execute(
+        &app.db,
+        &format!("UPDATE emails SET is_bulk = true WHERE id = {first}"),
+    )
+    .await;
+    crate::support::inspect::execute(&app.db, "UPDATE organizations SET hide_bulk = false").await;
+    assert_eq!(listed(&app.get_html(&format!("/businesses/{b}")).await), 10);
+    crate::support::inspect::execute(&app.db, "UPDATE organizations SET hide_bulk = true").await;
+    assert_eq!(listed(&app.get_html(&format!("/businesses/{b}")).await), 9);
+
+    let fifth = email_id(&app, 5).await;
+    crate::support::inspect::execute(
+        &app.db,
+        &format!("UPDATE emails SET soft_deleted_at = '2026-11-22T00:00:00Z' WHERE id = {fifth}"),
+    )
+    .await;
+    assert_eq!(listed(&app.get_html(&format!("/businesses/{b}")).await), 8);
+}

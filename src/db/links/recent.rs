@@ -1,5 +1,5 @@
 //! The newest emails linked to a business or contact, for its page.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -7,7 +7,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::db::entities::{email_links, emails};
+use crate::db::entities::{email_links, emails, organizations};
 use crate::domain::association::Target;
 
 /// One linked email.
@@ -21,6 +21,9 @@ pub struct LinkedEmail {
     pub reason: String,
 }
 
+/// `(organization, id, subject, message key, bulk, soft-deleted at)` of a linked email.
+type EmailFacts = (i64, i64, String, String, bool, Option<DateTime<Utc>>);
+
 fn of_target(target: Target) -> sea_orm::Condition {
     let cond = sea_orm::Condition::all().add(email_links::Column::Tombstone.eq(false));
     match target {
@@ -29,7 +32,8 @@ fn of_target(target: Target) -> sea_orm::Condition {
     }
 }
 
-/// The `limit` newest linked emails (tombstones excluded).
+/// The newest linked emails (at most `limit` links read; tombstones, soft-deleted mail and, if
+/// the organization hides it, bulk mail excluded; one row per message).
 pub async fn list(
     db: &impl ConnectionTrait,
     org_id: i64,
@@ -45,27 +49,41 @@ pub async fn list(
         .all(db)
         .await?;
     // Organization checked on the rows: by primary key, not an (organization_id, ...) index.
-    let subjects: HashMap<i64, String> = emails::Entity::find()
+    let rows: Vec<EmailFacts> = emails::Entity::find()
         .select_only()
         .column(emails::Column::OrganizationId)
         .column(emails::Column::Id)
         .column(emails::Column::Subject)
+        .column(emails::Column::MessageKey)
+        .column(emails::Column::IsBulk)
+        .column(emails::Column::SoftDeletedAt)
         .filter(emails::Column::Id.is_in(links.iter().map(|l| l.email_id)))
-        .into_tuple::<(i64, i64, String)>()
+        .into_tuple()
         .all(db)
+        .await?;
+    let hide_bulk = organizations::Entity::find_by_id(org_id)
+        .one(db)
         .await?
+        .is_some_and(|o| o.hide_bulk);
+    // Soft-deleted mail and (when the organization says so) bulk mail stay out; colleagues'
+    // copies of one message show once.
+    let shown: HashMap<i64, (String, String)> = rows
         .into_iter()
-        .filter(|r| r.0 == org_id)
-        .map(|(_, id, subject)| (id, subject))
+        .filter(|r| r.0 == org_id && r.5.is_none() && !(hide_bulk && r.4))
+        .map(|(_, id, subject, key, _, _)| (id, (subject, key)))
         .collect();
+    let mut seen = HashSet::new();
     Ok(links
         .into_iter()
-        .map(|l| LinkedEmail {
-            subject: subjects.get(&l.email_id).cloned().unwrap_or_default(),
-            link_id: l.id,
-            email_id: l.email_id,
-            received_at: l.received_at,
-            reason: l.reason,
+        .filter_map(|l| {
+            let (subject, key) = shown.get(&l.email_id)?;
+            seen.insert(key.clone()).then(|| LinkedEmail {
+                subject: subject.clone(),
+                link_id: l.id,
+                email_id: l.email_id,
+                received_at: l.received_at,
+                reason: l.reason,
+            })
         })
         .collect())
 }
