@@ -77,6 +77,9 @@ pub async fn upsert_page(
         unique.insert(m.provider_message_id.as_str(), m);
     }
     let ids: Vec<String> = unique.keys().map(|s| (*s).to_string()).collect();
+    // Deleted for good by an administrator: never stored again.
+    let purged = super::purge::purged_ids(db, owner.account_id, &ids).await?;
+    unique.retain(|pid, _| !purged.contains(*pid));
     let existing = ids_by_provider_id(db, owner.account_id, &ids).await?;
     let now = super::now();
     let mut out = Upserted::default();

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod links;
 pub mod mail_accounts;
 pub mod organizations;
+pub mod purge;
 pub mod session_store;
 pub mod sync_state;
 pub mod sync_status;

@@ -17,6 +17,7 @@ pub mod home;
 pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
+pub mod purge;
 pub mod relink_views;
 pub mod session;
 pub mod settings;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(email_view::router())
         .merge(email_actions::router())
         .merge(attachments::router())
+        .merge(purge::router())
         .merge(admin::router())
         .merge(businesses::router())
         .merge(contacts::router())

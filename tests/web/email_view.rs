@@ -330,3 +330,55 @@ async fn attachments_download_from_the_provider_and_inline_images_are_served() {
         .await;
     assert_eq!(bea.get(&href).await.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn admins_delete_for_good_and_no_resync_brings_it_back() {
+    let app = linked_app().await;
+    let id = synced_hostile_email(&app).await;
+    let account = all_accounts(&app).await.remove(0);
+    let path = format!("/emails/{id}/purge");
+
+    // Members may not.
+    app.create_user("bea@acme.test", "a long enough password 1", false)
+        .await;
+    let bea = app.other_browser();
+    bea.sign_in("bea@acme.test", "a long enough password 1")
+        .await;
+    assert_eq!(bea.get(&path).await.status(), StatusCode::FORBIDDEN);
+    let token = bea.csrf("/mailboxes").await;
+    let res = bea
+        .post_form(&path, Some(&token), &[("scope", "email")])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let page = app.get_html(&path).await;
+    assert!(page.contains("Delete for good?") && page.contains("Quarterly numbers"));
+    let token = app.csrf(&path).await;
+    let res = app
+        .post_form(&path, Some(&token), &[("scope", "email")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/emails/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(emails::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(app.get_html("/admin/audit").await.contains("email.purge"));
+
+    // A full resync (cursors dropped) lists the message again but does not store it.
+    execute(
+        &app.db,
+        &format!("DELETE FROM sync_cursors WHERE account_id = {}", account.id),
+    )
+    .await;
+    sync_account(&app.deps, account.id).await.unwrap();
+    assert!(emails::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -1,0 +1,113 @@
+//! Admins delete an email or a whole thread for good, after a confirmation page; members get
+//! 403. The data work and the audit entry are in `db::purge`.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::Deserialize;
+
+use super::error::AppError;
+use super::session::AdminUser;
+use super::views::{render, Layout};
+use super::AppState;
+use crate::db::entities::emails;
+use crate::db::{begin_write, purge};
+use crate::mailboxes::MailDeps;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/emails/{id}/purge", get(confirm).post(apply))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Scope {
+    #[serde(default)]
+    scope: String,
+}
+
+impl Scope {
+    fn thread(&self) -> Result<bool, AppError> {
+        match self.scope.as_str() {
+            "" | "email" => Ok(false),
+            "thread" => Ok(true),
+            _ => Err(AppError::Invalid("scope must be email or thread".into())),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "emails/purge.html")]
+struct ConfirmPage {
+    layout: Layout,
+    id: i64,
+    subject: String,
+    thread: bool,
+    messages: u64,
+    copies: u64,
+}
+
+/// Any email of the admin's organization (admins may purge what they cannot read).
+async fn email(deps: &MailDeps, org: i64, id: i64) -> Result<emails::Model, AppError> {
+    emails::Entity::find_by_id(id)
+        .filter(emails::Column::OrganizationId.eq(org))
+        .one(&deps.db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn confirm(
+    State(deps): State<MailDeps>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<i64>,
+    Query(scope): Query<Scope>,
+) -> Result<Response, AppError> {
+    let e = email(&deps, user.organization_id, id).await?;
+    let thread = scope.thread()?;
+    let rows =
+        emails::Entity::find().filter(emails::Column::OrganizationId.eq(user.organization_id));
+    let (messages, copies) = if thread {
+        let rows = rows.filter(emails::Column::ThreadKey.eq(e.thread_key.as_str()));
+        let all = rows.all(&deps.db).await?;
+        let keys: std::collections::BTreeSet<&str> =
+            all.iter().map(|r| r.message_key.as_str()).collect();
+        (keys.len() as u64, all.len() as u64)
+    } else {
+        let copies = rows
+            .filter(emails::Column::MessageKey.eq(e.message_key.as_str()))
+            .count(&deps.db)
+            .await?;
+        (1, copies)
+    };
+    let page = ConfirmPage {
+        layout: Layout::for_user(&user, "Delete for good", ""),
+        id,
+        subject: if e.subject.is_empty() {
+            "(no subject)".into()
+        } else {
+            e.subject
+        },
+        thread,
+        messages,
+        copies,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn apply(
+    State(deps): State<MailDeps>,
+    AdminUser(user): AdminUser,
+    Path(id): Path<i64>,
+    Form(scope): Form<Scope>,
+) -> Result<Response, AppError> {
+    let e = email(&deps, user.organization_id, id).await?;
+    let thread = scope.thread()?;
+    let txn = begin_write(&deps.db).await?;
+    if thread {
+        purge::purge_thread(&txn, user.organization_id, user.id, &e).await?;
+    } else {
+        purge::purge_email(&txn, user.organization_id, user.id, &e).await?;
+    }
+    txn.commit().await?;
+    Ok(Redirect::to("/").into_response())
+}
