@@ -116,6 +116,24 @@ pub async fn chunk(
     Ok(counts)
 }
 
+/// Re-associate, at once and within `db` (a caller's transaction), every stored email `scope`
+/// reaches (directory changes made outside [`save`], e.g. an import); returns their ids.
+pub async fn relink(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    scope: &Scope,
+) -> Result<Vec<i64>, DbErr> {
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = links::affected(db, org_id, scope, 0).await?;
+    let dir = directory::load(db, org_id).await?;
+    for ids in ids.chunks(CHUNK) {
+        chunk(db, org_id, &dir, ids, true).await?;
+    }
+    Ok(ids)
+}
+
 /// Save an edit and re-associate what it affects: at once when small, else queued.
 pub async fn save<C: ConnectionTrait + TransactionTrait>(
     db: &C,
