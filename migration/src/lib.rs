@@ -18,6 +18,7 @@ mod m20261122_000010_listing_marks;
 mod m20261122_000011_participant_registrable;
 mod m20261122_000012_link_tombstones;
 mod m20261122_000021_directory_imports;
+mod m20261122_000030_email_search;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_participant_registrable::Migration),
             Box::new(m20261122_000012_link_tombstones::Migration),
             Box::new(m20261122_000021_directory_imports::Migration),
+            Box::new(m20261122_000030_email_search::Migration),
         ]
     }
 }

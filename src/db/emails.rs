@@ -143,6 +143,7 @@ pub async fn upsert_page(
     let mut people = Vec::new();
     let mut files = Vec::new();
     let mut links = Vec::new();
+    let mut documents = Vec::new();
     for m in &fresh {
         let Some(&email_id) = created.get(&m.provider_message_id) else {
             continue;
@@ -161,6 +162,7 @@ pub async fn upsert_page(
         if claimed == 1 {
             out.inserted += 1;
             children(owner, email_id, m, &mut people, &mut files);
+            documents.push((email_id, search_document(m)));
             if let Some(directory) = &mut directory {
                 if let Some(auto) = &auto_contacts {
                     auto.apply(db, m, directory).await?;
@@ -182,6 +184,7 @@ pub async fn upsert_page(
             .exec_without_returning(db)
             .await?;
     }
+    super::search::index(db, owner.organization_id, &documents).await?;
     for chunk in files.chunks(INSERT_CHUNK) {
         attachments::Entity::insert_many(chunk.to_vec())
             .on_conflict(
@@ -229,6 +232,17 @@ fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::A
         updated_at: Set(now),
         ..Default::default()
     }
+}
+
+fn search_document(m: &NormalizedMessage) -> String {
+    crate::domain::search::document(
+        &m.subject,
+        m.participants
+            .iter()
+            .map(|p| (p.name.as_str(), p.address.as_str())),
+        m.body_text.as_deref(),
+        m.body_html.as_deref(),
+    )
 }
 
 fn body(owner: Owner, email_id: i64, m: &NormalizedMessage) -> email_bodies::ActiveModel {

@@ -11,11 +11,13 @@ pub mod links;
 pub mod mail_accounts;
 pub mod organizations;
 pub mod purge;
+pub mod search;
 pub mod session_store;
 pub mod sync_state;
 pub mod sync_status;
 pub mod threads;
 pub mod throttle;
+pub mod timeline;
 pub mod users;
 
 use std::path::Path;

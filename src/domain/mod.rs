@@ -8,5 +8,6 @@ pub mod email_html;
 pub mod freemail;
 pub mod password;
 pub mod relink;
+pub mod search;
 pub mod threading;
 pub mod user;

@@ -11,10 +11,14 @@ use super::directory_views::{BusinessForm, FormMeta, ListQuery};
 use super::error::AppError;
 use super::relink_views::{self, edit_error, edit_failed, same, Relink};
 use super::session::{AdminUser, CurrentUser};
+use super::timeline;
+use super::timeline_views::TimelineQuery;
+use super::timeline_views::TimelineView;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::directory::businesses::{self, BusinessDetail, BusinessRow};
 use crate::db::directory::{self, PAGE_SIZE};
+use crate::db::timeline::Scope;
 use crate::reassociation::{self, Edit, Subject};
 
 pub fn router() -> Router<AppState> {
@@ -63,6 +67,7 @@ struct ShowPage {
     b: BusinessDetail,
     can_delete: bool,
     relink: Relink,
+    t: TimelineView,
 }
 
 #[derive(Template)]
@@ -185,16 +190,19 @@ async fn show(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
     let b = load(&db, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, b.name.clone(), "businesses");
     let can_delete = user.is_admin();
     let relink = relink_views::panel(&db, user.organization_id, Subject::Business(id)).await?;
+    let t = timeline::section(&db, &user, Scope::Business(id), &query).await?;
     Ok(render(&ShowPage {
         layout,
         b,
         can_delete,
         relink,
+        t,
     })?
     .into_response())
 }

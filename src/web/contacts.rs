@@ -11,10 +11,14 @@ use super::directory_views::{ContactForm, FormMeta, ListQuery};
 use super::error::AppError;
 use super::relink_views::{self, edit_error, edit_failed, same, Relink};
 use super::session::{AdminUser, CurrentUser};
+use super::timeline;
+use super::timeline_views::TimelineQuery;
+use super::timeline_views::TimelineView;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::directory::contacts::{self, ContactDetail, ContactRow};
 use crate::db::directory::{businesses, PAGE_SIZE};
+use crate::db::timeline::Scope;
 use crate::reassociation::{self, Edit, Subject};
 
 pub fn router() -> Router<AppState> {
@@ -65,6 +69,7 @@ struct ShowPage {
     c: ContactDetail,
     can_delete: bool,
     relink: Relink,
+    t: TimelineView,
 }
 
 #[derive(Template)]
@@ -201,16 +206,19 @@ async fn show(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
     let c = load(&db, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, c.name.clone(), "contacts");
     let can_delete = user.is_admin();
     let relink = relink_views::panel(&db, user.organization_id, Subject::Contact(id)).await?;
+    let t = timeline::section(&db, &user, Scope::Contact(id), &query).await?;
     Ok(render(&ShowPage {
         layout,
         c,
         can_delete,
         relink,
+        t,
     })?
     .into_response())
 }

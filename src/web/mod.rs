@@ -21,6 +21,8 @@ pub mod purge;
 pub mod relink_views;
 pub mod session;
 pub mod settings;
+pub mod timeline;
+pub mod timeline_views;
 pub mod unmatched;
 pub mod views;
 
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(mailboxes::router())
         .merge(mailbox_sync::router())
+        .merge(timeline::router())
         .merge(email_view::router())
         .merge(email_actions::router())
         .merge(attachments::router())

@@ -1,5 +1,5 @@
-//! What business and contact pages share about linked mail: the linked-emails panel with
-//! unlink / link-to forms, the re-association progress fragment (polled by htmx while a job
+//! What business and contact pages share about linked mail: the count of linked emails, the
+//! re-association progress fragment (polled by htmx while a job
 //! runs), and the preview page shown before a domain or address change is saved.
 use askama::Template;
 use axum::response::{IntoResponse, Response};
@@ -8,22 +8,10 @@ use sea_orm::DatabaseConnection;
 use super::directory_views::write_error;
 use super::error::AppError;
 use super::views::{render, FieldErrors, Layout};
-use crate::db::directory::{businesses, contacts};
 use crate::db::links::recent;
 use crate::domain::association::Target;
 use crate::reassociation::job::{self, Progress};
 use crate::reassociation::{Counts, ReassociateError, Subject};
-
-/// Linked emails shown on a page.
-const RECENT: u64 = 25;
-
-pub struct LinkedView {
-    pub link_id: i64,
-    pub email_id: i64,
-    pub subject: String,
-    pub received: String,
-    pub reason: String,
-}
 
 pub struct ProgressView {
     pub running: bool,
@@ -51,23 +39,16 @@ impl From<Progress> for ProgressView {
 
 /// The linked-emails panel of a business or contact page.
 pub struct Relink {
-    pub emails: Vec<LinkedView>,
     pub total: u64,
     pub progress: Option<ProgressView>,
     pub progress_url: String,
-    /// `("business:3", "Acme (business)")` for the link-to picker.
-    pub targets: Vec<(String, String)>,
-    /// Where link and unlink forms return.
-    pub here: String,
 }
 
-fn urls(subject: Subject) -> (String, String) {
-    let here = match subject {
-        Subject::Business(id) => format!("/businesses/{id}"),
-        Subject::Contact(id) => format!("/contacts/{id}"),
-    };
-    let progress = format!("{here}/reassociation");
-    (here, progress)
+fn progress_url(subject: Subject) -> String {
+    match subject {
+        Subject::Business(id) => format!("/businesses/{id}/reassociation"),
+        Subject::Contact(id) => format!("/contacts/{id}/reassociation"),
+    }
 }
 
 fn target_of(subject: Subject) -> Target {
@@ -83,38 +64,10 @@ pub async fn panel(
     subject: Subject,
 ) -> Result<Relink, AppError> {
     let target = target_of(subject);
-    let emails = recent::list(db, org_id, target, RECENT)
-        .await?
-        .into_iter()
-        .map(|e| LinkedView {
-            link_id: e.link_id,
-            email_id: e.email_id,
-            subject: e.subject,
-            received: e.received_at.format("%Y-%m-%d %H:%M").to_string(),
-            reason: e.reason,
-        })
-        .collect();
-    let mut targets: Vec<(String, String)> = businesses::options(db, org_id)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| Target::Business(*id) != target)
-        .map(|(id, name)| (format!("business:{id}"), format!("{name} (business)")))
-        .collect();
-    targets.extend(
-        contacts::options(db, org_id)
-            .await?
-            .into_iter()
-            .filter(|(id, _)| Target::Contact(*id) != target)
-            .map(|(id, name)| (format!("contact:{id}"), format!("{name} (contact)"))),
-    );
-    let (here, progress_url) = urls(subject);
     Ok(Relink {
-        emails,
         total: recent::count(db, org_id, target).await?,
         progress: job::progress(db, org_id, subject).await?.map(Into::into),
-        progress_url,
-        targets,
-        here,
+        progress_url: progress_url(subject),
     })
 }
 
@@ -130,14 +83,10 @@ pub async fn progress_fragment(
     org_id: i64,
     subject: Subject,
 ) -> Result<Response, AppError> {
-    let (here, progress_url) = urls(subject);
     let relink = Relink {
-        emails: Vec::new(),
         total: 0,
         progress: job::progress(db, org_id, subject).await?.map(Into::into),
-        progress_url,
-        targets: Vec::new(),
-        here,
+        progress_url: progress_url(subject),
     };
     Ok(render(&ProgressFragment { relink })?.into_response())
 }

@@ -21,4 +21,6 @@ mod relink;
 mod relink_db;
 mod sessions;
 mod settings;
+mod timeline;
+mod timeline_paging;
 mod unmatched;

@@ -108,7 +108,7 @@ async fn business_domains_bring_mail_in_and_take_out_only_their_links() {
     );
     let page = app.get_html(&format!("/businesses/{id}")).await;
     assert!(
-        page.contains("Bench mail 4") && page.contains("(3 linked)"),
+        page.contains("Bench mail 4") && page.contains("(3 linked emails)"),
         "{page}"
     );
 

@@ -1,0 +1,107 @@
+//! The full-text index of stored mail (`email_search`): written at ingest in the email's
+//! transaction, dropped with the email (SQLite trigger / PostgreSQL cascade), and queried by the
+//! timelines. SQLite uses a contentless FTS5 table keyed by the email id; PostgreSQL a `tsvector`
+//! per email with a GIN index. The indexed text comes from [`crate::domain::search::document`].
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+
+use crate::domain::search::SearchQuery;
+
+/// Index new emails: `(email id, document)`. Callers pass emails that are not indexed yet.
+pub async fn index(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    entries: &[(i64, String)],
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    for chunk in entries.chunks(200) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        let rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (id, doc))| {
+                values.push((*id).into());
+                values.push(doc.clone().into());
+                match backend {
+                    DbBackend::Postgres => {
+                        values.push(organization_id.into());
+                        let n = i * 3;
+                        format!(
+                            "(${}, ${}, to_tsvector('simple', ${}))",
+                            n + 1,
+                            n + 3,
+                            n + 2
+                        )
+                    }
+                    _ => "(?, ?)".to_string(),
+                }
+            })
+            .collect();
+        let sql = match backend {
+            DbBackend::Postgres => format!(
+                "INSERT INTO email_search (email_id, organization_id, document) VALUES {} \
+                 ON CONFLICT (email_id) DO NOTHING",
+                rows.join(", ")
+            ),
+            _ => format!(
+                "INSERT INTO email_search (rowid, document) VALUES {}",
+                rows.join(", ")
+            ),
+        };
+        db.execute(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+/// A sub-select of the ids of the organization's emails matching `query`, with its one bound
+/// value, for `e.id IN (...)`. `?` placeholders; the caller numbers them for PostgreSQL.
+pub fn matching_ids(
+    backend: DbBackend,
+    organization_id: i64,
+    query: &SearchQuery,
+) -> (String, Vec<Value>) {
+    match backend {
+        DbBackend::Postgres => (
+            "SELECT email_id FROM email_search WHERE organization_id = ? \
+             AND document @@ to_tsquery('simple', ?)"
+                .to_string(),
+            vec![organization_id.into(), query.tsquery().into()],
+        ),
+        // The FTS5 table has no organization column: the caller's `e.organization_id = ?`
+        // keeps other organizations out.
+        _ => (
+            "SELECT rowid FROM email_search WHERE email_search MATCH ?".to_string(),
+            vec![query.fts5().into()],
+        ),
+    }
+}
+
+/// Rebuild the whole index from the stored mail (after a bulk load that bypassed ingest, such as
+/// the benchmarks' seeding). Bodies are taken from their text part.
+pub async fn rebuild(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let (clear, fill) = match backend {
+        DbBackend::Postgres => (
+            "DELETE FROM email_search",
+            "INSERT INTO email_search (email_id, organization_id, document) \
+             SELECT e.id, e.organization_id, to_tsvector('simple', lower(regexp_replace(\
+             e.subject || ' ' || COALESCE((SELECT string_agg(p.name || ' ' || p.address, ' ') \
+             FROM email_participants p WHERE p.email_id = e.id), '') || ' ' || \
+             COALESCE(left(b.body_text, 65536), ''), '[^[:alnum:]]+', ' ', 'g'))) \
+             FROM emails e LEFT JOIN email_bodies b ON b.email_id = e.id",
+        ),
+        _ => (
+            "DELETE FROM email_search",
+            "INSERT INTO email_search (rowid, document) \
+             SELECT e.id, e.subject || ' ' || COALESCE((SELECT group_concat(p.name || ' ' || \
+             p.address, ' ') FROM email_participants p WHERE p.email_id = e.id), '') || ' ' || \
+             COALESCE(substr(b.body_text, 1, 65536), '') \
+             FROM emails e LEFT JOIN email_bodies b ON b.email_id = e.id",
+        ),
+    };
+    db.execute(Statement::from_string(backend, clear)).await?;
+    Ok(db
+        .execute(Statement::from_string(backend, fill))
+        .await?
+        .rows_affected())
+}

@@ -1,0 +1,224 @@
+//! The messages of a page's threads as the reader sees them in a scope: one per message however
+//! many mailboxes hold a copy, with sender, recipients and the reader's marks; and the summary
+//! line of each thread built from them.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use super::sql::{from_where, keys, Sql};
+use super::{Policy, Reader, Scope};
+use crate::db::entities::{email_participants, user_email_states};
+
+/// One message of a thread.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub email_id: i64,
+    pub thread_key: String,
+    pub message_key: String,
+    pub subject: String,
+    pub snippet: String,
+    pub at: DateTime<Utc>,
+    pub attachments: bool,
+    /// The link that puts it in a business or contact timeline.
+    pub link_id: Option<i64>,
+    pub from_name: String,
+    pub from_address: String,
+    /// To and Cc, as names (addresses when nameless).
+    pub to: Vec<String>,
+    pub read: bool,
+    pub starred: bool,
+}
+
+/// A thread as one line of a timeline.
+#[derive(Debug, Clone)]
+pub struct ThreadSummary {
+    pub key: String,
+    /// The latest message, which opens and expands the thread.
+    pub handle: i64,
+    /// The first message's subject.
+    pub subject: String,
+    /// Senders, first one first, each once.
+    pub people: Vec<String>,
+    pub messages: usize,
+    pub unread: usize,
+    pub starred: bool,
+    pub attachments: bool,
+    /// The latest message's snippet.
+    pub snippet: String,
+    pub latest_at: DateTime<Utc>,
+}
+
+/// The summaries of the threads `keys`, in that order.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+    policy: &Policy,
+    keys: &[String],
+) -> Result<Vec<ThreadSummary>, DbErr> {
+    let mut by_thread: HashMap<String, Vec<Message>> = HashMap::new();
+    for m in of_threads(db, reader, scope, policy, keys).await? {
+        by_thread.entry(m.thread_key.clone()).or_default().push(m);
+    }
+    Ok(keys
+        .iter()
+        .filter_map(|k| by_thread.remove(k))
+        .map(|newest_first| summarize(&newest_first))
+        .collect())
+}
+
+fn summarize(newest_first: &[Message]) -> ThreadSummary {
+    let latest = &newest_first[0];
+    let first = &newest_first[newest_first.len() - 1];
+    let mut people = Vec::new();
+    let mut seen = HashSet::new();
+    for m in newest_first.iter().rev() {
+        if seen.insert(m.from_address.as_str()) {
+            people.push(m.from_name.clone());
+        }
+    }
+    let subject = if first.subject.trim().is_empty() {
+        latest.subject.clone()
+    } else {
+        first.subject.clone()
+    };
+    ThreadSummary {
+        key: latest.thread_key.clone(),
+        handle: latest.email_id,
+        subject,
+        people,
+        messages: newest_first.len(),
+        unread: newest_first.iter().filter(|m| !m.read).count(),
+        starred: newest_first.iter().any(|m| m.starred),
+        attachments: newest_first.iter().any(|m| m.attachments),
+        snippet: latest.snippet.clone(),
+        latest_at: latest.at,
+    }
+}
+
+/// The scope's messages of the threads `keys`, newest first, one per message.
+pub async fn of_threads(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+    policy: &Policy,
+    thread_keys: &[String],
+) -> Result<Vec<Message>, DbErr> {
+    let backend = db.get_database_backend();
+    let k = keys(scope);
+    let link = if matches!(scope, Scope::Mine) {
+        "NULL"
+    } else {
+        "l.id"
+    };
+    let mut out = Vec::new();
+    let mut copies = HashSet::new();
+    for chunk in thread_keys.chunks(300) {
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "SELECT e.id, e.thread_key, e.message_key, e.subject, e.snippet, {}, \
+             e.has_attachments, {link}",
+            k.at
+        ));
+        from_where(&mut sql, backend, reader, scope, policy, None);
+        sql.push(" AND e.thread_key IN ")
+            .bind_list(chunk.iter().cloned())
+            .push(&format!(" ORDER BY {} DESC, {} DESC", k.at, k.id));
+        for row in db.query_all(sql.build(backend)).await? {
+            let message_key: String = row.try_get_by_index(2)?;
+            if !copies.insert(message_key.clone()) {
+                continue;
+            }
+            out.push(Message {
+                email_id: row.try_get_by_index(0)?,
+                thread_key: row.try_get_by_index(1)?,
+                message_key,
+                subject: row.try_get_by_index(3)?,
+                snippet: row.try_get_by_index(4)?,
+                at: row.try_get_by_index(5)?,
+                attachments: row.try_get_by_index(6)?,
+                link_id: row.try_get_by_index(7)?,
+                from_name: String::new(),
+                from_address: String::new(),
+                to: Vec::new(),
+                read: false,
+                starred: false,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
+    fill_people(db, reader.organization_id, &mut out).await?;
+    fill_marks(db, reader.user_id, &mut out).await?;
+    Ok(out)
+}
+
+async fn fill_people(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    messages: &mut [Message],
+) -> Result<(), DbErr> {
+    let mut rows: HashMap<i64, Vec<(String, String, String)>> = HashMap::new();
+    let ids: Vec<i64> = messages.iter().map(|m| m.email_id).collect();
+    for chunk in ids.chunks(500) {
+        let found: Vec<(i64, String, String, String)> = email_participants::Entity::find()
+            .select_only()
+            .column(email_participants::Column::EmailId)
+            .column(email_participants::Column::Role)
+            .column(email_participants::Column::Name)
+            .column(email_participants::Column::Address)
+            .filter(email_participants::Column::OrganizationId.eq(org_id))
+            .filter(email_participants::Column::EmailId.is_in(chunk.iter().copied()))
+            .filter(email_participants::Column::Role.is_in(["from", "to", "cc"]))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, role, name, address) in found {
+            rows.entry(id).or_default().push((role, name, address));
+        }
+    }
+    for m in messages {
+        for (role, name, address) in rows.remove(&m.email_id).unwrap_or_default() {
+            let shown = if name.trim().is_empty() {
+                address.clone()
+            } else {
+                name
+            };
+            if role == "from" {
+                m.from_name = shown;
+                m.from_address = address;
+            } else {
+                m.to.push(shown);
+            }
+        }
+        if m.from_name.is_empty() {
+            m.from_name = "(unknown sender)".into();
+        }
+    }
+    Ok(())
+}
+
+async fn fill_marks(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    messages: &mut [Message],
+) -> Result<(), DbErr> {
+    let mut marks: HashMap<String, (bool, bool)> = HashMap::new();
+    let message_keys: Vec<String> = messages.iter().map(|m| m.message_key.clone()).collect();
+    for chunk in message_keys.chunks(500) {
+        for s in user_email_states::Entity::find()
+            .filter(user_email_states::Column::UserId.eq(user_id))
+            .filter(user_email_states::Column::MessageKey.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            marks.insert(s.message_key, (s.read_at.is_some(), s.starred_at.is_some()));
+        }
+    }
+    for m in messages {
+        let (read, starred) = marks.get(&m.message_key).copied().unwrap_or_default();
+        m.read = read;
+        m.starred = starred;
+    }
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! Timelines: the threads a reader sees for a business, for a contact, or in their own
+//! mailboxes ("my mail"), newest first by their latest message, with keyset paging.
+//!
+//! A page is found by walking the scope's messages newest first (the link's time index for
+//! businesses and contacts, the mailbox's for my mail) and taking each thread at its first,
+//! hence latest, matching message. The cursor is that message's `(time, email id)`: the next
+//! page walks on from there and leaves out threads that have a matching message at or above
+//! the cursor, because an earlier page already showed them. A page costs its own messages plus
+//! a look-up per thread, however much mail the business has. Copies of one message in
+//! several colleagues' mailboxes share a thread and are shown once.
+mod messages;
+pub mod sql;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+use self::sql::{from_where, keys, Sql};
+use super::entities::{organization_domains, organizations};
+use crate::domain::search::SearchQuery;
+
+pub use self::messages::{Message, ThreadSummary};
+
+/// Whose timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Business(i64),
+    Contact(i64),
+    /// The reader's own mailboxes.
+    Mine,
+}
+
+/// Who is reading: their organization bounds every query; marks are theirs.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    pub organization_id: i64,
+    pub user_id: i64,
+}
+
+/// The reader's filters; a thread is listed when one of its messages matches all of them.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Received at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Received before.
+    pub before: Option<DateTime<Utc>>,
+    pub mailbox: Option<i64>,
+    pub attachments: bool,
+    pub unread: bool,
+    pub starred: bool,
+    pub search: Option<SearchQuery>,
+}
+
+/// What the organization hides from every timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub hide_bulk: bool,
+    pub hide_internal_only: bool,
+    /// The organization's own domains.
+    pub internal: Vec<String>,
+}
+
+impl Policy {
+    pub async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Self, DbErr> {
+        let org = organizations::Entity::find_by_id(org_id).one(db).await?;
+        let internal = organization_domains::Entity::find()
+            .filter(organization_domains::Column::OrganizationId.eq(org_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| d.domain)
+            .collect();
+        Ok(Self {
+            hide_bulk: org.as_ref().is_some_and(|o| o.hide_bulk),
+            hide_internal_only: org.as_ref().is_some_and(|o| o.hide_internal_only),
+            internal,
+        })
+    }
+}
+
+/// Where a page ends: the latest matching message of its last thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: DateTime<Utc>,
+    pub email_id: i64,
+}
+
+impl Cursor {
+    /// `nanoseconds.email_id`, for a URL.
+    pub fn encode(&self) -> String {
+        let nanos = self.at.timestamp_nanos_opt().unwrap_or_default();
+        format!("{nanos}.{}", self.email_id)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (nanos, id) = s.split_once('.')?;
+        Some(Self {
+            at: Utc.timestamp_nanos(nanos.parse().ok()?),
+            email_id: id.parse().ok()?,
+        })
+    }
+}
+
+/// One page of threads and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub threads: Vec<ThreadSummary>,
+    pub next: Option<Cursor>,
+}
+
+/// The page of threads after `after` (the first page without it).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+    filters: &Filters,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<Page, DbErr> {
+    let policy = Policy::load(db, reader.organization_id).await?;
+    let mut found = scan(db, reader, scope, &policy, filters, after, limit + 1).await?;
+    let next = if found.len() > limit {
+        found.truncate(limit);
+        found.last().map(|(_, c)| *c)
+    } else {
+        None
+    };
+    let keys: Vec<String> = found.into_iter().map(|(k, _)| k).collect();
+    let threads = messages::summaries(db, reader, scope, &policy, &keys).await?;
+    Ok(Page { threads, next })
+}
+
+/// The messages of the thread of `email_id` that the reader sees in `scope`, oldest first;
+/// None when that email is not in the scope (for the caller, a 404).
+pub async fn thread(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+    email_id: i64,
+) -> Result<Option<Vec<Message>>, DbErr> {
+    let policy = Policy::load(db, reader.organization_id).await?;
+    let backend = db.get_database_backend();
+    let mut sql = Sql::default();
+    sql.push("SELECT e.thread_key");
+    from_where(&mut sql, backend, reader, scope, &policy, None);
+    sql.push(" AND e.id = ").bind(email_id);
+    let Some(row) = db.query_one(sql.build(backend)).await? else {
+        return Ok(None);
+    };
+    let key: String = row.try_get_by_index(0)?;
+    let mut list = messages::of_threads(db, reader, scope, &policy, &[key]).await?;
+    list.reverse();
+    Ok(Some(list))
+}
+
+/// Up to `want` threads after `after`, in timeline order, each with its latest matching
+/// message as the position.
+async fn scan(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+    policy: &Policy,
+    filters: &Filters,
+    after: Option<Cursor>,
+    want: usize,
+) -> Result<Vec<(String, Cursor)>, DbErr> {
+    let backend = db.get_database_backend();
+    let k = keys(scope);
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    let mut position = after;
+    let mut batch = (want * 4).max(50);
+    loop {
+        let mut sql = Sql::default();
+        sql.push(&format!("SELECT e.thread_key, {}, {}", k.at, k.id));
+        from_where(&mut sql, backend, reader, scope, policy, Some(filters));
+        if let Some(c) = position {
+            sql.push(&format!(" AND {} <= ", k.at))
+                .bind(c.at)
+                .push(&format!(" AND ({} < ", k.at))
+                .bind(c.at)
+                .push(&format!(" OR {} < ", k.id))
+                .bind(c.email_id)
+                .push(")");
+        }
+        sql.push(&format!(
+            " ORDER BY {} DESC, {} DESC LIMIT {batch}",
+            k.at, k.id
+        ));
+        let rows = db.query_all(sql.build(backend)).await?;
+        let exhausted = rows.len() < batch;
+        let mut fresh = Vec::new();
+        for row in rows {
+            let key: String = row.try_get_by_index(0)?;
+            let at: DateTime<Utc> = row.try_get_by_index(1)?;
+            let email_id: i64 = row.try_get_by_index(2)?;
+            let here = Cursor { at, email_id };
+            position = Some(here);
+            if seen.insert(key.clone()) {
+                fresh.push((key, here));
+            }
+        }
+        if let Some(start) = after {
+            let shown = shown_before(db, reader, scope, policy, filters, start, &fresh).await?;
+            fresh.retain(|(key, _)| !shown.contains(key));
+        }
+        out.extend(fresh);
+        if out.len() >= want || exhausted {
+            break;
+        }
+        batch = (batch * 2).min(5000);
+    }
+    out.truncate(want);
+    Ok(out)
+}
+
+/// Which of `candidates` have a matching message at or above `start`: threads an earlier page
+/// already showed.
+async fn shown_before(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+    policy: &Policy,
+    filters: &Filters,
+    start: Cursor,
+    candidates: &[(String, Cursor)],
+) -> Result<HashSet<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let k = keys(scope);
+    let mut shown = HashSet::new();
+    for chunk in candidates.chunks(300) {
+        let mut sql = Sql::default();
+        sql.push("SELECT DISTINCT e.thread_key");
+        from_where(&mut sql, backend, reader, scope, policy, Some(filters));
+        sql.push(" AND e.thread_key IN ")
+            .bind_list(chunk.iter().map(|(key, _)| key.clone()))
+            .push(&format!(" AND ({} > ", k.at))
+            .bind(start.at)
+            .push(&format!(" OR ({} = ", k.at))
+            .bind(start.at)
+            .push(&format!(" AND {} >= ", k.id))
+            .bind(start.email_id)
+            .push("))");
+        for row in db.query_all(sql.build(backend)).await? {
+            shown.insert(row.try_get_by_index::<String>(0)?);
+        }
+    }
+    Ok(shown)
+}
+
+/// Does the scope's business or contact belong to the reader's organization?
+pub async fn scope_exists(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+) -> Result<bool, DbErr> {
+    use super::entities::{businesses, contacts};
+    let org = reader.organization_id;
+    Ok(match scope {
+        Scope::Business(id) => businesses::Entity::find_by_id(id)
+            .filter(businesses::Column::OrganizationId.eq(org))
+            .one(db)
+            .await?
+            .is_some(),
+        Scope::Contact(id) => contacts::Entity::find_by_id(id)
+            .filter(contacts::Column::OrganizationId.eq(org))
+            .one(db)
+            .await?
+            .is_some(),
+        Scope::Mine => true,
+    })
+}
+
+/// The mailboxes a scope's mail can come from, for the mailbox filter: `(id, address)`.
+pub async fn mailboxes(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    use super::entities::mail_accounts;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut find = mail_accounts::Entity::find()
+        .select_only()
+        .column(mail_accounts::Column::Id)
+        .column(mail_accounts::Column::Address)
+        .filter(mail_accounts::Column::OrganizationId.eq(reader.organization_id));
+    if scope == Scope::Mine {
+        find = find.filter(mail_accounts::Column::OwnerUserId.eq(reader.user_id));
+    }
+    find.order_by_asc(mail_accounts::Column::Address)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,174 @@
+//! The SQL every timeline query shares: which rows a scope covers, what the organization hides,
+//! and the reader's filters, as one `FROM ... WHERE ...` with bound values. Written with `?`
+//! placeholders, numbered for PostgreSQL when the statement is built.
+use chrono::{DateTime, Utc};
+use sea_orm::{DbBackend, Statement, Value};
+
+use super::{Filters, Policy, Reader, Scope};
+
+/// A statement being assembled.
+#[derive(Debug, Default)]
+pub struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Append a placeholder bound to `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.text.push('?');
+        self.values.push(value.into());
+        self
+    }
+
+    /// `(?, ?, ...)` bound to `values`.
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        self.text.push('(');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(v);
+        }
+        self.text.push(')');
+        self
+    }
+
+    /// Append a fragment that carries its own `?` placeholders and values.
+    pub fn splice(&mut self, text: &str, values: Vec<Value>) -> &mut Self {
+        self.text.push_str(text);
+        self.values.extend(values);
+        self
+    }
+
+    pub fn build(self, backend: DbBackend) -> Statement {
+        let text = match backend {
+            DbBackend::Postgres => {
+                let mut out = String::with_capacity(self.text.len() + 16);
+                let mut n = 0;
+                for c in self.text.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+            _ => self.text,
+        };
+        Statement::from_sql_and_values(backend, text, self.values)
+    }
+}
+
+/// The columns a scope pages by: the link's copy of the time for business and contact
+/// timelines (their index is on the link), the email's own for "my mail".
+pub struct Keys {
+    pub at: &'static str,
+    pub id: &'static str,
+}
+
+pub fn keys(scope: Scope) -> Keys {
+    match scope {
+        Scope::Business(_) | Scope::Contact(_) => Keys {
+            at: "l.received_at",
+            id: "l.email_id",
+        },
+        Scope::Mine => Keys {
+            at: "e.received_at",
+            id: "e.id",
+        },
+    }
+}
+
+/// `FROM ... WHERE ...` for the messages the reader sees in `scope`: never soft-deleted mail,
+/// no bulk or internal-only mail when the organization hides it, and, with `filters`, only the
+/// messages that match them. The link (when there is one) is `l`, the email `e`.
+pub fn from_where(
+    sql: &mut Sql,
+    backend: DbBackend,
+    reader: Reader,
+    scope: Scope,
+    policy: &Policy,
+    filters: Option<&Filters>,
+) {
+    let org = reader.organization_id;
+    match scope {
+        Scope::Business(id) | Scope::Contact(id) => {
+            let column = if matches!(scope, Scope::Business(_)) {
+                "l.business_id"
+            } else {
+                "l.contact_id"
+            };
+            sql.push(
+                " FROM email_links l JOIN emails e ON e.id = l.email_id WHERE l.organization_id = ",
+            )
+            .bind(org)
+            .push(&format!(" AND {column} = "))
+            .bind(id)
+            .push(" AND l.tombstone = ")
+            .bind(false);
+        }
+        Scope::Mine => {
+            sql.push(" FROM emails e WHERE e.account_id IN (SELECT id FROM mail_accounts WHERE organization_id = ")
+                .bind(org)
+                .push(" AND owner_user_id = ")
+                .bind(reader.user_id)
+                .push(")");
+        }
+    }
+    sql.push(" AND e.organization_id = ")
+        .bind(org)
+        .push(" AND e.soft_deleted_at IS NULL");
+    if policy.hide_bulk {
+        sql.push(" AND e.is_bulk = ").bind(false);
+    }
+    if matches!(scope, Scope::Mine) && policy.hide_internal_only && !policy.internal.is_empty() {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM email_participants p WHERE p.email_id = e.id \
+             AND COALESCE(NULLIF(p.registrable, ''), p.domain) NOT IN ",
+        )
+        .bind_list(policy.internal.iter().cloned())
+        .push(")");
+    }
+    if let Some(f) = filters {
+        filters_sql(sql, backend, reader, f);
+    }
+}
+
+fn filters_sql(sql: &mut Sql, backend: DbBackend, reader: Reader, f: &Filters) {
+    let time = |t: DateTime<Utc>| Value::from(t);
+    if let Some(since) = f.since {
+        sql.push(" AND e.received_at >= ").bind(time(since));
+    }
+    if let Some(before) = f.before {
+        sql.push(" AND e.received_at < ").bind(time(before));
+    }
+    if let Some(mailbox) = f.mailbox {
+        sql.push(" AND e.account_id = ").bind(mailbox);
+    }
+    if f.attachments {
+        sql.push(" AND e.has_attachments = ").bind(true);
+    }
+    if f.unread {
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM user_email_states s WHERE s.user_id = ")
+            .bind(reader.user_id)
+            .push(" AND s.message_key = e.message_key AND s.read_at IS NOT NULL)");
+    }
+    if f.starred {
+        sql.push(" AND EXISTS (SELECT 1 FROM user_email_states s WHERE s.user_id = ")
+            .bind(reader.user_id)
+            .push(" AND s.message_key = e.message_key AND s.starred_at IS NOT NULL)");
+    }
+    if let Some(q) = &f.search {
+        let (text, values) = crate::db::search::matching_ids(backend, reader.organization_id, q);
+        sql.push(" AND e.id IN (").splice(&text, values).push(")");
+    }
+}

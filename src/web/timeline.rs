@@ -1,0 +1,201 @@
+//! Timelines in the browser: a business's, a contact's and the reader's own mail ("my mail"),
+//! as threads newest first. The filter form and "Load more" work as plain links and forms; with
+//! htmx they swap the thread list in place, and a thread expands in place to its messages.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+
+use super::error::AppError;
+use super::session::CurrentUser;
+use super::timeline_views::{MessageRow, TimelineQuery, TimelineView};
+use super::views::{render, Layout};
+use super::AppState;
+use crate::db::timeline::{self, Reader, Scope};
+
+/// Threads per page.
+pub const PAGE_SIZE: usize = 25;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mail", get(mail))
+        .route("/mail/threads", get(mail_threads))
+        .route("/mail/threads/{email}", get(mail_thread))
+        .route("/businesses/{id}/threads", get(business_threads))
+        .route("/businesses/{id}/threads/{email}", get(business_thread))
+        .route("/contacts/{id}/threads", get(contact_threads))
+        .route("/contacts/{id}/threads/{email}", get(contact_thread))
+}
+
+pub fn reader(user: &CurrentUser) -> Reader {
+    Reader {
+        organization_id: user.organization_id,
+        user_id: user.id,
+    }
+}
+
+/// Where a scope's pages live.
+pub fn base_of(scope: Scope) -> String {
+    match scope {
+        Scope::Business(id) => format!("/businesses/{id}"),
+        Scope::Contact(id) => format!("/contacts/{id}"),
+        Scope::Mine => "/mail".into(),
+    }
+}
+
+/// The timeline section of a page (business, contact or my mail).
+pub async fn section(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    scope: Scope,
+    query: &TimelineQuery,
+) -> Result<TimelineView, AppError> {
+    let reader = reader(user);
+    let (filters, errors) = query.filters();
+    let after = query.cursor();
+    let page = timeline::page(db, reader, scope, &filters, after, PAGE_SIZE).await?;
+    let mailboxes = timeline::mailboxes(db, reader, scope).await?;
+    Ok(TimelineView::new(
+        base_of(scope),
+        query,
+        page,
+        mailboxes,
+        errors,
+        after.is_none(),
+        user.csrf.clone(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "timeline/mail.html")]
+struct MailPage {
+    layout: Layout,
+    t: TimelineView,
+}
+
+#[derive(Template)]
+#[template(path = "timeline/_rows.html")]
+struct Rows {
+    t: TimelineView,
+}
+
+#[derive(Template)]
+#[template(path = "timeline/_thread.html")]
+struct ThreadFragment {
+    messages: Vec<MessageRow>,
+    csrf: String,
+    back: String,
+}
+
+async fn mail(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Query(query): Query<TimelineQuery>,
+) -> Result<Response, AppError> {
+    let t = section(&db, &user, Scope::Mine, &query).await?;
+    let layout = Layout::for_user(&user, "My mail", "mail");
+    Ok(render(&MailPage { layout, t })?.into_response())
+}
+
+/// The thread list alone: a filter change (the address bar follows) or the next page.
+async fn threads(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    scope: Scope,
+    headers: &HeaderMap,
+    query: &TimelineQuery,
+) -> Result<Response, AppError> {
+    if !timeline::scope_exists(db, reader(user), scope).await? {
+        return Err(AppError::NotFound);
+    }
+    let t = section(db, user, scope, query).await?;
+    let push = (t.first && headers.contains_key("HX-Request")).then(|| t.page_url.clone());
+    let mut response = render(&Rows { t })?.into_response();
+    if let Some(url) = push.and_then(|u| u.parse().ok()) {
+        response.headers_mut().insert("HX-Push-Url", url);
+    }
+    Ok(response)
+}
+
+/// One thread's messages, for expanding it in place.
+async fn thread(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    scope: Scope,
+    email_id: i64,
+) -> Result<Response, AppError> {
+    let reader = reader(user);
+    if !timeline::scope_exists(db, reader, scope).await? {
+        return Err(AppError::NotFound);
+    }
+    let messages = timeline::thread(db, reader, scope, email_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = base_of(scope);
+    let messages = messages
+        .into_iter()
+        .map(|m| MessageRow::new(m, scope))
+        .collect();
+    Ok(render(&ThreadFragment {
+        messages,
+        csrf: user.csrf.clone(),
+        back,
+    })?
+    .into_response())
+}
+
+async fn mail_threads(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(query): Query<TimelineQuery>,
+) -> Result<Response, AppError> {
+    threads(&db, &user, Scope::Mine, &headers, &query).await
+}
+
+async fn business_threads(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(query): Query<TimelineQuery>,
+) -> Result<Response, AppError> {
+    threads(&db, &user, Scope::Business(id), &headers, &query).await
+}
+
+async fn contact_threads(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(query): Query<TimelineQuery>,
+) -> Result<Response, AppError> {
+    threads(&db, &user, Scope::Contact(id), &headers, &query).await
+}
+
+async fn mail_thread(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path(email): Path<i64>,
+) -> Result<Response, AppError> {
+    thread(&db, &user, Scope::Mine, email).await
+}
+
+async fn business_thread(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path((id, email)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    thread(&db, &user, Scope::Business(id), email).await
+}
+
+async fn contact_thread(
+    State(db): State<DatabaseConnection>,
+    user: CurrentUser,
+    Path((id, email)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    thread(&db, &user, Scope::Contact(id), email).await
+}

@@ -1,0 +1,215 @@
+//! Keyset paging of timelines against a plain model: random threads with tied times, copies
+//! in two mailboxes, soft-deleted messages and filters; paging three threads at a time must list
+//! every matching thread exactly once, ordered by its latest matching message.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::EntityTrait;
+use threadline::db::entities::users;
+use threadline::db::organizations;
+use threadline::db::timeline::{self, Filters, Reader, Scope};
+
+use crate::support::inspect::execute;
+use crate::support::TestApp;
+
+/// A tiny deterministic generator (no shared state between seeds).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    id: i64,
+    thread: String,
+    at: DateTime<Utc>,
+    deleted: bool,
+    attachments: bool,
+    starred: bool,
+    /// In the reader's own mailbox (originals), not the shared one (copies).
+    mine: bool,
+}
+
+fn expected(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
+    let mut latest: HashMap<&str, (DateTime<Utc>, i64)> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.deleted && keep(r)) {
+        let e = latest.entry(&r.thread).or_insert((r.at, r.id));
+        *e = (*e).max((r.at, r.id));
+    }
+    let mut threads: Vec<(&str, (DateTime<Utc>, i64))> = latest.into_iter().collect();
+    threads.sort_by_key(|t| std::cmp::Reverse(t.1));
+    threads.into_iter().map(|(k, _)| k.to_string()).collect()
+}
+
+async fn paged(app: &TestApp, reader: Reader, scope: Scope, filters: &Filters) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after = None;
+    for _ in 0..100 {
+        let page = timeline::page(&app.db, reader, scope, filters, after, 3)
+            .await
+            .unwrap();
+        out.extend(page.threads.into_iter().map(|t| t.key));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
+    panic!("paging did not end");
+}
+
+#[tokio::test]
+async fn paging_lists_every_matching_thread_once_in_order() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    let user = users::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let at = "2026-01-01T00:00:00+00:00";
+    for (n, owner) in [(1, user.to_string()), (2, "NULL".to_string())] {
+        execute(
+            &app.db,
+            &format!(
+                "INSERT INTO mail_accounts (organization_id, owner_user_id, provider, address, \
+                 created_at, updated_at) VALUES ({org}, {owner}, 'google', 'box{n}@acme.test', '{at}', '{at}')"
+            ),
+        )
+        .await;
+    }
+    execute(
+        &app.db,
+        &format!("INSERT INTO businesses (organization_id, name, notes, created_at, updated_at) VALUES ({org}, 'Globex', '', '{at}', '{at}')"),
+    )
+    .await;
+    let reader = Reader {
+        organization_id: org,
+        user_id: user,
+    };
+    let base: DateTime<Utc> = at.parse().unwrap();
+    let mut next_id = 1;
+    for seed in 1..=12u64 {
+        execute(&app.db, "DELETE FROM email_links").await;
+        execute(&app.db, "DELETE FROM user_email_states").await;
+        execute(&app.db, "DELETE FROM emails").await;
+        let mut rng = Lcg(seed);
+        let mut rows = Vec::new();
+        for m in 0..(20 + rng.next(30)) {
+            let row = Row {
+                id: next_id,
+                thread: format!("<t{}@s{seed}>", rng.next(12)),
+                // Few distinct times: many ties.
+                at: base + Duration::minutes(i64::try_from(rng.next(8)).unwrap()),
+                deleted: rng.next(6) == 0,
+                attachments: rng.next(3) == 0,
+                starred: rng.next(4) == 0,
+                mine: true,
+            };
+            next_id += 1;
+            // Every fourth message also sits in the second mailbox (same message key).
+            let copies = if m % 4 == 0 { 2 } else { 1 };
+            for copy in 0..copies {
+                let id = if copy == 0 { row.id } else { next_id };
+                if copy == 1 {
+                    next_id += 1;
+                }
+                let sql_at = row.at.to_rfc3339();
+                let deleted = if row.deleted {
+                    format!("'{sql_at}'")
+                } else {
+                    "NULL".into()
+                };
+                execute(
+                    &app.db,
+                    &format!(
+                        "INSERT INTO emails (id, organization_id, account_id, provider_message_id, \
+                         message_key, thread_key, received_at, has_attachments, soft_deleted_at, \
+                         created_at, updated_at) SELECT {id}, {org}, a.id, 'p{id}', '<m{}@s{seed}>', \
+                         '{}', '{sql_at}', {}, {deleted}, '{sql_at}', '{sql_at}' FROM mail_accounts a \
+                         WHERE a.address = 'box{}@acme.test'",
+                        row.id,
+                        row.thread,
+                        row.attachments,
+                        copy + 1
+                    ),
+                )
+                .await;
+                execute(
+                    &app.db,
+                    &format!(
+                        "INSERT INTO email_links (organization_id, email_id, business_id, source, \
+                         reason, tombstone, received_at, created_at) SELECT {org}, {id}, b.id, \
+                         'auto', 'domain', false, '{sql_at}', '{sql_at}' FROM businesses b"
+                    ),
+                )
+                .await;
+                if copy == 1 {
+                    // The copy shares the message; the model only needs the original.
+                    rows.push(Row {
+                        id,
+                        mine: false,
+                        ..row.clone()
+                    });
+                }
+            }
+            if row.starred {
+                execute(
+                    &app.db,
+                    &format!(
+                        "INSERT INTO user_email_states (organization_id, user_id, message_key, \
+                         starred_at) VALUES ({org}, {user}, '<m{}@s{seed}>', '{at}')",
+                        row.id
+                    ),
+                )
+                .await;
+            }
+            rows.push(row);
+        }
+        let business = Scope::Business(
+            threadline::db::entities::businesses::Entity::find()
+                .one(&app.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+        let all = Filters::default();
+        assert_eq!(
+            paged(&app, reader, business, &all).await,
+            expected(&rows, |_| true),
+            "seed {seed}"
+        );
+        let attachments = Filters {
+            attachments: true,
+            ..Filters::default()
+        };
+        assert_eq!(
+            paged(&app, reader, business, &attachments).await,
+            expected(&rows, |r| r.attachments),
+            "seed {seed}, attachments"
+        );
+        let starred = Filters {
+            starred: true,
+            ..Filters::default()
+        };
+        assert_eq!(
+            paged(&app, reader, business, &starred).await,
+            expected(&rows, |r| r.starred),
+            "seed {seed}, starred"
+        );
+        // My mail: the reader owns only the first mailbox.
+        assert_eq!(
+            paged(&app, reader, Scope::Mine, &all).await,
+            expected(&rows, |r| r.mine),
+            "seed {seed}, my mail"
+        );
+    }
+}
