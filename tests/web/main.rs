@@ -13,6 +13,7 @@ mod directory_lists;
 mod directory_load;
 mod email_view;
 mod jobs;
+mod link_typeahead;
 mod mailbox_fixtures;
 mod mailbox_lifecycle;
 mod mailbox_sync;
