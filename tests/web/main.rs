@@ -12,6 +12,7 @@ mod directory_csv;
 mod directory_lists;
 mod directory_load;
 mod email_view;
+mod isolation;
 mod jobs;
 mod link_typeahead;
 mod mailbox_fixtures;
