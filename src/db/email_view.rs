@@ -101,6 +101,36 @@ pub async fn load(
             contacts_by_address.insert(owned.address, (c.id, c.name));
         }
     }
+    let links = links(db, org_id, email_id).await?;
+    let attachments = attachments::Entity::find()
+        .filter(attachments::Column::OrganizationId.eq(org_id))
+        .filter(attachments::Column::EmailId.eq(email_id))
+        .order_by_asc(attachments::Column::Id)
+        .all(db)
+        .await?;
+    let body = email_bodies::Entity::find_by_id(email_id)
+        .filter(email_bodies::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?;
+    Ok(Some(EmailDetail {
+        own_mailbox: account.owner_user_id == Some(user_id),
+        mailbox: account.address,
+        email,
+        participants,
+        contacts_by_address,
+        links,
+        attachments,
+        body,
+    }))
+}
+
+/// The live links of an email of the organization, each resolved to its record's name, in the
+/// order they were made. The caller checks that the reader may see the email.
+pub async fn links(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    email_id: i64,
+) -> Result<Vec<LinkedRecord>, DbErr> {
     let rows = email_links::Entity::find()
         .filter(email_links::Column::OrganizationId.eq(org_id))
         .filter(email_links::Column::EmailId.eq(email_id))
@@ -134,24 +164,5 @@ pub async fn load(
             });
         }
     }
-    let attachments = attachments::Entity::find()
-        .filter(attachments::Column::OrganizationId.eq(org_id))
-        .filter(attachments::Column::EmailId.eq(email_id))
-        .order_by_asc(attachments::Column::Id)
-        .all(db)
-        .await?;
-    let body = email_bodies::Entity::find_by_id(email_id)
-        .filter(email_bodies::Column::OrganizationId.eq(org_id))
-        .one(db)
-        .await?;
-    Ok(Some(EmailDetail {
-        own_mailbox: account.owner_user_id == Some(user_id),
-        mailbox: account.address,
-        email,
-        participants,
-        contacts_by_address,
-        links,
-        attachments,
-        body,
-    }))
+    Ok(links)
 }

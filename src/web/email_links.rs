@@ -1,6 +1,10 @@
-//! Linking an email (or its whole thread) to a business or contact by hand, and unlinking.
-//! Both answer with a redirect back to the page the form was on.
+//! Linking an email (or its whole thread) to a business or contact by hand, and unlinking, and
+//! the email page's "Linked to" section that does both. A plain form gets a redirect back to
+//! the page it was on; htmx from the email page (`HX-Target: email-links`) gets the section
+//! re-rendered in place.
+use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
@@ -8,10 +12,16 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
 use super::error::AppError;
+use super::link_targets::TargetList;
 use super::session::CurrentUser;
+use super::views::render;
 use super::AppState;
+use crate::db::email_view::{self, LinkedRecord};
 use crate::db::links::manual::{self, LinkError, Scope};
 use crate::domain::association::Target;
+
+/// The id of the email page's links section, which htmx requests name in `HX-Target`.
+pub const PANEL_ID: &str = "email-links";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -19,9 +29,70 @@ pub fn router() -> Router<AppState> {
         .route("/emails/{id}/links/{link_id}/delete", post(unlink))
 }
 
+/// One link as the email page shows it, with its Unlink button.
+pub struct LinkView {
+    pub link_id: i64,
+    pub href: String,
+    pub kind: &'static str,
+    pub name: String,
+    pub why: &'static str,
+}
+
+/// The email page's "Linked to" section: the links, and the form that adds one.
+pub struct LinksPanel {
+    pub email_id: i64,
+    pub links: Vec<LinkView>,
+    /// Choices found by the search the page was opened with (`?q=`), if any.
+    pub t: TargetList,
+    pub csrf: String,
+    /// What the last action did (htmx answers only).
+    pub notice: Option<String>,
+}
+
+impl LinksPanel {
+    pub fn new(user: &CurrentUser, email_id: i64, links: &[LinkedRecord], t: TargetList) -> Self {
+        Self {
+            email_id,
+            links: links
+                .iter()
+                .map(|l| LinkView {
+                    link_id: l.link_id,
+                    href: match l.kind {
+                        "business" => format!("/businesses/{}", l.record_id),
+                        _ => format!("/contacts/{}", l.record_id),
+                    },
+                    kind: l.kind,
+                    name: l.name.clone(),
+                    why: why(&l.reason),
+                })
+                .collect(),
+            t,
+            csrf: user.csrf.clone(),
+            notice: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "emails/_links.html")]
+struct LinksFragment {
+    p: LinksPanel,
+}
+
+fn why(reason: &str) -> &'static str {
+    match reason {
+        "address" => "a participant's address belongs to this contact",
+        "domain" => "a participant writes from this business's domain",
+        "contact_business" => "a linked contact works here",
+        "manual" => "linked by hand",
+        _ => "linked",
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct LinkForm {
     /// `business:ID` or `contact:ID`.
+    #[serde(default)]
     target: String,
     /// `email` (default) or `thread`.
     #[serde(default)]
@@ -75,26 +146,69 @@ impl From<LinkError> for AppError {
 async fn link(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, AppError> {
     let target = parse_target(&form.target)
-        .ok_or_else(|| AppError::Invalid("choose a business or contact".into()))?;
+        .ok_or_else(|| AppError::Invalid("Choose a business or contact to link to.".into()))?;
     let scope = match form.scope.as_str() {
         "thread" => Scope::Thread,
         "" | "email" => Scope::Email,
         _ => return Err(AppError::Invalid("scope is email or thread".into())),
     };
-    manual::link(&db, user.organization_id, user.id, id, target, scope).await?;
-    Ok(Redirect::to(&back_or(&form.back, target)).into_response())
+    let n = manual::link(&db, user.organization_id, user.id, id, target, scope).await?;
+    let notice = match scope {
+        Scope::Thread => format!("Linked the thread ({n} emails)."),
+        Scope::Email => "Linked.".to_string(),
+    };
+    answer(&db, &user, &headers, id, &form.back, target, notice).await
 }
 
 async fn unlink(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
+    headers: HeaderMap,
     Path((id, link_id)): Path<(i64, i64)>,
     Form(form): Form<UnlinkForm>,
 ) -> Result<Response, AppError> {
     let target = manual::unlink(&db, user.organization_id, user.id, id, link_id).await?;
-    Ok(Redirect::to(&back_or(&form.back, target)).into_response())
+    let notice = "Unlinked.".to_string();
+    answer(&db, &user, &headers, id, &form.back, target, notice).await
+}
+
+/// The links section for htmx from the email page, else a redirect back. When the change took
+/// the email out of the user's sight (a colleague's mail, its last link gone), the email page
+/// would be a 404: they go to the record's page instead.
+async fn answer(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    id: i64,
+    back: &str,
+    target: Target,
+    notice: String,
+) -> Result<Response, AppError> {
+    let org = user.organization_id;
+    let visible = email_view::visible_email(db, org, user.id, id)
+        .await?
+        .is_some();
+    let from_panel = headers.get("HX-Target").and_then(|v| v.to_str().ok()) == Some(PANEL_ID);
+    let mut dest = back_or(back, target);
+    if !visible && dest.starts_with(&format!("/emails/{id}")) {
+        dest = page_of(target);
+    }
+    if from_panel && visible {
+        let links = email_view::links(db, org, id).await?;
+        let mut p = LinksPanel::new(user, id, &links, TargetList::default());
+        p.notice = Some(notice);
+        return Ok(render(&LinksFragment { p })?.into_response());
+    }
+    if from_panel {
+        let mut res = axum::http::StatusCode::NO_CONTENT.into_response();
+        let location = HeaderValue::from_str(&dest).map_err(|e| AppError::Unexpected(e.into()))?;
+        res.headers_mut().insert("HX-Redirect", location);
+        return Ok(res);
+    }
+    Ok(Redirect::to(&dest).into_response())
 }

@@ -1,7 +1,8 @@
 //! The email page (`/emails/{id}`): headers, participants linked to their contacts, the
-//! businesses and contacts the email is linked to and why, attachments, and the body in a
-//! sandboxed iframe served by `/emails/{id}/body` under its own restrictive CSP (no script,
-//! no same-origin, no forms; remote images only after "Show images").
+//! businesses and contacts the email is linked to and why (with link / unlink, see
+//! `email_links`), attachments, and the body in a sandboxed iframe served by
+//! `/emails/{id}/body` under its own restrictive CSP (no script, no same-origin, no forms;
+//! remote images only after "Show images").
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
@@ -11,7 +12,9 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::email_actions::{actions_view, ActionsView};
+use super::email_links::LinksPanel;
 use super::error::AppError;
+use super::link_targets;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
@@ -27,12 +30,15 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct ImagesQuery {
+struct PageQuery {
     #[serde(default)]
     images: Option<String>,
+    /// A search of the "Link to a business or contact" form submitted without JavaScript.
+    #[serde(default)]
+    q: Option<String>,
 }
 
-impl ImagesQuery {
+impl PageQuery {
     fn shown(&self) -> bool {
         self.images.as_deref() == Some("1")
     }
@@ -47,13 +53,6 @@ struct PersonView {
 struct RoleView {
     role: &'static str,
     people: Vec<PersonView>,
-}
-
-struct LinkView {
-    href: String,
-    kind: &'static str,
-    name: String,
-    why: &'static str,
 }
 
 struct AttachmentView {
@@ -72,7 +71,7 @@ struct EmailPage {
     date: String,
     mailbox: String,
     roles: Vec<RoleView>,
-    links: Vec<LinkView>,
+    p: LinksPanel,
     attachments: Vec<AttachmentView>,
     /// The iframe's source when there is an HTML body.
     frame_src: Option<String>,
@@ -81,16 +80,6 @@ struct EmailPage {
     text: Option<String>,
     truncated: bool,
     deleted_in_provider: bool,
-}
-
-fn why(reason: &str) -> &'static str {
-    match reason {
-        "address" => "a participant's address belongs to this contact",
-        "domain" => "a participant writes from this business's domain",
-        "contact_business" => "a linked contact works here",
-        "manual" => "linked by hand",
-        _ => "linked",
-    }
 }
 
 fn role_label(role: &str) -> Option<&'static str> {
@@ -126,7 +115,7 @@ async fn show(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(query): Query<ImagesQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let d = detail(&deps, &user, id).await?;
     // Opening an email reads it (the reader's own mark; "Mark unread" undoes it).
@@ -140,6 +129,8 @@ async fn show(
     )
     .await?;
     let a = actions_view(&deps, &user, &d.email).await?;
+    let targets =
+        link_targets::for_page(&deps.db, user.organization_id, query.q.as_deref()).await?;
     let mut roles: Vec<RoleView> = Vec::new();
     for p in &d.participants {
         let Some(role) = role_label(&p.role) else {
@@ -184,16 +175,7 @@ async fn show(
             .to_string(),
         mailbox: d.mailbox.clone(),
         roles,
-        links: d
-            .links
-            .iter()
-            .map(|l| LinkView {
-                href: format!("/{}s/{}", l.kind, l.record_id),
-                kind: l.kind,
-                name: l.name.clone(),
-                why: why(&l.reason),
-            })
-            .collect(),
+        p: LinksPanel::new(&user, id, &d.links, targets),
         attachments: d
             .attachments
             .iter()
@@ -248,7 +230,7 @@ async fn body(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Query(query): Query<ImagesQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let d = detail(&deps, &user, id).await?;
     let html = d.body.and_then(|b| b.body_html).ok_or(AppError::NotFound)?;

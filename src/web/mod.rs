@@ -14,6 +14,7 @@ pub mod email_view;
 pub mod error;
 pub mod headers;
 pub mod home;
+pub mod link_targets;
 pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::router())
         .merge(unmatched::router())
         .merge(email_links::router())
+        .merge(link_targets::router())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)

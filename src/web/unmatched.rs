@@ -1,6 +1,7 @@
 //! Unmatched mail: emails with an external participant and no link, newest first, with
 //! one-click triage (create a business from the domain, create a contact, link to an existing
-//! record). Triage removes the row and, for new records, links their existing mail too.
+//! record; its search is `link_targets`). Triage removes the row and, for new records, links
+//! their existing mail too.
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -24,12 +25,10 @@ use crate::db::directory::{self, businesses, contacts, WriteError};
 use crate::domain::association::Target;
 
 const PAGE: u64 = 50;
-const SEARCH_LIMIT: u64 = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/unmatched", get(list))
-        .route("/unmatched/targets", get(targets))
         .route("/unmatched/{id}/business", post(create_business))
         .route("/unmatched/{id}/contact", post(create_contact))
         .route("/unmatched/{id}/link", post(link))
@@ -95,12 +94,6 @@ struct ListRows {
     more: Option<String>,
     first: bool,
     csrf: String,
-}
-
-#[derive(Template)]
-#[template(path = "unmatched/fragments.html", block = "options")]
-struct TargetOptions {
-    options: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -171,39 +164,6 @@ async fn list(
         csrf,
     })?
     .into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-/// `<option>`s of businesses and contacts matching `q`, for "Link to existing…".
-async fn targets(
-    State(db): State<DatabaseConnection>,
-    user: CurrentUser,
-    Query(query): Query<SearchQuery>,
-) -> Result<Response, AppError> {
-    let org = user.organization_id;
-    let mut options = Vec::new();
-    for b in businesses::list(&db, org, &query.q, None, SEARCH_LIMIT)
-        .await?
-        .items
-    {
-        options.push((
-            format!("business:{}", b.id),
-            format!("Business: {}", b.name),
-        ));
-    }
-    for c in contacts::list(&db, org, &query.q, None, SEARCH_LIMIT)
-        .await?
-        .items
-    {
-        let label = format!("Contact: {} ({})", c.name, c.addresses.join(", "));
-        options.push((format!("contact:{}", c.id), label));
-    }
-    Ok(render(&TargetOptions { options })?.into_response())
 }
 
 /// The answer to a triage: the row goes (htmx), plus every other row now linked.
