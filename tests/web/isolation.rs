@@ -176,9 +176,12 @@ const ROUTES: &[Route] = &[
         "/unmatched/{my_email}/link",
         &[("target", "contact:{contact}")],
     ),
-    // ---- Timelines: add `/businesses/{business}/threads`, `/businesses/{business}/threads/
-    // {email}`, `/contacts/{contact}/threads`, `/contacts/{contact}/threads/{email}` and
-    // `/mail/threads/{email}` here, one line each. ----
+    // Timelines: the thread lists and an expanded thread.
+    (Get, "/businesses/{business}/threads", &[]),
+    (Get, "/businesses/{business}/threads/{email}", &[]),
+    (Get, "/contacts/{contact}/threads", &[]),
+    (Get, "/contacts/{contact}/threads/{email}", &[]),
+    (Get, "/mail/threads/{email}", &[]),
 ];
 
 /// Every table holding an organization's data (all with `organization_id`).
