@@ -377,3 +377,38 @@ async fn load_more_pages_through_every_thread_once() {
         "every thread once: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn my_mail_hides_internal_only_threads_when_the_organization_says_so() {
+    let (app, _) = three_threads().await;
+    let token = app.csrf("/settings").await;
+    let res = app
+        .post_form(
+            "/settings/internal-domains",
+            Some(&token),
+            &[("domain", "gmail-user.test")],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let internal = message("i1@gmail-user.test", None, "Lunch?", 8, "Pizza at noon")
+        .replace("Bob Stone <bob@globex.test>", "Cy <cy@gmail-user.test>");
+    deliver(&app, internal).await;
+    sync(&app).await;
+
+    // Hidden by default (the setting starts on).
+    let mine = app.get_html("/mail").await;
+    assert!(!mine.contains("Lunch?"), "{mine}");
+    assert_eq!(threads_in(&mine).len(), 4);
+
+    let res = app
+        .post_form(
+            "/settings/policies",
+            Some(&token),
+            &[("auto_create_contacts", "off")],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let mine = app.get_html("/mail").await;
+    assert!(mine.contains("Lunch?"), "shown once the switch is off");
+    assert_eq!(threads_in(&mine).len(), 5);
+}
