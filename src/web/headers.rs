@@ -6,19 +6,43 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::AppState;
+use crate::config::Settings;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; \
-                   frame-src 'self'";
+macro_rules! csp_base {
+    () => {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; frame-src 'self'"
+    };
+}
+
+/// The page CSP. `form-action` also governs where a form's redirects may lead (browsers
+/// enforce it on them), so "Connect Gmail" / "Reconnect" need the configured providers'
+/// sign-in origins; nothing else.
+fn csp(settings: &Settings) -> HeaderValue {
+    let urls = &settings.provider_urls;
+    let mut origins: Vec<String> = vec!["'self'".into()];
+    for (configured, url) in [
+        (settings.google.is_some(), &urls.google_accounts),
+        (settings.microsoft.is_some(), &urls.microsoft_login),
+    ] {
+        let origin = url::Url::parse(url).map(|u| u.origin());
+        if let (true, Ok(origin)) = (configured, origin) {
+            let origin = origin.ascii_serialization();
+            if origin.starts_with("http") && !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+    }
+    let policy = format!("{}; form-action {}", csp_base!(), origins.join(" "));
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static(concat!(csp_base!(), "; form-action 'self'")))
+}
 
 pub async fn security(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, csp(&state.settings));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     h.insert(

@@ -39,6 +39,8 @@ async fn security_headers_are_on_every_response() {
             "{path}"
         );
         assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"));
+        // No provider is configured here, so forms may post (and redirect) nowhere else.
+        assert!(csp.ends_with("form-action 'self'"), "{path}: {csp}");
         assert_eq!(
             h.get("x-content-type-options").unwrap(),
             "nosniff",
