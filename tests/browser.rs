@@ -3,8 +3,18 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "browser/corpus.rs"]
+mod corpus;
 #[path = "browser/driver.rs"]
 mod driver;
+#[path = "browser/flow.rs"]
+mod flow;
+#[path = "browser/flow_mail.rs"]
+mod flow_mail;
+#[path = "browser/flow_setup.rs"]
+mod flow_setup;
+#[path = "browser/page.rs"]
+mod page;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,7 +27,7 @@ use threadline::db::entities::{emails, mail_accounts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use support::mail::approve;
-use support::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use support::TestApp;
 
 const MAILBOX: &str = "ada@gmail-user.test";
 
@@ -99,33 +109,6 @@ async fn app_with_hostile_email(beacon: &str) -> (TestApp, i64) {
     (app, id)
 }
 
-async fn sign_in(b: &driver::Browser, app: &TestApp) {
-    let c = &b.client;
-    c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys(ADMIN_EMAIL)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(ADMIN_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_url(url::Url::parse(&app.url("/")).unwrap())
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn hostile_email_runs_nothing_and_loads_nothing_until_images_are_shown() {
     let Some(browser) = driver::start().await else {
@@ -133,7 +116,7 @@ async fn hostile_email_runs_nothing_and_loads_nothing_until_images_are_shown() {
     };
     let (beacon_url, hits) = beacon().await;
     let (app, id) = app_with_hostile_email(&beacon_url).await;
-    sign_in(&browser, &app).await;
+    page::sign_in(&browser.client, &app).await;
     let c = &browser.client;
 
     c.goto(&app.url(&format!("/emails/{id}"))).await.unwrap();
