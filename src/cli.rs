@@ -62,6 +62,36 @@ pub enum BenchCommand {
     /// that ~50,000 emails copy. Uses a fresh SQLite database under the data directory unless
     /// DATABASE_URL names an (empty) PostgreSQL database.
     Reassociate(BenchReassociateArgs),
+    /// Seed stored mail (default 1,000,000 emails over 10,000 businesses), serve it, sign in and
+    /// load the timelines with wrk (32 connections): median, p90 and p99 latency and requests
+    /// per second per case. SQLite under the data directory unless DATABASE_URL names
+    /// PostgreSQL, where the database `threadline_bench_timeline` on that server is used.
+    Timeline(BenchTimelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTimelineArgs {
+    /// Stored emails to seed (one in ten is a copy in a colleague's mailbox).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub emails: u64,
+    /// Businesses the mail is spread over; the first gets about 2% of all mail.
+    #[arg(long, default_value_t = 10_000)]
+    pub businesses: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: u32,
+    /// Seconds of measured load per case.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Seconds of unmeasured load before each case.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u64,
+    /// Keep the database seeded by an earlier run with the same sizes.
+    #[arg(long)]
+    pub reuse: bool,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

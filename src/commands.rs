@@ -22,8 +22,11 @@ use crate::sync::{self, SyncOptions};
 pub async fn run(cli: Cli) -> ExitCode {
     let _ = dotenvy::dotenv();
     let settings = Settings::from_args(&cli.settings);
-    crate::telemetry::init(settings.json_logs);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // The load benchmark's server would log every one of its many thousand requests.
+    let quiet = matches!(command, Command::Bench(BenchCommand::Timeline(_)));
+    crate::telemetry::init(settings.json_logs, quiet);
+    let result = match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings).await,
         Command::User(UserCommand::Create { email, name, admin }) => {
@@ -37,6 +40,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Bench(BenchCommand::Sync(args)) => crate::bench::sync::run(settings, &args).await,
         Command::Bench(BenchCommand::Reassociate(args)) => {
             crate::bench::reassociate::run(settings, &args).await
+        }
+        Command::Bench(BenchCommand::Timeline(args)) => {
+            crate::bench::timeline::run(settings, &args).await
         }
     };
     match result {

@@ -1,24 +1,37 @@
 //! Our own web app driven like a browser (a cookie jar, no automatic redirects, forms with the
 //! CSRF token): the demo and the benchmarks link mailboxes through the real OAuth flow with it.
 use anyhow::Context;
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect::Policy;
 
 /// A minimal browser: a cookie jar, no automatic redirects, forms with the CSRF token.
 pub struct Browser {
     base: String,
     http: reqwest::Client,
+    jar: Arc<Jar>,
 }
 
 impl Browser {
     pub fn new(base: &str) -> anyhow::Result<Self> {
+        let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(Policy::none())
             .build()?;
         Ok(Self {
             base: base.to_string(),
             http,
+            jar,
         })
+    }
+
+    /// The `Cookie` header this browser sends (its session, once signed in), for another client.
+    pub fn cookie_header(&self) -> Option<String> {
+        let url = reqwest::Url::parse(&self.base).ok()?;
+        let value = self.jar.cookies(&url)?;
+        value.to_str().ok().map(str::to_string)
     }
 
     async fn csrf(&self, path: &str) -> anyhow::Result<String> {
@@ -51,6 +64,13 @@ impl Browser {
             .form(&form)
             .send()
             .await?)
+    }
+
+    /// GET a page: its status and body.
+    pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        let res = self.http.get(format!("{}{path}", self.base)).send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.text().await?))
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<()> {

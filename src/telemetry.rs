@@ -1,13 +1,17 @@
 //! Logging to stderr (stdout is for command output): human-readable or JSON lines, filtered by
-//! `RUST_LOG` (default `info`).
+//! `RUST_LOG` (default `info`; `warn` for the load benchmark, which would log every request).
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber once; later calls (tests) are ignored.
-pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
+pub fn init(json: bool, quiet: bool) {
+    let default = if quiet {
+        "warn"
+    } else {
+        "info,sqlx=warn,sea_orm=warn,tower_sessions=warn"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
         registry

@@ -19,6 +19,7 @@ mod m20261122_000011_participant_registrable;
 mod m20261122_000012_link_tombstones;
 mod m20261122_000021_directory_imports;
 mod m20261122_000030_email_search;
+mod m20261203_000040_link_timeline_indexes;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_link_tombstones::Migration),
             Box::new(m20261122_000021_directory_imports::Migration),
             Box::new(m20261122_000030_email_search::Migration),
+            Box::new(m20261203_000040_link_timeline_indexes::Migration),
         ]
     }
 }

@@ -5,3 +5,6 @@ pub mod measure;
 pub mod reassociate;
 pub mod seed;
 pub mod sync;
+pub mod timeline;
+mod timeline_seed;
+mod wrk;

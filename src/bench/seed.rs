@@ -18,7 +18,7 @@ pub struct Plan {
 
 const AT: &str = "2026-01-01T00:00:00+00:00";
 
-fn series(backend: DbBackend, n: u64) -> String {
+pub(super) fn series(backend: DbBackend, n: u64) -> String {
     match backend {
         DbBackend::Postgres => format!("generate_series(1, {n}) AS s(i)"),
         _ => format!(
@@ -35,7 +35,7 @@ fn at(backend: DbBackend) -> String {
     }
 }
 
-async fn run(db: &impl ConnectionTrait, sql: String) -> Result<u64, DbErr> {
+pub(super) async fn run(db: &impl ConnectionTrait, sql: String) -> Result<u64, DbErr> {
     let stmt = Statement::from_string(db.get_database_backend(), sql);
     Ok(db.execute(stmt).await?.rows_affected())
 }

@@ -4,11 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use super::sql::{from_where, keys, Sql};
+use super::sql::{from_where, keys, Drive, Sql};
 use super::{Policy, Reader, Scope};
-use crate::db::entities::{email_participants, user_email_states};
 
 /// One message of a thread.
 #[derive(Debug, Clone)]
@@ -121,7 +120,22 @@ pub async fn of_threads(
              e.has_attachments, {link}",
             k.at
         ));
-        from_where(&mut sql, backend, reader, scope, policy, None);
+        for mark in ["read_at", "starred_at"] {
+            sql.push(", EXISTS (SELECT 1 FROM user_email_states s WHERE s.user_id = ")
+                .bind(reader.user_id)
+                .push(&format!(
+                    " AND s.message_key = e.message_key AND s.{mark} IS NOT NULL)"
+                ));
+        }
+        from_where(
+            &mut sql,
+            backend,
+            reader,
+            scope,
+            policy,
+            Drive::Emails,
+            None,
+        );
         sql.push(" AND e.thread_key IN ")
             .bind_list(chunk.iter().cloned())
             .push(&format!(" ORDER BY {} DESC, {} DESC", k.at, k.id));
@@ -142,14 +156,13 @@ pub async fn of_threads(
                 from_name: String::new(),
                 from_address: String::new(),
                 to: Vec::new(),
-                read: false,
-                starred: false,
+                read: row.try_get_by_index(8)?,
+                starred: row.try_get_by_index(9)?,
             });
         }
     }
     out.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
     fill_people(db, reader.organization_id, &mut out).await?;
-    fill_marks(db, reader.user_id, &mut out).await?;
     Ok(out)
 }
 
@@ -160,21 +173,21 @@ async fn fill_people(
 ) -> Result<(), DbErr> {
     let mut rows: HashMap<i64, Vec<(String, String, String)>> = HashMap::new();
     let ids: Vec<i64> = messages.iter().map(|m| m.email_id).collect();
+    let backend = db.get_database_backend();
     for chunk in ids.chunks(500) {
-        let found: Vec<(i64, String, String, String)> = email_participants::Entity::find()
-            .select_only()
-            .column(email_participants::Column::EmailId)
-            .column(email_participants::Column::Role)
-            .column(email_participants::Column::Name)
-            .column(email_participants::Column::Address)
-            .filter(email_participants::Column::OrganizationId.eq(org_id))
-            .filter(email_participants::Column::EmailId.is_in(chunk.iter().copied()))
-            .filter(email_participants::Column::Role.is_in(["from", "to", "cc"]))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, role, name, address) in found {
-            rows.entry(id).or_default().push((role, name, address));
+        let mut sql = Sql::default();
+        sql.push(
+            "SELECT email_id, role, name, address FROM email_participants WHERE organization_id = ",
+        )
+        .bind(org_id)
+        .push(" AND role IN ('from', 'to', 'cc') AND email_id IN ")
+        .bind_list(chunk.iter().copied());
+        for row in db.query_all(sql.build(backend)).await? {
+            rows.entry(row.try_get_by_index(0)?).or_default().push((
+                row.try_get_by_index(1)?,
+                row.try_get_by_index(2)?,
+                row.try_get_by_index(3)?,
+            ));
         }
     }
     for m in messages {
@@ -194,31 +207,6 @@ async fn fill_people(
         if m.from_name.is_empty() {
             m.from_name = "(unknown sender)".into();
         }
-    }
-    Ok(())
-}
-
-async fn fill_marks(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    messages: &mut [Message],
-) -> Result<(), DbErr> {
-    let mut marks: HashMap<String, (bool, bool)> = HashMap::new();
-    let message_keys: Vec<String> = messages.iter().map(|m| m.message_key.clone()).collect();
-    for chunk in message_keys.chunks(500) {
-        for s in user_email_states::Entity::find()
-            .filter(user_email_states::Column::UserId.eq(user_id))
-            .filter(user_email_states::Column::MessageKey.is_in(chunk.iter().cloned()))
-            .all(db)
-            .await?
-        {
-            marks.insert(s.message_key, (s.read_at.is_some(), s.starred_at.is_some()));
-        }
-    }
-    for m in messages {
-        let (read, starred) = marks.get(&m.message_key).copied().unwrap_or_default();
-        m.read = read;
-        m.starred = starred;
     }
     Ok(())
 }

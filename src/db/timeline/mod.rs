@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use self::sql::{from_where, keys, Sql};
+use self::sql::{from_where, keys, Drive, Sql};
 use super::entities::{organization_domains, organizations};
 use crate::domain::search::SearchQuery;
 
@@ -143,7 +143,15 @@ pub async fn thread(
     let backend = db.get_database_backend();
     let mut sql = Sql::default();
     sql.push("SELECT e.thread_key");
-    from_where(&mut sql, backend, reader, scope, &policy, None);
+    from_where(
+        &mut sql,
+        backend,
+        reader,
+        scope,
+        &policy,
+        Drive::Emails,
+        None,
+    );
     sql.push(" AND e.id = ").bind(email_id);
     let Some(row) = db.query_one(sql.build(backend)).await? else {
         return Ok(None);
@@ -174,7 +182,15 @@ async fn scan(
     loop {
         let mut sql = Sql::default();
         sql.push(&format!("SELECT e.thread_key, {}, {}", k.at, k.id));
-        from_where(&mut sql, backend, reader, scope, policy, Some(filters));
+        from_where(
+            &mut sql,
+            backend,
+            reader,
+            scope,
+            policy,
+            Drive::Time,
+            Some(filters),
+        );
         if let Some(c) = position {
             sql.push(&format!(" AND {} <= ", k.at))
                 .bind(c.at)
@@ -232,7 +248,15 @@ async fn shown_before(
     for chunk in candidates.chunks(300) {
         let mut sql = Sql::default();
         sql.push("SELECT DISTINCT e.thread_key");
-        from_where(&mut sql, backend, reader, scope, policy, Some(filters));
+        from_where(
+            &mut sql,
+            backend,
+            reader,
+            scope,
+            policy,
+            Drive::Emails,
+            Some(filters),
+        );
         sql.push(" AND e.thread_key IN ")
             .bind_list(chunk.iter().map(|(key, _)| key.clone()))
             .push(&format!(" AND ({} > ", k.at))

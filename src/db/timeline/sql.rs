@@ -26,10 +26,20 @@ impl Sql {
         self
     }
 
-    /// `(?, ?, ...)` bound to `values`.
+    /// `(?, ?, ...)` bound to `values`, for `IN`. The list is padded to a power of two (at least
+    /// 4) by repeating its last value, so lists of similar length share one statement text and
+    /// hence one prepared statement: parsing a new statement per page cost more than running it.
     pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        let values: Vec<Value> = values.into_iter().map(Into::into).collect();
         self.text.push('(');
-        for (i, v) in values.into_iter().enumerate() {
+        let Some(last) = values.last().cloned() else {
+            // `IN ()` is not SQL; `IN (NULL)` matches nothing.
+            self.text.push_str("NULL)");
+            return self;
+        };
+        let padded = values.len().next_power_of_two().max(4);
+        let fill = std::iter::repeat_n(last, padded - values.len());
+        for (i, v) in values.into_iter().chain(fill).enumerate() {
             if i > 0 {
                 self.text.push_str(", ");
             }
@@ -88,15 +98,27 @@ pub fn keys(scope: Scope) -> Keys {
     }
 }
 
+/// Which table a query walks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drive {
+    /// The scope's time index, newest first (a page of the timeline).
+    Time,
+    /// The emails the caller names (by thread key or id), then their links.
+    Emails,
+}
+
 /// `FROM ... WHERE ...` for the messages the reader sees in `scope`: never soft-deleted mail,
 /// no bulk or internal-only mail when the organization hides it, and, with `filters`, only the
-/// messages that match them. The link (when there is one) is `l`, the email `e`.
+/// messages that match them. The link (when there is one) is `l`, the email `e`. The join order
+/// is fixed by `drive` (`CROSS JOIN` keeps SQLite's order; PostgreSQL plans it as an inner
+/// join): SQLite would otherwise walk a heavy business's every link to find a page's threads.
 pub fn from_where(
     sql: &mut Sql,
     backend: DbBackend,
     reader: Reader,
     scope: Scope,
     policy: &Policy,
+    drive: Drive,
     filters: Option<&Filters>,
 ) {
     let org = reader.organization_id;
@@ -107,9 +129,11 @@ pub fn from_where(
             } else {
                 "l.contact_id"
             };
-            sql.push(
-                " FROM email_links l JOIN emails e ON e.id = l.email_id WHERE l.organization_id = ",
-            )
+            sql.push(match drive {
+                Drive::Time => " FROM email_links l CROSS JOIN emails e WHERE e.id = l.email_id",
+                Drive::Emails => " FROM emails e CROSS JOIN email_links l WHERE l.email_id = e.id",
+            })
+            .push(" AND l.organization_id = ")
             .bind(org)
             .push(&format!(" AND {column} = "))
             .bind(id)
