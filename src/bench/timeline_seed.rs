@@ -9,6 +9,8 @@
 //! messages fall evenly under the rules that go by tens and threes, such as copies and read
 //! marks); the rest are spread over the other businesses. Each email is linked to its business as ingest would link it; the
 //! reader has read two messages in three and starred one in 29; one in seven has attachments.
+use std::fmt::Write;
+
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
 use super::seed::{run, series};
@@ -61,7 +63,7 @@ const SNIPPETS: [&str; 8] = [
 fn pick(expr: &str, words: &[&str]) -> String {
     let mut s = format!("CASE {expr} % {} ", words.len());
     for (i, w) in words.iter().enumerate() {
-        s.push_str(&format!("WHEN {i} THEN '{}' ", w.replace('\'', "''")));
+        let _ = write!(s, "WHEN {i} THEN '{}' ", w.replace('\'', "''"));
     }
     s.push_str("END");
     s
@@ -109,7 +111,7 @@ pub async fn seed(
     )
     .await?;
     let (first, count) = business_range(db, org_id).await?;
-    if count != n as i64 {
+    if u64::try_from(count).ok() != Some(n) {
         return Err(DbErr::Custom(format!(
             "expected {n} bench businesses, found {count}"
         )));
@@ -129,7 +131,7 @@ pub async fn seed(
     let slots = mailboxes.len() as u64;
     let mut account = String::from("CASE ");
     for (slot, id) in mailboxes.iter().enumerate() {
-        account.push_str(&format!("WHEN a = {slot} THEN {id} "));
+        let _ = write!(account, "WHEN a = {slot} THEN {id} ");
     }
     account.push_str("END");
     let subject = pick("t", &SUBJECTS);
