@@ -1,6 +1,7 @@
 //! Unmatched mail: exactly the live emails with an external participant and no link; triage
 //! creates a business (linking its other mail too), a contact, or links to an existing record;
 //! other organizations' ids answer 404.
+use chrono::TimeZone;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::directory::{self, unmatched};
@@ -12,6 +13,12 @@ use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
 use crate::support::TestApp;
 
 async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
+    // Received when it says it was sent: deliveries in the same millisecond would otherwise
+    // tie, and the newest-first order would be the order sync happened to store them in.
+    let received = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 20, 10, minute, 0)
+        .unwrap()
+        .timestamp_millis();
     let raw = format!(
         "From: {from}\r\nTo: Ada <{GMAIL}>\r\nSubject: subject-{tag}\r\n\
          Message-ID: <{tag}@test>\r\nDate: Fri, 20 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nHi.\r\n"
@@ -19,7 +26,7 @@ async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
     let res = app
         .client
         .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
+            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX&internal_date={received}"
         )))
         .header("Content-Type", "message/rfc822")
         .body(raw)
