@@ -110,7 +110,9 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
             seconds,
         };
         eprintln!("{name}: warming up, then {} s of load ...", args.seconds);
-        wrk::run(&dir, &load(args.warmup)).await?;
+        if args.warmup > 0 {
+            wrk::run(&dir, &load(args.warmup)).await?;
+        }
         let figures = wrk::run(&dir, &load(args.seconds)).await?;
         check(&browser, &paths[0]).await?;
         cases.push(Case {
@@ -280,7 +282,14 @@ async fn seed(db: &DatabaseConnection, args: &BenchTimelineArgs) -> anyhow::Resu
         eprintln!("  {what} ({:.0} s)", step.elapsed().as_secs_f64());
     })
     .await?;
-    db.execute_unprepared("ANALYZE").await?;
+    // Statistics for the planner, and on PostgreSQL the visibility map that autovacuum would
+    // set on a database in steady use (index-only scans depend on it).
+    let settle = if crate::db::is_postgres(db) {
+        "VACUUM (ANALYZE)"
+    } else {
+        "ANALYZE"
+    };
+    db.execute_unprepared(settle).await?;
     Ok(seeded)
 }
 

@@ -76,8 +76,9 @@ pub async fn run(dir: &Path, load: &Load<'_>) -> anyhow::Result<Figures> {
     std::fs::write(&script, SCRIPT)?;
     std::fs::write(&paths, load.paths.join("\n") + "\n")?;
     let out = tokio::process::Command::new("wrk")
+        // wrk refuses fewer connections than threads.
         .arg("--threads")
-        .arg("2")
+        .arg(load.connections.clamp(1, 2).to_string())
         .arg("--connections")
         .arg(load.connections.to_string())
         .arg("--duration")

@@ -78,6 +78,12 @@ pub async fn begin_write(db: &impl TransactionTrait) -> Result<DatabaseTransacti
     Ok(txn)
 }
 
+/// Begin the reads of one page: its statements share one pooled connection (one checkout, not
+/// one per statement) and, on SQLite, one snapshot. Nothing is written through it.
+pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin().await
+}
+
 /// Is the database answering?
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::directory_views::{BusinessForm, FormMeta, ListQuery};
 use super::error::AppError;
@@ -180,7 +180,7 @@ async fn create(
     form_page(&user, new_meta(), form, errors)
 }
 
-async fn load(db: &DatabaseConnection, org: i64, id: i64) -> Result<BusinessDetail, AppError> {
+async fn load(db: &impl ConnectionTrait, org: i64, id: i64) -> Result<BusinessDetail, AppError> {
     businesses::get(db, org, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -192,11 +192,13 @@ async fn show(
     Path(id): Path<i64>,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
-    let b = load(&db, user.organization_id, id).await?;
+    let read = crate::db::begin_read(&db).await?;
+    let b = load(&read, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, b.name.clone(), "businesses");
     let can_delete = user.is_admin();
-    let relink = relink_views::panel(&db, user.organization_id, Subject::Business(id)).await?;
-    let t = timeline::section(&db, &user, Scope::Business(id), &query).await?;
+    let relink = relink_views::panel(&read, user.organization_id, Subject::Business(id)).await?;
+    let t = timeline::section(&read, &user, Scope::Business(id), &query).await?;
+    read.commit().await?;
     Ok(render(&ShowPage {
         layout,
         b,

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::directory_views::{ContactForm, FormMeta, ListQuery};
 use super::error::AppError;
@@ -198,7 +198,7 @@ async fn create(
     form_page(&db, &user, new_meta(), form, errors).await
 }
 
-async fn load(db: &DatabaseConnection, org: i64, id: i64) -> Result<ContactDetail, AppError> {
+async fn load(db: &impl ConnectionTrait, org: i64, id: i64) -> Result<ContactDetail, AppError> {
     contacts::get(db, org, id).await?.ok_or(AppError::NotFound)
 }
 
@@ -208,11 +208,13 @@ async fn show(
     Path(id): Path<i64>,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
-    let c = load(&db, user.organization_id, id).await?;
+    let read = crate::db::begin_read(&db).await?;
+    let c = load(&read, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, c.name.clone(), "contacts");
     let can_delete = user.is_admin();
-    let relink = relink_views::panel(&db, user.organization_id, Subject::Contact(id)).await?;
-    let t = timeline::section(&db, &user, Scope::Contact(id), &query).await?;
+    let relink = relink_views::panel(&read, user.organization_id, Subject::Contact(id)).await?;
+    let t = timeline::section(&read, &user, Scope::Contact(id), &query).await?;
+    read.commit().await?;
     Ok(render(&ShowPage {
         layout,
         c,

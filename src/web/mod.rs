@@ -6,6 +6,7 @@ pub mod auth;
 pub mod businesses;
 pub mod contacts;
 pub mod csrf;
+pub mod detach;
 pub mod directory_csv;
 pub mod directory_views;
 pub mod email_actions;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)
+        .layer(middleware::from_fn(detach::run_to_completion))
         .nest_service("/static", ServeDir::new(static_dir))
         .layer(middleware::from_fn(error::htmx_fragments))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security))

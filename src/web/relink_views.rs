@@ -3,10 +3,11 @@
 //! runs), and the preview page shown before a domain or address change is saved.
 use askama::Template;
 use axum::response::{IntoResponse, Response};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::directory_views::write_error;
 use super::error::AppError;
+use super::mailbox_views::thousands;
 use super::views::{render, FieldErrors, Layout};
 use crate::db::links::recent;
 use crate::domain::association::Target;
@@ -37,11 +38,23 @@ impl From<Progress> for ProgressView {
     }
 }
 
+/// Linked emails are counted exactly up to this many; beyond, the page says "more than".
+pub const COUNT_CAP: u64 = 1000;
+
 /// The linked-emails panel of a business or contact page.
 pub struct Relink {
-    pub total: u64,
+    /// "3 linked emails", "more than 1,000 linked emails".
+    pub total: String,
     pub progress: Option<ProgressView>,
     pub progress_url: String,
+}
+
+fn linked_label(n: u64) -> String {
+    match n {
+        1 => "1 linked email".into(),
+        n if n > COUNT_CAP => format!("more than {} linked emails", thousands(COUNT_CAP)),
+        n => format!("{} linked emails", thousands(n)),
+    }
 }
 
 fn progress_url(subject: Subject) -> String {
@@ -59,13 +72,13 @@ fn target_of(subject: Subject) -> Target {
 }
 
 pub async fn panel(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     org_id: i64,
     subject: Subject,
 ) -> Result<Relink, AppError> {
     let target = target_of(subject);
     Ok(Relink {
-        total: recent::count(db, org_id, target).await?,
+        total: linked_label(recent::count_up_to(db, org_id, target, COUNT_CAP).await?),
         progress: job::progress(db, org_id, subject).await?.map(Into::into),
         progress_url: progress_url(subject),
     })
@@ -84,7 +97,7 @@ pub async fn progress_fragment(
     subject: Subject,
 ) -> Result<Response, AppError> {
     let relink = Relink {
-        total: 0,
+        total: String::new(),
         progress: job::progress(db, org_id, subject).await?.map(Into::into),
         progress_url: progress_url(subject),
     };
@@ -138,5 +151,18 @@ pub fn edit_failed(err: ReassociateError) -> AppError {
     match err {
         ReassociateError::Write(e) => super::directory_views::write_failed(e),
         ReassociateError::Db(e) => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{linked_label, COUNT_CAP};
+
+    #[test]
+    fn linked_counts_read_as_people_say_them() {
+        assert_eq!(linked_label(0), "0 linked emails");
+        assert_eq!(linked_label(1), "1 linked email");
+        assert_eq!(linked_label(COUNT_CAP), "1,000 linked emails");
+        assert_eq!(linked_label(COUNT_CAP + 1), "more than 1,000 linked emails");
     }
 }

@@ -7,13 +7,14 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::error::AppError;
 use super::session::CurrentUser;
 use super::timeline_views::{MessageRow, TimelineQuery, TimelineView};
 use super::views::{render, Layout};
 use super::AppState;
+use crate::db;
 use crate::db::timeline::{self, Reader, Scope};
 
 /// Threads per page.
@@ -48,7 +49,7 @@ pub fn base_of(scope: Scope) -> String {
 
 /// The timeline section of a page (business, contact or my mail).
 pub async fn section(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user: &CurrentUser,
     scope: Scope,
     query: &TimelineQuery,
@@ -95,7 +96,9 @@ async fn mail(
     user: CurrentUser,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
-    let t = section(&db, &user, Scope::Mine, &query).await?;
+    let read = db::begin_read(&db).await?;
+    let t = section(&read, &user, Scope::Mine, &query).await?;
+    read.commit().await?;
     let layout = Layout::for_user(&user, "My mail", "mail");
     Ok(render(&MailPage { layout, t })?.into_response())
 }
@@ -108,10 +111,12 @@ async fn threads(
     headers: &HeaderMap,
     query: &TimelineQuery,
 ) -> Result<Response, AppError> {
-    if !timeline::scope_exists(db, reader(user), scope).await? {
+    let read = db::begin_read(db).await?;
+    if !timeline::scope_exists(&read, reader(user), scope).await? {
         return Err(AppError::NotFound);
     }
-    let t = section(db, user, scope, query).await?;
+    let t = section(&read, user, scope, query).await?;
+    read.commit().await?;
     let push = (t.first && headers.contains_key("HX-Request")).then(|| t.page_url.clone());
     let mut response = render(&Rows { t })?.into_response();
     if let Some(url) = push.and_then(|u| u.parse().ok()) {
@@ -128,12 +133,14 @@ async fn thread(
     email_id: i64,
 ) -> Result<Response, AppError> {
     let reader = reader(user);
-    if !timeline::scope_exists(db, reader, scope).await? {
+    let read = db::begin_read(db).await?;
+    if !timeline::scope_exists(&read, reader, scope).await? {
         return Err(AppError::NotFound);
     }
-    let messages = timeline::thread(db, reader, scope, email_id)
+    let messages = timeline::thread(&read, reader, scope, email_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    read.commit().await?;
     let back = base_of(scope);
     let messages = messages
         .into_iter()

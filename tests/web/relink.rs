@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::bench::seed::{self, Plan};
 use threadline::db::entities::{email_links, emails, jobs};
+use threadline::db::links::recent;
 use threadline::db::{directory, organizations};
+use threadline::domain::association::Target;
 use threadline::reassociation::job;
 
 use crate::directory::create;
@@ -110,6 +112,21 @@ async fn business_domains_bring_mail_in_and_take_out_only_their_links() {
     assert!(
         page.contains("Bench mail 4") && page.contains("(3 linked emails)"),
         "{page}"
+    );
+    // The page counts no further than it must: past the cap it says "more than".
+    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    let acme = Target::Business(id);
+    assert_eq!(
+        recent::count_up_to(&app.db, org, acme, 10).await.unwrap(),
+        3
+    );
+    assert_eq!(recent::count_up_to(&app.db, org, acme, 2).await.unwrap(), 3);
+    assert_eq!(recent::count_up_to(&app.db, org, acme, 1).await.unwrap(), 2);
+    assert_eq!(
+        recent::count_up_to(&app.db, org + 1, acme, 10)
+            .await
+            .unwrap(),
+        0
     );
 
     // Preview adding a domain: counts shown, nothing saved yet.

@@ -17,7 +17,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use self::sql::{from_where, keys, Drive, Sql};
-use super::entities::{organization_domains, organizations};
 use crate::domain::search::SearchQuery;
 
 pub use self::messages::{Message, ThreadSummary};
@@ -62,20 +61,24 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The organization's settings and domains, in one statement.
     pub async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Self, DbErr> {
-        let org = organizations::Entity::find_by_id(org_id).one(db).await?;
-        let internal = organization_domains::Entity::find()
-            .filter(organization_domains::Column::OrganizationId.eq(org_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| d.domain)
-            .collect();
-        Ok(Self {
-            hide_bulk: org.as_ref().is_some_and(|o| o.hide_bulk),
-            hide_internal_only: org.as_ref().is_some_and(|o| o.hide_internal_only),
-            internal,
-        })
+        let mut sql = Sql::default();
+        sql.push(
+            "SELECT o.hide_bulk, o.hide_internal_only, d.domain FROM organizations o \
+             LEFT JOIN organization_domains d ON d.organization_id = o.id WHERE o.id = ",
+        )
+        .bind(org_id)
+        .push(" ORDER BY d.domain");
+        let mut policy = Self::default();
+        for row in db.query_all(sql.build(db.get_database_backend())).await? {
+            policy.hide_bulk = row.try_get_by_index(0)?;
+            policy.hide_internal_only = row.try_get_by_index(1)?;
+            if let Some(domain) = row.try_get_by_index::<Option<String>>(2)? {
+                policy.internal.push(domain);
+            }
+        }
+        Ok(policy)
     }
 }
 

@@ -111,7 +111,8 @@ pub enum Drive {
 /// no bulk or internal-only mail when the organization hides it, and, with `filters`, only the
 /// messages that match them. The link (when there is one) is `l`, the email `e`. The join order
 /// is fixed by `drive` (`CROSS JOIN` keeps SQLite's order; PostgreSQL plans it as an inner
-/// join): SQLite would otherwise walk a heavy business's every link to find a page's threads.
+/// join; from named emails, a `LATERAL` link look-up): either would otherwise walk a heavy
+/// business's every link to find a page's threads.
 pub fn from_where(
     sql: &mut Sql,
     backend: DbBackend,
@@ -129,7 +130,12 @@ pub fn from_where(
             } else {
                 "l.contact_id"
             };
+            let lateral = drive == Drive::Emails && backend == DbBackend::Postgres;
             sql.push(match drive {
+                _ if lateral => {
+                    " FROM emails e CROSS JOIN LATERAL (SELECT l.id, l.email_id, l.received_at \
+                     FROM email_links l WHERE l.email_id = e.id"
+                }
                 Drive::Time => " FROM email_links l CROSS JOIN emails e WHERE e.id = l.email_id",
                 Drive::Emails => " FROM emails e CROSS JOIN email_links l WHERE l.email_id = e.id",
             })
@@ -139,6 +145,12 @@ pub fn from_where(
             .bind(id)
             .push(" AND l.tombstone = ")
             .bind(false);
+            if lateral {
+                // At most one link per email and scope (unique indexes); the LIMIT keeps
+                // PostgreSQL from flattening this into a join that a reused generic plan would
+                // drive from every link of a business with tens of thousands.
+                sql.push(" LIMIT 1) l WHERE l.email_id = e.id");
+            }
         }
         Scope::Mine => {
             sql.push(" FROM emails e WHERE e.account_id IN (SELECT id FROM mail_accounts WHERE organization_id = ")
