@@ -86,6 +86,9 @@ pub struct BenchTimelineArgs {
     /// Seconds of unmeasured load before each case.
     #[arg(long, default_value_t = 3)]
     pub warmup: u64,
+    /// Only the cases whose name contains this (e.g. `random business`).
+    #[arg(long = "case")]
+    pub case: Option<String>,
     /// Keep the database seeded by an earlier run with the same sizes.
     #[arg(long)]
     pub reuse: bool,

@@ -20,6 +20,7 @@ mod m20261122_000012_link_tombstones;
 mod m20261122_000021_directory_imports;
 mod m20261122_000030_email_search;
 mod m20261203_000040_link_timeline_indexes;
+mod m20261203_000050_participant_display_index;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000021_directory_imports::Migration),
             Box::new(m20261122_000030_email_search::Migration),
             Box::new(m20261203_000040_link_timeline_indexes::Migration),
+            Box::new(m20261203_000050_participant_display_index::Migration),
         ]
     }
 }

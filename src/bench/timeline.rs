@@ -100,7 +100,10 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
         .cookie_header()
         .context("no session cookie after signing in")?;
     let mut cases = Vec::new();
-    for (name, paths) in cases_for(&seeded) {
+    let chosen = cases_for(&seeded)
+        .into_iter()
+        .filter(|(name, _)| args.case.as_deref().is_none_or(|c| name.contains(c)));
+    for (name, paths) in chosen {
         check(&browser, &paths[0]).await?;
         let load = |seconds| Load {
             base: &base,

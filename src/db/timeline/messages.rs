@@ -120,13 +120,15 @@ pub async fn of_threads(
              e.has_attachments, {link}",
             k.at
         ));
-        for mark in ["read_at", "starred_at"] {
-            sql.push(", EXISTS (SELECT 1 FROM user_email_states s WHERE s.user_id = ")
-                .bind(reader.user_id)
-                .push(&format!(
-                    " AND s.message_key = e.message_key AND s.{mark} IS NOT NULL)"
-                ));
-        }
+        // Both marks from one look-up of the reader's state row (read = 1, starred = 2; NULL
+        // without a row).
+        sql.push(
+            ", (SELECT CASE WHEN s.read_at IS NULL THEN 0 ELSE 1 END \
+             + CASE WHEN s.starred_at IS NULL THEN 0 ELSE 2 END \
+             FROM user_email_states s WHERE s.user_id = ",
+        )
+        .bind(reader.user_id)
+        .push(" AND s.message_key = e.message_key)");
         from_where(
             &mut sql,
             backend,
@@ -144,6 +146,7 @@ pub async fn of_threads(
             if !copies.insert(message_key.clone()) {
                 continue;
             }
+            let marks = row.try_get_by_index::<Option<i32>>(8)?.unwrap_or(0);
             out.push(Message {
                 email_id: row.try_get_by_index(0)?,
                 thread_key: row.try_get_by_index(1)?,
@@ -156,8 +159,8 @@ pub async fn of_threads(
                 from_name: String::new(),
                 from_address: String::new(),
                 to: Vec::new(),
-                read: row.try_get_by_index(8)?,
-                starred: row.try_get_by_index(9)?,
+                read: marks & 1 != 0,
+                starred: marks & 2 != 0,
             });
         }
     }
