@@ -78,10 +78,10 @@ pub struct BenchTimelineArgs {
     #[arg(long, default_value_t = 10_000)]
     pub businesses: u64,
     /// Concurrent connections.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub connections: u32,
     /// Seconds of measured load per case.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub seconds: u64,
     /// Seconds of unmeasured load before each case.
     #[arg(long, default_value_t = 3)]

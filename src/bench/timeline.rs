@@ -55,6 +55,12 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
         wrk::available(),
         "this benchmark loads the server with wrk: install it (apt-get install wrk)"
     );
+    anyhow::ensure!(
+        CASES.iter().any(|name| wanted(args, name)),
+        "no case is named like {:?}; the cases: {}",
+        args.case.as_deref().unwrap_or_default(),
+        CASES.join("; ")
+    );
     let dir = settings.data_dir.join("bench-timeline");
     std::fs::create_dir_all(&dir)?;
     let database = if settings.is_sqlite() {
@@ -102,7 +108,7 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
     let mut cases = Vec::new();
     let chosen = cases_for(&seeded)
         .into_iter()
-        .filter(|(name, _)| args.case.as_deref().is_none_or(|c| name.contains(c)));
+        .filter(|(name, _)| wanted(args, name));
     for (name, paths) in chosen {
         check(&browser, &paths[0]).await?;
         let load = |seconds| Load {
@@ -145,7 +151,22 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
     Ok(())
 }
 
-/// The paths each case requests at random.
+/// The cases, in the order they run.
+const CASES: [&str; 6] = [
+    "business timeline, random business",
+    "business timeline, heavy business",
+    "heavy business, unread only",
+    "heavy business, search \"invoice\"",
+    "random business, search \"invoice\"",
+    "my mail",
+];
+
+/// Does `--case` (when given) pick the case `name`?
+fn wanted(args: &BenchTimelineArgs, name: &str) -> bool {
+    args.case.as_deref().is_none_or(|c| name.contains(c))
+}
+
+/// The paths each case requests at random, by the names in [`CASES`].
 fn cases_for(s: &Seeded) -> Vec<(&'static str, Vec<String>)> {
     let heavy = s.first_business;
     let typical: Vec<i64> = (1..i64::try_from(s.businesses).unwrap_or(i64::MAX))
@@ -153,27 +174,12 @@ fn cases_for(s: &Seeded) -> Vec<(&'static str, Vec<String>)> {
         .collect();
     let each = |f: &dyn Fn(i64) -> String| typical.iter().map(|id| f(*id)).collect::<Vec<_>>();
     vec![
-        (
-            "business timeline, random business",
-            each(&|id| format!("/businesses/{id}")),
-        ),
-        (
-            "business timeline, heavy business",
-            vec![format!("/businesses/{heavy}")],
-        ),
-        (
-            "heavy business, unread only",
-            vec![format!("/businesses/{heavy}?unread=1")],
-        ),
-        (
-            "heavy business, search \"invoice\"",
-            vec![format!("/businesses/{heavy}?q=invoice")],
-        ),
-        (
-            "random business, search \"invoice\"",
-            each(&|id| format!("/businesses/{id}?q=invoice")),
-        ),
-        ("my mail", vec!["/mail".to_string()]),
+        (CASES[0], each(&|id| format!("/businesses/{id}"))),
+        (CASES[1], vec![format!("/businesses/{heavy}")]),
+        (CASES[2], vec![format!("/businesses/{heavy}?unread=1")]),
+        (CASES[3], vec![format!("/businesses/{heavy}?q=invoice")]),
+        (CASES[4], each(&|id| format!("/businesses/{id}?q=invoice"))),
+        (CASES[5], vec!["/mail".to_string()]),
     ]
 }
 

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::sql::{from_where, keys, Drive, Sql};
-use super::{Policy, Reader, Scope};
+use super::sql::{from_where, keys, Drive, Sql, Within};
+use super::Scope;
 
 /// One message of a thread.
 #[derive(Debug, Clone)]
@@ -51,13 +51,11 @@ pub struct ThreadSummary {
 /// The summaries of the threads `keys`, in that order.
 pub async fn summaries(
     db: &impl ConnectionTrait,
-    reader: Reader,
-    scope: Scope,
-    policy: &Policy,
+    w: Within<'_>,
     keys: &[String],
 ) -> Result<Vec<ThreadSummary>, DbErr> {
     let mut by_thread: HashMap<String, Vec<Message>> = HashMap::new();
-    for m in of_threads(db, reader, scope, policy, keys).await? {
+    for m in of_threads(db, w, keys).await? {
         by_thread.entry(m.thread_key.clone()).or_default().push(m);
     }
     Ok(keys
@@ -99,14 +97,11 @@ fn summarize(newest_first: &[Message]) -> ThreadSummary {
 /// The scope's messages of the threads `keys`, newest first, one per message.
 pub async fn of_threads(
     db: &impl ConnectionTrait,
-    reader: Reader,
-    scope: Scope,
-    policy: &Policy,
+    w: Within<'_>,
     thread_keys: &[String],
 ) -> Result<Vec<Message>, DbErr> {
-    let backend = db.get_database_backend();
-    let k = keys(scope);
-    let link = if matches!(scope, Scope::Mine) {
+    let k = keys(w.scope);
+    let link = if matches!(w.scope, Scope::Mine) {
         "NULL"
     } else {
         "l.id"
@@ -127,21 +122,13 @@ pub async fn of_threads(
              + CASE WHEN s.starred_at IS NULL THEN 0 ELSE 2 END \
              FROM user_email_states s WHERE s.user_id = ",
         )
-        .bind(reader.user_id)
+        .bind(w.reader.user_id)
         .push(" AND s.message_key = e.message_key)");
-        from_where(
-            &mut sql,
-            backend,
-            reader,
-            scope,
-            policy,
-            Drive::Emails,
-            None,
-        );
+        from_where(&mut sql, w, Drive::Emails, None);
         sql.push(" AND e.thread_key IN ")
             .bind_list(chunk.iter().cloned())
             .push(&format!(" ORDER BY {} DESC, {} DESC", k.at, k.id));
-        for row in db.query_all(sql.build(backend)).await? {
+        for row in db.query_all(sql.build(w.backend)).await? {
             let message_key: String = row.try_get_by_index(2)?;
             if !copies.insert(message_key.clone()) {
                 continue;
@@ -165,7 +152,7 @@ pub async fn of_threads(
         }
     }
     out.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
-    fill_people(db, reader.organization_id, &mut out).await?;
+    fill_people(db, w.reader.organization_id, &mut out).await?;
     Ok(out)
 }
 

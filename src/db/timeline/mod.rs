@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use self::sql::{from_where, keys, Drive, Sql};
+use self::sql::{from_where, keys, Drive, Sql, Within};
 use crate::domain::search::SearchQuery;
 
 pub use self::messages::{Message, ThreadSummary};
@@ -122,7 +122,13 @@ pub async fn page(
     limit: usize,
 ) -> Result<Page, DbErr> {
     let policy = Policy::load(db, reader.organization_id).await?;
-    let mut found = scan(db, reader, scope, &policy, filters, after, limit + 1).await?;
+    let w = Within {
+        backend: db.get_database_backend(),
+        reader,
+        scope,
+        policy: &policy,
+    };
+    let mut found = scan(db, w, filters, after, limit + 1).await?;
     let next = if found.len() > limit {
         found.truncate(limit);
         found.last().map(|(_, c)| *c)
@@ -130,7 +136,7 @@ pub async fn page(
         None
     };
     let keys: Vec<String> = found.into_iter().map(|(k, _)| k).collect();
-    let threads = messages::summaries(db, reader, scope, &policy, &keys).await?;
+    let threads = messages::summaries(db, w, &keys).await?;
     Ok(Page { threads, next })
 }
 
@@ -143,24 +149,21 @@ pub async fn thread(
     email_id: i64,
 ) -> Result<Option<Vec<Message>>, DbErr> {
     let policy = Policy::load(db, reader.organization_id).await?;
-    let backend = db.get_database_backend();
-    let mut sql = Sql::default();
-    sql.push("SELECT e.thread_key");
-    from_where(
-        &mut sql,
-        backend,
+    let w = Within {
+        backend: db.get_database_backend(),
         reader,
         scope,
-        &policy,
-        Drive::Emails,
-        None,
-    );
+        policy: &policy,
+    };
+    let mut sql = Sql::default();
+    sql.push("SELECT e.thread_key");
+    from_where(&mut sql, w, Drive::Emails, None);
     sql.push(" AND e.id = ").bind(email_id);
-    let Some(row) = db.query_one(sql.build(backend)).await? else {
+    let Some(row) = db.query_one(sql.build(w.backend)).await? else {
         return Ok(None);
     };
     let key: String = row.try_get_by_index(0)?;
-    let mut list = messages::of_threads(db, reader, scope, &policy, &[key]).await?;
+    let mut list = messages::of_threads(db, w, &[key]).await?;
     list.reverse();
     Ok(Some(list))
 }
@@ -169,15 +172,12 @@ pub async fn thread(
 /// message as the position.
 async fn scan(
     db: &impl ConnectionTrait,
-    reader: Reader,
-    scope: Scope,
-    policy: &Policy,
+    w: Within<'_>,
     filters: &Filters,
     after: Option<Cursor>,
     want: usize,
 ) -> Result<Vec<(String, Cursor)>, DbErr> {
-    let backend = db.get_database_backend();
-    let k = keys(scope);
+    let k = keys(w.scope);
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     let mut position = after;
@@ -185,15 +185,7 @@ async fn scan(
     loop {
         let mut sql = Sql::default();
         sql.push(&format!("SELECT e.thread_key, {}, {}", k.at, k.id));
-        from_where(
-            &mut sql,
-            backend,
-            reader,
-            scope,
-            policy,
-            Drive::Time,
-            Some(filters),
-        );
+        from_where(&mut sql, w, Drive::Time, Some(filters));
         if let Some(c) = position {
             sql.push(&format!(" AND {} <= ", k.at))
                 .bind(c.at)
@@ -207,7 +199,7 @@ async fn scan(
             " ORDER BY {} DESC, {} DESC LIMIT {batch}",
             k.at, k.id
         ));
-        let rows = db.query_all(sql.build(backend)).await?;
+        let rows = db.query_all(sql.build(w.backend)).await?;
         let exhausted = rows.len() < batch;
         let mut fresh = Vec::new();
         for row in rows {
@@ -221,7 +213,7 @@ async fn scan(
             }
         }
         if let Some(start) = after {
-            let shown = shown_before(db, reader, scope, policy, filters, start, &fresh).await?;
+            let shown = shown_before(db, w, filters, start, &fresh).await?;
             fresh.retain(|(key, _)| !shown.contains(key));
         }
         out.extend(fresh);
@@ -238,28 +230,17 @@ async fn scan(
 /// already showed.
 async fn shown_before(
     db: &impl ConnectionTrait,
-    reader: Reader,
-    scope: Scope,
-    policy: &Policy,
+    w: Within<'_>,
     filters: &Filters,
     start: Cursor,
     candidates: &[(String, Cursor)],
 ) -> Result<HashSet<String>, DbErr> {
-    let backend = db.get_database_backend();
-    let k = keys(scope);
+    let k = keys(w.scope);
     let mut shown = HashSet::new();
     for chunk in candidates.chunks(300) {
         let mut sql = Sql::default();
         sql.push("SELECT DISTINCT e.thread_key");
-        from_where(
-            &mut sql,
-            backend,
-            reader,
-            scope,
-            policy,
-            Drive::Emails,
-            Some(filters),
-        );
+        from_where(&mut sql, w, Drive::Emails, Some(filters));
         sql.push(" AND e.thread_key IN ")
             .bind_list(chunk.iter().map(|(key, _)| key.clone()))
             .push(&format!(" AND ({} > ", k.at))
@@ -269,7 +250,7 @@ async fn shown_before(
             .push(&format!(" AND {} >= ", k.id))
             .bind(start.email_id)
             .push("))");
-        for row in db.query_all(sql.build(backend)).await? {
+        for row in db.query_all(sql.build(w.backend)).await? {
             shown.insert(row.try_get_by_index::<String>(0)?);
         }
     }

@@ -107,21 +107,29 @@ pub enum Drive {
     Emails,
 }
 
+/// What every timeline statement of one request shares: the SQL dialect, who reads, whose
+/// timeline, and what the organization hides.
+#[derive(Debug, Clone, Copy)]
+pub struct Within<'a> {
+    pub backend: DbBackend,
+    pub reader: Reader,
+    pub scope: Scope,
+    pub policy: &'a Policy,
+}
+
 /// `FROM ... WHERE ...` for the messages the reader sees in `scope`: never soft-deleted mail,
 /// no bulk or internal-only mail when the organization hides it, and, with `filters`, only the
 /// messages that match them. The link (when there is one) is `l`, the email `e`. The join order
 /// is fixed by `drive` (`CROSS JOIN` keeps SQLite's order; PostgreSQL plans it as an inner
 /// join; from named emails, a `LATERAL` link look-up): either would otherwise walk a heavy
 /// business's every link to find a page's threads.
-pub fn from_where(
-    sql: &mut Sql,
-    backend: DbBackend,
-    reader: Reader,
-    scope: Scope,
-    policy: &Policy,
-    drive: Drive,
-    filters: Option<&Filters>,
-) {
+pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&Filters>) {
+    let Within {
+        backend,
+        reader,
+        scope,
+        policy,
+    } = w;
     let org = reader.organization_id;
     match scope {
         Scope::Business(id) | Scope::Contact(id) => {
