@@ -21,6 +21,7 @@ mod m20261122_000021_directory_imports;
 mod m20261122_000030_email_search;
 mod m20261203_000040_link_timeline_indexes;
 mod m20261203_000050_participant_display_index;
+mod m20261206_000060_timeline_copies;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000030_email_search::Migration),
             Box::new(m20261203_000040_link_timeline_indexes::Migration),
             Box::new(m20261203_000050_participant_display_index::Migration),
+            Box::new(m20261206_000060_timeline_copies::Migration),
         ]
     }
 }

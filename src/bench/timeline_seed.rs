@@ -191,6 +191,17 @@ pub async fn seed(
         .await?;
     }
 
+    progress("senders");
+    run(
+        db,
+        format!(
+            "UPDATE emails SET sender_name = p.name, sender_address = p.address \
+             FROM email_participants p WHERE p.email_id = emails.id AND p.role = 'from' \
+             AND emails.organization_id = {org_id}"
+        ),
+    )
+    .await?;
+
     progress("links");
     run(
         db,

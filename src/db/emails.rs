@@ -15,7 +15,7 @@ use super::entities::{
     attachments, email_bodies, email_links, email_participants, emails, sync_ledger,
 };
 use crate::domain::association::{associate, Directory, Target};
-use crate::providers::message::NormalizedMessage;
+use crate::providers::message::{NormalizedMessage, ParticipantRole};
 
 /// Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 100;
@@ -200,6 +200,10 @@ pub async fn upsert_page(
 
 fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::ActiveModel {
     let key = m.key(owner.account_id);
+    let sender = m
+        .participants
+        .iter()
+        .find(|p| p.role == ParticipantRole::From);
     emails::ActiveModel {
         organization_id: Set(owner.organization_id),
         account_id: Set(owner.account_id),
@@ -230,6 +234,10 @@ fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::A
         soft_deleted_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        sender_name: Set(sender.map(|p| p.name.clone()).unwrap_or_default()),
+        sender_address: Set(sender
+            .map(|p| p.address.as_str().to_string())
+            .unwrap_or_default()),
         ..Default::default()
     }
 }

@@ -245,22 +245,3 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<MailAccount>, DbErr> {
     MailAccounts::find_by_id(id).one(db).await
 }
-
-/// `(id, provider, address)` of the user's mailboxes that need reconnecting (for the banner).
-pub async fn needing_reconnect(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    user_id: i64,
-) -> Result<Vec<(i64, String, String)>, DbErr> {
-    MailAccounts::find()
-        .select_only()
-        .column(mail_accounts::Column::Id)
-        .column(mail_accounts::Column::Provider)
-        .column(mail_accounts::Column::Address)
-        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
-        .filter(mail_accounts::Column::OwnerUserId.eq(user_id))
-        .filter(mail_accounts::Column::Status.eq(NEEDS_RECONNECT))
-        .into_tuple()
-        .all(db)
-        .await
-}

@@ -43,7 +43,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 6 })
         // No ping before every query (a round trip each); a broken connection fails its query
         // and the pool replaces it.
         .test_before_acquire(false)

@@ -5,6 +5,8 @@ use sea_orm::{
 };
 
 use super::entities::users::{self, Entity as Users, Model as User};
+use super::mail_accounts::NEEDS_RECONNECT;
+use super::timeline::sql::Sql;
 use crate::domain::address::EmailAddress;
 use crate::domain::user::Role;
 
@@ -60,6 +62,57 @@ pub async fn find_in_org(
         .filter(users::Column::OrganizationId.eq(org_id))
         .one(db)
         .await
+}
+
+/// What every signed-in request needs of its user: the user (within `org_id`) and their
+/// mailboxes that need reconnecting as `(id, provider, address)`, in one statement.
+pub async fn signed_in(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    user_id: i64,
+) -> Result<Option<(SignedIn, Vec<(i64, String, String)>)>, DbErr> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT u.id, u.organization_id, u.email, u.name, u.role, u.disabled, a.id, a.provider, \
+         a.address FROM users u LEFT JOIN mail_accounts a ON a.owner_user_id = u.id \
+         AND a.organization_id = u.organization_id AND a.status = ",
+    )
+    .bind(NEEDS_RECONNECT)
+    .push(" WHERE u.id = ")
+    .bind(user_id)
+    .push(" AND u.organization_id = ")
+    .bind(org_id)
+    .push(" ORDER BY a.id");
+    let rows = db.query_all(sql.build(db.get_database_backend())).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let user = SignedIn {
+        id: first.try_get_by_index(0)?,
+        organization_id: first.try_get_by_index(1)?,
+        email: first.try_get_by_index(2)?,
+        name: first.try_get_by_index(3)?,
+        role: first.try_get_by_index(4)?,
+        disabled: first.try_get_by_index(5)?,
+    };
+    let mut reconnect = Vec::new();
+    for row in &rows {
+        if let Some(id) = row.try_get_by_index::<Option<i64>>(6)? {
+            reconnect.push((id, row.try_get_by_index(7)?, row.try_get_by_index(8)?));
+        }
+    }
+    Ok(Some((user, reconnect)))
+}
+
+/// The user as a signed-in request sees them.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id: i64,
+    pub organization_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub disabled: bool,
 }
 
 pub async fn list_in_org(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<User>, DbErr> {

@@ -8,7 +8,7 @@ use tower_sessions::Session;
 use super::error::AppError;
 use super::AppState;
 use crate::db::session_store::USER_KEY;
-use crate::db::{self, mail_accounts, users};
+use crate::db::{self, users};
 use crate::domain::user::Role;
 
 /// A session ends this long after sign-in, however active it is.
@@ -95,8 +95,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             sign_out(&session).await?;
             return Err(AppError::SignInRequired { htmx });
         }
-        let user = users::find_in_org(&state.db, stored.organization_id, stored.user_id).await?;
-        let Some(user) = user.filter(|u| !u.disabled) else {
+        let found = users::signed_in(&state.db, stored.organization_id, stored.user_id).await?;
+        let Some((user, reconnect)) = found.filter(|(u, _)| !u.disabled) else {
             sign_out(&session).await?;
             return Err(AppError::SignInRequired { htmx });
         };
@@ -105,8 +105,6 @@ impl FromRequestParts<AppState> for CurrentUser {
             session.insert(SEEN_KEY, now).await?;
         }
         let csrf = super::csrf::token(&session).await?;
-        let reconnect =
-            mail_accounts::needing_reconnect(&state.db, user.organization_id, user.id).await?;
         Ok(CurrentUser {
             id: user.id,
             organization_id: user.organization_id,

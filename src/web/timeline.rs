@@ -58,12 +58,10 @@ pub async fn section(
     let (filters, errors) = query.filters();
     let after = query.cursor();
     let page = timeline::page(db, reader, scope, &filters, after, PAGE_SIZE).await?;
-    let mailboxes = timeline::mailboxes(db, reader, scope).await?;
     Ok(TimelineView::new(
         base_of(scope),
         query,
         page,
-        mailboxes,
         errors,
         after.is_none(),
         user.csrf.clone(),

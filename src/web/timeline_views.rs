@@ -205,7 +205,6 @@ impl TimelineView {
         base: String,
         query: &TimelineQuery,
         page: Page,
-        mailboxes: Vec<(i64, String)>,
         errors: Vec<String>,
         first: bool,
         csrf: String,
@@ -220,7 +219,8 @@ impl TimelineView {
         Self {
             page_url: query.url(&base, None),
             filtered: query.is_filtered(),
-            mailboxes: mailboxes
+            mailboxes: page
+                .mailboxes
                 .into_iter()
                 .map(|(id, address)| (id, address, Some(id) == selected))
                 .collect(),

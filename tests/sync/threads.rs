@@ -1,9 +1,11 @@
 //! Thread keys at ingest: a reply that names only its parent joins the root's thread; a later
-//! message that bridges two stored threads merges them; arrival order does not split a thread.
+//! message that bridges two stored threads merges them; arrival order does not split a thread;
+//! links keep their copies of the thread key and soft deletion in step with their email.
 use std::collections::BTreeMap;
 
-use sea_orm::EntityTrait;
-use threadline::db::entities::emails;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use threadline::db::entities::{email_links, emails};
+use threadline::db::{directory, email_actions, organizations, users};
 
 use crate::helpers::{deliver, linked, GMAIL};
 
@@ -94,4 +96,82 @@ async fn a_message_bridging_two_threads_merges_them() {
     let t = threads(&l).await;
     assert_eq!(t["y0"], t["x1"], "{t:?}");
     assert_eq!(t["y1"], t["x1"], "stored thread merged: {t:?}");
+}
+
+/// `(thread key, soft deleted)` of every link as the link copies it and as its email has it.
+async fn link_copies(l: &crate::helpers::Linked) -> Vec<((String, bool), (String, bool))> {
+    let emails: BTreeMap<i64, emails::Model> = emails::Entity::find()
+        .all(&l.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    email_links::Entity::find()
+        .all(&l.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|link| {
+            let e = &emails[&link.email_id];
+            (
+                (link.thread_key, link.soft_deleted),
+                (e.thread_key.clone(), e.soft_deleted_at.is_some()),
+            )
+        })
+        .collect()
+}
+
+/// A business timeline walks its links alone, so the links' copies of the thread key and the
+/// soft deletion must follow the email through a merge, a soft delete and a restore.
+#[tokio::test]
+async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
+    let l = linked(0).await;
+    let org = organizations::first(&l.app.db).await.unwrap().unwrap().id;
+    directory::create_business(&l.app.db, org, "Buyer", &["buyer.example".into()])
+        .await
+        .unwrap();
+    for (id, minute, headers) in [
+        ("x1", 1, "In-Reply-To: <x0@t.test>\r\n"),
+        ("y1", 2, "In-Reply-To: <y0@t.test>\r\n"),
+    ] {
+        deliver(&l.app, &message(id, minute, headers), "INBOX").await;
+    }
+    l.sync_ok().await;
+    let before = link_copies(&l).await;
+    assert_eq!(before.len(), 2, "both emails linked to the business");
+    assert_ne!(before[0].0 .0, before[1].0 .0, "two threads so far");
+    let bridge = "In-Reply-To: <x0@t.test>\r\nReferences: <x0@t.test>\r\n";
+    deliver(&l.app, &message("y0", 3, bridge), "INBOX").await;
+    l.sync_ok().await;
+    let merged = link_copies(&l).await;
+    assert_eq!(merged.len(), 3);
+    for (copy, email) in &merged {
+        assert_eq!(copy, email, "{merged:?}");
+        assert_eq!(
+            copy.0, merged[0].0 .0,
+            "one thread after the merge: {merged:?}"
+        );
+    }
+
+    let y1 = emails::Entity::find()
+        .filter(emails::Column::MessageKey.eq("<y1@t.test>"))
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let user = users::list_in_org(&l.app.db, org).await.unwrap()[0].id;
+    for deleted in [true, false] {
+        assert!(
+            email_actions::set_deleted(&l.app.db, org, user, &y1, deleted)
+                .await
+                .unwrap()
+        );
+        let copies = link_copies(&l).await;
+        for (copy, email) in &copies {
+            assert_eq!(copy, email, "{copies:?}");
+        }
+        let hidden = copies.iter().filter(|(c, _)| c.1).count();
+        assert_eq!(hidden, usize::from(deleted), "{copies:?}");
+    }
 }

@@ -224,9 +224,11 @@ async fn copies_show_once_and_soft_deleted_mail_is_hidden() {
         &app.db,
         &format!(
             "INSERT INTO emails (organization_id, account_id, provider_message_id, message_id, \
-             message_key, thread_key, subject, snippet, received_at, created_at, updated_at) \
+             message_key, thread_key, subject, snippet, received_at, created_at, updated_at, \
+             sender_name, sender_address) \
              SELECT organization_id, {colleague}, 'copy-1', message_id, message_key, thread_key, \
-             subject, snippet, received_at, created_at, updated_at FROM emails WHERE id = {support}"
+             subject, snippet, received_at, created_at, updated_at, sender_name, sender_address \
+             FROM emails WHERE id = {support}"
         ),
     )
     .await;

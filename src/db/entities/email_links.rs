@@ -18,6 +18,12 @@ pub struct Model {
     pub received_at: DateTimeUtc,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Copies of the email's thread key, bulk flag and soft deletion, kept by database
+    /// triggers (migration `m20261206_000060`) so a timeline walks the link index alone.
+    #[sea_orm(column_type = "Text")]
+    pub thread_key: String,
+    pub is_bulk: bool,
+    pub soft_deleted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

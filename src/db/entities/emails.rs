@@ -42,6 +42,11 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When a full listing last named this message (deletion detection after a listing).
     pub listed_at: Option<DateTimeUtc>,
+    /// The first `From` participant, as timelines show the sender.
+    #[sea_orm(column_type = "Text")]
+    pub sender_name: String,
+    #[sea_orm(column_type = "Text")]
+    pub sender_address: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -55,7 +55,7 @@ pub async fn summaries(
     keys: &[String],
 ) -> Result<Vec<ThreadSummary>, DbErr> {
     let mut by_thread: HashMap<String, Vec<Message>> = HashMap::new();
-    for m in of_threads(db, w, keys).await? {
+    for m in of_threads(db, w, keys, false).await? {
         by_thread.entry(m.thread_key.clone()).or_default().push(m);
     }
     Ok(keys
@@ -94,11 +94,13 @@ fn summarize(newest_first: &[Message]) -> ThreadSummary {
     }
 }
 
-/// The scope's messages of the threads `keys`, newest first, one per message.
+/// The scope's messages of the threads `keys`, newest first, one per message; with their
+/// To and Cc when `recipients` (a thread line shows senders only).
 pub async fn of_threads(
     db: &impl ConnectionTrait,
     w: Within<'_>,
     thread_keys: &[String],
+    recipients: bool,
 ) -> Result<Vec<Message>, DbErr> {
     let k = keys(w.scope);
     let link = if matches!(w.scope, Scope::Mine) {
@@ -112,7 +114,7 @@ pub async fn of_threads(
         let mut sql = Sql::default();
         sql.push(&format!(
             "SELECT e.id, e.thread_key, e.message_key, e.subject, e.snippet, {}, \
-             e.has_attachments, {link}",
+             e.has_attachments, {link}, e.sender_name, e.sender_address",
             k.at
         ));
         // Both marks from one look-up of the reader's state row (read = 1, starred = 2; NULL
@@ -133,7 +135,9 @@ pub async fn of_threads(
             if !copies.insert(message_key.clone()) {
                 continue;
             }
-            let marks = row.try_get_by_index::<Option<i32>>(8)?.unwrap_or(0);
+            let marks = row.try_get_by_index::<Option<i32>>(10)?.unwrap_or(0);
+            let from_address: String = row.try_get_by_index(9)?;
+            let from_name = shown(row.try_get_by_index(8)?, &from_address);
             out.push(Message {
                 email_id: row.try_get_by_index(0)?,
                 thread_key: row.try_get_by_index(1)?,
@@ -143,8 +147,12 @@ pub async fn of_threads(
                 at: row.try_get_by_index(5)?,
                 attachments: row.try_get_by_index(6)?,
                 link_id: row.try_get_by_index(7)?,
-                from_name: String::new(),
-                from_address: String::new(),
+                from_name: if from_address.is_empty() {
+                    UNKNOWN_SENDER.into()
+                } else {
+                    from_name
+                },
+                from_address,
                 to: Vec::new(),
                 read: marks & 1 != 0,
                 starred: marks & 2 != 0,
@@ -152,50 +160,46 @@ pub async fn of_threads(
         }
     }
     out.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
-    fill_people(db, w.reader.organization_id, &mut out).await?;
+    if recipients {
+        fill_recipients(db, w.reader.organization_id, &mut out).await?;
+    }
     Ok(out)
 }
 
-async fn fill_people(
+const UNKNOWN_SENDER: &str = "(unknown sender)";
+
+/// A participant as a timeline names them: the display name, else the address.
+fn shown(name: String, address: &str) -> String {
+    if name.trim().is_empty() {
+        address.to_string()
+    } else {
+        name
+    }
+}
+
+async fn fill_recipients(
     db: &impl ConnectionTrait,
     org_id: i64,
     messages: &mut [Message],
 ) -> Result<(), DbErr> {
-    let mut rows: HashMap<i64, Vec<(String, String, String)>> = HashMap::new();
+    let mut rows: HashMap<i64, Vec<(String, String)>> = HashMap::new();
     let ids: Vec<i64> = messages.iter().map(|m| m.email_id).collect();
     let backend = db.get_database_backend();
     for chunk in ids.chunks(500) {
         let mut sql = Sql::default();
-        sql.push(
-            "SELECT email_id, role, name, address FROM email_participants WHERE organization_id = ",
-        )
-        .bind(org_id)
-        .push(" AND role IN ('from', 'to', 'cc') AND email_id IN ")
-        .bind_list(chunk.iter().copied());
+        sql.push("SELECT email_id, name, address FROM email_participants WHERE organization_id = ")
+            .bind(org_id)
+            .push(" AND role IN ('to', 'cc') AND email_id IN ")
+            .bind_list(chunk.iter().copied());
         for row in db.query_all(sql.build(backend)).await? {
-            rows.entry(row.try_get_by_index(0)?).or_default().push((
-                row.try_get_by_index(1)?,
-                row.try_get_by_index(2)?,
-                row.try_get_by_index(3)?,
-            ));
+            rows.entry(row.try_get_by_index(0)?)
+                .or_default()
+                .push((row.try_get_by_index(1)?, row.try_get_by_index(2)?));
         }
     }
     for m in messages {
-        for (role, name, address) in rows.remove(&m.email_id).unwrap_or_default() {
-            let shown = if name.trim().is_empty() {
-                address.clone()
-            } else {
-                name
-            };
-            if role == "from" {
-                m.from_name = shown;
-                m.from_address = address;
-            } else {
-                m.to.push(shown);
-            }
-        }
-        if m.from_name.is_empty() {
-            m.from_name = "(unknown sender)".into();
+        for (name, address) in rows.remove(&m.email_id).unwrap_or_default() {
+            m.to.push(shown(name, &address));
         }
     }
     Ok(())

@@ -82,6 +82,46 @@ impl Policy {
     }
 }
 
+/// The policy and the mailboxes a scope's mail can come from (for the mailbox filter, as
+/// `(id, address)` by address), in one statement: a page reads both on every visit.
+async fn policy_and_mailboxes(
+    db: &impl ConnectionTrait,
+    reader: Reader,
+    scope: Scope,
+) -> Result<(Policy, Vec<(i64, String)>), DbErr> {
+    let org = reader.organization_id;
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT 0, CASE WHEN o.hide_bulk THEN 1 ELSE 0 END \
+         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END, '' FROM organizations o WHERE o.id = ",
+    )
+    .bind(org)
+    .push(" UNION ALL SELECT 1, 0, d.domain FROM organization_domains d WHERE d.organization_id = ")
+    .bind(org)
+    .push(" UNION ALL SELECT 2, a.id, a.address FROM mail_accounts a WHERE a.organization_id = ")
+    .bind(org);
+    if scope == Scope::Mine {
+        sql.push(" AND a.owner_user_id = ").bind(reader.user_id);
+    }
+    sql.push(" ORDER BY 1, 3, 2");
+    let mut policy = Policy::default();
+    let mut mailboxes = Vec::new();
+    for row in db.query_all(sql.build(db.get_database_backend())).await? {
+        let kind: i32 = row.try_get_by_index(0)?;
+        let n: i64 = row.try_get_by_index(1)?;
+        let text: String = row.try_get_by_index(2)?;
+        match kind {
+            0 => {
+                policy.hide_bulk = n & 1 != 0;
+                policy.hide_internal_only = n & 2 != 0;
+            }
+            1 => policy.internal.push(text),
+            _ => mailboxes.push((n, text)),
+        }
+    }
+    Ok((policy, mailboxes))
+}
+
 /// Where a page ends: the latest matching message of its last thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -105,11 +145,13 @@ impl Cursor {
     }
 }
 
-/// One page of threads and where the next one starts.
+/// One page of threads and where the next one starts, with the mailboxes the scope's mail can
+/// come from (for the mailbox filter).
 #[derive(Debug, Clone)]
 pub struct Page {
     pub threads: Vec<ThreadSummary>,
     pub next: Option<Cursor>,
+    pub mailboxes: Vec<(i64, String)>,
 }
 
 /// The page of threads after `after` (the first page without it).
@@ -121,7 +163,7 @@ pub async fn page(
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<Page, DbErr> {
-    let policy = Policy::load(db, reader.organization_id).await?;
+    let (policy, mailboxes) = policy_and_mailboxes(db, reader, scope).await?;
     let w = Within {
         backend: db.get_database_backend(),
         reader,
@@ -137,7 +179,11 @@ pub async fn page(
     };
     let keys: Vec<String> = found.into_iter().map(|(k, _)| k).collect();
     let threads = messages::summaries(db, w, &keys).await?;
-    Ok(Page { threads, next })
+    Ok(Page {
+        threads,
+        next,
+        mailboxes,
+    })
 }
 
 /// The messages of the thread of `email_id` that the reader sees in `scope`, oldest first;
@@ -163,7 +209,7 @@ pub async fn thread(
         return Ok(None);
     };
     let key: String = row.try_get_by_index(0)?;
-    let mut list = messages::of_threads(db, w, &[key]).await?;
+    let mut list = messages::of_threads(db, w, &[key], true).await?;
     list.reverse();
     Ok(Some(list))
 }
@@ -181,10 +227,17 @@ async fn scan(
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     let mut position = after;
-    let mut batch = (want * 4).max(50);
+    // Unfiltered, a thread shows up about once per message it has, so the first batch allows
+    // for a few each. A filter that picks single messages (unread, starred, attachments, a
+    // mailbox) mostly yields one per thread, and each row it reads costs look-ups: start
+    // smaller and let the doubling catch up. (A search pays most per statement, for the
+    // matching set, so it keeps the larger batch.)
+    let picky = filters.search.is_none()
+        && (filters.unread || filters.starred || filters.attachments || filters.mailbox.is_some());
+    let mut batch = if picky { want * 2 } else { (want * 4).max(50) };
     loop {
         let mut sql = Sql::default();
-        sql.push(&format!("SELECT e.thread_key, {}, {}", k.at, k.id));
+        sql.push(&format!("SELECT {}, {}, {}", k.thread, k.at, k.id));
         from_where(&mut sql, w, Drive::Time, Some(filters));
         if let Some(c) = position {
             sql.push(&format!(" AND {} <= ", k.at))
@@ -278,26 +331,4 @@ pub async fn scope_exists(
             .is_some(),
         Scope::Mine => true,
     })
-}
-
-/// The mailboxes a scope's mail can come from, for the mailbox filter: `(id, address)`.
-pub async fn mailboxes(
-    db: &impl ConnectionTrait,
-    reader: Reader,
-    scope: Scope,
-) -> Result<Vec<(i64, String)>, DbErr> {
-    use super::entities::mail_accounts;
-    use sea_orm::{QueryOrder, QuerySelect};
-    let mut find = mail_accounts::Entity::find()
-        .select_only()
-        .column(mail_accounts::Column::Id)
-        .column(mail_accounts::Column::Address)
-        .filter(mail_accounts::Column::OrganizationId.eq(reader.organization_id));
-    if scope == Scope::Mine {
-        find = find.filter(mail_accounts::Column::OwnerUserId.eq(reader.user_id));
-    }
-    find.order_by_asc(mail_accounts::Column::Address)
-        .into_tuple()
-        .all(db)
-        .await
 }

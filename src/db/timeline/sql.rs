@@ -83,6 +83,9 @@ impl Sql {
 pub struct Keys {
     pub at: &'static str,
     pub id: &'static str,
+    /// The thread key where a walk reads it: the link's copy (kept by triggers) for business
+    /// and contact timelines.
+    pub thread: &'static str,
 }
 
 pub fn keys(scope: Scope) -> Keys {
@@ -90,12 +93,19 @@ pub fn keys(scope: Scope) -> Keys {
         Scope::Business(_) | Scope::Contact(_) => Keys {
             at: "l.received_at",
             id: "l.email_id",
+            thread: "l.thread_key",
         },
         Scope::Mine => Keys {
             at: "e.received_at",
             id: "e.id",
+            thread: "e.thread_key",
         },
     }
+}
+
+/// Do these filters need the email row (not only the link's copies of it)?
+fn needs_email(filters: Option<&Filters>) -> bool {
+    filters.is_some_and(|f| f.mailbox.is_some() || f.attachments || f.unread || f.starred)
 }
 
 /// Which table a query walks first.
@@ -139,7 +149,11 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
                 "l.contact_id"
             };
             let lateral = drive == Drive::Emails && backend == DbBackend::Postgres;
+            // The walk reads the link index alone when nothing asks for the email row: the
+            // link carries the email's thread key, bulk flag and soft deletion.
+            let links_only = drive == Drive::Time && !needs_email(filters);
             sql.push(match drive {
+                _ if links_only => " FROM email_links l WHERE 1 = 1",
                 _ if lateral => {
                     " FROM emails e CROSS JOIN LATERAL (SELECT l.id, l.email_id, l.received_at \
                      FROM email_links l WHERE l.email_id = e.id"
@@ -152,12 +166,24 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
             .push(&format!(" AND {column} = "))
             .bind(id)
             .push(" AND l.tombstone = ")
+            .bind(false)
+            // Also in every walk of the time index, whose order follows this column.
+            .push(" AND l.soft_deleted = ")
             .bind(false);
             if lateral {
                 // At most one link per email and scope (unique indexes); the LIMIT keeps
                 // PostgreSQL from flattening this into a join that a reused generic plan would
                 // drive from every link of a business with tens of thousands.
                 sql.push(" LIMIT 1) l WHERE l.email_id = e.id");
+            }
+            if links_only {
+                if policy.hide_bulk {
+                    sql.push(" AND l.is_bulk = ").bind(false);
+                }
+                if let Some(f) = filters {
+                    filters_sql(sql, backend, reader, scope, f);
+                }
+                return;
             }
         }
         Scope::Mine => {
@@ -183,17 +209,20 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
         .push(")");
     }
     if let Some(f) = filters {
-        filters_sql(sql, backend, reader, f);
+        filters_sql(sql, backend, reader, scope, f);
     }
 }
 
-fn filters_sql(sql: &mut Sql, backend: DbBackend, reader: Reader, f: &Filters) {
+/// The reader's filters; dates and search go through the scope's keys (the link's copy of the
+/// time, the link's email id), so a walk of the link index alone can apply them.
+fn filters_sql(sql: &mut Sql, backend: DbBackend, reader: Reader, scope: Scope, f: &Filters) {
+    let k = keys(scope);
     let time = |t: DateTime<Utc>| Value::from(t);
     if let Some(since) = f.since {
-        sql.push(" AND e.received_at >= ").bind(time(since));
+        sql.push(&format!(" AND {} >= ", k.at)).bind(time(since));
     }
     if let Some(before) = f.before {
-        sql.push(" AND e.received_at < ").bind(time(before));
+        sql.push(&format!(" AND {} < ", k.at)).bind(time(before));
     }
     if let Some(mailbox) = f.mailbox {
         sql.push(" AND e.account_id = ").bind(mailbox);
@@ -213,6 +242,8 @@ fn filters_sql(sql: &mut Sql, backend: DbBackend, reader: Reader, f: &Filters) {
     }
     if let Some(q) = &f.search {
         let (text, values) = crate::db::search::matching_ids(backend, reader.organization_id, q);
-        sql.push(" AND e.id IN (").splice(&text, values).push(")");
+        sql.push(&format!(" AND {} IN (", k.id))
+            .splice(&text, values)
+            .push(")");
     }
 }
