@@ -43,7 +43,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 6 })
+        .max_connections(if url.starts_with("sqlite:") {
+            8
+        } else {
+            postgres_pool_size()
+        })
         // No ping before every query (a round trip each); a broken connection fails its query
         // and the pool replaces it.
         .test_before_acquire(false)
@@ -58,6 +62,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("cache_size", "-16384")
         });
     Database::connect(opts).await
+}
+
+/// Connections per instance to PostgreSQL: three per core (at least four). A backend works
+/// while its request's code runs and waits for the network, so a few per core keep the cores
+/// busy; more only make the server switch between backends (under 32 clients on 2 cores, 16
+/// connections gave the same throughput as 6 with a p99 half again as long).
+fn postgres_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores * 3).unwrap_or(u32::MAX).max(4)
 }
 
 /// Apply every pending migration.
