@@ -175,3 +175,39 @@ async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
         assert_eq!(hidden, usize::from(deleted), "{copies:?}");
     }
 }
+
+/// The migration that added the copies rolls back and forward on stored mail: its down()
+/// removes them, its up() fills them again from the emails (senders too) and the triggers keep
+/// them from then on.
+#[tokio::test]
+async fn the_copies_migration_rolls_back_and_fills_again() {
+    use migration::{Migrator, MigratorTrait};
+    let l = linked(0).await;
+    let org = organizations::first(&l.app.db).await.unwrap().unwrap().id;
+    directory::create_business(&l.app.db, org, "Buyer", &["buyer.example".into()])
+        .await
+        .unwrap();
+    deliver(&l.app, &message("r0", 1, ""), "INBOX").await;
+    l.sync_ok().await;
+    Migrator::down(&l.app.db, Some(1)).await.unwrap();
+    Migrator::up(&l.app.db, None).await.unwrap();
+    let copies = link_copies(&l).await;
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].0, copies[0].1, "refilled: {copies:?}");
+    let email = emails::Entity::find()
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (email.sender_name.as_str(), email.sender_address.as_str()),
+        ("Pat", "pat@buyer.example")
+    );
+    // The triggers are back: a reply merges into the thread and its link follows.
+    let reply = "In-Reply-To: <r0@t.test>\r\nReferences: <r0@t.test>\r\n";
+    deliver(&l.app, &message("r1", 2, reply), "INBOX").await;
+    l.sync_ok().await;
+    for (copy, email) in link_copies(&l).await {
+        assert_eq!(copy, email);
+    }
+}
