@@ -109,3 +109,49 @@ pub async fn index<T: IntoIden + 'static>(
     }
     m.create_index(stmt).await
 }
+
+/// Drop the index `name` of `table`.
+pub async fn drop_index<T: IntoIden + 'static>(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+) -> Result<(), DbErr> {
+    m.drop_index(Index::drop().name(name).table(table).to_owned())
+        .await
+}
+
+/// Add `columns` to `table`, one statement each (SQLite alters one column at a time).
+pub async fn add_columns<T: IntoIden + Clone + 'static>(
+    m: &SchemaManager<'_>,
+    table: T,
+    columns: Vec<ColumnDef>,
+) -> Result<(), DbErr> {
+    for mut col in columns {
+        m.alter_table(
+            Table::alter()
+                .table(table.clone())
+                .add_column(&mut col)
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Drop `columns` from `table`, one statement each.
+pub async fn drop_columns<T: IntoIden + Clone + 'static, C: IntoIden>(
+    m: &SchemaManager<'_>,
+    table: T,
+    columns: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr> {
+    for col in columns {
+        m.alter_table(
+            Table::alter()
+                .table(table.clone())
+                .drop_column(col)
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@
 //! the index alone.
 use sea_orm_migration::prelude::*;
 
-use crate::common::index;
+use crate::common::{drop_index, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -51,17 +51,12 @@ const SWAPS: [Swap; 2] = [
     ),
 ];
 
-async fn drop(m: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
-    m.drop_index(Index::drop().name(name).table(EmailLinks::Table).to_owned())
-        .await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for (new, cols, old, _) in SWAPS {
             index(m, new, EmailLinks::Table, &cols, false).await?;
-            drop(m, old).await?;
+            drop_index(m, old, EmailLinks::Table).await?;
         }
         Ok(())
     }
@@ -69,7 +64,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for (new, _, old, cols) in SWAPS {
             index(m, old, EmailLinks::Table, &cols, false).await?;
-            drop(m, new).await?;
+            drop_index(m, new, EmailLinks::Table).await?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! Names are at most 500 bytes and addresses 254 (ingest caps them), well within an index row.
 use sea_orm_migration::prelude::*;
 
-use crate::common::index;
+use crate::common::{drop_index, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -18,26 +18,16 @@ enum EmailParticipants {
 const NEW: &str = "ix_participants_email_display";
 const OLD: &str = "ix_participants_email";
 
-async fn drop(m: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
-    m.drop_index(
-        Index::drop()
-            .name(name)
-            .table(EmailParticipants::Table)
-            .to_owned(),
-    )
-    .await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let cols = ["email_id", "organization_id", "role", "name", "address"];
         index(m, NEW, EmailParticipants::Table, &cols, false).await?;
-        drop(m, OLD).await
+        drop_index(m, OLD, EmailParticipants::Table).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         index(m, OLD, EmailParticipants::Table, &["email_id"], false).await?;
-        drop(m, NEW).await
+        drop_index(m, NEW, EmailParticipants::Table).await
     }
 }

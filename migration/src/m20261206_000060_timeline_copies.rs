@@ -12,19 +12,19 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::common::{flag, index, text_default};
+use crate::common::{add_columns, drop_columns, drop_index, flag, index, text_default};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Emails {
     Table,
     SenderName,
     SenderAddress,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum EmailLinks {
     Table,
     ThreadKey,
@@ -48,7 +48,7 @@ const PG_TRIGGERS: [&str; 4] = [
          FROM emails e WHERE e.id = NEW.email_id; \
        RETURN NEW; \
      END $$",
-    "CREATE TRIGGER email_links_copy_email BEFORE INSERT OR UPDATE OF email_id ON email_links \
+    "CREATE TRIGGER email_links_copy_email BEFORE INSERT ON email_links \
      FOR EACH ROW EXECUTE FUNCTION email_links_copy_email()",
     "CREATE FUNCTION emails_copy_to_links() RETURNS trigger LANGUAGE plpgsql AS $$ \
      BEGIN \
@@ -90,40 +90,29 @@ const SWAPS: [(&str, &str, &str); 2] = [
     ),
 ];
 
-async fn drop(m: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
-    m.drop_index(Index::drop().name(name).table(EmailLinks::Table).to_owned())
-        .await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        for col in [Emails::SenderName, Emails::SenderAddress] {
-            m.alter_table(
-                Table::alter()
-                    .table(Emails::Table)
-                    .add_column(text_default(col, ""))
-                    .to_owned(),
-            )
-            .await?;
-        }
-        m.alter_table(
-            Table::alter()
-                .table(EmailLinks::Table)
-                .add_column(text_default(EmailLinks::ThreadKey, ""))
-                .to_owned(),
+        add_columns(
+            m,
+            Emails::Table,
+            vec![
+                text_default(Emails::SenderName, ""),
+                text_default(Emails::SenderAddress, ""),
+            ],
         )
         .await?;
-        for col in [EmailLinks::IsBulk, EmailLinks::SoftDeleted] {
-            m.alter_table(
-                Table::alter()
-                    .table(EmailLinks::Table)
-                    .add_column(flag(col))
-                    .to_owned(),
-            )
-            .await?;
-        }
+        add_columns(
+            m,
+            EmailLinks::Table,
+            vec![
+                text_default(EmailLinks::ThreadKey, ""),
+                flag(EmailLinks::IsBulk),
+                flag(EmailLinks::SoftDeleted),
+            ],
+        )
+        .await?;
         db.execute_unprepared(FILL_SENDERS).await?;
         db.execute_unprepared(FILL_LINKS).await?;
         let triggers: &[&str] = match db.get_database_backend() {
@@ -145,7 +134,7 @@ impl MigrationTrait for Migration {
                 "thread_key",
             ];
             index(m, new, EmailLinks::Table, &cols, false).await?;
-            drop(m, old).await?;
+            drop_index(m, old, EmailLinks::Table).await?;
         }
         Ok(())
     }
@@ -161,7 +150,7 @@ impl MigrationTrait for Migration {
                 "email_id",
             ];
             index(m, old, EmailLinks::Table, &cols, false).await?;
-            drop(m, new).await?;
+            drop_index(m, new, EmailLinks::Table).await?;
         }
         let drops: &[&str] = match db.get_database_backend() {
             DbBackend::Postgres => &[
@@ -178,28 +167,22 @@ impl MigrationTrait for Migration {
         for sql in drops {
             db.execute_unprepared(sql).await?;
         }
-        for col in [
-            EmailLinks::ThreadKey,
-            EmailLinks::IsBulk,
-            EmailLinks::SoftDeleted,
-        ] {
-            m.alter_table(
-                Table::alter()
-                    .table(EmailLinks::Table)
-                    .drop_column(col)
-                    .to_owned(),
-            )
-            .await?;
-        }
-        for col in [Emails::SenderName, Emails::SenderAddress] {
-            m.alter_table(
-                Table::alter()
-                    .table(Emails::Table)
-                    .drop_column(col)
-                    .to_owned(),
-            )
-            .await?;
-        }
+        drop_columns(
+            m,
+            EmailLinks::Table,
+            [
+                EmailLinks::ThreadKey,
+                EmailLinks::IsBulk,
+                EmailLinks::SoftDeleted,
+            ],
+        )
+        .await?;
+        drop_columns(
+            m,
+            Emails::Table,
+            [Emails::SenderName, Emails::SenderAddress],
+        )
+        .await?;
         Ok(())
     }
 }

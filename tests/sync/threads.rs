@@ -122,15 +122,22 @@ async fn link_copies(l: &crate::helpers::Linked) -> Vec<((String, bool), (String
         .collect()
 }
 
-/// A business timeline walks its links alone, so the links' copies of the thread key and the
-/// soft deletion must follow the email through a merge, a soft delete and a restore.
-#[tokio::test]
-async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
+/// A linked mailbox whose organization has the business of `buyer.example` (the sender of
+/// [`message`]), so its mail gets links; with the organization's id.
+async fn linked_to_buyer() -> (crate::helpers::Linked, i64) {
     let l = linked(0).await;
     let org = organizations::first(&l.app.db).await.unwrap().unwrap().id;
     directory::create_business(&l.app.db, org, "Buyer", &["buyer.example".into()])
         .await
         .unwrap();
+    (l, org)
+}
+
+/// A business timeline walks its links alone, so the links' copies of the thread key and the
+/// soft deletion must follow the email through a merge, a soft delete and a restore.
+#[tokio::test]
+async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
+    let (l, org) = linked_to_buyer().await;
     for (id, minute, headers) in [
         ("x1", 1, "In-Reply-To: <x0@t.test>\r\n"),
         ("y1", 2, "In-Reply-To: <y0@t.test>\r\n"),
@@ -182,11 +189,7 @@ async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
 #[tokio::test]
 async fn the_copies_migration_rolls_back_and_fills_again() {
     use migration::{Migrator, MigratorTrait};
-    let l = linked(0).await;
-    let org = organizations::first(&l.app.db).await.unwrap().unwrap().id;
-    directory::create_business(&l.app.db, org, "Buyer", &["buyer.example".into()])
-        .await
-        .unwrap();
+    let (l, _) = linked_to_buyer().await;
     deliver(&l.app, &message("r0", 1, ""), "INBOX").await;
     l.sync_ok().await;
     Migrator::down(&l.app.db, Some(1)).await.unwrap();

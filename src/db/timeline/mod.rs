@@ -60,30 +60,8 @@ pub struct Policy {
     pub internal: Vec<String>,
 }
 
-impl Policy {
-    /// The organization's settings and domains, in one statement.
-    pub async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Self, DbErr> {
-        let mut sql = Sql::default();
-        sql.push(
-            "SELECT o.hide_bulk, o.hide_internal_only, d.domain FROM organizations o \
-             LEFT JOIN organization_domains d ON d.organization_id = o.id WHERE o.id = ",
-        )
-        .bind(org_id)
-        .push(" ORDER BY d.domain");
-        let mut policy = Self::default();
-        for row in db.query_all(sql.build(db.get_database_backend())).await? {
-            policy.hide_bulk = row.try_get_by_index(0)?;
-            policy.hide_internal_only = row.try_get_by_index(1)?;
-            if let Some(domain) = row.try_get_by_index::<Option<String>>(2)? {
-                policy.internal.push(domain);
-            }
-        }
-        Ok(policy)
-    }
-}
-
-/// The policy and the mailboxes a scope's mail can come from (for the mailbox filter, as
-/// `(id, address)` by address), in one statement: a page reads both on every visit.
+/// The organization's policy and the mailboxes a scope's mail can come from (for the mailbox
+/// filter, as `(id, address)` by address), in one statement: a page reads both on every visit.
 async fn policy_and_mailboxes(
     db: &impl ConnectionTrait,
     reader: Reader,
@@ -194,7 +172,7 @@ pub async fn thread(
     scope: Scope,
     email_id: i64,
 ) -> Result<Option<Vec<Message>>, DbErr> {
-    let policy = Policy::load(db, reader.organization_id).await?;
+    let (policy, _) = policy_and_mailboxes(db, reader, scope).await?;
     let w = Within {
         backend: db.get_database_backend(),
         reader,

@@ -153,15 +153,19 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
             // link carries the email's thread key, bulk flag and soft deletion.
             let links_only = drive == Drive::Time && !needs_email(filters);
             sql.push(match drive {
-                _ if links_only => " FROM email_links l WHERE 1 = 1",
+                _ if links_only => " FROM email_links l WHERE",
                 _ if lateral => {
                     " FROM emails e CROSS JOIN LATERAL (SELECT l.id, l.email_id, l.received_at \
-                     FROM email_links l WHERE l.email_id = e.id"
+                     FROM email_links l WHERE l.email_id = e.id AND"
                 }
-                Drive::Time => " FROM email_links l CROSS JOIN emails e WHERE e.id = l.email_id",
-                Drive::Emails => " FROM emails e CROSS JOIN email_links l WHERE l.email_id = e.id",
+                Drive::Time => {
+                    " FROM email_links l CROSS JOIN emails e WHERE e.id = l.email_id AND"
+                }
+                Drive::Emails => {
+                    " FROM emails e CROSS JOIN email_links l WHERE l.email_id = e.id AND"
+                }
             })
-            .push(" AND l.organization_id = ")
+            .push(" l.organization_id = ")
             .bind(org)
             .push(&format!(" AND {column} = "))
             .bind(id)
