@@ -22,6 +22,7 @@ mod m20261122_000030_email_search;
 mod m20261203_000040_link_timeline_indexes;
 mod m20261203_000050_participant_display_index;
 mod m20261206_000060_timeline_copies;
+mod m20261207_000070_link_lookup_covering;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000040_link_timeline_indexes::Migration),
             Box::new(m20261203_000050_participant_display_index::Migration),
             Box::new(m20261206_000060_timeline_copies::Migration),
+            Box::new(m20261207_000070_link_lookup_covering::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Database access: connecting and migrating, generated entities, and query modules that take
 //! `&impl ConnectionTrait` so callers pass a pool or a transaction.
 pub mod audit;
+pub mod combined;
 pub mod directory;
 pub mod email_actions;
 pub mod email_view;

@@ -1,15 +1,32 @@
 //! tower-sessions store on our own database, so sessions survive restarts and are shared by
 //! every instance. Expired rows are invisible at once and deleted periodically.
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::entities::sessions::{self, Entity as Sessions};
+use super::timeline::sql::Sql;
+use super::users::{self, Reconnect, SignedIn, SIGNED_IN_COLUMNS};
 
 /// Session data key under which the signed-in user is stored (see `web::session`).
 pub const USER_KEY: &str = "auth.user";
+
+/// Session data key under which [`DbSessionStore::load`] puts the session's user as the
+/// database has them now ([`LoadedUser`]), read with the session in one statement so that a
+/// request does not look the user up again. Never stored: `save` leaves it out.
+pub const LOADED_USER_KEY: &str = "auth.loaded";
+
+/// The session's user and their mailboxes that need reconnecting, as read with the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadedUser {
+    pub user: SignedIn,
+    pub reconnect: Reconnect,
+}
 
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
@@ -22,7 +39,12 @@ impl DbSessionStore {
     }
 
     fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {
-        let data = serde_json::to_string(&record.data)
+        let stored: HashMap<&String, &serde_json::Value> = record
+            .data
+            .iter()
+            .filter(|(key, _)| key.as_str() != LOADED_USER_KEY)
+            .collect();
+        let data = serde_json::to_string(&stored)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let user_id = record
             .data
@@ -91,18 +113,43 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = Sessions::find_by_id(id.to_string())
-            .filter(sessions::Column::ExpiresAt.gt(super::now()))
-            .one(&self.db)
+        // The session with its user (see LOADED_USER_KEY): one round trip for what every
+        // signed-in request reads first.
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "SELECT s.data, s.expires_at, {SIGNED_IN_COLUMNS} FROM sessions s \
+             LEFT JOIN users u ON u.id = s.user_id"
+        ));
+        users::join_reconnect(&mut sql);
+        sql.push(" WHERE s.id = ")
+            .bind(id.to_string())
+            .push(" AND s.expires_at > ")
+            .bind(super::now())
+            .push(" ORDER BY a.id");
+        let rows = self
+            .db
+            .query_all(sql.build(self.db.get_database_backend()))
             .await
             .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let data = serde_json::from_str(&row.data)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let (data, expires_at): (String, chrono::DateTime<chrono::Utc>) = (
+            first.try_get_by_index(0).map_err(backend)?,
+            first.try_get_by_index(1).map_err(backend)?,
+        );
+        let mut data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        data.remove(LOADED_USER_KEY);
+        if let Some((user, reconnect)) = users::signed_in_of(&rows, 2).map_err(backend)? {
+            let loaded = serde_json::to_value(LoadedUser { user, reconnect })
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            data.insert(LOADED_USER_KEY.to_string(), loaded);
+        }
         Ok(Some(Record {
             id: *id,
             data,
-            expiry_date: to_time(row.expires_at),
+            expiry_date: to_time(expires_at),
         }))
     }
 

@@ -1,7 +1,7 @@
 //! Users of an organization: lookups, creation, role and disabled changes.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, SqlErr,
+    QueryFilter, QueryOrder, QueryResult, Set, SqlErr,
 };
 
 use super::entities::users::{self, Entity as Users, Model as User};
@@ -65,47 +65,78 @@ pub async fn find_in_org(
 }
 
 /// What every signed-in request needs of its user: the user (within `org_id`) and their
-/// mailboxes that need reconnecting as `(id, provider, address)`, in one statement.
+/// mailboxes that need reconnecting as `(id, provider, address)`, in one statement. (The
+/// session store reads the same with the session itself; see [`SIGNED_IN_COLUMNS`].)
 pub async fn signed_in(
     db: &impl ConnectionTrait,
     org_id: i64,
     user_id: i64,
-) -> Result<Option<(SignedIn, Vec<(i64, String, String)>)>, DbErr> {
+) -> Result<Option<(SignedIn, Reconnect)>, DbErr> {
     let mut sql = Sql::default();
+    sql.push(&format!("SELECT {SIGNED_IN_COLUMNS} FROM users u"));
+    join_reconnect(&mut sql);
+    sql.push(" WHERE u.id = ")
+        .bind(user_id)
+        .push(" AND u.organization_id = ")
+        .bind(org_id)
+        .push(" ORDER BY a.id");
+    let rows = db.query_all(sql.build(db.get_database_backend())).await?;
+    signed_in_of(&rows, 0)
+}
+
+/// The columns a signed-in request reads of its user `u` and of their mailboxes `a` that need
+/// reconnecting (see [`join_reconnect`]), in the order [`signed_in_of`] reads them.
+pub const SIGNED_IN_COLUMNS: &str =
+    "u.id, u.organization_id, u.email, u.name, u.role, u.disabled, a.id, a.provider, a.address";
+
+/// Join the mailboxes `a` of the user `u` that need reconnecting (one row each, or one row
+/// of NULLs).
+pub fn join_reconnect(sql: &mut Sql) {
     sql.push(
-        "SELECT u.id, u.organization_id, u.email, u.name, u.role, u.disabled, a.id, a.provider, \
-         a.address FROM users u LEFT JOIN mail_accounts a ON a.owner_user_id = u.id \
+        " LEFT JOIN mail_accounts a ON a.owner_user_id = u.id \
          AND a.organization_id = u.organization_id AND a.status = ",
     )
-    .bind(NEEDS_RECONNECT)
-    .push(" WHERE u.id = ")
-    .bind(user_id)
-    .push(" AND u.organization_id = ")
-    .bind(org_id)
-    .push(" ORDER BY a.id");
-    let rows = db.query_all(sql.build(db.get_database_backend())).await?;
+    .bind(NEEDS_RECONNECT);
+}
+
+/// The user and their reconnect list from rows of [`SIGNED_IN_COLUMNS`] starting at column
+/// `at`; None without rows or when the user is missing (a NULL id).
+pub fn signed_in_of(
+    rows: &[QueryResult],
+    at: usize,
+) -> Result<Option<(SignedIn, Reconnect)>, DbErr> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
+    let Some(id) = first.try_get_by_index::<Option<i64>>(at)? else {
+        return Ok(None);
+    };
     let user = SignedIn {
-        id: first.try_get_by_index(0)?,
-        organization_id: first.try_get_by_index(1)?,
-        email: first.try_get_by_index(2)?,
-        name: first.try_get_by_index(3)?,
-        role: first.try_get_by_index(4)?,
-        disabled: first.try_get_by_index(5)?,
+        id,
+        organization_id: first.try_get_by_index(at + 1)?,
+        email: first.try_get_by_index(at + 2)?,
+        name: first.try_get_by_index(at + 3)?,
+        role: first.try_get_by_index(at + 4)?,
+        disabled: first.try_get_by_index(at + 5)?,
     };
     let mut reconnect = Vec::new();
-    for row in &rows {
-        if let Some(id) = row.try_get_by_index::<Option<i64>>(6)? {
-            reconnect.push((id, row.try_get_by_index(7)?, row.try_get_by_index(8)?));
+    for row in rows {
+        if let Some(id) = row.try_get_by_index::<Option<i64>>(at + 6)? {
+            reconnect.push((
+                id,
+                row.try_get_by_index(at + 7)?,
+                row.try_get_by_index(at + 8)?,
+            ));
         }
     }
     Ok(Some((user, reconnect)))
 }
 
+/// A user's mailboxes that need reconnecting, as `(id, provider, address)`.
+pub type Reconnect = Vec<(i64, String, String)>;
+
 /// The user as a signed-in request sees them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SignedIn {
     pub id: i64,
     pub organization_id: i64,

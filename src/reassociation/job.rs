@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{chunk, Counts, Subject, CHUNK};
+use crate::db::combined::{self, PartRow};
 use crate::db::entities::jobs::Model as Job;
 use crate::db::links::{self, Scope};
+use crate::db::timeline::sql::Sql;
 use crate::db::{self, directory, jobs};
 
 pub const BUSINESS: &str = "reassociate_business";
@@ -168,19 +170,36 @@ pub async fn progress(
     org_id: i64,
     subject: Subject,
 ) -> Result<Option<Progress>, DbErr> {
+    Ok(progress_of(
+        &combined::one(db, |sql| progress_part(sql, org_id, subject)).await?,
+    ))
+}
+
+/// [`progress`] as a part of a [`combined`] read: the subject's job, if any, as one row of
+/// running (kind 1) or done (0), its payload and its last error.
+pub fn progress_part(sql: &mut Sql, org_id: i64, subject: Subject) {
     let (kind, id) = key(subject);
-    Ok(jobs::find(db, kind, id)
-        .await?
-        .filter(|j| j.organization_id == org_id)
-        .map(|j| {
-            let p = payload(&j);
-            Progress {
-                running: j.state != jobs::DONE,
-                total: p.total,
-                done: p.done,
-                error: j.last_error,
-            }
-        }))
+    sql.push("SELECT CASE WHEN j.state = ")
+        .bind(jobs::DONE)
+        .push(" THEN 0 ELSE 1 END, j.id, j.payload, j.last_error, NULL FROM jobs j WHERE j.kind = ")
+        .bind(kind)
+        .push(" AND j.subject_id = ")
+        .bind(id)
+        .push(" AND j.organization_id = ")
+        .bind(org_id);
+}
+
+/// The progress of [`progress_part`]'s row.
+pub fn progress_of(rows: &[PartRow]) -> Option<Progress> {
+    rows.first().map(|row| {
+        let p: Payload = serde_json::from_str(&row.a()).unwrap_or_default();
+        Progress {
+            running: row.kind != 0,
+            total: p.total,
+            done: p.done,
+            error: row.b.clone(),
+        }
+    })
 }
 
 /// Run [`run_next`] until `shutdown`; leases are released on the way out.

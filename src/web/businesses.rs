@@ -9,16 +9,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::directory_views::{BusinessForm, FormMeta, ListQuery};
 use super::error::AppError;
-use super::relink_views::{self, edit_error, edit_failed, same, Relink};
+use super::relink_views::{self, edit_error, edit_failed, same, PanelParts, Relink};
 use super::session::{AdminUser, CurrentUser};
 use super::timeline;
 use super::timeline_views::TimelineQuery;
 use super::timeline_views::TimelineView;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
+use crate::db::combined::Combined;
 use crate::db::directory::businesses::{self, BusinessDetail, BusinessRow};
 use crate::db::directory::{self, PAGE_SIZE};
-use crate::db::timeline::Scope;
+use crate::db::timeline::{self as db_timeline, Scope};
 use crate::reassociation::{self, Edit, Subject};
 
 pub fn router() -> Router<AppState> {
@@ -192,12 +193,20 @@ async fn show(
     Path(id): Path<i64>,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
+    let (org, scope) = (user.organization_id, Scope::Business(id));
     let read = crate::db::begin_read(&db).await?;
-    let b = load(&read, user.organization_id, id).await?;
+    // The business, the linked-mail panel and the timeline's settings in one round trip.
+    let mut reads = Combined::default();
+    let detail = reads.part(|sql| businesses::detail_part(sql, org, id));
+    let panel = PanelParts::add(&mut reads, org, Subject::Business(id));
+    let ctx = reads.part(|sql| db_timeline::context_part(sql, timeline::reader(&user), scope));
+    let mut parts = reads.run(&read).await?;
+    let b = businesses::detail_of(parts.take(detail)).ok_or(AppError::NotFound)?;
     let layout = Layout::for_user(&user, b.name.clone(), "businesses");
     let can_delete = user.is_admin();
-    let relink = relink_views::panel(&read, user.organization_id, Subject::Business(id)).await?;
-    let t = timeline::section(&read, &user, Scope::Business(id), &query).await?;
+    let relink = panel.read(&mut parts);
+    let ctx = db_timeline::context_of(parts.take(ctx));
+    let t = timeline::section_with(&read, ctx, &user, scope, &query).await?;
     read.commit().await?;
     Ok(render(&ShowPage {
         layout,

@@ -9,16 +9,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::directory_views::{ContactForm, FormMeta, ListQuery};
 use super::error::AppError;
-use super::relink_views::{self, edit_error, edit_failed, same, Relink};
+use super::relink_views::{self, edit_error, edit_failed, same, PanelParts, Relink};
 use super::session::{AdminUser, CurrentUser};
 use super::timeline;
 use super::timeline_views::TimelineQuery;
 use super::timeline_views::TimelineView;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
+use crate::db::combined::Combined;
 use crate::db::directory::contacts::{self, ContactDetail, ContactRow};
 use crate::db::directory::{businesses, PAGE_SIZE};
-use crate::db::timeline::Scope;
+use crate::db::timeline::{self as db_timeline, Scope};
 use crate::reassociation::{self, Edit, Subject};
 
 pub fn router() -> Router<AppState> {
@@ -212,8 +213,15 @@ async fn show(
     let c = load(&read, user.organization_id, id).await?;
     let layout = Layout::for_user(&user, c.name.clone(), "contacts");
     let can_delete = user.is_admin();
-    let relink = relink_views::panel(&read, user.organization_id, Subject::Contact(id)).await?;
-    let t = timeline::section(&read, &user, Scope::Contact(id), &query).await?;
+    // The linked-mail panel and the timeline's settings in one round trip.
+    let (org, scope) = (user.organization_id, Scope::Contact(id));
+    let mut reads = Combined::default();
+    let panel = PanelParts::add(&mut reads, org, Subject::Contact(id));
+    let ctx = reads.part(|sql| db_timeline::context_part(sql, timeline::reader(&user), scope));
+    let mut parts = reads.run(&read).await?;
+    let relink = panel.read(&mut parts);
+    let ctx = db_timeline::context_of(parts.take(ctx));
+    let t = timeline::section_with(&read, ctx, &user, scope, &query).await?;
     read.commit().await?;
     Ok(render(&ShowPage {
         layout,

@@ -3,12 +3,13 @@
 //! runs), and the preview page shown before a domain or address change is saved.
 use askama::Template;
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 use super::directory_views::write_error;
 use super::error::AppError;
 use super::mailbox_views::thousands;
 use super::views::{render, FieldErrors, Layout};
+use crate::db::combined::{Combined, PartId, Parts};
 use crate::db::links::recent;
 use crate::domain::association::Target;
 use crate::reassociation::job::{self, Progress};
@@ -71,17 +72,30 @@ fn target_of(subject: Subject) -> Target {
     }
 }
 
-pub async fn panel(
-    db: &impl ConnectionTrait,
-    org_id: i64,
+/// The linked-mail panel's reads as parts of a page's [`Combined`] read.
+pub struct PanelParts {
     subject: Subject,
-) -> Result<Relink, AppError> {
-    let target = target_of(subject);
-    Ok(Relink {
-        total: linked_label(recent::count_up_to(db, org_id, target, COUNT_CAP).await?),
-        progress: job::progress(db, org_id, subject).await?.map(Into::into),
-        progress_url: progress_url(subject),
-    })
+    count: PartId,
+    progress: PartId,
+}
+
+impl PanelParts {
+    pub fn add(c: &mut Combined, org_id: i64, subject: Subject) -> Self {
+        let target = target_of(subject);
+        Self {
+            subject,
+            count: c.part(|sql| recent::count_part(sql, org_id, target, COUNT_CAP)),
+            progress: c.part(|sql| job::progress_part(sql, org_id, subject)),
+        }
+    }
+
+    pub fn read(self, parts: &mut Parts) -> Relink {
+        Relink {
+            total: linked_label(recent::count_of(&parts.take(self.count))),
+            progress: job::progress_of(&parts.take(self.progress)).map(Into::into),
+            progress_url: progress_url(self.subject),
+        }
+    }
 }
 
 #[derive(Template)]

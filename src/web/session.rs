@@ -7,7 +7,7 @@ use tower_sessions::Session;
 
 use super::error::AppError;
 use super::AppState;
-use crate::db::session_store::USER_KEY;
+use crate::db::session_store::{LoadedUser, LOADED_USER_KEY, USER_KEY};
 use crate::db::{self, users};
 use crate::domain::user::Role;
 
@@ -95,7 +95,18 @@ impl FromRequestParts<AppState> for CurrentUser {
             sign_out(&session).await?;
             return Err(AppError::SignInRequired { htmx });
         }
-        let found = users::signed_in(&state.db, stored.organization_id, stored.user_id).await?;
+        // Read with the session (one statement); looked up afresh only when the session was
+        // not loaded from the store with this user (a sign-in earlier in this request).
+        let loaded = session
+            .get::<LoadedUser>(LOADED_USER_KEY)
+            .await?
+            .filter(|l| {
+                l.user.id == stored.user_id && l.user.organization_id == stored.organization_id
+            });
+        let found = match loaded {
+            Some(l) => Some((l.user, l.reconnect)),
+            None => users::signed_in(&state.db, stored.organization_id, stored.user_id).await?,
+        };
         let Some((user, reconnect)) = found.filter(|(u, _)| !u.disabled) else {
             sign_out(&session).await?;
             return Err(AppError::SignInRequired { htmx });

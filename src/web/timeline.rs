@@ -15,7 +15,7 @@ use super::timeline_views::{MessageRow, TimelineQuery, TimelineView};
 use super::views::{render, Layout};
 use super::AppState;
 use crate::db;
-use crate::db::timeline::{self, Reader, Scope};
+use crate::db::timeline::{self, Context, Reader, Scope};
 
 /// Threads per page.
 pub const PAGE_SIZE: usize = 25;
@@ -54,10 +54,22 @@ pub async fn section(
     scope: Scope,
     query: &TimelineQuery,
 ) -> Result<TimelineView, AppError> {
+    let ctx = timeline::context(db, reader(user), scope).await?;
+    section_with(db, ctx, user, scope, query).await
+}
+
+/// [`section`] with its [`Context`] already read (with the page's other reads).
+pub async fn section_with(
+    db: &impl ConnectionTrait,
+    ctx: Context,
+    user: &CurrentUser,
+    scope: Scope,
+    query: &TimelineQuery,
+) -> Result<TimelineView, AppError> {
     let reader = reader(user);
     let (filters, errors) = query.filters();
     let after = query.cursor();
-    let page = timeline::page(db, reader, scope, &filters, after, PAGE_SIZE).await?;
+    let page = timeline::page(db, ctx, reader, scope, &filters, after, PAGE_SIZE).await?;
     Ok(TimelineView::new(
         base_of(scope),
         query,
@@ -110,10 +122,11 @@ async fn threads(
     query: &TimelineQuery,
 ) -> Result<Response, AppError> {
     let read = db::begin_read(db).await?;
-    if !timeline::scope_exists(&read, reader(user), scope).await? {
+    let ctx = timeline::context(&read, reader(user), scope).await?;
+    if !ctx.scope_exists {
         return Err(AppError::NotFound);
     }
-    let t = section(&read, user, scope, query).await?;
+    let t = section_with(&read, ctx, user, scope, query).await?;
     read.commit().await?;
     let push = (t.first && headers.contains_key("HX-Request")).then(|| t.page_url.clone());
     let mut response = render(&Rows { t })?.into_response();
@@ -132,10 +145,11 @@ async fn thread(
 ) -> Result<Response, AppError> {
     let reader = reader(user);
     let read = db::begin_read(db).await?;
-    if !timeline::scope_exists(&read, reader, scope).await? {
+    let ctx = timeline::context(&read, reader, scope).await?;
+    if !ctx.scope_exists {
         return Err(AppError::NotFound);
     }
-    let messages = timeline::thread(&read, reader, scope, email_id)
+    let messages = timeline::thread(&read, ctx, reader, scope, email_id)
         .await?
         .ok_or(AppError::NotFound)?;
     read.commit().await?;

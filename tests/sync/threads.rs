@@ -3,7 +3,7 @@
 //! links keep their copies of the thread key and soft deletion in step with their email.
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::{directory, email_actions, organizations, users};
 
@@ -185,14 +185,14 @@ async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
 
 /// The migration that added the copies rolls back and forward on stored mail: its down()
 /// removes them, its up() fills them again from the emails (senders too) and the triggers keep
-/// them from then on.
+/// them from then on. (The covering link indexes after it roll back and forward too.)
 #[tokio::test]
 async fn the_copies_migration_rolls_back_and_fills_again() {
     use migration::{Migrator, MigratorTrait};
     let (l, _) = linked_to_buyer().await;
     deliver(&l.app, &message("r0", 1, ""), "INBOX").await;
     l.sync_ok().await;
-    Migrator::down(&l.app.db, Some(1)).await.unwrap();
+    Migrator::down(&l.app.db, Some(2)).await.unwrap();
     Migrator::up(&l.app.db, None).await.unwrap();
     let copies = link_copies(&l).await;
     assert_eq!(copies.len(), 1);
@@ -213,4 +213,17 @@ async fn the_copies_migration_rolls_back_and_fills_again() {
     for (copy, email) in link_copies(&l).await {
         assert_eq!(copy, email);
     }
+    // The same links again (a sync run twice) are refused by the rebuilt unique indexes.
+    let again = l
+        .app
+        .db
+        .execute_unprepared(
+            "INSERT INTO email_links (organization_id, email_id, business_id, contact_id, \
+             source, reason, tombstone, received_at, created_by, created_at, thread_key, \
+             is_bulk, soft_deleted) SELECT organization_id, email_id, business_id, contact_id, \
+             source, reason, tombstone, received_at, created_by, created_at, thread_key, \
+             is_bulk, soft_deleted FROM email_links",
+        )
+        .await;
+    assert!(again.is_err(), "duplicate links were stored");
 }

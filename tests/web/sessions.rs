@@ -1,7 +1,7 @@
 //! Sessions outlive restarts; every response carries the security headers; health and errors.
 use reqwest::StatusCode;
 
-use crate::support::{client, location, TestApp, TestDb};
+use crate::support::{client, location, TestApp, TestDb, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn a_session_survives_an_app_restart() {
@@ -21,6 +21,48 @@ async fn two_instances_share_sessions() {
     first.setup_admin().await;
     let second = TestApp::spawn_with(first.test_db.clone(), first.client.clone(), &[]).await;
     assert!(second.get_html("/").await.contains("Ada Admin"));
+}
+
+/// The session is read with its user in one statement; what it read of the user is never
+/// written back, so every request sees the user as the database has them now.
+#[tokio::test]
+async fn every_request_sees_the_user_as_stored_now() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    assert!(app.get_html("/").await.contains("Ada Admin"));
+    // A write to the session (a new CSRF token on sign-in, the idle touch) stores only what
+    // the app put there.
+    app.sign_out().await;
+    app.sign_in("admin@acme.test", ADMIN_PASSWORD).await;
+    assert!(app.get_html("/").await.contains("Ada Admin"));
+    let rows = app
+        .db
+        .query_all(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT data FROM sessions WHERE user_id IS NOT NULL",
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let data: String = row.try_get_by_index(0).unwrap();
+        assert!(data.contains("auth.user"), "{data}");
+        assert!(!data.contains("auth.loaded"), "{data}");
+    }
+    // Renamed, then disabled behind the app's back (no session is deleted): the next request
+    // shows the new name, the one after signs out.
+    app.db
+        .execute_unprepared("UPDATE users SET name = 'Ada Lovelace'")
+        .await
+        .unwrap();
+    let html = app.get_html("/").await;
+    assert!(html.contains("Ada Lovelace") && !html.contains("Ada Admin"));
+    app.db
+        .execute_unprepared("UPDATE users SET disabled = true")
+        .await
+        .unwrap();
+    assert_eq!(location(&app.get("/").await), "/login");
 }
 
 #[tokio::test]

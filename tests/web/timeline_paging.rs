@@ -51,7 +51,8 @@ async fn paged(app: &TestApp, reader: Reader, scope: Scope, filters: &Filters) -
     let mut out = Vec::new();
     let mut after = None;
     for _ in 0..100 {
-        let page = timeline::page(&app.db, reader, scope, filters, after, 3)
+        let ctx = timeline::context(&app.db, reader, scope).await.unwrap();
+        let page = timeline::page(&app.db, ctx, reader, scope, filters, after, 3)
             .await
             .unwrap();
         out.extend(page.threads.into_iter().map(|t| t.key));

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{contains_pattern, lower_like, paginate, Cursor, Page, WriteError};
+use crate::db::combined::{self, PartRow};
 use crate::db::entities::{business_domains as domains, businesses, contacts, email_links};
 use crate::db::timeline::sql::Sql;
 use crate::domain::domains::Domain;
@@ -119,42 +120,50 @@ pub async fn get(
     org_id: i64,
     id: i64,
 ) -> Result<Option<BusinessDetail>, DbErr> {
-    // One statement (it is read on every visit to the page): the business (kind 0), its domains
-    // (1) and its contacts (2), each list by its text.
-    let mut sql = Sql::default();
-    sql.push("SELECT 0, b.id, b.name, b.notes FROM businesses b WHERE b.id = ")
+    Ok(detail_of(
+        combined::one(db, |sql| detail_part(sql, org_id, id)).await?,
+    ))
+}
+
+/// [`get`] as a part of a [`combined`] read (it is read on every visit to the page): the
+/// business (kind 0), its domains (1) and its contacts (2), as `(id, text, notes)`.
+pub fn detail_part(sql: &mut Sql, org_id: i64, id: i64) {
+    sql.push("SELECT 0, b.id, b.name, b.notes, NULL FROM businesses b WHERE b.id = ")
         .bind(id)
         .push(" AND b.organization_id = ")
         .bind(org_id)
-        .push(" UNION ALL SELECT 1, d.id, d.domain, '' FROM business_domains d WHERE d.business_id = ")
+        .push(" UNION ALL SELECT 1, d.id, d.domain, NULL, NULL FROM business_domains d WHERE d.business_id = ")
         .bind(id)
         .push(" AND d.organization_id = ")
         .bind(org_id)
-        .push(" UNION ALL SELECT 2, c.id, c.name, '' FROM contacts c WHERE c.business_id = ")
+        .push(" UNION ALL SELECT 2, c.id, c.name, NULL, NULL FROM contacts c WHERE c.business_id = ")
         .bind(id)
         .push(" AND c.organization_id = ")
-        .bind(org_id)
-        .push(" ORDER BY 1, 3, 2");
+        .bind(org_id);
+}
+
+/// The business of [`detail_part`]'s rows; None when it is not the organization's.
+pub fn detail_of(mut rows: Vec<PartRow>) -> Option<BusinessDetail> {
+    rows.sort_by_cached_key(|r| (r.kind, r.a().to_lowercase(), r.a(), r.n));
     let mut detail: Option<BusinessDetail> = None;
-    for row in db.query_all(sql.build(db.get_database_backend())).await? {
-        let kind: i32 = row.try_get_by_index(0)?;
-        let (row_id, text): (i64, String) = (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
-        match (kind, detail.as_mut()) {
+    for row in rows {
+        let row_id = row.n.unwrap_or_default();
+        match (row.kind, detail.as_mut()) {
             (0, _) => {
                 detail = Some(BusinessDetail {
                     id: row_id,
-                    name: text,
-                    notes: row.try_get_by_index(3)?,
+                    name: row.a(),
+                    notes: row.b(),
                     domains: Vec::new(),
                     contacts: Vec::new(),
                 });
             }
-            (1, Some(d)) => d.domains.push(text),
-            (2, Some(d)) => d.contacts.push((row_id, text)),
+            (1, Some(d)) => d.domains.push(row.a()),
+            (2, Some(d)) => d.contacts.push((row_id, row.a())),
             _ => {}
         }
     }
-    Ok(detail)
+    detail
 }
 
 /// Every business of the organization as `(id, name)`, by name (for pickers).

@@ -1,19 +1,9 @@
 //! How many emails are linked to a business or contact, for its page.
-use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::db::entities::email_links;
+use crate::db::combined::{self, PartRow};
+use crate::db::timeline::sql::Sql;
 use crate::domain::association::Target;
-
-fn of_target(target: Target) -> sea_orm::Condition {
-    let cond = sea_orm::Condition::all().add(email_links::Column::Tombstone.eq(false));
-    match target {
-        Target::Business(id) => cond.add(email_links::Column::BusinessId.eq(id)),
-        Target::Contact(id) => cond.add(email_links::Column::ContactId.eq(id)),
-    }
-}
 
 /// How many emails are linked (tombstones excluded), counting no further than `cap + 1`: a page
 /// view must not pay for walking every link of a business with tens of thousands.
@@ -23,22 +13,32 @@ pub async fn count_up_to(
     target: Target,
     cap: u64,
 ) -> Result<u64, DbErr> {
-    let subquery = email_links::Entity::find()
-        .select_only()
-        .column(email_links::Column::Id)
-        .filter(email_links::Column::OrganizationId.eq(org_id))
-        .filter(of_target(target))
-        .limit(cap + 1)
-        .into_query();
-    let count = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from_subquery(subquery, Alias::new("linked"))
-        .to_owned();
-    let backend = db.get_database_backend();
-    let row = db.query_one(backend.build(&count)).await?;
-    let n: i64 = match row {
-        Some(row) => row.try_get_by_index(0)?,
-        None => 0,
+    Ok(count_of(
+        &combined::one(db, |sql| count_part(sql, org_id, target, cap)).await?,
+    ))
+}
+
+/// [`count_up_to`] as a part of a [`combined`] read: one row, the count as its number.
+pub fn count_part(sql: &mut Sql, org_id: i64, target: Target, cap: u64) {
+    let (column, id) = match target {
+        Target::Business(id) => ("l.business_id", id),
+        Target::Contact(id) => ("l.contact_id", id),
     };
-    Ok(u64::try_from(n).unwrap_or_default())
+    sql.push("SELECT 0, COUNT(*), NULL, NULL, NULL FROM (SELECT l.id FROM email_links l WHERE ")
+        .push(column)
+        .push(" = ")
+        .bind(id)
+        .push(" AND l.tombstone = ")
+        .bind(false)
+        .push(" AND l.organization_id = ")
+        .bind(org_id)
+        .push(&format!(" LIMIT {}) linked", cap.saturating_add(1)));
+}
+
+/// The count of [`count_part`]'s row.
+pub fn count_of(rows: &[PartRow]) -> u64 {
+    rows.first()
+        .and_then(|r| r.n)
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or_default()
 }

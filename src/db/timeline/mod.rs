@@ -14,9 +14,10 @@ pub mod sql;
 use std::collections::HashSet;
 
 use chrono::{DateTime, TimeZone, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use self::sql::{from_where, keys, Drive, Sql, Within};
+use super::combined::{self, PartRow};
 use crate::domain::search::SearchQuery;
 
 pub use self::messages::{Message, ThreadSummary};
@@ -60,44 +61,83 @@ pub struct Policy {
     pub internal: Vec<String>,
 }
 
-/// The organization's policy and the mailboxes a scope's mail can come from (for the mailbox
-/// filter, as `(id, address)` by address), in one statement: a page reads both on every visit.
-async fn policy_and_mailboxes(
+/// What a timeline page reads besides its mail: whether the scope's business or contact is
+/// the organization's, the organization's policy and the mailboxes the scope's mail can come
+/// from (for the mailbox filter, as `(id, address)` by address).
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub scope_exists: bool,
+    pub policy: Policy,
+    pub mailboxes: Vec<(i64, String)>,
+}
+
+/// Read the [`Context`] alone (see [`context_part`] to read it with a page's other reads).
+pub async fn context(
     db: &impl ConnectionTrait,
     reader: Reader,
     scope: Scope,
-) -> Result<(Policy, Vec<(i64, String)>), DbErr> {
+) -> Result<Context, DbErr> {
+    Ok(context_of(
+        combined::one(db, |sql| context_part(sql, reader, scope)).await?,
+    ))
+}
+
+/// The [`Context`] as a part of a [`combined`] read: the policy (kind 0, its flags as the
+/// number), the organization's domains (1), the mailboxes (2, `(id, address)`) and a row for
+/// the scope when it exists (3).
+pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
     let org = reader.organization_id;
-    let mut sql = Sql::default();
+    match scope {
+        Scope::Business(id) => {
+            sql.push("SELECT 3, NULL, NULL, NULL, NULL FROM businesses b WHERE b.id = ")
+                .bind(id)
+                .push(" AND b.organization_id = ")
+                .bind(org)
+                .push(" UNION ALL ");
+        }
+        Scope::Contact(id) => {
+            sql.push("SELECT 3, NULL, NULL, NULL, NULL FROM contacts c WHERE c.id = ")
+                .bind(id)
+                .push(" AND c.organization_id = ")
+                .bind(org)
+                .push(" UNION ALL ");
+        }
+        Scope::Mine => {
+            sql.push("SELECT 3, NULL, NULL, NULL, NULL UNION ALL ");
+        }
+    }
     sql.push(
         "SELECT 0, CASE WHEN o.hide_bulk THEN 1 ELSE 0 END \
-         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END, '' FROM organizations o WHERE o.id = ",
+         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END, NULL, NULL, NULL \
+         FROM organizations o WHERE o.id = ",
     )
     .bind(org)
-    .push(" UNION ALL SELECT 1, 0, d.domain FROM organization_domains d WHERE d.organization_id = ")
+    .push(" UNION ALL SELECT 1, NULL, d.domain, NULL, NULL FROM organization_domains d WHERE d.organization_id = ")
     .bind(org)
-    .push(" UNION ALL SELECT 2, a.id, a.address FROM mail_accounts a WHERE a.organization_id = ")
+    .push(" UNION ALL SELECT 2, a.id, a.address, NULL, NULL FROM mail_accounts a WHERE a.organization_id = ")
     .bind(org);
     if scope == Scope::Mine {
         sql.push(" AND a.owner_user_id = ").bind(reader.user_id);
     }
-    sql.push(" ORDER BY 1, 3, 2");
-    let mut policy = Policy::default();
-    let mut mailboxes = Vec::new();
-    for row in db.query_all(sql.build(db.get_database_backend())).await? {
-        let kind: i32 = row.try_get_by_index(0)?;
-        let n: i64 = row.try_get_by_index(1)?;
-        let text: String = row.try_get_by_index(2)?;
-        match kind {
+}
+
+/// The [`Context`] of [`context_part`]'s rows.
+pub fn context_of(mut rows: Vec<PartRow>) -> Context {
+    rows.sort_by_cached_key(|r| (r.kind, r.a(), r.n));
+    let mut ctx = Context::default();
+    for row in rows {
+        match row.kind {
             0 => {
-                policy.hide_bulk = n & 1 != 0;
-                policy.hide_internal_only = n & 2 != 0;
+                let flags = row.n.unwrap_or_default();
+                ctx.policy.hide_bulk = flags & 1 != 0;
+                ctx.policy.hide_internal_only = flags & 2 != 0;
             }
-            1 => policy.internal.push(text),
-            _ => mailboxes.push((n, text)),
+            1 => ctx.policy.internal.push(row.a()),
+            2 => ctx.mailboxes.push((row.n.unwrap_or_default(), row.a())),
+            _ => ctx.scope_exists = true,
         }
     }
-    Ok((policy, mailboxes))
+    ctx
 }
 
 /// Where a page ends: the latest matching message of its last thread.
@@ -132,16 +172,20 @@ pub struct Page {
     pub mailboxes: Vec<(i64, String)>,
 }
 
-/// The page of threads after `after` (the first page without it).
+/// The page of threads after `after` (the first page without it), with `ctx` as read for
+/// this reader and scope.
 pub async fn page(
     db: &impl ConnectionTrait,
+    ctx: Context,
     reader: Reader,
     scope: Scope,
     filters: &Filters,
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<Page, DbErr> {
-    let (policy, mailboxes) = policy_and_mailboxes(db, reader, scope).await?;
+    let Context {
+        policy, mailboxes, ..
+    } = ctx;
     let w = Within {
         backend: db.get_database_backend(),
         reader,
@@ -164,15 +208,17 @@ pub async fn page(
     })
 }
 
-/// The messages of the thread of `email_id` that the reader sees in `scope`, oldest first;
-/// None when that email is not in the scope (for the caller, a 404).
+/// The messages of the thread of `email_id` that the reader sees in `scope`, oldest first,
+/// with `ctx` as read for this reader and scope; None when that email is not in the scope
+/// (for the caller, a 404).
 pub async fn thread(
     db: &impl ConnectionTrait,
+    ctx: Context,
     reader: Reader,
     scope: Scope,
     email_id: i64,
 ) -> Result<Option<Vec<Message>>, DbErr> {
-    let (policy, _) = policy_and_mailboxes(db, reader, scope).await?;
+    let policy = ctx.policy;
     let w = Within {
         backend: db.get_database_backend(),
         reader,
@@ -286,27 +332,4 @@ async fn shown_before(
         }
     }
     Ok(shown)
-}
-
-/// Does the scope's business or contact belong to the reader's organization?
-pub async fn scope_exists(
-    db: &impl ConnectionTrait,
-    reader: Reader,
-    scope: Scope,
-) -> Result<bool, DbErr> {
-    use super::entities::{businesses, contacts};
-    let org = reader.organization_id;
-    Ok(match scope {
-        Scope::Business(id) => businesses::Entity::find_by_id(id)
-            .filter(businesses::Column::OrganizationId.eq(org))
-            .one(db)
-            .await?
-            .is_some(),
-        Scope::Contact(id) => contacts::Entity::find_by_id(id)
-            .filter(contacts::Column::OrganizationId.eq(org))
-            .one(db)
-            .await?
-            .is_some(),
-        Scope::Mine => true,
-    })
 }

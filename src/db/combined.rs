@@ -1,0 +1,117 @@
+//! Several small reads of one page in one statement, hence one round trip to the database: a
+//! business page's header, its linked-mail panel and its timeline's settings each read a row or
+//! a few, and on PostgreSQL a round trip costs more than such a read.
+//!
+//! Each part is a `SELECT` (a `UNION ALL` of several is fine) of five columns: a kind of the
+//! part's own choosing, a number and three texts, any of them NULL. The parts' rows come back
+//! by part, in no particular order.
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+
+use super::timeline::sql::Sql;
+
+/// The statement being assembled.
+#[derive(Debug, Default)]
+pub struct Combined {
+    sql: Sql,
+    parts: usize,
+}
+
+/// Which part of a [`Combined`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartId(usize);
+
+/// One row of a part.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartRow {
+    pub kind: i64,
+    pub n: Option<i64>,
+    pub a: Option<String>,
+    pub b: Option<String>,
+    pub c: Option<String>,
+}
+
+impl PartRow {
+    /// The first text, empty when NULL.
+    pub fn a(&self) -> String {
+        self.a.clone().unwrap_or_default()
+    }
+
+    pub fn b(&self) -> String {
+        self.b.clone().unwrap_or_default()
+    }
+}
+
+impl Combined {
+    /// Add a part: `select` appends its `SELECT` of the five columns.
+    pub fn part(&mut self, select: impl FnOnce(&mut Sql)) -> PartId {
+        let id = PartId(self.parts);
+        if self.parts > 0 {
+            self.sql.push(" UNION ALL ");
+        }
+        self.sql.push(&format!("SELECT {}, p.* FROM (", id.0));
+        select(&mut self.sql);
+        self.sql.push(") p");
+        self.parts += 1;
+        id
+    }
+
+    /// Run every part at once.
+    pub async fn run(self, db: &impl ConnectionTrait) -> Result<Parts, DbErr> {
+        let mut rows = vec![Vec::new(); self.parts];
+        if self.parts == 0 {
+            return Ok(Parts { rows });
+        }
+        for row in db
+            .query_all(self.sql.build(db.get_database_backend()))
+            .await?
+        {
+            let part = int(&row, 0)?.unwrap_or(-1);
+            let Some(list) = usize::try_from(part).ok().and_then(|i| rows.get_mut(i)) else {
+                continue;
+            };
+            list.push(PartRow {
+                kind: int(&row, 1)?.unwrap_or_default(),
+                n: int(&row, 2)?,
+                a: row.try_get_by_index(3)?,
+                b: row.try_get_by_index(4)?,
+                c: row.try_get_by_index(5)?,
+            });
+        }
+        Ok(Parts { rows })
+    }
+}
+
+/// An integer column: PostgreSQL types a literal or a sum as `integer` and an id or a count as
+/// `bigint`, and a column of only the former stays `integer`.
+fn int(row: &QueryResult, i: usize) -> Result<Option<i64>, DbErr> {
+    match row.try_get_by_index::<Option<i64>>(i) {
+        Ok(n) => Ok(n),
+        Err(_) => Ok(row.try_get_by_index::<Option<i32>>(i)?.map(i64::from)),
+    }
+}
+
+/// The rows of a [`Combined`] read, by part.
+#[derive(Debug)]
+pub struct Parts {
+    rows: Vec<Vec<PartRow>>,
+}
+
+impl Parts {
+    /// The rows of part `id` (each part's rows can be taken once).
+    pub fn take(&mut self, id: PartId) -> Vec<PartRow> {
+        self.rows
+            .get_mut(id.0)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+}
+
+/// Run one part alone, for a caller that has nothing to read with it.
+pub async fn one(
+    db: &impl ConnectionTrait,
+    select: impl FnOnce(&mut Sql),
+) -> Result<Vec<PartRow>, DbErr> {
+    let mut c = Combined::default();
+    let id = c.part(select);
+    Ok(c.run(db).await?.take(id))
+}
