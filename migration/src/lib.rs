@@ -23,6 +23,7 @@ mod m20261203_000040_link_timeline_indexes;
 mod m20261203_000050_participant_display_index;
 mod m20261206_000060_timeline_copies;
 mod m20261207_000070_link_lookup_covering;
+mod m20261207_000080_link_message_key;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000050_participant_display_index::Migration),
             Box::new(m20261206_000060_timeline_copies::Migration),
             Box::new(m20261207_000070_link_lookup_covering::Migration),
+            Box::new(m20261207_000080_link_message_key::Migration),
         ]
     }
 }

@@ -40,7 +40,7 @@ const FILL_LINKS: &str = "UPDATE email_links SET thread_key = e.thread_key, \
      is_bulk = e.is_bulk, soft_deleted = e.soft_deleted_at IS NOT NULL \
      FROM emails e WHERE e.id = email_links.email_id";
 
-const PG_TRIGGERS: [&str; 4] = [
+pub(crate) const PG_TRIGGERS: [&str; 4] = [
     "CREATE FUNCTION email_links_copy_email() RETURNS trigger LANGUAGE plpgsql AS $$ \
      BEGIN \
        SELECT e.thread_key, e.is_bulk, e.soft_deleted_at IS NOT NULL \
@@ -63,7 +63,7 @@ const PG_TRIGGERS: [&str; 4] = [
      EXECUTE FUNCTION emails_copy_to_links()",
 ];
 
-const SQLITE_TRIGGERS: [&str; 2] = [
+pub(crate) const SQLITE_TRIGGERS: [&str; 2] = [
     "CREATE TRIGGER email_links_copy_email AFTER INSERT ON email_links BEGIN \
      UPDATE email_links SET (thread_key, is_bulk, soft_deleted) = \
      (SELECT e.thread_key, e.is_bulk, e.soft_deleted_at IS NOT NULL FROM emails e \

@@ -98,7 +98,8 @@ async fn a_message_bridging_two_threads_merges_them() {
     assert_eq!(t["y1"], t["x1"], "stored thread merged: {t:?}");
 }
 
-/// `(thread key, soft deleted)` of every link as the link copies it and as its email has it.
+/// `(thread key, soft deleted)` of every link as the link copies it and as its email has it
+/// (and the copy of the message key checked on the way).
 async fn link_copies(l: &crate::helpers::Linked) -> Vec<((String, bool), (String, bool))> {
     let emails: BTreeMap<i64, emails::Model> = emails::Entity::find()
         .all(&l.app.db)
@@ -114,6 +115,8 @@ async fn link_copies(l: &crate::helpers::Linked) -> Vec<((String, bool), (String
         .into_iter()
         .map(|link| {
             let e = &emails[&link.email_id];
+            // The message key is copied once and never changes with the email.
+            assert_eq!(link.message_key, e.message_key, "link {}", link.id);
             (
                 (link.thread_key, link.soft_deleted),
                 (e.thread_key.clone(), e.soft_deleted_at.is_some()),
@@ -185,14 +188,15 @@ async fn links_follow_their_email_through_a_merge_and_soft_deletion() {
 
 /// The migration that added the copies rolls back and forward on stored mail: its down()
 /// removes them, its up() fills them again from the emails (senders too) and the triggers keep
-/// them from then on. (The covering link indexes after it roll back and forward too.)
+/// them from then on. (The migrations after it, covering link indexes and the link's message
+/// key, roll back and forward too.)
 #[tokio::test]
 async fn the_copies_migration_rolls_back_and_fills_again() {
     use migration::{Migrator, MigratorTrait};
     let (l, _) = linked_to_buyer().await;
     deliver(&l.app, &message("r0", 1, ""), "INBOX").await;
     l.sync_ok().await;
-    Migrator::down(&l.app.db, Some(2)).await.unwrap();
+    Migrator::down(&l.app.db, Some(3)).await.unwrap();
     Migrator::up(&l.app.db, None).await.unwrap();
     let copies = link_copies(&l).await;
     assert_eq!(copies.len(), 1);

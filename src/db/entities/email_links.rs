@@ -24,6 +24,10 @@ pub struct Model {
     pub thread_key: String,
     pub is_bulk: bool,
     pub soft_deleted: bool,
+    /// A copy of the email's message key, kept by the same triggers (migration
+    /// `m20261207_000080`), so the unread and starred filters need no email row either.
+    #[sea_orm(column_type = "Text")]
+    pub message_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -86,6 +86,8 @@ pub struct Keys {
     /// The thread key where a walk reads it: the link's copy (kept by triggers) for business
     /// and contact timelines.
     pub thread: &'static str,
+    /// The message key (what the reader's marks are keyed by), likewise.
+    pub message: &'static str,
 }
 
 pub fn keys(scope: Scope) -> Keys {
@@ -94,18 +96,20 @@ pub fn keys(scope: Scope) -> Keys {
             at: "l.received_at",
             id: "l.email_id",
             thread: "l.thread_key",
+            message: "l.message_key",
         },
         Scope::Mine => Keys {
             at: "e.received_at",
             id: "e.id",
             thread: "e.thread_key",
+            message: "e.message_key",
         },
     }
 }
 
 /// Do these filters need the email row (not only the link's copies of it)?
 fn needs_email(filters: Option<&Filters>) -> bool {
-    filters.is_some_and(|f| f.mailbox.is_some() || f.attachments || f.unread || f.starred)
+    filters.is_some_and(|f| f.mailbox.is_some() || f.attachments)
 }
 
 /// Which table a query walks first.
@@ -185,7 +189,7 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
                     sql.push(" AND l.is_bulk = ").bind(false);
                 }
                 if let Some(f) = filters {
-                    filters_sql(sql, backend, reader, scope, f);
+                    filters_sql(sql, backend, reader, scope, f, keys(scope).message);
                 }
                 return;
             }
@@ -213,13 +217,21 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
         .push(")");
     }
     if let Some(f) = filters {
-        filters_sql(sql, backend, reader, scope, f);
+        filters_sql(sql, backend, reader, scope, f, "e.message_key");
     }
 }
 
 /// The reader's filters; dates and search go through the scope's keys (the link's copy of the
-/// time, the link's email id), so a walk of the link index alone can apply them.
-fn filters_sql(sql: &mut Sql, backend: DbBackend, reader: Reader, scope: Scope, f: &Filters) {
+/// time, the link's email id), and the marks through `message` (the link's copy of the message
+/// key on a walk of the link index alone, else the email's), so such a walk can apply them.
+fn filters_sql(
+    sql: &mut Sql,
+    backend: DbBackend,
+    reader: Reader,
+    scope: Scope,
+    f: &Filters,
+    message: &str,
+) {
     let k = keys(scope);
     let time = |t: DateTime<Utc>| Value::from(t);
     if let Some(since) = f.since {
@@ -234,15 +246,19 @@ fn filters_sql(sql: &mut Sql, backend: DbBackend, reader: Reader, scope: Scope, 
     if f.attachments {
         sql.push(" AND e.has_attachments = ").bind(true);
     }
+    // The reader's mark as a scalar sub-select (at most one state row per user and message),
+    // not [NOT] EXISTS: PostgreSQL may turn the latter into an anti- or semi-join, whose generic
+    // plan (a hash of every state row of the reader) looks so costly that it plans each
+    // execution anew. A sub-select stays a look-up per walked row, and the plan is reused.
     if f.unread {
-        sql.push(" AND NOT EXISTS (SELECT 1 FROM user_email_states s WHERE s.user_id = ")
+        sql.push(" AND (SELECT s.read_at FROM user_email_states s WHERE s.user_id = ")
             .bind(reader.user_id)
-            .push(" AND s.message_key = e.message_key AND s.read_at IS NOT NULL)");
+            .push(&format!(" AND s.message_key = {message}) IS NULL"));
     }
     if f.starred {
-        sql.push(" AND EXISTS (SELECT 1 FROM user_email_states s WHERE s.user_id = ")
+        sql.push(" AND (SELECT s.starred_at FROM user_email_states s WHERE s.user_id = ")
             .bind(reader.user_id)
-            .push(" AND s.message_key = e.message_key AND s.starred_at IS NOT NULL)");
+            .push(&format!(" AND s.message_key = {message}) IS NOT NULL"));
     }
     if let Some(q) = &f.search {
         let (text, values) = crate::db::search::matching_ids(backend, reader.organization_id, q);
