@@ -114,10 +114,7 @@ fn columns(scope: &'static str, message_key: bool) -> Vec<&'static str> {
 /// Replace the copy triggers: drop them, then run `create`. In one string, hence on one
 /// connection: SQLite checks a new trigger's name against the schema its connection last read,
 /// and another pooled connection may not have seen the drop yet ("already exists").
-async fn replace_triggers(
-    db: &SchemaManagerConnection<'_>,
-    create: &[&str],
-) -> Result<(), DbErr> {
+async fn replace_triggers(db: &SchemaManagerConnection<'_>, create: &[&str]) -> Result<(), DbErr> {
     let drops: &[&str] = match db.get_database_backend() {
         DbBackend::Postgres => &PG_DROP,
         _ => &SQLITE_DROP,
