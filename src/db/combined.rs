@@ -2,8 +2,9 @@
 //! business page's header, its linked-mail panel and its timeline's settings each read a row or
 //! a few, and on PostgreSQL a round trip costs more than such a read.
 //!
-//! Each part is a `SELECT` (a `UNION ALL` of several is fine) of five columns: a kind of the
-//! part's own choosing, a number and three texts, any of them NULL. The parts' rows come back
+//! Each part is a `SELECT` (a `UNION ALL` of several is fine) of four columns: a kind of the
+//! part's own choosing (an integer literal), a number and two texts, the last three possibly
+//! NULL. The parts' rows come back
 //! by part, in no particular order.
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
@@ -27,7 +28,6 @@ pub struct PartRow {
     pub n: Option<i64>,
     pub a: Option<String>,
     pub b: Option<String>,
-    pub c: Option<String>,
 }
 
 impl PartRow {
@@ -42,7 +42,7 @@ impl PartRow {
 }
 
 impl Combined {
-    /// Add a part: `select` appends its `SELECT` of the five columns.
+    /// Add a part: `select` appends its `SELECT` of the four columns.
     pub fn part(&mut self, select: impl FnOnce(&mut Sql)) -> PartId {
         let id = PartId(self.parts);
         if self.parts > 0 {
@@ -65,25 +65,25 @@ impl Combined {
             .query_all(self.sql.build(db.get_database_backend()))
             .await?
         {
-            let part = int(&row, 0)?.unwrap_or(-1);
+            // The part's index and its kind are integer literals (`integer` on PostgreSQL).
+            let part: i32 = row.try_get_by_index(0)?;
             let Some(list) = usize::try_from(part).ok().and_then(|i| rows.get_mut(i)) else {
                 continue;
             };
             list.push(PartRow {
-                kind: int(&row, 1)?.unwrap_or_default(),
-                n: int(&row, 2)?,
+                kind: row.try_get_by_index::<i32>(1)?.into(),
+                n: number(&row, 2)?,
                 a: row.try_get_by_index(3)?,
                 b: row.try_get_by_index(4)?,
-                c: row.try_get_by_index(5)?,
             });
         }
         Ok(Parts { rows })
     }
 }
 
-/// An integer column: PostgreSQL types a literal or a sum as `integer` and an id or a count as
-/// `bigint`, and a column of only the former stays `integer`.
-fn int(row: &QueryResult, i: usize) -> Result<Option<i64>, DbErr> {
+/// The number column: `bigint` when any part puts an id or a count there (the parts today), but
+/// PostgreSQL would type a column of literals and sums only as `integer`.
+fn number(row: &QueryResult, i: usize) -> Result<Option<i64>, DbErr> {
     match row.try_get_by_index::<Option<i64>>(i) {
         Ok(n) => Ok(n),
         Err(_) => Ok(row.try_get_by_index::<Option<i32>>(i)?.map(i64::from)),

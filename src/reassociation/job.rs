@@ -61,7 +61,12 @@ fn key(subject: Subject) -> (&'static str, i64) {
 }
 
 fn payload(job: &Job) -> Payload {
-    serde_json::from_str(&job.payload).unwrap_or_default()
+    payload_of(&job.payload)
+}
+
+/// A stored payload; one that cannot be read (an older shape) counts as empty.
+fn payload_of(text: &str) -> Payload {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 fn json(p: &Payload) -> String {
@@ -181,7 +186,7 @@ pub fn progress_part(sql: &mut Sql, org_id: i64, subject: Subject) {
     let (kind, id) = key(subject);
     sql.push("SELECT CASE WHEN j.state = ")
         .bind(jobs::DONE)
-        .push(" THEN 0 ELSE 1 END, j.id, j.payload, j.last_error, NULL FROM jobs j WHERE j.kind = ")
+        .push(" THEN 0 ELSE 1 END, j.id, j.payload, j.last_error FROM jobs j WHERE j.kind = ")
         .bind(kind)
         .push(" AND j.subject_id = ")
         .bind(id)
@@ -192,7 +197,7 @@ pub fn progress_part(sql: &mut Sql, org_id: i64, subject: Subject) {
 /// The progress of [`progress_part`]'s row.
 pub fn progress_of(rows: &[PartRow]) -> Option<Progress> {
     rows.first().map(|row| {
-        let p: Payload = serde_json::from_str(&row.a()).unwrap_or_default();
+        let p = payload_of(&row.a());
         Progress {
             running: row.kind != 0,
             total: p.total,

@@ -128,15 +128,15 @@ pub async fn get(
 /// [`get`] as a part of a [`combined`] read (it is read on every visit to the page): the
 /// business (kind 0), its domains (1) and its contacts (2), as `(id, text, notes)`.
 pub fn detail_part(sql: &mut Sql, org_id: i64, id: i64) {
-    sql.push("SELECT 0, b.id, b.name, b.notes, NULL FROM businesses b WHERE b.id = ")
+    sql.push("SELECT 0, b.id, b.name, b.notes FROM businesses b WHERE b.id = ")
         .bind(id)
         .push(" AND b.organization_id = ")
         .bind(org_id)
-        .push(" UNION ALL SELECT 1, d.id, d.domain, NULL, NULL FROM business_domains d WHERE d.business_id = ")
+        .push(" UNION ALL SELECT 1, d.id, d.domain, NULL FROM business_domains d WHERE d.business_id = ")
         .bind(id)
         .push(" AND d.organization_id = ")
         .bind(org_id)
-        .push(" UNION ALL SELECT 2, c.id, c.name, NULL, NULL FROM contacts c WHERE c.business_id = ")
+        .push(" UNION ALL SELECT 2, c.id, c.name, NULL FROM contacts c WHERE c.business_id = ")
         .bind(id)
         .push(" AND c.organization_id = ")
         .bind(org_id);

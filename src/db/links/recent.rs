@@ -24,7 +24,7 @@ pub fn count_part(sql: &mut Sql, org_id: i64, target: Target, cap: u64) {
         Target::Business(id) => ("l.business_id", id),
         Target::Contact(id) => ("l.contact_id", id),
     };
-    sql.push("SELECT 0, COUNT(*), NULL, NULL, NULL FROM (SELECT l.id FROM email_links l WHERE ")
+    sql.push("SELECT 0, COUNT(*), NULL, NULL FROM (SELECT l.id FROM email_links l WHERE ")
         .push(column)
         .push(" = ")
         .bind(id)

@@ -89,32 +89,32 @@ pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
     let org = reader.organization_id;
     match scope {
         Scope::Business(id) => {
-            sql.push("SELECT 3, NULL, NULL, NULL, NULL FROM businesses b WHERE b.id = ")
+            sql.push("SELECT 3, NULL, NULL, NULL FROM businesses b WHERE b.id = ")
                 .bind(id)
                 .push(" AND b.organization_id = ")
                 .bind(org)
                 .push(" UNION ALL ");
         }
         Scope::Contact(id) => {
-            sql.push("SELECT 3, NULL, NULL, NULL, NULL FROM contacts c WHERE c.id = ")
+            sql.push("SELECT 3, NULL, NULL, NULL FROM contacts c WHERE c.id = ")
                 .bind(id)
                 .push(" AND c.organization_id = ")
                 .bind(org)
                 .push(" UNION ALL ");
         }
         Scope::Mine => {
-            sql.push("SELECT 3, NULL, NULL, NULL, NULL UNION ALL ");
+            sql.push("SELECT 3, NULL, NULL, NULL UNION ALL ");
         }
     }
     sql.push(
         "SELECT 0, CASE WHEN o.hide_bulk THEN 1 ELSE 0 END \
-         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END, NULL, NULL, NULL \
+         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END, NULL, NULL \
          FROM organizations o WHERE o.id = ",
     )
     .bind(org)
-    .push(" UNION ALL SELECT 1, NULL, d.domain, NULL, NULL FROM organization_domains d WHERE d.organization_id = ")
+    .push(" UNION ALL SELECT 1, NULL, d.domain, NULL FROM organization_domains d WHERE d.organization_id = ")
     .bind(org)
-    .push(" UNION ALL SELECT 2, a.id, a.address, NULL, NULL FROM mail_accounts a WHERE a.organization_id = ")
+    .push(" UNION ALL SELECT 2, a.id, a.address, NULL FROM mail_accounts a WHERE a.organization_id = ")
     .bind(org);
     if scope == Scope::Mine {
         sql.push(" AND a.owner_user_id = ").bind(reader.user_id);
