@@ -12,9 +12,9 @@ use serde_json::Value;
 use threadline::db::entities::{
     attachments, email_bodies, email_participants, emails, mail_accounts,
 };
-use threadline::emulator::corpus;
-use threadline::emulator::microsoft::folders::{folder_id, normalise_key};
 use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
+use threadline_emulator::corpus;
+use threadline_emulator::microsoft::folders::{folder_id, normalise_key};
 
 use crate::support::mail::approve;
 use crate::support::TestApp;
