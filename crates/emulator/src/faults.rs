@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// `/history`, `/token`) or equals the route template (e.g.
 /// `/gmail/v1/users/{userId}/messages/{id}`). Without `rate` and `count` the rule hits every
 /// matching request until cleared.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FaultRule {
     #[serde(default)]
     pub mailbox: Option<String>,
@@ -34,6 +34,17 @@ pub struct FaultRule {
     /// a 504).
     #[serde(default)]
     pub drop: bool,
+}
+
+impl FaultRule {
+    /// A rule answering `status` to every request until cleared (set the other fields to narrow
+    /// it).
+    pub fn status(status: u16) -> Self {
+        Self {
+            status,
+            ..Self::default()
+        }
+    }
 }
 
 /// A fault to render instead of the real response.

@@ -38,6 +38,7 @@
 //! `/v1.0/{*rest}` there to answer unknown Graph paths in Graph's shape.
 
 pub mod changes;
+pub mod client;
 pub mod clients;
 pub mod control;
 pub mod corpus;
@@ -65,6 +66,7 @@ use axum::response::Response;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
+pub use client::{ClientError, ClientResult, EmulatorClient};
 pub use state::{EmulatorState, SharedState, Tunables};
 
 /// Quota enforcement mode (`--quota realistic|off`).
@@ -112,6 +114,11 @@ impl RunningEmulator {
     pub async fn shutdown(self) {
         self.cancel.cancel();
         let _ = self.task.await;
+    }
+
+    /// A typed client of this emulator's control plane.
+    pub fn client(&self) -> EmulatorClient {
+        EmulatorClient::new(self.base_url.clone())
     }
 
     /// A token that stops the emulator when cancelled.

@@ -4,14 +4,24 @@
 use std::collections::{BTreeMap, HashMap};
 
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RouteStats {
     pub requests: u64,
     pub errors: u64,
     /// Error responses by HTTP status.
+    #[serde(deserialize_with = "status_keys")]
     pub statuses: BTreeMap<u16, u64>,
+}
+
+/// Status keys are JSON strings; inside the flattened `RouteEntry` serde will not parse them
+/// as numbers itself.
+fn status_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<u16, u64>, D::Error> {
+    let raw = BTreeMap::<String, u64>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| Ok((k.parse().map_err(serde::de::Error::custom)?, v)))
+        .collect()
 }
 
 #[derive(Default)]
@@ -21,7 +31,7 @@ pub struct Stats {
 }
 
 /// The JSON of `GET /_emulator/stats`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StatsReport {
     pub requests: Vec<RouteEntry>,
     pub quota_units: BTreeMap<String, u64>,
@@ -29,7 +39,7 @@ pub struct StatsReport {
     pub total_errors: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RouteEntry {
     pub route: String,
     /// `""` when the request carried no recognisable mailbox.

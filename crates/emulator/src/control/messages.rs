@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{not_found, ControlError};
 use crate::store::{Mailbox, MessageState, Provider, StoredMessage};
@@ -16,13 +15,26 @@ use crate::SharedState;
 
 /// Query of a delivery: Gmail `labels=INBOX,UNREAD` or Outlook `folder=inbox&read=false`;
 /// `starred=true` and `internal_date` (epoch ms, default now) for both.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeliverQuery {
+    /// Comma-separated label names or ids (Gmail); default `INBOX,UNREAD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<String>,
+    /// Folder (Outlook); default `inbox`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub starred: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_date: Option<i64>,
+}
+
+/// The answer of a delivery: the new message's provider id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivered {
+    pub id: String,
 }
 
 /// Gmail labels that are state flags, not labels.
@@ -112,7 +124,7 @@ pub(super) async fn deliver(
     let id = mailbox
         .deliver(body, initial, date)
         .map_err(|e| ControlError(StatusCode::BAD_REQUEST, e.to_string()))?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+    Ok((StatusCode::CREATED, Json(Delivered { id })).into_response())
 }
 
 /// One message of the ground truth. Gmail mailboxes give `labels` (ids, without the
@@ -170,18 +182,24 @@ pub(super) async fn list(
     Ok(Json(ground_truth(&mailbox)))
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct Patch {
-    read: Option<bool>,
-    starred: Option<bool>,
-    labels: Option<Vec<String>>,
-    folder: Option<String>,
+/// The body of `PATCH /_emulator/mailboxes/{address}/messages/{id}`: only the given fields
+/// change; `labels` replaces the label set (and `UNREAD` / `STARRED` in it set the flags).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MessagePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starred: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 pub(super) async fn patch(
     State(state): State<SharedState>,
     Path((address, id)): Path<(String, String)>,
-    Json(patch): Json<Patch>,
+    Json(patch): Json<MessagePatch>,
 ) -> Result<Json<TruthItem>, ControlError> {
     let mailbox = state
         .store

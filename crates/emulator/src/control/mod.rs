@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::faults::FaultRule;
@@ -17,7 +17,9 @@ use super::state::Tunables;
 use super::store::{MailboxInfo, Provider, MAX_RAW_BYTES};
 use super::SharedState;
 
-pub use messages::{ground_truth, state_from_query, DeliverQuery, TruthItem, SYSTEM_LABELS};
+pub use messages::{
+    ground_truth, state_from_query, DeliverQuery, Delivered, MessagePatch, TruthItem, SYSTEM_LABELS,
+};
 
 /// A control-plane error.
 #[derive(Debug)]
@@ -73,14 +75,43 @@ pub fn router() -> Router<SharedState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
-struct CreateMailbox {
-    provider: Provider,
-    address: String,
-    #[serde(default)]
-    display_name: Option<String>,
-    #[serde(default)]
-    tenant: Option<String>,
+/// The body of `POST /_emulator/mailboxes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateMailbox {
+    pub provider: Provider,
+    pub address: String,
+    /// Default: the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// A mailbox with its counts (`GET /_emulator/mailboxes`, and the answer of a creation).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxSummary {
+    pub provider: Provider,
+    pub address: String,
+    pub display_name: String,
+    pub tenant: Option<String>,
+    pub messages: usize,
+    pub threads: usize,
+    pub unread: usize,
+    /// The change log's newest entry and its epoch (bumped by `expire-cursors`).
+    pub cursor_head: u64,
+    pub cursor_epoch: u64,
+}
+
+/// The answer of `revoke-tokens`: grants revoked.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Revoked {
+    pub revoked_grants: usize,
+}
+
+/// The answer of `expire-access-tokens`: access tokens expired.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ExpiredAccess {
+    pub expired_access_tokens: usize,
 }
 
 async fn create_mailbox(
@@ -105,27 +136,26 @@ async fn create_mailbox(
         .store
         .create(info)
         .ok_or_else(|| ControlError(StatusCode::CONFLICT, "mailbox exists".into()))?;
-    Ok((StatusCode::CREATED, Json(mailbox_json(&mailbox))).into_response())
+    Ok((StatusCode::CREATED, Json(summary(&mailbox))).into_response())
 }
 
-fn mailbox_json(mailbox: &super::store::Mailbox) -> serde_json::Value {
+fn summary(mailbox: &super::store::Mailbox) -> MailboxSummary {
     let data = mailbox.data.read();
-    json!({
-        "provider": mailbox.info.provider,
-        "address": mailbox.info.address,
-        "display_name": mailbox.info.display_name,
-        "tenant": mailbox.info.tenant,
-        "messages": data.messages.len(),
-        "threads": data.threads_total(),
-        "unread": data.messages.values().filter(|m| !m.state.read).count(),
-        "cursor_head": data.log.head(),
-        "cursor_epoch": data.log.epoch(),
-    })
+    MailboxSummary {
+        provider: mailbox.info.provider,
+        address: mailbox.info.address.clone(),
+        display_name: mailbox.info.display_name.clone(),
+        tenant: mailbox.info.tenant.clone(),
+        messages: data.messages.len(),
+        threads: data.threads_total(),
+        unread: data.messages.values().filter(|m| !m.state.read).count(),
+        cursor_head: data.log.head(),
+        cursor_epoch: data.log.epoch(),
+    }
 }
 
-async fn list_mailboxes(State(state): State<SharedState>) -> Json<serde_json::Value> {
-    let all: Vec<_> = state.store.all().iter().map(|m| mailbox_json(m)).collect();
-    Json(serde_json::Value::Array(all))
+async fn list_mailboxes(State(state): State<SharedState>) -> Json<Vec<MailboxSummary>> {
+    Json(state.store.all().iter().map(|m| summary(m)).collect())
 }
 
 async fn expire_cursors(
@@ -143,25 +173,27 @@ async fn expire_cursors(
 async fn revoke_tokens(
     State(state): State<SharedState>,
     Path(address): Path<String>,
-) -> Result<Json<serde_json::Value>, ControlError> {
+) -> Result<Json<Revoked>, ControlError> {
     let mailbox = state
         .store
         .get(&address)
         .ok_or_else(|| not_found("mailbox"))?;
-    let grants = state.tokens.revoke_mailbox(&mailbox.info.address);
-    Ok(Json(json!({ "revoked_grants": grants })))
+    let revoked_grants = state.tokens.revoke_mailbox(&mailbox.info.address);
+    Ok(Json(Revoked { revoked_grants }))
 }
 
 async fn expire_access(
     State(state): State<SharedState>,
     Path(address): Path<String>,
-) -> Result<Json<serde_json::Value>, ControlError> {
+) -> Result<Json<ExpiredAccess>, ControlError> {
     let mailbox = state
         .store
         .get(&address)
         .ok_or_else(|| not_found("mailbox"))?;
-    let n = state.tokens.expire_access(&mailbox.info.address);
-    Ok(Json(json!({ "expired_access_tokens": n })))
+    let expired_access_tokens = state.tokens.expire_access(&mailbox.info.address);
+    Ok(Json(ExpiredAccess {
+        expired_access_tokens,
+    }))
 }
 
 async fn add_fault(

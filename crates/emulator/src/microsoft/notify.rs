@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::folders::key_of;
@@ -234,11 +234,21 @@ fn post(state: &SharedState, url: String, body: Value) {
     });
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /_emulator/mailboxes/{address}/lifecycle`.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct LifecycleRequest {
-    event: String,
-    #[serde(default)]
-    subscription_id: Option<String>,
+    /// `reauthorizationRequired`, `subscriptionRemoved` or `missed`.
+    pub event: String,
+    /// Only this subscription (default: every subscription of the mailbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+}
+
+/// The answer of a lifecycle request: subscriptions chosen, notifications delivered (2xx).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LifecycleSent {
+    pub subscriptions: usize,
+    pub delivered: usize,
 }
 
 /// `POST /_emulator/mailboxes/{address}/lifecycle`.
@@ -285,5 +295,9 @@ pub async fn lifecycle(
             subs.remove(&sub.id);
         }
     }
-    Json(json!({"subscriptions": chosen.len(), "delivered": sent})).into_response()
+    Json(LifecycleSent {
+        subscriptions: chosen.len(),
+        delivered: sent,
+    })
+    .into_response()
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use parking_lot::RwLock;
 use rand::Rng as _;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::store::Provider;
 
@@ -76,9 +76,10 @@ struct Issued {
 }
 
 /// One issued token, as listed by `GET /_emulator/tokens`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenRecord {
-    pub kind: &'static str,
+    /// `access` or `refresh`.
+    pub kind: String,
     pub token: String,
     pub provider: Provider,
     pub mailbox: String,
@@ -367,7 +368,7 @@ impl Tokens {
         let record = |kind: &'static str, token: &String, issued: &Issued| {
             let grant = inner.grants.get(&issued.grant)?;
             Some(TokenRecord {
-                kind,
+                kind: kind.to_string(),
                 token: token.clone(),
                 provider: grant.provider,
                 mailbox: grant.mailbox.clone(),

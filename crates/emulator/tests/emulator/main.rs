@@ -2,5 +2,6 @@
 //! `google` covers Google OAuth, the Gmail API and the control plane, `graph` the Microsoft
 //! identity platform and Graph mail, `client` the typed control-plane client.
 
+mod client;
 mod google;
 pub mod graph;

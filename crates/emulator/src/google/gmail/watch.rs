@@ -41,7 +41,7 @@ pub struct Topic {
     pub subscription: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Watch {
     pub topic: String,
     pub label_ids: Vec<String>,
@@ -53,7 +53,7 @@ pub struct Watch {
     pub last_sent: Option<Instant>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SentNotification {
     pub mailbox: String,
     pub endpoint: String,
@@ -84,12 +84,25 @@ async fn add_topic(State(state): State<SharedState>, Json(topic): Json<Topic>) -
     StatusCode::CREATED
 }
 
-async fn overview(State(state): State<SharedState>) -> Json<serde_json::Value> {
+/// `GET /_emulator/pubsub`: the Pub/Sub topics, the Gmail watches per mailbox and the
+/// notifications sent with their answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PubsubOverview {
+    pub topics: Vec<Topic>,
+    pub watches: HashMap<String, Watch>,
+    pub sent: Vec<SentNotification>,
+}
+
+async fn overview(State(state): State<SharedState>) -> Json<PubsubOverview> {
     let ws = state.ext.get::<WatchState>();
-    let topics: Vec<Topic> = ws.topics.lock().values().cloned().collect();
-    let watches: HashMap<String, Watch> = ws.watches.lock().clone();
+    let topics = ws.topics.lock().values().cloned().collect();
+    let watches = ws.watches.lock().clone();
     let sent = ws.sent.lock().clone();
-    Json(json!({ "topics": topics, "watches": watches, "sent": sent }))
+    Json(PubsubOverview {
+        topics,
+        watches,
+        sent,
+    })
 }
 
 fn valid_topic(topic: &str) -> bool {
