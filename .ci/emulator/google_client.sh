@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN="${THREADLINE_BIN:-target/debug/threadline}"
 DISCOVERY="${GMAIL_DISCOVERY:-../shared/provider-schemas/gmail.v1.json}"
-[ -f "$DISCOVERY" ] || DISCOVERY="tests/fixtures/provider-schemas/gmail.v1.json"
+[ -f "$DISCOVERY" ] || DISCOVERY="crates/emulator/tests/fixtures/provider-schemas/gmail.v1.json"
 [ -x "$BIN" ] || cargo build --quiet
-[ -f "$DISCOVERY" ] || { echo "missing $DISCOVERY (nor the vendored copy in tests/fixtures)"; exit 1; }
+[ -f "$DISCOVERY" ] || { echo "missing $DISCOVERY (nor the vendored copy in crates/emulator/tests/fixtures)"; exit 1; }
 python3 -c "import googleapiclient, google_auth_httplib2" 2>/dev/null \
   || python3 -m pip install --quiet google-api-python-client google-auth-httplib2
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

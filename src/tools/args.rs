@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use threadline_emulator::Quota;
 
-/// The tooling subcommands, added to the product's command line by `main`.
+// The tooling subcommands, added to the product's command line by `main` (no doc comment:
+// clap would make it the `--help` text of the whole command line).
 #[derive(Debug, Subcommand)]
 pub enum Tool {
     /// `serve` plus an in-process provider emulator with seeded mailboxes and a demo admin.

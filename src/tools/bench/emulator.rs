@@ -4,17 +4,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde::Deserialize;
 use tokio::process::{Child, Command};
 
-use threadline_emulator::Quota;
-
-/// The emulator's quota figures (`GET /_emulator/settings`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Limits {
-    pub gmail_units_per_minute: u32,
-    pub graph_requests_per_minute: u32,
-}
+use threadline_emulator::{EmulatorClient, Quota, Tunables};
 
 /// What the emulator counted for one mailbox so far.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,26 +17,12 @@ pub struct Usage {
     pub throttled: u64,
 }
 
-#[derive(Deserialize)]
-struct StatsReport {
-    requests: Vec<RouteEntry>,
-    #[serde(default)]
-    quota_units: std::collections::BTreeMap<String, u64>,
-}
-
-#[derive(Deserialize)]
-struct RouteEntry {
-    mailbox: String,
-    requests: u64,
-    #[serde(default)]
-    statuses: std::collections::BTreeMap<String, u64>,
-}
-
 pub struct EmulatorProcess {
     child: Child,
-    http: reqwest::Client,
+    client: EmulatorClient,
     pub base_url: String,
-    pub limits: Limits,
+    /// The emulator's quota figures (`GET /_emulator/settings`).
+    pub limits: Tunables,
 }
 
 impl EmulatorProcess {
@@ -59,7 +37,7 @@ impl EmulatorProcess {
             Quota::Realistic => "realistic",
             Quota::Off => "off",
         };
-        let child = Command::new(exe)
+        let mut child = Command::new(exe)
             .args(["emulator", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--seed", &seed.to_string(), "--mailboxes", "2"])
             .args(["--messages", &messages.to_string(), "--quota", quota])
@@ -71,30 +49,13 @@ impl EmulatorProcess {
             .spawn()
             .context("cannot start the emulator")?;
         let base_url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
+        let client = EmulatorClient::new(base_url.clone());
         let started = Instant::now();
-        let mut process = Self {
-            child,
-            http,
-            base_url,
-            limits: Limits {
-                gmail_units_per_minute: 0,
-                graph_requests_per_minute: 0,
-            },
-        };
-        loop {
-            if let Ok(res) = process
-                .http
-                .get(process.url("/_emulator/settings"))
-                .send()
-                .await
-            {
-                if res.status().is_success() {
-                    process.limits = res.json().await.context("emulator settings")?;
-                    break;
-                }
+        let limits = loop {
+            if let Ok(limits) = client.settings().await {
+                break limits;
             }
-            if let Some(status) = process.child.try_wait()? {
+            if let Some(status) = child.try_wait()? {
                 anyhow::bail!("the emulator exited early ({status})");
             }
             anyhow::ensure!(
@@ -102,38 +63,32 @@ impl EmulatorProcess {
                 "the emulator did not start within 15 minutes"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        };
         eprintln!(
             "emulator ready after {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        Ok(process)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+        Ok(Self {
+            child,
+            client,
+            base_url,
+            limits,
+        })
     }
 
     /// Requests, quota units and refusals the emulator counted for `mailbox`.
     pub async fn usage(&self, mailbox: &str) -> anyhow::Result<Usage> {
-        let report: StatsReport = self
-            .http
-            .get(self.url("/_emulator/stats"))
-            .send()
-            .await?
-            .json()
-            .await
-            .context("emulator stats")?;
+        let report = self.client.stats().await.context("emulator stats")?;
         let mut usage = Usage::default();
         for entry in report
             .requests
             .iter()
             .filter(|e| e.mailbox.eq_ignore_ascii_case(mailbox))
         {
-            usage.requests += entry.requests;
-            usage.throttled += ["429", "403"]
+            usage.requests += entry.stats.requests;
+            usage.throttled += [429, 403]
                 .iter()
-                .filter_map(|s| entry.statuses.get(*s))
+                .filter_map(|s| entry.stats.statuses.get(s))
                 .sum::<u64>();
         }
         usage.units = report
