@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -13,8 +13,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::error::{odata_json, GraphError};
-use super::messages::{enter, find};
-use super::odata::Params;
+use super::messages::{enter, find, GraphCall, GraphRead};
 use super::wire::Attachment;
 use crate::mime::{MimeNode, ParsedMessage};
 use crate::SharedState;
@@ -108,13 +107,9 @@ fn received(m: &crate::store::StoredMessage) -> String {
 /// `GET .../messages/{id}/attachments`.
 pub async fn list(
     State(state): State<SharedState>,
-    Path(params): Path<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let ctx = enter(&state, &params, &headers, uri.path(), false).await?;
-    let q = Params::parse(query.as_deref(), 1000, 1000)?;
+    let GraphRead { ctx, q, params, .. } = call.open(&state, false, 1000, 1000).await?;
     q.check_select(
         &[
             "id",
@@ -159,13 +154,9 @@ fn one<'a>(
 /// `GET .../messages/{id}/attachments/{attachment}`.
 pub async fn get(
     State(state): State<SharedState>,
-    Path(params): Path<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let ctx = enter(&state, &params, &headers, uri.path(), false).await?;
-    let q = Params::parse(query.as_deref(), 10, 1000)?;
+    let GraphRead { ctx, q, params, .. } = call.open(&state, false, 10, 1000).await?;
     let m = find(&ctx, &params)?;
     let part = one(&m, &params)?;
     let mut body = q.select_fields(&json!(wire(&part, &received(&m), true)));

@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::error::{odata_json, GraphError};
 use super::folders::{key_of, resolve};
-use super::messages::{enter, field, message_json, prefs, MESSAGE_PROPERTIES};
+use super::messages::{field, message_json, prefs, GraphCall, GraphRead, MESSAGE_PROPERTIES};
 use super::odata::{eval, link, parse_filter, Expr, Params};
 use super::view::rest_id;
 use crate::changes::ChangeKind;
@@ -164,13 +164,15 @@ fn delta_filter(e: &Expr) -> bool {
 /// `GET .../mailFolders/{folder}/messages/delta`.
 pub async fn delta(
     State(state): State<SharedState>,
-    Path(params): Path<HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let ctx = enter(&state, &params, &headers, uri.path(), false).await?;
-    let q = Params::parse(query.as_deref(), 10, 1000)?;
+    let GraphRead {
+        ctx,
+        q,
+        params,
+        headers,
+        path,
+    } = call.open(&state, false, 10, 1000).await?;
     let folder = resolve(
         &ctx.mailbox,
         params.get("folder").map_or("", String::as_str),
@@ -269,11 +271,8 @@ pub async fn delta(
             p: size,
             ..token
         };
-        body["@odata.nextLink"] = json!(link(
-            &state,
-            uri.path(),
-            &[("$skiptoken".into(), encode(&next))]
-        ));
+        body["@odata.nextLink"] =
+            json!(link(&state, &path, &[("$skiptoken".into(), encode(&next))]));
     } else {
         let next = Token {
             o: 0,
@@ -282,7 +281,7 @@ pub async fn delta(
         };
         body["@odata.deltaLink"] = json!(link(
             &state,
-            uri.path(),
+            &path,
             &[("$deltatoken".into(), encode(&next))]
         ));
     }

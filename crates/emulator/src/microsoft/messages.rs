@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -58,6 +59,63 @@ pub const MESSAGE_PROPERTIES: [&str; 35] = [
 ];
 
 type PathParams = Path<HashMap<String, String>>;
+
+/// The parts of a request every mail handler reads: path parameters, headers, path, query.
+pub struct GraphCall {
+    pub params: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub path: String,
+    pub query: Option<String>,
+}
+
+impl FromRequestParts<SharedState> for GraphCall {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(params) = PathParams::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            params,
+            headers: parts.headers.clone(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+        })
+    }
+}
+
+/// A mail read admitted: its context, its OData parameters and the request's parts.
+pub struct GraphRead {
+    pub ctx: Ctx,
+    pub q: Params,
+    pub params: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub path: String,
+}
+
+impl GraphCall {
+    /// `enter`, then parse the query with the page size `top` and its cap `max_top`.
+    pub async fn open(
+        self,
+        state: &SharedState,
+        write: bool,
+        top: usize,
+        max_top: usize,
+    ) -> Result<GraphRead, GraphError> {
+        let ctx = enter(state, &self.params, &self.headers, &self.path, write).await?;
+        let q = Params::parse(self.query.as_deref(), top, max_top)?;
+        Ok(GraphRead {
+            ctx,
+            q,
+            params: self.params,
+            headers: self.headers,
+            path: self.path,
+        })
+    }
+}
 
 /// What every message handler starts with: caller, mailbox, permit.
 pub struct Ctx {
@@ -140,13 +198,15 @@ fn with_preference(mut response: Response, prefs: ViewPrefs) -> Response {
 /// `GET .../messages` and `.../mailFolders/{folder}/messages`.
 pub async fn list(
     State(state): State<SharedState>,
-    Path(params): PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let ctx = enter(&state, &params, &headers, uri.path(), false).await?;
-    let q = Params::parse(query.as_deref(), 10, 1000)?;
+    let GraphRead {
+        ctx,
+        q,
+        params,
+        headers,
+        path,
+    } = call.open(&state, false, 10, 1000).await?;
     q.check_select(&MESSAGE_PROPERTIES, "microsoft.graph.message")?;
     let folder = params
         .get("folder")
@@ -189,7 +249,7 @@ pub async fn list(
         "value": page,
     });
     if more {
-        body["@odata.nextLink"] = json!(page_link(&state, uri.path(), &q, q.skip + q.top));
+        body["@odata.nextLink"] = json!(page_link(&state, &path, &q, q.skip + q.top));
     }
     Ok(with_preference(odata_json(StatusCode::OK, &body), prefs))
 }
@@ -209,13 +269,15 @@ pub fn find(ctx: &Ctx, params: &HashMap<String, String>) -> Result<StoredMessage
 /// `GET .../messages/{id}`.
 pub async fn get(
     State(state): State<SharedState>,
-    Path(params): PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let ctx = enter(&state, &params, &headers, uri.path(), false).await?;
-    let q = Params::parse(query.as_deref(), 10, 1000)?;
+    let GraphRead {
+        ctx,
+        q,
+        params,
+        headers,
+        ..
+    } = call.open(&state, false, 10, 1000).await?;
     q.check_select(&MESSAGE_PROPERTIES, "microsoft.graph.message")?;
     let m = find(&ctx, &params)?;
     let prefs = prefs(&headers, &q);
