@@ -325,10 +325,11 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn mailbox() -> Mailbox {
+    /// An empty Gmail mailbox (also for `threading`'s tests).
+    pub(crate) fn mailbox() -> Mailbox {
         Mailbox::new(MailboxInfo {
             provider: Provider::Google,
             address: "me@ourco.test".into(),
@@ -337,7 +338,8 @@ mod tests {
         })
     }
 
-    fn raw(id: &str, subject: &str, refs: &str) -> Bytes {
+    /// A minimal raw message; `refs` are extra header lines.
+    pub(crate) fn raw(id: &str, subject: &str, refs: &str) -> Bytes {
         Bytes::from(format!(
             "From: a@b.test\r\nMessage-ID: <{id}>\r\nSubject: {subject}\r\n{refs}\r\nbody\r\n"
         ))

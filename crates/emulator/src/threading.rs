@@ -57,25 +57,9 @@ pub fn normalise_id(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use axum::body::Bytes;
-
     use super::*;
-    use crate::store::{Mailbox, MailboxInfo, MessageState, Provider};
-
-    fn mailbox() -> Mailbox {
-        Mailbox::new(MailboxInfo {
-            provider: Provider::Google,
-            address: "me@ourco.test".into(),
-            display_name: "Me".into(),
-            tenant: None,
-        })
-    }
-
-    fn raw(id: &str, subject: &str, refs: &str) -> Bytes {
-        Bytes::from(format!(
-            "From: a@b.test\r\nMessage-ID: <{id}>\r\nSubject: {subject}\r\n{refs}\r\nbody\r\n"
-        ))
-    }
+    use crate::store::tests::{mailbox, raw};
+    use crate::store::MessageState;
 
     #[test]
     fn replies_with_matching_subject_join_the_thread_of_the_first_message() {

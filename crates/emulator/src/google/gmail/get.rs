@@ -1,25 +1,23 @@
 //! users.messages.get (format full|metadata|minimal|raw, metadataHeaders) and
 //! users.messages.attachments.get with ephemeral attachment ids.
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::Json;
 
 use super::view::{self, b64url, is_attachment_part};
 use super::wire::{Message, MessagePartBody};
-use super::{begin, check_id, Params, ATTACHMENT, GET};
+use super::GmailCall;
+use super::{check_id, ATTACHMENT, GET};
 use crate::google::error::GoogleError;
 use crate::SharedState;
 
 pub async fn get(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    call: GmailCall,
 ) -> Result<Json<Message>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &GET).await?;
-    let params = Params::parse(raw.as_deref());
+    let ctx = call.begin(&state, &user_id, &GET).await?;
+    let params = call.params();
     let format = params.one("format").unwrap_or("full").to_ascii_lowercase();
     if !matches!(format.as_str(), "full" | "metadata" | "minimal" | "raw") {
         return Err(GoogleError::invalid_argument(format!(
@@ -46,10 +44,9 @@ pub async fn get(
 pub async fn attachment(
     State(state): State<SharedState>,
     Path((user_id, message_id, attachment_id)): Path<(String, String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<Json<MessagePartBody>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &ATTACHMENT).await?;
+    let ctx = call.begin(&state, &user_id, &ATTACHMENT).await?;
     if ctx.metadata_restricted() {
         return Err(GoogleError::insufficient_scope());
     }

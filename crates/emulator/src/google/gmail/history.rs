@@ -3,13 +3,13 @@
 //! filters, paging, 404 for a start id older than the log keeps (or expired by the control
 //! plane), and only `{"historyId"}` when nothing changed.
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::Json;
 
 use super::view::label_ids;
 use super::wire::{History, HistoryLabel, HistoryMessage, ListHistoryResponse, Message};
-use super::{begin, Params, HISTORY};
+use super::GmailCall;
+use super::HISTORY;
 use crate::changes::{Change, ChangeKind};
 use crate::google::error::GoogleError;
 use crate::store::MessageState;
@@ -112,12 +112,10 @@ fn parse_page_token(token: &str, epoch: u64) -> Result<u64, GoogleError> {
 pub async fn list(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    call: GmailCall,
 ) -> Result<Json<ListHistoryResponse>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &HISTORY).await?;
-    let params = Params::parse(raw.as_deref());
+    let ctx = call.begin(&state, &user_id, &HISTORY).await?;
+    let params = call.params();
     let start = parse_start(params.one("startHistoryId"))?;
     let types = params.all("historyTypes");
     if let Some(bad) = types.iter().find(|t| !TYPES.contains(&t.as_str())) {

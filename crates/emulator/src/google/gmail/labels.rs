@@ -1,12 +1,12 @@
 //! users.getProfile, users.labels.list and users.labels.get.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::Json;
 
 use super::view::label_ids;
 use super::wire::{Label, ListLabelsResponse, Profile};
-use super::{begin, LABELS, PROFILE};
+use super::GmailCall;
+use super::{LABELS, PROFILE};
 use crate::control::SYSTEM_LABELS;
 use crate::google::error::GoogleError;
 use crate::store::Mailbox;
@@ -15,10 +15,9 @@ use crate::SharedState;
 pub async fn profile(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<Json<Profile>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &PROFILE).await?;
+    let ctx = call.begin(&state, &user_id, &PROFILE).await?;
     let data = ctx.mailbox.data.read();
     Ok(Json(Profile {
         email_address: ctx.mailbox.info.address.clone(),
@@ -60,10 +59,9 @@ fn all_labels(mailbox: &Mailbox) -> Vec<Label> {
 pub async fn list(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<Json<ListLabelsResponse>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &LABELS).await?;
+    let ctx = call.begin(&state, &user_id, &LABELS).await?;
     Ok(Json(ListLabelsResponse {
         labels: all_labels(&ctx.mailbox),
     }))
@@ -72,10 +70,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<Json<Label>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &LABELS).await?;
+    let ctx = call.begin(&state, &user_id, &LABELS).await?;
     let mut label = all_labels(&ctx.mailbox)
         .into_iter()
         .find(|l| l.id == id)

@@ -3,15 +3,15 @@
 //! nextPageToken, so the page after it may be empty (trap 10: loop until the token is absent).
 //! The filter is shared with users.threads.list.
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::Json;
 use base64::Engine as _;
 
 use super::query::Query;
 use super::view::{label_ids, reference};
 use super::wire::ListMessagesResponse;
-use super::{begin, Ctx, Params, LIST};
+use super::GmailCall;
+use super::{Ctx, Params, LIST};
 use crate::google::error::GoogleError;
 use crate::store::StoredMessage;
 use crate::SharedState;
@@ -112,12 +112,10 @@ pub fn start_index<T>(
 pub async fn list(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    call: GmailCall,
 ) -> Result<Json<ListMessagesResponse>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &LIST).await?;
-    let listing = listing(&ctx, &Params::parse(raw.as_deref()))?;
+    let ctx = call.begin(&state, &user_id, &LIST).await?;
+    let listing = listing(&ctx, &call.params())?;
     let matched = &listing.matched;
     let start = start_index(matched, listing.after.as_ref(), |m| {
         (m.internal_date_ms, m.id.as_str())

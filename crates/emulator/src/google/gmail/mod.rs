@@ -17,6 +17,8 @@ pub mod wire;
 
 use std::sync::Arc;
 
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
@@ -217,6 +219,46 @@ fn short_scope(scope: &str) -> Option<&str> {
         Some("")
     } else {
         scope.strip_prefix(SCOPE_PREFIX)
+    }
+}
+
+/// The parts of a request every Gmail handler reads: the original path (also inside a batch),
+/// the headers and the raw query.
+pub struct GmailCall {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub raw_query: Option<String>,
+}
+
+impl FromRequestParts<SharedState> for GmailCall {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let OriginalUri(uri) = OriginalUri::from_request_parts(parts, state).await?;
+        Ok(Self {
+            path: uri.path().to_string(),
+            headers: parts.headers.clone(),
+            raw_query: parts.uri.query().map(str::to_string),
+        })
+    }
+}
+
+impl GmailCall {
+    /// `begin` for this request.
+    pub async fn begin(
+        &self,
+        state: &SharedState,
+        user_id: &str,
+        method: &Method,
+    ) -> Result<Ctx, GoogleError> {
+        begin(state, &self.headers, &self.path, user_id, method).await
+    }
+
+    pub fn params(&self) -> Params {
+        Params::parse(self.raw_query.as_deref())
     }
 }
 

@@ -1,12 +1,13 @@
 //! users.messages.modify / batchModify / trash / untrash / delete: label changes as Gmail
 //! applies them (UNREAD and STARRED are the read/starred flags), recorded in history.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 
 use super::view::with_labels;
 use super::wire::{BatchModifyRequest, Message, ModifyRequest};
+use super::GmailCall;
 use super::{begin, check_id, parse_json, BATCH_MODIFY, DELETE, MODIFY, TRASH};
 use crate::control::SYSTEM_LABELS;
 use crate::google::error::GoogleError;
@@ -90,11 +91,10 @@ fn apply(state: &mut MessageState, (add, remove): &Changes) {
 pub async fn modify(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
     body: String,
 ) -> Result<Json<Message>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &MODIFY).await?;
+    let ctx = call.begin(&state, &user_id, &MODIFY).await?;
     let body: ModifyRequest = parse_json(&body)?;
     check_id(&id)?;
     let changes = validate(&ctx.mailbox, &body.add_label_ids, &body.remove_label_ids)?;
@@ -108,11 +108,10 @@ pub async fn modify(
 pub async fn batch_modify(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
     body: String,
 ) -> Result<StatusCode, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &BATCH_MODIFY).await?;
+    let ctx = call.begin(&state, &user_id, &BATCH_MODIFY).await?;
     let body: BatchModifyRequest = parse_json(&body)?;
     if body.ids.is_empty() || body.ids.len() > MAX_BATCH_IDS {
         return Err(GoogleError::invalid_argument(
@@ -154,29 +153,26 @@ async fn move_trash(
 pub async fn trash(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<Json<Message>, GoogleError> {
-    move_trash(state, &user_id, &id, uri.path(), &headers, true).await
+    move_trash(state, &user_id, &id, &call.path, &call.headers, true).await
 }
 
 pub async fn untrash(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<Json<Message>, GoogleError> {
-    move_trash(state, &user_id, &id, uri.path(), &headers, false).await
+    move_trash(state, &user_id, &id, &call.path, &call.headers, false).await
 }
 
 /// Permanent delete (needs `https://mail.google.com/`); 204 with an empty body.
 pub async fn delete(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<StatusCode, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &DELETE).await?;
+    let ctx = call.begin(&state, &user_id, &DELETE).await?;
     check_id(&id)?;
     if ctx.mailbox.delete(&id) {
         Ok(StatusCode::NO_CONTENT)

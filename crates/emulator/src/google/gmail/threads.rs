@@ -3,15 +3,15 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
 
 use super::list::{encode_token, listing, start_index};
 use super::view;
 use super::wire::Message;
-use super::{begin, check_id, Params, THREADS};
+use super::GmailCall;
+use super::{check_id, THREADS};
 use crate::google::error::GoogleError;
 use crate::store::StoredMessage;
 use crate::SharedState;
@@ -40,12 +40,10 @@ pub struct ListThreadsResponse {
 pub async fn list(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    call: GmailCall,
 ) -> Result<Json<ListThreadsResponse>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &THREADS).await?;
-    let listing = listing(&ctx, &Params::parse(raw.as_deref()))?;
+    let ctx = call.begin(&state, &user_id, &THREADS).await?;
+    let listing = listing(&ctx, &call.params())?;
     let mut seen = HashSet::new();
     let newest: Vec<&StoredMessage> = listing
         .matched
@@ -88,12 +86,10 @@ pub async fn list(
 pub async fn get(
     State(state): State<SharedState>,
     Path((user_id, id)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    call: GmailCall,
 ) -> Result<Json<Thread>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &THREADS).await?;
-    let params = Params::parse(raw.as_deref());
+    let ctx = call.begin(&state, &user_id, &THREADS).await?;
+    let params = call.params();
     let format = params.one("format").unwrap_or("full").to_ascii_lowercase();
     if !matches!(format.as_str(), "full" | "metadata" | "minimal") {
         return Err(GoogleError::invalid_argument(format!(

@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
@@ -24,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::view::label_ids;
 use super::wire::{WatchRequest, WatchResponse};
-use super::{begin, parse_json, STOP, WATCH};
+use super::GmailCall;
+use super::{parse_json, STOP, WATCH};
 use crate::changes::{Change, ChangeKind};
 use crate::google::error::GoogleError;
 use crate::store::MessageState;
@@ -119,11 +120,10 @@ fn valid_topic(topic: &str) -> bool {
 pub async fn watch(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
     body: String,
 ) -> Result<Json<WatchResponse>, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &WATCH).await?;
+    let ctx = call.begin(&state, &user_id, &WATCH).await?;
     let request: WatchRequest = parse_json(&body)?;
     let topic = request.topic_name.unwrap_or_default();
     if !valid_topic(&topic) {
@@ -159,10 +159,9 @@ pub async fn watch(
 pub async fn stop(
     State(state): State<SharedState>,
     Path(user_id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+    call: GmailCall,
 ) -> Result<StatusCode, GoogleError> {
-    let ctx = begin(&state, &headers, uri.path(), &user_id, &STOP).await?;
+    let ctx = call.begin(&state, &user_id, &STOP).await?;
     state
         .ext
         .get::<WatchState>()
