@@ -187,14 +187,7 @@ impl Emu {
             ("redirect_uri", redirect),
             ("code_verifier", verifier),
         ];
-        let r = self
-            .http
-            .post(self.url("/token"))
-            .form(&form)
-            .send()
-            .await
-            .expect("token");
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+        self.token_form(&form).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
@@ -204,13 +197,18 @@ impl Emu {
             ("client_id", CLIENT_ID),
             ("client_secret", CLIENT_SECRET),
         ];
+        self.token_form(&form).await
+    }
+
+    /// `POST /token` with a form: the status and the JSON answer (`null` when not JSON).
+    pub async fn token_form(&self, form: &[(&str, &str)]) -> (u16, Value) {
         let r = self
             .http
             .post(self.url("/token"))
-            .form(&form)
+            .form(form)
             .send()
             .await
-            .expect("refresh");
+            .expect("token");
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use threadline_emulator::Quota;
 
-use crate::graph::support::{emulator, Emu, CLIENT, ME, REDIRECT, TENANT, VERIFIER};
+use crate::graph::support::{emulator, Emu, CLIENT, GRAPH_DEFAULT, ME, REDIRECT, TENANT, VERIFIER};
 
 fn assert_aad_error(body: &Value, error: &str, code: u64) {
     assert_eq!(body["error"], error, "{body}");
@@ -266,15 +266,7 @@ async fn expired_and_revoked_tokens_are_401_and_refresh_is_invalid_grant() {
 async fn client_credentials_give_tenant_scoped_app_tokens() {
     let emu = emulator(Quota::Off, false).await;
     let (status, body) = emu
-        .token_request(
-            TENANT,
-            &[
-                ("client_id", CLIENT),
-                ("client_secret", "x"),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
+        .client_credentials(TENANT, GRAPH_DEFAULT)
         .await;
     assert_eq!(status, 200, "{body}");
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
@@ -291,55 +283,23 @@ async fn client_credentials_give_tenant_scoped_app_tokens() {
     assert_eq!(status, 401);
     assert_aad_error(&body, "invalid_client", 7_000_218);
     let (status, body) = emu
-        .token_request(
-            TENANT,
-            &[
-                ("client_id", CLIENT),
-                ("client_secret", "x"),
-                ("grant_type", "client_credentials"),
-                ("scope", "Mail.Read"),
-            ],
-        )
+        .client_credentials(TENANT, "Mail.Read")
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_scope");
     let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("client_secret", "x"),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
+        .client_credentials("common", GRAPH_DEFAULT)
         .await;
     assert_eq!(status, 400, "{body}");
     assert_aad_error(&body, "invalid_request", 9_001_023);
     let (status, body) = emu
-        .token_request(
-            "no-such-tenant.test",
-            &[
-                ("client_id", CLIENT),
-                ("client_secret", "x"),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
+        .client_credentials("no-such-tenant.test", GRAPH_DEFAULT)
         .await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_request", 90_002);
     // The tenant's verified domain works too.
     let (status, _) = emu
-        .token_request(
-            "ourco.test",
-            &[
-                ("client_id", CLIENT),
-                ("client_secret", "x"),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
+        .client_credentials("ourco.test", GRAPH_DEFAULT)
         .await;
     assert_eq!(status, 200);
 }

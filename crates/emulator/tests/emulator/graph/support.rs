@@ -17,6 +17,9 @@ pub const COLLEAGUE: &str = "bob@ourco.test";
 pub const CLIENT: &str = "threadline-test-client";
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
+/// The `.default` scope of Graph (app-only).
+pub const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
+
 pub struct Emu {
     pub emu: RunningEmulator,
     pub http: reqwest::Client,
@@ -100,19 +103,20 @@ impl Emu {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A client-credentials token request of the test client (any secret works by default).
+    pub async fn client_credentials(&self, tenant: &str, scope: &str) -> (u16, Value) {
+        let form = [
+            ("client_id", CLIENT),
+            ("client_secret", "s3cret"),
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+        ];
+        self.token_request(tenant, &form).await
+    }
+
     /// An app-only token for a tenant.
     pub async fn app_token(&self, tenant: &str) -> String {
-        let (status, body) = self
-            .token_request(
-                tenant,
-                &[
-                    ("client_id", CLIENT),
-                    ("client_secret", "s3cret"),
-                    ("grant_type", "client_credentials"),
-                    ("scope", "https://graph.microsoft.com/.default"),
-                ],
-            )
-            .await;
+        let (status, body) = self.client_credentials(tenant, GRAPH_DEFAULT).await;
         assert_eq!(status, 200, "{body}");
         body["access_token"]
             .as_str()
