@@ -265,9 +265,7 @@ async fn expired_and_revoked_tokens_are_401_and_refresh_is_invalid_grant() {
 #[tokio::test]
 async fn client_credentials_give_tenant_scoped_app_tokens() {
     let emu = emulator(Quota::Off, false).await;
-    let (status, body) = emu
-        .client_credentials(TENANT, GRAPH_DEFAULT)
-        .await;
+    let (status, body) = emu.client_credentials(TENANT, GRAPH_DEFAULT).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
     let (status, body) = emu
@@ -282,14 +280,10 @@ async fn client_credentials_give_tenant_scoped_app_tokens() {
         .await;
     assert_eq!(status, 401);
     assert_aad_error(&body, "invalid_client", 7_000_218);
-    let (status, body) = emu
-        .client_credentials(TENANT, "Mail.Read")
-        .await;
+    let (status, body) = emu.client_credentials(TENANT, "Mail.Read").await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_scope");
-    let (status, body) = emu
-        .client_credentials("common", GRAPH_DEFAULT)
-        .await;
+    let (status, body) = emu.client_credentials("common", GRAPH_DEFAULT).await;
     assert_eq!(status, 400, "{body}");
     assert_aad_error(&body, "invalid_request", 9_001_023);
     let (status, body) = emu
@@ -298,8 +292,6 @@ async fn client_credentials_give_tenant_scoped_app_tokens() {
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_request", 90_002);
     // The tenant's verified domain works too.
-    let (status, _) = emu
-        .client_credentials("ourco.test", GRAPH_DEFAULT)
-        .await;
+    let (status, _) = emu.client_credentials("ourco.test", GRAPH_DEFAULT).await;
     assert_eq!(status, 200);
 }
