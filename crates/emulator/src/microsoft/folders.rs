@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::auth::{admit, caller, require_mail, target};
 use super::error::{odata_json, GraphError};
+use super::messages::GraphCall;
 use super::odata::{page_link, Params};
 use super::wire::MailFolder;
 use crate::ids::fnv;
@@ -167,27 +167,18 @@ pub fn render(address: &str, key: &str, all: &BTreeMap<String, (usize, usize)>) 
     }
 }
 
-fn user_param(params: &std::collections::HashMap<String, String>) -> Option<&str> {
-    params.get("user").map(String::as_str)
-}
-
 /// `GET .../mailFolders` (children of the root) and `.../mailFolders/{folder}/childFolders`.
 pub async fn list(
     State(state): State<SharedState>,
-    Path(params): Path<std::collections::HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let who = caller(&state, &headers)?;
-    require_mail(&who, false)?;
-    let mailbox = target(&state, &who, user_param(&params))?;
-    let _permit = admit(&state, &who, &mailbox.info.address, uri.path()).await?;
+    let ctx = call.enter(&state, false).await?;
+    let (mailbox, params) = (&ctx.mailbox, &call.params);
     let parent = match params.get("folder") {
-        Some(f) => resolve(&mailbox, f)?,
+        Some(f) => resolve(mailbox, f)?,
         None => ROOT.to_string(),
     };
-    let q = Params::parse(query.as_deref(), 10, 1000)?;
+    let q = Params::parse(call.query.as_deref(), 10, 1000)?;
     q.check_select(&FOLDER_PROPERTIES, "microsoft.graph.mailFolder")?;
     let all = folders(&mailbox.data.read());
     let children: Vec<Value> = all
@@ -202,7 +193,7 @@ pub async fn list(
         "value": page,
     });
     if q.skip + q.top < total {
-        body["@odata.nextLink"] = json!(page_link(&state, uri.path(), &q, q.skip + q.top));
+        body["@odata.nextLink"] = json!(page_link(&state, &call.path, &q, q.skip + q.top));
     }
     Ok(odata_json(StatusCode::OK, &body))
 }
@@ -210,17 +201,12 @@ pub async fn list(
 /// `GET .../mailFolders/{folder}`.
 pub async fn get(
     State(state): State<SharedState>,
-    Path(params): Path<std::collections::HashMap<String, String>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    RawQuery(query): RawQuery,
+    call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let who = caller(&state, &headers)?;
-    require_mail(&who, false)?;
-    let mailbox = target(&state, &who, user_param(&params))?;
-    let _permit = admit(&state, &who, &mailbox.info.address, uri.path()).await?;
-    let key = resolve(&mailbox, params.get("folder").map_or("", String::as_str))?;
-    let q = Params::parse(query.as_deref(), 10, 1000)?;
+    let ctx = call.enter(&state, false).await?;
+    let (mailbox, params) = (&ctx.mailbox, &call.params);
+    let key = resolve(mailbox, params.get("folder").map_or("", String::as_str))?;
+    let q = Params::parse(call.query.as_deref(), 10, 1000)?;
     q.check_select(&FOLDER_PROPERTIES, "microsoft.graph.mailFolder")?;
     let all = folders(&mailbox.data.read());
     let mut body = q.select_fields(&json!(render(&mailbox.info.address, &key, &all)));

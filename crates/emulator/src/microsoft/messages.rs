@@ -97,6 +97,11 @@ pub struct GraphRead {
 }
 
 impl GraphCall {
+    /// `enter` for this request.
+    pub async fn enter(&self, state: &SharedState, write: bool) -> Result<Ctx, GraphError> {
+        enter(state, &self.params, &self.headers, &self.path, write).await
+    }
+
     /// `enter`, then parse the query with the page size `top` and its cap `max_top`.
     pub async fn open(
         self,
@@ -105,7 +110,7 @@ impl GraphCall {
         top: usize,
         max_top: usize,
     ) -> Result<GraphRead, GraphError> {
-        let ctx = enter(state, &self.params, &self.headers, &self.path, write).await?;
+        let ctx = self.enter(state, write).await?;
         let q = Params::parse(self.query.as_deref(), top, max_top)?;
         Ok(GraphRead {
             ctx,
