@@ -15,7 +15,7 @@ use super::entities::{
     attachments, email_bodies, email_links, email_participants, emails, sync_ledger,
 };
 use crate::domain::association::{associate, Directory, Target};
-use crate::providers::message::{NormalizedMessage, ParticipantRole};
+use crate::domain::message::{NormalizedMessage, ParticipantRole};
 
 /// Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 100;

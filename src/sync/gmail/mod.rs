@@ -12,8 +12,8 @@ use super::session::{Session, Skip};
 use super::SyncError;
 use crate::db::emails::{self, Owner};
 use crate::db::sync_state::{self, Cursor, RunCounts, PHASE_INCREMENTAL};
+use crate::domain::message::NormalizedMessage;
 use crate::providers::gmail::{units, Change, MessageState, NEVER_SYNCED};
-use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
 
 /// The `sync_cursors.scope` of a Gmail mailbox (one history cursor for the whole mailbox).

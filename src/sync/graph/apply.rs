@@ -16,8 +16,8 @@ use super::super::SyncError;
 use super::folders::{Synced, SyncedFolder};
 use crate::db::emails;
 use crate::db::sync_state::{self, Cursor, RunCounts};
+use crate::domain::message::NormalizedMessage;
 use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
-use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
 
 /// Outlook serves at most four concurrent requests per app and mailbox (§D.9).
@@ -108,6 +108,7 @@ async fn fetch(
             &label,
             &raw,
             &s.options().limits,
+            crate::db::now(),
         ))),
         Ok(None) => skip(
             "gone",
