@@ -425,7 +425,7 @@ pub async fn mark_deleted(
 }
 
 /// Stamp the stored messages among `provider_ids` as named by the listing that began at or
-/// before `at` (see [`super::sync_state::begin_listing`]).
+/// before `at` (see [`super::sync_cursors::begin_listing`]).
 pub async fn mark_listed(
     db: &impl ConnectionTrait,
     account_id: i64,

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger, sync_runs};
-use super::sync_state::PHASE_INITIAL;
+use super::sync_cursors::PHASE_INITIAL;
 
 /// One mailbox's sync situation at `now`.
 #[derive(Debug, Clone, Default)]
@@ -126,7 +126,7 @@ pub async fn save_settings(
         .exec(db)
         .await?;
     if restart_listing {
-        forget_cursors(db, account_id).await?;
+        super::sync_cursors::forget_all(db, account_id).await?;
     }
     // The next pass comes due after the new interval at the latest.
     let due = super::now() + chrono::Duration::seconds(i64::from(interval_secs));
@@ -136,15 +136,6 @@ pub async fn save_settings(
         .filter(jobs::Column::SubjectId.eq(account_id))
         .filter(jobs::Column::State.eq(super::jobs::QUEUED))
         .filter(jobs::Column::RunAt.gt(due))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Drop every cursor of a mailbox: its next pass is a full listing.
-pub async fn forget_cursors(db: &impl ConnectionTrait, account_id: i64) -> Result<(), DbErr> {
-    sync_cursors::Entity::delete_many()
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
         .exec(db)
         .await?;
     Ok(())
