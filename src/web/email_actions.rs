@@ -8,7 +8,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::error::AppError;
@@ -17,7 +16,7 @@ use super::views::{render, Layout};
 use super::AppState;
 use crate::db::email_actions::{self, Mark};
 use crate::db::email_view;
-use crate::db::entities::{email_participants, emails};
+use crate::db::entities::emails;
 use crate::mailboxes::MailDeps;
 
 const DELETED_SHOWN: u64 = 200;
@@ -182,47 +181,23 @@ struct DeletedPage {
 
 /// Soft-deleted messages the reader may see, newest deletion first, one row per message.
 async fn deleted(State(deps): State<MailDeps>, user: CurrentUser) -> Result<Response, AppError> {
-    let candidates = emails::Entity::find()
-        .filter(emails::Column::OrganizationId.eq(user.organization_id))
-        .filter(emails::Column::SoftDeletedAt.is_not_null())
-        .order_by_desc(emails::Column::SoftDeletedAt)
-        .limit(DELETED_SHOWN * 4)
-        .all(&deps.db)
-        .await?;
-    let mut rows: Vec<DeletedRow> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for e in candidates {
-        if rows.len() as u64 >= DELETED_SHOWN || seen.contains(&e.message_key) {
-            continue;
-        }
-        if email_view::visible_email(&deps.db, user.organization_id, user.id, e.id)
-            .await?
-            .is_none()
-        {
-            continue;
-        }
-        seen.insert(e.message_key.clone());
-        let from = email_participants::Entity::find()
-            .filter(email_participants::Column::EmailId.eq(e.id))
-            .filter(email_participants::Column::Role.eq("from"))
-            .one(&deps.db)
-            .await?
-            .map(|p| if p.name.is_empty() { p.address } else { p.name })
-            .unwrap_or_default();
-        rows.push(DeletedRow {
+    let rows = email_actions::deleted(&deps.db, user.organization_id, user.id, DELETED_SHOWN)
+        .await?
+        .into_iter()
+        .map(|e| DeletedRow {
             id: e.id,
             subject: if e.subject.is_empty() {
                 "(no subject)".into()
             } else {
                 e.subject
             },
-            from,
+            from: e.from,
             deleted_at: e
-                .soft_deleted_at
+                .deleted_at
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default(),
-        });
-    }
+        })
+        .collect();
     let page = DeletedPage {
         layout: Layout::for_user(&user, "Deleted", "deleted"),
         rows,
