@@ -2,7 +2,10 @@
 //! [`RUN_RETENTION_DAYS`]), plus the progress and outcome fields of `mail_accounts`.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Set,
+};
 
 use super::emails::Owner;
 use super::entities::{mail_accounts, sync_runs};
@@ -101,16 +104,27 @@ pub async fn finish_run(
     Ok(())
 }
 
+fn newest_first(account_id: i64) -> Select<sync_runs::Entity> {
+    sync_runs::Entity::find()
+        .filter(sync_runs::Column::AccountId.eq(account_id))
+        .order_by_desc(sync_runs::Column::Id)
+}
+
 /// Runs of a mailbox, newest first.
 pub async fn runs(
     db: &impl ConnectionTrait,
     account_id: i64,
 ) -> Result<Vec<sync_runs::Model>, DbErr> {
-    sync_runs::Entity::find()
-        .filter(sync_runs::Column::AccountId.eq(account_id))
-        .order_by_desc(sync_runs::Column::Id)
-        .all(db)
-        .await
+    newest_first(account_id).all(db).await
+}
+
+/// The newest `limit` runs of a mailbox.
+pub async fn recent_runs(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    limit: u64,
+) -> Result<Vec<sync_runs::Model>, DbErr> {
+    newest_first(account_id).limit(limit).all(db).await
 }
 
 /// Forget runs that started more than [`RUN_RETENTION_DAYS`] before `now`.

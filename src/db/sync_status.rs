@@ -1,5 +1,5 @@
 //! What the mailboxes pages show about sync: whether a pass is running or a first listing is
-//! under way, how far it got, the recent runs, the skipped messages (the answer to "why is
+//! under way, how far it got, the skipped messages (the answer to "why is
 //! this email not here?"), and the owner's sync settings. Reads only, plus the settings write.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -8,7 +8,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger, sync_runs};
+use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger};
 use super::sync_cursors::PHASE_INITIAL;
 
 /// One mailbox's sync situation at `now`.
@@ -73,20 +73,6 @@ pub async fn status(
             .filter(|j| j.state != super::jobs::RUNNING)
             .map(|j| j.run_at),
     })
-}
-
-/// The newest `limit` runs of a mailbox.
-pub async fn recent_runs(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    limit: u64,
-) -> Result<Vec<sync_runs::Model>, DbErr> {
-    sync_runs::Entity::find()
-        .filter(sync_runs::Column::AccountId.eq(account_id))
-        .order_by_desc(sync_runs::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
 }
 
 /// The newest `limit` ledger entries of a mailbox (messages deliberately not stored).
