@@ -23,10 +23,10 @@ const DELETED_SHOWN: u64 = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/emails/{id}/read", post(read))
-        .route("/emails/{id}/star", post(star))
-        .route("/emails/{id}/delete", post(delete))
-        .route("/emails/{id}/restore", post(restore))
+        .route("/emails/{id}/read", post(toggle::<READ>))
+        .route("/emails/{id}/star", post(toggle::<STAR>))
+        .route("/emails/{id}/delete", post(soft_delete::<true>))
+        .route("/emails/{id}/restore", post(soft_delete::<false>))
         .route("/deleted", get(deleted))
 }
 
@@ -101,15 +101,25 @@ async fn respond(
     Ok(Redirect::to(&format!("/emails/{id}")).into_response())
 }
 
-async fn mark(
-    deps: &MailDeps,
-    user: &CurrentUser,
-    headers: &HeaderMap,
-    id: i64,
-    which: Mark,
-    on: bool,
+/// Which mark a toggle route sets (`Mark` as a const parameter of [`toggle`]).
+const READ: u8 = 0;
+const STAR: u8 = 1;
+
+/// Read / unread (`READ`) or star / unstar (`STAR`), for the reader alone.
+async fn toggle<const WHICH: u8>(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Toggle>,
 ) -> Result<Response, AppError> {
-    let email = visible(deps, user, id).await?;
+    let which = if WHICH == STAR {
+        Mark::Starred
+    } else {
+        Mark::Read
+    };
+    let on = form.on()?;
+    let email = visible(&deps, &user, id).await?;
     email_actions::set_mark(
         &deps.db,
         user.organization_id,
@@ -119,48 +129,18 @@ async fn mark(
         on,
     )
     .await?;
-    respond(deps, user, headers, id).await
-}
-
-async fn read(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<Toggle>,
-) -> Result<Response, AppError> {
-    mark(&deps, &user, &headers, id, Mark::Read, form.on()?).await
-}
-
-async fn star(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<Toggle>,
-) -> Result<Response, AppError> {
-    mark(&deps, &user, &headers, id, Mark::Starred, form.on()?).await
-}
-
-async fn delete(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let email = visible(&deps, &user, id).await?;
-    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, true).await?;
     respond(&deps, &user, &headers, id).await
 }
 
-async fn restore(
+/// Soft delete (`DELETE` true) or restore, for the whole organization.
+async fn soft_delete<const DELETE: bool>(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let email = visible(&deps, &user, id).await?;
-    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, false).await?;
+    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, DELETE).await?;
     respond(&deps, &user, &headers, id).await
 }
 
