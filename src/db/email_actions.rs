@@ -1,12 +1,17 @@
 //! What a reader does to an email: read / unread and star / unstar (per user, per message: one
 //! state however many colleagues' mailboxes hold a copy), and soft delete / restore (for the
-//! whole organization, every copy of the message, audited). All idempotent.
+//! whole organization, every copy of the message, audited). All idempotent. Plus the list of
+//! soft-deleted messages a reader may see.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::audit::{self, Entry};
-use super::entities::{emails, user_email_states};
+use super::entities::{email_links, email_participants, emails, mail_accounts, user_email_states};
 
 /// A reader's own marks on a message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -128,4 +133,87 @@ pub async fn set_deleted(
         .await?;
     }
     Ok(changed)
+}
+
+/// A soft-deleted message as the Deleted view lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedEmail {
+    pub id: i64,
+    pub subject: String,
+    /// The sender's display name, else address; empty when the copy has no `from`.
+    pub from: String,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Soft-deleted messages of the organization that `user_id` may see (see
+/// [`super::email_view::visible_email`]), newest deletion first, one copy per message, at most
+/// `limit`. Looks at the `limit * 4` most recently deleted copies, in four queries whatever
+/// their number.
+pub async fn deleted(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    user_id: i64,
+    limit: u64,
+) -> Result<Vec<DeletedEmail>, DbErr> {
+    let candidates = emails::Entity::find()
+        .filter(emails::Column::OrganizationId.eq(org_id))
+        .filter(emails::Column::SoftDeletedAt.is_not_null())
+        .order_by_desc(emails::Column::SoftDeletedAt)
+        .limit(limit * 4)
+        .all(db)
+        .await?;
+    let account_ids: HashSet<i64> = candidates.iter().map(|e| e.account_id).collect();
+    let owners: HashMap<i64, Option<i64>> = mail_accounts::Entity::find()
+        .select_only()
+        .column(mail_accounts::Column::Id)
+        .column(mail_accounts::Column::OwnerUserId)
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .filter(mail_accounts::Column::Id.is_in(account_ids))
+        .into_tuple::<(i64, Option<i64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let linked: HashSet<i64> = email_links::Entity::find()
+        .select_only()
+        .column(email_links::Column::EmailId)
+        .filter(email_links::Column::OrganizationId.eq(org_id))
+        .filter(email_links::Column::EmailId.is_in(candidates.iter().map(|e| e.id)))
+        .filter(email_links::Column::Tombstone.eq(false))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut seen = HashSet::new();
+    let shown: Vec<emails::Model> = candidates
+        .into_iter()
+        .filter(|e| match owners.get(&e.account_id) {
+            None => false,
+            Some(owner) => *owner == Some(user_id) || linked.contains(&e.id),
+        })
+        .filter(|e| seen.insert(e.message_key.clone()))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    let mut senders: HashMap<i64, String> = HashMap::new();
+    for p in email_participants::Entity::find()
+        .filter(email_participants::Column::EmailId.is_in(shown.iter().map(|e| e.id)))
+        .filter(email_participants::Column::Role.eq("from"))
+        .order_by_asc(email_participants::Column::Id)
+        .all(db)
+        .await?
+    {
+        senders
+            .entry(p.email_id)
+            .or_insert(if p.name.is_empty() { p.address } else { p.name });
+    }
+    Ok(shown
+        .into_iter()
+        .map(|e| DeletedEmail {
+            id: e.id,
+            from: senders.remove(&e.id).unwrap_or_default(),
+            subject: e.subject,
+            deleted_at: e.soft_deleted_at,
+        })
+        .collect())
 }

@@ -102,12 +102,7 @@ pub async fn load(
         }
     }
     let links = links(db, org_id, email_id).await?;
-    let attachments = attachments::Entity::find()
-        .filter(attachments::Column::OrganizationId.eq(org_id))
-        .filter(attachments::Column::EmailId.eq(email_id))
-        .order_by_asc(attachments::Column::Id)
-        .all(db)
-        .await?;
+    let attachments = attachments_of(db, org_id, email_id).await?;
     let body = email_bodies::Entity::find_by_id(email_id)
         .filter(email_bodies::Column::OrganizationId.eq(org_id))
         .one(db)
@@ -122,6 +117,21 @@ pub async fn load(
         attachments,
         body,
     }))
+}
+
+/// The attachment metadata of an email of the organization, in stored order. The caller checks
+/// that the reader may see the email.
+pub async fn attachments_of(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    email_id: i64,
+) -> Result<Vec<attachments::Model>, DbErr> {
+    attachments::Entity::find()
+        .filter(attachments::Column::OrganizationId.eq(org_id))
+        .filter(attachments::Column::EmailId.eq(email_id))
+        .order_by_asc(attachments::Column::Id)
+        .all(db)
+        .await
 }
 
 /// The live links of an email of the organization, each resolved to its record's name, in the

@@ -15,7 +15,7 @@ use super::entities::{
     attachments, email_bodies, email_links, email_participants, emails, sync_ledger,
 };
 use crate::domain::association::{associate, Directory, Target};
-use crate::providers::message::{NormalizedMessage, ParticipantRole};
+use crate::domain::message::{NormalizedMessage, ParticipantRole};
 
 /// Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 100;
@@ -425,7 +425,7 @@ pub async fn mark_deleted(
 }
 
 /// Stamp the stored messages among `provider_ids` as named by the listing that began at or
-/// before `at` (see [`super::sync_state::begin_listing`]).
+/// before `at` (see [`super::sync_cursors::begin_listing`]).
 pub async fn mark_listed(
     db: &impl ConnectionTrait,
     account_id: i64,

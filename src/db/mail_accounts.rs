@@ -1,4 +1,4 @@
-//! Linked mailboxes: lookups scoped to an organization, linking, credentials, status, and the
+//! Connected mailboxes: lookups scoped to an organization, connecting, credentials, status, and the
 //! refresh lease.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -101,7 +101,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
     .await
 }
 
-/// Store freshly sealed credentials and mark the mailbox active (link, reconnect, refresh).
+/// Store freshly sealed credentials and mark the mailbox active (connect, reconnect, refresh).
 pub async fn set_credentials(
     db: &impl ConnectionTrait,
     id: i64,

@@ -4,7 +4,7 @@
 //! `purged`, and ingest skips ledgered copies, so no later pass or resync brings it back.
 use std::collections::BTreeSet;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::audit::{self, Entry};
 use super::emails::{record_skipped, Owner};
@@ -18,6 +18,49 @@ pub const PURGED: &str = "purged";
 pub struct Purged {
     pub messages: u64,
     pub copies: u64,
+}
+
+/// Any email of the organization (admins may purge what they cannot read).
+pub async fn email_in_org(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<emails::Model>, DbErr> {
+    emails::Entity::find_by_id(id)
+        .filter(emails::Column::OrganizationId.eq(organization_id))
+        .one(db)
+        .await
+}
+
+/// What purging `email` (or, with `thread`, its whole thread) would remove: the messages and
+/// their stored copies.
+pub async fn reach(
+    db: &impl ConnectionTrait,
+    organization_id: i64,
+    email: &emails::Model,
+    thread: bool,
+) -> Result<Purged, DbErr> {
+    let rows = emails::Entity::find().filter(emails::Column::OrganizationId.eq(organization_id));
+    if thread {
+        let all = rows
+            .filter(emails::Column::ThreadKey.eq(email.thread_key.as_str()))
+            .all(db)
+            .await?;
+        let keys: BTreeSet<&str> = all.iter().map(|r| r.message_key.as_str()).collect();
+        Ok(Purged {
+            messages: keys.len() as u64,
+            copies: all.len() as u64,
+        })
+    } else {
+        let copies = rows
+            .filter(emails::Column::MessageKey.eq(email.message_key.as_str()))
+            .count(db)
+            .await?;
+        Ok(Purged {
+            messages: 1,
+            copies,
+        })
+    }
 }
 
 async fn purge_keys(

@@ -1,5 +1,5 @@
 //! What the mailboxes pages show about sync: whether a pass is running or a first listing is
-//! under way, how far it got, the recent runs, the skipped messages (the answer to "why is
+//! under way, how far it got, the skipped messages (the answer to "why is
 //! this email not here?"), and the owner's sync settings. Reads only, plus the settings write.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -8,8 +8,8 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger, sync_runs};
-use super::sync_state::PHASE_INITIAL;
+use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger};
+use super::sync_cursors::PHASE_INITIAL;
 
 /// One mailbox's sync situation at `now`.
 #[derive(Debug, Clone, Default)]
@@ -75,20 +75,6 @@ pub async fn status(
     })
 }
 
-/// The newest `limit` runs of a mailbox.
-pub async fn recent_runs(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    limit: u64,
-) -> Result<Vec<sync_runs::Model>, DbErr> {
-    sync_runs::Entity::find()
-        .filter(sync_runs::Column::AccountId.eq(account_id))
-        .order_by_desc(sync_runs::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
-}
-
 /// The newest `limit` ledger entries of a mailbox (messages deliberately not stored).
 pub async fn recent_skips(
     db: &impl ConnectionTrait,
@@ -126,7 +112,7 @@ pub async fn save_settings(
         .exec(db)
         .await?;
     if restart_listing {
-        forget_cursors(db, account_id).await?;
+        super::sync_cursors::forget_all(db, account_id).await?;
     }
     // The next pass comes due after the new interval at the latest.
     let due = super::now() + chrono::Duration::seconds(i64::from(interval_secs));
@@ -136,15 +122,6 @@ pub async fn save_settings(
         .filter(jobs::Column::SubjectId.eq(account_id))
         .filter(jobs::Column::State.eq(super::jobs::QUEUED))
         .filter(jobs::Column::RunAt.gt(due))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Drop every cursor of a mailbox: its next pass is a full listing.
-pub async fn forget_cursors(db: &impl ConnectionTrait, account_id: i64) -> Result<(), DbErr> {
-    sync_cursors::Entity::delete_many()
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
         .exec(db)
         .await?;
     Ok(())

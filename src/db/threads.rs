@@ -10,9 +10,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entities::emails;
+use crate::domain::message::{MessageId, NormalizedMessage};
 use crate::domain::threading::assign;
 use crate::domain::threading::ThreadInput;
-use crate::providers::message::{MessageId, NormalizedMessage};
 
 /// `<id>`, the form message keys are stored in.
 fn key_of(id: &MessageId) -> String {

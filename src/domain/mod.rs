@@ -1,4 +1,5 @@
-//! Pure types and rules, no I/O: addresses, domains, association, threading, roles, passwords.
+//! Pure types and rules, no I/O: addresses, domains, messages, association, threading, roles,
+//! passwords.
 pub mod address;
 pub mod association;
 pub mod auto_contacts;
@@ -6,6 +7,7 @@ pub mod directory_csv;
 pub mod domains;
 pub mod email_html;
 pub mod freemail;
+pub mod message;
 pub mod password;
 pub mod relink;
 pub mod search;

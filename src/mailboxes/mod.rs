@@ -1,21 +1,19 @@
-//! Linked mailboxes: linking through OAuth, tokens at rest and their refresh, disconnecting,
-//! and key rotation. Shared by the web pages, the CLI and (later) the sync engine.
+//! Connected mailboxes: connecting through OAuth, tokens at rest and their refresh,
+//! disconnecting, and key rotation. Shared by the web pages, the CLI and the sync engine.
 pub mod attachments;
+pub mod connect;
 pub mod credentials;
 pub mod disconnect;
 pub mod keys;
-pub mod link;
 pub mod settings;
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::providers::Providers;
 use crate::secrets::KeyRing;
-use crate::web::AppState;
 
 /// What mailbox operations need: the database, the key ring and the provider clients.
 #[derive(Clone)]
@@ -40,15 +38,5 @@ impl MailDeps {
             keys: Arc::new(keys),
             providers: Arc::new(providers),
         })
-    }
-}
-
-impl FromRef<AppState> for MailDeps {
-    fn from_ref(state: &AppState) -> Self {
-        Self {
-            db: state.db.clone(),
-            keys: state.keys.clone(),
-            providers: state.providers.clone(),
-        }
     }
 }

@@ -1,10 +1,10 @@
 //! The seam to Google and Microsoft: OAuth (authorize, code exchange, refresh, revoke), mailbox
-//! identity, and (later) mail. Wire types stay private to these modules; base URLs and
-//! timeouts are injected; tokens are redacted in `Debug`. Nothing here touches the database.
+//! identity, and mail (the Gmail and Graph clients, and MIME parsing into the domain's
+//! normalized message). Wire types stay private to these modules; base URLs and timeouts are
+//! injected; tokens are redacted in `Debug`. Nothing here touches the database.
 pub mod gmail;
 pub mod graph;
 pub mod identity;
-pub mod message;
 pub mod mime;
 pub mod oauth;
 

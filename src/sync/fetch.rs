@@ -10,8 +10,8 @@ use tokio::task::JoinSet;
 
 use super::session::{backoff, Session, Skip};
 use super::SyncError;
+use crate::domain::message::NormalizedMessage;
 use crate::providers::gmail::{self, units, Fetched, MessageState, RawMessage, BATCH_MAX};
-use crate::providers::message::NormalizedMessage;
 use crate::providers::{ProviderError, Secret};
 
 #[derive(Clone, Copy)]
@@ -48,7 +48,11 @@ impl Session {
         for (id, outcome) in self.run_batches(ids, Format::Raw).await? {
             match outcome {
                 Ok(Some(Got::Raw(raw))) => {
-                    messages.push(gmail::normalize(*raw, &self.options().limits));
+                    messages.push(gmail::normalize(
+                        *raw,
+                        &self.options().limits,
+                        crate::db::now(),
+                    ));
                 }
                 Ok(Some(Got::State(_))) => {}
                 Ok(None) => skips.push(Skip {

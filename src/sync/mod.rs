@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::db::emails::Owner;
-use crate::db::sync_state::{self, Finished, RunCounts};
+use crate::db::sync_runs::{self, Finished, RunCounts};
 use crate::db::{self, mail_accounts};
 use crate::mailboxes::credentials::CredentialError;
 use crate::mailboxes::MailDeps;
@@ -172,7 +172,7 @@ pub async fn sync_account_with(
         });
     }
     let started = Instant::now();
-    let run_id = sync_state::start_run(&deps.db, owner, "incremental").await?;
+    let run_id = sync_runs::start_run(&deps.db, owner, "incremental").await?;
     let graph_budget = options.graph_requests_per_10_minutes;
     let session = match provider {
         Provider::Google => Session::new(deps.clone(), owner, options),
@@ -202,13 +202,13 @@ pub async fn sync_account_with(
         duration_ms,
         error: error.as_deref(),
     };
-    sync_state::finish_run(&deps.db, run_id, finished).await?;
+    sync_runs::finish_run(&deps.db, run_id, finished).await?;
     match &result {
         // The credentials layer already put the reason on the mailbox; keep its wording.
         Err((_, SyncError::NeedsReconnect)) => {}
-        _ => sync_state::record_outcome(&deps.db, account_id, error.as_deref()).await?,
+        _ => sync_runs::record_outcome(&deps.db, account_id, error.as_deref()).await?,
     }
-    sync_state::prune_runs(&deps.db, db::now()).await?;
+    sync_runs::prune_runs(&deps.db, db::now()).await?;
     match result {
         Ok(kind) => {
             tracing::info!(

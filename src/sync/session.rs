@@ -13,7 +13,7 @@ use rand::Rng as _;
 use super::limiter::{Limiter, Profile};
 use super::{SyncError, SyncOptions};
 use crate::db::emails::Owner;
-use crate::db::sync_state::RunCounts;
+use crate::db::sync_runs::RunCounts;
 use crate::mailboxes::{credentials, MailDeps};
 use crate::providers::gmail::GmailClient;
 use crate::providers::graph::GraphClient;

@@ -7,7 +7,7 @@ use chrono::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{sync_account, SyncError, SyncReport};
-use crate::db::{self, jobs, mail_accounts, sync_status};
+use crate::db::{self, jobs, mail_accounts, sync_cursors};
 use crate::mailboxes::MailDeps;
 
 /// How long a claim holds without a heartbeat (a crashed worker's job is free after this).
@@ -51,7 +51,7 @@ pub async fn sync_next_due(
     // Settings changed while the pass ran: it stored cursors for the old ones; list afresh.
     if let Some(a) = &account {
         if settings_before.as_ref() != Some(&a.sync_settings) {
-            sync_status::forget_cursors(&deps.db, a.id).await?;
+            sync_cursors::forget_all(&deps.db, a.id).await?;
         }
     }
     let interval = account.map_or(300, |a| a.sync_interval_secs.max(30));

@@ -7,7 +7,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::error::AppError;
 use super::session::CurrentUser;
@@ -55,10 +54,7 @@ async fn part(
         email_view::visible_email(&deps.db, user.organization_id, user.id, email_id)
             .await?
             .ok_or(AppError::NotFound)?;
-    let row = attachments::Entity::find()
-        .filter(attachments::Column::OrganizationId.eq(user.organization_id))
-        .filter(attachments::Column::EmailId.eq(email.id))
-        .all(&deps.db)
+    let row = email_view::attachments_of(&deps.db, user.organization_id, email.id)
         .await?
         .into_iter()
         .find(|a| pick(a))

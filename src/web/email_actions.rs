@@ -8,7 +8,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::error::AppError;
@@ -17,17 +16,17 @@ use super::views::{render, Layout};
 use super::AppState;
 use crate::db::email_actions::{self, Mark};
 use crate::db::email_view;
-use crate::db::entities::{email_participants, emails};
+use crate::db::entities::emails;
 use crate::mailboxes::MailDeps;
 
 const DELETED_SHOWN: u64 = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/emails/{id}/read", post(read))
-        .route("/emails/{id}/star", post(star))
-        .route("/emails/{id}/delete", post(delete))
-        .route("/emails/{id}/restore", post(restore))
+        .route("/emails/{id}/read", post(toggle::<READ>))
+        .route("/emails/{id}/star", post(toggle::<STAR>))
+        .route("/emails/{id}/delete", post(soft_delete::<true>))
+        .route("/emails/{id}/restore", post(soft_delete::<false>))
         .route("/deleted", get(deleted))
 }
 
@@ -102,15 +101,25 @@ async fn respond(
     Ok(Redirect::to(&format!("/emails/{id}")).into_response())
 }
 
-async fn mark(
-    deps: &MailDeps,
-    user: &CurrentUser,
-    headers: &HeaderMap,
-    id: i64,
-    which: Mark,
-    on: bool,
+/// Which mark a toggle route sets (`Mark` as a const parameter of [`toggle`]).
+const READ: u8 = 0;
+const STAR: u8 = 1;
+
+/// Read / unread (`READ`) or star / unstar (`STAR`), for the reader alone.
+async fn toggle<const WHICH: u8>(
+    State(deps): State<MailDeps>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<Toggle>,
 ) -> Result<Response, AppError> {
-    let email = visible(deps, user, id).await?;
+    let which = if WHICH == STAR {
+        Mark::Starred
+    } else {
+        Mark::Read
+    };
+    let on = form.on()?;
+    let email = visible(&deps, &user, id).await?;
     email_actions::set_mark(
         &deps.db,
         user.organization_id,
@@ -120,48 +129,18 @@ async fn mark(
         on,
     )
     .await?;
-    respond(deps, user, headers, id).await
-}
-
-async fn read(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<Toggle>,
-) -> Result<Response, AppError> {
-    mark(&deps, &user, &headers, id, Mark::Read, form.on()?).await
-}
-
-async fn star(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<Toggle>,
-) -> Result<Response, AppError> {
-    mark(&deps, &user, &headers, id, Mark::Starred, form.on()?).await
-}
-
-async fn delete(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let email = visible(&deps, &user, id).await?;
-    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, true).await?;
     respond(&deps, &user, &headers, id).await
 }
 
-async fn restore(
+/// Soft delete (`DELETE` true) or restore, for the whole organization.
+async fn soft_delete<const DELETE: bool>(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let email = visible(&deps, &user, id).await?;
-    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, false).await?;
+    email_actions::set_deleted(&deps.db, user.organization_id, user.id, &email, DELETE).await?;
     respond(&deps, &user, &headers, id).await
 }
 
@@ -182,47 +161,23 @@ struct DeletedPage {
 
 /// Soft-deleted messages the reader may see, newest deletion first, one row per message.
 async fn deleted(State(deps): State<MailDeps>, user: CurrentUser) -> Result<Response, AppError> {
-    let candidates = emails::Entity::find()
-        .filter(emails::Column::OrganizationId.eq(user.organization_id))
-        .filter(emails::Column::SoftDeletedAt.is_not_null())
-        .order_by_desc(emails::Column::SoftDeletedAt)
-        .limit(DELETED_SHOWN * 4)
-        .all(&deps.db)
-        .await?;
-    let mut rows: Vec<DeletedRow> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for e in candidates {
-        if rows.len() as u64 >= DELETED_SHOWN || seen.contains(&e.message_key) {
-            continue;
-        }
-        if email_view::visible_email(&deps.db, user.organization_id, user.id, e.id)
-            .await?
-            .is_none()
-        {
-            continue;
-        }
-        seen.insert(e.message_key.clone());
-        let from = email_participants::Entity::find()
-            .filter(email_participants::Column::EmailId.eq(e.id))
-            .filter(email_participants::Column::Role.eq("from"))
-            .one(&deps.db)
-            .await?
-            .map(|p| if p.name.is_empty() { p.address } else { p.name })
-            .unwrap_or_default();
-        rows.push(DeletedRow {
+    let rows = email_actions::deleted(&deps.db, user.organization_id, user.id, DELETED_SHOWN)
+        .await?
+        .into_iter()
+        .map(|e| DeletedRow {
             id: e.id,
             subject: if e.subject.is_empty() {
                 "(no subject)".into()
             } else {
                 e.subject
             },
-            from,
+            from: e.from,
             deleted_at: e
-                .soft_deleted_at
+                .deleted_at
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default(),
-        });
-    }
+        })
+        .collect();
     let page = DeletedPage {
         layout: Layout::for_user(&user, "Deleted", "deleted"),
         rows,

@@ -13,7 +13,7 @@ use super::session::CurrentUser;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::entities::mail_accounts::Model as MailAccount;
-use crate::db::{self, mail_accounts, sync_status};
+use crate::db::{self, mail_accounts, sync_runs, sync_status};
 use crate::mailboxes::settings::{self, SettingsForm, SyncSettings, INTERVALS};
 use crate::mailboxes::MailDeps;
 use crate::providers::Provider;
@@ -130,7 +130,7 @@ async fn page(
     flash: Option<String>,
 ) -> Result<Response, AppError> {
     let provider = Provider::parse(&account.provider).unwrap_or(Provider::Google);
-    let runs = sync_status::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
+    let runs = sync_runs::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
     let skips = sync_status::recent_skips(&deps.db, account.id, SKIPS_SHOWN).await?;
     let title = account.address.clone();
     let (mailboxes, polling) = mailbox_rows(deps, vec![account]).await?;

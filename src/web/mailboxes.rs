@@ -16,8 +16,8 @@ use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
 use crate::db::{self, mail_accounts};
+use crate::mailboxes::connect::{self, ConnectError, ConnectRequest};
 use crate::mailboxes::disconnect::{self, Revocation};
-use crate::mailboxes::link::{self, LinkError, LinkRequest};
 use crate::mailboxes::MailDeps;
 use crate::providers::{Provider, Secret};
 use crate::web::mailbox_views::{MailboxRow, ProviderChoice};
@@ -62,8 +62,8 @@ struct MailboxesPage {
 }
 
 #[derive(Template)]
-#[template(path = "mailboxes/link_failed.html")]
-struct LinkFailedPage {
+#[template(path = "mailboxes/connect_failed.html")]
+struct ConnectFailedPage {
     layout: Layout,
     title: String,
     message: String,
@@ -214,7 +214,7 @@ async fn callback(
     let pending = user.session.remove::<PendingOAuth>(PENDING_KEY).await?;
     let fail = |status, title: &str, message: String, details| {
         let layout = Layout::for_user(&user, "Linking failed", "mailboxes");
-        let page = LinkFailedPage {
+        let page = ConnectFailedPage {
             layout,
             title: title.into(),
             message,
@@ -260,7 +260,7 @@ async fn callback(
             vec![],
         );
     };
-    let request = LinkRequest {
+    let request = ConnectRequest {
         organization_id: user.organization_id,
         user_id: user.id,
         provider: pending.provider,
@@ -268,7 +268,7 @@ async fn callback(
         pkce_verifier: &pending.pkce_verifier,
         reconnect: pending.reconnect,
     };
-    match link::complete(&deps, request).await {
+    match connect::complete(&deps, request).await {
         Ok(account) => {
             let verb = if pending.reconnect.is_some() {
                 "Reconnected"
@@ -283,19 +283,19 @@ async fn callback(
                 .await?;
             Ok(Redirect::to("/mailboxes").into_response())
         }
-        Err(LinkError::MissingScopes(missing)) => {
+        Err(ConnectError::MissingScopes(missing)) => {
             let msg = format!(
                 "{label} granted only part of what Threadline asks for. Connect again and leave \
                  these permissions ticked:"
             );
             fail(StatusCode::FORBIDDEN, "Permissions missing", msg, missing)
         }
-        Err(e @ (LinkError::LinkedByOther { .. } | LinkError::WrongMailbox { .. })) => {
+        Err(e @ (ConnectError::ConnectedByOther { .. } | ConnectError::WrongMailbox { .. })) => {
             fail(StatusCode::CONFLICT, "Not linked", e.to_string(), vec![])
         }
-        Err(LinkError::Db(e)) => Err(AppError::Unexpected(e.into())),
+        Err(ConnectError::Db(e)) => Err(AppError::Unexpected(e.into())),
         Err(e) => {
-            tracing::warn!(provider = %pending.provider, error = %e, "mailbox linking failed");
+            tracing::warn!(provider = %pending.provider, error = %e, "connecting the mailbox failed");
             fail(
                 StatusCode::BAD_GATEWAY,
                 "Not linked",

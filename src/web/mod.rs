@@ -42,6 +42,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::Settings;
 use crate::db::session_store::DbSessionStore;
+use crate::mailboxes::MailDeps;
 use crate::providers::Providers;
 use crate::secrets::KeyRing;
 
@@ -52,6 +53,17 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
+}
+
+/// Mailbox operations take their slice of the state.
+impl FromRef<AppState> for MailDeps {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            db: state.db.clone(),
+            keys: state.keys.clone(),
+            providers: state.providers.clone(),
+        }
+    }
 }
 
 /// A session is ended after this long without a request.

@@ -5,7 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::error::AppError;
@@ -49,9 +48,7 @@ struct ConfirmPage {
 
 /// Any email of the admin's organization (admins may purge what they cannot read).
 async fn email(deps: &MailDeps, org: i64, id: i64) -> Result<emails::Model, AppError> {
-    emails::Entity::find_by_id(id)
-        .filter(emails::Column::OrganizationId.eq(org))
-        .one(&deps.db)
+    purge::email_in_org(&deps.db, org, id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -64,21 +61,7 @@ async fn confirm(
 ) -> Result<Response, AppError> {
     let e = email(&deps, user.organization_id, id).await?;
     let thread = scope.thread()?;
-    let rows =
-        emails::Entity::find().filter(emails::Column::OrganizationId.eq(user.organization_id));
-    let (messages, copies) = if thread {
-        let rows = rows.filter(emails::Column::ThreadKey.eq(e.thread_key.as_str()));
-        let all = rows.all(&deps.db).await?;
-        let keys: std::collections::BTreeSet<&str> =
-            all.iter().map(|r| r.message_key.as_str()).collect();
-        (keys.len() as u64, all.len() as u64)
-    } else {
-        let copies = rows
-            .filter(emails::Column::MessageKey.eq(e.message_key.as_str()))
-            .count(&deps.db)
-            .await?;
-        (1, copies)
-    };
+    let reach = purge::reach(&deps.db, user.organization_id, &e, thread).await?;
     let page = ConfirmPage {
         layout: Layout::for_user(&user, "Delete for good", ""),
         id,
@@ -88,8 +71,8 @@ async fn confirm(
             e.subject
         },
         thread,
-        messages,
-        copies,
+        messages: reach.messages,
+        copies: reach.copies,
     };
     Ok(render(&page)?.into_response())
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use threadline::db::entities::mail_accounts;
-use threadline::db::sync_state;
+use threadline::db::sync_cursors;
+use threadline::db::sync_runs;
 use threadline::sync::{self, SyncError, SyncOptions};
 
 use crate::helpers::{
@@ -30,7 +31,7 @@ async fn throttles_and_server_errors_are_waited_out() {
     let report = l.sync_ok().await;
     assert!(report.counts.throttled >= 2, "{:?}", report.counts);
     assert_matches_truth(&l).await;
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "succeeded");
     assert!(runs[0].throttled >= 2);
     // Messages come in batches: retries included, fewer requests than messages.
@@ -54,7 +55,7 @@ async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
     let account = l.account_id;
     let pass = tokio::spawn(async move { sync::sync_account_with(&deps, account, &opts).await });
     loop {
-        let c = sync_state::cursor(&l.app.db, l.account_id, "gmail")
+        let c = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
             .await
             .unwrap();
         if c.is_some_and(|c| c.page_token.is_some()) {
@@ -71,7 +72,7 @@ async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
     assert!(matches!(failed, Err(SyncError::Provider(_))), "{failed:?}");
     let partial = stored(&l).await.live.len();
     assert!(partial > 0, "the first page was kept");
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "failed");
     assert!(runs[0].error.is_some());
     let account = mail_accounts::Entity::find_by_id(l.account_id)
@@ -99,7 +100,7 @@ async fn a_killed_pass_loses_and_duplicates_nothing() {
     let pass =
         tokio::spawn(async move { sync::sync_account_with(&deps, account, &options()).await });
     loop {
-        let c = sync_state::cursor(&l.app.db, l.account_id, "gmail")
+        let c = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
             .await
             .unwrap();
         if c.is_some_and(|c| c.page_token.is_some()) {
@@ -137,7 +138,7 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .unwrap();
     assert_eq!(account.status, "needs_reconnect");
     assert!(account.last_error.is_some());
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "failed");
     assert!(runs[0].error.as_deref().unwrap_or("").contains("reconnect"));
 

@@ -2,7 +2,8 @@
 //! and a second pass that changes nothing.
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{attachments, emails, mail_accounts, sync_ledger};
-use threadline::db::sync_state;
+use threadline::db::sync_cursors;
+use threadline::db::sync_runs;
 
 use crate::helpers::{assert_matches_truth, deliver, linked, raw, row_counts, stored, truth};
 
@@ -58,13 +59,13 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     assert_eq!(files[0].filename, "quote.pdf");
     assert_eq!(files[0].organization_id, row.organization_id);
 
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, "succeeded");
     assert_eq!(runs[0].kind, "initial");
     assert_eq!(runs[0].stored, i64::try_from(expected.len()).unwrap());
     assert_eq!(report.counts.stored, expected.len() as u64);
-    let cursor = sync_state::cursor(&l.app.db, l.account_id, "gmail")
+    let cursor = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
         .await
         .unwrap()
         .unwrap();

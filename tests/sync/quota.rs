@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use threadline::db::entities::{emails, sync_ledger};
-use threadline::db::sync_state;
+use threadline::db::sync_cursors;
 use threadline::sync::{self, SyncOptions};
 
 use crate::helpers::{
@@ -130,7 +130,7 @@ async fn the_first_transaction_holds_the_newest_mail_of_the_whole_mailbox() {
     let pass =
         tokio::spawn(async move { sync::sync_account_with(&deps, account, &options()).await });
     loop {
-        let c = sync_state::cursor(&l.app.db, l.account_id, "gmail")
+        let c = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
             .await
             .unwrap();
         if c.is_some_and(|c| c.page_token.is_some()) {

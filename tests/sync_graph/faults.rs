@@ -6,7 +6,7 @@ use std::time::Duration;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use threadline::db::entities::{mail_accounts, sync_cursors};
-use threadline::db::sync_state;
+use threadline::db::sync_runs;
 use threadline::sync::{self, SyncError, SyncOptions};
 
 use crate::helpers::{
@@ -43,7 +43,7 @@ async fn throttles_and_server_errors_are_waited_out() {
     let report = l.sync_ok().await;
     assert!(report.counts.throttled >= 4, "{:?}", report.counts);
     assert_matches_truth(&l).await;
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "succeeded");
     assert!(runs[0].requests > runs[0].fetched);
     let counts = row_counts(&l).await;
@@ -116,7 +116,7 @@ async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
     assert!(matches!(failed, Err(SyncError::Provider(_))), "{failed:?}");
     let partial = stored(&l).await.live.len();
     assert!(partial > 0, "the first page was kept");
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "failed");
     let account = mail_accounts::Entity::find_by_id(l.account_id)
         .one(&l.app.db)
@@ -204,7 +204,7 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .unwrap()
         .unwrap();
     assert_eq!(account.status, "needs_reconnect");
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status, "failed");
 }
 

@@ -2,7 +2,7 @@
 //! it (nothing from Junk Email or Deleted Items), and a second pass changes nothing.
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use threadline::db::entities::{attachments, emails, mail_accounts};
-use threadline::db::sync_state;
+use threadline::db::sync_runs;
 use threadline::sync::SyncOptions;
 
 use crate::helpers::{
@@ -78,7 +78,7 @@ async fn initial_sync_equals_ground_truth_and_a_second_pass_changes_nothing() {
     );
     assert_eq!(row_counts(&l).await, counts);
     assert_matches_truth(&l).await;
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().all(|r| r.status == "succeeded"));
 }

@@ -1,8 +1,8 @@
 //! The incremental `assign` helper.
 use std::collections::HashMap;
 
+use threadline::domain::message::MessageId;
 use threadline::domain::threading::{assign, Assignment};
-use threadline::providers::message::MessageId;
 
 use crate::support::{bare, msg, Build};
 

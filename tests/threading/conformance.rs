@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use threadline::domain::message::MessageId;
 use threadline::domain::threading::{thread_with, Thread, ThreadInput, ThreadOptions};
-use threadline::providers::message::MessageId;
 
 /// Fixtures encoding behaviour Threadline rejects on purpose, with the reason.
 const EXCEPTIONS: [(&str, &str); 1] = [(

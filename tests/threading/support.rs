@@ -1,7 +1,7 @@
 //! Builders for `ThreadInput` and a compact view of threads for assertions.
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use threadline::domain::message::MessageId;
 use threadline::domain::threading::{Node, Thread, ThreadInput};
-use threadline::providers::message::MessageId;
 
 pub fn id(text: &str) -> MessageId {
     MessageId::parse(&format!("<{text}>")).expect("test ids parse")

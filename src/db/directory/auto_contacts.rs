@@ -9,7 +9,7 @@ use crate::db::entities::{contact_addresses, contacts, mail_accounts, organizati
 use crate::domain::address::EmailAddress;
 use crate::domain::association::Directory;
 use crate::domain::auto_contacts::{contacts_to_create, AutoCreate, Person};
-use crate::providers::message::{NormalizedMessage, ParticipantRole};
+use crate::domain::message::{NormalizedMessage, ParticipantRole};
 
 /// The policy of one organization and the mailbox being synced.
 #[derive(Debug, Clone)]

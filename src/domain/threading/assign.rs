@@ -1,7 +1,7 @@
 //! Incremental assignment for the sync engine: which thread a new message joins, which threads
 //! it merges, from the thread keys already stored for the ids it mentions.
 use super::{canonical_id, ThreadInput};
-use crate::providers::message::MessageId;
+use crate::domain::message::MessageId;
 
 /// Where a new message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

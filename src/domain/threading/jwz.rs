@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{canonical_id, ThreadInput};
-use crate::providers::message::MessageId;
+use crate::domain::message::MessageId;
 
 /// One logical message: every copy (mailbox) of it merged.
 pub(super) struct Msg {

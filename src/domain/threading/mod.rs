@@ -46,7 +46,7 @@ use chrono::{DateTime, Utc};
 pub use assign::{assign, Assignment};
 pub use subject::{base_subject, BaseSubject, DEFAULT_REPLY_PREFIXES};
 
-use crate::providers::message::MessageId;
+use crate::domain::message::MessageId;
 use jwz::Table;
 
 /// One message as the threading engine sees it.

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 pub use batch::{Fetched, MessageState, BATCH_MAX};
 pub use client::{Change, GmailClient, HistoryPage, ListPage, RawMessage};
 
-use crate::providers::message::{NormalizedMessage, ProviderFields};
-use crate::providers::mime::{self, Limits};
+use crate::domain::message::NormalizedMessage;
+use crate::providers::mime::{self, Limits, ProviderFields};
 
 /// Labels synced when the mailbox's settings name none. SPAM and TRASH never are.
 pub const DEFAULT_LABELS: [&str; 2] = ["INBOX", "SENT"];
@@ -26,13 +26,19 @@ pub mod units {
 }
 
 /// Parses the raw bytes and joins them with what Gmail said (labels, flags, internalDate).
-pub fn normalize(message: RawMessage, limits: &Limits) -> NormalizedMessage {
+/// `fetched_at` stands in for the received time when neither the provider nor the `Date:`
+/// header gives one.
+pub fn normalize(
+    message: RawMessage,
+    limits: &Limits,
+    fetched_at: DateTime<Utc>,
+) -> NormalizedMessage {
     let parsed = mime::parse(&message.raw, limits);
     let received_at = message
         .internal_date_ms
         .and_then(DateTime::<Utc>::from_timestamp_millis)
         .or(parsed.sent_at)
-        .unwrap_or_else(crate::db::now);
+        .unwrap_or(fetched_at);
     let read = !message.label_ids.iter().any(|l| l == "UNREAD");
     let starred = message.label_ids.iter().any(|l| l == "STARRED");
     let thread = if message.thread_id.is_empty() {
@@ -40,15 +46,12 @@ pub fn normalize(message: RawMessage, limits: &Limits) -> NormalizedMessage {
     } else {
         message.thread_id
     };
-    NormalizedMessage::from_parsed(
-        parsed,
-        ProviderFields {
-            provider_message_id: message.id,
-            provider_thread_id: thread,
-            received_at,
-            folders: message.label_ids,
-            read,
-            starred,
-        },
-    )
+    parsed.into_message(ProviderFields {
+        provider_message_id: message.id,
+        provider_thread_id: thread,
+        received_at,
+        folders: message.label_ids,
+        read,
+        starred,
+    })
 }

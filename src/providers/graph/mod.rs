@@ -9,8 +9,10 @@ mod wire;
 pub use batch::{Located, MAX_BATCH};
 pub use client::{DeltaItem, DeltaPage, Folder, GraphClient, Light};
 
-use crate::providers::message::{NormalizedMessage, ProviderFields};
-use crate::providers::mime::{self, Limits};
+use chrono::{DateTime, Utc};
+
+use crate::domain::message::NormalizedMessage;
+use crate::providers::mime::{self, Limits, ProviderFields};
 
 /// Folders synced when the mailbox's settings name none (each with its child folders).
 pub const DEFAULT_FOLDERS: [&str; 2] = ["inbox", "sentitems"];
@@ -39,24 +41,26 @@ pub const WELL_KNOWN: [&str; 17] = [
 
 /// Parses the MIME text and joins it with what Graph said: read and flagged from `isRead` and
 /// `flag`, the folder the sync engine filed it under, `receivedDateTime`, the conversation.
-pub fn normalize(light: &Light, folder: &str, raw: &[u8], limits: &Limits) -> NormalizedMessage {
+/// `fetched_at` stands in for the received time when neither the provider nor the `Date:`
+/// header gives one.
+pub fn normalize(
+    light: &Light,
+    folder: &str,
+    raw: &[u8],
+    limits: &Limits,
+    fetched_at: DateTime<Utc>,
+) -> NormalizedMessage {
     let parsed = mime::parse(raw, limits);
-    let received_at = light
-        .received_at
-        .or(parsed.sent_at)
-        .unwrap_or_else(crate::db::now);
-    NormalizedMessage::from_parsed(
-        parsed,
-        ProviderFields {
-            provider_message_id: light.id.clone(),
-            provider_thread_id: light
-                .conversation_id
-                .clone()
-                .unwrap_or_else(|| light.id.clone()),
-            received_at,
-            folders: vec![folder.to_string()],
-            read: light.read,
-            starred: light.flagged,
-        },
-    )
+    let received_at = light.received_at.or(parsed.sent_at).unwrap_or(fetched_at);
+    parsed.into_message(ProviderFields {
+        provider_message_id: light.id.clone(),
+        provider_thread_id: light
+            .conversation_id
+            .clone()
+            .unwrap_or_else(|| light.id.clone()),
+        received_at,
+        folders: vec![folder.to_string()],
+        read: light.read,
+        starred: light.flagged,
+    })
 }

@@ -3,7 +3,7 @@ use mail_parser::{ContentType, Message, MessagePart, MimeHeaders, PartType};
 
 use super::body::Bodies;
 use super::tree::{bare_content_id, Multipart, Tree};
-use crate::providers::message::AttachmentMeta;
+use crate::domain::message::AttachmentMeta;
 
 /// File names longer than this (in bytes) are cut; file systems stop at 255.
 const MAX_FILENAME_BYTES: usize = 255;

@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use mail_parser::{Header, HeaderValue, Message};
 
 use crate::domain::address::EmailAddress;
-use crate::providers::message::{MessageId, Participant, ParticipantRole};
+use crate::domain::message::{MessageId, Participant, ParticipantRole};
 
 /// Subjects and display names longer than this (bytes) are cut.
 const MAX_SUBJECT_BYTES: usize = 2000;

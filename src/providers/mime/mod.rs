@@ -12,7 +12,7 @@ use std::panic::{self, AssertUnwindSafe};
 use chrono::{DateTime, Utc};
 use mail_parser::{Message, MessageParser};
 
-use crate::providers::message::{AttachmentMeta, MessageId, Participant};
+use crate::domain::message::{AttachmentMeta, MessageId, NormalizedMessage, Participant};
 
 pub use body::truncate_at_char_boundary;
 pub use html::html_to_text;
@@ -55,6 +55,45 @@ pub struct ParsedMime {
     pub is_bulk: bool,
     pub auto_submitted: bool,
     pub size_bytes: u64,
+}
+
+/// What only the provider knows about a message: the connectors fill this in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFields {
+    pub provider_message_id: String,
+    pub provider_thread_id: String,
+    pub received_at: DateTime<Utc>,
+    pub folders: Vec<String>,
+    pub read: bool,
+    pub starred: bool,
+}
+
+impl ParsedMime {
+    /// Joins what the raw bytes said with what the provider said.
+    pub fn into_message(self, provider: ProviderFields) -> NormalizedMessage {
+        NormalizedMessage {
+            provider_message_id: provider.provider_message_id,
+            provider_thread_id: provider.provider_thread_id,
+            message_id: self.message_id,
+            in_reply_to: self.in_reply_to,
+            references: self.references,
+            subject: self.subject,
+            participants: self.participants,
+            sent_at: self.sent_at,
+            received_at: provider.received_at,
+            snippet: self.snippet,
+            body_text: self.body_text,
+            body_html: self.body_html,
+            body_truncated: self.body_truncated,
+            folders: provider.folders,
+            read: provider.read,
+            starred: provider.starred,
+            attachments: self.attachments,
+            is_bulk: self.is_bulk,
+            auto_submitted: self.auto_submitted,
+            size_bytes: self.size_bytes,
+        }
+    }
 }
 
 /// Parses one raw message. Never panics: unreadable parts are skipped, and if the MIME parser

@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::{labels, store_page, Page, SCOPE};
-use crate::db::sync_state::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::db::sync_cursors::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::db::sync_runs;
 use crate::db::{self, emails};
 use crate::providers::gmail::units;
 use crate::sync::{Session, SyncError};
@@ -98,13 +99,13 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
     {
         let pos = Position::resume(&labels, page_token.as_deref());
         let started =
-            if let Some(at) = sync_state::listing_started(db, owner.account_id, SCOPE).await? {
+            if let Some(at) = sync_cursors::listing_started(db, owner.account_id, SCOPE).await? {
                 at
             } else {
                 // Begun before listings were stamped: stamp from now on (messages listed
                 // earlier are merely checked once more at the end).
                 let at = db::now();
-                sync_state::begin_listing(db, owner.account_id, SCOPE, at).await?;
+                sync_cursors::begin_listing(db, owner.account_id, SCOPE, at).await?;
                 at
             };
         (h, pos, started)
@@ -126,8 +127,8 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
             phase: PHASE_INITIAL.into(),
         };
         let txn = sea_orm::TransactionTrait::begin(db).await?;
-        sync_state::save_cursor(&txn, owner, SCOPE, &cursor).await?;
-        sync_state::begin_listing(&txn, owner.account_id, SCOPE, started).await?;
+        sync_cursors::save_cursor(&txn, owner, SCOPE, &cursor).await?;
+        sync_cursors::begin_listing(&txn, owner.account_id, SCOPE, started).await?;
         txn.commit().await?;
         (h, pos, started)
     };
@@ -189,7 +190,7 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         delta.listed = ids.len() as u64;
         s.add(&delta);
         done += ids.len() as u64;
-        sync_state::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
+        sync_runs::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
         pos = next;
     }
     check_unlisted(s, &history_id, &pos, started).await

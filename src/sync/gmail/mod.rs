@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use super::session::{Session, Skip};
 use super::SyncError;
 use crate::db::emails::{self, Owner};
-use crate::db::sync_state::{self, Cursor, RunCounts, PHASE_INCREMENTAL};
+use crate::db::sync_cursors::{self, Cursor, PHASE_INCREMENTAL};
+use crate::db::sync_runs::RunCounts;
+use crate::domain::message::NormalizedMessage;
 use crate::providers::gmail::{units, Change, MessageState, NEVER_SYNCED};
-use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
 
 /// The `sync_cursors.scope` of a Gmail mailbox (one history cursor for the whole mailbox).
@@ -24,7 +25,7 @@ type PassResult = Result<&'static str, (&'static str, SyncError)>;
 /// One pass; the kind (initial | incremental | resync) travels with the outcome.
 pub async fn pass(s: &Session) -> PassResult {
     let db = &s.deps().db;
-    let cursor = sync_state::cursor(db, s.owner().account_id, SCOPE)
+    let cursor = sync_cursors::cursor(db, s.owner().account_id, SCOPE)
         .await
         .map_err(|e| ("incremental", e.into()))?;
     match cursor {
@@ -192,7 +193,7 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     if let Some((ids, at)) = page.listed {
         emails::mark_listed(&txn, owner.account_id, ids, at).await?;
     }
-    sync_state::save_cursor(&txn, owner, SCOPE, page.cursor).await?;
+    sync_cursors::save_cursor(&txn, owner, SCOPE, page.cursor).await?;
     txn.commit().await?;
     Ok(RunCounts {
         stored: upserted.inserted,

@@ -15,9 +15,10 @@ use super::super::session::{Session, Skip};
 use super::super::SyncError;
 use super::folders::{Synced, SyncedFolder};
 use crate::db::emails;
-use crate::db::sync_state::{self, Cursor, RunCounts};
+use crate::db::sync_cursors::{self, Cursor};
+use crate::db::sync_runs::RunCounts;
+use crate::domain::message::NormalizedMessage;
 use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
-use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
 
 /// Outlook serves at most four concurrent requests per app and mailbox (§D.9).
@@ -108,6 +109,7 @@ async fn fetch(
             &label,
             &raw,
             &s.options().limits,
+            crate::db::now(),
         ))),
         Ok(None) => skip(
             "gone",
@@ -306,7 +308,7 @@ pub async fn store(
         emails::mark_listed(&txn, owner.account_id, &work.named, at).await?;
     }
     if let Some(cursor) = cursor {
-        sync_state::save_cursor(&txn, owner, scope, cursor).await?;
+        sync_cursors::save_cursor(&txn, owner, scope, cursor).await?;
     }
     txn.commit().await?;
     Ok(RunCounts {

@@ -12,7 +12,8 @@ mod retire;
 use super::session::Session;
 use super::SyncError;
 use crate::db::emails;
-use crate::db::sync_state::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::db::sync_cursors::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::db::sync_runs;
 use crate::providers::graph::DeltaPage;
 use crate::providers::ProviderError;
 
@@ -46,7 +47,7 @@ pub async fn pass(s: &Session) -> PassResult {
     let mut plan = Vec::with_capacity(synced.folders.len());
     let mut progress = Progress::default();
     for folder in &synced.folders {
-        let cursor = sync_state::cursor(db, s.owner().account_id, &scope(&folder.id))
+        let cursor = sync_cursors::cursor(db, s.owner().account_id, &scope(&folder.id))
             .await
             .map_err(|e| (kind, e.into()))?;
         if !is_incremental(cursor.as_ref()) {
@@ -115,9 +116,12 @@ async fn folder_pass(
             ..
         }) => {
             // The listing's last page is stored; only its sweep is left.
-            let since =
-                sync_state::listing_started(&s.deps().db, s.owner().account_id, &scope(&folder.id))
-                    .await?;
+            let since = sync_cursors::listing_started(
+                &s.deps().db,
+                s.owner().account_id,
+                &scope(&folder.id),
+            )
+            .await?;
             match since {
                 Some(since) => sweep(s, synced, folder, delta, since).await,
                 None => listing(s, synced, folder, None, progress).await,
@@ -160,7 +164,7 @@ async fn listing(
     let owner = s.owner();
     let scope = scope(&folder.id);
     let started = match &resume {
-        Some(_) => sync_state::listing_started(db, owner.account_id, &scope).await?,
+        Some(_) => sync_cursors::listing_started(db, owner.account_id, &scope).await?,
         None => None,
     };
     let (mut link, since) = if let (Some(link), Some(at)) = (resume, started) {
@@ -172,8 +176,8 @@ async fn listing(
             page_token: None,
             phase: PHASE_INITIAL.into(),
         };
-        sync_state::save_cursor(db, owner, &scope, &fresh).await?;
-        sync_state::begin_listing(db, owner.account_id, &scope, at).await?;
+        sync_cursors::save_cursor(db, owner, &scope, &fresh).await?;
+        sync_cursors::begin_listing(db, owner.account_id, &scope, at).await?;
         (None, at)
     };
     let after = s
@@ -211,7 +215,7 @@ async fn listing(
         let counts = apply::store(s, &scope, work, Some(since), Some(&cursor)).await?;
         s.add(&counts);
         progress.done += named;
-        sync_state::set_progress(
+        sync_runs::set_progress(
             db,
             owner.account_id,
             Some(progress.total.max(progress.done)),

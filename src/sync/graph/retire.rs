@@ -7,12 +7,12 @@ use super::super::SyncError;
 use super::folders::{self, Synced};
 use super::{apply, SCOPE_PREFIX};
 use crate::db::emails;
-use crate::db::sync_state;
+use crate::db::sync_cursors;
 
 pub async fn stale_folders(s: &Session, synced: &Synced) -> Result<(), SyncError> {
     let db = &s.deps().db;
     let account = s.owner().account_id;
-    for scope in sync_state::scopes(db, account, SCOPE_PREFIX).await? {
+    for scope in sync_cursors::scopes(db, account, SCOPE_PREFIX).await? {
         let Some(folder_id) = scope.strip_prefix(SCOPE_PREFIX) else {
             continue;
         };
@@ -27,7 +27,7 @@ pub async fn stale_folders(s: &Session, synced: &Synced) -> Result<(), SyncError
         let work = apply::departed(s, synced, ids).await?;
         let counts = apply::store(s, &scope, work, None, None).await?;
         s.add(&counts);
-        sync_state::drop_cursor(db, account, &scope).await?;
+        sync_cursors::drop_cursor(db, account, &scope).await?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 
 use super::bodies::NESTED;
 use super::parse_str;
-use crate::providers::message::AttachmentMeta;
+use crate::domain::message::AttachmentMeta;
 use crate::providers::mime::attachments::clean_filename;
 use crate::providers::mime::{parse, Limits};
 

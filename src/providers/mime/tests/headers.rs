@@ -2,7 +2,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::{parse_bytes, parse_str};
-use crate::providers::message::{MessageId, ParticipantRole};
+use crate::domain::message::{MessageId, ParticipantRole};
 use crate::providers::mime::headers::is_bulk;
 
 #[test]

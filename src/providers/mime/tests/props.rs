@@ -2,7 +2,7 @@
 use proptest::prelude::*;
 
 use super::bodies::NESTED;
-use crate::providers::message::MessageId;
+use crate::domain::message::MessageId;
 use crate::providers::mime::{parse, truncate_at_char_boundary, Limits};
 
 const SEEDS: [&str; 3] = [
@@ -130,7 +130,7 @@ proptest! {
     #[test]
     fn reference_lists_hold_only_clean_ids(header in "[<>@a-z \t\r\n,;()\"]{0,200}") {
         let ids = MessageId::parse_list(&header);
-        prop_assert!(ids.len() <= crate::providers::message::MAX_REFERENCES);
+        prop_assert!(ids.len() <= crate::domain::message::MAX_REFERENCES);
         let mut seen = std::collections::HashSet::new();
         for id in &ids {
             let s = id.as_str();

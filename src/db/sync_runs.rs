@@ -1,16 +1,14 @@
-//! Where a mailbox's sync stands (`sync_cursors`: cursor, page token, phase per scope) and what
-//! each pass did (`sync_runs`), plus the sync fields of `mail_accounts`.
+//! What each sync pass did (`sync_runs`: started, finished, counts, error, pruned after
+//! [`RUN_RETENTION_DAYS`]), plus the progress and outcome fields of `mail_accounts`.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Set,
 };
 
 use super::emails::Owner;
-use super::entities::{mail_accounts, sync_cursors, sync_runs};
-
-pub const PHASE_INITIAL: &str = "initial";
-pub const PHASE_INCREMENTAL: &str = "incremental";
+use super::entities::{mail_accounts, sync_runs};
 
 pub const RUNNING: &str = "running";
 pub const SUCCEEDED: &str = "succeeded";
@@ -18,129 +16,6 @@ pub const FAILED: &str = "failed";
 
 /// How long finished runs are kept.
 pub const RUN_RETENTION_DAYS: i64 = 30;
-
-/// One scope's position: `cursor` is the provider's change cursor (Gmail historyId),
-/// `page_token` where a listing stopped, `phase` initial or incremental.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub cursor: Option<String>,
-    pub page_token: Option<String>,
-    pub phase: String,
-}
-
-pub async fn cursor(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    scope: &str,
-) -> Result<Option<Cursor>, DbErr> {
-    Ok(sync_cursors::Entity::find()
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
-        .filter(sync_cursors::Column::Scope.eq(scope))
-        .one(db)
-        .await?
-        .map(|m| Cursor {
-            cursor: m.cursor,
-            page_token: m.page_token,
-            phase: m.phase,
-        }))
-}
-
-/// Write a scope's position (insert or replace); callers pass the transaction that stored the
-/// messages it covers.
-pub async fn save_cursor(
-    db: &impl ConnectionTrait,
-    owner: Owner,
-    scope: &str,
-    cursor: &Cursor,
-) -> Result<(), DbErr> {
-    let row = sync_cursors::ActiveModel {
-        organization_id: Set(owner.organization_id),
-        account_id: Set(owner.account_id),
-        scope: Set(scope.to_string()),
-        cursor: Set(cursor.cursor.clone()),
-        page_token: Set(cursor.page_token.clone()),
-        phase: Set(cursor.phase.clone()),
-        updated_at: Set(super::now()),
-        ..Default::default()
-    };
-    sync_cursors::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([sync_cursors::Column::AccountId, sync_cursors::Column::Scope])
-                .update_columns([
-                    sync_cursors::Column::Cursor,
-                    sync_cursors::Column::PageToken,
-                    sync_cursors::Column::Phase,
-                    sync_cursors::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
-}
-
-/// Note that a full listing of `scope` begins at `at` (kept until the next listing begins, so
-/// a listing resumed after a crash still knows its start). Messages the listing names are
-/// stamped with [`super::emails::mark_listed`]; when it ends, stored ones not stamped since
-/// `at` ([`super::emails::unlisted`]) were deleted or moved away meanwhile.
-pub async fn begin_listing(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    scope: &str,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    sync_cursors::Entity::update_many()
-        .col_expr(sync_cursors::Column::ListingStartedAt, Expr::value(at))
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
-        .filter(sync_cursors::Column::Scope.eq(scope))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// When the current (or last) full listing of `scope` began.
-pub async fn listing_started(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    scope: &str,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Ok(sync_cursors::Entity::find()
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
-        .filter(sync_cursors::Column::Scope.eq(scope))
-        .one(db)
-        .await?
-        .and_then(|m| m.listing_started_at))
-}
-
-/// The scopes of a mailbox starting with `prefix` (e.g. every Outlook folder ever synced).
-pub async fn scopes(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    prefix: &str,
-) -> Result<Vec<String>, DbErr> {
-    sync_cursors::Entity::find()
-        .select_only()
-        .column(sync_cursors::Column::Scope)
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
-        .filter(sync_cursors::Column::Scope.starts_with(prefix))
-        .into_tuple()
-        .all(db)
-        .await
-}
-
-/// Forget a scope's position (its folder is gone).
-pub async fn drop_cursor(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    scope: &str,
-) -> Result<(), DbErr> {
-    sync_cursors::Entity::delete_many()
-        .filter(sync_cursors::Column::AccountId.eq(account_id))
-        .filter(sync_cursors::Column::Scope.eq(scope))
-        .exec(db)
-        .await?;
-    Ok(())
-}
 
 /// What a finished pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -229,16 +104,27 @@ pub async fn finish_run(
     Ok(())
 }
 
+fn newest_first(account_id: i64) -> Select<sync_runs::Entity> {
+    sync_runs::Entity::find()
+        .filter(sync_runs::Column::AccountId.eq(account_id))
+        .order_by_desc(sync_runs::Column::Id)
+}
+
 /// Runs of a mailbox, newest first.
 pub async fn runs(
     db: &impl ConnectionTrait,
     account_id: i64,
 ) -> Result<Vec<sync_runs::Model>, DbErr> {
-    sync_runs::Entity::find()
-        .filter(sync_runs::Column::AccountId.eq(account_id))
-        .order_by_desc(sync_runs::Column::Id)
-        .all(db)
-        .await
+    newest_first(account_id).all(db).await
+}
+
+/// The newest `limit` runs of a mailbox.
+pub async fn recent_runs(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    limit: u64,
+) -> Result<Vec<sync_runs::Model>, DbErr> {
+    newest_first(account_id).limit(limit).all(db).await
 }
 
 /// Forget runs that started more than [`RUN_RETENTION_DAYS`] before `now`.

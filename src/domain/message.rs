@@ -1,12 +1,12 @@
 //! The provider-neutral normalized message both connectors produce and the sync engine stores,
-//! plus the identifiers it is keyed by (`MessageId`, `MessageKey`).
+//! its participants and attachments, and the identifiers it is keyed by (`MessageId`,
+//! `MessageKey`).
 use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::address::EmailAddress;
-use crate::providers::mime::ParsedMime;
 
 /// One message as Threadline stores it, whichever provider it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,44 +39,7 @@ pub struct NormalizedMessage {
     pub size_bytes: u64,
 }
 
-/// What only the provider knows about a message: the connectors fill this in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderFields {
-    pub provider_message_id: String,
-    pub provider_thread_id: String,
-    pub received_at: DateTime<Utc>,
-    pub folders: Vec<String>,
-    pub read: bool,
-    pub starred: bool,
-}
-
 impl NormalizedMessage {
-    /// Joins what the raw bytes said with what the provider said.
-    pub fn from_parsed(parsed: ParsedMime, provider: ProviderFields) -> Self {
-        Self {
-            provider_message_id: provider.provider_message_id,
-            provider_thread_id: provider.provider_thread_id,
-            message_id: parsed.message_id,
-            in_reply_to: parsed.in_reply_to,
-            references: parsed.references,
-            subject: parsed.subject,
-            participants: parsed.participants,
-            sent_at: parsed.sent_at,
-            received_at: provider.received_at,
-            snippet: parsed.snippet,
-            body_text: parsed.body_text,
-            body_html: parsed.body_html,
-            body_truncated: parsed.body_truncated,
-            folders: provider.folders,
-            read: provider.read,
-            starred: provider.starred,
-            attachments: parsed.attachments,
-            is_bulk: parsed.is_bulk,
-            auto_submitted: parsed.auto_submitted,
-            size_bytes: parsed.size_bytes,
-        }
-    }
-
     /// This message's identity across mailboxes (see [`MessageKey`]).
     pub fn key(&self, account_id: i64) -> String {
         MessageKey::for_message(

@@ -1,5 +1,6 @@
-//! Finishing an OAuth consent: exchange the code, check what was granted, find out which mailbox
-//! it is, and create or update the user's mail account (a reconnect resumes the same account).
+//! Connecting a mailbox by finishing an OAuth consent: exchange the code, check what was
+//! granted, find out which mailbox it is, and create or update the user's mail account (a
+//! reconnect resumes the same account).
 
 use super::{credentials, MailDeps};
 use crate::db::entities::mail_accounts::Model as MailAccount;
@@ -8,7 +9,7 @@ use crate::domain::address::EmailAddress;
 use crate::providers::{identity, Provider, ProviderError, Secret};
 
 #[derive(Debug, thiserror::Error)]
-pub enum LinkError {
+pub enum ConnectError {
     #[error("{0} linking is not configured on this server")]
     NotConfigured(Provider),
     #[error("permissions missing")]
@@ -16,7 +17,7 @@ pub enum LinkError {
     #[error("the provider gave no refresh token, so Threadline could not stay connected")]
     NoRefreshToken,
     #[error("{address} is already linked by {owner} in your organization")]
-    LinkedByOther { address: String, owner: String },
+    ConnectedByOther { address: String, owner: String },
     #[error("you signed in as {got}, but this mailbox is {expected}")]
     WrongMailbox { expected: String, got: String },
     #[error("the provider answered with an address Threadline cannot use: {0}")]
@@ -29,8 +30,8 @@ pub enum LinkError {
     Db(#[from] sea_orm::DbErr),
 }
 
-/// Who is linking, and whether this is a reconnect of one of their mailboxes.
-pub struct LinkRequest<'a> {
+/// Who is connecting a mailbox, and whether this is a reconnect of one of their mailboxes.
+pub struct ConnectRequest<'a> {
     pub organization_id: i64,
     pub user_id: i64,
     pub provider: Provider,
@@ -39,11 +40,14 @@ pub struct LinkRequest<'a> {
     pub reconnect: Option<i64>,
 }
 
-pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccount, LinkError> {
+pub async fn complete(
+    deps: &MailDeps,
+    req: ConnectRequest<'_>,
+) -> Result<MailAccount, ConnectError> {
     let oauth = deps
         .providers
         .oauth(req.provider)
-        .ok_or(LinkError::NotConfigured(req.provider))?;
+        .ok_or(ConnectError::NotConfigured(req.provider))?;
     let http = &deps.providers.http;
     let tokens = oauth
         .exchange_code(http, req.code, req.pkce_verifier)
@@ -52,14 +56,14 @@ pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccou
     if !missing.is_empty() {
         // Not stored. Not revoked either: Google revokes per account and project, which would
         // also cut a link of the same mailbox that still works.
-        return Err(LinkError::MissingScopes(missing));
+        return Err(ConnectError::MissingScopes(missing));
     }
     if tokens.refresh_token.is_none() {
-        return Err(LinkError::NoRefreshToken);
+        return Err(ConnectError::NoRefreshToken);
     }
     let who = identity::fetch(&deps.providers, req.provider, &tokens.access_token).await?;
     let address = EmailAddress::parse(&who.address)
-        .map_err(|_| LinkError::BadAddress(who.address.clone()))?;
+        .map_err(|_| ConnectError::BadAddress(who.address.clone()))?;
 
     let txn = crate::db::begin_write(&deps.db).await?;
     let existing = mail_accounts::find_by_address(
@@ -75,7 +79,7 @@ pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccou
                 .await?
                 .map(|a| a.address)
                 .unwrap_or_default();
-            return Err(LinkError::WrongMailbox {
+            return Err(ConnectError::WrongMailbox {
                 expected,
                 got: address.to_string(),
             });
@@ -89,7 +93,7 @@ pub async fn complete(deps: &MailDeps, req: LinkRequest<'_>) -> Result<MailAccou
                     .map(|u| u.name),
                 None => None,
             };
-            return Err(LinkError::LinkedByOther {
+            return Err(ConnectError::ConnectedByOther {
                 address: account.address,
                 owner: owner.unwrap_or_else(|| "an administrator".into()),
             });
