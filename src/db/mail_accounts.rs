@@ -7,6 +7,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use crate::domain::provider::Provider;
+use crate::domain::stored::SyncSettings;
+
 use super::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
 
 pub const ACTIVE: &str = "active";
@@ -27,7 +30,7 @@ pub async fn find_in_org(
 pub async fn find_by_address(
     db: &impl ConnectionTrait,
     org_id: i64,
-    provider: &str,
+    provider: Provider,
     address: &str,
 ) -> Result<Option<MailAccount>, DbErr> {
     MailAccounts::find()
@@ -66,7 +69,7 @@ pub async fn list_for_owner(
 pub struct NewAccount<'a> {
     pub organization_id: i64,
     pub owner_user_id: i64,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub address: &'a str,
     pub display_name: &'a str,
 }
@@ -76,7 +79,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
     mail_accounts::ActiveModel {
         organization_id: Set(new.organization_id),
         owner_user_id: Set(Some(new.owner_user_id)),
-        provider: Set(new.provider.to_string()),
+        provider: Set(new.provider),
         auth_kind: Set("delegated".into()),
         address: Set(new.address.to_string()),
         display_name: Set(new.display_name.to_string()),
@@ -84,7 +87,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
         credentials: Set(None),
         granted_scopes: Set(String::new()),
         token_expires_at: Set(None),
-        sync_settings: Set("{}".into()),
+        sync_settings: Set(SyncSettings::default()),
         sync_interval_secs: Set(300),
         next_sync_at: Set(Some(now)),
         last_sync_at: Set(None),

@@ -168,7 +168,7 @@ pub async fn create(
         organization_id: Set(org_id),
         email: Set(email.as_str().to_string()),
         name: Set(name.to_string()),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         password_hash: Set(password_hash),
         disabled: Set(false),
         created_at: Set(now),
@@ -184,7 +184,7 @@ pub async fn create(
 pub async fn count_active_admins(db: &impl ConnectionTrait, org_id: i64) -> Result<u64, DbErr> {
     Users::find()
         .filter(users::Column::OrganizationId.eq(org_id))
-        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::Role.eq(Role::Admin))
         .filter(users::Column::Disabled.eq(false))
         .count(db)
         .await
@@ -192,7 +192,7 @@ pub async fn count_active_admins(db: &impl ConnectionTrait, org_id: i64) -> Resu
 
 pub async fn set_role(db: &impl ConnectionTrait, user: User, role: Role) -> Result<User, DbErr> {
     let mut active: users::ActiveModel = user.into();
-    active.role = Set(role.as_str().to_string());
+    active.role = Set(role);
     active.updated_at = Set(super::now());
     active.update(db).await
 }

@@ -1,7 +1,9 @@
 //! User roles and the rules about them.
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Stored in `users.role` (`member` or `admin`; an unknown stored text reads as `Member`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String", from_str = "Role::from_stored")]
 pub enum Role {
     Member,
     Admin,
@@ -22,6 +24,11 @@ impl Role {
         } else {
             Role::Member
         }
+    }
+
+    #[allow(clippy::unnecessary_wraps)]
+    fn from_stored(value: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self::from_db(value))
     }
 
     pub fn parse(value: &str) -> Option<Self> {

@@ -171,7 +171,7 @@ async fn refresh_locked(
     account: &MailAccount,
     creds: Credentials,
 ) -> Result<Secret, CredentialError> {
-    let provider = Provider::parse(&account.provider).ok_or(CredentialError::Disconnected)?;
+    let provider = account.provider;
     let Some(oauth) = deps.providers.oauth(provider) else {
         mail_accounts::unlock_refresh(&deps.db, account.id).await?;
         return Err(CredentialError::NotConfigured(provider));

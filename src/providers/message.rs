@@ -87,7 +87,9 @@ impl NormalizedMessage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Stored as text in `email_participants.role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum ParticipantRole {
     From,
     Sender,
@@ -107,6 +109,32 @@ impl ParticipantRole {
             Self::Bcc => "bcc",
             Self::ReplyTo => "reply_to",
         }
+    }
+
+    pub const ALL: [Self; 6] = [
+        Self::From,
+        Self::Sender,
+        Self::To,
+        Self::Cc,
+        Self::Bcc,
+        Self::ReplyTo,
+    ];
+}
+
+impl std::fmt::Display for ParticipantRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ParticipantRole {
+    type Err = crate::domain::stored::UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::domain::stored::UnknownValue(s.to_string()))
     }
 }
 

@@ -6,11 +6,12 @@ use serde::Serialize;
 
 use crate::db::emails;
 use crate::db::entities::mail_accounts;
+use crate::providers::Provider;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountStats {
     pub address: String,
-    pub provider: String,
+    pub provider: Provider,
     pub status: String,
     pub messages: u64,
     pub threads: u64,

@@ -16,7 +16,7 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     )
     .await;
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "initial");
+    assert_eq!(report.kind.as_str(), "initial");
 
     assert_matches_truth(&l).await;
     let truth = truth(&l.app).await;
@@ -60,8 +60,8 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
 
     let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].status, "succeeded");
-    assert_eq!(runs[0].kind, "initial");
+    assert_eq!(runs[0].status.as_str(), "succeeded");
+    assert_eq!(runs[0].kind.as_str(), "initial");
     assert_eq!(runs[0].stored, i64::try_from(expected.len()).unwrap());
     assert_eq!(report.counts.stored, expected.len() as u64);
     let cursor = sync_state::cursor(&l.app.db, l.account_id, "gmail")
@@ -88,7 +88,7 @@ async fn a_second_pass_changes_nothing() {
     let before = row_counts(&l).await;
     let state = stored(&l).await.live;
     let again = l.sync_ok().await;
-    assert_eq!(again.kind, "incremental");
+    assert_eq!(again.kind.as_str(), "incremental");
     assert_eq!(again.counts.stored, 0);
     assert_eq!(row_counts(&l).await, before);
     assert_eq!(stored(&l).await.live, state);

@@ -53,7 +53,12 @@ async fn links_of(app: &TestApp, business: i64) -> Vec<(i64, String, String, boo
             .await
             .unwrap()
             .unwrap();
-        out.push((e.size_bytes, l.source, l.reason, l.tombstone));
+        out.push((
+            e.size_bytes,
+            l.source.to_string(),
+            l.reason.to_string(),
+            l.tombstone,
+        ));
     }
     out.sort();
     out

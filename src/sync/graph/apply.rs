@@ -16,6 +16,7 @@ use super::super::SyncError;
 use super::folders::{Synced, SyncedFolder};
 use crate::db::emails;
 use crate::db::sync_state::{self, Cursor, RunCounts};
+use crate::domain::stored::Folders;
 use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
 use crate::providers::message::NormalizedMessage;
 use crate::providers::ProviderError;
@@ -296,7 +297,7 @@ pub async fn store(
     let mut updated = 0;
     let deleted: HashSet<&String> = work.deleted.iter().collect();
     for u in work.updates.iter().filter(|u| !deleted.contains(&u.id)) {
-        let folders = emails::folders_json(std::slice::from_ref(&u.label));
+        let folders = Folders::from_labels(std::slice::from_ref(&u.label));
         if emails::set_state(&txn, owner.account_id, &u.id, &folders, u.read, u.starred).await? {
             updated += 1;
         }

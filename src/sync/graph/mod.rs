@@ -13,6 +13,7 @@ use super::session::Session;
 use super::SyncError;
 use crate::db::emails;
 use crate::db::sync_state::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
+use crate::domain::sync_run::RunKind;
 use crate::providers::graph::DeltaPage;
 use crate::providers::ProviderError;
 
@@ -22,7 +23,7 @@ use folders::{Synced, SyncedFolder};
 /// The first page of a listing is small so the newest mail shows up quickly.
 const FIRST_PAGE: u32 = 50;
 
-type PassResult = Result<&'static str, (&'static str, SyncError)>;
+type PassResult = Result<RunKind, (RunKind, SyncError)>;
 
 const SCOPE_PREFIX: &str = "graph:";
 
@@ -40,7 +41,7 @@ struct Progress {
 
 /// One pass; the kind (initial | incremental | resync) travels with the outcome.
 pub async fn pass(s: &Session) -> PassResult {
-    let mut kind = "incremental";
+    let mut kind = RunKind::Incremental;
     let synced = folders::resolve(s).await.map_err(|e| (kind, e))?;
     let db = &s.deps().db;
     let mut plan = Vec::with_capacity(synced.folders.len());
@@ -50,7 +51,7 @@ pub async fn pass(s: &Session) -> PassResult {
             .await
             .map_err(|e| (kind, e.into()))?;
         if !is_incremental(cursor.as_ref()) {
-            kind = "initial";
+            kind = RunKind::Initial;
             progress.total += folder.total;
         }
         plan.push((folder, cursor));
@@ -88,7 +89,7 @@ async fn folder_pass(
     folder: &SyncedFolder,
     cursor: Option<Cursor>,
     progress: &mut Progress,
-    kind: &mut &'static str,
+    kind: &mut RunKind,
 ) -> Result<(), SyncError> {
     let gone =
         |r: &Result<(), SyncError>| matches!(r, Err(SyncError::Provider(ProviderError::Gone)));
@@ -103,8 +104,8 @@ async fn folder_pass(
                 folder = %folder.label,
                 "delta token expired; resyncing the folder"
             );
-            if *kind == "incremental" {
-                *kind = "resync";
+            if *kind == RunKind::Incremental {
+                *kind = RunKind::Resync;
             }
             progress.total += folder.total;
             listing(s, synced, folder, None, progress).await
