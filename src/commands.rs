@@ -12,6 +12,7 @@ use crate::cli::{
 };
 use crate::config::Settings;
 use crate::db::{self, organizations};
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::user::Role;
 use crate::emulator::{self, EmulatorConfig};
 use crate::mailboxes::MailDeps;
@@ -71,7 +72,7 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
         }
         None => all
             .into_iter()
-            .filter(|a| a.status == db::mail_accounts::ACTIVE)
+            .filter(|a| a.status == MailboxStatus::Active)
             .collect(),
     };
     if selected.is_empty() {

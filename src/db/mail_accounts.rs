@@ -7,14 +7,11 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::provider::Provider;
 use crate::domain::stored::SyncSettings;
 
 use super::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
-
-pub const ACTIVE: &str = "active";
-pub const NEEDS_RECONNECT: &str = "needs_reconnect";
-pub const DISCONNECTED: &str = "disconnected";
 
 pub async fn find_in_org(
     db: &impl ConnectionTrait,
@@ -83,7 +80,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
         auth_kind: Set("delegated".into()),
         address: Set(new.address.to_string()),
         display_name: Set(new.display_name.to_string()),
-        status: Set(ACTIVE.into()),
+        status: Set(MailboxStatus::Active),
         credentials: Set(None),
         granted_scopes: Set(String::new()),
         token_expires_at: Set(None),
@@ -119,7 +116,10 @@ pub async fn set_credentials(
             Expr::value(expires_at),
         )
         .col_expr(mail_accounts::Column::GrantedScopes, Expr::value(scopes))
-        .col_expr(mail_accounts::Column::Status, Expr::value(ACTIVE))
+        .col_expr(
+            mail_accounts::Column::Status,
+            Expr::value(MailboxStatus::Active),
+        )
         .col_expr(
             mail_accounts::Column::LastError,
             Expr::value(Option::<String>::None),
@@ -152,7 +152,7 @@ pub async fn replace_sealed(
 pub async fn set_status(
     db: &impl ConnectionTrait,
     id: i64,
-    status: &str,
+    status: MailboxStatus,
     last_error: Option<String>,
 ) -> Result<(), DbErr> {
     MailAccounts::update_many()
@@ -180,7 +180,10 @@ pub async fn clear_credentials(db: &impl ConnectionTrait, id: i64) -> Result<(),
             mail_accounts::Column::TokenExpiresAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(mail_accounts::Column::Status, Expr::value(DISCONNECTED))
+        .col_expr(
+            mail_accounts::Column::Status,
+            Expr::value(MailboxStatus::Disconnected),
+        )
         .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
         .filter(mail_accounts::Column::Id.eq(id))
         .exec(db)

@@ -5,9 +5,9 @@ use sea_orm::{
 };
 
 use super::entities::users::{self, Entity as Users, Model as User};
-use super::mail_accounts::NEEDS_RECONNECT;
 use super::timeline::sql::Sql;
 use crate::domain::address::EmailAddress;
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::user::Role;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +96,7 @@ pub fn join_reconnect(sql: &mut Sql) {
         " LEFT JOIN mail_accounts a ON a.owner_user_id = u.id \
          AND a.organization_id = u.organization_id AND a.status = ",
     )
-    .bind(NEEDS_RECONNECT);
+    .bind(MailboxStatus::NeedsReconnect);
 }
 
 /// The user and their reconnect list from rows of [`SIGNED_IN_COLUMNS`] starting at column

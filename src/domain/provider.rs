@@ -1,11 +1,8 @@
 //! The mail provider a mailbox belongs to, stored as text in `mail_accounts.provider`.
-use std::fmt;
-use std::str::FromStr;
-
 use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 
-use super::stored::UnknownValue;
+use super::stored::text_enum;
 
 /// Stored as `google` or `microsoft`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, DeriveValueType)]
@@ -39,16 +36,4 @@ impl Provider {
     }
 }
 
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Provider {
-    type Err = UnknownValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s).ok_or_else(|| UnknownValue(s.to_string()))
-    }
-}
+text_enum!(Provider);

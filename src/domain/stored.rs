@@ -8,6 +8,30 @@ use serde::{Deserialize, Serialize};
 #[error("unknown stored value “{0}”")]
 pub struct UnknownValue(pub String);
 
+/// `Display` and `FromStr` of a stored enum through its `as_str` and `ALL` (an unknown text is
+/// an [`UnknownValue`]), as `DeriveValueType` needs them.
+macro_rules! text_enum {
+    ($t:ident) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = $crate::domain::stored::UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| $crate::domain::stored::UnknownValue(s.to_string()))
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 /// A mailbox's own sync settings, `mail_accounts.sync_settings`:
 /// `{"since":"YYYY-MM-DD","labels":[..]}` (Gmail label ids or Outlook folder names).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,22 +121,7 @@ impl ParticipantRole {
     ];
 }
 
-impl std::fmt::Display for ParticipantRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ParticipantRole {
-    type Err = crate::domain::stored::UnknownValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| crate::domain::stored::UnknownValue(s.to_string()))
-    }
-}
+crate::domain::stored::text_enum!(ParticipantRole);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Participant {

@@ -3,8 +3,8 @@ use chrono::{DateTime, Utc};
 
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::entities::{sync_ledger, sync_runs};
-use crate::db::mail_accounts;
 use crate::db::sync_status::SyncStatus;
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::sync_run::RunStatus;
 use crate::providers::Provider;
 
@@ -182,11 +182,10 @@ impl From<sync_ledger::Model> for SkipRow {
 
 impl From<MailAccount> for MailboxRow {
     fn from(a: MailAccount) -> Self {
-        let (status, status_class) = match a.status.as_str() {
-            mail_accounts::ACTIVE => ("Connected", "badge-ok"),
-            mail_accounts::NEEDS_RECONNECT => ("Needs reconnect", "badge-error"),
-            mail_accounts::DISCONNECTED => ("Disconnected", "badge-warn"),
-            _ => ("Paused", "badge-warn"),
+        let (status, status_class) = match a.status {
+            MailboxStatus::Active => ("Connected", "badge-ok"),
+            MailboxStatus::NeedsReconnect => ("Needs reconnect", "badge-error"),
+            MailboxStatus::Disconnected => ("Disconnected", "badge-warn"),
         };
         Self {
             id: a.id,
@@ -196,8 +195,8 @@ impl From<MailAccount> for MailboxRow {
                 |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
             ),
             last_error: a.last_error,
-            can_reconnect: a.status != mail_accounts::ACTIVE,
-            connected: a.status != mail_accounts::DISCONNECTED,
+            can_reconnect: a.status != MailboxStatus::Active,
+            connected: a.status != MailboxStatus::Disconnected,
             sync: SyncCell::default(),
             status,
             status_class,

@@ -203,7 +203,7 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(account.status, "needs_reconnect");
+    assert_eq!(account.status.as_str(), "needs_reconnect");
     let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status.as_str(), "failed");
 }

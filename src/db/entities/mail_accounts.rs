@@ -1,6 +1,7 @@
 //! `mail_accounts` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::provider::Provider;
 use crate::domain::stored::SyncSettings;
 
@@ -20,7 +21,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub display_name: String,
     #[sea_orm(column_type = "Text")]
-    pub status: String,
+    pub status: MailboxStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub credentials: Option<String>,
     #[sea_orm(column_type = "Text")]
