@@ -8,10 +8,10 @@ use sea_orm::{
 
 use super::emails::Owner;
 use super::entities::{mail_accounts, sync_cursors, sync_runs};
-use crate::domain::sync_run::{RunKind, RunStatus};
+use crate::domain::sync_run::{CursorPhase, RunKind, RunStatus};
 
-pub const PHASE_INITIAL: &str = "initial";
-pub const PHASE_INCREMENTAL: &str = "incremental";
+pub const PHASE_INITIAL: CursorPhase = CursorPhase::Initial;
+pub const PHASE_INCREMENTAL: CursorPhase = CursorPhase::Incremental;
 
 /// How long finished runs are kept.
 pub const RUN_RETENTION_DAYS: i64 = 30;
@@ -22,7 +22,7 @@ pub const RUN_RETENTION_DAYS: i64 = 30;
 pub struct Cursor {
     pub cursor: Option<String>,
     pub page_token: Option<String>,
-    pub phase: String,
+    pub phase: CursorPhase,
 }
 
 pub async fn cursor(
@@ -56,7 +56,7 @@ pub async fn save_cursor(
         scope: Set(scope.to_string()),
         cursor: Set(cursor.cursor.clone()),
         page_token: Set(cursor.page_token.clone()),
-        phase: Set(cursor.phase.clone()),
+        phase: Set(cursor.phase),
         updated_at: Set(super::now()),
         ..Default::default()
     };

@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger, sync_runs};
 use super::sync_state::PHASE_INITIAL;
+use crate::domain::sync_run::CursorPhase;
 
 /// One mailbox's sync situation at `now`.
 #[derive(Debug, Clone, Default)]
@@ -45,14 +46,14 @@ pub async fn status(
     let running = job
         .as_ref()
         .is_some_and(|j| j.state == super::jobs::RUNNING && j.lease_until.is_some_and(|t| t > now));
-    let cursors: Vec<String> = sync_cursors::Entity::find()
+    let cursors: Vec<CursorPhase> = sync_cursors::Entity::find()
         .select_only()
         .column(sync_cursors::Column::Phase)
         .filter(sync_cursors::Column::AccountId.eq(account.id))
         .into_tuple()
         .all(db)
         .await?;
-    let listing = cursors.is_empty() || cursors.iter().any(|p| p == PHASE_INITIAL);
+    let listing = cursors.is_empty() || cursors.contains(&PHASE_INITIAL);
     let messages = emails::Entity::find()
         .filter(emails::Column::AccountId.eq(account.id))
         .filter(emails::Column::DeletedInProviderAt.is_null())

@@ -6,6 +6,7 @@ pub mod directory_csv;
 pub mod domains;
 pub mod email_html;
 pub mod freemail;
+pub mod job;
 pub mod mailbox;
 pub mod password;
 pub mod provider;

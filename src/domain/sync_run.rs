@@ -1,5 +1,5 @@
 //! What a sync pass was and how it ended, stored as text in `sync_runs.kind` and
-//! `sync_runs.status`.
+//! `sync_runs.status`, and where a scope's sync stands (`sync_cursors.phase`).
 use sea_orm::DeriveValueType;
 
 use super::stored::text_enum;
@@ -47,5 +47,26 @@ impl RunStatus {
     }
 }
 
+/// Whether a scope is still being listed or follows changes; stored as `initial` or
+/// `incremental` in `sync_cursors.phase`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub enum CursorPhase {
+    Initial,
+    Incremental,
+}
+
+impl CursorPhase {
+    pub const ALL: [Self; 2] = [Self::Initial, Self::Incremental];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::Incremental => "incremental",
+        }
+    }
+}
+
+text_enum!(CursorPhase);
 text_enum!(RunKind);
 text_enum!(RunStatus);

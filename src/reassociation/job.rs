@@ -16,9 +16,10 @@ use crate::db::entities::jobs::Model as Job;
 use crate::db::links::{self, Scope};
 use crate::db::timeline::sql::Sql;
 use crate::db::{self, directory, jobs};
+use crate::domain::job::JobKind;
 
-pub const BUSINESS: &str = "reassociate_business";
-pub const CONTACT: &str = "reassociate_contact";
+pub const BUSINESS: JobKind = JobKind::ReassociateBusiness;
+pub const CONTACT: JobKind = JobKind::ReassociateContact;
 
 const LEASE: Duration = Duration::minutes(5);
 const IDLE: StdDuration = StdDuration::from_secs(2);
@@ -53,7 +54,7 @@ impl Progress {
     }
 }
 
-fn key(subject: Subject) -> (&'static str, i64) {
+fn key(subject: Subject) -> (JobKind, i64) {
     match subject {
         Subject::Business(id) => (BUSINESS, id),
         Subject::Contact(id) => (CONTACT, id),

@@ -68,7 +68,7 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(cursor.phase, "incremental");
+    assert_eq!(cursor.phase.as_str(), "incremental");
     assert!(cursor.page_token.is_none());
     let account = mail_accounts::Entity::find_by_id(l.account_id)
         .one(&l.app.db)

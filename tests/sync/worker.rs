@@ -25,7 +25,7 @@ async fn linking_schedules_a_sync_that_the_worker_step_runs() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(job.state, "queued");
+    assert_eq!(job.state.as_str(), "queued");
     assert!(job.last_error.is_none());
 
     let new_one = deliver(&l.app, &raw("worker-1", "Hi", false), "INBOX").await;
@@ -55,7 +55,7 @@ async fn the_worker_loop_stops_on_shutdown_and_releases_its_leases() {
             .await
             .unwrap()
             .unwrap();
-        if job.state == "queued" && job.run_at > threadline::db::now() {
+        if job.state.as_str() == "queued" && job.run_at > threadline::db::now() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

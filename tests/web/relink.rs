@@ -331,7 +331,7 @@ async fn big_edits_run_as_a_job_with_progress() {
         .unwrap()
         .is_none());
     let row = jobs::Entity::find().one(&app.db).await.unwrap().unwrap();
-    assert_eq!(row.state, "done");
+    assert_eq!(row.state.as_str(), "done");
 }
 
 #[tokio::test]

@@ -114,12 +114,12 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
             Some(t) => Cursor {
                 cursor: Some(start.clone()),
                 page_token: Some(t.clone()),
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
             None => Cursor {
                 cursor: Some(history.history_id.clone()),
                 page_token: None,
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
         };
         let applied = Page {

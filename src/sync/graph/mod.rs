@@ -171,7 +171,7 @@ async fn listing(
         let fresh = Cursor {
             cursor: None,
             page_token: None,
-            phase: PHASE_INITIAL.into(),
+            phase: PHASE_INITIAL,
         };
         sync_state::save_cursor(db, owner, &scope, &fresh).await?;
         sync_state::begin_listing(db, owner.account_id, &scope, at).await?;
@@ -200,13 +200,13 @@ async fn listing(
             (Some(next), _) => Cursor {
                 cursor: None,
                 page_token: Some(next.clone()),
-                phase: PHASE_INITIAL.into(),
+                phase: PHASE_INITIAL,
             },
             // Listed to the end; the sweep is still due (resumable from this state).
             (None, delta) => Cursor {
                 cursor: delta.clone(),
                 page_token: None,
-                phase: PHASE_INITIAL.into(),
+                phase: PHASE_INITIAL,
             },
         };
         let counts = apply::store(s, &scope, work, Some(since), Some(&cursor)).await?;
@@ -244,7 +244,7 @@ async fn sweep(
     let cursor = Cursor {
         cursor: Some(delta),
         page_token: None,
-        phase: PHASE_INCREMENTAL.into(),
+        phase: PHASE_INCREMENTAL,
     };
     let counts = apply::store(s, &scope(&folder.id), work, None, Some(&cursor)).await?;
     s.add(&counts);
@@ -268,12 +268,12 @@ async fn rounds(
             (Some(next), _) => Cursor {
                 cursor: Some(base.clone()),
                 page_token: Some(next.clone()),
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
             (None, delta) => Cursor {
                 cursor: Some(delta.clone().unwrap_or_else(|| base.clone())),
                 page_token: None,
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
         };
         let counts = apply::store(s, &scope, work, None, Some(&cursor)).await?;
