@@ -8,6 +8,7 @@ use super::entities::users::{self, Entity as Users, Model as User};
 use super::timeline::sql::Sql;
 use crate::domain::address::EmailAddress;
 use crate::domain::mailbox::MailboxStatus;
+use crate::domain::provider::Provider;
 use crate::domain::user::Role;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +134,7 @@ pub fn signed_in_of(
 }
 
 /// A user's mailboxes that need reconnecting, as `(id, provider, address)`.
-pub type Reconnect = Vec<(i64, String, String)>;
+pub type Reconnect = Vec<(i64, Provider, String)>;
 
 /// The user as a signed-in request sees them.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -142,7 +143,7 @@ pub struct SignedIn {
     pub organization_id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub disabled: bool,
 }
 

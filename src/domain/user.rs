@@ -2,7 +2,17 @@
 use std::fmt;
 
 /// Stored in `users.role` (`member` or `admin`; an unknown stored text reads as `Member`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::DeriveValueType)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sea_orm::DeriveValueType,
+)]
+#[serde(from = "String", into = "String")]
 #[sea_orm(value_type = "String", from_str = "Role::from_stored")]
 pub enum Role {
     Member,
@@ -37,6 +47,18 @@ impl Role {
             "member" => Some(Role::Member),
             _ => None,
         }
+    }
+}
+
+impl From<String> for Role {
+    fn from(value: String) -> Self {
+        Self::from_db(&value)
+    }
+}
+
+impl From<Role> for String {
+    fn from(role: Role) -> Self {
+        role.as_str().to_string()
     }
 }
 
