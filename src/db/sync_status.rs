@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger, sync_runs};
 use super::sync_state::PHASE_INITIAL;
+use crate::domain::stored::SyncSettings;
 use crate::domain::sync_run::CursorPhase;
 
 /// One mailbox's sync situation at `now`.
@@ -110,14 +111,14 @@ pub async fn recent_skips(
 pub async fn save_settings(
     db: &impl ConnectionTrait,
     account_id: i64,
-    settings_json: &str,
+    settings: &SyncSettings,
     interval_secs: i32,
     restart_listing: bool,
 ) -> Result<(), DbErr> {
     mail_accounts::Entity::update_many()
         .col_expr(
             mail_accounts::Column::SyncSettings,
-            Expr::value(settings_json),
+            Expr::value(settings.clone()),
         )
         .col_expr(
             mail_accounts::Column::SyncIntervalSecs,

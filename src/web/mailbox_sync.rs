@@ -187,7 +187,7 @@ async fn save(
     sync_status::save_settings(
         &deps.db,
         account.id,
-        &validated.settings.to_json(),
+        &validated.settings,
         validated.interval_secs,
         restart,
     )
