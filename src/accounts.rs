@@ -183,7 +183,7 @@ pub async fn update_user(
     let user = users::find_in_org(&txn, org_id, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
-    let was_active_admin = user.role == Role::Admin.as_str() && !user.disabled;
+    let was_active_admin = user.role == Role::Admin && !user.disabled;
     let loses_admin = match change {
         UserChange::Role(role) => role != Role::Admin,
         UserChange::Disabled(disabled) => disabled,

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::cli::{Cli, Command, KeysCommand, StatsArgs, SyncArgs, UserCommand};
 use crate::config::Settings;
 use crate::db::{self, organizations};
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::user::Role;
 use crate::mailboxes::MailDeps;
 use crate::secrets::KeyRing;
@@ -72,7 +73,7 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
         }
         None => all
             .into_iter()
-            .filter(|a| a.status == db::mail_accounts::ACTIVE)
+            .filter(|a| a.status == MailboxStatus::Active)
             .collect(),
     };
     if selected.is_empty() {

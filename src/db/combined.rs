@@ -4,8 +4,8 @@
 //!
 //! Each part is a `SELECT` (a `UNION ALL` of several is fine) of four columns: a kind of the
 //! part's own choosing (an integer literal), a number and two texts, the last three possibly
-//! NULL. The parts' rows come back
-//! by part, in no particular order.
+//! NULL. The parts' rows come back by part, in no particular order, and each part decodes them
+//! into a named row type of its own ([`FromPartRow`]), matching the kinds it chose.
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::timeline::sql::Sql;
@@ -21,24 +21,35 @@ pub struct Combined {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartId(usize);
 
-/// One row of a part.
+/// One row of a part as the statement returns it; only the part's [`FromPartRow`] reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PartRow {
+    /// The kind the part chose (the first column).
     pub kind: i64,
-    pub n: Option<i64>,
-    pub a: Option<String>,
-    pub b: Option<String>,
+    /// The number column.
+    pub number: Option<i64>,
+    /// The first text column.
+    pub text: Option<String>,
+    /// The second text column.
+    pub extra: Option<String>,
+}
+
+/// A part's own row type, decoded from the columns the part selected.
+pub trait FromPartRow: Sized {
+    /// None for a row of a kind the part does not produce.
+    fn from_part_row(row: PartRow) -> Option<Self>;
 }
 
 impl PartRow {
-    /// The first text, empty when NULL.
-    pub fn a(&self) -> String {
-        self.a.clone().unwrap_or_default()
+    /// This row as the part's own row type.
+    pub fn decode<T: FromPartRow>(self) -> Option<T> {
+        T::from_part_row(self)
     }
+}
 
-    pub fn b(&self) -> String {
-        self.b.clone().unwrap_or_default()
-    }
+/// A part's rows as its own row type.
+pub fn decode<T: FromPartRow>(rows: Vec<PartRow>) -> Vec<T> {
+    rows.into_iter().filter_map(T::from_part_row).collect()
 }
 
 impl Combined {
@@ -72,9 +83,9 @@ impl Combined {
             };
             list.push(PartRow {
                 kind: row.try_get_by_index::<i32>(1)?.into(),
-                n: number(&row, 2)?,
-                a: row.try_get_by_index(3)?,
-                b: row.try_get_by_index(4)?,
+                number: number(&row, 2)?,
+                text: row.try_get_by_index(3)?,
+                extra: row.try_get_by_index(4)?,
             });
         }
         Ok(Parts { rows })

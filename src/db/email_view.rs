@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::domain::relink::Source;
+
 use super::entities::{
     attachments, businesses, contact_addresses, contacts, email_bodies, email_links,
     email_participants, emails, mail_accounts,
@@ -169,8 +171,8 @@ pub async fn links(
                 kind,
                 record_id,
                 name,
-                manual: link.source == "manual",
-                reason: link.reason,
+                manual: link.source == Source::Manual,
+                reason: link.reason.as_str().to_string(),
             });
         }
     }

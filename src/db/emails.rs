@@ -16,6 +16,8 @@ use super::entities::{
 };
 use crate::domain::association::{associate, Directory, Target};
 use crate::domain::message::{NormalizedMessage, ParticipantRole};
+use crate::domain::relink::Source;
+use crate::domain::stored::Folders;
 
 /// Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 100;
@@ -32,23 +34,6 @@ pub struct Owner {
 pub struct Upserted {
     pub inserted: u64,
     pub updated: u64,
-}
-
-/// Gmail-style labels as stored in `folders`: the flags `UNREAD` and `STARRED` live in their own
-/// columns, the rest sorted and without duplicates so equal states compare equal.
-pub fn folders_json(folders: &[String]) -> String {
-    let mut set: Vec<&str> = folders
-        .iter()
-        .map(String::as_str)
-        .filter(|l| !matches!(*l, "UNREAD" | "STARRED"))
-        .collect();
-    set.sort_unstable();
-    set.dedup();
-    serde_json::to_string(&set).unwrap_or_else(|_| "[]".into())
-}
-
-pub fn parse_folders(json: &str) -> Vec<String> {
-    serde_json::from_str(json).unwrap_or_default()
 }
 
 /// The conversation key from a message's own headers: the thread root named by the first
@@ -90,7 +75,7 @@ pub async fn upsert_page(
                 db,
                 owner.account_id,
                 pid,
-                &folders_json(&m.folders),
+                &Folders::from_labels(&m.folders),
                 m.read,
                 m.starred,
             )
@@ -223,7 +208,7 @@ fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::A
         snippet: Set(m.snippet.clone()),
         sent_at: Set(m.sent_at),
         received_at: Set(m.received_at),
-        folders: Set(folders_json(&m.folders)),
+        folders: Set(Folders::from_labels(&m.folders)),
         provider_read: Set(m.read),
         provider_starred: Set(m.starred),
         has_attachments: Set(m.attachments.iter().any(|a| !a.inline)),
@@ -286,8 +271,8 @@ fn auto_links(
                 email_id: Set(email_id),
                 business_id: Set(business),
                 contact_id: Set(contact),
-                source: Set("auto".into()),
-                reason: Set(link.reason.as_str().to_string()),
+                source: Set(Source::Auto),
+                reason: Set(link.reason),
                 tombstone: Set(tombstone),
                 received_at: Set(m.received_at),
                 created_by: Set(None),
@@ -310,7 +295,7 @@ fn children(
         people.push(email_participants::ActiveModel {
             organization_id: Set(org),
             email_id: Set(email_id),
-            role: Set(p.role.as_str().to_string()),
+            role: Set(p.role),
             address: Set(p.address.as_str().to_string()),
             name: Set(p.name.clone()),
             domain: Set(p.address.domain().to_string()),
@@ -363,12 +348,12 @@ pub async fn set_state(
     db: &impl ConnectionTrait,
     account_id: i64,
     provider_message_id: &str,
-    folders_json: &str,
+    folders: &Folders,
     read: bool,
     starred: bool,
 ) -> Result<bool, DbErr> {
     let res = emails::Entity::update_many()
-        .col_expr(emails::Column::Folders, Expr::value(folders_json))
+        .col_expr(emails::Column::Folders, Expr::value(folders.clone()))
         .col_expr(emails::Column::ProviderRead, Expr::value(read))
         .col_expr(emails::Column::ProviderStarred, Expr::value(starred))
         .col_expr(
@@ -383,13 +368,13 @@ pub async fn set_state(
     Ok(res.rows_affected > 0)
 }
 
-/// Provider-side state of a stored message: `(labels, read, starred)`.
+/// Provider-side state of a stored message: `(folders, read, starred)`.
 pub async fn state(
     db: &impl ConnectionTrait,
     account_id: i64,
     provider_message_id: &str,
-) -> Result<Option<(Vec<String>, bool, bool)>, DbErr> {
-    let row: Option<(String, bool, bool)> = emails::Entity::find()
+) -> Result<Option<(Folders, bool, bool)>, DbErr> {
+    emails::Entity::find()
         .select_only()
         .column(emails::Column::Folders)
         .column(emails::Column::ProviderRead)
@@ -398,8 +383,7 @@ pub async fn state(
         .filter(emails::Column::ProviderMessageId.eq(provider_message_id))
         .into_tuple()
         .one(db)
-        .await?;
-    Ok(row.map(|(f, r, s)| (parse_folders(&f), r, s)))
+        .await
 }
 
 /// Mark messages the provider deleted permanently; the rows stay (the CRM keeps history).

@@ -9,28 +9,29 @@ use sea_orm::{
 };
 
 use super::entities::jobs::{self, Entity as Jobs, Model as Job};
+use crate::domain::job::{JobKind, JobState};
 
-pub const SYNC_ACCOUNT: &str = "sync_account";
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
+pub const SYNC_ACCOUNT: JobKind = JobKind::SyncAccount;
+pub const QUEUED: JobState = JobState::Queued;
+pub const RUNNING: JobState = JobState::Running;
 /// A one-shot job that finished; kept so its outcome can be shown.
-pub const DONE: &str = "done";
+pub const DONE: JobState = JobState::Done;
 
 /// Make sure a recurring job exists for `subject_id` (no-op when it does).
 pub async fn ensure(
     db: &impl ConnectionTrait,
     org_id: i64,
-    kind: &str,
+    kind: JobKind,
     subject_id: i64,
     run_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let now = super::now();
     let job = jobs::ActiveModel {
         organization_id: Set(org_id),
-        kind: Set(kind.to_string()),
+        kind: Set(kind),
         subject_id: Set(subject_id),
         payload: Set("{}".into()),
-        state: Set(QUEUED.into()),
+        state: Set(QUEUED),
         run_at: Set(run_at),
         attempts: Set(0),
         locked_by: Set(None),
@@ -54,7 +55,7 @@ pub async fn ensure(
 /// Claim the most overdue job of `kind` for `worker`, for `lease`.
 pub async fn claim(
     db: &impl ConnectionTrait,
-    kind: &str,
+    kind: JobKind,
     worker: &str,
     lease: Duration,
     now: DateTime<Utc>,
@@ -122,7 +123,7 @@ pub async fn release_all(db: &impl ConnectionTrait, worker: &str) -> Result<u64,
 /// Run a queued job as soon as possible ("Sync now"); running jobs are left alone.
 pub async fn run_now(
     db: &impl ConnectionTrait,
-    kind: &str,
+    kind: JobKind,
     subject_id: i64,
 ) -> Result<bool, DbErr> {
     let sql =
@@ -135,7 +136,11 @@ pub async fn run_now(
     .await
 }
 
-pub async fn remove(db: &impl ConnectionTrait, kind: &str, subject_id: i64) -> Result<(), DbErr> {
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    kind: JobKind,
+    subject_id: i64,
+) -> Result<(), DbErr> {
     let sql = "DELETE FROM jobs WHERE kind = {1} AND subject_id = {2}";
     exec(db, sql, vec![kind.into(), subject_id.into()]).await?;
     Ok(())
@@ -143,7 +148,7 @@ pub async fn remove(db: &impl ConnectionTrait, kind: &str, subject_id: i64) -> R
 
 pub async fn find(
     db: &impl ConnectionTrait,
-    kind: &str,
+    kind: JobKind,
     subject_id: i64,
 ) -> Result<Option<Job>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
@@ -159,17 +164,17 @@ pub async fn find(
 pub async fn replace(
     db: &impl ConnectionTrait,
     org_id: i64,
-    kind: &str,
+    kind: JobKind,
     subject_id: i64,
     payload: String,
 ) -> Result<i64, DbErr> {
     let now = super::now();
     let job = jobs::ActiveModel {
         organization_id: Set(org_id),
-        kind: Set(kind.to_string()),
+        kind: Set(kind),
         subject_id: Set(subject_id),
         payload: Set(payload),
-        state: Set(QUEUED.into()),
+        state: Set(QUEUED),
         run_at: Set(now),
         attempts: Set(0),
         locked_by: Set(None),

@@ -7,11 +7,11 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
+use crate::domain::mailbox::MailboxStatus;
+use crate::domain::provider::Provider;
+use crate::domain::stored::SyncSettings;
 
-pub const ACTIVE: &str = "active";
-pub const NEEDS_RECONNECT: &str = "needs_reconnect";
-pub const DISCONNECTED: &str = "disconnected";
+use super::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
 
 pub async fn find_in_org(
     db: &impl ConnectionTrait,
@@ -27,7 +27,7 @@ pub async fn find_in_org(
 pub async fn find_by_address(
     db: &impl ConnectionTrait,
     org_id: i64,
-    provider: &str,
+    provider: Provider,
     address: &str,
 ) -> Result<Option<MailAccount>, DbErr> {
     MailAccounts::find()
@@ -66,7 +66,7 @@ pub async fn list_for_owner(
 pub struct NewAccount<'a> {
     pub organization_id: i64,
     pub owner_user_id: i64,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub address: &'a str,
     pub display_name: &'a str,
 }
@@ -76,15 +76,15 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
     mail_accounts::ActiveModel {
         organization_id: Set(new.organization_id),
         owner_user_id: Set(Some(new.owner_user_id)),
-        provider: Set(new.provider.to_string()),
+        provider: Set(new.provider),
         auth_kind: Set("delegated".into()),
         address: Set(new.address.to_string()),
         display_name: Set(new.display_name.to_string()),
-        status: Set(ACTIVE.into()),
+        status: Set(MailboxStatus::Active),
         credentials: Set(None),
         granted_scopes: Set(String::new()),
         token_expires_at: Set(None),
-        sync_settings: Set("{}".into()),
+        sync_settings: Set(SyncSettings::default()),
         sync_interval_secs: Set(300),
         next_sync_at: Set(Some(now)),
         last_sync_at: Set(None),
@@ -116,7 +116,10 @@ pub async fn set_credentials(
             Expr::value(expires_at),
         )
         .col_expr(mail_accounts::Column::GrantedScopes, Expr::value(scopes))
-        .col_expr(mail_accounts::Column::Status, Expr::value(ACTIVE))
+        .col_expr(
+            mail_accounts::Column::Status,
+            Expr::value(MailboxStatus::Active),
+        )
         .col_expr(
             mail_accounts::Column::LastError,
             Expr::value(Option::<String>::None),
@@ -149,7 +152,7 @@ pub async fn replace_sealed(
 pub async fn set_status(
     db: &impl ConnectionTrait,
     id: i64,
-    status: &str,
+    status: MailboxStatus,
     last_error: Option<String>,
 ) -> Result<(), DbErr> {
     MailAccounts::update_many()
@@ -177,7 +180,10 @@ pub async fn clear_credentials(db: &impl ConnectionTrait, id: i64) -> Result<(),
             mail_accounts::Column::TokenExpiresAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(mail_accounts::Column::Status, Expr::value(DISCONNECTED))
+        .col_expr(
+            mail_accounts::Column::Status,
+            Expr::value(MailboxStatus::Disconnected),
+        )
         .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
         .filter(mail_accounts::Column::Id.eq(id))
         .exec(db)

@@ -7,9 +7,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 
 use super::emails::Owner;
 use super::entities::sync_cursors;
+use crate::domain::sync_run::CursorPhase;
 
-pub const PHASE_INITIAL: &str = "initial";
-pub const PHASE_INCREMENTAL: &str = "incremental";
+pub const PHASE_INITIAL: CursorPhase = CursorPhase::Initial;
+pub const PHASE_INCREMENTAL: CursorPhase = CursorPhase::Incremental;
 
 /// One scope's position: `cursor` is the provider's change cursor (Gmail historyId),
 /// `page_token` where a listing stopped, `phase` initial or incremental.
@@ -17,7 +18,7 @@ pub const PHASE_INCREMENTAL: &str = "incremental";
 pub struct Cursor {
     pub cursor: Option<String>,
     pub page_token: Option<String>,
-    pub phase: String,
+    pub phase: CursorPhase,
 }
 
 pub async fn cursor(
@@ -51,7 +52,7 @@ pub async fn save_cursor(
         scope: Set(scope.to_string()),
         cursor: Set(cursor.cursor.clone()),
         page_token: Set(cursor.page_token.clone()),
-        phase: Set(cursor.phase.clone()),
+        phase: Set(cursor.phase),
         updated_at: Set(super::now()),
         ..Default::default()
     };

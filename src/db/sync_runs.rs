@@ -9,10 +9,7 @@ use sea_orm::{
 
 use super::emails::Owner;
 use super::entities::{mail_accounts, sync_runs};
-
-pub const RUNNING: &str = "running";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
+use crate::domain::sync_run::{RunKind, RunStatus};
 
 /// How long finished runs are kept.
 pub const RUN_RETENTION_DAYS: i64 = 30;
@@ -34,12 +31,16 @@ fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-pub async fn start_run(db: &impl ConnectionTrait, owner: Owner, kind: &str) -> Result<i64, DbErr> {
+pub async fn start_run(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    kind: RunKind,
+) -> Result<i64, DbErr> {
     let row = sync_runs::ActiveModel {
         organization_id: Set(owner.organization_id),
         account_id: Set(owner.account_id),
-        kind: Set(kind.to_string()),
-        status: Set(RUNNING.into()),
+        kind: Set(kind),
+        status: Set(RunStatus::Running),
         listed: Set(0),
         fetched: Set(0),
         stored: Set(0),
@@ -61,7 +62,7 @@ pub async fn start_run(db: &impl ConnectionTrait, owner: Owner, kind: &str) -> R
 }
 
 pub struct Finished<'a> {
-    pub kind: &'a str,
+    pub kind: RunKind,
     pub counts: &'a RunCounts,
     pub duration_ms: u64,
     pub error: Option<&'a str>,
@@ -74,9 +75,9 @@ pub async fn finish_run(
 ) -> Result<(), DbErr> {
     let c = run.counts;
     let status = if run.error.is_some() {
-        FAILED
+        RunStatus::Failed
     } else {
-        SUCCEEDED
+        RunStatus::Succeeded
     };
     sync_runs::Entity::update_many()
         .col_expr(sync_runs::Column::Kind, Expr::value(run.kind))

@@ -10,6 +10,8 @@ use sea_orm::{
 
 use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger};
 use super::sync_cursors::PHASE_INITIAL;
+use crate::domain::stored::SyncSettings;
+use crate::domain::sync_run::CursorPhase;
 
 /// One mailbox's sync situation at `now`.
 #[derive(Debug, Clone, Default)]
@@ -45,14 +47,14 @@ pub async fn status(
     let running = job
         .as_ref()
         .is_some_and(|j| j.state == super::jobs::RUNNING && j.lease_until.is_some_and(|t| t > now));
-    let cursors: Vec<String> = sync_cursors::Entity::find()
+    let cursors: Vec<CursorPhase> = sync_cursors::Entity::find()
         .select_only()
         .column(sync_cursors::Column::Phase)
         .filter(sync_cursors::Column::AccountId.eq(account.id))
         .into_tuple()
         .all(db)
         .await?;
-    let listing = cursors.is_empty() || cursors.iter().any(|p| p == PHASE_INITIAL);
+    let listing = cursors.is_empty() || cursors.contains(&PHASE_INITIAL);
     let messages = emails::Entity::find()
         .filter(emails::Column::AccountId.eq(account.id))
         .filter(emails::Column::DeletedInProviderAt.is_null())
@@ -95,14 +97,14 @@ pub async fn recent_skips(
 pub async fn save_settings(
     db: &impl ConnectionTrait,
     account_id: i64,
-    settings_json: &str,
+    settings: &SyncSettings,
     interval_secs: i32,
     restart_listing: bool,
 ) -> Result<(), DbErr> {
     mail_accounts::Entity::update_many()
         .col_expr(
             mail_accounts::Column::SyncSettings,
-            Expr::value(settings_json),
+            Expr::value(settings.clone()),
         )
         .col_expr(
             mail_accounts::Column::SyncIntervalSecs,

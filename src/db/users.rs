@@ -5,9 +5,10 @@ use sea_orm::{
 };
 
 use super::entities::users::{self, Entity as Users, Model as User};
-use super::mail_accounts::NEEDS_RECONNECT;
 use super::timeline::sql::Sql;
 use crate::domain::address::EmailAddress;
+use crate::domain::mailbox::MailboxStatus;
+use crate::domain::provider::Provider;
 use crate::domain::user::Role;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +97,7 @@ pub fn join_reconnect(sql: &mut Sql) {
         " LEFT JOIN mail_accounts a ON a.owner_user_id = u.id \
          AND a.organization_id = u.organization_id AND a.status = ",
     )
-    .bind(NEEDS_RECONNECT);
+    .bind(MailboxStatus::NeedsReconnect);
 }
 
 /// The user and their reconnect list from rows of [`SIGNED_IN_COLUMNS`] starting at column
@@ -133,7 +134,7 @@ pub fn signed_in_of(
 }
 
 /// A user's mailboxes that need reconnecting, as `(id, provider, address)`.
-pub type Reconnect = Vec<(i64, String, String)>;
+pub type Reconnect = Vec<(i64, Provider, String)>;
 
 /// The user as a signed-in request sees them.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -142,7 +143,7 @@ pub struct SignedIn {
     pub organization_id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub disabled: bool,
 }
 
@@ -168,7 +169,7 @@ pub async fn create(
         organization_id: Set(org_id),
         email: Set(email.as_str().to_string()),
         name: Set(name.to_string()),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         password_hash: Set(password_hash),
         disabled: Set(false),
         created_at: Set(now),
@@ -184,7 +185,7 @@ pub async fn create(
 pub async fn count_active_admins(db: &impl ConnectionTrait, org_id: i64) -> Result<u64, DbErr> {
     Users::find()
         .filter(users::Column::OrganizationId.eq(org_id))
-        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::Role.eq(Role::Admin))
         .filter(users::Column::Disabled.eq(false))
         .count(db)
         .await
@@ -192,7 +193,7 @@ pub async fn count_active_admins(db: &impl ConnectionTrait, org_id: i64) -> Resu
 
 pub async fn set_role(db: &impl ConnectionTrait, user: User, role: Role) -> Result<User, DbErr> {
     let mut active: users::ActiveModel = user.into();
-    active.role = Set(role.as_str().to_string());
+    active.role = Set(role);
     active.updated_at = Set(super::now());
     active.update(db).await
 }

@@ -29,8 +29,10 @@ pub enum Target {
     Contact(i64),
 }
 
-/// Why an email is linked; stored in `email_links.reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Why an email is linked; stored in `email_links.reason` (an unknown stored text reads as
+/// `Manual`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String", from_str = "Reason::from_stored")]
 pub enum Reason {
     /// A participant's address is one of the contact's addresses.
     Address,
@@ -63,6 +65,12 @@ impl Reason {
         .find(|r| r.as_str() == s)
     }
 
+    /// A stored text; one this version does not know reads as `Manual`.
+    #[allow(clippy::unnecessary_wraps)]
+    fn from_stored(s: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self::parse(s).unwrap_or(Self::Manual))
+    }
+
     /// Higher wins when one target is matched for several reasons.
     fn strength(self) -> u8 {
         match self {
@@ -70,6 +78,12 @@ impl Reason {
             Self::Domain | Self::Address => 2,
             Self::Manual => 3,
         }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

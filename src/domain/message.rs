@@ -50,7 +50,9 @@ impl NormalizedMessage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Stored as text in `email_participants.role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum ParticipantRole {
     From,
     Sender,
@@ -71,7 +73,18 @@ impl ParticipantRole {
             Self::ReplyTo => "reply_to",
         }
     }
+
+    pub const ALL: [Self; 6] = [
+        Self::From,
+        Self::Sender,
+        Self::To,
+        Self::Cc,
+        Self::Bcc,
+        Self::ReplyTo,
+    ];
 }
+
+crate::domain::stored::text_enum!(ParticipantRole);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Participant {

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use super::association::{Link, Reason, Target};
 
-/// Where a stored link row came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a stored link row came from; stored in `email_links.source` (`auto` or `manual`; an
+/// unknown stored text reads as `Auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String", from_str = "Source::from_stored")]
 pub enum Source {
     Auto,
     Manual,
@@ -26,6 +28,17 @@ impl Source {
         } else {
             Self::Auto
         }
+    }
+
+    #[allow(clippy::unnecessary_wraps)]
+    fn from_stored(s: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self::parse(s))
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,7 +1,19 @@
 //! User roles and the rules about them.
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Stored in `users.role` (`member` or `admin`; an unknown stored text reads as `Member`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sea_orm::DeriveValueType,
+)]
+#[serde(from = "String", into = "String")]
+#[sea_orm(value_type = "String", from_str = "Role::from_stored")]
 pub enum Role {
     Member,
     Admin,
@@ -24,12 +36,29 @@ impl Role {
         }
     }
 
+    #[allow(clippy::unnecessary_wraps)]
+    fn from_stored(value: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self::from_db(value))
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "admin" => Some(Role::Admin),
             "member" => Some(Role::Member),
             _ => None,
         }
+    }
+}
+
+impl From<String> for Role {
+    fn from(value: String) -> Self {
+        Self::from_db(&value)
+    }
+}
+
+impl From<Role> for String {
+    fn from(role: Role) -> Self {
+        role.as_str().to_string()
     }
 }
 

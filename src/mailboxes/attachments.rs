@@ -62,7 +62,7 @@ pub async fn fetch(
     provider_message_id: &str,
     part_key: &str,
 ) -> Result<Vec<u8>, AttachmentError> {
-    let provider = Provider::parse(&account.provider).ok_or(AttachmentError::NoSuchPart)?;
+    let provider = account.provider;
     let mut token = credentials::access_token(deps, account.id).await?;
     let mut refreshed = false;
     let message = loop {

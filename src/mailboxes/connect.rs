@@ -66,13 +66,9 @@ pub async fn complete(
         .map_err(|_| ConnectError::BadAddress(who.address.clone()))?;
 
     let txn = crate::db::begin_write(&deps.db).await?;
-    let existing = mail_accounts::find_by_address(
-        &txn,
-        req.organization_id,
-        req.provider.as_str(),
-        address.as_str(),
-    )
-    .await?;
+    let existing =
+        mail_accounts::find_by_address(&txn, req.organization_id, req.provider, address.as_str())
+            .await?;
     if let Some(reconnect) = req.reconnect {
         if existing.as_ref().map(|a| a.id) != Some(reconnect) {
             let expected = mail_accounts::find_in_org(&txn, req.organization_id, reconnect)
@@ -105,7 +101,7 @@ pub async fn complete(
                 mail_accounts::NewAccount {
                     organization_id: req.organization_id,
                     owner_user_id: req.user_id,
-                    provider: req.provider.as_str(),
+                    provider: req.provider,
                     address: address.as_str(),
                     display_name: &who.display_name,
                 },

@@ -10,6 +10,7 @@ use super::MailDeps;
 use crate::crypto::{self, CryptoError};
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::{self, mail_accounts};
+use crate::domain::mailbox::MailboxStatus;
 use crate::providers::oauth::TokenSet;
 use crate::providers::{Provider, ProviderError, Secret};
 use crate::secrets::KeyRing;
@@ -133,10 +134,10 @@ async fn obtain(
         let account = mail_accounts::find(&deps.db, account_id)
             .await?
             .ok_or(CredentialError::Disconnected)?;
-        match account.status.as_str() {
-            mail_accounts::NEEDS_RECONNECT => return Err(CredentialError::NeedsReconnect),
-            mail_accounts::DISCONNECTED => return Err(CredentialError::Disconnected),
-            _ => {}
+        match account.status {
+            MailboxStatus::NeedsReconnect => return Err(CredentialError::NeedsReconnect),
+            MailboxStatus::Disconnected => return Err(CredentialError::Disconnected),
+            MailboxStatus::Active => {}
         }
         let creds = open(&deps.keys, &account)?;
         let now = db::now();
@@ -171,7 +172,7 @@ async fn refresh_locked(
     account: &MailAccount,
     creds: Credentials,
 ) -> Result<Secret, CredentialError> {
-    let provider = Provider::parse(&account.provider).ok_or(CredentialError::Disconnected)?;
+    let provider = account.provider;
     let Some(oauth) = deps.providers.oauth(provider) else {
         mail_accounts::unlock_refresh(&deps.db, account.id).await?;
         return Err(CredentialError::NotConfigured(provider));
@@ -221,7 +222,7 @@ async fn mark_needs_reconnect(
     mail_accounts::set_status(
         &deps.db,
         account_id,
-        mail_accounts::NEEDS_RECONNECT,
+        MailboxStatus::NeedsReconnect,
         Some(message),
     )
     .await?;

@@ -3,7 +3,6 @@
 
 use super::{credentials, MailDeps};
 use crate::db::{audit, mail_accounts};
-use crate::providers::Provider;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DisconnectError {
@@ -39,20 +38,17 @@ pub async fn disconnect(
         .filter(|a| a.owner_user_id == Some(user_id))
         .ok_or(DisconnectError::NotFound)?;
     let revocation = match credentials::open(&deps.keys, &account) {
-        Ok(creds) => {
-            let provider = Provider::parse(&account.provider);
-            match provider.and_then(|p| deps.providers.oauth(p)) {
-                Some(oauth) => {
-                    let token = creds.refresh_token.unwrap_or(creds.access_token);
-                    match oauth.revoke(&deps.providers.http, &token).await {
-                        Ok(true) => Revocation::Revoked,
-                        Ok(false) => Revocation::NotSupported,
-                        Err(e) => Revocation::Failed(e.to_string()),
-                    }
+        Ok(creds) => match deps.providers.oauth(account.provider) {
+            Some(oauth) => {
+                let token = creds.refresh_token.unwrap_or(creds.access_token);
+                match oauth.revoke(&deps.providers.http, &token).await {
+                    Ok(true) => Revocation::Revoked,
+                    Ok(false) => Revocation::NotSupported,
+                    Err(e) => Revocation::Failed(e.to_string()),
                 }
-                None => Revocation::Failed("the provider is not configured on this server".into()),
             }
-        }
+            None => Revocation::Failed("the provider is not configured on this server".into()),
+        },
         Err(_) => Revocation::NothingStored,
     };
     let txn = crate::db::begin_write(&deps.db).await?;

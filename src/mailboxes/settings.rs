@@ -1,10 +1,11 @@
 //! A mailbox's own sync settings: how often it syncs, from which date, which folders (Gmail
 //! label ids or Outlook folder names). Stored as JSON in `mail_accounts.sync_settings`
-//! (`{"since":"YYYY-MM-DD","labels":[..]}`) and `sync_interval_secs`; parsed from the
-//! settings form here, so the page only extracts and renders.
+//! (`{"since":"YYYY-MM-DD","labels":[..]}`, read as [`SyncSettings`]) and `sync_interval_secs`;
+//! parsed from the settings form here, so the page only extracts and renders.
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+pub use crate::domain::stored::SyncSettings;
 use crate::providers::Provider;
 
 /// Choices offered for the interval, in minutes.
@@ -20,25 +21,6 @@ pub const INTERVALS: [(i32, &str); 7] = [
 pub const DEFAULT_INTERVAL_MINUTES: i32 = 5;
 const MAX_FOLDERS: usize = 50;
 const MAX_FOLDER_LEN: usize = 200;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncSettings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub labels: Vec<String>,
-}
-
-impl SyncSettings {
-    /// What is stored; unreadable JSON counts as the defaults.
-    pub fn parse(json: &str) -> Self {
-        serde_json::from_str(json).unwrap_or_default()
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
-    }
-}
 
 /// The form as typed.
 #[derive(Debug, Clone, Default, Deserialize)]

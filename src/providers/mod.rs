@@ -14,46 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{OAuthClient, Settings};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Google,
-    Microsoft,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 2] = [Provider::Google, Provider::Microsoft];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Google => "google",
-            Provider::Microsoft => "microsoft",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "google" => Some(Provider::Google),
-            "microsoft" => Some(Provider::Microsoft),
-            _ => None,
-        }
-    }
-
-    /// What users call the mailbox.
-    pub fn label(self) -> &'static str {
-        match self {
-            Provider::Google => "Gmail",
-            Provider::Microsoft => "Outlook",
-        }
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::provider::Provider;
 
 /// Provider failures, classified so callers decide by kind, never by message text.
 #[derive(Debug, thiserror::Error)]

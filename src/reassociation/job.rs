@@ -11,14 +11,15 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{chunk, Counts, Subject, CHUNK};
-use crate::db::combined::{self, PartRow};
+use crate::db::combined::{self, FromPartRow, PartRow};
 use crate::db::entities::jobs::Model as Job;
 use crate::db::links::{self, Scope};
 use crate::db::timeline::sql::Sql;
 use crate::db::{self, directory, jobs};
+use crate::domain::job::JobKind;
 
-pub const BUSINESS: &str = "reassociate_business";
-pub const CONTACT: &str = "reassociate_contact";
+pub const BUSINESS: JobKind = JobKind::ReassociateBusiness;
+pub const CONTACT: JobKind = JobKind::ReassociateContact;
 
 const LEASE: Duration = Duration::minutes(5);
 const IDLE: StdDuration = StdDuration::from_secs(2);
@@ -53,7 +54,7 @@ impl Progress {
     }
 }
 
-fn key(subject: Subject) -> (&'static str, i64) {
+fn key(subject: Subject) -> (JobKind, i64) {
     match subject {
         Subject::Business(id) => (BUSINESS, id),
         Subject::Contact(id) => (CONTACT, id),
@@ -194,16 +195,31 @@ pub fn progress_part(sql: &mut Sql, org_id: i64, subject: Subject) {
         .bind(org_id);
 }
 
+/// [`progress_part`]'s row: the job's state, stored payload and last error.
+struct ProgressRow {
+    running: bool,
+    payload: Payload,
+    last_error: Option<String>,
+}
+
+impl FromPartRow for ProgressRow {
+    fn from_part_row(row: PartRow) -> Option<Self> {
+        Some(Self {
+            running: row.kind != 0,
+            payload: payload_of(row.text.as_deref().unwrap_or_default()),
+            last_error: row.extra,
+        })
+    }
+}
+
 /// The progress of [`progress_part`]'s row.
 pub fn progress_of(rows: &[PartRow]) -> Option<Progress> {
-    rows.first().map(|row| {
-        let p = payload_of(&row.a());
-        Progress {
-            running: row.kind != 0,
-            total: p.total,
-            done: p.done,
-            error: row.b.clone(),
-        }
+    let row: ProgressRow = rows.first().cloned()?.decode()?;
+    Some(Progress {
+        running: row.running,
+        total: row.payload.total,
+        done: row.payload.done,
+        error: row.last_error,
     })
 }
 

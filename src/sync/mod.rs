@@ -13,11 +13,11 @@ pub mod worker;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use serde::Deserialize;
 
 use crate::db::emails::Owner;
 use crate::db::sync_runs::{self, Finished, RunCounts};
 use crate::db::{self, mail_accounts};
+use crate::domain::sync_run::RunKind;
 use crate::mailboxes::credentials::CredentialError;
 use crate::mailboxes::MailDeps;
 use crate::providers::mime::Limits;
@@ -87,14 +87,6 @@ impl SyncOptions {
     }
 }
 
-/// A mailbox's own sync settings (`mail_accounts.sync_settings`).
-#[derive(Debug, Default, Deserialize)]
-struct AccountSettings {
-    since: Option<NaiveDate>,
-    #[serde(default)]
-    labels: Vec<String>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("no such mailbox")]
@@ -129,7 +121,7 @@ pub struct SyncReport {
     pub account_id: i64,
     pub address: String,
     /// initial | incremental | resync
-    pub kind: &'static str,
+    pub kind: RunKind,
     pub counts: RunCounts,
     /// Quota units the pass spent (Gmail units; Graph requests).
     pub units: u64,
@@ -152,12 +144,12 @@ pub async fn sync_account_with(
     let account = mail_accounts::find(&deps.db, account_id)
         .await?
         .ok_or(SyncError::NotFound)?;
-    let provider = Provider::parse(&account.provider).ok_or(SyncError::NotFound)?;
+    let provider = account.provider;
     let owner = Owner {
         organization_id: account.organization_id,
         account_id,
     };
-    let stored: AccountSettings = serde_json::from_str(&account.sync_settings).unwrap_or_default();
+    let stored = account.sync_settings;
     let mut options = options.clone();
     options.since = options.since.or(stored.since);
     if options.labels.as_ref().is_none_or(Vec::is_empty) {
@@ -172,7 +164,7 @@ pub async fn sync_account_with(
         });
     }
     let started = Instant::now();
-    let run_id = sync_runs::start_run(&deps.db, owner, "incremental").await?;
+    let run_id = sync_runs::start_run(&deps.db, owner, RunKind::Incremental).await?;
     let graph_budget = options.graph_requests_per_10_minutes;
     let session = match provider {
         Provider::Google => Session::new(deps.clone(), owner, options),
@@ -213,7 +205,7 @@ pub async fn sync_account_with(
         Ok(kind) => {
             tracing::info!(
                 account = account_id,
-                kind,
+                kind = kind.as_str(),
                 ?counts,
                 units,
                 "sync pass finished"
@@ -228,7 +220,7 @@ pub async fn sync_account_with(
             })
         }
         Err((kind, e)) => {
-            tracing::warn!(account = account_id, kind, error = %e, "sync pass failed");
+            tracing::warn!(account = account_id, kind = kind.as_str(), error = %e, "sync pass failed");
             Err(e)
         }
     }

@@ -6,12 +6,14 @@ use serde::Serialize;
 
 use crate::db::emails;
 use crate::db::entities::mail_accounts;
+use crate::domain::mailbox::MailboxStatus;
+use crate::providers::Provider;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountStats {
     pub address: String,
-    pub provider: String,
-    pub status: String,
+    pub provider: Provider,
+    pub status: MailboxStatus,
     pub messages: u64,
     pub threads: u64,
     pub last_sync_at: Option<DateTime<Utc>>,

@@ -41,7 +41,7 @@ impl UserRow {
     fn new(u: User, me: i64) -> Self {
         Self {
             id: u.id,
-            is_admin: Role::from_db(&u.role) == Role::Admin,
+            is_admin: u.role == Role::Admin,
             disabled: u.disabled,
             last_login: u.last_login_at.map_or_else(
                 || "never".into(),

@@ -22,6 +22,7 @@ use crate::db::email_actions::{self, Mark};
 use crate::db::email_view::{self, EmailDetail};
 use crate::domain::email_html::{sanitize, HtmlOptions};
 use crate::mailboxes::MailDeps;
+use crate::domain::message::ParticipantRole;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -82,14 +83,14 @@ struct EmailPage {
     deleted_in_provider: bool,
 }
 
-fn role_label(role: &str) -> Option<&'static str> {
+fn role_label(role: ParticipantRole) -> Option<&'static str> {
     Some(match role {
-        "from" => "From",
-        "to" => "To",
-        "cc" => "Cc",
-        "bcc" => "Bcc",
-        "reply_to" => "Reply-To",
-        _ => return None,
+        ParticipantRole::From => "From",
+        ParticipantRole::To => "To",
+        ParticipantRole::Cc => "Cc",
+        ParticipantRole::Bcc => "Bcc",
+        ParticipantRole::ReplyTo => "Reply-To",
+        ParticipantRole::Sender => return None,
     })
 }
 
@@ -133,7 +134,7 @@ async fn show(
         link_targets::for_page(&deps.db, user.organization_id, query.q.as_deref()).await?;
     let mut roles: Vec<RoleView> = Vec::new();
     for p in &d.participants {
-        let Some(role) = role_label(&p.role) else {
+        let Some(role) = role_label(p.role) else {
             continue;
         };
         let person = PersonView {

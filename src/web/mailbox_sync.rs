@@ -14,7 +14,7 @@ use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::{self, mail_accounts, sync_runs, sync_status};
-use crate::mailboxes::settings::{self, SettingsForm, SyncSettings, INTERVALS};
+use crate::mailboxes::settings::{self, SettingsForm, INTERVALS};
 use crate::mailboxes::MailDeps;
 use crate::providers::Provider;
 
@@ -113,10 +113,7 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let account = owned(&deps, &user, id).await?;
-    let form = SettingsForm::from_stored(
-        &SyncSettings::parse(&account.sync_settings),
-        account.sync_interval_secs,
-    );
+    let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
     let flash = user.session.remove::<String>(FLASH_KEY).await?;
     page(&deps, &user, account, form, FieldErrors::default(), flash).await
 }
@@ -129,7 +126,7 @@ async fn page(
     errors: FieldErrors,
     flash: Option<String>,
 ) -> Result<Response, AppError> {
-    let provider = Provider::parse(&account.provider).unwrap_or(Provider::Google);
+    let provider = account.provider;
     let runs = sync_runs::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
     let skips = sync_status::recent_skips(&deps.db, account.id, SKIPS_SHOWN).await?;
     let title = account.address.clone();
@@ -174,7 +171,7 @@ async fn save(
     Form(form): Form<SettingsForm>,
 ) -> Result<Response, AppError> {
     let account = owned(&deps, &user, id).await?;
-    let provider = Provider::parse(&account.provider).ok_or(AppError::NotFound)?;
+    let provider = account.provider;
     let validated = match settings::validate(&form, provider, db::now().date_naive()) {
         Ok(v) => v,
         Err(problems) => {
@@ -185,12 +182,12 @@ async fn save(
             return page(&deps, &user, account, form, errors, None).await;
         }
     };
-    let before = SyncSettings::parse(&account.sync_settings);
+    let before = account.sync_settings.clone();
     let restart = before != validated.settings;
     sync_status::save_settings(
         &deps.db,
         account.id,
-        &validated.settings.to_json(),
+        &validated.settings,
         validated.interval_secs,
         restart,
     )

@@ -3,8 +3,9 @@ use chrono::{DateTime, Utc};
 
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::entities::{sync_ledger, sync_runs};
-use crate::db::mail_accounts;
 use crate::db::sync_status::SyncStatus;
+use crate::domain::mailbox::MailboxStatus;
+use crate::domain::sync_run::RunStatus;
 use crate::providers::Provider;
 
 #[derive(Debug, Clone)]
@@ -121,10 +122,10 @@ pub struct RunRow {
 
 impl From<sync_runs::Model> for RunRow {
     fn from(r: sync_runs::Model) -> Self {
-        let status_class = match r.status.as_str() {
-            "succeeded" => "badge-ok",
-            "failed" => "badge-error",
-            _ => "badge-warn",
+        let status_class = match r.status {
+            RunStatus::Succeeded => "badge-ok",
+            RunStatus::Failed => "badge-error",
+            RunStatus::Running => "badge-warn",
         };
         let n = |v: i64| thousands(u64::try_from(v).unwrap_or(0));
         Self {
@@ -145,8 +146,8 @@ impl From<sync_runs::Model> for RunRow {
             } else {
                 "running".into()
             },
-            kind: r.kind,
-            status: r.status,
+            kind: r.kind.to_string(),
+            status: r.status.to_string(),
             status_class,
             error: r.error,
         }
@@ -181,22 +182,21 @@ impl From<sync_ledger::Model> for SkipRow {
 
 impl From<MailAccount> for MailboxRow {
     fn from(a: MailAccount) -> Self {
-        let (status, status_class) = match a.status.as_str() {
-            mail_accounts::ACTIVE => ("Connected", "badge-ok"),
-            mail_accounts::NEEDS_RECONNECT => ("Needs reconnect", "badge-error"),
-            mail_accounts::DISCONNECTED => ("Disconnected", "badge-warn"),
-            _ => ("Paused", "badge-warn"),
+        let (status, status_class) = match a.status {
+            MailboxStatus::Active => ("Connected", "badge-ok"),
+            MailboxStatus::NeedsReconnect => ("Needs reconnect", "badge-error"),
+            MailboxStatus::Disconnected => ("Disconnected", "badge-warn"),
         };
         Self {
             id: a.id,
-            provider: Provider::parse(&a.provider).map_or("Mailbox", Provider::label),
+            provider: a.provider.label(),
             last_success: a.last_success_at.map_or_else(
                 || "not yet".into(),
                 |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
             ),
             last_error: a.last_error,
-            can_reconnect: a.status != mail_accounts::ACTIVE,
-            connected: a.status != mail_accounts::DISCONNECTED,
+            can_reconnect: a.status != MailboxStatus::Active,
+            connected: a.status != MailboxStatus::Disconnected,
             sync: SyncCell::default(),
             status,
             status_class,

@@ -123,7 +123,7 @@ async fn reconnect(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let account = owned_account(&deps, &user, id).await?;
-    let provider = Provider::parse(&account.provider).ok_or(AppError::NotFound)?;
+    let provider = account.provider;
     start(
         &deps,
         &user,

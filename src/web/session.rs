@@ -10,6 +10,7 @@ use super::AppState;
 use crate::db::session_store::{LoadedUser, LOADED_USER_KEY, USER_KEY};
 use crate::db::{self, users};
 use crate::domain::user::Role;
+use crate::providers::Provider;
 
 /// A session ends this long after sign-in, however active it is.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(14);
@@ -37,7 +38,7 @@ pub struct CurrentUser {
     pub csrf: String,
     pub session: Session,
     /// The user's mailboxes that need reconnecting: `(id, provider, address)`.
-    pub reconnect: Vec<(i64, String, String)>,
+    pub reconnect: Vec<(i64, Provider, String)>,
 }
 
 impl CurrentUser {
@@ -121,7 +122,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             organization_id: user.organization_id,
             name: user.name,
             email: user.email,
-            role: Role::from_db(&user.role),
+            role: user.role,
             csrf,
             session,
             reconnect,

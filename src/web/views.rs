@@ -38,11 +38,7 @@ impl Layout {
             reconnect: user
                 .reconnect
                 .iter()
-                .map(|(id, provider, address)| {
-                    let label = crate::providers::Provider::parse(provider)
-                        .map_or("Mailbox", |p| p.label());
-                    (*id, label, address.clone())
-                })
+                .map(|(id, provider, address)| (*id, provider.label(), address.clone()))
                 .collect(),
         }
     }

@@ -30,7 +30,7 @@ async fn links_of(
         .await
         .unwrap()
         .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason))
+        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
         .collect();
     links.sort();
     links

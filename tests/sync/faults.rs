@@ -32,7 +32,7 @@ async fn throttles_and_server_errors_are_waited_out() {
     assert!(report.counts.throttled >= 2, "{:?}", report.counts);
     assert_matches_truth(&l).await;
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "succeeded");
+    assert_eq!(runs[0].status.as_str(), "succeeded");
     assert!(runs[0].throttled >= 2);
     // Messages come in batches: retries included, fewer requests than messages.
     assert!(
@@ -73,7 +73,7 @@ async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
     let partial = stored(&l).await.live.len();
     assert!(partial > 0, "the first page was kept");
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status.as_str(), "failed");
     assert!(runs[0].error.is_some());
     let account = mail_accounts::Entity::find_by_id(l.account_id)
         .one(&l.app.db)
@@ -84,7 +84,7 @@ async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
 
     clear_faults(&l.app).await;
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "initial", "the listing resumes");
+    assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
     assert_eq!(counts.0, counts.1);
@@ -136,10 +136,10 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(account.status, "needs_reconnect");
+    assert_eq!(account.status.as_str(), "needs_reconnect");
     assert!(account.last_error.is_some());
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status.as_str(), "failed");
     assert!(runs[0].error.as_deref().unwrap_or("").contains("reconnect"));
 
     // Reconnecting resumes from the stored cursor: an incremental pass, nothing refetched twice.
@@ -156,7 +156,8 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     .await;
     let report = l.sync_ok().await;
     assert_eq!(
-        report.kind, "incremental",
+        report.kind.as_str(),
+        "incremental",
         "the cursor survived the reconnect"
     );
     assert_eq!(report.counts.stored, 1);
@@ -191,7 +192,7 @@ async fn two_racing_passes_over_one_mailbox_duplicate_nothing() {
         .unwrap();
     let mut seen = std::collections::HashSet::new();
     for p in &people {
-        let key = (p.email_id, p.role.clone(), p.address.clone());
+        let key = (p.email_id, p.role, p.address.clone());
         assert!(seen.insert(key.clone()), "duplicate participant {key:?}");
     }
 }

@@ -216,7 +216,7 @@ pub async fn stored(l: &Linked) -> Stored {
         if r.deleted_in_provider_at.is_some() {
             out.deleted.insert(r.provider_message_id);
         } else {
-            let labels: Vec<String> = serde_json::from_str(&r.folders).unwrap();
+            let labels: Vec<String> = r.folders.into_iter().collect();
             out.live.insert(
                 r.provider_message_id,
                 (labels, r.provider_read, r.provider_starred),

@@ -30,7 +30,7 @@ async fn history_applies_new_mail_flags_labels_trash_and_deletes() {
     delete(&l.app, &ids[4]).await;
 
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "incremental");
+    assert_eq!(report.kind.as_str(), "incremental");
     assert_matches_truth(&l).await;
     let now = stored(&l).await;
     assert!(now.live.contains_key(&new_one));
@@ -65,7 +65,7 @@ async fn an_expired_cursor_resyncs_without_duplicates() {
     .await;
 
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "resync");
+    assert_eq!(report.kind.as_str(), "resync");
     assert_matches_truth(&l).await;
     let after = row_counts(&l).await;
     assert_eq!(after.0, before.0 + 1);
@@ -73,6 +73,6 @@ async fn an_expired_cursor_resyncs_without_duplicates() {
     assert!(stored(&l).await.live.contains_key(&added));
 
     let next = l.sync_ok().await;
-    assert_eq!(next.kind, "incremental");
+    assert_eq!(next.kind.as_str(), "incremental");
     assert_eq!(row_counts(&l).await, after);
 }

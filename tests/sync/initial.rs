@@ -17,7 +17,7 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     )
     .await;
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "initial");
+    assert_eq!(report.kind.as_str(), "initial");
 
     assert_matches_truth(&l).await;
     let truth = truth(&l.app).await;
@@ -61,15 +61,15 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
 
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].status, "succeeded");
-    assert_eq!(runs[0].kind, "initial");
+    assert_eq!(runs[0].status.as_str(), "succeeded");
+    assert_eq!(runs[0].kind.as_str(), "initial");
     assert_eq!(runs[0].stored, i64::try_from(expected.len()).unwrap());
     assert_eq!(report.counts.stored, expected.len() as u64);
     let cursor = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(cursor.phase, "incremental");
+    assert_eq!(cursor.phase.as_str(), "incremental");
     assert!(cursor.page_token.is_none());
     let account = mail_accounts::Entity::find_by_id(l.account_id)
         .one(&l.app.db)
@@ -89,7 +89,7 @@ async fn a_second_pass_changes_nothing() {
     let before = row_counts(&l).await;
     let state = stored(&l).await.live;
     let again = l.sync_ok().await;
-    assert_eq!(again.kind, "incremental");
+    assert_eq!(again.kind.as_str(), "incremental");
     assert_eq!(again.counts.stored, 0);
     assert_eq!(row_counts(&l).await, before);
     assert_eq!(stored(&l).await.live, state);

@@ -38,7 +38,7 @@ async fn links(l: &Linked, provider_id: &str, business: i64) -> Vec<(String, boo
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.source, r.tombstone))
+        .map(|r| (r.source.to_string(), r.tombstone))
         .collect()
 }
 

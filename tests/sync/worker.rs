@@ -15,7 +15,7 @@ async fn linking_schedules_a_sync_that_the_worker_step_runs() {
         .unwrap()
         .expect("a due mailbox");
     assert_eq!(report.account_id, l.account_id);
-    assert_eq!(report.kind, "initial");
+    assert_eq!(report.kind.as_str(), "initial");
     assert_matches_truth(&l).await;
     assert!(
         worker::sync_next_due(deps, "w1").await.unwrap().is_none(),
@@ -25,7 +25,7 @@ async fn linking_schedules_a_sync_that_the_worker_step_runs() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(job.state, "queued");
+    assert_eq!(job.state.as_str(), "queued");
     assert!(job.last_error.is_none());
 
     let new_one = deliver(&l.app, &raw("worker-1", "Hi", false), "INBOX").await;
@@ -36,7 +36,7 @@ async fn linking_schedules_a_sync_that_the_worker_step_runs() {
         .await
         .unwrap()
         .expect("due now");
-    assert_eq!(report.kind, "incremental");
+    assert_eq!(report.kind.as_str(), "incremental");
     assert!(stored(&l).await.live.contains_key(&new_one));
 }
 
@@ -55,7 +55,7 @@ async fn the_worker_loop_stops_on_shutdown_and_releases_its_leases() {
             .await
             .unwrap()
             .unwrap();
-        if job.state == "queued" && job.run_at > threadline::db::now() {
+        if job.state.as_str() == "queued" && job.run_at > threadline::db::now() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -139,7 +139,7 @@ async fn sync_now_makes_the_mailbox_due_at_once() {
         .await
         .unwrap()
         .expect("due now");
-    assert_eq!(report.kind, "incremental");
+    assert_eq!(report.kind.as_str(), "incremental");
 }
 
 /// Two `serve` instances with two sync workers each on one database (PostgreSQL in CI): while

@@ -44,7 +44,7 @@ async fn throttles_and_server_errors_are_waited_out() {
     assert!(report.counts.throttled >= 4, "{:?}", report.counts);
     assert_matches_truth(&l).await;
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "succeeded");
+    assert_eq!(runs[0].status.as_str(), "succeeded");
     assert!(runs[0].requests > runs[0].fetched);
     let counts = row_counts(&l).await;
     assert_eq!(counts.0, counts.1);
@@ -117,7 +117,7 @@ async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
     let partial = stored(&l).await.live.len();
     assert!(partial > 0, "the first page was kept");
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status.as_str(), "failed");
     let account = mail_accounts::Entity::find_by_id(l.account_id)
         .one(&l.app.db)
         .await
@@ -127,14 +127,14 @@ async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
 
     clear_faults(&l.app).await;
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "initial", "the listing resumes");
+    assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
     assert!(report.counts.stored > 0);
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
     assert_eq!(counts.0, counts.1);
     assert_eq!(counts.0, 42);
     let again = l.sync_ok().await;
-    assert_eq!(again.kind, "incremental");
+    assert_eq!(again.kind.as_str(), "incremental");
     assert_eq!(row_counts(&l).await, counts);
 }
 
@@ -177,7 +177,7 @@ async fn expired_access_tokens_are_refreshed_with_the_rotated_refresh_token() {
         )
         .await;
         let report = l.sync_ok().await;
-        assert_eq!(report.kind, "incremental");
+        assert_eq!(report.kind.as_str(), "incremental");
         assert_eq!(report.counts.stored, 1);
         assert!(stored(&l).await.live.contains_key(&fresh));
     }
@@ -203,9 +203,9 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(account.status, "needs_reconnect");
+    assert_eq!(account.status.as_str(), "needs_reconnect");
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status.as_str(), "failed");
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ async fn delta_applies_new_mail_flags_moves_and_deletes() {
     patch(&l.app, &junk, json!({"folder": "inbox"})).await;
 
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "incremental");
+    assert_eq!(report.kind.as_str(), "incremental");
     assert_matches_truth(&l).await;
     let now = stored(&l).await;
     assert!(now.live.contains_key(&new_one));
@@ -102,7 +102,7 @@ async fn an_expired_delta_token_resyncs_without_duplicates_and_finds_deletes() {
     expire_cursors(&l.app).await;
 
     let report = l.sync_ok().await;
-    assert_eq!(report.kind, "resync");
+    assert_eq!(report.kind.as_str(), "resync");
     assert_matches_truth(&l).await;
     let now = stored(&l).await;
     assert!(now.live.contains_key(&added));
@@ -117,7 +117,7 @@ async fn an_expired_delta_token_resyncs_without_duplicates_and_finds_deletes() {
     assert_eq!(after.0, after.1);
 
     let next = l.sync_ok().await;
-    assert_eq!(next.kind, "incremental");
+    assert_eq!(next.kind.as_str(), "incremental");
     assert_eq!(row_counts(&l).await, after);
     assert_matches_truth(&l).await;
 }

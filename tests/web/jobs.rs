@@ -113,10 +113,7 @@ async fn an_expired_lease_is_taken_over_and_the_old_holder_notices() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (queued.state.as_str(), queued.locked_by),
-        (jobs::QUEUED, None)
-    );
+    assert_eq!((queued.state, queued.locked_by), (jobs::QUEUED, None));
 }
 
 #[tokio::test]

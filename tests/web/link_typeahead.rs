@@ -66,7 +66,7 @@ async fn live_links(app: &TestApp, email: i64) -> Vec<(Option<i64>, Option<i64>,
         .await
         .unwrap()
         .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason))
+        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
         .collect();
     out.sort();
     out

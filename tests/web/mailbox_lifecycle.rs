@@ -1,7 +1,6 @@
 //! A linked mailbox's life: refresh (Google keeps, Microsoft rotates the refresh token),
 //! revocation and reconnect, disconnect keeping or purging mail, key checks and rotation.
 use reqwest::StatusCode;
-use threadline::db::mail_accounts as accounts;
 use threadline::mailboxes::credentials::{self, CredentialError};
 
 use crate::mailbox_fixtures::{
@@ -56,7 +55,7 @@ async fn a_revoked_grant_needs_reconnect_and_reconnecting_resumes() {
         .unwrap_err();
     assert!(matches!(err, CredentialError::NeedsReconnect), "{err:?}");
     let account = all_accounts(&app).await.remove(0);
-    assert_eq!(account.status, accounts::NEEDS_RECONNECT);
+    assert_eq!(account.status.as_str(), "needs_reconnect");
     let home = app.get_html("/").await;
     assert!(
         home.contains("Gmail mailbox ada@gmail-user.test needs reconnecting"),
@@ -77,7 +76,7 @@ async fn a_revoked_grant_needs_reconnect_and_reconnecting_resumes() {
     assert_eq!(again.len(), 1);
     assert_eq!(
         (again[0].id, again[0].status.as_str()),
-        (account.id, accounts::ACTIVE)
+        (account.id, "active")
     );
     assert!(!app.get_html("/").await.contains("needs reconnecting"));
     let token = credentials::access_token(&app.deps, account.id)
@@ -131,7 +130,7 @@ async fn disconnect_keeps_or_purges_the_mail() {
     let kept = all_accounts(&app).await.remove(0);
     assert_eq!(
         (kept.status.as_str(), kept.credentials.as_deref()),
-        (accounts::DISCONNECTED, None)
+        ("disconnected", None)
     );
     assert_eq!(email_count(&app).await, 1);
     let tokens = app.issued_tokens().await;
@@ -151,7 +150,7 @@ async fn disconnect_keeps_or_purges_the_mail() {
     let relinked = all_accounts(&app).await.remove(0);
     assert_eq!(
         (relinked.id, relinked.status.as_str()),
-        (account.id, accounts::ACTIVE)
+        (account.id, "active")
     );
     let res = app
         .post_form(&path, Some(&token), &[("purge", "true")])

@@ -125,7 +125,7 @@ async fn settings_are_validated_saved_and_restart_the_listing() {
     let stored = all_accounts(&app).await.remove(0);
     assert_eq!(stored.sync_interval_secs, 900);
     assert_eq!(
-        stored.sync_settings,
+        stored.sync_settings.to_json(),
         r#"{"since":"2026-01-01","labels":["INBOX","Label_9"]}"#
     );
     assert!(

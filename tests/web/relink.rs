@@ -53,7 +53,12 @@ async fn links_of(app: &TestApp, business: i64) -> Vec<(i64, String, String, boo
             .await
             .unwrap()
             .unwrap();
-        out.push((e.size_bytes, l.source, l.reason, l.tombstone));
+        out.push((
+            e.size_bytes,
+            l.source.to_string(),
+            l.reason.to_string(),
+            l.tombstone,
+        ));
     }
     out.sort();
     out
@@ -326,7 +331,7 @@ async fn big_edits_run_as_a_job_with_progress() {
         .unwrap()
         .is_none());
     let row = jobs::Entity::find().one(&app.db).await.unwrap().unwrap();
-    assert_eq!(row.state, "done");
+    assert_eq!(row.state.as_str(), "done");
 }
 
 #[tokio::test]

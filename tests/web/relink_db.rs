@@ -134,7 +134,7 @@ async fn an_unlink_holds_on_every_copy_and_a_thread_links_whole() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(manual_link.source, "manual");
+    assert_eq!(manual_link.source.as_str(), "manual");
     manual::unlink(&f.app.db, f.org, f.admin, two.id, manual_link.id)
         .await
         .unwrap();

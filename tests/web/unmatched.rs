@@ -7,6 +7,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::directory::{self, unmatched};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::organizations;
+use threadline::domain::association::Reason;
+use threadline::domain::relink::Source;
 use threadline::sync::sync_account;
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
@@ -54,7 +56,7 @@ async fn links(app: &TestApp, tag: &str) -> Vec<(Option<i64>, Option<i64>, Strin
         .await
         .unwrap()
         .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason))
+        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
         .collect();
     out.sort();
     out
@@ -246,8 +248,8 @@ async fn new_records_never_relink_a_tombstoned_email() {
         email_id: Set(bo),
         business_id: Set(Some(customer.id)),
         contact_id: Set(None),
-        source: Set("manual".into()),
-        reason: Set("manual".into()),
+        source: Set(Source::Manual),
+        reason: Set(Reason::Manual),
         tombstone: Set(true),
         received_at: Set(threadline::db::now()),
         created_by: Set(None),

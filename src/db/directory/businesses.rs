@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::{contains_pattern, lower_like, paginate, Cursor, Page, WriteError};
-use crate::db::combined::{self, PartRow};
+use crate::db::combined::{self, FromPartRow, PartRow};
 use crate::db::entities::{business_domains as domains, businesses, contacts, email_links};
 use crate::db::timeline::sql::Sql;
 use crate::domain::domains::Domain;
@@ -142,24 +142,67 @@ pub fn detail_part(sql: &mut Sql, org_id: i64, id: i64) {
         .bind(org_id);
 }
 
+/// One row of [`detail_part`], by kind.
+enum DetailRow {
+    /// Kind 0: the business.
+    Business {
+        id: i64,
+        name: String,
+        notes: String,
+    },
+    /// Kind 1: one of its domains.
+    Domain(String),
+    /// Kind 2: one of its contacts.
+    Contact { id: i64, name: String },
+}
+
+impl FromPartRow for DetailRow {
+    fn from_part_row(row: PartRow) -> Option<Self> {
+        let id = row.number.unwrap_or_default();
+        let text = row.text.unwrap_or_default();
+        Some(match row.kind {
+            0 => Self::Business {
+                id,
+                name: text,
+                notes: row.extra.unwrap_or_default(),
+            },
+            1 => Self::Domain(text),
+            2 => Self::Contact { id, name: text },
+            _ => return None,
+        })
+    }
+}
+
+impl DetailRow {
+    /// The business first, then domains and contacts by text (case-insensitively) and id.
+    fn order(&self) -> (u8, String, String, i64) {
+        let by = |kind, text: &String, id| (kind, text.to_lowercase(), text.clone(), id);
+        match self {
+            Self::Business { id, name, .. } => by(0, name, *id),
+            Self::Domain(domain) => by(1, domain, 0),
+            Self::Contact { id, name } => by(2, name, *id),
+        }
+    }
+}
+
 /// The business of [`detail_part`]'s rows; None when it is not the organization's.
-pub fn detail_of(mut rows: Vec<PartRow>) -> Option<BusinessDetail> {
-    rows.sort_by_cached_key(|r| (r.kind, r.a().to_lowercase(), r.a(), r.n));
+pub fn detail_of(rows: Vec<PartRow>) -> Option<BusinessDetail> {
+    let mut rows: Vec<DetailRow> = combined::decode(rows);
+    rows.sort_by_cached_key(DetailRow::order);
     let mut detail: Option<BusinessDetail> = None;
     for row in rows {
-        let row_id = row.n.unwrap_or_default();
-        match (row.kind, detail.as_mut()) {
-            (0, _) => {
+        match (row, detail.as_mut()) {
+            (DetailRow::Business { id, name, notes }, _) => {
                 detail = Some(BusinessDetail {
-                    id: row_id,
-                    name: row.a(),
-                    notes: row.b(),
+                    id,
+                    name,
+                    notes,
                     domains: Vec::new(),
                     contacts: Vec::new(),
                 });
             }
-            (1, Some(d)) => d.domains.push(row.a()),
-            (2, Some(d)) => d.contacts.push((row_id, row.a())),
+            (DetailRow::Domain(domain), Some(d)) => d.domains.push(domain),
+            (DetailRow::Contact { id, name }, Some(d)) => d.contacts.push((id, name)),
             _ => {}
         }
     }

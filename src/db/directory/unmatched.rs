@@ -14,6 +14,8 @@ use crate::db::entities::{businesses, contacts, email_links, email_participants,
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Reason, Target};
 use crate::domain::domains::registrable;
+use crate::domain::relink::Source;
+use crate::domain::message::ParticipantRole;
 
 /// Where a page starts: before this (received_at, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +119,7 @@ pub async fn list(
             let pick = ps
                 .iter()
                 .filter(|p| !directory.is_internal(&p.domain))
-                .min_by_key(|p| u8::from(p.role != "from"))?;
+                .min_by_key(|p| u8::from(p.role != ParticipantRole::From))?;
             let address = EmailAddress::parse(&pick.address).ok()?;
             let business_domain = (!directory.is_free_mail(address.domain()))
                 .then(|| registrable(address.domain()))
@@ -302,8 +304,8 @@ async fn link_one(
     if let Some(old) = existing {
         let mut old: email_links::ActiveModel = old.into();
         old.tombstone = Set(false);
-        old.source = Set("manual".into());
-        old.reason = Set(Reason::Manual.as_str().into());
+        old.source = Set(Source::Manual);
+        old.reason = Set(Reason::Manual);
         old.created_by = Set(Some(actor));
         old.update(db).await?;
     } else {
@@ -312,8 +314,8 @@ async fn link_one(
             email_id: Set(email.id),
             business_id: Set(business),
             contact_id: Set(contact),
-            source: Set("manual".into()),
-            reason: Set(Reason::Manual.as_str().into()),
+            source: Set(Source::Manual),
+            reason: Set(Reason::Manual),
             tombstone: Set(false),
             received_at: Set(email.received_at),
             created_by: Set(Some(actor)),

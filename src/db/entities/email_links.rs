@@ -1,6 +1,9 @@
 //! `email_links` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::association::Reason;
+use crate::domain::relink::Source;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_links")]
 pub struct Model {
@@ -11,9 +14,9 @@ pub struct Model {
     pub business_id: Option<i64>,
     pub contact_id: Option<i64>,
     #[sea_orm(column_type = "Text")]
-    pub source: String,
+    pub source: Source,
     #[sea_orm(column_type = "Text")]
-    pub reason: String,
+    pub reason: Reason,
     pub tombstone: bool,
     pub received_at: DateTimeUtc,
     pub created_by: Option<i64>,

@@ -1,6 +1,8 @@
 //! `email_participants` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::message::ParticipantRole;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_participants")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub organization_id: i64,
     pub email_id: i64,
     #[sea_orm(column_type = "Text")]
-    pub role: String,
+    pub role: ParticipantRole,
     #[sea_orm(column_type = "Text")]
     pub address: String,
     #[sea_orm(column_type = "Text")]

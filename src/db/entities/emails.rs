@@ -1,6 +1,8 @@
 //! `emails` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::stored::Folders;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "emails")]
 pub struct Model {
@@ -29,7 +31,7 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub received_at: DateTimeUtc,
     #[sea_orm(column_type = "Text")]
-    pub folders: String,
+    pub folders: Folders,
     pub provider_read: bool,
     pub provider_starred: bool,
     pub has_attachments: bool,

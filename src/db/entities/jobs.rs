@@ -1,6 +1,8 @@
 //! `jobs` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::job::{JobKind, JobState};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "jobs")]
 pub struct Model {
@@ -8,12 +10,12 @@ pub struct Model {
     pub id: i64,
     pub organization_id: i64,
     #[sea_orm(column_type = "Text")]
-    pub kind: String,
+    pub kind: JobKind,
     pub subject_id: i64,
     #[sea_orm(column_type = "Text")]
     pub payload: String,
     #[sea_orm(column_type = "Text")]
-    pub state: String,
+    pub state: JobState,
     pub run_at: DateTimeUtc,
     pub attempts: i64,
     #[sea_orm(column_type = "Text", nullable)]

@@ -1,6 +1,10 @@
 //! `mail_accounts` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::mailbox::MailboxStatus;
+use crate::domain::provider::Provider;
+use crate::domain::stored::SyncSettings;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mail_accounts")]
 pub struct Model {
@@ -9,7 +13,7 @@ pub struct Model {
     pub organization_id: i64,
     pub owner_user_id: Option<i64>,
     #[sea_orm(column_type = "Text")]
-    pub provider: String,
+    pub provider: Provider,
     #[sea_orm(column_type = "Text")]
     pub auth_kind: String,
     #[sea_orm(column_type = "Text")]
@@ -17,14 +21,14 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub display_name: String,
     #[sea_orm(column_type = "Text")]
-    pub status: String,
+    pub status: MailboxStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub credentials: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub granted_scopes: String,
     pub token_expires_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text")]
-    pub sync_settings: String,
+    pub sync_settings: SyncSettings,
     pub sync_interval_secs: i32,
     pub next_sync_at: Option<DateTimeUtc>,
     pub last_sync_at: Option<DateTimeUtc>,

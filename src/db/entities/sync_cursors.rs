@@ -1,6 +1,8 @@
 //! `sync_cursors` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::sync_run::CursorPhase;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sync_cursors")]
 pub struct Model {
@@ -15,7 +17,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub page_token: Option<String>,
     #[sea_orm(column_type = "Text")]
-    pub phase: String,
+    pub phase: CursorPhase,
     pub updated_at: DateTimeUtc,
     pub listing_started_at: Option<DateTimeUtc>,
 }

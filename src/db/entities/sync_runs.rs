@@ -1,6 +1,8 @@
 //! `sync_runs` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::sync_run::{RunKind, RunStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sync_runs")]
 pub struct Model {
@@ -9,9 +11,9 @@ pub struct Model {
     pub organization_id: i64,
     pub account_id: i64,
     #[sea_orm(column_type = "Text")]
-    pub kind: String,
+    pub kind: RunKind,
     #[sea_orm(column_type = "Text")]
-    pub status: String,
+    pub status: RunStatus,
     pub listed: i64,
     pub fetched: i64,
     pub stored: i64,

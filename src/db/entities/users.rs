@@ -1,6 +1,8 @@
 //! `users` rows (mirrors the migration of the same table).
 use sea_orm::entity::prelude::*;
 
+use crate::domain::user::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -12,7 +14,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub name: String,
     #[sea_orm(column_type = "Text")]
-    pub role: String,
+    pub role: Role,
     #[sea_orm(column_type = "Text")]
     pub password_hash: String,
     pub disabled: bool,

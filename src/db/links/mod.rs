@@ -145,8 +145,8 @@ pub fn stored_link(row: &email_links::Model) -> Option<StoredLink> {
     Some(StoredLink {
         id: row.id,
         target,
-        source: Source::parse(&row.source),
-        reason: Reason::parse(&row.reason).unwrap_or(Reason::Manual),
+        source: row.source,
+        reason: row.reason,
         tombstone: row.tombstone,
     })
 }
@@ -196,8 +196,8 @@ pub fn row(
         email_id: Set(email_id),
         business_id: Set(business),
         contact_id: Set(contact),
-        source: Set(source.as_str().into()),
-        reason: Set(link.reason.as_str().into()),
+        source: Set(source),
+        reason: Set(link.reason),
         tombstone: Set(false),
         received_at: Set(received_at),
         created_by: Set(actor),

@@ -1,7 +1,7 @@
 //! How many emails are linked to a business or contact, for its page.
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::db::combined::{self, PartRow};
+use crate::db::combined::{self, FromPartRow, PartRow};
 use crate::db::timeline::sql::Sql;
 use crate::domain::association::Target;
 
@@ -35,10 +35,22 @@ pub fn count_part(sql: &mut Sql, org_id: i64, target: Target, cap: u64) {
         .push(&format!(" LIMIT {}) linked", cap.saturating_add(1)));
 }
 
+/// [`count_part`]'s row: the count.
+struct CountRow {
+    count: u64,
+}
+
+impl FromPartRow for CountRow {
+    fn from_part_row(row: PartRow) -> Option<Self> {
+        let count = u64::try_from(row.number?).ok()?;
+        Some(Self { count })
+    }
+}
+
 /// The count of [`count_part`]'s row.
 pub fn count_of(rows: &[PartRow]) -> u64 {
     rows.first()
-        .and_then(|r| r.n)
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or_default()
+        .cloned()
+        .and_then(PartRow::decode::<CountRow>)
+        .map_or(0, |r| r.count)
 }

@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use self::sql::{from_where, keys, Drive, Sql, Within};
-use super::combined::{self, PartRow};
+use super::combined::{self, FromPartRow, PartRow};
 use crate::domain::search::SearchQuery;
 
 pub use self::messages::{Message, ThreadSummary};
@@ -82,9 +82,40 @@ pub async fn context(
     ))
 }
 
-/// The [`Context`] as a part of a [`combined`] read: the policy (kind 0, its flags as the
-/// number), the organization's domains (1), the mailboxes (2, `(id, address)`) and a row for
-/// the scope when it exists (3).
+/// One row of [`context_part`], by kind (the order sorts them as [`context_of`] reads them).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum ContextRow {
+    /// Kind 0: the organization's policy flags (1 hides bulk mail, 2 internal-only threads).
+    Policy { flags: i64 },
+    /// Kind 1: one of the organization's domains.
+    InternalDomain(String),
+    /// Kind 2: a mailbox the scope's mail can come from, by address.
+    Mailbox { address: String, id: i64 },
+    /// Kind 3: the scope's business or contact is the organization's.
+    ScopeExists,
+}
+
+impl FromPartRow for ContextRow {
+    fn from_part_row(row: PartRow) -> Option<Self> {
+        let text = row.text.unwrap_or_default();
+        Some(match row.kind {
+            0 => Self::Policy {
+                flags: row.number.unwrap_or_default(),
+            },
+            1 => Self::InternalDomain(text),
+            2 => Self::Mailbox {
+                address: text,
+                id: row.number.unwrap_or_default(),
+            },
+            3 => Self::ScopeExists,
+            _ => return None,
+        })
+    }
+}
+
+/// The [`Context`] as a part of a [`combined`] read, as rows of [`ContextRow`]: the policy
+/// (kind 0, its flags as the number), the organization's domains (1), the mailboxes (2,
+/// `(id, address)`) and a row for the scope when it exists (3).
 pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
     let org = reader.organization_id;
     match scope {
@@ -122,19 +153,19 @@ pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
 }
 
 /// The [`Context`] of [`context_part`]'s rows.
-pub fn context_of(mut rows: Vec<PartRow>) -> Context {
-    rows.sort_by_cached_key(|r| (r.kind, r.a(), r.n));
+pub fn context_of(rows: Vec<PartRow>) -> Context {
+    let mut rows: Vec<ContextRow> = combined::decode(rows);
+    rows.sort();
     let mut ctx = Context::default();
     for row in rows {
-        match row.kind {
-            0 => {
-                let flags = row.n.unwrap_or_default();
+        match row {
+            ContextRow::Policy { flags } => {
                 ctx.policy.hide_bulk = flags & 1 != 0;
                 ctx.policy.hide_internal_only = flags & 2 != 0;
             }
-            1 => ctx.policy.internal.push(row.a()),
-            2 => ctx.mailboxes.push((row.n.unwrap_or_default(), row.a())),
-            _ => ctx.scope_exists = true,
+            ContextRow::InternalDomain(domain) => ctx.policy.internal.push(domain),
+            ContextRow::Mailbox { address, id } => ctx.mailboxes.push((id, address)),
+            ContextRow::ScopeExists => ctx.scope_exists = true,
         }
     }
     ctx

@@ -124,7 +124,7 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         let cursor = Cursor {
             cursor: Some(h.clone()),
             page_token: None,
-            phase: PHASE_INITIAL.into(),
+            phase: PHASE_INITIAL,
         };
         let txn = sea_orm::TransactionTrait::begin(db).await?;
         sync_cursors::save_cursor(&txn, owner, SCOPE, &cursor).await?;
@@ -176,7 +176,7 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         let cursor = Cursor {
             cursor: Some(history_id.clone()),
             page_token: Some(next.encode()),
-            phase: PHASE_INITIAL.into(),
+            phase: PHASE_INITIAL,
         };
         let page = Page {
             messages: &messages,
@@ -220,8 +220,7 @@ async fn check_unlisted(
                 PHASE_INCREMENTAL
             } else {
                 PHASE_INITIAL
-            }
-            .into(),
+            },
         };
         let page = Page {
             states: &states.found,

@@ -14,20 +14,22 @@ use crate::db::emails::{self, Owner};
 use crate::db::sync_cursors::{self, Cursor, PHASE_INCREMENTAL};
 use crate::db::sync_runs::RunCounts;
 use crate::domain::message::NormalizedMessage;
+use crate::domain::stored::Folders;
+use crate::domain::sync_run::RunKind;
 use crate::providers::gmail::{units, Change, MessageState, NEVER_SYNCED};
 use crate::providers::ProviderError;
 
 /// The `sync_cursors.scope` of a Gmail mailbox (one history cursor for the whole mailbox).
 pub const SCOPE: &str = "gmail";
 
-type PassResult = Result<&'static str, (&'static str, SyncError)>;
+type PassResult = Result<RunKind, (RunKind, SyncError)>;
 
 /// One pass; the kind (initial | incremental | resync) travels with the outcome.
 pub async fn pass(s: &Session) -> PassResult {
     let db = &s.deps().db;
     let cursor = sync_cursors::cursor(db, s.owner().account_id, SCOPE)
         .await
-        .map_err(|e| ("incremental", e.into()))?;
+        .map_err(|e| (RunKind::Incremental, e.into()))?;
     match cursor {
         Some(c) if c.phase == PHASE_INCREMENTAL && c.cursor.is_some() => {
             match incremental(s, c).await {
@@ -35,18 +37,18 @@ pub async fn pass(s: &Session) -> PassResult {
                     tracing::info!(account = s.owner().account_id, "history expired; resyncing");
                     listing::initial(s, None)
                         .await
-                        .map(|()| "resync")
-                        .map_err(|e| ("resync", e))
+                        .map(|()| RunKind::Resync)
+                        .map_err(|e| (RunKind::Resync, e))
                 }
                 other => other
-                    .map(|()| "incremental")
-                    .map_err(|e| ("incremental", e)),
+                    .map(|()| RunKind::Incremental)
+                    .map_err(|e| (RunKind::Incremental, e)),
             }
         }
         resume => listing::initial(s, resume.filter(|c| c.cursor.is_some()))
             .await
-            .map(|()| "initial")
-            .map_err(|e| ("initial", e)),
+            .map(|()| RunKind::Initial)
+            .map_err(|e| (RunKind::Initial, e)),
     }
 }
 
@@ -113,12 +115,12 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
             Some(t) => Cursor {
                 cursor: Some(start.clone()),
                 page_token: Some(t.clone()),
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
             None => Cursor {
                 cursor: Some(history.history_id.clone()),
                 page_token: None,
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
         };
         let applied = Page {
@@ -180,10 +182,12 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     let mut relabelled = apply_label_ops(&txn, owner, page.ops).await?;
     for state in page.states {
         let (folders, read, starred) = flags(&state.label_ids);
-        let json = emails::folders_json(&folders);
+        let stored = Folders::from_labels(&folders);
         let before = emails::state(&txn, owner.account_id, &state.id).await?;
-        let changed = before.is_none_or(|(f, r, st)| f != folders || r != read || st != starred);
-        if emails::set_state(&txn, owner.account_id, &state.id, &json, read, starred).await?
+        let changed = before.is_none_or(|(f, r, st)| {
+            f.as_slice() != folders.as_slice() || r != read || st != starred
+        });
+        if emails::set_state(&txn, owner.account_id, &state.id, &stored, read, starred).await?
             && changed
         {
             relabelled += 1;
@@ -248,8 +252,8 @@ async fn apply_label_ops(
             }
         }
         let folders: Vec<String> = set.into_iter().collect();
-        let json = emails::folders_json(&folders);
-        if emails::set_state(db, owner.account_id, id, &json, read, starred).await? {
+        let stored = Folders::from_labels(&folders);
+        if emails::set_state(db, owner.account_id, id, &stored, read, starred).await? {
             changed += 1;
         }
     }

@@ -18,6 +18,7 @@ use crate::db::emails;
 use crate::db::sync_cursors::{self, Cursor};
 use crate::db::sync_runs::RunCounts;
 use crate::domain::message::NormalizedMessage;
+use crate::domain::stored::Folders;
 use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
 use crate::providers::ProviderError;
 
@@ -298,7 +299,7 @@ pub async fn store(
     let mut updated = 0;
     let deleted: HashSet<&String> = work.deleted.iter().collect();
     for u in work.updates.iter().filter(|u| !deleted.contains(&u.id)) {
-        let folders = emails::folders_json(std::slice::from_ref(&u.label));
+        let folders = Folders::from_labels(std::slice::from_ref(&u.label));
         if emails::set_state(&txn, owner.account_id, &u.id, &folders, u.read, u.starred).await? {
             updated += 1;
         }

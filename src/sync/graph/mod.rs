@@ -14,6 +14,7 @@ use super::SyncError;
 use crate::db::emails;
 use crate::db::sync_cursors::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
 use crate::db::sync_runs;
+use crate::domain::sync_run::RunKind;
 use crate::providers::graph::DeltaPage;
 use crate::providers::ProviderError;
 
@@ -23,7 +24,7 @@ use folders::{Synced, SyncedFolder};
 /// The first page of a listing is small so the newest mail shows up quickly.
 const FIRST_PAGE: u32 = 50;
 
-type PassResult = Result<&'static str, (&'static str, SyncError)>;
+type PassResult = Result<RunKind, (RunKind, SyncError)>;
 
 const SCOPE_PREFIX: &str = "graph:";
 
@@ -41,7 +42,7 @@ struct Progress {
 
 /// One pass; the kind (initial | incremental | resync) travels with the outcome.
 pub async fn pass(s: &Session) -> PassResult {
-    let mut kind = "incremental";
+    let mut kind = RunKind::Incremental;
     let synced = folders::resolve(s).await.map_err(|e| (kind, e))?;
     let db = &s.deps().db;
     let mut plan = Vec::with_capacity(synced.folders.len());
@@ -51,7 +52,7 @@ pub async fn pass(s: &Session) -> PassResult {
             .await
             .map_err(|e| (kind, e.into()))?;
         if !is_incremental(cursor.as_ref()) {
-            kind = "initial";
+            kind = RunKind::Initial;
             progress.total += folder.total;
         }
         plan.push((folder, cursor));
@@ -89,7 +90,7 @@ async fn folder_pass(
     folder: &SyncedFolder,
     cursor: Option<Cursor>,
     progress: &mut Progress,
-    kind: &mut &'static str,
+    kind: &mut RunKind,
 ) -> Result<(), SyncError> {
     let gone =
         |r: &Result<(), SyncError>| matches!(r, Err(SyncError::Provider(ProviderError::Gone)));
@@ -104,8 +105,8 @@ async fn folder_pass(
                 folder = %folder.label,
                 "delta token expired; resyncing the folder"
             );
-            if *kind == "incremental" {
-                *kind = "resync";
+            if *kind == RunKind::Incremental {
+                *kind = RunKind::Resync;
             }
             progress.total += folder.total;
             listing(s, synced, folder, None, progress).await
@@ -174,7 +175,7 @@ async fn listing(
         let fresh = Cursor {
             cursor: None,
             page_token: None,
-            phase: PHASE_INITIAL.into(),
+            phase: PHASE_INITIAL,
         };
         sync_cursors::save_cursor(db, owner, &scope, &fresh).await?;
         sync_cursors::begin_listing(db, owner.account_id, &scope, at).await?;
@@ -203,13 +204,13 @@ async fn listing(
             (Some(next), _) => Cursor {
                 cursor: None,
                 page_token: Some(next.clone()),
-                phase: PHASE_INITIAL.into(),
+                phase: PHASE_INITIAL,
             },
             // Listed to the end; the sweep is still due (resumable from this state).
             (None, delta) => Cursor {
                 cursor: delta.clone(),
                 page_token: None,
-                phase: PHASE_INITIAL.into(),
+                phase: PHASE_INITIAL,
             },
         };
         let counts = apply::store(s, &scope, work, Some(since), Some(&cursor)).await?;
@@ -247,7 +248,7 @@ async fn sweep(
     let cursor = Cursor {
         cursor: Some(delta),
         page_token: None,
-        phase: PHASE_INCREMENTAL.into(),
+        phase: PHASE_INCREMENTAL,
     };
     let counts = apply::store(s, &scope(&folder.id), work, None, Some(&cursor)).await?;
     s.add(&counts);
@@ -271,12 +272,12 @@ async fn rounds(
             (Some(next), _) => Cursor {
                 cursor: Some(base.clone()),
                 page_token: Some(next.clone()),
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
             (None, delta) => Cursor {
                 cursor: Some(delta.clone().unwrap_or_else(|| base.clone())),
                 page_token: None,
-                phase: PHASE_INCREMENTAL.into(),
+                phase: PHASE_INCREMENTAL,
             },
         };
         let counts = apply::store(s, &scope, work, None, Some(&cursor)).await?;

@@ -1,0 +1,32 @@
+//! Whether a mailbox can sync, stored as text in `mail_accounts.status`.
+use sea_orm::DeriveValueType;
+use serde::Serialize;
+
+use super::stored::text_enum;
+
+/// Stored as `active`, `needs_reconnect` or `disconnected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, DeriveValueType)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(value_type = "String")]
+pub enum MailboxStatus {
+    /// Connected and syncing.
+    Active,
+    /// The provider refused the grant: the owner must reconnect.
+    NeedsReconnect,
+    /// The owner disconnected it; its mail stays.
+    Disconnected,
+}
+
+impl MailboxStatus {
+    pub const ALL: [Self; 3] = [Self::Active, Self::NeedsReconnect, Self::Disconnected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReconnect => "needs_reconnect",
+            Self::Disconnected => "disconnected",
+        }
+    }
+}
+
+text_enum!(MailboxStatus);
