@@ -234,7 +234,7 @@ async fn other_organizations_ids_are_not_found() {
 #[tokio::test]
 async fn new_records_never_relink_a_tombstoned_email() {
     use sea_orm::{ActiveModelTrait, Set};
-    use threadline::db::directory::relink::link_existing_mail_for_new_business;
+    use threadline::reassociation::triage::link_existing_mail_for_new_business;
     let (app, org) = app_with_mail().await;
     // Created without linking, then someone unlinked "bo" from it.
     let customer = directory::create_business(&app.db, org, "Customer", &["customer.test".into()])

@@ -1,37 +1,13 @@
-//! Businesses: keyset-paginated search, one business with its contacts, audited writes that
-//! replace the domain list and name the owner of a domain already taken.
-use std::collections::{BTreeSet, HashMap};
+//! Business writes: create and update (audited), the domain list replaced through
+//! [`super::records`], which also reads, lists and deletes businesses and contacts alike.
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{DbErr, TransactionTrait};
 
-use sea_orm::sea_query::Query;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
-};
-
-use super::{contains_pattern, lower_like, paginate, Cursor, Page, WriteError};
-use crate::db::combined::{self, PartRow};
-use crate::db::entities::{business_domains as domains, businesses, contacts, email_links};
-use crate::db::timeline::sql::Sql;
+use super::records::replace_identifiers;
+use super::WriteError;
+use crate::db::entities::businesses;
 use crate::domain::domains::Domain;
-
-/// A business in a list.
-#[derive(Debug, Clone)]
-pub struct BusinessRow {
-    pub id: i64,
-    pub name: String,
-    pub domains: Vec<String>,
-}
-
-/// A business with everything its page shows.
-#[derive(Debug, Clone)]
-pub struct BusinessDetail {
-    pub id: i64,
-    pub name: String,
-    pub notes: String,
-    pub domains: Vec<String>,
-    /// `(id, name)` by name.
-    pub contacts: Vec<(i64, String)>,
-}
+use crate::domain::records::RecordKind;
 
 /// A parsed create / edit form.
 #[derive(Debug, Clone)]
@@ -41,156 +17,8 @@ pub struct BusinessInput {
     pub domains: Vec<Domain>,
 }
 
-/// Businesses whose name or a domain contains `query` (any case), by (name, id), after `after`.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    query: &str,
-    after: Option<&Cursor>,
-    size: u64,
-) -> Result<Page<BusinessRow>, DbErr> {
-    let mut select = businesses::Entity::find()
-        .filter(businesses::Column::OrganizationId.eq(org_id))
-        .order_by_asc(businesses::Column::Name)
-        .order_by_asc(businesses::Column::Id)
-        .limit(size + 1);
-    if !query.trim().is_empty() {
-        let pattern = contains_pattern(query);
-        let by_domain = Query::select()
-            .column(domains::Column::BusinessId)
-            .from(domains::Entity)
-            .and_where(domains::Column::OrganizationId.eq(org_id))
-            .and_where(lower_like(domains::Column::Domain, &pattern))
-            .to_owned();
-        select = select.filter(
-            Condition::any()
-                .add(lower_like(
-                    (businesses::Entity, businesses::Column::Name),
-                    &pattern,
-                ))
-                .add(businesses::Column::Id.in_subquery(by_domain)),
-        );
-    }
-    if let Some(c) = after {
-        select = select.filter(
-            Condition::any()
-                .add(businesses::Column::Name.gt(c.name.clone()))
-                .add(
-                    Condition::all()
-                        .add(businesses::Column::Name.eq(c.name.clone()))
-                        .add(businesses::Column::Id.gt(c.id)),
-                ),
-        );
-    }
-    let rows = select.all(db).await?;
-    let mut by_business = domains_of(db, rows.iter().map(|b| b.id).collect()).await?;
-    let rows = rows
-        .into_iter()
-        .map(|b| BusinessRow {
-            domains: by_business.remove(&b.id).unwrap_or_default(),
-            id: b.id,
-            name: b.name,
-        })
-        .collect();
-    Ok(paginate(rows, size, |b| Cursor {
-        name: b.name.clone(),
-        id: b.id,
-    }))
-}
-
-async fn domains_of(
-    db: &impl ConnectionTrait,
-    ids: Vec<i64>,
-) -> Result<HashMap<i64, Vec<String>>, DbErr> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for d in domains::Entity::find()
-        .filter(domains::Column::BusinessId.is_in(ids))
-        .order_by_asc(domains::Column::Domain)
-        .all(db)
-        .await?
-    {
-        out.entry(d.business_id).or_default().push(d.domain);
-    }
-    Ok(out)
-}
-
-/// One business of the organization with its domains and contacts.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    id: i64,
-) -> Result<Option<BusinessDetail>, DbErr> {
-    Ok(detail_of(
-        combined::one(db, |sql| detail_part(sql, org_id, id)).await?,
-    ))
-}
-
-/// [`get`] as a part of a [`combined`] read (it is read on every visit to the page): the
-/// business (kind 0), its domains (1) and its contacts (2), as `(id, text, notes)`.
-pub fn detail_part(sql: &mut Sql, org_id: i64, id: i64) {
-    sql.push("SELECT 0, b.id, b.name, b.notes FROM businesses b WHERE b.id = ")
-        .bind(id)
-        .push(" AND b.organization_id = ")
-        .bind(org_id)
-        .push(" UNION ALL SELECT 1, d.id, d.domain, NULL FROM business_domains d WHERE d.business_id = ")
-        .bind(id)
-        .push(" AND d.organization_id = ")
-        .bind(org_id)
-        .push(" UNION ALL SELECT 2, c.id, c.name, NULL FROM contacts c WHERE c.business_id = ")
-        .bind(id)
-        .push(" AND c.organization_id = ")
-        .bind(org_id);
-}
-
-/// The business of [`detail_part`]'s rows; None when it is not the organization's.
-pub fn detail_of(mut rows: Vec<PartRow>) -> Option<BusinessDetail> {
-    rows.sort_by_cached_key(|r| (r.kind, r.a().to_lowercase(), r.a(), r.n));
-    let mut detail: Option<BusinessDetail> = None;
-    for row in rows {
-        let row_id = row.n.unwrap_or_default();
-        match (row.kind, detail.as_mut()) {
-            (0, _) => {
-                detail = Some(BusinessDetail {
-                    id: row_id,
-                    name: row.a(),
-                    notes: row.b(),
-                    domains: Vec::new(),
-                    contacts: Vec::new(),
-                });
-            }
-            (1, Some(d)) => d.domains.push(row.a()),
-            (2, Some(d)) => d.contacts.push((row_id, row.a())),
-            _ => {}
-        }
-    }
-    detail
-}
-
-/// Every business of the organization as `(id, name)`, by name (for pickers).
-pub async fn options(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<(i64, String)>, DbErr> {
-    Ok(businesses::Entity::find()
-        .filter(businesses::Column::OrganizationId.eq(org_id))
-        .order_by_asc(businesses::Column::Name)
-        .order_by_asc(businesses::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b.name))
-        .collect())
-}
-
-async fn find(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    id: i64,
-) -> Result<Option<businesses::Model>, DbErr> {
-    businesses::Entity::find_by_id(id)
-        .filter(businesses::Column::OrganizationId.eq(org_id))
-        .one(db)
-        .await
-}
-
-/// Create a business; returns its id.
+/// Create a business in its own transaction (seeding and benchmarks; the product saves through
+/// re-association); returns its id.
 pub async fn create<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     org_id: i64,
@@ -203,7 +31,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     Ok(id)
 }
 
-/// [`create`] inside the caller's transaction.
+/// Create a business inside the caller's transaction; returns its id.
 pub async fn create_in(
     txn: &impl ConnectionTrait,
     org_id: i64,
@@ -221,26 +49,12 @@ pub async fn create_in(
     }
     .insert(txn)
     .await?;
-    replace_domains(txn, org_id, row.id, &input.domains).await?;
+    write_domains(txn, org_id, row.id, input).await?;
     super::record(txn, org_id, actor, "business.create", row.id, &input.name).await?;
     Ok(row.id)
 }
 
-/// Replace a business's name, notes and domains.
-pub async fn update<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    org_id: i64,
-    actor: i64,
-    id: i64,
-    input: &BusinessInput,
-) -> Result<(), WriteError> {
-    let txn = crate::db::begin_write(db).await?;
-    update_in(&txn, org_id, actor, id, input).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// [`update`] inside the caller's transaction.
+/// Replace a business's name, notes and domains inside the caller's transaction.
 pub async fn update_in(
     txn: &impl ConnectionTrait,
     org_id: i64,
@@ -254,100 +68,28 @@ pub async fn update_in(
     row.notes = Set(input.notes.clone());
     row.updated_at = Set(crate::db::now());
     row.update(txn).await?;
-    replace_domains(txn, org_id, id, &input.domains).await?;
+    write_domains(txn, org_id, id, input).await?;
     super::record(txn, org_id, actor, "business.update", id, &input.name).await?;
     Ok(())
 }
 
-/// Delete a business; its domains and email links go with it, its contacts stay unattached.
-pub async fn delete<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    org_id: i64,
-    actor: i64,
-    id: i64,
-) -> Result<(), WriteError> {
-    let txn = crate::db::begin_write(db).await?;
-    delete_in(&txn, org_id, actor, id).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// [`delete`] inside the caller's transaction.
-pub async fn delete_in(
+async fn write_domains(
     txn: &impl ConnectionTrait,
     org_id: i64,
-    actor: i64,
     id: i64,
+    input: &BusinessInput,
 ) -> Result<(), WriteError> {
-    let row = find(txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
-    // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
-    email_links::Entity::delete_many()
-        .filter(email_links::Column::BusinessId.eq(id))
-        .exec(txn)
-        .await?;
-    crate::db::entities::link_tombstones::Entity::delete_many()
-        .filter(crate::db::entities::link_tombstones::Column::BusinessId.eq(id))
-        .exec(txn)
-        .await?;
-    domains::Entity::delete_many()
-        .filter(domains::Column::BusinessId.eq(id))
-        .exec(txn)
-        .await?;
-    contacts::Entity::update_many()
-        .col_expr(
-            contacts::Column::BusinessId,
-            sea_orm::sea_query::Expr::value(Option::<i64>::None),
-        )
-        .filter(contacts::Column::BusinessId.eq(id))
-        .exec(txn)
-        .await?;
-    businesses::Entity::delete_by_id(id).exec(txn).await?;
-    super::record(txn, org_id, actor, "business.delete", id, &row.name).await?;
-    Ok(())
+    let wanted = input.domains.iter().map(Domain::as_str).collect();
+    replace_identifiers(txn, org_id, RecordKind::Business, id, wanted).await
 }
 
-async fn replace_domains(
+pub(super) async fn find(
     db: &impl ConnectionTrait,
     org_id: i64,
     id: i64,
-    wanted: &[Domain],
-) -> Result<(), WriteError> {
-    let wanted: BTreeSet<&str> = wanted.iter().map(Domain::as_str).collect();
-    let taken = domains::Entity::find()
-        .filter(domains::Column::OrganizationId.eq(org_id))
-        .filter(domains::Column::Domain.is_in(wanted.iter().copied()))
-        .filter(domains::Column::BusinessId.ne(id))
-        .order_by_asc(domains::Column::Domain)
+) -> Result<Option<businesses::Model>, DbErr> {
+    businesses::Entity::find_by_id(id)
+        .filter(businesses::Column::OrganizationId.eq(org_id))
         .one(db)
-        .await?;
-    if let Some(taken) = taken {
-        let owner = find(db, org_id, taken.business_id).await?;
-        return Err(WriteError::Taken {
-            value: taken.domain,
-            owner: owner.map_or_else(|| "another business".into(), |b| b.name),
-        });
-    }
-    domains::Entity::delete_many()
-        .filter(domains::Column::BusinessId.eq(id))
-        .exec(db)
-        .await?;
-    for domain in wanted {
-        let row = domains::ActiveModel {
-            organization_id: Set(org_id),
-            business_id: Set(id),
-            domain: Set(domain.to_string()),
-            ..Default::default()
-        };
-        if let Err(e) = row.insert(db).await {
-            // Lost a race with another writer between the check and the insert.
-            if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
-                return Err(WriteError::Taken {
-                    value: domain.to_string(),
-                    owner: "another business".into(),
-                });
-            }
-            return Err(e.into());
-        }
-    }
-    Ok(())
+        .await
 }

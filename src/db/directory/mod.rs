@@ -1,17 +1,16 @@
-//! The CRM directory: businesses with domains, contacts with addresses, internal domains;
-//! keyset-paginated search, writes that name the owner of a taken domain or address, and the
-//! in-memory [`Directory`] the association engine reads.
+//! The CRM directory: businesses with domains, contacts with addresses ([`records`] reads,
+//! lists and deletes both alike), internal domains; writes that name the owner of a taken
+//! domain or address, and the in-memory [`Directory`] the association engine reads.
 pub mod auto_contacts;
 pub mod businesses;
 pub mod contacts;
 pub mod export;
 pub mod import;
 mod import_plan;
-pub mod relink;
+pub mod records;
 pub mod settings;
 pub mod unmatched;
 
-use sea_orm::sea_query::{Expr, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -24,6 +23,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::association::Directory;
 use crate::domain::domains::Domain;
 use crate::domain::freemail::FreeMail;
+use crate::domain::records::RecordKind;
 
 /// Rows per list page.
 pub const PAGE_SIZE: u64 = 25;
@@ -68,11 +68,6 @@ fn contains_pattern(query: &str) -> String {
     }
     out.push('%');
     out
-}
-
-/// `LOWER(col) LIKE pattern ESCAPE '\'`.
-fn lower_like(col: impl sea_orm::sea_query::IntoColumnRef, pattern: &str) -> SimpleExpr {
-    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// Split `page_size + 1` rows into a page and the next cursor.
@@ -181,16 +176,7 @@ pub async fn create_business(
     }
     .insert(db)
     .await?;
-    for domain in domains {
-        business_domains::ActiveModel {
-            organization_id: Set(org_id),
-            business_id: Set(business.id),
-            domain: Set(domain.clone()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
+    records::insert_identifiers(db, org_id, RecordKind::Business, business.id, domains).await?;
     Ok(business)
 }
 
@@ -214,22 +200,13 @@ pub async fn create_contact(
     }
     .insert(db)
     .await?;
-    for address in addresses {
-        contact_addresses::ActiveModel {
-            organization_id: Set(org_id),
-            contact_id: Set(contact.id),
-            address: Set(address.clone()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
+    records::insert_identifiers(db, org_id, RecordKind::Contact, contact.id, addresses).await?;
     Ok(contact)
 }
 
 /// Audit a directory write; the subject kind is the action's prefix (`business.create` ->
 /// `business`).
-async fn record(
+pub async fn record(
     db: &impl ConnectionTrait,
     org_id: i64,
     actor: i64,

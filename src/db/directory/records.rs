@@ -1,0 +1,441 @@
+//! Businesses and contacts as one kind of directory record: keyset-paginated search, one record
+//! with everything its page shows, the identifier list (domains or addresses) replaced with the
+//! owner of a taken one named, and deletion with the record's links.
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, SqlErr};
+
+use super::{contains_pattern, paginate, Cursor, Page, WriteError};
+use crate::db::combined::{self, PartRow};
+use crate::db::timeline::sql::Sql;
+use crate::domain::records::RecordKind;
+
+/// A business or contact in a list; a contact with its business as `(id, name)`.
+#[derive(Debug, Clone)]
+pub struct RecordRow {
+    pub id: i64,
+    pub name: String,
+    /// Domains or addresses.
+    pub identifiers: Vec<String>,
+    pub business: Option<(i64, String)>,
+}
+
+/// A business or contact with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct RecordDetail {
+    pub id: i64,
+    pub name: String,
+    pub notes: String,
+    /// Domains or addresses, in order.
+    pub identifiers: Vec<String>,
+    /// A contact's business as `(id, name)`.
+    pub business: Option<(i64, String)>,
+    /// A business's contacts as `(id, name)`, by name.
+    pub contacts: Vec<(i64, String)>,
+}
+
+/// Where a kind's rows live.
+struct Tables {
+    records: &'static str,
+    identifiers: &'static str,
+    /// The column naming the record, in its identifiers, `email_links` and `link_tombstones`.
+    owner: &'static str,
+    value: &'static str,
+}
+
+fn tables(kind: RecordKind) -> Tables {
+    match kind {
+        RecordKind::Business => Tables {
+            records: "businesses",
+            identifiers: "business_domains",
+            owner: "business_id",
+            value: "domain",
+        },
+        RecordKind::Contact => Tables {
+            records: "contacts",
+            identifiers: "contact_addresses",
+            owner: "contact_id",
+            value: "address",
+        },
+    }
+}
+
+async fn fetch(db: &impl ConnectionTrait, sql: Sql) -> Result<Vec<QueryResult>, DbErr> {
+    db.query_all(sql.build(db.get_database_backend())).await
+}
+
+async fn execute(db: &impl ConnectionTrait, sql: Sql) -> Result<(), DbErr> {
+    db.execute(sql.build(db.get_database_backend())).await?;
+    Ok(())
+}
+
+/// Records whose name or an identifier contains `query` (any case), by (name, id), after
+/// `after`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    query: &str,
+    after: Option<&Cursor>,
+    size: u64,
+) -> Result<Page<RecordRow>, DbErr> {
+    let t = tables(kind);
+    let mut sql = Sql::default();
+    sql.push("SELECT r.id, r.name")
+        .push(if kind.is_contact() {
+            ", r.business_id"
+        } else {
+            ""
+        })
+        .push(" FROM ")
+        .push(t.records)
+        .push(" r WHERE r.organization_id = ")
+        .bind(org_id);
+    if !query.trim().is_empty() {
+        let pattern = contains_pattern(query);
+        sql.push(" AND (LOWER(r.name) LIKE ")
+            .bind(pattern.clone())
+            .push(" ESCAPE '\\' OR r.id IN (SELECT i.")
+            .push(t.owner)
+            .push(" FROM ")
+            .push(t.identifiers)
+            .push(" i WHERE i.organization_id = ")
+            .bind(org_id)
+            .push(" AND LOWER(i.")
+            .push(t.value)
+            .push(") LIKE ")
+            .bind(pattern)
+            .push(" ESCAPE '\\'))");
+    }
+    if let Some(c) = after {
+        sql.push(" AND (r.name > ")
+            .bind(c.name.clone())
+            .push(" OR (r.name = ")
+            .bind(c.name.clone())
+            .push(" AND r.id > ")
+            .bind(c.id)
+            .push("))");
+    }
+    sql.push(" ORDER BY r.name, r.id LIMIT ")
+        .bind(i64::try_from(size + 1).unwrap_or(i64::MAX));
+    let mut rows = Vec::new();
+    for row in fetch(db, sql).await? {
+        let business: Option<i64> = if kind.is_contact() {
+            row.try_get("", "business_id")?
+        } else {
+            None
+        };
+        rows.push((
+            row.try_get::<i64>("", "id")?,
+            row.try_get("", "name")?,
+            business,
+        ));
+    }
+    let mut identifiers = identifiers_of(db, kind, rows.iter().map(|r| r.0).collect()).await?;
+    let names = business_names(db, rows.iter().filter_map(|r| r.2).collect()).await?;
+    let rows = rows
+        .into_iter()
+        .map(|(id, name, business)| RecordRow {
+            identifiers: identifiers.remove(&id).unwrap_or_default(),
+            business: business.and_then(|b| names.get(&b).map(|n| (b, n.clone()))),
+            id,
+            name,
+        })
+        .collect();
+    Ok(paginate(rows, size, |r| Cursor {
+        name: r.name.clone(),
+        id: r.id,
+    }))
+}
+
+/// The identifiers of `ids`, each record's in order.
+async fn identifiers_of(
+    db: &impl ConnectionTrait,
+    kind: RecordKind,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, Vec<String>>, DbErr> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let t = tables(kind);
+    let mut sql = Sql::default();
+    sql.push("SELECT i.")
+        .push(t.owner)
+        .push(" AS owner, i.")
+        .push(t.value)
+        .push(" AS value FROM ")
+        .push(t.identifiers)
+        .push(" i WHERE i.")
+        .push(t.owner)
+        .push(" IN ")
+        .bind_list(ids)
+        .push(" ORDER BY i.")
+        .push(t.value);
+    for row in fetch(db, sql).await? {
+        out.entry(row.try_get("", "owner")?)
+            .or_default()
+            .push(row.try_get("", "value")?);
+    }
+    Ok(out)
+}
+
+async fn business_names(
+    db: &impl ConnectionTrait,
+    ids: BTreeSet<i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = Sql::default();
+    sql.push("SELECT b.id, b.name FROM businesses b WHERE b.id IN ")
+        .bind_list(ids);
+    for row in fetch(db, sql).await? {
+        out.insert(row.try_get("", "id")?, row.try_get("", "name")?);
+    }
+    Ok(out)
+}
+
+/// One record of the organization with everything its page shows.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Option<RecordDetail>, DbErr> {
+    Ok(detail_of(
+        kind,
+        combined::one(db, |sql| detail_part(sql, org_id, kind, id)).await?,
+    ))
+}
+
+/// [`get`] as a part of a [`combined`] read (it is read on every visit to the page): the
+/// record (kind 0), its identifiers (1), and a business's contacts or a contact's business
+/// (2), as `(id, text, notes)`.
+pub fn detail_part(sql: &mut Sql, org_id: i64, kind: RecordKind, id: i64) {
+    let t = tables(kind);
+    sql.push("SELECT 0, r.id, r.name, r.notes FROM ")
+        .push(t.records)
+        .push(" r WHERE r.id = ")
+        .bind(id)
+        .push(" AND r.organization_id = ")
+        .bind(org_id)
+        .push(" UNION ALL SELECT 1, i.id, i.")
+        .push(t.value)
+        .push(", NULL FROM ")
+        .push(t.identifiers)
+        .push(" i WHERE i.")
+        .push(t.owner)
+        .push(" = ")
+        .bind(id)
+        .push(" AND i.organization_id = ")
+        .bind(org_id);
+    match kind {
+        RecordKind::Business => sql
+            .push(" UNION ALL SELECT 2, c.id, c.name, NULL FROM contacts c WHERE c.business_id = "),
+        RecordKind::Contact => sql.push(
+            " UNION ALL SELECT 2, b.id, b.name, NULL FROM businesses b \
+             JOIN contacts c ON c.business_id = b.id WHERE c.id = ",
+        ),
+    }
+    .bind(id)
+    .push(" AND c.organization_id = ")
+    .bind(org_id);
+}
+
+/// The record of [`detail_part`]'s rows; None when it is not the organization's.
+pub fn detail_of(kind: RecordKind, mut rows: Vec<PartRow>) -> Option<RecordDetail> {
+    rows.sort_by_cached_key(|r| (r.kind, r.a().to_lowercase(), r.a(), r.n));
+    let mut detail: Option<RecordDetail> = None;
+    for row in rows {
+        let row_id = row.n.unwrap_or_default();
+        match (row.kind, detail.as_mut()) {
+            (0, _) => {
+                detail = Some(RecordDetail {
+                    id: row_id,
+                    name: row.a(),
+                    notes: row.b(),
+                    identifiers: Vec::new(),
+                    business: None,
+                    contacts: Vec::new(),
+                });
+            }
+            (1, Some(d)) => d.identifiers.push(row.a()),
+            (2, Some(d)) if kind.is_contact() => d.business = Some((row_id, row.a())),
+            (2, Some(d)) => d.contacts.push((row_id, row.a())),
+            _ => {}
+        }
+    }
+    detail
+}
+
+/// The name of the organization's record, if it is one.
+pub(super) async fn name_of(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    id: i64,
+) -> Result<Option<String>, DbErr> {
+    let mut sql = Sql::default();
+    sql.push("SELECT r.name FROM ")
+        .push(tables(kind).records)
+        .push(" r WHERE r.id = ")
+        .bind(id)
+        .push(" AND r.organization_id = ")
+        .bind(org_id);
+    fetch(db, sql)
+        .await?
+        .first()
+        .map(|row| row.try_get("", "name"))
+        .transpose()
+}
+
+/// Every record of the organization as `(id, name)`, by name (for pickers).
+pub async fn options(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let mut sql = Sql::default();
+    sql.push("SELECT r.id, r.name FROM ")
+        .push(tables(kind).records)
+        .push(" r WHERE r.organization_id = ")
+        .bind(org_id)
+        .push(" ORDER BY r.name, r.id");
+    fetch(db, sql)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "name")?)))
+        .collect()
+}
+
+/// Replace a record's identifiers; refused, naming the owner, when one belongs to another.
+pub(super) async fn replace_identifiers(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    id: i64,
+    wanted: BTreeSet<&str>,
+) -> Result<(), WriteError> {
+    let t = tables(kind);
+    let another = || format!("another {}", kind.noun());
+    let mut sql = Sql::default();
+    sql.push("SELECT i.")
+        .push(t.owner)
+        .push(" AS owner, i.")
+        .push(t.value)
+        .push(" AS value FROM ")
+        .push(t.identifiers)
+        .push(" i WHERE i.organization_id = ")
+        .bind(org_id)
+        .push(" AND i.")
+        .push(t.value)
+        .push(" IN ")
+        .bind_list(wanted.iter().map(|v| (*v).to_string()))
+        .push(" AND i.")
+        .push(t.owner)
+        .push(" <> ")
+        .bind(id)
+        .push(" ORDER BY i.")
+        .push(t.value)
+        .push(" LIMIT 1");
+    if let Some(taken) = fetch(db, sql).await?.first() {
+        let owner = name_of(db, org_id, kind, taken.try_get("", "owner")?).await?;
+        return Err(WriteError::Taken {
+            value: taken.try_get("", "value")?,
+            owner: owner.unwrap_or_else(another),
+        });
+    }
+    let mut sql = Sql::default();
+    sql.push("DELETE FROM ")
+        .push(t.identifiers)
+        .push(" WHERE ")
+        .push(t.owner)
+        .push(" = ")
+        .bind(id);
+    execute(db, sql).await?;
+    for value in wanted {
+        if let Err(e) = insert_identifiers(db, org_id, kind, id, [value]).await {
+            // Lost a race with another writer between the check and the insert.
+            if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
+                return Err(WriteError::Taken {
+                    value: value.to_string(),
+                    owner: another(),
+                });
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+/// Add identifiers to a record, stored as given.
+pub(super) async fn insert_identifiers<V: AsRef<str>>(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    id: i64,
+    values: impl IntoIterator<Item = V>,
+) -> Result<(), DbErr> {
+    let t = tables(kind);
+    for value in values {
+        let mut sql = Sql::default();
+        sql.push("INSERT INTO ")
+            .push(t.identifiers)
+            .push(" (organization_id, ")
+            .push(t.owner)
+            .push(", ")
+            .push(t.value)
+            .push(") VALUES (")
+            .bind(org_id)
+            .push(", ")
+            .bind(id)
+            .push(", ")
+            .bind(value.as_ref().to_string())
+            .push(")");
+        execute(db, sql).await?;
+    }
+    Ok(())
+}
+
+/// Delete a record with its identifiers and email links (audited); a business's contacts stay,
+/// without a business. Inside the caller's transaction.
+pub async fn delete_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    kind: RecordKind,
+    id: i64,
+) -> Result<(), WriteError> {
+    let t = tables(kind);
+    let name = name_of(txn, org_id, kind, id)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
+    for table in ["email_links", "link_tombstones", t.identifiers] {
+        let mut sql = Sql::default();
+        sql.push("DELETE FROM ")
+            .push(table)
+            .push(" WHERE ")
+            .push(t.owner)
+            .push(" = ")
+            .bind(id);
+        execute(txn, sql).await?;
+    }
+    if kind == RecordKind::Business {
+        let mut sql = Sql::default();
+        sql.push("UPDATE contacts SET business_id = NULL WHERE business_id = ")
+            .bind(id);
+        execute(txn, sql).await?;
+    }
+    let mut sql = Sql::default();
+    sql.push("DELETE FROM ")
+        .push(t.records)
+        .push(" WHERE id = ")
+        .bind(id);
+    execute(txn, sql).await?;
+    let action = format!("{}.delete", kind.noun());
+    super::record(txn, org_id, actor, &action, id, &name).await?;
+    Ok(())
+}
