@@ -2,7 +2,8 @@
 //! keyset-paginated list; create, edit (with a preview of the re-association), show; delete
 //! (admins). Every write goes through re-association.
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -46,16 +47,48 @@ fn routes(kind: RecordKind) -> Router<AppState> {
         .layer(Extension(kind))
 }
 
+/// What every directory handler starts from: the pool, the kind of record its route is for,
+/// and the signed-in user.
+struct Ctx {
+    db: DatabaseConnection,
+    kind: RecordKind,
+    user: CurrentUser,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let kind = parts
+            .extensions
+            .get::<RecordKind>()
+            .copied()
+            .ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("directory route without a record kind"))
+            })?;
+        Ok(Self {
+            db: DatabaseConnection::from_ref(state),
+            kind,
+            user,
+        })
+    }
+}
+
+/// The list page; its rows alone answer htmx (search as you type, "load more").
 #[derive(Template)]
 #[template(path = "directory/index.html")]
 struct ListPage {
     layout: Layout,
-    kind: RecordKind,
-    columns: usize,
-    q: String,
-    rows: Vec<RecordRow>,
-    more: Option<String>,
-    first: bool,
+    list: ListRows,
+}
+
+impl std::ops::Deref for ListPage {
+    type Target = ListRows;
+
+    fn deref(&self) -> &ListRows {
+        &self.list
+    }
 }
 
 #[derive(Template)]
@@ -101,40 +134,26 @@ struct DeletePage {
 }
 
 async fn list(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
+    Ctx { db, kind, user }: Ctx,
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cursor = query.cursor();
     let org = user.organization_id;
     let page = records::list(&db, org, kind, &query.q, cursor.as_ref(), PAGE_SIZE).await?;
-    let more = query.more_url(kind.base(), page.next.as_ref());
-    let (q, rows, first) = (query.q, page.items, cursor.is_none());
-    let columns = if kind.is_contact() { 3 } else { 2 };
+    let list = ListRows {
+        more: query.more_url(kind.base(), page.next.as_ref()),
+        kind,
+        columns: if kind.is_contact() { 3 } else { 2 },
+        q: query.q,
+        rows: page.items,
+        first: cursor.is_none(),
+    };
     if headers.contains_key("HX-Request") {
-        let rows = ListRows {
-            kind,
-            columns,
-            q,
-            rows,
-            more,
-            first,
-        };
-        return Ok(render(&rows)?.into_response());
+        return Ok(render(&list)?.into_response());
     }
     let layout = Layout::for_user(&user, kind.title(), kind.plural());
-    let page = ListPage {
-        layout,
-        kind,
-        columns,
-        q,
-        rows,
-        more,
-        first,
-    };
-    Ok(render(&page)?.into_response())
+    Ok(render(&ListPage { layout, list })?.into_response())
 }
 
 async fn form_page(
@@ -192,9 +211,7 @@ struct NewQuery {
 }
 
 async fn new(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
+    Ctx { db, kind, user }: Ctx,
     Query(query): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let form = RecordForm {
@@ -233,9 +250,7 @@ async fn save(
 }
 
 async fn create(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
+    Ctx { db, kind, user }: Ctx,
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
     let errors = match parse(&db, user.organization_id, kind, &form).await? {
@@ -260,9 +275,7 @@ async fn load(
 }
 
 async fn show(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
+    Ctx { db, kind, user }: Ctx,
     Path(id): Path<i64>,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
@@ -297,22 +310,12 @@ async fn show(
 }
 
 /// The re-association progress fragment, polled while a job runs.
-async fn progress(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
+async fn progress(Ctx { db, kind, user }: Ctx, Path(id): Path<i64>) -> Result<Response, AppError> {
     load(&db, user.organization_id, kind, id).await?;
     reassociation_views::progress_fragment(&db, user.organization_id, Subject::of(kind, id)).await
 }
 
-async fn edit(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
+async fn edit(Ctx { db, kind, user }: Ctx, Path(id): Path<i64>) -> Result<Response, AppError> {
     let r = load(&db, user.organization_id, kind, id).await?;
     let form = RecordForm::of(kind, r);
     let meta = edit_meta(kind, id);
@@ -320,9 +323,7 @@ async fn edit(
 }
 
 async fn update(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
+    Ctx { db, kind, user }: Ctx,
     Path(id): Path<i64>,
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
@@ -341,9 +342,7 @@ async fn update(
 /// How many stored emails the edit would re-associate, with Apply / Cancel; an edit that keeps
 /// what links mail (the domains or addresses, and a contact's business) is saved at once.
 async fn preview(
-    State(db): State<DatabaseConnection>,
-    Extension(kind): Extension<RecordKind>,
-    user: CurrentUser,
+    Ctx { db, kind, user }: Ctx,
     Path(id): Path<i64>,
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
@@ -351,7 +350,7 @@ async fn preview(
     let current = load(&db, org, kind, id).await?;
     let errors = match parse(&db, org, kind, &form).await? {
         Ok(input) if input.keeps_links(&current) => {
-            return update(State(db), Extension(kind), user, Path(id), Form(form)).await;
+            return update(Ctx { db, kind, user }, Path(id), Form(form)).await;
         }
         Ok(input) => match reassociation::preview(&db, org, user.id, input.update(id)).await {
             Ok(counts) => {

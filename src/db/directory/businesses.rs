@@ -1,11 +1,9 @@
-//! Business writes: create and update (audited), the domain list replaced through
-//! [`super::records`], which also reads, lists and deletes businesses and contacts alike.
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use sea_orm::{DbErr, TransactionTrait};
+//! A business as the directory writes it: its parsed form, created or replaced through
+//! [`super::records`] (which reads, lists and deletes businesses and contacts alike).
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::records::replace_identifiers;
+use super::records::{self, Fields};
 use super::WriteError;
-use crate::db::entities::businesses;
 use crate::domain::domains::Domain;
 use crate::domain::records::RecordKind;
 
@@ -15,6 +13,17 @@ pub struct BusinessInput {
     pub name: String,
     pub notes: String,
     pub domains: Vec<Domain>,
+}
+
+impl BusinessInput {
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            name: &self.name,
+            notes: &self.notes,
+            business_id: None,
+            identifiers: self.domains.iter().map(Domain::as_str).collect(),
+        }
+    }
 }
 
 /// Create a business in its own transaction (seeding and benchmarks; the product saves through
@@ -31,30 +40,25 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     Ok(id)
 }
 
-/// Create a business inside the caller's transaction; returns its id.
+/// Create a business inside the caller's transaction (audited); returns its id.
 pub async fn create_in(
     txn: &impl ConnectionTrait,
     org_id: i64,
     actor: i64,
     input: &BusinessInput,
 ) -> Result<i64, WriteError> {
-    let now = crate::db::now();
-    let row = businesses::ActiveModel {
-        organization_id: Set(org_id),
-        name: Set(input.name.clone()),
-        notes: Set(input.notes.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    write_domains(txn, org_id, row.id, input).await?;
-    super::record(txn, org_id, actor, "business.create", row.id, &input.name).await?;
-    Ok(row.id)
+    records::write_in(
+        txn,
+        org_id,
+        actor,
+        RecordKind::Business,
+        None,
+        input.fields(),
+    )
+    .await
 }
 
-/// Replace a business's name, notes and domains inside the caller's transaction.
+/// Replace a business's name, notes and domains inside the caller's transaction (audited).
 pub async fn update_in(
     txn: &impl ConnectionTrait,
     org_id: i64,
@@ -62,34 +66,7 @@ pub async fn update_in(
     id: i64,
     input: &BusinessInput,
 ) -> Result<(), WriteError> {
-    let row = find(txn, org_id, id).await?.ok_or(WriteError::NotFound)?;
-    let mut row: businesses::ActiveModel = row.into();
-    row.name = Set(input.name.clone());
-    row.notes = Set(input.notes.clone());
-    row.updated_at = Set(crate::db::now());
-    row.update(txn).await?;
-    write_domains(txn, org_id, id, input).await?;
-    super::record(txn, org_id, actor, "business.update", id, &input.name).await?;
+    let fields = input.fields();
+    records::write_in(txn, org_id, actor, RecordKind::Business, Some(id), fields).await?;
     Ok(())
-}
-
-async fn write_domains(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    id: i64,
-    input: &BusinessInput,
-) -> Result<(), WriteError> {
-    let wanted = input.domains.iter().map(Domain::as_str).collect();
-    replace_identifiers(txn, org_id, RecordKind::Business, id, wanted).await
-}
-
-pub(super) async fn find(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    id: i64,
-) -> Result<Option<businesses::Model>, DbErr> {
-    businesses::Entity::find_by_id(id)
-        .filter(businesses::Column::OrganizationId.eq(org_id))
-        .one(db)
-        .await
 }

@@ -3,7 +3,7 @@
 //! owner of a taken one named, and deletion with the record's links.
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, SqlErr};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, SqlErr, Value};
 
 use super::{contains_pattern, paginate, Cursor, Page, WriteError};
 use crate::db::combined::{self, PartRow};
@@ -148,6 +148,19 @@ pub async fn list(
     }))
 }
 
+/// `SELECT owner, value FROM` the kind's identifiers `i WHERE `, for the caller's condition.
+fn select_identifiers(t: &Tables) -> Sql {
+    let mut sql = Sql::default();
+    sql.push("SELECT i.")
+        .push(t.owner)
+        .push(" AS owner, i.")
+        .push(t.value)
+        .push(" AS value FROM ")
+        .push(t.identifiers)
+        .push(" i WHERE ");
+    sql
+}
+
 /// The identifiers of `ids`, each record's in order.
 async fn identifiers_of(
     db: &impl ConnectionTrait,
@@ -159,14 +172,8 @@ async fn identifiers_of(
         return Ok(out);
     }
     let t = tables(kind);
-    let mut sql = Sql::default();
-    sql.push("SELECT i.")
-        .push(t.owner)
-        .push(" AS owner, i.")
-        .push(t.value)
-        .push(" AS value FROM ")
-        .push(t.identifiers)
-        .push(" i WHERE i.")
+    let mut sql = select_identifiers(&t);
+    sql.push("i.")
         .push(t.owner)
         .push(" IN ")
         .bind_list(ids)
@@ -310,8 +317,92 @@ pub async fn options(
         .collect()
 }
 
+/// What a create or an update writes: the record's fields and its identifiers.
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    pub name: &'a str,
+    pub notes: &'a str,
+    /// A contact's business (checked to be the organization's).
+    pub business_id: Option<i64>,
+    pub identifiers: BTreeSet<&'a str>,
+}
+
+/// Create (`existing` None) or replace a record with its identifiers inside the caller's transaction
+/// (audited); returns its id.
+pub async fn write_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    kind: RecordKind,
+    existing: Option<i64>,
+    fields: Fields<'_>,
+) -> Result<i64, WriteError> {
+    if let Some(id) = existing {
+        name_of(txn, org_id, kind, id)
+            .await?
+            .ok_or(WriteError::NotFound)?;
+    }
+    if let Some(business) = fields.business_id {
+        name_of(txn, org_id, RecordKind::Business, business)
+            .await?
+            .ok_or(WriteError::NoSuchBusiness)?;
+    }
+    let (t, now) = (tables(kind), crate::db::now());
+    let mut columns: Vec<(&str, Value)> = vec![
+        ("name", fields.name.into()),
+        ("notes", fields.notes.into()),
+        ("updated_at", now.into()),
+    ];
+    if kind.is_contact() {
+        columns.push(("business_id", fields.business_id.into()));
+    }
+    let mut sql = Sql::default();
+    match existing {
+        None => {
+            columns.extend([
+                ("organization_id", org_id.into()),
+                ("created_at", now.into()),
+            ]);
+            sql.push("INSERT INTO ").push(t.records).push(" (");
+            for (i, (column, _)) in columns.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).push(column);
+            }
+            sql.push(") VALUES (");
+            for (i, (_, value)) in columns.into_iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind(value);
+            }
+            sql.push(")");
+        }
+        Some(id) => {
+            sql.push("UPDATE ").push(t.records).push(" SET ");
+            for (i, (column, value)) in columns.into_iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " })
+                    .push(column)
+                    .push(" = ")
+                    .bind(value);
+            }
+            sql.push(" WHERE id = ").bind(id);
+        }
+    }
+    sql.push(" RETURNING id");
+    let row = txn
+        .query_one(sql.build(txn.get_database_backend()))
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    let id: i64 = row.try_get("", "id")?;
+    replace_identifiers(txn, org_id, kind, id, fields.identifiers).await?;
+    let verb = if existing.is_some() {
+        "update"
+    } else {
+        "create"
+    };
+    let action = format!("{}.{verb}", kind.noun());
+    super::record(txn, org_id, actor, &action, id, fields.name).await?;
+    Ok(id)
+}
+
 /// Replace a record's identifiers; refused, naming the owner, when one belongs to another.
-pub(super) async fn replace_identifiers(
+async fn replace_identifiers(
     db: &impl ConnectionTrait,
     org_id: i64,
     kind: RecordKind,
@@ -320,14 +411,8 @@ pub(super) async fn replace_identifiers(
 ) -> Result<(), WriteError> {
     let t = tables(kind);
     let another = || format!("another {}", kind.noun());
-    let mut sql = Sql::default();
-    sql.push("SELECT i.")
-        .push(t.owner)
-        .push(" AS owner, i.")
-        .push(t.value)
-        .push(" AS value FROM ")
-        .push(t.identifiers)
-        .push(" i WHERE i.organization_id = ")
+    let mut sql = select_identifiers(&t);
+    sql.push("i.organization_id = ")
         .bind(org_id)
         .push(" AND i.")
         .push(t.value)
