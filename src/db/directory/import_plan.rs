@@ -2,16 +2,15 @@
 //! (which record it updates, taken domains and addresses, the contact's business).
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::businesses::BusinessInput;
 use super::contacts::ContactInput;
 use super::import::{Action, Input, Plan, PlannedRow};
-use crate::db::entities::{
-    business_domains, businesses as business_rows, contact_addresses, contacts as contact_rows,
-};
+use super::records::{self, Stored};
 use crate::domain::directory_csv::{business_record, contact_record, RawRow};
 use crate::domain::domains::{registrable, Domain};
+use crate::domain::records::RecordKind;
 
 /// Notes an earlier row already used one of these keys.
 fn claim<'a>(
@@ -44,27 +43,12 @@ pub(super) async fn businesses(
     rows: &[RawRow],
 ) -> Result<Plan, DbErr> {
     let free_mail = super::free_mail(db, org_id).await?;
-    let existing: HashMap<i64, business_rows::Model> = business_rows::Entity::find()
-        .filter(business_rows::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
-    let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
-    for b in existing.values() {
-        by_name.entry(b.name.to_lowercase()).or_default().push(b.id);
-    }
-    let mut owner: HashMap<String, i64> = HashMap::new();
-    let mut domains_of: HashMap<i64, Vec<String>> = HashMap::new();
-    for d in business_domains::Entity::find()
-        .filter(business_domains::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-    {
-        owner.insert(d.domain.clone(), d.business_id);
-        domains_of.entry(d.business_id).or_default().push(d.domain);
-    }
+    let Existing {
+        records: existing,
+        owner,
+        identifiers: domains_of,
+        by_name,
+    } = Existing::load(db, org_id, RecordKind::Business).await?;
     let (mut seen_keys, mut seen_names, mut targets) =
         (HashMap::new(), HashMap::new(), HashMap::new());
     let mut out = Vec::new();
@@ -162,26 +146,12 @@ pub(super) async fn contacts(
     org_id: i64,
     rows: &[RawRow],
 ) -> Result<Plan, DbErr> {
-    let existing: HashMap<i64, contact_rows::Model> = contact_rows::Entity::find()
-        .filter(contact_rows::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let mut owner: HashMap<String, i64> = HashMap::new();
-    let mut addresses_of: HashMap<i64, Vec<String>> = HashMap::new();
-    for a in contact_addresses::Entity::find()
-        .filter(contact_addresses::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-    {
-        owner.insert(a.address.clone(), a.contact_id);
-        addresses_of
-            .entry(a.contact_id)
-            .or_default()
-            .push(a.address);
-    }
+    let Existing {
+        records: existing,
+        owner,
+        identifiers: addresses_of,
+        ..
+    } = Existing::load(db, org_id, RecordKind::Contact).await?;
     let business = BusinessLookup::load(db, org_id).await?;
     let (mut seen_keys, mut targets) = (HashMap::new(), HashMap::new());
     let mut out = Vec::new();
@@ -268,6 +238,37 @@ pub(super) async fn contacts(
     Ok(Plan { rows: out })
 }
 
+/// The organization's records of one kind as a plan checks rows against them.
+struct Existing {
+    records: HashMap<i64, Stored>,
+    /// The record each domain or address belongs to.
+    owner: HashMap<String, i64>,
+    identifiers: HashMap<i64, Vec<String>>,
+    /// Record ids by lowercased name.
+    by_name: HashMap<String, Vec<i64>>,
+}
+
+impl Existing {
+    async fn load(db: &impl ConnectionTrait, org_id: i64, kind: RecordKind) -> Result<Self, DbErr> {
+        let (records, stored) = records::all(db, org_id, kind).await?;
+        let (mut owner, mut identifiers) = (HashMap::new(), HashMap::<i64, Vec<String>>::new());
+        for (id, value) in stored {
+            owner.insert(value.clone(), id);
+            identifiers.entry(id).or_default().push(value);
+        }
+        let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
+        for r in records.values() {
+            by_name.entry(r.name.to_lowercase()).or_default().push(r.id);
+        }
+        Ok(Self {
+            records,
+            owner,
+            identifiers,
+            by_name,
+        })
+    }
+}
+
 /// A contact row's business, by domain or by (unique) name.
 struct BusinessLookup {
     by_domain: HashMap<String, i64>,
@@ -276,22 +277,12 @@ struct BusinessLookup {
 
 impl BusinessLookup {
     async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Self, DbErr> {
-        let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
-        for b in business_rows::Entity::find()
-            .filter(business_rows::Column::OrganizationId.eq(org_id))
-            .all(db)
-            .await?
-        {
-            by_name.entry(b.name.to_lowercase()).or_default().push(b.id);
-        }
-        let by_domain = business_domains::Entity::find()
-            .filter(business_domains::Column::OrganizationId.eq(org_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| (d.domain, d.business_id))
-            .collect();
-        Ok(Self { by_domain, by_name })
+        let Existing { owner, by_name, .. } =
+            Existing::load(db, org_id, RecordKind::Business).await?;
+        Ok(Self {
+            by_domain: owner,
+            by_name,
+        })
     }
 
     fn resolve(&self, cell: &str) -> Result<Option<i64>, String> {

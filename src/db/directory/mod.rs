@@ -165,19 +165,11 @@ pub async fn create_business(
     name: &str,
     domains: &[String],
 ) -> Result<business_rows::Model, DbErr> {
-    let now = super::now();
-    let business = business_rows::ActiveModel {
-        organization_id: Set(org_id),
-        name: Set(name.to_string()),
-        notes: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    records::insert_identifiers(db, org_id, RecordKind::Business, business.id, domains).await?;
-    Ok(business)
+    let id = seed(db, org_id, RecordKind::Business, None, name, domains).await?;
+    business_rows::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(name.into()))
 }
 
 /// Demo seeding: a contact with addresses, stored as given.
@@ -188,20 +180,38 @@ pub async fn create_contact(
     name: &str,
     addresses: &[String],
 ) -> Result<contact_rows::Model, DbErr> {
-    let now = super::now();
-    let contact = contact_rows::ActiveModel {
-        organization_id: Set(org_id),
-        business_id: Set(business_id),
-        name: Set(name.to_string()),
-        notes: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
+    let id = seed(
+        db,
+        org_id,
+        RecordKind::Contact,
+        business_id,
+        name,
+        addresses,
+    )
     .await?;
-    records::insert_identifiers(db, org_id, RecordKind::Contact, contact.id, addresses).await?;
-    Ok(contact)
+    contact_rows::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(name.into()))
+}
+
+async fn seed(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    business_id: Option<i64>,
+    name: &str,
+    identifiers: &[String],
+) -> Result<i64, DbErr> {
+    let fields = records::Fields {
+        name,
+        notes: "",
+        business_id,
+        identifiers: std::collections::BTreeSet::new(),
+    };
+    let id = records::insert_row(db, org_id, kind, &fields).await?;
+    records::insert_identifiers(db, org_id, kind, id, identifiers).await?;
+    Ok(id)
 }
 
 /// Audit a directory write; the subject kind is the action's prefix (`business.create` ->

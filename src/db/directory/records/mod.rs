@@ -1,11 +1,17 @@
 //! Businesses and contacts as one kind of directory record: keyset-paginated search, one record
-//! with everything its page shows, the identifier list (domains or addresses) replaced with the
-//! owner of a taken one named, and deletion with the record's links.
+//! with everything its page shows, pickers; writes ([`write`]) create or replace a record with
+//! its identifiers (domains or addresses), naming the owner of a taken one, and delete it with
+//! its links.
+mod write;
+
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, SqlErr, Value};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
-use super::{contains_pattern, paginate, Cursor, Page, WriteError};
+pub use write::{delete_in, write_in, Fields};
+pub(super) use write::{insert_identifiers, insert_row};
+
+use super::{contains_pattern, paginate, Cursor, Page};
 use crate::db::combined::{self, PartRow};
 use crate::db::timeline::sql::Sql;
 use crate::domain::records::RecordKind;
@@ -278,7 +284,7 @@ pub fn detail_of(kind: RecordKind, mut rows: Vec<PartRow>) -> Option<RecordDetai
 }
 
 /// The name of the organization's record, if it is one.
-pub(super) async fn name_of(
+async fn name_of(
     db: &impl ConnectionTrait,
     org_id: i64,
     kind: RecordKind,
@@ -317,210 +323,58 @@ pub async fn options(
         .collect()
 }
 
-/// What a create or an update writes: the record's fields and its identifiers.
+/// A saved record's own columns, as an import compares them.
 #[derive(Debug, Clone)]
-pub struct Fields<'a> {
-    pub name: &'a str,
-    pub notes: &'a str,
-    /// A contact's business (checked to be the organization's).
+pub struct Stored {
+    pub id: i64,
+    pub name: String,
+    pub notes: String,
     pub business_id: Option<i64>,
-    pub identifiers: BTreeSet<&'a str>,
 }
 
-/// Create (`existing` None) or replace a record with its identifiers inside the caller's transaction
-/// (audited); returns its id.
-pub async fn write_in(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    kind: RecordKind,
-    existing: Option<i64>,
-    fields: Fields<'_>,
-) -> Result<i64, WriteError> {
-    if let Some(id) = existing {
-        name_of(txn, org_id, kind, id)
-            .await?
-            .ok_or(WriteError::NotFound)?;
-    }
-    if let Some(business) = fields.business_id {
-        name_of(txn, org_id, RecordKind::Business, business)
-            .await?
-            .ok_or(WriteError::NoSuchBusiness)?;
-    }
-    let (t, now) = (tables(kind), crate::db::now());
-    let mut columns: Vec<(&str, Value)> = vec![
-        ("name", fields.name.into()),
-        ("notes", fields.notes.into()),
-        ("updated_at", now.into()),
-    ];
-    if kind.is_contact() {
-        columns.push(("business_id", fields.business_id.into()));
-    }
-    let mut sql = Sql::default();
-    match existing {
-        None => {
-            columns.extend([
-                ("organization_id", org_id.into()),
-                ("created_at", now.into()),
-            ]);
-            sql.push("INSERT INTO ").push(t.records).push(" (");
-            for (i, (column, _)) in columns.iter().enumerate() {
-                sql.push(if i == 0 { "" } else { ", " }).push(column);
-            }
-            sql.push(") VALUES (");
-            for (i, (_, value)) in columns.into_iter().enumerate() {
-                sql.push(if i == 0 { "" } else { ", " }).bind(value);
-            }
-            sql.push(")");
-        }
-        Some(id) => {
-            sql.push("UPDATE ").push(t.records).push(" SET ");
-            for (i, (column, value)) in columns.into_iter().enumerate() {
-                sql.push(if i == 0 { "" } else { ", " })
-                    .push(column)
-                    .push(" = ")
-                    .bind(value);
-            }
-            sql.push(" WHERE id = ").bind(id);
-        }
-    }
-    sql.push(" RETURNING id");
-    let row = txn
-        .query_one(sql.build(txn.get_database_backend()))
-        .await?
-        .ok_or(WriteError::NotFound)?;
-    let id: i64 = row.try_get("", "id")?;
-    replace_identifiers(txn, org_id, kind, id, fields.identifiers).await?;
-    let verb = if existing.is_some() {
-        "update"
-    } else {
-        "create"
-    };
-    let action = format!("{}.{verb}", kind.noun());
-    super::record(txn, org_id, actor, &action, id, fields.name).await?;
-    Ok(id)
-}
-
-/// Replace a record's identifiers; refused, naming the owner, when one belongs to another.
-async fn replace_identifiers(
+/// Every record of `kind` in the organization, and every identifier as `(record, value)`.
+pub async fn all(
     db: &impl ConnectionTrait,
     org_id: i64,
     kind: RecordKind,
-    id: i64,
-    wanted: BTreeSet<&str>,
-) -> Result<(), WriteError> {
+) -> Result<(HashMap<i64, Stored>, Vec<(i64, String)>), DbErr> {
     let t = tables(kind);
-    let another = || format!("another {}", kind.noun());
-    let mut sql = select_identifiers(&t);
-    sql.push("i.organization_id = ")
-        .bind(org_id)
-        .push(" AND i.")
-        .push(t.value)
-        .push(" IN ")
-        .bind_list(wanted.iter().map(|v| (*v).to_string()))
-        .push(" AND i.")
-        .push(t.owner)
-        .push(" <> ")
-        .bind(id)
-        .push(" ORDER BY i.")
-        .push(t.value)
-        .push(" LIMIT 1");
-    if let Some(taken) = fetch(db, sql).await?.first() {
-        let owner = name_of(db, org_id, kind, taken.try_get("", "owner")?).await?;
-        return Err(WriteError::Taken {
-            value: taken.try_get("", "value")?,
-            owner: owner.unwrap_or_else(another),
-        });
-    }
     let mut sql = Sql::default();
-    sql.push("DELETE FROM ")
-        .push(t.identifiers)
-        .push(" WHERE ")
-        .push(t.owner)
-        .push(" = ")
-        .bind(id);
-    execute(db, sql).await?;
-    for value in wanted {
-        if let Err(e) = insert_identifiers(db, org_id, kind, id, [value]).await {
-            // Lost a race with another writer between the check and the insert.
-            if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
-                return Err(WriteError::Taken {
-                    value: value.to_string(),
-                    owner: another(),
-                });
-            }
-            return Err(e.into());
-        }
-    }
-    Ok(())
-}
-
-/// Add identifiers to a record, stored as given.
-pub(super) async fn insert_identifiers<V: AsRef<str>>(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    kind: RecordKind,
-    id: i64,
-    values: impl IntoIterator<Item = V>,
-) -> Result<(), DbErr> {
-    let t = tables(kind);
-    for value in values {
-        let mut sql = Sql::default();
-        sql.push("INSERT INTO ")
-            .push(t.identifiers)
-            .push(" (organization_id, ")
-            .push(t.owner)
-            .push(", ")
-            .push(t.value)
-            .push(") VALUES (")
-            .bind(org_id)
-            .push(", ")
-            .bind(id)
-            .push(", ")
-            .bind(value.as_ref().to_string())
-            .push(")");
-        execute(db, sql).await?;
-    }
-    Ok(())
-}
-
-/// Delete a record with its identifiers and email links (audited); a business's contacts stay,
-/// without a business. Inside the caller's transaction.
-pub async fn delete_in(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    kind: RecordKind,
-    id: i64,
-) -> Result<(), WriteError> {
-    let t = tables(kind);
-    let name = name_of(txn, org_id, kind, id)
-        .await?
-        .ok_or(WriteError::NotFound)?;
-    // Explicit, so the result does not depend on SQLite's foreign_keys pragma.
-    for table in ["email_links", "link_tombstones", t.identifiers] {
-        let mut sql = Sql::default();
-        sql.push("DELETE FROM ")
-            .push(table)
-            .push(" WHERE ")
-            .push(t.owner)
-            .push(" = ")
-            .bind(id);
-        execute(txn, sql).await?;
-    }
-    if kind == RecordKind::Business {
-        let mut sql = Sql::default();
-        sql.push("UPDATE contacts SET business_id = NULL WHERE business_id = ")
-            .bind(id);
-        execute(txn, sql).await?;
-    }
-    let mut sql = Sql::default();
-    sql.push("DELETE FROM ")
+    sql.push("SELECT r.id, r.name, r.notes")
+        .push(if kind.is_contact() {
+            ", r.business_id"
+        } else {
+            ""
+        })
+        .push(" FROM ")
         .push(t.records)
-        .push(" WHERE id = ")
-        .bind(id);
-    execute(txn, sql).await?;
-    let action = format!("{}.delete", kind.noun());
-    super::record(txn, org_id, actor, &action, id, &name).await?;
-    Ok(())
+        .push(" r WHERE r.organization_id = ")
+        .bind(org_id);
+    let mut records = HashMap::new();
+    for row in fetch(db, sql).await? {
+        let id = row.try_get("", "id")?;
+        let business_id = if kind.is_contact() {
+            row.try_get("", "business_id")?
+        } else {
+            None
+        };
+        let (name, notes) = (row.try_get("", "name")?, row.try_get("", "notes")?);
+        records.insert(
+            id,
+            Stored {
+                id,
+                name,
+                notes,
+                business_id,
+            },
+        );
+    }
+    let mut sql = select_identifiers(&t);
+    sql.push("i.organization_id = ").bind(org_id);
+    let identifiers = fetch(db, sql)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("", "owner")?, row.try_get("", "value")?)))
+        .collect::<Result<_, DbErr>>()?;
+    Ok((records, identifiers))
 }
