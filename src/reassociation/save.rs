@@ -3,8 +3,9 @@
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::{chunk, job, Counts, Edit, ReassociateError, Saved, Subject, CHUNK, INLINE_LIMIT};
-use crate::db::directory::{self, businesses, contacts, records, WriteError};
+use crate::db::directory::{self, records, WriteError};
 use crate::db::links::{self, Scope};
+use crate::domain::records::RecordKind;
 
 /// Save an edit and re-associate what it affects: at once when small, else queued.
 pub async fn save<C: ConnectionTrait + TransactionTrait>(
@@ -71,27 +72,19 @@ pub async fn save_in(
         Some(subject) => scope_of(txn, org_id, subject).await?,
         None => Scope::default(),
     };
-    let subject = match edit {
-        Edit::CreateBusiness(input) => {
-            Subject::Business(businesses::create_in(txn, org_id, actor, input).await?)
-        }
-        Edit::UpdateBusiness(id, input) => {
-            businesses::update_in(txn, org_id, actor, id, input).await?;
-            Subject::Business(id)
-        }
-        Edit::CreateContact(input) => {
-            Subject::Contact(contacts::create_in(txn, org_id, actor, input).await?)
-        }
-        Edit::UpdateContact(id, input) => {
-            contacts::update_in(txn, org_id, actor, id, input).await?;
-            Subject::Contact(id)
-        }
+    let (kind, existing, fields) = match edit {
+        Edit::CreateBusiness(input) => (RecordKind::Business, None, input.fields()),
+        Edit::UpdateBusiness(id, input) => (RecordKind::Business, Some(id), input.fields()),
+        Edit::CreateContact(input) => (RecordKind::Contact, None, input.fields()),
+        Edit::UpdateContact(id, input) => (RecordKind::Contact, Some(id), input.fields()),
         Edit::DeleteBusiness(id) | Edit::DeleteContact(id) => {
             let subject = edit.subject().unwrap_or(Subject::Business(id));
             records::delete_in(txn, org_id, actor, subject.kind(), id).await?;
             return Ok((subject, scope));
         }
     };
+    let id = records::write_in(txn, org_id, actor, kind, existing, fields).await?;
+    let subject = Subject::of(kind, id);
     scope.merge(scope_of(txn, org_id, subject).await?);
     Ok((subject, scope))
 }

@@ -1,5 +1,5 @@
-//! A business as the directory writes it: its parsed form, created or replaced through
-//! [`super::records`] (which reads, lists and deletes businesses and contacts alike).
+//! A business as the directory writes it: its parsed form, as the fields [`super::records`]
+//! writes (it reads, lists, writes and deletes businesses and contacts alike).
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::records::{self, Fields};
@@ -16,7 +16,8 @@ pub struct BusinessInput {
 }
 
 impl BusinessInput {
-    fn fields(&self) -> Fields<'_> {
+    /// The record as the directory writes it.
+    pub fn fields(&self) -> Fields<'_> {
         Fields {
             name: &self.name,
             notes: &self.notes,
@@ -35,38 +36,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     input: &BusinessInput,
 ) -> Result<i64, WriteError> {
     let txn = crate::db::begin_write(db).await?;
-    let id = create_in(&txn, org_id, actor, input).await?;
+    let fields = input.fields();
+    let id = records::write_in(&txn, org_id, actor, RecordKind::Business, None, fields).await?;
     txn.commit().await?;
     Ok(id)
-}
-
-/// Create a business inside the caller's transaction (audited); returns its id.
-pub async fn create_in(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    input: &BusinessInput,
-) -> Result<i64, WriteError> {
-    records::write_in(
-        txn,
-        org_id,
-        actor,
-        RecordKind::Business,
-        None,
-        input.fields(),
-    )
-    .await
-}
-
-/// Replace a business's name, notes and domains inside the caller's transaction (audited).
-pub async fn update_in(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    id: i64,
-    input: &BusinessInput,
-) -> Result<(), WriteError> {
-    let fields = input.fields();
-    records::write_in(txn, org_id, actor, RecordKind::Business, Some(id), fields).await?;
-    Ok(())
 }

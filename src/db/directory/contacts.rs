@@ -1,12 +1,7 @@
-//! A contact as the directory writes it: its parsed form, created or replaced through
-//! [`super::records`] (which reads, lists and deletes businesses and contacts alike) with a
-//! business of the organization only.
-use sea_orm::ConnectionTrait;
-
-use super::records::{self, Fields};
-use super::WriteError;
+//! A contact as the directory writes it: its parsed form, as the fields [`super::records`]
+//! writes (it reads, lists, writes and deletes businesses and contacts alike).
+use super::records::Fields;
 use crate::domain::address::EmailAddress;
-use crate::domain::records::RecordKind;
 
 /// A parsed create / edit form.
 #[derive(Debug, Clone)]
@@ -18,7 +13,8 @@ pub struct ContactInput {
 }
 
 impl ContactInput {
-    fn fields(&self) -> Fields<'_> {
+    /// The record as the directory writes it (its business checked to be the organization's).
+    pub fn fields(&self) -> Fields<'_> {
         Fields {
             name: &self.name,
             notes: &self.notes,
@@ -26,36 +22,4 @@ impl ContactInput {
             identifiers: self.addresses.iter().map(EmailAddress::as_str).collect(),
         }
     }
-}
-
-/// Create a contact inside the caller's transaction (audited); returns its id.
-pub async fn create_in(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    input: &ContactInput,
-) -> Result<i64, WriteError> {
-    records::write_in(
-        txn,
-        org_id,
-        actor,
-        RecordKind::Contact,
-        None,
-        input.fields(),
-    )
-    .await
-}
-
-/// Replace a contact's name, notes, business and addresses inside the caller's transaction
-/// (audited).
-pub async fn update_in(
-    txn: &impl ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    id: i64,
-    input: &ContactInput,
-) -> Result<(), WriteError> {
-    let fields = input.fields();
-    records::write_in(txn, org_id, actor, RecordKind::Contact, Some(id), fields).await?;
-    Ok(())
 }

@@ -101,14 +101,12 @@ pub(super) async fn businesses(
                 None
             }
         };
-        if let Some(t) = target {
-            claim(
-                &mut targets,
-                [t.to_string().as_str()],
-                raw.line,
-                &mut errors,
-            );
-        }
+        claim(
+            &mut targets,
+            target.map(|t| t.to_string()).as_deref(),
+            raw.line,
+            &mut errors,
+        );
         let (Some(record), true) = (record, errors.is_empty()) else {
             out.push(planned(raw, Action::Error(errors), None));
             continue;
@@ -185,14 +183,12 @@ pub(super) async fn contacts(
                 None
             }
         };
-        if let Some(t) = target {
-            claim(
-                &mut targets,
-                [t.to_string().as_str()],
-                raw.line,
-                &mut errors,
-            );
-        }
+        claim(
+            &mut targets,
+            target.map(|t| t.to_string()).as_deref(),
+            raw.line,
+            &mut errors,
+        );
         let current = target.and_then(|t| existing.get(&t));
         // Without a business (or notes) column, an update keeps the contact's.
         let business_id = match &raw.business {

@@ -86,17 +86,7 @@ pub async fn list(
     size: u64,
 ) -> Result<Page<RecordRow>, DbErr> {
     let t = tables(kind);
-    let mut sql = Sql::default();
-    sql.push("SELECT r.id, r.name")
-        .push(if kind.is_contact() {
-            ", r.business_id"
-        } else {
-            ""
-        })
-        .push(" FROM ")
-        .push(t.records)
-        .push(" r WHERE r.organization_id = ")
-        .bind(org_id);
+    let mut sql = select_records(kind, org_id);
     if !query.trim().is_empty() {
         let pattern = contains_pattern(query);
         sql.push(" AND (LOWER(r.name) LIKE ")
@@ -126,11 +116,7 @@ pub async fn list(
         .bind(i64::try_from(size + 1).unwrap_or(i64::MAX));
     let mut rows = Vec::new();
     for row in fetch(db, sql).await? {
-        let business: Option<i64> = if kind.is_contact() {
-            row.try_get("", "business_id")?
-        } else {
-            None
-        };
+        let business = business_of(kind, &row)?;
         rows.push((
             row.try_get::<i64>("", "id")?,
             row.try_get("", "name")?,
@@ -152,6 +138,32 @@ pub async fn list(
         name: r.name.clone(),
         id: r.id,
     }))
+}
+
+/// `SELECT` the organization's records of `kind` (id, name, notes and a contact's business)
+/// `FROM` its table `r`, for the caller's further conditions.
+fn select_records(kind: RecordKind, org_id: i64) -> Sql {
+    let mut sql = Sql::default();
+    sql.push("SELECT r.id, r.name, r.notes")
+        .push(if kind.is_contact() {
+            ", r.business_id"
+        } else {
+            ""
+        })
+        .push(" FROM ")
+        .push(tables(kind).records)
+        .push(" r WHERE r.organization_id = ")
+        .bind(org_id);
+    sql
+}
+
+/// A contact row's business; None for a business.
+fn business_of(kind: RecordKind, row: &QueryResult) -> Result<Option<i64>, DbErr> {
+    if kind.is_contact() {
+        row.try_get("", "business_id")
+    } else {
+        Ok(None)
+    }
 }
 
 /// `SELECT owner, value FROM` the kind's identifiers `i WHERE `, for the caller's condition.
@@ -339,25 +351,9 @@ pub async fn all(
     kind: RecordKind,
 ) -> Result<(HashMap<i64, Stored>, Vec<(i64, String)>), DbErr> {
     let t = tables(kind);
-    let mut sql = Sql::default();
-    sql.push("SELECT r.id, r.name, r.notes")
-        .push(if kind.is_contact() {
-            ", r.business_id"
-        } else {
-            ""
-        })
-        .push(" FROM ")
-        .push(t.records)
-        .push(" r WHERE r.organization_id = ")
-        .bind(org_id);
     let mut records = HashMap::new();
-    for row in fetch(db, sql).await? {
-        let id = row.try_get("", "id")?;
-        let business_id = if kind.is_contact() {
-            row.try_get("", "business_id")?
-        } else {
-            None
-        };
+    for row in fetch(db, select_records(kind, org_id)).await? {
+        let (id, business_id) = (row.try_get("", "id")?, business_of(kind, &row)?);
         let (name, notes) = (row.try_get("", "name")?, row.try_get("", "notes")?);
         records.insert(
             id,
