@@ -51,12 +51,7 @@ impl RowView {
             .map(capitalize)
             .unwrap_or_default();
         let contact_name = if r.external_name.trim().is_empty() {
-            r.external
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string()
+            r.external.local_part().to_string()
         } else {
             r.external_name.clone()
         };

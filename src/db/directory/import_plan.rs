@@ -43,12 +43,8 @@ pub(super) async fn businesses(
     rows: &[RawRow],
 ) -> Result<Plan, DbErr> {
     let free_mail = super::free_mail(db, org_id).await?;
-    let Existing {
-        records: existing,
-        owner,
-        identifiers: domains_of,
-        by_name,
-    } = Existing::load(db, org_id, RecordKind::Business).await?;
+    let known = Existing::load(db, org_id, RecordKind::Business).await?;
+    let (existing, owner, by_name) = (&known.records, &known.owner, &known.by_name);
     let (mut seen_keys, mut seen_names, mut targets) =
         (HashMap::new(), HashMap::new(), HashMap::new());
     let mut out = Vec::new();
@@ -117,18 +113,7 @@ pub(super) async fn businesses(
             .notes
             .or_else(|| current.map(|b| b.notes.clone()))
             .unwrap_or_default();
-        let action = match current {
-            None => Action::Create,
-            Some(b) => {
-                let mut have = domains_of.get(&b.id).cloned().unwrap_or_default();
-                have.sort();
-                if b.name == record.name && b.notes == notes && have == domains {
-                    Action::Unchanged(b.id)
-                } else {
-                    Action::Update(b.id)
-                }
-            }
-        };
+        let action = known.action(current, &record.name, &notes, None, &domains);
         let input = BusinessInput {
             name: record.name,
             notes,
@@ -144,12 +129,8 @@ pub(super) async fn contacts(
     org_id: i64,
     rows: &[RawRow],
 ) -> Result<Plan, DbErr> {
-    let Existing {
-        records: existing,
-        owner,
-        identifiers: addresses_of,
-        ..
-    } = Existing::load(db, org_id, RecordKind::Contact).await?;
+    let known = Existing::load(db, org_id, RecordKind::Contact).await?;
+    let (existing, owner) = (&known.records, &known.owner);
     let business = BusinessLookup::load(db, org_id).await?;
     let (mut seen_keys, mut targets) = (HashMap::new(), HashMap::new());
     let mut out = Vec::new();
@@ -207,22 +188,7 @@ pub(super) async fn contacts(
             .notes
             .or_else(|| current.map(|c| c.notes.clone()))
             .unwrap_or_default();
-        let action = match current {
-            None => Action::Create,
-            Some(c) => {
-                let mut have = addresses_of.get(&c.id).cloned().unwrap_or_default();
-                have.sort();
-                let same = c.name == record.name
-                    && c.notes == notes
-                    && c.business_id == business_id
-                    && have == addresses;
-                if same {
-                    Action::Unchanged(c.id)
-                } else {
-                    Action::Update(c.id)
-                }
-            }
-        };
+        let action = known.action(current, &record.name, &notes, business_id, &addresses);
         let input = ContactInput {
             name: record.name,
             notes,
@@ -262,6 +228,31 @@ impl Existing {
             identifiers,
             by_name,
         })
+    }
+}
+
+impl Existing {
+    /// What applying a valid row does to `current` (None: a new record): an update unless it
+    /// changes nothing.
+    fn action(
+        &self,
+        current: Option<&Stored>,
+        name: &str,
+        notes: &str,
+        business_id: Option<i64>,
+        identifiers: &[String],
+    ) -> Action {
+        let Some(c) = current else {
+            return Action::Create;
+        };
+        let mut have = self.identifiers.get(&c.id).cloned().unwrap_or_default();
+        have.sort();
+        if c.name == name && c.notes == notes && c.business_id == business_id && have == identifiers
+        {
+            Action::Unchanged(c.id)
+        } else {
+            Action::Update(c.id)
+        }
     }
 }
 
