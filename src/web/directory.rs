@@ -53,8 +53,6 @@ struct Ctx {
     db: DatabaseConnection,
     kind: RecordKind,
     user: CurrentUser,
-    /// The user's organization.
-    org: i64,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -72,7 +70,6 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Self {
             db: DatabaseConnection::from_ref(state),
             kind,
-            org: user.organization_id,
             user,
         })
     }
@@ -137,16 +134,12 @@ struct DeletePage {
 }
 
 async fn list(
-    Ctx {
-        db,
-        kind,
-        user,
-        org,
-    }: Ctx,
+    Ctx { db, kind, user }: Ctx,
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cursor = query.cursor();
+    let org = user.organization_id;
     let page = records::list(&db, org, kind, &query.q, cursor.as_ref(), PAGE_SIZE).await?;
     let list = ListRows {
         more: query.more_url(kind.base(), page.next.as_ref()),
@@ -218,7 +211,7 @@ struct NewQuery {
 }
 
 async fn new(
-    Ctx { db, kind, user, .. }: Ctx,
+    Ctx { db, kind, user }: Ctx,
     Query(query): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let form = RecordForm {
@@ -257,15 +250,10 @@ async fn save(
 }
 
 async fn create(
-    Ctx {
-        db,
-        kind,
-        user,
-        org,
-    }: Ctx,
+    Ctx { db, kind, user }: Ctx,
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
-    let errors = match parse(&db, org, kind, &form).await? {
+    let errors = match parse(&db, user.organization_id, kind, &form).await? {
         Ok(input) => match save(&db, &user, kind, input.create()).await? {
             Ok(saved) => return Ok(saved),
             Err(errors) => errors,
@@ -287,15 +275,11 @@ async fn load(
 }
 
 async fn show(
-    Ctx {
-        db,
-        kind,
-        user,
-        org,
-    }: Ctx,
+    Ctx { db, kind, user }: Ctx,
     Path(id): Path<i64>,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
+    let org = user.organization_id;
     let scope = match kind {
         RecordKind::Business => Scope::Business(id),
         RecordKind::Contact => Scope::Contact(id),
@@ -326,39 +310,24 @@ async fn show(
 }
 
 /// The re-association progress fragment, polled while a job runs.
-async fn progress(
-    Ctx { db, kind, org, .. }: Ctx,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    load(&db, org, kind, id).await?;
-    reassociation_views::progress_fragment(&db, org, Subject::of(kind, id)).await
+async fn progress(Ctx { db, kind, user }: Ctx, Path(id): Path<i64>) -> Result<Response, AppError> {
+    load(&db, user.organization_id, kind, id).await?;
+    reassociation_views::progress_fragment(&db, user.organization_id, Subject::of(kind, id)).await
 }
 
-async fn edit(
-    Ctx {
-        db,
-        kind,
-        user,
-        org,
-    }: Ctx,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let r = load(&db, org, kind, id).await?;
+async fn edit(Ctx { db, kind, user }: Ctx, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let r = load(&db, user.organization_id, kind, id).await?;
     let form = RecordForm::of(kind, r);
     let meta = edit_meta(kind, id);
     form_page(&db, &user, kind, meta, form, FieldErrors::default()).await
 }
 
 async fn update(
-    Ctx {
-        db,
-        kind,
-        user,
-        org,
-    }: Ctx,
+    Ctx { db, kind, user }: Ctx,
     Path(id): Path<i64>,
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
+    let org = user.organization_id;
     let errors = match parse(&db, org, kind, &form).await? {
         Ok(input) => match save(&db, &user, kind, input.update(id)).await? {
             Ok(_) => return Ok(Redirect::to(&kind.url(id)).into_response()),
@@ -373,29 +342,15 @@ async fn update(
 /// How many stored emails the edit would re-associate, with Apply / Cancel; an edit that keeps
 /// what links mail (the domains or addresses, and a contact's business) is saved at once.
 async fn preview(
-    Ctx {
-        db,
-        kind,
-        user,
-        org,
-    }: Ctx,
+    Ctx { db, kind, user }: Ctx,
     Path(id): Path<i64>,
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
+    let org = user.organization_id;
     let current = load(&db, org, kind, id).await?;
     let errors = match parse(&db, org, kind, &form).await? {
         Ok(input) if input.keeps_links(&current) => {
-            return update(
-                Ctx {
-                    db,
-                    kind,
-                    user,
-                    org,
-                },
-                Path(id),
-                Form(form),
-            )
-            .await;
+            return update(Ctx { db, kind, user }, Path(id), Form(form)).await;
         }
         Ok(input) => match reassociation::preview(&db, org, user.id, input.update(id)).await {
             Ok(counts) => {
