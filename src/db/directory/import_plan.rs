@@ -27,6 +27,22 @@ fn claim<'a>(
     }
 }
 
+/// A row's domains or addresses as text, each claimed against the file's earlier rows.
+fn claim_listed<T: ToString>(
+    seen: &mut HashMap<String, u64>,
+    listed: Option<&[T]>,
+    line: u64,
+    errors: &mut Vec<String>,
+) -> Vec<String> {
+    let listed: Vec<String> = listed
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    claim(seen, listed.iter().map(String::as_str), line, errors);
+    listed
+}
+
 fn planned(raw: &RawRow, action: Action, input: Option<Input>) -> PlannedRow {
     PlannedRow {
         line: raw.line,
@@ -53,16 +69,8 @@ pub(super) async fn businesses(
         let record = business_record(raw, &free_mail)
             .map_err(|e| errors.extend(e))
             .ok();
-        let domains: Vec<String> = record
-            .as_ref()
-            .map(|r| r.domains.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        claim(
-            &mut seen_keys,
-            domains.iter().map(String::as_str),
-            raw.line,
-            &mut errors,
-        );
+        let listed = record.as_ref().map(|r| r.domains.as_slice());
+        let domains = claim_listed(&mut seen_keys, listed, raw.line, &mut errors);
         claim(
             &mut seen_names,
             [raw.name.to_lowercase().as_str()],
@@ -137,16 +145,8 @@ pub(super) async fn contacts(
     for raw in rows {
         let mut errors = Vec::new();
         let record = contact_record(raw).map_err(|e| errors.extend(e)).ok();
-        let addresses: Vec<String> = record
-            .as_ref()
-            .map(|r| r.addresses.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        claim(
-            &mut seen_keys,
-            addresses.iter().map(String::as_str),
-            raw.line,
-            &mut errors,
-        );
+        let listed = record.as_ref().map(|r| r.addresses.as_slice());
+        let addresses = claim_listed(&mut seen_keys, listed, raw.line, &mut errors);
         let owners: BTreeMap<i64, &str> = addresses
             .iter()
             .filter_map(|a| owner.get(a).map(|o| (*o, a.as_str())))
