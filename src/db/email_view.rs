@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::domain::relink::Source;
+use crate::domain::reassociation::Source;
 
 use super::entities::{
     attachments, businesses, contact_addresses, contacts, email_bodies, email_links,

@@ -16,7 +16,7 @@ use super::entities::{
 };
 use crate::domain::association::{associate, Directory, Target};
 use crate::domain::message::{NormalizedMessage, ParticipantRole};
-use crate::domain::relink::Source;
+use crate::domain::reassociation::Source;
 use crate::domain::stored::Folders;
 
 /// Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit.

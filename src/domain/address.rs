@@ -41,6 +41,11 @@ impl EmailAddress {
         &self.0
     }
 
+    /// The text before the first `@` (a name to show for someone who gave none).
+    pub fn local_part(&self) -> &str {
+        self.0.split('@').next().unwrap_or_default()
+    }
+
     /// The domain part, already lowercase ASCII.
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)

@@ -101,12 +101,7 @@ pub fn contacts_to_create(
 fn display_name(name: &str, address: &EmailAddress) -> String {
     let name = name.trim().trim_matches(['"', '\'']).trim();
     if name.is_empty() || name.contains('@') {
-        address
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_string()
+        address.local_part().to_string()
     } else {
         name.chars().take(200).collect()
     }

@@ -18,8 +18,9 @@ use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
 use crate::db::directory::export;
-use crate::db::directory::import::{self, Action, Counts, ImportError, Plan};
+use crate::db::directory::import::{self, Action, Counts, Plan};
 use crate::domain::directory_csv::{read, Kind};
+use crate::reassociation::import::{self as reassociation_import, ImportError};
 
 /// Largest file accepted.
 pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
@@ -219,7 +220,7 @@ async fn apply(
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
-    match import::apply(&db, org, user.id, &form.token).await {
+    match reassociation_import::apply(&db, org, user.id, &form.token).await {
         Ok((file, counts)) => {
             let page = DonePage {
                 layout: layout(&user, "Import done"),

@@ -1,15 +1,21 @@
-//! What the businesses and contacts pages share: list queries and their "load more" links,
-//! create / edit forms parsed into directory inputs, and write errors turned into field errors.
+//! The directory pages' view side: list queries and their "load more" links, the one create /
+//! edit form of a business or contact parsed into a directory input, and write errors turned
+//! into field errors.
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::views::FieldErrors;
 use crate::db::directory::businesses::BusinessInput;
 use crate::db::directory::contacts::ContactInput;
+use crate::db::directory::records::RecordDetail;
 use crate::db::directory::{Cursor, WriteError};
 use crate::domain::address::EmailAddress;
 use crate::domain::association::business_domain;
 use crate::domain::freemail::FreeMail;
+use crate::domain::records::RecordKind;
+use crate::reassociation::Edit;
 
 const NAME_MAX: usize = 200;
 const NOTES_MAX: usize = 10_000;
@@ -47,20 +53,117 @@ impl ListQuery {
     }
 }
 
-/// The business create / edit form as typed.
+/// The create / edit form of a business or contact as typed (each kind reads its fields).
 #[derive(Debug, Default, Clone, Deserialize)]
-pub struct BusinessForm {
+pub struct RecordForm {
     #[serde(default)]
     pub name: String,
-    /// One per line.
+    /// A business's domains, one per line.
     #[serde(default)]
     pub domains: String,
+    /// A contact's addresses, one per line.
+    #[serde(default)]
+    pub addresses: String,
     #[serde(default)]
     pub notes: String,
+    /// A contact's business id, or empty for none.
+    #[serde(default)]
+    pub business_id: String,
 }
 
-impl BusinessForm {
-    pub fn parse(&self, free_mail: &FreeMail) -> Result<BusinessInput, FieldErrors> {
+/// A parsed form.
+#[derive(Debug, Clone)]
+pub enum RecordInput {
+    Business(BusinessInput),
+    Contact(ContactInput),
+}
+
+impl RecordInput {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Business(b) => &b.name,
+            Self::Contact(c) => &c.name,
+        }
+    }
+
+    pub fn create(&self) -> Edit<'_> {
+        match self {
+            Self::Business(b) => Edit::CreateBusiness(b),
+            Self::Contact(c) => Edit::CreateContact(c),
+        }
+    }
+
+    pub fn update(&self, id: i64) -> Edit<'_> {
+        match self {
+            Self::Business(b) => Edit::UpdateBusiness(id, b),
+            Self::Contact(c) => Edit::UpdateContact(id, c),
+        }
+    }
+
+    /// Does the edit keep what links mail to `current` (its domains or addresses, and a
+    /// contact's business)?
+    pub fn keeps_links(&self, current: &RecordDetail) -> bool {
+        let (identifiers, business): (Vec<String>, Option<i64>) = match self {
+            Self::Business(b) => (b.domains.iter().map(ToString::to_string).collect(), None),
+            Self::Contact(c) => (
+                c.addresses.iter().map(ToString::to_string).collect(),
+                c.business_id,
+            ),
+        };
+        let (a, b): (BTreeSet<String>, BTreeSet<String>) = (
+            identifiers.into_iter().collect(),
+            current.identifiers.iter().cloned().collect(),
+        );
+        a == b && business == current.business.as_ref().map(|(id, _)| *id)
+    }
+}
+
+impl RecordForm {
+    /// The form of a saved record, for editing.
+    pub fn of(kind: RecordKind, r: RecordDetail) -> Self {
+        let identifiers = r.identifiers.join("\n");
+        let (domains, addresses) = match kind {
+            RecordKind::Business => (identifiers, String::new()),
+            RecordKind::Contact => (String::new(), identifiers),
+        };
+        Self {
+            name: r.name,
+            domains,
+            addresses,
+            notes: r.notes,
+            business_id: r.business.map(|(b, _)| b.to_string()).unwrap_or_default(),
+        }
+    }
+
+    pub fn parse(
+        &self,
+        kind: RecordKind,
+        free_mail: &FreeMail,
+    ) -> Result<RecordInput, FieldErrors> {
+        match kind {
+            RecordKind::Business => self.parse_business(free_mail).map(RecordInput::Business),
+            RecordKind::Contact => self.parse_contact().map(RecordInput::Contact),
+        }
+    }
+
+    /// The fields a preview carries to Apply, as the kind's form names them.
+    pub fn fields(self, kind: RecordKind) -> Vec<(&'static str, String)> {
+        match kind {
+            RecordKind::Business => vec![
+                ("name", self.name),
+                ("domains", self.domains),
+                ("notes", self.notes),
+            ],
+            RecordKind::Contact => vec![
+                ("name", self.name),
+                ("addresses", self.addresses),
+                ("notes", self.notes),
+                ("business_id", self.business_id),
+            ],
+        }
+    }
+
+    pub fn parse_business(&self, free_mail: &FreeMail) -> Result<BusinessInput, FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = check_name(&self.name, &mut errors);
         let notes = check_notes(&self.notes, &mut errors);
@@ -83,25 +186,8 @@ impl BusinessForm {
             },
         )
     }
-}
 
-/// The contact create / edit form as typed.
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct ContactForm {
-    #[serde(default)]
-    pub name: String,
-    /// One per line.
-    #[serde(default)]
-    pub addresses: String,
-    #[serde(default)]
-    pub notes: String,
-    /// A business id, or empty for none.
-    #[serde(default)]
-    pub business_id: String,
-}
-
-impl ContactForm {
-    pub fn parse(&self) -> Result<ContactInput, FieldErrors> {
+    pub fn parse_contact(&self) -> Result<ContactInput, FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = check_name(&self.name, &mut errors);
         let notes = check_notes(&self.notes, &mut errors);

@@ -16,7 +16,8 @@ use super::error::AppError;
 use super::session::CurrentUser;
 use super::views::render;
 use super::AppState;
-use crate::db::directory::{businesses, contacts};
+use crate::db::directory::records;
+use crate::domain::records::RecordKind;
 
 /// Businesses, and contacts, per answer.
 pub const EACH: u64 = 8;
@@ -87,21 +88,15 @@ struct Options {
 pub async fn search(db: &DatabaseConnection, org: i64, q: &str) -> Result<TargetList, AppError> {
     let q: String = q.trim().chars().take(MAX_QUERY_CHARS).collect();
     let mut items = Vec::new();
-    for b in businesses::list(db, org, &q, None, EACH).await?.items {
-        items.push(TargetView {
-            value: format!("business:{}", b.id),
-            kind: "business",
-            name: b.name,
-            detail: b.domains.join(", "),
-        });
-    }
-    for c in contacts::list(db, org, &q, None, EACH).await?.items {
-        items.push(TargetView {
-            value: format!("contact:{}", c.id),
-            kind: "contact",
-            name: c.name,
-            detail: c.addresses.join(", "),
-        });
+    for kind in [RecordKind::Business, RecordKind::Contact] {
+        for r in records::list(db, org, kind, &q, None, EACH).await?.items {
+            items.push(TargetView {
+                value: format!("{}:{}", kind.noun(), r.id),
+                kind: kind.noun(),
+                name: r.name,
+                detail: r.identifiers.join(", "),
+            });
+        }
     }
     Ok(TargetList {
         q,

@@ -3,10 +3,9 @@ pub mod account;
 pub mod admin;
 pub mod attachments;
 pub mod auth;
-pub mod businesses;
-pub mod contacts;
 pub mod csrf;
 pub mod detach;
+pub mod directory;
 pub mod directory_csv;
 pub mod directory_views;
 pub mod email_actions;
@@ -20,7 +19,7 @@ pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;
 pub mod purge;
-pub mod relink_views;
+pub mod reassociation_views;
 pub mod session;
 pub mod settings;
 pub mod timeline;
@@ -97,8 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(attachments::router())
         .merge(purge::router())
         .merge(admin::router())
-        .merge(businesses::router())
-        .merge(contacts::router())
+        .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())
         .merge(unmatched::router())

@@ -1,7 +1,7 @@
 //! Unmatched mail: emails with an external participant and no link, newest first, with
 //! one-click triage (create a business from the domain, create a contact, link to an existing
-//! record; its search is `link_targets`). Triage removes the row and, for new records, links
-//! their existing mail too.
+//! record; its search is `link_targets`). Triage removes the row and, for new records saved
+//! through re-association, links their existing mail too.
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -12,17 +12,16 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
-use super::directory_views::{write_error, BusinessForm, ContactForm};
+use super::directory_views::RecordForm;
 use super::error::AppError;
+use super::reassociation_views::edit_error;
 use super::session::CurrentUser;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
-use crate::db::directory::relink::{
-    link_existing_mail_for_new_business, link_existing_mail_for_new_contact,
-};
 use crate::db::directory::unmatched::{self, Before, UnmatchedRow};
-use crate::db::directory::{self, businesses, contacts, WriteError};
+use crate::db::directory::{self, WriteError};
 use crate::domain::association::Target;
+use crate::reassociation::{triage, Edit};
 
 const PAGE: u64 = 50;
 
@@ -52,12 +51,7 @@ impl RowView {
             .map(capitalize)
             .unwrap_or_default();
         let contact_name = if r.external_name.trim().is_empty() {
-            r.external
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string()
+            r.external.local_part().to_string()
         } else {
             r.external_name.clone()
         };
@@ -198,16 +192,16 @@ async fn create_business(
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<BusinessForm>,
+    Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
     check_email(&db, org, id).await?;
     let input = form
-        .parse(&directory::free_mail(&db, org).await?)
+        .parse_business(&directory::free_mail(&db, org).await?)
         .map_err(|e| invalid(&e, &["name", "domains", "notes"]))?;
-    let created = businesses::create(&db, org, user.id, &input).await;
-    let business = created.or_else(|e| Err(invalid(&write_error(e, "domains")?, &["domains"])))?;
-    let linked = link_existing_mail_for_new_business(&db, org, business).await?;
+    let created = triage::create(&db, org, user.id, Edit::CreateBusiness(&input)).await;
+    let (_, linked) =
+        created.or_else(|e| Err(invalid(&edit_error(e, "domains")?, &["domains"])))?;
     done(&headers, id, linked)
 }
 
@@ -216,7 +210,7 @@ async fn create_contact(
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(mut form): Form<ContactForm>,
+    Form(mut form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
     check_email(&db, org, id).await?;
@@ -230,12 +224,11 @@ async fn create_contact(
         form.business_id = b.to_string();
     }
     let input = form
-        .parse()
+        .parse_contact()
         .map_err(|e| invalid(&e, &["name", "addresses", "notes", "business_id"]))?;
-    let created = contacts::create(&db, org, user.id, &input).await;
-    let contact =
-        created.or_else(|e| Err(invalid(&write_error(e, "addresses")?, &["addresses"])))?;
-    let linked = link_existing_mail_for_new_contact(&db, org, contact, input.business_id).await?;
+    let created = triage::create(&db, org, user.id, Edit::CreateContact(&input)).await;
+    let (_, linked) =
+        created.or_else(|e| Err(invalid(&edit_error(e, "addresses")?, &["addresses"])))?;
     done(&headers, id, linked)
 }
 

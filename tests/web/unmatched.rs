@@ -8,7 +8,7 @@ use threadline::db::directory::{self, unmatched};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::organizations;
 use threadline::domain::association::Reason;
-use threadline::domain::relink::Source;
+use threadline::domain::reassociation::Source;
 use threadline::sync::sync_account;
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
@@ -236,7 +236,7 @@ async fn other_organizations_ids_are_not_found() {
 #[tokio::test]
 async fn new_records_never_relink_a_tombstoned_email() {
     use sea_orm::{ActiveModelTrait, Set};
-    use threadline::db::directory::relink::link_existing_mail_for_new_business;
+    use threadline::reassociation::triage::link_existing_mail_for_new_business;
     let (app, org) = app_with_mail().await;
     // Created without linking, then someone unlinked "bo" from it.
     let customer = directory::create_business(&app.db, org, "Customer", &["customer.test".into()])

@@ -1,17 +1,14 @@
-//! Directory import: a checked file becomes a plan (each row create / update / unchanged /
-//! error, nothing written), and an applied plan is written all-or-nothing in one transaction,
-//! re-checked against the directory as it is then.
+//! Directory import storage and checks: a checked file becomes a plan (each row create /
+//! update / unchanged / error, nothing written) and waits, as a pending file, for apply
+//! ([`crate::reassociation::import::apply`] writes it through re-association).
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
-use super::businesses::{self, BusinessInput};
-use super::contacts::{self, ContactInput};
-use super::relink::{link_existing_mail_for_new_businesses, link_existing_mail_for_new_contacts};
-use super::WriteError;
+use super::businesses::BusinessInput;
+use super::contacts::ContactInput;
 use crate::db::entities::directory_imports as pending;
 use crate::domain::directory_csv::{Kind, RawRow};
 
@@ -32,11 +29,12 @@ pub struct PlannedRow {
     /// Domains or addresses as written.
     pub list: String,
     pub action: Action,
-    pub(super) input: Option<Input>,
+    pub input: Option<Input>,
 }
 
+/// What a valid row writes.
 #[derive(Debug, Clone)]
-pub(super) enum Input {
+pub enum Input {
     Business(BusinessInput),
     Contact(ContactInput),
 }
@@ -69,20 +67,6 @@ impl Plan {
         }
         c
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// No previewed file under this token (expired, applied, or another user's).
-    #[error("this import has expired or was already applied")]
-    Expired,
-    /// The file has rows in error (now): nothing was written.
-    #[error("the file has rows in error")]
-    Invalid(Pending, Plan),
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    #[error(transparent)]
-    Db(#[from] DbErr),
 }
 
 /// Check every row against the file and the directory; writes nothing.
@@ -151,7 +135,7 @@ pub async fn forget_pending(db: &impl ConnectionTrait, user_id: i64) -> Result<(
 }
 
 /// Remove and return the user's previewed file with this token.
-async fn take_pending(
+pub async fn take_pending(
     db: &impl ConnectionTrait,
     org_id: i64,
     user_id: i64,
@@ -177,61 +161,4 @@ async fn take_pending(
         filename: row.filename,
         rows,
     }))
-}
-
-/// Apply the user's previewed file: every row in one transaction, or none when any row is in
-/// error now (the directory may have changed since the preview). Then link the stored mail of
-/// what was created or changed. The file is used up either way.
-pub async fn apply<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    org_id: i64,
-    actor: i64,
-    token: &str,
-) -> Result<(Pending, Counts), ImportError> {
-    let txn = crate::db::begin_write(db).await?;
-    let file = take_pending(&txn, org_id, actor, token)
-        .await?
-        .ok_or(ImportError::Expired)?;
-    let (kind, rows) = (file.kind, &file.rows);
-    let plan = plan(&txn, org_id, kind, rows).await?;
-    let counts = plan.counts();
-    if counts.error > 0 {
-        txn.rollback().await?;
-        forget_pending(db, actor).await?;
-        return Err(ImportError::Invalid(file, plan));
-    }
-    let mut touched_businesses = Vec::new();
-    let mut touched_contacts = Vec::new();
-    for row in &plan.rows {
-        match (&row.action, &row.input) {
-            (Action::Create, Some(Input::Business(i))) => {
-                touched_businesses.push(businesses::create(&txn, org_id, actor, i).await?);
-            }
-            (Action::Update(id), Some(Input::Business(i))) => {
-                businesses::update(&txn, org_id, actor, *id, i).await?;
-                touched_businesses.push(*id);
-            }
-            (Action::Create, Some(Input::Contact(i))) => {
-                let id = contacts::create(&txn, org_id, actor, i).await?;
-                touched_contacts.push((id, i.business_id));
-            }
-            (Action::Update(id), Some(Input::Contact(i))) => {
-                contacts::update(&txn, org_id, actor, *id, i).await?;
-                touched_contacts.push((*id, i.business_id));
-            }
-            _ => {}
-        }
-    }
-    link_existing_mail_for_new_businesses(&txn, org_id, &touched_businesses).await?;
-    link_existing_mail_for_new_contacts(&txn, org_id, &touched_contacts).await?;
-    let detail = format!(
-        "{}: {} created, {} updated, {} unchanged",
-        kind.as_str(),
-        counts.create,
-        counts.update,
-        counts.unchanged
-    );
-    super::record(&txn, org_id, actor, "directory.import", org_id, &detail).await?;
-    txn.commit().await?;
-    Ok((file, counts))
 }

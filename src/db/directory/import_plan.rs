@@ -2,16 +2,15 @@
 //! (which record it updates, taken domains and addresses, the contact's business).
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::businesses::BusinessInput;
 use super::contacts::ContactInput;
 use super::import::{Action, Input, Plan, PlannedRow};
-use crate::db::entities::{
-    business_domains, businesses as business_rows, contact_addresses, contacts as contact_rows,
-};
+use super::records::{self, Stored};
 use crate::domain::directory_csv::{business_record, contact_record, RawRow};
 use crate::domain::domains::{registrable, Domain};
+use crate::domain::records::RecordKind;
 
 /// Notes an earlier row already used one of these keys.
 fn claim<'a>(
@@ -26,6 +25,22 @@ fn claim<'a>(
             seen.insert(k.to_string(), first);
         }
     }
+}
+
+/// A row's domains or addresses as text, each claimed against the file's earlier rows.
+fn claim_listed<T: ToString>(
+    seen: &mut HashMap<String, u64>,
+    listed: Option<&[T]>,
+    line: u64,
+    errors: &mut Vec<String>,
+) -> Vec<String> {
+    let listed: Vec<String> = listed
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    claim(seen, listed.iter().map(String::as_str), line, errors);
+    listed
 }
 
 fn planned(raw: &RawRow, action: Action, input: Option<Input>) -> PlannedRow {
@@ -44,27 +59,8 @@ pub(super) async fn businesses(
     rows: &[RawRow],
 ) -> Result<Plan, DbErr> {
     let free_mail = super::free_mail(db, org_id).await?;
-    let existing: HashMap<i64, business_rows::Model> = business_rows::Entity::find()
-        .filter(business_rows::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
-    let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
-    for b in existing.values() {
-        by_name.entry(b.name.to_lowercase()).or_default().push(b.id);
-    }
-    let mut owner: HashMap<String, i64> = HashMap::new();
-    let mut domains_of: HashMap<i64, Vec<String>> = HashMap::new();
-    for d in business_domains::Entity::find()
-        .filter(business_domains::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-    {
-        owner.insert(d.domain.clone(), d.business_id);
-        domains_of.entry(d.business_id).or_default().push(d.domain);
-    }
+    let known = Existing::load(db, org_id, RecordKind::Business).await?;
+    let (existing, owner, by_name) = (&known.records, &known.owner, &known.by_name);
     let (mut seen_keys, mut seen_names, mut targets) =
         (HashMap::new(), HashMap::new(), HashMap::new());
     let mut out = Vec::new();
@@ -73,16 +69,8 @@ pub(super) async fn businesses(
         let record = business_record(raw, &free_mail)
             .map_err(|e| errors.extend(e))
             .ok();
-        let domains: Vec<String> = record
-            .as_ref()
-            .map(|r| r.domains.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        claim(
-            &mut seen_keys,
-            domains.iter().map(String::as_str),
-            raw.line,
-            &mut errors,
-        );
+        let listed = record.as_ref().map(|r| r.domains.as_slice());
+        let domains = claim_listed(&mut seen_keys, listed, raw.line, &mut errors);
         claim(
             &mut seen_names,
             [raw.name.to_lowercase().as_str()],
@@ -117,14 +105,12 @@ pub(super) async fn businesses(
                 None
             }
         };
-        if let Some(t) = target {
-            claim(
-                &mut targets,
-                [t.to_string().as_str()],
-                raw.line,
-                &mut errors,
-            );
-        }
+        claim(
+            &mut targets,
+            target.map(|t| t.to_string()).as_deref(),
+            raw.line,
+            &mut errors,
+        );
         let (Some(record), true) = (record, errors.is_empty()) else {
             out.push(planned(raw, Action::Error(errors), None));
             continue;
@@ -135,18 +121,7 @@ pub(super) async fn businesses(
             .notes
             .or_else(|| current.map(|b| b.notes.clone()))
             .unwrap_or_default();
-        let action = match current {
-            None => Action::Create,
-            Some(b) => {
-                let mut have = domains_of.get(&b.id).cloned().unwrap_or_default();
-                have.sort();
-                if b.name == record.name && b.notes == notes && have == domains {
-                    Action::Unchanged(b.id)
-                } else {
-                    Action::Update(b.id)
-                }
-            }
-        };
+        let action = known.action(current, &record.name, &notes, None, &domains);
         let input = BusinessInput {
             name: record.name,
             notes,
@@ -162,42 +137,16 @@ pub(super) async fn contacts(
     org_id: i64,
     rows: &[RawRow],
 ) -> Result<Plan, DbErr> {
-    let existing: HashMap<i64, contact_rows::Model> = contact_rows::Entity::find()
-        .filter(contact_rows::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let mut owner: HashMap<String, i64> = HashMap::new();
-    let mut addresses_of: HashMap<i64, Vec<String>> = HashMap::new();
-    for a in contact_addresses::Entity::find()
-        .filter(contact_addresses::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-    {
-        owner.insert(a.address.clone(), a.contact_id);
-        addresses_of
-            .entry(a.contact_id)
-            .or_default()
-            .push(a.address);
-    }
+    let known = Existing::load(db, org_id, RecordKind::Contact).await?;
+    let (existing, owner) = (&known.records, &known.owner);
     let business = BusinessLookup::load(db, org_id).await?;
     let (mut seen_keys, mut targets) = (HashMap::new(), HashMap::new());
     let mut out = Vec::new();
     for raw in rows {
         let mut errors = Vec::new();
         let record = contact_record(raw).map_err(|e| errors.extend(e)).ok();
-        let addresses: Vec<String> = record
-            .as_ref()
-            .map(|r| r.addresses.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        claim(
-            &mut seen_keys,
-            addresses.iter().map(String::as_str),
-            raw.line,
-            &mut errors,
-        );
+        let listed = record.as_ref().map(|r| r.addresses.as_slice());
+        let addresses = claim_listed(&mut seen_keys, listed, raw.line, &mut errors);
         let owners: BTreeMap<i64, &str> = addresses
             .iter()
             .filter_map(|a| owner.get(a).map(|o| (*o, a.as_str())))
@@ -215,14 +164,12 @@ pub(super) async fn contacts(
                 None
             }
         };
-        if let Some(t) = target {
-            claim(
-                &mut targets,
-                [t.to_string().as_str()],
-                raw.line,
-                &mut errors,
-            );
-        }
+        claim(
+            &mut targets,
+            target.map(|t| t.to_string()).as_deref(),
+            raw.line,
+            &mut errors,
+        );
         let current = target.and_then(|t| existing.get(&t));
         // Without a business (or notes) column, an update keeps the contact's.
         let business_id = match &raw.business {
@@ -241,22 +188,7 @@ pub(super) async fn contacts(
             .notes
             .or_else(|| current.map(|c| c.notes.clone()))
             .unwrap_or_default();
-        let action = match current {
-            None => Action::Create,
-            Some(c) => {
-                let mut have = addresses_of.get(&c.id).cloned().unwrap_or_default();
-                have.sort();
-                let same = c.name == record.name
-                    && c.notes == notes
-                    && c.business_id == business_id
-                    && have == addresses;
-                if same {
-                    Action::Unchanged(c.id)
-                } else {
-                    Action::Update(c.id)
-                }
-            }
-        };
+        let action = known.action(current, &record.name, &notes, business_id, &addresses);
         let input = ContactInput {
             name: record.name,
             notes,
@@ -268,6 +200,62 @@ pub(super) async fn contacts(
     Ok(Plan { rows: out })
 }
 
+/// The organization's records of one kind as a plan checks rows against them.
+struct Existing {
+    records: HashMap<i64, Stored>,
+    /// The record each domain or address belongs to.
+    owner: HashMap<String, i64>,
+    identifiers: HashMap<i64, Vec<String>>,
+    /// Record ids by lowercased name.
+    by_name: HashMap<String, Vec<i64>>,
+}
+
+impl Existing {
+    async fn load(db: &impl ConnectionTrait, org_id: i64, kind: RecordKind) -> Result<Self, DbErr> {
+        let (records, stored) = records::all(db, org_id, kind).await?;
+        let (mut owner, mut identifiers) = (HashMap::new(), HashMap::<i64, Vec<String>>::new());
+        for (id, value) in stored {
+            owner.insert(value.clone(), id);
+            identifiers.entry(id).or_default().push(value);
+        }
+        let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
+        for r in records.values() {
+            by_name.entry(r.name.to_lowercase()).or_default().push(r.id);
+        }
+        Ok(Self {
+            records,
+            owner,
+            identifiers,
+            by_name,
+        })
+    }
+}
+
+impl Existing {
+    /// What applying a valid row does to `current` (None: a new record): an update unless it
+    /// changes nothing.
+    fn action(
+        &self,
+        current: Option<&Stored>,
+        name: &str,
+        notes: &str,
+        business_id: Option<i64>,
+        identifiers: &[String],
+    ) -> Action {
+        let Some(c) = current else {
+            return Action::Create;
+        };
+        let mut have = self.identifiers.get(&c.id).cloned().unwrap_or_default();
+        have.sort();
+        if c.name == name && c.notes == notes && c.business_id == business_id && have == identifiers
+        {
+            Action::Unchanged(c.id)
+        } else {
+            Action::Update(c.id)
+        }
+    }
+}
+
 /// A contact row's business, by domain or by (unique) name.
 struct BusinessLookup {
     by_domain: HashMap<String, i64>,
@@ -276,22 +264,12 @@ struct BusinessLookup {
 
 impl BusinessLookup {
     async fn load(db: &impl ConnectionTrait, org_id: i64) -> Result<Self, DbErr> {
-        let mut by_name: HashMap<String, Vec<i64>> = HashMap::new();
-        for b in business_rows::Entity::find()
-            .filter(business_rows::Column::OrganizationId.eq(org_id))
-            .all(db)
-            .await?
-        {
-            by_name.entry(b.name.to_lowercase()).or_default().push(b.id);
-        }
-        let by_domain = business_domains::Entity::find()
-            .filter(business_domains::Column::OrganizationId.eq(org_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| (d.domain, d.business_id))
-            .collect();
-        Ok(Self { by_domain, by_name })
+        let Existing { owner, by_name, .. } =
+            Existing::load(db, org_id, RecordKind::Business).await?;
+        Ok(Self {
+            by_domain: owner,
+            by_name,
+        })
     }
 
     fn resolve(&self, cell: &str) -> Result<Option<i64>, String> {

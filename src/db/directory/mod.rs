@@ -1,17 +1,16 @@
-//! The CRM directory: businesses with domains, contacts with addresses, internal domains;
-//! keyset-paginated search, writes that name the owner of a taken domain or address, and the
-//! in-memory [`Directory`] the association engine reads.
+//! The CRM directory: businesses with domains, contacts with addresses ([`records`] reads,
+//! lists and deletes both alike), internal domains; writes that name the owner of a taken
+//! domain or address, and the in-memory [`Directory`] the association engine reads.
 pub mod auto_contacts;
 pub mod businesses;
 pub mod contacts;
 pub mod export;
 pub mod import;
 mod import_plan;
-pub mod relink;
+pub mod records;
 pub mod settings;
 pub mod unmatched;
 
-use sea_orm::sea_query::{Expr, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -24,6 +23,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::association::Directory;
 use crate::domain::domains::Domain;
 use crate::domain::freemail::FreeMail;
+use crate::domain::records::RecordKind;
 
 /// Rows per list page.
 pub const PAGE_SIZE: u64 = 25;
@@ -68,11 +68,6 @@ fn contains_pattern(query: &str) -> String {
     }
     out.push('%');
     out
-}
-
-/// `LOWER(col) LIKE pattern ESCAPE '\'`.
-fn lower_like(col: impl sea_orm::sea_query::IntoColumnRef, pattern: &str) -> SimpleExpr {
-    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// Split `page_size + 1` rows into a page and the next cursor.
@@ -170,28 +165,11 @@ pub async fn create_business(
     name: &str,
     domains: &[String],
 ) -> Result<business_rows::Model, DbErr> {
-    let now = super::now();
-    let business = business_rows::ActiveModel {
-        organization_id: Set(org_id),
-        name: Set(name.to_string()),
-        notes: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    for domain in domains {
-        business_domains::ActiveModel {
-            organization_id: Set(org_id),
-            business_id: Set(business.id),
-            domain: Set(domain.clone()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(business)
+    let id = seed(db, org_id, RecordKind::Business, None, name, domains).await?;
+    business_rows::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(name.into()))
 }
 
 /// Demo seeding: a contact with addresses, stored as given.
@@ -202,34 +180,43 @@ pub async fn create_contact(
     name: &str,
     addresses: &[String],
 ) -> Result<contact_rows::Model, DbErr> {
-    let now = super::now();
-    let contact = contact_rows::ActiveModel {
-        organization_id: Set(org_id),
-        business_id: Set(business_id),
-        name: Set(name.to_string()),
-        notes: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
+    let id = seed(
+        db,
+        org_id,
+        RecordKind::Contact,
+        business_id,
+        name,
+        addresses,
+    )
     .await?;
-    for address in addresses {
-        contact_addresses::ActiveModel {
-            organization_id: Set(org_id),
-            contact_id: Set(contact.id),
-            address: Set(address.clone()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(contact)
+    contact_rows::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(name.into()))
+}
+
+async fn seed(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: RecordKind,
+    business_id: Option<i64>,
+    name: &str,
+    identifiers: &[String],
+) -> Result<i64, DbErr> {
+    let fields = records::Fields {
+        name,
+        notes: "",
+        business_id,
+        identifiers: std::collections::BTreeSet::new(),
+    };
+    let id = records::insert_row(db, org_id, kind, &fields).await?;
+    records::insert_identifiers(db, org_id, kind, id, identifiers).await?;
+    Ok(id)
 }
 
 /// Audit a directory write; the subject kind is the action's prefix (`business.create` ->
 /// `business`).
-async fn record(
+pub async fn record(
     db: &impl ConnectionTrait,
     org_id: i64,
     actor: i64,

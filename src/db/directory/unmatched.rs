@@ -14,7 +14,7 @@ use crate::db::entities::{businesses, contacts, email_links, email_participants,
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Reason, Target};
 use crate::domain::domains::registrable;
-use crate::domain::relink::Source;
+use crate::domain::reassociation::Source;
 use crate::domain::message::ParticipantRole;
 
 /// Where a page starts: before this (received_at, id).
@@ -328,4 +328,34 @@ async fn link_one(
             .await?;
     }
     Ok(())
+}
+
+/// Those of `emails` with a live link to `target` (a record a triage just created).
+pub async fn linked_to(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    emails: &[i64],
+    target: Target,
+) -> Result<Vec<i64>, DbErr> {
+    let column = match target {
+        Target::Business(id) => email_links::Column::BusinessId.eq(id),
+        Target::Contact(id) => email_links::Column::ContactId.eq(id),
+    };
+    let mut out = Vec::new();
+    for chunk in emails.chunks(500) {
+        let rows: Vec<i64> = email_links::Entity::find()
+            .select_only()
+            .column(email_links::Column::EmailId)
+            .distinct()
+            .filter(email_links::Column::OrganizationId.eq(org_id))
+            .filter(email_links::Column::EmailId.is_in(chunk.iter().copied()))
+            .filter(email_links::Column::Tombstone.eq(false))
+            .filter(column.clone())
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    out.sort_unstable();
+    Ok(out)
 }

@@ -2,7 +2,7 @@
 use sea_orm::entity::prelude::*;
 
 use crate::domain::association::Reason;
-use crate::domain::relink::Source;
+use crate::domain::reassociation::Source;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_links")]

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::{insert, row, stored_link};
 use crate::db::entities::{businesses, contacts, email_links, emails, link_tombstones};
 use crate::domain::association::{Link, Reason, Target};
-use crate::domain::relink::Source;
+use crate::domain::reassociation::Source;
 
 /// One email, or every email of its thread in the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

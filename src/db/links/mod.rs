@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::entities::{email_links, email_participants, emails, link_tombstones};
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Link, Reason, Target};
-use crate::domain::relink::{EmailDiff, Source, StoredLink};
+use crate::domain::reassociation::{EmailDiff, Source, StoredLink};
 
 /// Ids per `IN (...)` list and rows per multi-row INSERT (11 values a row: far below SQLite's
 /// 32,766 bound parameters), so a chunk of 1,000 emails costs a handful of statements.

@@ -11,7 +11,6 @@ use super::mailbox_views::thousands;
 use super::views::{render, FieldErrors, Layout};
 use crate::db::combined::{Combined, PartId, Parts};
 use crate::db::links::recent;
-use crate::domain::association::Target;
 use crate::reassociation::job::{self, Progress};
 use crate::reassociation::{Counts, ReassociateError, Subject};
 
@@ -43,7 +42,7 @@ impl From<Progress> for ProgressView {
 pub const COUNT_CAP: u64 = 1000;
 
 /// The linked-emails panel of a business or contact page.
-pub struct Relink {
+pub struct LinkedMail {
     /// "3 linked emails", "more than 1,000 linked emails".
     pub total: String,
     pub progress: Option<ProgressView>,
@@ -65,13 +64,6 @@ fn progress_url(subject: Subject) -> String {
     }
 }
 
-fn target_of(subject: Subject) -> Target {
-    match subject {
-        Subject::Business(id) => Target::Business(id),
-        Subject::Contact(id) => Target::Contact(id),
-    }
-}
-
 /// The linked-mail panel's reads as parts of a page's [`Combined`] read.
 pub struct PanelParts {
     subject: Subject,
@@ -81,7 +73,7 @@ pub struct PanelParts {
 
 impl PanelParts {
     pub fn add(c: &mut Combined, org_id: i64, subject: Subject) -> Self {
-        let target = target_of(subject);
+        let target = subject.target();
         Self {
             subject,
             count: c.part(|sql| recent::count_part(sql, org_id, target, COUNT_CAP)),
@@ -89,8 +81,8 @@ impl PanelParts {
         }
     }
 
-    pub fn read(self, parts: &mut Parts) -> Relink {
-        Relink {
+    pub fn read(self, parts: &mut Parts) -> LinkedMail {
+        LinkedMail {
             total: linked_label(recent::count_of(&parts.take(self.count))),
             progress: job::progress_of(&parts.take(self.progress)).map(Into::into),
             progress_url: progress_url(self.subject),
@@ -101,7 +93,7 @@ impl PanelParts {
 #[derive(Template)]
 #[template(path = "links/_progress.html")]
 struct ProgressFragment {
-    relink: Relink,
+    linked: LinkedMail,
 }
 
 /// `GET /businesses/{id}/reassociation` and the contact one: the progress fragment alone.
@@ -110,12 +102,12 @@ pub async fn progress_fragment(
     org_id: i64,
     subject: Subject,
 ) -> Result<Response, AppError> {
-    let relink = Relink {
+    let linked = LinkedMail {
         total: String::new(),
         progress: job::progress(db, org_id, subject).await?.map(Into::into),
         progress_url: progress_url(subject),
     };
-    Ok(render(&ProgressFragment { relink })?.into_response())
+    Ok(render(&ProgressFragment { linked })?.into_response())
 }
 
 #[derive(Template)]
