@@ -1,19 +1,13 @@
 //! Real headless Chromium against the running app (see `browser/driver.rs`): what a reader sees
 //! and, above all, what hostile email cannot do in their browser.
-#[path = "support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
-#[path = "browser/corpus.rs"]
 mod corpus;
-#[path = "browser/driver.rs"]
 mod driver;
-#[path = "browser/flow.rs"]
 mod flow;
-#[path = "browser/flow_mail.rs"]
 mod flow_mail;
-#[path = "browser/flow_setup.rs"]
 mod flow_setup;
-#[path = "browser/page.rs"]
 mod page;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -8,7 +8,7 @@ use threadline::db::entities::mail_accounts;
 use threadline::db::sync_state;
 use threadline::sync::{self, SyncError, SyncOptions};
 
-use crate::helpers::{
+use super::helpers::{
     assert_matches_truth, clear_faults, control_post, fault, linked, options, row_counts, stored,
     GMAIL,
 };
@@ -86,8 +86,8 @@ async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
     assert_eq!(report.kind, "initial", "the listing resumes");
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
-    assert!(counts.0 > partial as u64);
+    assert_eq!(counts.emails, counts.bodies);
+    assert!(counts.emails > partial as u64);
 }
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn a_killed_pass_loses_and_duplicates_nothing() {
     l.sync_ok().await;
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
+    assert_eq!(counts.emails, counts.bodies);
 }
 
 #[tokio::test]
@@ -147,9 +147,9 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .reconnect(l.account_id, crate::support::mail::approve(GMAIL))
         .await;
     assert_eq!(crate::support::location(&res), "/mailboxes");
-    let fresh = crate::helpers::deliver(
+    let fresh = super::helpers::deliver(
         &l.app,
-        &crate::helpers::raw("after-1", "Back", false),
+        &super::helpers::raw("after-1", "Back", false),
         "INBOX",
     )
     .await;
@@ -159,8 +159,8 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         "the cursor survived the reconnect"
     );
     assert_eq!(report.counts.stored, 1);
-    assert!(crate::helpers::stored(&l).await.live.contains_key(&fresh));
-    assert_eq!(row_counts(&l).await.0, before.0 + 1);
+    assert!(super::helpers::stored(&l).await.live.contains_key(&fresh));
+    assert_eq!(row_counts(&l).await.emails, before.emails + 1);
 }
 
 #[tokio::test]
@@ -174,7 +174,7 @@ async fn two_racing_passes_over_one_mailbox_duplicate_nothing() {
     l.sync_ok().await;
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1, "one body per email");
+    assert_eq!(counts.emails, counts.bodies, "one body per email");
     let ids: Vec<i64> = emails::Entity::find()
         .filter(emails::Column::AccountId.eq(l.account_id))
         .all(&l.app.db)

@@ -1,9 +1,9 @@
 //! `threadline sync` for an Outlook mailbox as an operator runs it, `--folders` included.
 use tokio::process::Command;
 
-use crate::helpers::{assert_matches_truth, label_of, linked, stored, CLIENTS, OUTLOOK};
+use super::helpers::{assert_matches_truth, label_of, linked, stored, CLIENTS, OUTLOOK};
 
-async fn threadline(l: &crate::helpers::Linked, args: &[&str]) -> std::process::Output {
+async fn threadline(l: &super::helpers::Linked, args: &[&str]) -> std::process::Output {
     let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
     let db = &l.app.test_db;
     let data = db.dir.join("data").display().to_string();
@@ -40,7 +40,7 @@ async fn the_sync_command_syncs_outlook_folders() {
     );
     let only = stored(&l).await.live;
     assert_eq!(only.len(), 2);
-    assert!(only.values().all(|s| s.0 == vec![label_of(CLIENTS)]));
+    assert!(only.values().all(|s| s.labels == vec![label_of(CLIENTS)]));
 
     let out = threadline(&l, &["sync", "--account", OUTLOOK]).await;
     assert!(

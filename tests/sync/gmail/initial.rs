@@ -4,7 +4,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{attachments, emails, mail_accounts, sync_ledger};
 use threadline::db::sync_state;
 
-use crate::helpers::{assert_matches_truth, deliver, linked, raw, row_counts, stored, truth};
+use super::helpers::{
+    assert_matches_truth, deliver, linked, raw, row_counts, stored, truth, State,
+};
 
 #[tokio::test]
 async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
@@ -22,7 +24,7 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     let truth = truth(&l.app).await;
     let expected: Vec<&String> = truth
         .iter()
-        .filter(|(_, s)| s.0.iter().any(|x| x == "INBOX" || x == "SENT"))
+        .filter(|(_, s)| s.labels.iter().any(|x| x == "INBOX" || x == "SENT"))
         .map(|(id, _)| id)
         .collect();
     let stored = stored(&l).await;
@@ -31,13 +33,13 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     let ledger = sync_ledger::Entity::find().all(&l.app.db).await.unwrap();
     assert!(ledger.is_empty(), "nothing skipped: {ledger:?}");
     for (id, state) in &truth {
-        if state.0.iter().any(|x| x == "SPAM" || x == "TRASH") {
+        if state.labels.iter().any(|x| x == "SPAM" || x == "TRASH") {
             assert!(!stored.live.contains_key(id), "{id} is spam or trash");
         }
     }
     assert_eq!(
         stored.live[&with_pdf],
-        (vec!["INBOX".to_string()], false, true)
+        State::new(vec!["INBOX".to_string()], false, true)
     );
 
     let row = emails::Entity::find()
@@ -92,7 +94,7 @@ async fn a_second_pass_changes_nothing() {
     assert_eq!(again.counts.stored, 0);
     assert_eq!(row_counts(&l).await, before);
     assert_eq!(stored(&l).await.live, state);
-    assert_eq!(before.0, before.1, "one body per email");
+    assert_eq!(before.emails, before.bodies, "one body per email");
     assert_matches_truth(&l).await;
 }
 
@@ -147,7 +149,7 @@ async fn labels_and_since_date_narrow_the_initial_listing() {
     let options = SyncOptions {
         labels: Some(vec!["SENT".into(), "SPAM".into()]),
         since: Some(since),
-        ..crate::helpers::options()
+        ..super::helpers::options()
     };
     sync_account_with(&l.app.deps, l.account_id, &options)
         .await
@@ -163,7 +165,7 @@ async fn labels_and_since_date_narrow_the_initial_listing() {
         .client
         .get(l.app.emulator_url(&format!(
             "/_emulator/mailboxes/{}/messages",
-            crate::helpers::GMAIL
+            super::helpers::GMAIL
         )))
         .send()
         .await

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{contact_addresses, contacts, email_links, emails};
 use threadline::db::{directory, organizations};
 
-use crate::helpers::{deliver, linked, Linked, GMAIL};
+use super::helpers::{deliver, linked, Linked, GMAIL};
 
 fn message(tag: &str, from: &str, to: &str) -> String {
     format!(

@@ -4,10 +4,10 @@ use tokio::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::{assert_matches_truth, linked, stored, GMAIL};
+use super::helpers::{assert_matches_truth, linked, stored, GMAIL};
 
 /// Runs the binary without blocking the runtime: the emulator it talks to lives in this process.
-async fn threadline(l: &crate::helpers::Linked, args: &[&str]) -> std::process::Output {
+async fn threadline(l: &super::helpers::Linked, args: &[&str]) -> std::process::Output {
     let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
     let db = &l.app.test_db;
     let data = db.dir.join("data").display().to_string();

@@ -2,7 +2,7 @@
 //! deletes; an expired cursor resyncs without duplicates.
 use serde_json::json;
 
-use crate::helpers::{
+use super::helpers::{
     assert_matches_truth, control_post, delete, deliver, linked, patch, raw, row_counts, stored,
     GMAIL,
 };
@@ -39,11 +39,11 @@ async fn history_applies_new_mail_flags_labels_trash_and_deletes() {
         "a message moved out of spam is fetched"
     );
     assert!(!now.live.contains_key(&spam));
-    assert_eq!(now.live[&ids[2]].0, vec!["TRASH".to_string()]);
+    assert_eq!(now.live[&ids[2]].labels, vec!["TRASH".to_string()]);
     assert!(now.deleted.contains(&ids[4]));
     assert_eq!(report.counts.deleted, 1);
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 2);
+    assert_eq!(after.emails, before.emails + 2);
 
     // And a further pass is a no-op.
     l.sync_ok().await;
@@ -68,8 +68,8 @@ async fn an_expired_cursor_resyncs_without_duplicates() {
     assert_eq!(report.kind, "resync");
     assert_matches_truth(&l).await;
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 1);
-    assert_eq!(after.0, after.1);
+    assert_eq!(after.emails, before.emails + 1);
+    assert_eq!(after.emails, after.bodies);
     assert!(stored(&l).await.live.contains_key(&added));
 
     let next = l.sync_ok().await;

@@ -4,7 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::{directory, organizations};
 
-use crate::helpers::{deliver, linked, GMAIL};
+use super::helpers::{deliver, linked, GMAIL};
 
 fn message(tag: &str, from: &str) -> String {
     format!(

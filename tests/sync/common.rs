@@ -1,0 +1,333 @@
+//! Sync vocabulary shared by the Gmail and Outlook suites, parametrised by the provider's
+//! mailbox: sync options, linking a seeded mailbox, emulator changes, faults and settings, the
+//! emulator's request stats, and what Threadline stored for the mailbox.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+use threadline::db::entities::{
+    attachments, email_bodies, email_participants, emails, mail_accounts,
+};
+use threadline::emulator::corpus;
+use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
+
+use crate::support::mail::approve;
+use crate::support::TestApp;
+
+/// One provider's test mailbox: provider name as the app spells it, address, display name.
+#[derive(Clone, Copy)]
+pub struct Mailbox {
+    pub provider: &'static str,
+    pub address: &'static str,
+    pub name: &'static str,
+}
+
+/// Small pages (several transactions per label or folder) and short waits.
+pub fn options() -> SyncOptions {
+    SyncOptions {
+        page_size: 7,
+        backoff_base: Duration::from_millis(10),
+        max_retry_after: Duration::from_secs(2),
+        ..SyncOptions::default()
+    }
+}
+
+pub struct Linked {
+    pub app: TestApp,
+    pub account_id: i64,
+}
+
+impl Linked {
+    pub async fn sync_with(&self, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+        sync::sync_account_with(&self.app.deps, self.account_id, options).await
+    }
+
+    pub async fn sync(&self) -> Result<SyncReport, SyncError> {
+        self.sync_with(&options()).await
+    }
+
+    pub async fn sync_ok(&self) -> SyncReport {
+        self.sync().await.expect("sync pass succeeds")
+    }
+}
+
+/// The app with an admin and the provider's mailbox in the emulator (emulator settings changed
+/// first when `tunables` is given), `generated` corpus messages filled in with `seed`.
+pub async fn app_with_mailbox(
+    mailbox: Mailbox,
+    tunables: Option<Value>,
+    (seed, index): (u64, usize),
+    generated: usize,
+) -> TestApp {
+    let app = TestApp::spawn_with_emulator().await;
+    if let Some(body) = tunables {
+        tune(&app, body).await;
+    }
+    app.setup_admin().await;
+    app.provider_mailbox(mailbox.provider, mailbox.address, mailbox.name)
+        .await;
+    if generated > 0 {
+        let emulator = app.emulator.as_ref().expect("emulator");
+        let store = emulator.state.store.get(mailbox.address).expect("mailbox");
+        corpus::fill(&store, seed, index, generated).expect("corpus fills");
+    }
+    app
+}
+
+/// Connect the mailbox through the app's OAuth flow; the linked account.
+pub async fn link(app: TestApp, mailbox: Mailbox) -> Linked {
+    let res = app
+        .connect(mailbox.provider, approve(mailbox.address))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let account = mail_accounts::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("linked account");
+    assert_eq!(account.provider, mailbox.provider);
+    Linked {
+        app,
+        account_id: account.id,
+    }
+}
+
+/// A small RFC 5322 message to `to` (with `extra` headers); `attach` adds a PDF part.
+pub fn message(to: &str, extra: &str, tag: &str, subject: &str, attach: bool) -> String {
+    let head = format!(
+        "Message-ID: <{tag}@mail.example.test>\r\nFrom: Pat Buyer <pat@buyer.example>\r\n\
+         To: {to}\r\nCc: ops@buyer.example\r\nSubject: {subject}\r\n{extra}\
+         Date: Mon, 16 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+    );
+    if attach {
+        format!(
+            "{head}Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nSee attached, {tag}.\r\n--b1\r\n\
+             Content-Type: application/pdf; name=\"quote.pdf\"\r\n\
+             Content-Disposition: attachment; filename=\"quote.pdf\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n"
+        )
+    } else {
+        format!("{head}Content-Type: text/plain; charset=utf-8\r\n\r\nHello from {tag}.\r\n")
+    }
+}
+
+/// Deliver a raw message into `address` with the provider's placement `query`; returns its id.
+pub async fn deliver_to(app: &TestApp, address: &str, query: &str, raw: &str) -> String {
+    let res = app
+        .client
+        .post(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages?{query}")))
+        .header("Content-Type", "message/rfc822")
+        .body(raw.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+pub async fn patch_in(app: &TestApp, address: &str, id: &str, body: Value) {
+    let res = app
+        .client
+        .patch(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages/{id}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+}
+
+pub async fn delete_in(app: &TestApp, address: &str, id: &str) {
+    let res = app
+        .client
+        .delete(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+/// The emulator's messages of `address`, as its control plane lists them.
+pub async fn messages_in(app: &TestApp, address: &str) -> Vec<Value> {
+    let res = app
+        .client
+        .get(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages")))
+        .send()
+        .await
+        .unwrap();
+    res.json().await.unwrap()
+}
+
+pub async fn control_post(app: &TestApp, path: &str, body: Option<Value>) {
+    let mut req = app.client.post(app.emulator_url(path));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+}
+
+pub async fn fault(app: &TestApp, rule: Value) {
+    control_post(app, "/_emulator/faults", Some(rule)).await;
+}
+
+pub async fn clear_faults(app: &TestApp) {
+    let res = app
+        .client
+        .delete(app.emulator_url("/_emulator/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+}
+
+/// `PATCH /_emulator/settings`.
+pub async fn tune(app: &TestApp, body: Value) {
+    let res = app
+        .client
+        .patch(app.emulator_url("/_emulator/settings"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+/// `GET /_emulator/stats`.
+pub async fn emulator_stats(app: &TestApp) -> Value {
+    app.client
+        .get(app.emulator_url("/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Requests the emulator answered on `route` (a route template), and how many with `status`.
+pub fn route_count(report: &Value, route: &str, status: Option<u16>) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == route)
+        .map(|r| match status {
+            None => r["requests"].as_u64().unwrap_or(0),
+            Some(s) => r["statuses"][s.to_string()].as_u64().unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Errors the emulator returned with `status`, on any route.
+pub fn status_count(report: &Value, status: u16) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["statuses"][status.to_string()].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// A message's provider state as compared: its labels (Gmail labels without the UNREAD and
+/// STARRED flags, or the label Threadline files an Outlook folder under), read, starred.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub labels: Vec<String>,
+    pub read: bool,
+    pub starred: bool,
+}
+
+impl State {
+    pub fn new(labels: Vec<String>, read: bool, starred: bool) -> Self {
+        Self {
+            labels,
+            read,
+            starred,
+        }
+    }
+}
+
+/// What Threadline holds for the mailbox: live messages with their state, and the ids of
+/// messages marked deleted in the provider.
+pub struct Stored {
+    pub live: BTreeMap<String, State>,
+    pub deleted: BTreeSet<String>,
+}
+
+pub async fn stored(l: &Linked) -> Stored {
+    let rows = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .all(&l.app.db)
+        .await
+        .unwrap();
+    let mut out = Stored {
+        live: BTreeMap::new(),
+        deleted: BTreeSet::new(),
+    };
+    for r in rows {
+        if r.deleted_in_provider_at.is_some() {
+            out.deleted.insert(r.provider_message_id);
+        } else {
+            let state = State {
+                labels: serde_json::from_str(&r.folders).unwrap(),
+                read: r.provider_read,
+                starred: r.provider_starred,
+            };
+            out.live.insert(r.provider_message_id, state);
+        }
+    }
+    out
+}
+
+/// Rows per table for the mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub emails: u64,
+    pub bodies: u64,
+    pub participants: u64,
+    pub attachments: u64,
+}
+
+pub async fn row_counts(l: &Linked) -> RowCounts {
+    let ids: Vec<i64> = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .all(&l.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let db = &l.app.db;
+    let bodies = email_bodies::Entity::find()
+        .filter(email_bodies::Column::EmailId.is_in(ids.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    let participants = email_participants::Entity::find()
+        .filter(email_participants::Column::EmailId.is_in(ids.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    let attachments = attachments::Entity::find()
+        .filter(attachments::Column::EmailId.is_in(ids.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    RowCounts {
+        emails: ids.len() as u64,
+        bodies,
+        participants,
+        attachments,
+    }
+}
