@@ -172,7 +172,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
 
     // Without a CSRF token nothing changes.
     let refused = app
-        .post_form(&format!("/emails/{id}/star"), None, &[("value", "on")])
+        .post_form_with(&format!("/emails/{id}/star"), None, &[("value", "on")])
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(app
@@ -182,11 +182,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
 
     // A plain form: 303 back to the email, starred.
     let res = app
-        .post_form(
-            &format!("/emails/{id}/star"),
-            Some(&csrf),
-            &[("value", "on")],
-        )
+        .post_form(&format!("/emails/{id}/star"), &[("value", "on")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app
@@ -212,9 +208,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
     }
 
     // Soft delete: listed under Deleted, audited; restore brings it back.
-    let res = app
-        .post_form(&format!("/emails/{id}/delete"), Some(&csrf), &[])
-        .await;
+    let res = app.post_form(&format!("/emails/{id}/delete"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let deleted = app.get_html("/deleted").await;
     assert!(deleted.contains("Quarterly numbers"), "{deleted}");
@@ -226,9 +220,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
         .get_html("/admin/audit")
         .await
         .contains("email.soft_delete"));
-    let res = app
-        .post_form(&format!("/emails/{id}/restore"), Some(&csrf), &[])
-        .await;
+    let res = app.post_form(&format!("/emails/{id}/restore"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app
         .get_html("/deleted")
@@ -243,11 +235,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
 
     // Anything but on / off is refused.
     let bad = app
-        .post_form(
-            &format!("/emails/{id}/star"),
-            Some(&csrf),
-            &[("value", "maybe")],
-        )
+        .post_form(&format!("/emails/{id}/star"), &[("value", "maybe")])
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -345,18 +333,12 @@ async fn admins_delete_for_good_and_no_resync_brings_it_back() {
     bea.sign_in("bea@acme.test", "a long enough password 1")
         .await;
     assert_eq!(bea.get(&path).await.status(), StatusCode::FORBIDDEN);
-    let token = bea.csrf("/mailboxes").await;
-    let res = bea
-        .post_form(&path, Some(&token), &[("scope", "email")])
-        .await;
+    let res = bea.post_form(&path, &[("scope", "email")]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     let page = app.get_html(&path).await;
     assert!(page.contains("Delete for good?") && page.contains("Quarterly numbers"));
-    let token = app.csrf(&path).await;
-    let res = app
-        .post_form(&path, Some(&token), &[("scope", "email")])
-        .await;
+    let res = app.post_form(&path, &[("scope", "email")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.get(&format!("/emails/{id}")).await.status(),

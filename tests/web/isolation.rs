@@ -447,7 +447,7 @@ async fn another_organizations_ids_answer_404_everywhere_and_change_nothing() {
             Post => {
                 let fields: Vec<(&str, &str)> =
                     fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                app.post_form(&path, Some(&token), &fields).await
+                app.post_form_with(&path, Some(&token), &fields).await
             }
         };
         if res.status() != StatusCode::NOT_FOUND {

@@ -1,7 +1,7 @@
 //! Linking from the email page: the typeahead finds only the organization's own businesses and
 //! contacts (a bounded list), the form links an email or its whole thread by hand with and
 //! without JavaScript, and link / unlink re-render the links section in place for htmx.
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::{directory, organizations};
@@ -70,21 +70,6 @@ async fn live_links(app: &TestApp, email: i64) -> Vec<(Option<i64>, Option<i64>,
         .collect();
     out.sort();
     out
-}
-
-/// A POST as htmx sends it from the email page's links section.
-async fn htmx_post(app: &TestApp, path: &str, token: &str, fields: &[(&str, &str)]) -> Response {
-    let mut form = fields.to_vec();
-    form.push(("csrf_token", token));
-    app.client
-        .post(app.url(path))
-        .header("Origin", &app.base)
-        .header("HX-Request", "true")
-        .header("HX-Target", "email-links")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
 }
 
 fn radio_values(html: &str) -> Vec<String> {
@@ -157,12 +142,10 @@ async fn the_email_page_links_by_hand_without_javascript() {
     assert_eq!(radio_values(&page), vec![target.clone()], "{page}");
     assert!(page.contains(&format!(r#"action="/emails/{first}/links""#)));
 
-    let token = crate::support::csrf_in(&page);
     let back = format!("/emails/{first}");
     let res = app
         .post_form(
             &format!("/emails/{first}/links"),
-            Some(&token),
             &[("target", &target), ("scope", "thread"), ("back", &back)],
         )
         .await;
@@ -186,7 +169,6 @@ async fn the_email_page_links_by_hand_without_javascript() {
     let res = app
         .post_form(
             &format!("/emails/{reply}/links"),
-            Some(&token),
             &[("scope", "email"), ("back", &back)],
         )
         .await;
@@ -207,16 +189,15 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
     )
     .await
     .unwrap();
-    let token = app.csrf(&format!("/emails/{first}")).await;
     let target = format!("contact:{}", contact.id);
 
-    let res = htmx_post(
-        &app,
-        &format!("/emails/{first}/links"),
-        &token,
-        &[("target", &target), ("scope", "email")],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/emails/{first}/links"),
+            Some("email-links"),
+            &[("target", &target), ("scope", "email")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let fragment = res.text().await.unwrap();
     assert!(
@@ -236,13 +217,13 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
         .captures(&fragment)
         .unwrap_or_else(|| panic!("{fragment}"))[1]
         .to_string();
-    let res = htmx_post(
-        &app,
-        &format!("/emails/{first}/links/{link_id}/delete"),
-        &token,
-        &[("back", &format!("/emails/{first}"))],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/emails/{first}/links/{link_id}/delete"),
+            Some("email-links"),
+            &[("back", &format!("/emails/{first}"))],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let fragment = res.text().await.unwrap();
     assert!(fragment.contains("Unlinked.") && !fragment.contains("Wes West"));
@@ -251,10 +232,9 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
 
     // A colleague sees the email only while it is linked: unlinking its last link sends them
     // to the contact's page, since the email page would now be "not found".
-    htmx_post(
-        &app,
+    app.htmx_post(
         &format!("/emails/{first}/links"),
-        &token,
+        Some("email-links"),
         &[("target", &target)],
     )
     .await;
@@ -269,14 +249,13 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
         .captures(&page)
         .unwrap()[1]
         .to_string();
-    let bea_token = crate::support::csrf_in(&page);
-    let res = htmx_post(
-        &bea,
-        &format!("/emails/{first}/links/{link_id}/delete"),
-        &bea_token,
-        &[("back", &format!("/emails/{first}"))],
-    )
-    .await;
+    let res = bea
+        .htmx_post(
+            &format!("/emails/{first}/links/{link_id}/delete"),
+            Some("email-links"),
+            &[("back", &format!("/emails/{first}"))],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         res.headers()["hx-redirect"],

@@ -127,12 +127,11 @@ async fn sync_now_makes_the_mailbox_due_at_once() {
     let page = l.app.get_html("/mailboxes").await;
     assert!(page.contains("Sync now"), "{page}");
     let path = format!("/mailboxes/{}/sync", l.account_id);
-    let refused = l.app.post_form(&path, None, &[]).await;
+    let refused = l.app.post_form_with(&path, None, &[]).await;
     assert!(refused.status().is_client_error(), "no CSRF token, no sync");
     assert!(worker::sync_next_due(deps, "w").await.unwrap().is_none());
 
-    let token = l.app.csrf("/mailboxes").await;
-    let res = l.app.post_form(&path, Some(&token), &[]).await;
+    let res = l.app.post_form(&path, &[]).await;
     assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
     assert!(l.app.get_html("/mailboxes").await.contains("Sync of"));
     let report = worker::sync_next_due(deps, "w")
