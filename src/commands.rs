@@ -7,44 +7,45 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{self, NewUser};
 use crate::app::App;
-use crate::cli::{
-    BenchCommand, Cli, Command, EmulatorArgs, KeysCommand, StatsArgs, SyncArgs, UserCommand,
-};
+use crate::cli::{Cli, Command, KeysCommand, StatsArgs, SyncArgs, UserCommand};
 use crate::config::Settings;
 use crate::db::{self, organizations};
 use crate::domain::user::Role;
-use crate::emulator::{self, EmulatorConfig};
 use crate::mailboxes::MailDeps;
 use crate::secrets::KeyRing;
 use crate::sync::{self, SyncOptions};
 
 /// Run one parsed command line to completion.
 pub async fn run(cli: Cli) -> ExitCode {
+    let settings = start(&cli.settings, false);
+    exit_code(run_command(settings, cli.command.unwrap_or(Command::Serve)).await)
+}
+
+/// Read `.env`, resolve the settings and start logging (`quiet`: warnings and errors only);
+/// every command, the binary's tooling ones too, starts here.
+pub fn start(args: &crate::cli::SettingsArgs, quiet: bool) -> Settings {
     let _ = dotenvy::dotenv();
-    let settings = Settings::from_args(&cli.settings);
-    let command = cli.command.unwrap_or(Command::Serve);
-    // The load benchmark's server would log every one of its many thousand requests.
-    let quiet = matches!(command, Command::Bench(BenchCommand::Timeline(_)));
+    let settings = Settings::from_args(args);
     crate::telemetry::init(settings.json_logs, quiet);
-    let result = match command {
+    settings
+}
+
+/// Run one product command.
+pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(&settings).await,
         Command::User(UserCommand::Create { email, name, admin }) => {
             create_user(&settings, &email, &name, admin).await
         }
-        Command::Emulator(args) => run_emulator(args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
-        Command::Demo(args) => demo(settings, args).await,
         Command::Sync(args) => sync(&settings, args).await,
         Command::Stats(args) => stats(&settings, &args).await,
-        Command::Bench(BenchCommand::Sync(args)) => crate::bench::sync::run(settings, &args).await,
-        Command::Bench(BenchCommand::Reassociate(args)) => {
-            crate::bench::reassociate::run(settings, &args).await
-        }
-        Command::Bench(BenchCommand::Timeline(args)) => {
-            crate::bench::timeline::run(settings, &args).await
-        }
-    };
+    }
+}
+
+/// Success, or the error's chain on stderr and a failure status.
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -165,17 +166,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run(shutdown).await
 }
 
-async fn demo(settings: Settings, args: crate::cli::DemoArgs) -> anyhow::Result<()> {
-    let shutdown = CancellationToken::new();
-    let signal = shutdown.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        signal.cancel();
-    });
-    crate::demo::run(settings, args, shutdown).await
-}
-
-async fn wait_for_signal() {
+/// Wait for Ctrl-C or SIGTERM.
+pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -255,24 +247,5 @@ async fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
         "re-encrypted {n} stored credential(s) with key {}",
         ring.current().id
     );
-    Ok(())
-}
-
-async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
-    let config = EmulatorConfig {
-        seed: args.seed,
-        mailboxes: args.mailboxes,
-        messages: args.messages,
-        quota: args.quota,
-        auto_consent: args.auto_consent,
-        clients_file: args.clients,
-        import: args.import,
-        import_into: args.import_into,
-        ..EmulatorConfig::default()
-    };
-    let running = emulator::start(args.bind, config).await?;
-    println!("emulator listening on {}", running.base_url);
-    wait_for_signal().await;
-    running.shutdown().await;
     Ok(())
 }

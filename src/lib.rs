@@ -1,16 +1,12 @@
 //! Threadline: a self-hosted CRM email timeline.
 pub mod accounts;
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod db;
-pub mod demo;
 pub mod domain;
-pub mod driver;
-pub mod emulator;
 pub mod mailboxes;
 pub mod providers;
 pub mod reassociation;

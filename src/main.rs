@@ -1,5 +1,12 @@
-//! `threadline`: parse the command line, hand over to the library.
-use clap::Parser;
+//! `threadline`: parse the command line (the product's commands plus the tooling of `tools`),
+//! hand over to the library or to the tooling.
+mod tools;
+
+use clap::{CommandFactory as _, FromArgMatches as _, Subcommand as _};
+use threadline::cli::{Cli, SettingsArgs};
+use threadline::commands;
+
+use tools::args::Tool;
 
 /// mimalloc: rows cross from SQLite's connection threads to the async workers and are freed
 /// there, which glibc's per-thread arenas serve poorly (arena locks, consolidation).
@@ -8,6 +15,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = threadline::cli::Cli::parse();
-    threadline::commands::run(cli).await
+    let matches = Tool::augment_subcommands(Cli::command()).get_matches();
+    match Tool::from_arg_matches(&matches) {
+        Ok(tool) => {
+            let settings = SettingsArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+            let settings = commands::start(&settings, tool.quiet());
+            commands::exit_code(tools::run(settings, tool).await)
+        }
+        Err(_) => commands::run(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())).await,
+    }
 }

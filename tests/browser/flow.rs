@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use fantoccini::{Client, Locator};
-use threadline::emulator::{self, EmulatorConfig};
+use threadline_emulator::{self as emulator, EmulatorConfig};
 
 use crate::driver::{self, Browser};
 use crate::flow_mail::{

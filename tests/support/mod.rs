@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use threadline::app::App;
 use threadline::cli::Cli;
 use threadline::config::Settings;
-use threadline::emulator::{self, EmulatorConfig, RunningEmulator};
+use threadline_emulator::{self as emulator, EmulatorConfig, RunningEmulator};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 

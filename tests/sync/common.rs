@@ -12,8 +12,8 @@ use serde_json::Value;
 use threadline::db::entities::{
     attachments, email_bodies, email_participants, emails, mail_accounts,
 };
-use threadline::emulator::corpus;
 use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
+use threadline_emulator::corpus;
 
 use crate::support::mail::approve;
 use crate::support::TestApp;

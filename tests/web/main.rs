@@ -1,5 +1,8 @@
 //! Black-box tests of the web app through the real router, on SQLite by default and on
 //! PostgreSQL when `TEST_DATABASE_URL` is set.
+/// The benchmark's bulk seeding of stored mail (tooling, not product code), shared as one file.
+#[path = "../../src/tools/bench/seed.rs"]
+mod seed;
 #[path = "../support/mod.rs"]
 mod support;
 

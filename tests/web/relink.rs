@@ -1,9 +1,9 @@
 //! Retroactive re-association and manual links through the web app: directory edits bring
 //! stored mail in and take out only what they produced, a preview's counts are what Apply
 //! does, unlinks stick, big edits run as a job with progress, other organizations get 404.
+use crate::seed::{self, Plan};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::bench::seed::{self, Plan};
 use threadline::db::entities::{email_links, emails, jobs};
 use threadline::db::links::recent;
 use threadline::db::{directory, organizations};

@@ -1,8 +1,8 @@
 //! Re-association and manual links at the database level: copies of one message in two
 //! mailboxes, thread-wide links, the registrable backfill, preview against apply on a mixed
 //! edit, and a newer edit taking a running job's lease.
+use crate::seed::{self, Plan};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use threadline::bench::seed::{self, Plan};
 use threadline::db::directory::businesses::BusinessInput;
 use threadline::db::entities::{email_links, email_participants, emails, users};
 use threadline::db::links::manual::{self, Scope};

@@ -73,7 +73,7 @@ async fn the_worker_loop_stops_on_shutdown_and_releases_its_leases() {
 #[tokio::test]
 async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
     use std::sync::Arc;
-    use threadline::emulator::{self, EmulatorConfig};
+    use threadline_emulator::{self as emulator, EmulatorConfig};
 
     use super::helpers::{truth, GMAIL};
     use crate::support::mail::approve;
@@ -151,7 +151,7 @@ async fn two_instances_never_sync_one_mailbox_at_once() {
     use crate::support::{client, TestApp};
     use std::time::Duration;
     use threadline::db::entities::sync_runs;
-    use threadline::emulator::corpus;
+    use threadline_emulator::corpus;
 
     let l = linked(30).await;
     let others = ["ola@gmail-sync.test", "pia@gmail-sync.test"];

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use threadline::emulator::microsoft::folders::{folder_id, normalise_key};
+use threadline_emulator::microsoft::folders::{folder_id, normalise_key};
 
 use crate::common::{self, Mailbox};
 pub use crate::common::{

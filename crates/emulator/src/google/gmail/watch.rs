@@ -1,0 +1,292 @@
+//! users.watch / users.stop and Pub/Sub-shaped push notifications.
+//!
+//! Where pushes go: register a topic with `POST /_emulator/pubsub/topics`
+//! `{"topic":"projects/p/topics/t","push_endpoint":"http://...","subscription":"projects/p/subscriptions/s"}`
+//! and watch that `topicName`, or pass an `http(s)://` URL directly as `topicName`. A watched
+//! mailbox whose history moved is notified at most once per `push_interval_ms` (1 s): changes
+//! in between are coalesced into one notification carrying the newest historyId (the push
+//! is a hint; history.list is the truth). An endpoint that does not answer 2xx gets the
+//! notification again with exponential backoff (up to 5 attempts), as Pub/Sub redelivers.
+//! `GET /_emulator/pubsub` lists topics, watches and every delivery attempt.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::view::label_ids;
+use super::wire::{WatchRequest, WatchResponse};
+use super::{begin, parse_json, STOP, WATCH};
+use crate::changes::{Change, ChangeKind};
+use crate::google::error::GoogleError;
+use crate::store::MessageState;
+use crate::tokens::random_string;
+use crate::SharedState;
+
+const WATCH_DAYS_MS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Topic {
+    pub topic: String,
+    pub push_endpoint: String,
+    #[serde(default)]
+    pub subscription: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Watch {
+    pub topic: String,
+    pub label_ids: Vec<String>,
+    /// `labelFilterBehavior: exclude`: notify for changes to messages without those labels.
+    pub exclude: bool,
+    pub expiration_ms: i64,
+    pub notified_head: u64,
+    #[serde(skip)]
+    pub last_sent: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SentNotification {
+    pub mailbox: String,
+    pub endpoint: String,
+    pub history_id: String,
+    pub status: Option<u16>,
+}
+
+#[derive(Default)]
+pub struct WatchState {
+    pub topics: Mutex<HashMap<String, Topic>>,
+    pub watches: Mutex<HashMap<String, Watch>>,
+    pub sent: Mutex<Vec<SentNotification>>,
+}
+
+pub fn control_router() -> Router<SharedState> {
+    Router::new()
+        .route("/_emulator/pubsub/topics", post(add_topic))
+        .route("/_emulator/pubsub", get(overview))
+}
+
+async fn add_topic(State(state): State<SharedState>, Json(topic): Json<Topic>) -> StatusCode {
+    state
+        .ext
+        .get::<WatchState>()
+        .topics
+        .lock()
+        .insert(topic.topic.clone(), topic);
+    StatusCode::CREATED
+}
+
+/// `GET /_emulator/pubsub`: the Pub/Sub topics, the Gmail watches per mailbox and the
+/// notifications sent with their answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PubsubOverview {
+    pub topics: Vec<Topic>,
+    pub watches: HashMap<String, Watch>,
+    pub sent: Vec<SentNotification>,
+}
+
+async fn overview(State(state): State<SharedState>) -> Json<PubsubOverview> {
+    let ws = state.ext.get::<WatchState>();
+    let topics = ws.topics.lock().values().cloned().collect();
+    let watches = ws.watches.lock().clone();
+    let sent = ws.sent.lock().clone();
+    Json(PubsubOverview {
+        topics,
+        watches,
+        sent,
+    })
+}
+
+fn valid_topic(topic: &str) -> bool {
+    let parts: Vec<&str> = topic.split('/').collect();
+    topic.starts_with("http://")
+        || topic.starts_with("https://")
+        || (parts.len() == 4
+            && parts[0] == "projects"
+            && parts[2] == "topics"
+            && !parts[1].is_empty()
+            && !parts[3].is_empty())
+}
+
+pub async fn watch(
+    State(state): State<SharedState>,
+    Path(user_id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<WatchResponse>, GoogleError> {
+    let ctx = begin(&state, &headers, uri.path(), &user_id, &WATCH).await?;
+    let request: WatchRequest = parse_json(&body)?;
+    let topic = request.topic_name.unwrap_or_default();
+    if !valid_topic(&topic) {
+        return Err(GoogleError::invalid_argument(format!(
+            "Invalid topicName does not match projects/SOME_PROJECT/topics/SOME_TOPIC: {topic}"
+        )));
+    }
+    let head = ctx.mailbox.data.read().log.head();
+    let expiration_ms = chrono::Utc::now().timestamp_millis() + WATCH_DAYS_MS;
+    let behavior = request
+        .label_filter_behavior
+        .or(request.label_filter_action);
+    let watch = Watch {
+        topic,
+        label_ids: request.label_ids,
+        exclude: behavior.is_some_and(|b| b.eq_ignore_ascii_case("exclude")),
+        expiration_ms,
+        notified_head: head,
+        last_sent: None,
+    };
+    state
+        .ext
+        .get::<WatchState>()
+        .watches
+        .lock()
+        .insert(ctx.mailbox.info.address.clone(), watch);
+    Ok(Json(WatchResponse {
+        history_id: head.to_string(),
+        expiration: expiration_ms.to_string(),
+    }))
+}
+
+pub async fn stop(
+    State(state): State<SharedState>,
+    Path(user_id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Result<StatusCode, GoogleError> {
+    let ctx = begin(&state, &headers, uri.path(), &user_id, &STOP).await?;
+    state
+        .ext
+        .get::<WatchState>()
+        .watches
+        .lock()
+        .remove(&ctx.mailbox.info.address);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Attempts per notification: Pub/Sub redelivers until the endpoint answers 2xx.
+const PUSH_ATTEMPTS: u32 = 5;
+
+/// POST one notification, redelivering with exponential backoff (0.5 s, 1 s, 2 s, ...) while
+/// the endpoint fails; every attempt is recorded.
+async fn deliver(
+    client: reqwest::Client,
+    ws: std::sync::Arc<WatchState>,
+    endpoint: String,
+    body: serde_json::Value,
+    mailbox: String,
+    head: u64,
+) {
+    for attempt in 0..PUSH_ATTEMPTS {
+        let status = client
+            .post(&endpoint)
+            .json(&body)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16());
+        ws.sent.lock().push(SentNotification {
+            mailbox: mailbox.clone(),
+            endpoint: endpoint.clone(),
+            history_id: head.to_string(),
+            status,
+        });
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+    }
+}
+
+/// Whether a change concerns a message carrying one of `labels` (before or after it).
+fn touches(change: &Change, labels: &[String]) -> bool {
+    let has = |s: &MessageState| label_ids(s).iter().any(|l| labels.contains(l));
+    match &change.kind {
+        ChangeKind::Added { state } | ChangeKind::Deleted { state } => has(state),
+        ChangeKind::StateChanged { before, after } => has(before) || has(after),
+    }
+}
+
+/// Start the background task that pushes notifications for watched mailboxes.
+pub fn spawn_notifier(state: SharedState, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => notify_due(&state),
+            }
+        }
+    });
+}
+
+fn notify_due(state: &SharedState) {
+    let ws = state.ext.get::<WatchState>();
+    let interval = Duration::from_millis(state.tunables().push_interval_ms);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut due = Vec::new();
+    {
+        let mut watches = ws.watches.lock();
+        watches.retain(|_, w| w.expiration_ms > now_ms);
+        for (address, w) in watches.iter_mut() {
+            let Some(mailbox) = state.store.get(address) else {
+                continue;
+            };
+            let data = mailbox.data.read();
+            let head = data.log.head();
+            let rested = w.last_sent.is_none_or(|t| t.elapsed() >= interval);
+            if head <= w.notified_head || !rested {
+                continue;
+            }
+            let relevant = data.log.since(w.notified_head).map_or(true, |mut changes| {
+                changes.any(|c| w.label_ids.is_empty() || touches(c, &w.label_ids) != w.exclude)
+            });
+            drop(data);
+            w.notified_head = head;
+            if relevant {
+                w.last_sent = Some(Instant::now());
+                due.push((address.clone(), w.topic.clone(), head));
+            }
+        }
+    }
+    for (address, topic, head) in due {
+        let registered = ws.topics.lock().get(&topic).cloned();
+        let (endpoint, subscription) = match registered {
+            Some(t) => (
+                t.push_endpoint,
+                t.subscription
+                    .unwrap_or_else(|| topic.replace("/topics/", "/subscriptions/")),
+            ),
+            None if topic.starts_with("http") => (
+                topic.clone(),
+                "projects/emulator/subscriptions/push".to_string(),
+            ),
+            None => continue,
+        };
+        let data = json!({ "emailAddress": address, "historyId": head }).to_string();
+        let message_id = random_string(16)
+            .bytes()
+            .map(|b| char::from(b'0' + b % 10))
+            .collect::<String>();
+        let publish = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let body = json!({
+            "message": {
+                "data": base64::engine::general_purpose::STANDARD.encode(data),
+                "messageId": message_id, "message_id": message_id,
+                "publishTime": publish, "publish_time": publish,
+            },
+            "subscription": subscription,
+        });
+        let client = state.http.clone();
+        let ws = ws.clone();
+        tokio::spawn(deliver(client, ws, endpoint, body, address, head));
+    }
+}

@@ -1,0 +1,27 @@
+//! The Google side (OAuth, Gmail API, control plane), through HTTP.
+
+mod support;
+
+mod schema;
+
+mod control;
+
+mod oauth;
+
+mod gmail;
+
+mod traps;
+
+mod traps_7_12;
+
+mod modify;
+
+mod batch_watch;
+
+mod corpora;
+
+mod discovery;
+
+mod robustness;
+
+mod corpus;

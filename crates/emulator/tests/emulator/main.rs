@@ -1,0 +1,7 @@
+//! Emulator integration tests (one binary): the real router on port 0, driven over HTTP.
+//! `google` covers Google OAuth, the Gmail API and the control plane, `graph` the Microsoft
+//! identity platform and Graph mail, `client` the typed control-plane client.
+
+mod client;
+mod google;
+pub mod graph;

@@ -1,0 +1,168 @@
+//! The tooling subcommands' arguments (`demo`, `emulator`, `bench`), parsed beside the
+//! product's command line (`threadline::cli`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use threadline_emulator::Quota;
+
+/// The tooling subcommands, added to the product's command line by `main`.
+#[derive(Debug, Subcommand)]
+pub enum Tool {
+    /// `serve` plus an in-process provider emulator with seeded mailboxes and a demo admin.
+    Demo(DemoArgs),
+    /// The Google + Microsoft provider emulator alone.
+    Emulator(EmulatorArgs),
+    /// Benchmarks against the provider emulator (build with --release for real figures).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Quota enforcement of the emulator (`--quota realistic|off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuotaArg {
+    Realistic,
+    Off,
+}
+
+impl From<QuotaArg> for Quota {
+    fn from(arg: QuotaArg) -> Self {
+        match arg {
+            QuotaArg::Realistic => Quota::Realistic,
+            QuotaArg::Off => Quota::Off,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Link a generated Gmail and/or Outlook mailbox and time one full sync pass: messages per
+    /// second, CPU time per message, peak RSS, provider requests per 1,000 messages, time until
+    /// the first 50 threads are visible, and quota use. Uses a fresh SQLite database under
+    /// the data directory unless DATABASE_URL names an (empty) PostgreSQL database.
+    Sync(BenchSyncArgs),
+    /// Seed stored mail (default 1,000,000 emails over 10,000 business domains) and time the
+    /// re-association after adding a domain to a business: a typical domain, and a heavy one
+    /// that ~50,000 emails copy. Uses a fresh SQLite database under the data directory unless
+    /// DATABASE_URL names an (empty) PostgreSQL database.
+    Reassociate(BenchReassociateArgs),
+    /// Seed stored mail (default 1,000,000 emails over 10,000 businesses), serve it, sign in and
+    /// load the timelines with wrk (32 connections): median, p90 and p99 latency and requests
+    /// per second per case. SQLite under the data directory unless DATABASE_URL names
+    /// PostgreSQL, where the database `threadline_bench_timeline` on that server is used.
+    Timeline(BenchTimelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTimelineArgs {
+    /// Stored emails to seed (one in ten is a copy in a colleague's mailbox).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub emails: u64,
+    /// Businesses the mail is spread over; the first gets about 2% of all mail.
+    #[arg(long, default_value_t = 10_000)]
+    pub businesses: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub connections: u32,
+    /// Seconds of measured load per case.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seconds: u64,
+    /// Seconds of unmeasured load before each case.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u64,
+    /// Only the cases whose name contains this (e.g. `random business`).
+    #[arg(long = "case")]
+    pub case: Option<String>,
+    /// Keep the database seeded by an earlier run with the same sizes.
+    #[arg(long)]
+    pub reuse: bool,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchReassociateArgs {
+    /// Stored emails to seed.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub emails: u64,
+    /// Business domains the mail is spread over.
+    #[arg(long, default_value_t = 10_000)]
+    pub domains: u64,
+    /// Emails that also copy the heavy domain.
+    #[arg(long, default_value_t = 50_000)]
+    pub heavy: u64,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchProvider {
+    Google,
+    Microsoft,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSyncArgs {
+    #[arg(long, value_enum, default_value_t = BenchProvider::Both)]
+    pub provider: BenchProvider,
+    /// Messages in each generated mailbox.
+    #[arg(long, default_value_t = 50_000)]
+    pub messages: usize,
+    /// `off` measures Threadline itself; `realistic` measures behaviour under the providers'
+    /// quotas (combine with --max-seconds: a large mailbox takes long at Gmail's quota).
+    #[arg(long, value_enum, default_value_t = QuotaArg::Off)]
+    pub quota: QuotaArg,
+    /// Stop each pass after this many seconds and report what it achieved.
+    #[arg(long)]
+    pub max_seconds: Option<u64>,
+    /// Seed of the generated mailboxes.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the in-process emulator listens.
+    #[arg(long, default_value = "127.0.0.1:4010")]
+    pub emulator_bind: SocketAddr,
+    /// Password of the demo admin (admin@demo.test).
+    #[arg(long, default_value = "demo")]
+    pub admin_password: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    #[arg(long, default_value = "127.0.0.1:4010")]
+    pub bind: SocketAddr,
+    /// Seed of the deterministic corpus generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of generated mailboxes.
+    #[arg(long, default_value_t = 2)]
+    pub mailboxes: usize,
+    /// Generated messages per mailbox.
+    #[arg(long, default_value_t = 200)]
+    pub messages: usize,
+    /// Enforce the providers' quotas (`realistic`) or not (`off`, for throughput work).
+    #[arg(long, value_enum, default_value_t = QuotaArg::Realistic)]
+    pub quota: QuotaArg,
+    /// Approve OAuth consent without showing the consent page.
+    #[arg(long)]
+    pub auto_consent: bool,
+    /// Accept only the OAuth clients registered in this JSON file.
+    #[arg(long)]
+    pub clients: Option<PathBuf>,
+    /// Import an mbox file or a folder of .eml files at start (into --import-into).
+    #[arg(long, requires = "import_into")]
+    pub import: Option<PathBuf>,
+    /// The mailbox (address) that --import delivers into; created as a Gmail mailbox if absent.
+    #[arg(long, requires = "import")]
+    pub import_into: Option<String>,
+}

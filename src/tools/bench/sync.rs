@@ -1,0 +1,311 @@
+//! `threadline bench sync`: link a generated mailbox per provider through the real OAuth flow
+//! and time one sync pass against the emulator, which runs as a child process so that CPU time
+//! and memory are Threadline's own (the database, when SQLite, is in-process and counted).
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use parking_lot::Mutex;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::emulator::EmulatorProcess;
+use super::measure;
+use crate::tools::args::{BenchProvider, BenchSyncArgs};
+use crate::tools::driver::Browser;
+use threadline::accounts::{self, NewUser};
+use threadline::app::App;
+use threadline::config::{OAuthClient, ProviderUrls, Settings};
+use threadline::db::entities::emails;
+use threadline::db::mail_accounts;
+use threadline::mailboxes::MailDeps;
+use threadline::providers::Provider;
+use threadline_emulator::corpus::mailbox_info;
+use threadline_emulator::Quota;
+
+const ADMIN: &str = "bench@bench.test";
+const PASSWORD: &str = "bench-password-123";
+/// Limiter budget that never binds (quota off).
+const UNLIMITED: u32 = 1_000_000_000;
+/// "Time until the first N threads are visible".
+const FIRST_THREADS: u64 = 50;
+
+/// One provider's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncFigures {
+    pub provider: &'static str,
+    pub mailbox: String,
+    /// finished | stopped (the time limit ended the pass) | failed: ...
+    pub outcome: String,
+    pub stored_messages: u64,
+    pub threads: u64,
+    pub wall_seconds: f64,
+    pub messages_per_second: f64,
+    pub cpu_ms_per_message: f64,
+    pub peak_rss_mib: f64,
+    /// Provider API calls as the provider counts them (each part of a batch is one call).
+    pub api_calls: u64,
+    pub api_calls_per_1000_messages: f64,
+    /// HTTP requests Threadline sent (a batch is one), known when the pass finished.
+    pub http_requests: Option<u64>,
+    pub http_requests_per_1000_messages: Option<f64>,
+    pub first_50_threads_seconds: Option<f64>,
+    /// Quota used over the pass as a fraction of the most the provider allows in that time: a
+    /// full window's budget at the start (Gmail a minute, Outlook 10 minutes) plus the rate.
+    pub quota_fraction: f64,
+    /// 429 / quota errors the provider returned.
+    pub quota_errors: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    messages_per_mailbox: usize,
+    quota: &'static str,
+    database: &'static str,
+    results: Vec<SyncFigures>,
+}
+
+pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result<()> {
+    let quota = Quota::from(args.quota);
+    let providers: Vec<Provider> = match args.provider {
+        BenchProvider::Google => vec![Provider::Google],
+        BenchProvider::Microsoft => vec![Provider::Microsoft],
+        BenchProvider::Both => vec![Provider::Google, Provider::Microsoft],
+    };
+    eprintln!(
+        "starting the emulator with {} messages per mailbox (quota {})…",
+        args.messages,
+        quota_name(quota)
+    );
+    let emulator = EmulatorProcess::start(args.seed, args.messages, quota).await?;
+    prepare(&mut settings, &emulator.base_url, quota)?;
+    let database = if settings.is_sqlite() {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    let app = App::build(settings).await?;
+    let base = app.settings.base_url.clone();
+    let deps = app.mail_deps();
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run(shutdown.clone()));
+    let admin = NewUser::parse(ADMIN, "Bench", PASSWORD)?;
+    accounts::setup(&deps.db, "Bench", admin)
+        .await
+        .context("the bench needs an empty database (unset DATABASE_URL for a fresh SQLite one)")?;
+    let browser = Browser::new(&base)?;
+    browser.sign_in(ADMIN, PASSWORD).await?;
+
+    let mut results = Vec::new();
+    for provider in providers {
+        let info = mailbox_info(usize::from(provider == Provider::Microsoft));
+        browser
+            .connect(provider.as_str(), &info.address)
+            .await
+            .with_context(|| format!("linking {}", info.address))?;
+        eprintln!("syncing {} ({})…", info.address, provider.label());
+        let figures = measure_pass(&deps, &emulator, provider, &info.address, args).await?;
+        eprintln!("{}", line(&figures));
+        results.push(figures);
+    }
+    shutdown.cancel();
+    let _ = server.await;
+    emulator.stop().await;
+    let report = Report {
+        messages_per_mailbox: args.messages,
+        quota: quota_name(quota),
+        database,
+        results,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "threadline bench sync: {} messages per mailbox, quota {}, {}",
+            report.messages_per_mailbox, report.quota, report.database
+        );
+        for r in &report.results {
+            println!("{}", line(r));
+        }
+    }
+    Ok(())
+}
+
+fn quota_name(q: Quota) -> &'static str {
+    match q {
+        Quota::Realistic => "realistic",
+        Quota::Off => "off",
+    }
+}
+
+fn line(r: &SyncFigures) -> String {
+    let first = r
+        .first_50_threads_seconds
+        .map_or_else(|| "never".to_string(), |s| format!("{s:.2} s"));
+    format!(
+        "  {:<7} {}: {} messages, {} threads in {:.1} s = {:.0} msg/s; CPU {:.3} ms/msg; \
+         peak RSS {:.0} MiB; {:.0} API calls and {} HTTP requests per 1000 msgs; first {FIRST_THREADS} threads after {first}; \
+         quota used {:.0}%; quota errors {}",
+        r.provider,
+        r.outcome,
+        r.stored_messages,
+        r.threads,
+        r.wall_seconds,
+        r.messages_per_second,
+        r.cpu_ms_per_message,
+        r.peak_rss_mib,
+        r.api_calls_per_1000_messages,
+        r.http_requests_per_1000_messages
+            .map_or_else(|| "?".to_string(), |h| format!("{h:.0}")),
+        r.quota_fraction * 100.0,
+        r.quota_errors
+    )
+}
+
+/// A fresh bench database and data directory (unless DATABASE_URL names PostgreSQL), and
+/// providers at the emulator.
+fn prepare(settings: &mut Settings, emulator: &str, quota: Quota) -> anyhow::Result<()> {
+    let dir = settings.data_dir.join("bench");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot reset {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    if settings.is_sqlite() {
+        settings.database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    }
+    settings.data_dir = dir;
+    settings.bind = "127.0.0.1:0".parse()?;
+    settings.base_url = "http://127.0.0.1:0".into();
+    settings.sync_workers = 0;
+    if quota == Quota::Off {
+        // Measure Threadline, not the providers' quotas: lift the sync limiter's budgets too.
+        settings.gmail_units_per_minute = UNLIMITED;
+        settings.graph_requests_per_10_minutes = UNLIMITED;
+    }
+    settings.provider_urls = ProviderUrls::all_at(emulator);
+    settings.google = Some(OAuthClient {
+        client_id: "threadline-bench.apps.googleusercontent.com".into(),
+        client_secret: "bench-google-secret".into(),
+    });
+    settings.microsoft = Some(OAuthClient {
+        client_id: "2d7f0c1e-8b3a-4c5d-9e6f-1a2b3c4d5e6f".into(),
+        client_secret: "bench-microsoft-secret".into(),
+    });
+    Ok(())
+}
+
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "counts far below 2^52; these are report figures"
+)]
+async fn measure_pass(
+    deps: &MailDeps,
+    emulator: &EmulatorProcess,
+    provider: Provider,
+    address: &str,
+    args: &BenchSyncArgs,
+) -> anyhow::Result<SyncFigures> {
+    let account = mail_accounts::all(&deps.db)
+        .await?
+        .into_iter()
+        .find(|a| a.address.eq_ignore_ascii_case(address))
+        .context("the linked mailbox is not stored")?;
+    let before = emulator.usage(address).await?;
+    measure::reset_peak_rss();
+    let cpu_before = measure::cpu_time();
+    let started = Instant::now();
+    let first = Arc::new(Mutex::new(None::<Duration>));
+    let watcher = tokio::spawn(watch_threads(
+        deps.db.clone(),
+        account.id,
+        started,
+        first.clone(),
+    ));
+    let pass = threadline::sync::sync_account(deps, account.id);
+    let result = match args.max_seconds {
+        Some(limit) => tokio::time::timeout(Duration::from_secs(limit), pass)
+            .await
+            .ok(),
+        None => Some(pass.await),
+    };
+    let (outcome, http) = match result {
+        Some(Ok(report)) => ("finished".to_string(), Some(report.counts.requests)),
+        Some(Err(e)) => (format!("failed: {e}"), None),
+        None => ("stopped".to_string(), None),
+    };
+    let wall = started.elapsed();
+    let cpu = measure::cpu_time().saturating_sub(cpu_before);
+    let rss = measure::peak_rss();
+    watcher.abort();
+    let after = emulator.usage(address).await?;
+    let (stored, threads) = counts(&deps.db, account.id).await?;
+    let first_threads = *first.lock();
+    let requests = after.requests.saturating_sub(before.requests);
+    let secs = wall.as_secs_f64().max(1e-9);
+    // The most the provider allows in `secs`: Gmail a minute's bucket plus the per-minute
+    // rate; Outlook its 10-minute budget plus the rate (10,000 per 10 minutes).
+    let allowed = match provider {
+        Provider::Google => f64::from(emulator.limits.gmail_units_per_minute) * (1.0 + secs / 60.0),
+        Provider::Microsoft => {
+            f64::from(emulator.limits.graph_requests_per_minute) * (10.0 + secs / 60.0)
+        }
+    };
+    let used = match provider {
+        Provider::Google => after.units.saturating_sub(before.units),
+        Provider::Microsoft => requests,
+    };
+    let per_message = |v: f64| if stored == 0 { 0.0 } else { v / stored as f64 };
+    Ok(SyncFigures {
+        provider: provider.label(),
+        mailbox: address.to_string(),
+        outcome,
+        stored_messages: stored,
+        threads,
+        wall_seconds: secs,
+        messages_per_second: stored as f64 / secs,
+        cpu_ms_per_message: per_message(cpu.as_secs_f64() * 1000.0),
+        peak_rss_mib: rss as f64 / (1024.0 * 1024.0),
+        api_calls: requests,
+        api_calls_per_1000_messages: per_message(requests as f64 * 1000.0),
+        http_requests: http,
+        http_requests_per_1000_messages: http.map(|h| per_message(h as f64 * 1000.0)),
+        first_50_threads_seconds: first_threads.map(|d| d.as_secs_f64()),
+        quota_fraction: used as f64 / allowed.max(1e-9),
+        quota_errors: after.throttled.saturating_sub(before.throttled),
+    })
+}
+
+/// Poll until the mailbox shows [`FIRST_THREADS`] threads; note when.
+async fn watch_threads(
+    db: DatabaseConnection,
+    account_id: i64,
+    started: Instant,
+    first: Arc<Mutex<Option<Duration>>>,
+) {
+    loop {
+        if let Ok((_, threads)) = counts(&db, account_id).await {
+            if threads >= FIRST_THREADS {
+                *first.lock() = Some(started.elapsed());
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `(live messages, threads)` of a mailbox.
+async fn counts(db: &DatabaseConnection, account_id: i64) -> anyhow::Result<(u64, u64)> {
+    let row: Option<(i64, i64)> = emails::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "messages")
+        .column_as(Expr::cust("COUNT(DISTINCT thread_key)"), "threads")
+        .filter(emails::Column::AccountId.eq(account_id))
+        .filter(emails::Column::DeletedInProviderAt.is_null())
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (m, t) = row.unwrap_or_default();
+    Ok((u64::try_from(m).unwrap_or(0), u64::try_from(t).unwrap_or(0)))
+}
