@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use threadline::db::entities::{emails, mail_accounts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,17 +74,8 @@ async fn app_with_hostile_email(beacon: &str) -> (TestApp, i64) {
         .await
         .status()
         .is_redirection());
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{MAILBOX}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(hostile(beacon))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(MAILBOX, hostile(beacon), "INBOX", None)
+        .await;
     let account = mail_accounts::Entity::find()
         .one(&app.db)
         .await

@@ -13,7 +13,9 @@ use threadline::db::entities::{
     attachments, email_bodies, email_participants, emails, mail_accounts,
 };
 use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
+use threadline_emulator::control::{DeliverQuery, MessagePatch, TruthItem};
 use threadline_emulator::corpus;
+use threadline_emulator::faults::FaultRule;
 
 use crate::support::mail::approve;
 use crate::support::TestApp;
@@ -116,103 +118,60 @@ pub fn message(to: &str, extra: &str, tag: &str, subject: &str, attach: bool) ->
     }
 }
 
-/// Deliver a raw message into `address` with the provider's placement `query`; returns its id.
-pub async fn deliver_to(app: &TestApp, address: &str, query: &str, raw: &str) -> String {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages?{query}")))
-        .header("Content-Type", "message/rfc822")
-        .body(raw.to_string())
-        .send()
+/// Deliver a raw message into `address` at the given placement; returns its id.
+pub async fn deliver_to(app: &TestApp, address: &str, query: &DeliverQuery, raw: &str) -> String {
+    app.emulator_client()
+        .deliver(address, raw, query)
         .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let v: Value = res.json().await.unwrap();
-    v["id"].as_str().unwrap().to_string()
+        .expect("delivered")
 }
 
+/// Change a message as its user would (fields of [`MessagePatch`] as JSON).
 pub async fn patch_in(app: &TestApp, address: &str, id: &str, body: Value) {
-    let res = app
-        .client
-        .patch(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages/{id}")))
-        .json(&body)
-        .send()
+    let change: MessagePatch = serde_json::from_value(body).expect("a message patch");
+    app.emulator_client()
+        .patch_message(address, id, &change)
         .await
-        .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
+        .expect("message patched");
 }
 
 pub async fn delete_in(app: &TestApp, address: &str, id: &str) {
-    let res = app
-        .client
-        .delete(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages/{id}")))
-        .send()
+    app.emulator_client()
+        .delete_message(address, id)
         .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        .expect("message deleted");
 }
 
-/// The emulator's messages of `address`, as its control plane lists them.
-pub async fn messages_in(app: &TestApp, address: &str) -> Vec<Value> {
-    let res = app
-        .client
-        .get(app.emulator_url(&format!("/_emulator/mailboxes/{address}/messages")))
-        .send()
-        .await
-        .unwrap();
-    res.json().await.unwrap()
+/// The emulator's ground truth of `address`.
+pub async fn messages_in(app: &TestApp, address: &str) -> Vec<TruthItem> {
+    app.emulator_client().truth(address).await.expect("truth")
 }
 
-pub async fn control_post(app: &TestApp, path: &str, body: Option<Value>) {
-    let mut req = app.client.post(app.emulator_url(path));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-}
-
+/// Inject a fault rule (fields of [`FaultRule`] as JSON).
 pub async fn fault(app: &TestApp, rule: Value) {
-    control_post(app, "/_emulator/faults", Some(rule)).await;
+    let rule: FaultRule = serde_json::from_value(rule).expect("a fault rule");
+    app.emulator_client()
+        .inject_fault(&rule)
+        .await
+        .expect("fault injected");
 }
 
 pub async fn clear_faults(app: &TestApp) {
-    let res = app
-        .client
-        .delete(app.emulator_url("/_emulator/faults"))
-        .send()
+    app.emulator_client()
+        .clear_faults()
         .await
-        .unwrap();
-    assert!(res.status().is_success());
+        .expect("faults cleared");
 }
 
-/// `PATCH /_emulator/settings`.
+/// Change emulator settings (fields of its tunables as JSON).
 pub async fn tune(app: &TestApp, body: Value) {
-    let res = app
-        .client
-        .patch(app.emulator_url("/_emulator/settings"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.status());
+    app.emulator_client().tune(&body).await.expect("tuned");
 }
 
-/// `GET /_emulator/stats`.
+/// The emulator's request statistics, as JSON.
 pub async fn emulator_stats(app: &TestApp) -> Value {
-    app.client
-        .get(app.emulator_url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let report = app.emulator_client().stats().await.expect("stats");
+    serde_json::to_value(report).expect("stats as JSON")
 }
 
 /// Requests the emulator answered on `route` (a route template), and how many with `status`.

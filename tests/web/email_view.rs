@@ -23,17 +23,7 @@ Content-Type: text/html; charset=utf-8\r\n\r\n\
 <meta http-equiv=\"refresh\" content=\"0;url=https://evil.test\">\r\n";
 
 async fn synced_hostile_email(app: &TestApp) -> i64 {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(HOSTILE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, HOSTILE, "INBOX", None).await;
     let account = all_accounts(app).await.remove(0);
     sync_account(&app.deps, account.id).await.unwrap();
     emails::Entity::find()
@@ -255,17 +245,7 @@ async fn attachments_download_from_the_provider_and_inline_images_are_served() {
          Content-Disposition: attachment; filename=\"Ré sumé.pdf\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"
     );
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw, "INBOX", None).await;
     let account = all_accounts(&app).await.remove(0);
     sync_account(&app.deps, account.id).await.unwrap();
     let id = emails::Entity::find()

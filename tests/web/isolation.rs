@@ -263,17 +263,7 @@ fn a_message() -> String {
 
 /// Deliver `raw` to a linked mailbox and sync it; returns the mailbox id and the email's id.
 async fn deliver_and_sync(app: &TestApp, mailbox: &str, raw: String) -> (i64, i64) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{mailbox}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(mailbox, raw, "INBOX", None).await;
     let account = mail_accounts::Entity::find()
         .filter(mail_accounts::Column::Address.eq(mailbox))
         .one(&app.db)

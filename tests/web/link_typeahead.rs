@@ -11,17 +11,8 @@ use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
 use crate::support::{location, TestApp};
 
 async fn deliver(app: &TestApp, raw: &str) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw.to_string(), "INBOX", None)
+        .await;
 }
 
 /// A synced thread of two emails from an address no record knows; returns their ids.

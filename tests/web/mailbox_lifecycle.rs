@@ -46,8 +46,7 @@ async fn a_revoked_grant_needs_reconnect_and_reconnecting_resumes() {
     );
     execute(&app.db, &cursor).await;
 
-    app.emulator_post(&format!("/_emulator/mailboxes/{GMAIL}/revoke-tokens"))
-        .await;
+    app.revoke_tokens(GMAIL).await;
     let stale = credentials::open(&app.deps.keys, &account)
         .unwrap()
         .access_token;

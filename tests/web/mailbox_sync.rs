@@ -14,17 +14,8 @@ Subject: Renewal\r\nMessage-ID: <renewal-1@customer.test>\r\n\
 Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\r\nShall we renew?\r\n";
 
 async fn deliver(app: &crate::support::TestApp) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX,UNREAD"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(MESSAGE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, MESSAGE, "INBOX,UNREAD", None)
+        .await;
 }
 
 #[tokio::test]

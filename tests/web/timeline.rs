@@ -31,17 +31,7 @@ async fn deliver(app: &TestApp, raw: String) {
         .expect("a Date header");
     // 2026-10-01T10:00:00Z plus whole days.
     let received = 1_790_848_800_000 + (day - 1) * 86_400_000;
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX&internal_date={received}"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw, "INBOX", Some(received)).await;
 }
 
 async fn sync(app: &TestApp) {

@@ -23,17 +23,7 @@ async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
         "From: {from}\r\nTo: Ada <{GMAIL}>\r\nSubject: subject-{tag}\r\n\
          Message-ID: <{tag}@test>\r\nDate: Fri, 20 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nHi.\r\n"
     );
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX&internal_date={received}"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw, "INBOX", Some(received)).await;
 }
 
 async fn email_id(app: &TestApp, tag: &str) -> i64 {

@@ -9,8 +9,7 @@ use threadline::db::sync_state;
 use threadline::sync::{self, SyncError, SyncOptions};
 
 use super::helpers::{
-    assert_matches_truth, clear_faults, control_post, fault, linked, options, row_counts, stored,
-    GMAIL,
+    assert_matches_truth, clear_faults, fault, linked, options, row_counts, stored, GMAIL,
 };
 
 #[tokio::test]
@@ -121,12 +120,11 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let l = linked(15).await;
     l.sync_ok().await;
     let before = row_counts(&l).await;
-    control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{GMAIL}/revoke-tokens"),
-        None,
-    )
-    .await;
+    l.app
+        .emulator_client()
+        .revoke_tokens(GMAIL)
+        .await
+        .expect("revoke-tokens");
     let err = l.sync().await.unwrap_err();
     assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
     assert_eq!(row_counts(&l).await, before);

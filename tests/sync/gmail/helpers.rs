@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use threadline_emulator::control::{DeliverQuery, TruthItem};
 
 use crate::common::{self as common, Mailbox};
 pub use crate::common::{
-    clear_faults, control_post, emulator_stats, fault, options, route_count, row_counts,
-    status_count, stored, tune, Linked, State,
+    clear_faults, emulator_stats, fault, options, route_count, row_counts, status_count, stored,
+    tune, Linked, State,
 };
 use crate::support::TestApp;
 
@@ -42,7 +43,11 @@ pub fn raw(tag: &str, subject: &str, attach: bool) -> String {
 
 /// Deliver a raw message with Gmail labels; returns its id.
 pub async fn deliver(app: &TestApp, raw: &str, labels: &str) -> String {
-    common::deliver_to(app, GMAIL, &format!("labels={labels}"), raw).await
+    let query = DeliverQuery {
+        labels: Some(labels.to_string()),
+        ..DeliverQuery::default()
+    };
+    common::deliver_to(app, GMAIL, &query, raw).await
 }
 
 pub async fn patch(app: &TestApp, id: &str, body: Value) {
@@ -53,26 +58,25 @@ pub async fn delete(app: &TestApp, id: &str) {
     common::delete_in(app, GMAIL, id).await;
 }
 
+/// The emulator's ground truth as it lists it.
+pub async fn truth_items(app: &TestApp) -> Vec<TruthItem> {
+    common::messages_in(app, GMAIL).await
+}
+
 /// The emulator's ground truth by message id.
 pub async fn truth(app: &TestApp) -> BTreeMap<String, State> {
     common::messages_in(app, GMAIL)
         .await
         .into_iter()
         .map(|m| {
-            let mut labels: Vec<String> = m["labels"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l.as_str().unwrap().to_string())
+            let mut labels: Vec<String> = m
+                .labels
+                .unwrap_or_default()
+                .into_iter()
                 .filter(|l| l != "UNREAD" && l != "STARRED")
                 .collect();
             labels.sort();
-            let state = State {
-                labels,
-                read: m["read"].as_bool().unwrap(),
-                starred: m["starred"].as_bool().unwrap(),
-            };
-            (m["id"].as_str().unwrap().to_string(), state)
+            (m.id, State::new(labels, m.read, m.starred))
         })
         .collect()
 }

@@ -3,8 +3,7 @@
 use serde_json::json;
 
 use super::helpers::{
-    assert_matches_truth, control_post, delete, deliver, linked, patch, raw, row_counts, stored,
-    GMAIL,
+    assert_matches_truth, delete, deliver, linked, patch, raw, row_counts, stored, GMAIL,
 };
 
 #[tokio::test]
@@ -57,12 +56,11 @@ async fn an_expired_cursor_resyncs_without_duplicates() {
     l.sync_ok().await;
     let before = row_counts(&l).await;
     let added = deliver(&l.app, &raw("late-1", "Late", false), "INBOX").await;
-    control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{GMAIL}/expire-cursors"),
-        None,
-    )
-    .await;
+    l.app
+        .emulator_client()
+        .expire_cursors(GMAIL)
+        .await
+        .expect("expire-cursors");
 
     let report = l.sync_ok().await;
     assert_eq!(report.kind, "resync");

@@ -108,18 +108,7 @@ async fn one_message_in_two_colleagues_mailboxes_is_stored_twice_and_known_as_on
         .await;
     let shared = raw("shared-1", "To both of you", true);
     deliver(&l.app, &shared, "INBOX").await;
-    let res = l
-        .app
-        .client
-        .post(l.app.emulator_url(&format!(
-            "/_emulator/mailboxes/{OTHER}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(shared)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    l.app.deliver_gmail(OTHER, shared, "INBOX", None).await;
     let res = l.app.connect("google", approve(OTHER)).await;
     assert!(res.status().is_redirection());
     let accounts = mail_accounts::Entity::find().all(&l.app.db).await.unwrap();
@@ -160,23 +149,13 @@ async fn labels_and_since_date_narrow_the_initial_listing() {
         .unwrap()
         .and_utc()
         .timestamp_millis();
-    let res = l
-        .app
-        .client
-        .get(l.app.emulator_url(&format!(
-            "/_emulator/mailboxes/{}/messages",
-            super::helpers::GMAIL
-        )))
-        .send()
-        .await
-        .unwrap();
-    let items: Vec<serde_json::Value> = res.json().await.unwrap();
+    let items = super::helpers::truth_items(&l.app).await;
     let stored = stored(&l).await;
     assert!(!stored.live.is_empty());
     for m in &items {
-        let id = m["id"].as_str().unwrap();
-        let date = m["internal_date"].as_i64().unwrap();
-        let sent = m["labels"].as_array().unwrap().iter().any(|x| x == "SENT");
+        let id = m.id.as_str();
+        let date = m.internal_date;
+        let sent = m.labels.iter().flatten().any(|x| x == "SENT");
         if stored.live.contains_key(id) {
             assert!(sent, "{id} is not in SENT");
             assert!(date >= since_ms - day, "{id} is older than the since-date");

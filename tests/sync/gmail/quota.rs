@@ -12,9 +12,9 @@ use threadline::db::sync_state;
 use threadline::sync::{self, SyncOptions};
 
 use super::helpers::{
-    assert_matches_truth, clear_faults, control_post, delete, deliver, emulator_stats, fault,
-    linked, linked_tuned, options, patch, raw, route_count, row_counts, status_count, stored,
-    truth, tune, GMAIL,
+    assert_matches_truth, clear_faults, delete, deliver, emulator_stats, fault, linked,
+    linked_tuned, options, patch, raw, route_count, row_counts, status_count, stored, truth, tune,
+    GMAIL,
 };
 
 const GET_ROUTE: &str = "/gmail/v1/users/{userId}/messages/{id}";
@@ -178,12 +178,11 @@ async fn a_resync_marks_exactly_the_deleted_messages_and_refiles_the_moved_ones(
     l.sync_ok().await;
     let before = row_counts(&l).await;
     let ids: Vec<String> = stored(&l).await.live.keys().cloned().collect();
-    control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{GMAIL}/expire-cursors"),
-        None,
-    )
-    .await;
+    l.app
+        .emulator_client()
+        .expire_cursors(GMAIL)
+        .await
+        .expect("expire-cursors");
     let deleted = vec![ids[0].clone(), ids[5].clone(), ids[9].clone()];
     for id in &deleted {
         delete(&l.app, id).await;

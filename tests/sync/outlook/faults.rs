@@ -162,12 +162,11 @@ async fn expired_access_tokens_are_refreshed_with_the_rotated_refresh_token() {
     let l = linked(5).await;
     l.sync_ok().await;
     for round in 0..2 {
-        super::helpers::control_post(
-            &l.app,
-            &format!("/_emulator/mailboxes/{OUTLOOK}/expire-access-tokens"),
-            None,
-        )
-        .await;
+        l.app
+            .emulator_client()
+            .expire_access_tokens(OUTLOOK)
+            .await
+            .expect("expire-access-tokens");
         let tag = format!("after-expiry-{round}");
         let fresh = super::helpers::deliver(
             &l.app,
@@ -189,12 +188,11 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let l = linked(5).await;
     l.sync_ok().await;
     let before = row_counts(&l).await;
-    super::helpers::control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{OUTLOOK}/revoke-tokens"),
-        None,
-    )
-    .await;
+    l.app
+        .emulator_client()
+        .revoke_tokens(OUTLOOK)
+        .await
+        .expect("revoke-tokens");
     let err = l.sync().await.unwrap_err();
     assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
     assert_eq!(row_counts(&l).await, before);
@@ -242,16 +240,7 @@ async fn throttled_lookups_inside_a_batch_are_asked_again() {
         now.live[&inbox[5]].labels,
         vec![super::helpers::label_of(super::helpers::CLIENTS)]
     );
-    let stats: serde_json::Value = l
-        .app
-        .client
-        .get(l.app.emulator_url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = super::helpers::emulator_stats(&l.app).await;
     let batches = stats["requests"]
         .as_array()
         .unwrap()

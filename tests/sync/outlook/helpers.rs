@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use threadline_emulator::control::{DeliverQuery, TruthItem};
 use threadline_emulator::microsoft::folders::{folder_id, normalise_key};
 
 use crate::common::{self, Mailbox};
 pub use crate::common::{
-    clear_faults, control_post, fault, options, row_counts, stored, Linked, State,
+    clear_faults, emulator_stats, fault, options, row_counts, stored, Linked, State,
 };
 use crate::support::TestApp;
 
@@ -50,7 +51,12 @@ pub fn raw(tag: &str, subject: &str, attach: bool) -> String {
 /// Deliver a raw message into an Outlook folder (`inbox`, `inbox/Clients`, ...); returns its
 /// (immutable) id.
 pub async fn deliver(app: &TestApp, raw: &str, folder: &str, read: bool) -> String {
-    common::deliver_to(app, OUTLOOK, &format!("folder={folder}&read={read}"), raw).await
+    let query = DeliverQuery {
+        folder: Some(folder.to_string()),
+        read: Some(read),
+        ..DeliverQuery::default()
+    };
+    common::deliver_to(app, OUTLOOK, &query, raw).await
 }
 
 pub async fn patch(app: &TestApp, id: &str, body: Value) {
@@ -62,12 +68,10 @@ pub async fn delete(app: &TestApp, id: &str) {
 }
 
 pub async fn expire_cursors(app: &TestApp) {
-    control_post(
-        app,
-        &format!("/_emulator/mailboxes/{OUTLOOK}/expire-cursors"),
-        None,
-    )
-    .await;
+    app.emulator_client()
+        .expire_cursors(OUTLOOK)
+        .await
+        .expect("expire-cursors");
 }
 
 /// The label Threadline files a folder's messages under: the well-known name, else its id.
@@ -95,6 +99,11 @@ pub struct Placement {
     pub flagged: bool,
 }
 
+/// The emulator's ground truth as it lists it.
+pub async fn truth_items(app: &TestApp) -> Vec<TruthItem> {
+    common::messages_in(app, OUTLOOK).await
+}
+
 /// The emulator's ground truth by id.
 pub async fn truth(app: &TestApp) -> BTreeMap<String, Placement> {
     common::messages_in(app, OUTLOOK)
@@ -102,11 +111,11 @@ pub async fn truth(app: &TestApp) -> BTreeMap<String, Placement> {
         .into_iter()
         .map(|m| {
             let placement = Placement {
-                folder: m["folder"].as_str().unwrap_or("inbox").to_string(),
-                read: m["read"].as_bool().unwrap(),
-                flagged: m["starred"].as_bool().unwrap(),
+                folder: m.folder.unwrap_or_else(|| "inbox".to_string()),
+                read: m.read,
+                flagged: m.starred,
             };
-            (m["id"].as_str().unwrap().to_string(), placement)
+            (m.id, placement)
         })
         .collect()
 }

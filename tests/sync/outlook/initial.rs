@@ -125,26 +125,11 @@ async fn configured_folders_limit_the_pass() {
 #[tokio::test]
 async fn since_limits_the_first_listing_to_recent_mail() {
     let l = linked(30).await;
-    let res = l
-        .app
-        .client
-        .get(l.app.emulator_url(&format!(
-            "/_emulator/mailboxes/{}/messages",
-            super::helpers::OUTLOOK
-        )))
-        .send()
-        .await
-        .unwrap();
-    let items: Vec<serde_json::Value> = res.json().await.unwrap();
+    let items = super::helpers::truth_items(&l.app).await;
     let synced: Vec<(String, i64)> = items
         .iter()
-        .filter(|m| super::helpers::synced_folder(m["folder"].as_str().unwrap_or("inbox")))
-        .map(|m| {
-            (
-                m["id"].as_str().unwrap().to_string(),
-                m["internal_date"].as_i64().unwrap(),
-            )
-        })
+        .filter(|m| super::helpers::synced_folder(m.folder.as_deref().unwrap_or("inbox")))
+        .map(|m| (m.id.clone(), m.internal_date))
         .collect();
     let mut dates: Vec<i64> = synced.iter().map(|(_, d)| *d).collect();
     dates.sort_unstable();
