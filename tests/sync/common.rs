@@ -10,8 +10,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use threadline::db::entities::{
-    attachments, email_bodies, email_participants, emails, mail_accounts,
+    attachments, email_bodies, email_participants, emails, mail_accounts, sync_runs,
 };
+use threadline::db::sync_state;
 use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
 use threadline_emulator::control::{DeliverQuery, MessagePatch, TruthItem};
 use threadline_emulator::corpus;
@@ -289,4 +290,31 @@ pub async fn row_counts(l: &Linked) -> RowCounts {
         participants,
         attachments,
     }
+}
+
+/// Revoke the mailbox's grants at the provider and sync: the pass fails asking for a
+/// reconnect, stores nothing, and leaves the account `needs_reconnect` and its run failed.
+/// Returns the account and its runs (newest first) for further checks.
+pub async fn assert_revoked_grant_needs_reconnect(
+    l: &Linked,
+    address: &str,
+) -> (mail_accounts::Model, Vec<sync_runs::Model>) {
+    let before = row_counts(l).await;
+    l.app
+        .emulator_client()
+        .revoke_tokens(address)
+        .await
+        .expect("revoke-tokens");
+    let err = l.sync().await.unwrap_err();
+    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
+    assert_eq!(row_counts(l).await, before);
+    let account = mail_accounts::Entity::find_by_id(l.account_id)
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.status, "needs_reconnect");
+    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status, "failed");
+    (account, runs)
 }

@@ -120,23 +120,8 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let l = linked(15).await;
     l.sync_ok().await;
     let before = row_counts(&l).await;
-    l.app
-        .emulator_client()
-        .revoke_tokens(GMAIL)
-        .await
-        .expect("revoke-tokens");
-    let err = l.sync().await.unwrap_err();
-    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
-    assert_eq!(row_counts(&l).await, before);
-    let account = mail_accounts::Entity::find_by_id(l.account_id)
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(account.status, "needs_reconnect");
+    let (account, runs) = crate::common::assert_revoked_grant_needs_reconnect(&l, GMAIL).await;
     assert!(account.last_error.is_some());
-    let runs = sync_state::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status, "failed");
     assert!(runs[0].error.as_deref().unwrap_or("").contains("reconnect"));
 
     // Reconnecting resumes from the stored cursor: an incremental pass, nothing refetched twice.
