@@ -3,7 +3,7 @@
 //! without JavaScript, and link / unlink re-render the links section in place for htmx.
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::db::entities::{email_links, emails};
+use threadline::db::entities::emails;
 use threadline::db::{directory, organizations};
 use threadline::sync::sync_account;
 
@@ -50,17 +50,7 @@ async fn unlinked_thread(app: &TestApp) -> (i64, i64) {
 
 /// `(business id, contact id)` of every live link of an email, with its reason.
 async fn live_links(app: &TestApp, email: i64) -> Vec<(Option<i64>, Option<i64>, String)> {
-    let mut out: Vec<_> = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(email))
-        .filter(email_links::Column::Tombstone.eq(false))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason))
-        .collect();
-    out.sort();
-    out
+    crate::support::inspect::email_links_of(&app.db, email, true).await
 }
 
 fn radio_values(html: &str) -> Vec<String> {

@@ -38,16 +38,7 @@ async fn email_id(app: &TestApp, tag: &str) -> i64 {
 
 async fn links(app: &TestApp, tag: &str) -> Vec<(Option<i64>, Option<i64>, String)> {
     let id = email_id(app, tag).await;
-    let mut out: Vec<_> = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(id))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason))
-        .collect();
-    out.sort();
-    out
+    crate::support::inspect::email_links_of(&app.db, id, false).await
 }
 
 /// A synced mailbox: ours is gmail-user.test; known.test is a business.

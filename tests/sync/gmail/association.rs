@@ -24,16 +24,7 @@ async fn links_of(
         .await
         .unwrap()
         .expect("stored");
-    let mut links: Vec<_> = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(email.id))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason))
-        .collect();
-    links.sort();
-    links
+    crate::support::inspect::email_links_of(&app.db, email.id, false).await
 }
 
 #[tokio::test]
