@@ -383,6 +383,13 @@ pub fn csrf_in(html: &str) -> String {
     html[start..end].to_string()
 }
 
+/// A form refused with 422 whose page says `want`.
+pub async fn assert_form_error(res: Response, want: &str) {
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.expect("body");
+    assert!(page.contains(want), "{want:?} missing from:\n{page}");
+}
+
 /// Where a redirect points.
 pub fn location(res: &Response) -> String {
     res.headers()

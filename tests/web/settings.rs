@@ -106,12 +106,7 @@ async fn free_mail_overrides_change_the_directory() {
         &[("domain", "acme.test"), ("how", "remove")],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("not on the shipped free-mail list"));
+    crate::support::assert_form_error(res, "not on the shipped free-mail list").await;
     let res = post(&app, "/settings/free-mail", &add).await;
     assert!(res.text().await.unwrap().contains("already listed"));
 
@@ -151,12 +146,7 @@ async fn policies_are_saved_and_validated() {
         &[("auto_create_contacts", "everyone")],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("choose off, from sent mail, or all mail"));
+    crate::support::assert_form_error(res, "choose off, from sent mail, or all mail").await;
     assert!(app
         .get_html("/admin/audit")
         .await

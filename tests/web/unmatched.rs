@@ -170,8 +170,7 @@ async fn triage_creates_a_contact_with_its_business() {
             &[("name", "Zed again"), ("addresses", "zed@gmail.com")],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("already belongs to Zed"));
+    crate::support::assert_form_error(res, "already belongs to Zed").await;
 }
 
 #[tokio::test]
