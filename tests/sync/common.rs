@@ -318,3 +318,28 @@ pub async fn assert_revoked_grant_needs_reconnect(
     assert_eq!(runs[0].status, "failed");
     (account, runs)
 }
+
+/// Runs the `threadline` binary on the test app's database without blocking the runtime (the
+/// emulator it talks to lives in this process): `client` is the OAuth client's id and secret
+/// flags with their values, `urls` the flags pointed at the emulator.
+pub async fn threadline(
+    l: &Linked,
+    args: &[&str],
+    client: [&str; 4],
+    urls: &[&str],
+) -> std::process::Output {
+    let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
+    let db = &l.app.test_db;
+    let data = db.dir.join("data").display().to_string();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_threadline"));
+    cmd.current_dir(&db.dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("THREADLINE_SECRET_KEY")
+        .args(args)
+        .args(["--database-url", &db.url, "--data-dir", &data])
+        .args(client);
+    for flag in urls {
+        cmd.args([*flag, e.as_str()]);
+    }
+    cmd.output().await.expect("threadline runs")
+}

@@ -1,27 +1,16 @@
 //! `threadline sync` for an Outlook mailbox as an operator runs it, `--folders` included.
-use tokio::process::Command;
-
 use super::helpers::{assert_matches_truth, label_of, linked, stored, CLIENTS, OUTLOOK};
 
+/// Runs the binary with the Microsoft client, against the emulator.
 async fn threadline(l: &super::helpers::Linked, args: &[&str]) -> std::process::Output {
-    let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
-    let db = &l.app.test_db;
-    let data = db.dir.join("data").display().to_string();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadline"));
-    cmd.current_dir(&db.dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("THREADLINE_SECRET_KEY")
-        .args(args)
-        .args(["--database-url", &db.url, "--data-dir", &data])
-        .args([
-            "--microsoft-client-id",
-            "6731de76-14a6-49ae-97bc-6eba6914391e",
-        ])
-        .args(["--microsoft-client-secret", "microsoft-test-secret"]);
-    for flag in ["--microsoft-login-url", "--graph-api-url"] {
-        cmd.args([flag, &e]);
-    }
-    cmd.output().await.expect("threadline runs")
+    let client = [
+        "--microsoft-client-id",
+        "6731de76-14a6-49ae-97bc-6eba6914391e",
+        "--microsoft-client-secret",
+        "microsoft-test-secret",
+    ];
+    let urls = ["--microsoft-login-url", "--graph-api-url"];
+    crate::common::threadline(l, args, client, &urls).await
 }
 
 #[tokio::test]
