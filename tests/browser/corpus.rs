@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
-use reqwest::StatusCode;
 
 use crate::support::TestApp;
 
@@ -58,18 +57,8 @@ fn rfc822(m: &Mail<'_>, at: DateTime<Utc>) -> String {
 }
 
 async fn deliver(app: &TestApp, m: &Mail<'_>, labels: &str, at: DateTime<Utc>) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{MAILBOX}/messages?labels={labels}&internal_date={}",
-            at.timestamp_millis()
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(rfc822(m, at))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED, "{}", m.subject);
+    app.deliver_gmail(MAILBOX, rfc822(m, at), labels, Some(at.timestamp_millis()))
+        .await;
 }
 
 /// 24 weekly notes, then the renewal thread (days 28, 29, 31) around the invoice (day 30): the

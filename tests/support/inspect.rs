@@ -1,11 +1,34 @@
-//! Looking inside: every row of every table as text, and every log line the process wrote.
+//! Looking inside: every row of every table as text, an email's links, and every log line the
+//! process wrote.
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, JsonValue, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    JsonValue, QueryFilter, Statement,
 };
+use threadline::db::entities::email_links;
+
+/// An email's link as compared: business id, contact id, reason.
+pub type Link = (Option<i64>, Option<i64>, String);
+
+/// The links of an email, sorted; without tombstones when `live_only`.
+pub async fn email_links_of(db: &DatabaseConnection, email: i64, live_only: bool) -> Vec<Link> {
+    let mut query = email_links::Entity::find().filter(email_links::Column::EmailId.eq(email));
+    if live_only {
+        query = query.filter(email_links::Column::Tombstone.eq(false));
+    }
+    let mut out: Vec<Link> = query
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
+        .collect();
+    out.sort();
+    out
+}
 
 /// All rows of all tables, serialized (a database dump for leak checks).
 pub async fn dump(db: &DatabaseConnection) -> String {

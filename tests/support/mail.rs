@@ -2,6 +2,9 @@
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
+use threadline_emulator::control::{CreateMailbox, DeliverQuery};
+use threadline_emulator::EmulatorClient;
+
 use super::consent::{submission, Choice};
 use super::{location, TestApp};
 
@@ -16,51 +19,81 @@ impl TestApp {
         )
     }
 
+    /// The typed client of the emulator's control plane.
+    pub fn emulator_client(&self) -> EmulatorClient {
+        self.emulator
+            .as_ref()
+            .expect("started with an emulator")
+            .client()
+    }
+
     /// Create a mailbox at the emulated provider (`google` or `microsoft`).
     pub async fn provider_mailbox(&self, provider: &str, address: &str, name: &str) {
-        let res = self
-            .client
-            .post(self.emulator_url("/_emulator/mailboxes"))
-            .json(&json!({ "provider": provider, "address": address, "display_name": name }))
-            .send()
+        self.create_mailbox(provider, address, name, None).await;
+    }
+
+    /// Create a mailbox at the emulated provider, in a Microsoft tenant when given.
+    pub async fn create_mailbox(
+        &self,
+        provider: &str,
+        address: &str,
+        name: &str,
+        tenant: Option<&str>,
+    ) {
+        let mailbox = CreateMailbox {
+            provider: serde_json::from_value(json!(provider)).expect("google or microsoft"),
+            address: address.to_string(),
+            display_name: Some(name.to_string()),
+            tenant: tenant.map(str::to_string),
+        };
+        self.emulator_client()
+            .create_mailbox(&mailbox)
             .await
-            .unwrap();
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
+            .expect("mailbox created");
+    }
+
+    /// Deliver raw mail into a Gmail mailbox of the emulator with these labels (e.g. `INBOX`)
+    /// and, when given, this internal date (epoch ms); the new message's id.
+    pub async fn deliver_gmail(
+        &self,
+        address: &str,
+        raw: impl Into<Vec<u8>>,
+        labels: &str,
+        internal_date: Option<i64>,
+    ) -> String {
+        let query = DeliverQuery {
+            labels: Some(labels.to_string()),
+            internal_date,
+            ..DeliverQuery::default()
+        };
+        self.emulator_client()
+            .deliver(address, raw, &query)
+            .await
+            .expect("delivered")
     }
 
     /// Every token the emulator issued (for leak checks).
     pub async fn issued_tokens(&self) -> Vec<Value> {
-        let res = self
-            .client
-            .get(self.emulator_url("/_emulator/tokens"))
-            .send()
-            .await
-            .unwrap();
-        res.json::<Vec<Value>>().await.unwrap()
+        let tokens = self.emulator_client().tokens().await.expect("tokens");
+        tokens
+            .iter()
+            .map(|t| serde_json::to_value(t).expect("token as JSON"))
+            .collect()
     }
 
-    pub async fn emulator_post(&self, path: &str) -> Value {
-        let res = self
-            .client
-            .post(self.emulator_url(path))
-            .send()
+    /// Revoke the mailbox's grants at the provider, as if its user removed the app.
+    pub async fn revoke_tokens(&self, address: &str) {
+        self.emulator_client()
+            .revoke_tokens(address)
             .await
-            .unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap_or(Value::Null)
+            .expect("grants revoked");
     }
 
     /// Press "Connect ..." and answer the provider's consent page; returns the response of the
     /// app's OAuth callback.
     pub async fn connect(&self, provider: &str, choice: Choice<'_>) -> Response {
-        let token = self.csrf("/mailboxes").await;
         let res = self
-            .post_form(&format!("/mailboxes/connect/{provider}"), Some(&token), &[])
+            .post_form(&format!("/mailboxes/connect/{provider}"), &[])
             .await;
         assert_eq!(
             res.status(),
@@ -73,13 +106,8 @@ impl TestApp {
 
     /// Press "Reconnect" on a mailbox and answer the consent page.
     pub async fn reconnect(&self, account_id: i64, choice: Choice<'_>) -> Response {
-        let token = self.csrf("/mailboxes").await;
         let res = self
-            .post_form(
-                &format!("/mailboxes/{account_id}/reconnect"),
-                Some(&token),
-                &[],
-            )
+            .post_form(&format!("/mailboxes/{account_id}/reconnect"), &[])
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let callback = self.consent(&location(&res), &choice).await;

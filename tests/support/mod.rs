@@ -252,8 +252,29 @@ impl TestApp {
         csrf_in(&self.get_html(page).await)
     }
 
-    /// POST a urlencoded form as a browser would (same origin), with the given token.
-    pub async fn post_form(
+    /// The CSRF token of this client's session (created if the session has none yet), read
+    /// from the account page or wherever it redirects (sign-in, first-run setup).
+    pub async fn session_csrf(&self) -> String {
+        let mut path = "/account".to_string();
+        for _ in 0..4 {
+            let res = self.get(&path).await;
+            if res.status().is_redirection() {
+                path = location(&res);
+                continue;
+            }
+            return csrf_in(&res.text().await.expect("body"));
+        }
+        panic!("no page with a form reached from /account (last: {path})")
+    }
+
+    /// POST a urlencoded form as a browser would (same origin), with the session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.session_csrf().await;
+        self.post_form_with(path, Some(&token), fields).await
+    }
+
+    /// POST a urlencoded form (same origin) with exactly the given token, or none.
+    pub async fn post_form_with(
         &self,
         path: &str,
         token: Option<&str>,
@@ -272,13 +293,33 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// POST a form as htmx sends it (`HX-Request`, and `HX-Target` when given), with the
+    /// session's CSRF token.
+    pub async fn htmx_post(
+        &self,
+        path: &str,
+        target: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let token = self.session_csrf().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("Origin", &self.base)
+            .header("HX-Request", "true");
+        if let Some(target) = target {
+            req = req.header("HX-Target", target);
+        }
+        req.form(&form).send().await.expect("POST")
+    }
+
     /// First-run setup: organization "Acme" and its admin, signed in on this client.
     pub async fn setup_admin(&self) {
-        let token = self.csrf("/setup").await;
         let res = self
             .post_form(
                 "/setup",
-                Some(&token),
                 &[
                     ("organization", "Acme"),
                     ("name", "Ada Admin"),
@@ -292,18 +333,12 @@ impl TestApp {
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        let token = self.csrf("/login").await;
-        self.post_form(
-            "/login",
-            Some(&token),
-            &[("email", email), ("password", password)],
-        )
-        .await
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn sign_out(&self) -> Response {
-        let token = self.csrf("/").await;
-        self.post_form("/logout", Some(&token), &[]).await
+        self.post_form("/logout", &[]).await
     }
 
     /// Another browser on the same app (its own cookie jar).
@@ -346,6 +381,13 @@ pub fn csrf_in(html: &str) -> String {
         + marker.len();
     let end = html[start..].find('"').expect("closing quote") + start;
     html[start..end].to_string()
+}
+
+/// A form refused with 422 whose page says `want`.
+pub async fn assert_form_error(res: Response, want: &str) {
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.expect("body");
+    assert!(page.contains(want), "{want:?} missing from:\n{page}");
 }
 
 /// Where a redirect points.

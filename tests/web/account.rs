@@ -13,11 +13,9 @@ async fn changing_the_password_signs_out_other_sessions_only() {
         StatusCode::SEE_OTHER
     );
 
-    let token = app.csrf("/account").await;
     let wrong = app
         .post_form(
             "/account/password",
-            Some(&token),
             &[
                 ("current_password", "wrong"),
                 ("new_password", "brand new password"),
@@ -39,7 +37,6 @@ async fn changing_the_password_signs_out_other_sessions_only() {
     let res = app
         .post_form(
             "/account/password",
-            Some(&token),
             &[
                 ("current_password", ADMIN_PASSWORD),
                 ("new_password", "brand new password"),
@@ -81,10 +78,7 @@ async fn sign_out_other_sessions() {
         phone.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
         StatusCode::SEE_OTHER
     );
-    let token = app.csrf("/account").await;
-    let res = app
-        .post_form("/account/sign-out-others", Some(&token), &[])
-        .await;
+    let res = app.post_form("/account/sign-out-others", &[]).await;
     assert!(res
         .text()
         .await

@@ -25,16 +25,12 @@ async fn members_get_403_on_admin_pages_and_actions() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
         assert!(res.text().await.unwrap().contains("Only administrators"));
     }
-    let token = mia.csrf("/").await;
     let path = format!("/admin/users/{member_id}/role");
-    let res = mia
-        .post_form(&path, Some(&token), &[("role", "admin")])
-        .await;
+    let res = mia.post_form(&path, &[("role", "admin")]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = mia
         .post_form(
             "/admin/users",
-            Some(&token),
             &[
                 ("name", "X"),
                 ("email", "x@acme.test"),
@@ -50,14 +46,13 @@ async fn members_get_403_on_admin_pages_and_actions() {
 async fn admin_creates_a_user_who_can_then_sign_in() {
     let app = TestApp::spawn().await;
     app.setup_admin().await;
-    let token = app.csrf("/admin/users").await;
     let fields = [
         ("name", "Bob Builder"),
         ("email", "Bob@Acme.test"),
         ("password", "bob password"),
         ("role", "member"),
     ];
-    let res = app.post_form("/admin/users", Some(&token), &fields).await;
+    let res = app.post_form("/admin/users", &fields).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let html = res.text().await.unwrap();
     assert!(
@@ -66,13 +61,8 @@ async fn admin_creates_a_user_who_can_then_sign_in() {
     );
 
     // The same address again is a form error, not a crash.
-    let res = app.post_form("/admin/users", Some(&token), &fields).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("a user with this email address exists"));
+    let res = app.post_form("/admin/users", &fields).await;
+    crate::support::assert_form_error(res, "a user with this email address exists").await;
 
     let bob = app.other_browser();
     assert_eq!(
@@ -120,7 +110,6 @@ async fn role_and_disable_changes_are_applied_and_audited() {
     let res = app
         .post_form(
             &format!("/admin/users/{id}/disabled"),
-            Some(&token),
             &[("disabled", "true")],
         )
         .await;
@@ -152,24 +141,13 @@ async fn the_last_admin_cannot_demote_or_disable_themselves() {
         .await
         .unwrap();
     let me = admin[0].id;
-    let token = app.csrf("/admin/users").await;
     let res = app
-        .post_form(
-            &format!("/admin/users/{me}/role"),
-            Some(&token),
-            &[("role", "member")],
-        )
+        .post_form(&format!("/admin/users/{me}/role"), &[("role", "member")])
         .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("at least one active admin"));
+    crate::support::assert_form_error(res, "at least one active admin").await;
     let res = app
         .post_form(
             &format!("/admin/users/{me}/disabled"),
-            Some(&token),
             &[("disabled", "true")],
         )
         .await;
@@ -199,11 +177,9 @@ async fn users_of_another_organization_are_not_found() {
     )
     .await
     .unwrap();
-    let token = app.csrf("/admin/users").await;
     let res = app
         .post_form(
             &format!("/admin/users/{}/disabled", olga.id),
-            Some(&token),
             &[("disabled", "true")],
         )
         .await;

@@ -37,7 +37,7 @@ pub async fn import(app: &TestApp, kind: &str, file: &[u8]) -> String {
     let preview = res.text().await.unwrap();
     let token = field(&preview, "token");
     let res = app
-        .post_form(
+        .post_form_with(
             "/import/apply",
             Some(&csrf_in(&preview)),
             &[("token", &token)],
@@ -163,10 +163,7 @@ async fn preview_lists_row_errors_and_writes_nothing() {
     assert_eq!(counts(&app).await, (0, 1), "a preview writes nothing");
 
     // An apply without a pending, previewed file is refused.
-    let token = app.csrf("/import").await;
-    let res = app
-        .post_form("/import/apply", Some(&token), &[("token", "forged")])
-        .await;
+    let res = app.post_form("/import/apply", &[("token", "forged")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -214,8 +211,7 @@ async fn members_may_import_and_oversized_files_are_refused() {
     assert!(page.contains("larger than 5 MB"), "{page}");
 
     let res = upload(&member, "businesses", b"name,colour\nAcme,red\n").await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("unknown column"));
+    crate::support::assert_form_error(res, "unknown column").await;
 }
 
 #[tokio::test]
@@ -259,9 +255,8 @@ async fn a_previewed_file_applies_once_and_only_for_its_uploader() {
         .await
         .unwrap();
     let token = field(&preview, "token");
-    let member_csrf = member.csrf("/import").await;
     let res = member
-        .post_form("/import/apply", Some(&member_csrf), &[("token", &token)])
+        .post_form("/import/apply", &[("token", &token)])
         .await;
     assert_eq!(
         res.status(),
@@ -271,11 +266,11 @@ async fn a_previewed_file_applies_once_and_only_for_its_uploader() {
     assert_eq!(counts(&app).await, (0, 0));
     let csrf = csrf_in(&preview);
     let res = app
-        .post_form("/import/apply", Some(&csrf), &[("token", &token)])
+        .post_form_with("/import/apply", Some(&csrf), &[("token", &token)])
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app
-        .post_form("/import/apply", Some(&csrf), &[("token", &token)])
+        .post_form_with("/import/apply", Some(&csrf), &[("token", &token)])
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "used up");
     assert!(res

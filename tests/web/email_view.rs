@@ -23,17 +23,7 @@ Content-Type: text/html; charset=utf-8\r\n\r\n\
 <meta http-equiv=\"refresh\" content=\"0;url=https://evil.test\">\r\n";
 
 async fn synced_hostile_email(app: &TestApp) -> i64 {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(HOSTILE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, HOSTILE, "INBOX", None).await;
     let account = all_accounts(app).await.remove(0);
     sync_account(&app.deps, account.id).await.unwrap();
     emails::Entity::find()
@@ -172,7 +162,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
 
     // Without a CSRF token nothing changes.
     let refused = app
-        .post_form(&format!("/emails/{id}/star"), None, &[("value", "on")])
+        .post_form_with(&format!("/emails/{id}/star"), None, &[("value", "on")])
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(app
@@ -182,11 +172,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
 
     // A plain form: 303 back to the email, starred.
     let res = app
-        .post_form(
-            &format!("/emails/{id}/star"),
-            Some(&csrf),
-            &[("value", "on")],
-        )
+        .post_form(&format!("/emails/{id}/star"), &[("value", "on")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app
@@ -212,9 +198,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
     }
 
     // Soft delete: listed under Deleted, audited; restore brings it back.
-    let res = app
-        .post_form(&format!("/emails/{id}/delete"), Some(&csrf), &[])
-        .await;
+    let res = app.post_form(&format!("/emails/{id}/delete"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let deleted = app.get_html("/deleted").await;
     assert!(deleted.contains("Quarterly numbers"), "{deleted}");
@@ -226,9 +210,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
         .get_html("/admin/audit")
         .await
         .contains("email.soft_delete"));
-    let res = app
-        .post_form(&format!("/emails/{id}/restore"), Some(&csrf), &[])
-        .await;
+    let res = app.post_form(&format!("/emails/{id}/restore"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(app
         .get_html("/deleted")
@@ -243,11 +225,7 @@ async fn read_star_delete_and_restore_work_as_forms_and_with_htmx() {
 
     // Anything but on / off is refused.
     let bad = app
-        .post_form(
-            &format!("/emails/{id}/star"),
-            Some(&csrf),
-            &[("value", "maybe")],
-        )
+        .post_form(&format!("/emails/{id}/star"), &[("value", "maybe")])
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -267,17 +245,7 @@ async fn attachments_download_from_the_provider_and_inline_images_are_served() {
          Content-Disposition: attachment; filename=\"Ré sumé.pdf\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"
     );
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw, "INBOX", None).await;
     let account = all_accounts(&app).await.remove(0);
     sync_account(&app.deps, account.id).await.unwrap();
     let id = emails::Entity::find()
@@ -345,18 +313,12 @@ async fn admins_delete_for_good_and_no_resync_brings_it_back() {
     bea.sign_in("bea@acme.test", "a long enough password 1")
         .await;
     assert_eq!(bea.get(&path).await.status(), StatusCode::FORBIDDEN);
-    let token = bea.csrf("/mailboxes").await;
-    let res = bea
-        .post_form(&path, Some(&token), &[("scope", "email")])
-        .await;
+    let res = bea.post_form(&path, &[("scope", "email")]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     let page = app.get_html(&path).await;
     assert!(page.contains("Delete for good?") && page.contains("Quarterly numbers"));
-    let token = app.csrf(&path).await;
-    let res = app
-        .post_form(&path, Some(&token), &[("scope", "email")])
-        .await;
+    let res = app.post_form(&path, &[("scope", "email")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.get(&format!("/emails/{id}")).await.status(),

@@ -263,17 +263,7 @@ fn a_message() -> String {
 
 /// Deliver `raw` to a linked mailbox and sync it; returns the mailbox id and the email's id.
 async fn deliver_and_sync(app: &TestApp, mailbox: &str, raw: String) -> (i64, i64) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{mailbox}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(mailbox, raw, "INBOX", None).await;
     let account = mail_accounts::Entity::find()
         .filter(mail_accounts::Column::Address.eq(mailbox))
         .one(&app.db)
@@ -447,7 +437,7 @@ async fn another_organizations_ids_answer_404_everywhere_and_change_nothing() {
             Post => {
                 let fields: Vec<(&str, &str)> =
                     fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                app.post_form(&path, Some(&token), &fields).await
+                app.post_form_with(&path, Some(&token), &fields).await
             }
         };
         if res.status() != StatusCode::NOT_FOUND {

@@ -1,9 +1,9 @@
 //! Linking from the email page: the typeahead finds only the organization's own businesses and
 //! contacts (a bounded list), the form links an email or its whole thread by hand with and
 //! without JavaScript, and link / unlink re-render the links section in place for htmx.
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::db::entities::{email_links, emails};
+use threadline::db::entities::emails;
 use threadline::db::{directory, organizations};
 use threadline::sync::sync_account;
 
@@ -11,17 +11,8 @@ use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
 use crate::support::{location, TestApp};
 
 async fn deliver(app: &TestApp, raw: &str) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw.to_string(), "INBOX", None)
+        .await;
 }
 
 /// A synced thread of two emails from an address no record knows; returns their ids.
@@ -59,32 +50,7 @@ async fn unlinked_thread(app: &TestApp) -> (i64, i64) {
 
 /// `(business id, contact id)` of every live link of an email, with its reason.
 async fn live_links(app: &TestApp, email: i64) -> Vec<(Option<i64>, Option<i64>, String)> {
-    let mut out: Vec<_> = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(email))
-        .filter(email_links::Column::Tombstone.eq(false))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
-        .collect();
-    out.sort();
-    out
-}
-
-/// A POST as htmx sends it from the email page's links section.
-async fn htmx_post(app: &TestApp, path: &str, token: &str, fields: &[(&str, &str)]) -> Response {
-    let mut form = fields.to_vec();
-    form.push(("csrf_token", token));
-    app.client
-        .post(app.url(path))
-        .header("Origin", &app.base)
-        .header("HX-Request", "true")
-        .header("HX-Target", "email-links")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    crate::support::inspect::email_links_of(&app.db, email, true).await
 }
 
 fn radio_values(html: &str) -> Vec<String> {
@@ -157,12 +123,10 @@ async fn the_email_page_links_by_hand_without_javascript() {
     assert_eq!(radio_values(&page), vec![target.clone()], "{page}");
     assert!(page.contains(&format!(r#"action="/emails/{first}/links""#)));
 
-    let token = crate::support::csrf_in(&page);
     let back = format!("/emails/{first}");
     let res = app
         .post_form(
             &format!("/emails/{first}/links"),
-            Some(&token),
             &[("target", &target), ("scope", "thread"), ("back", &back)],
         )
         .await;
@@ -186,7 +150,6 @@ async fn the_email_page_links_by_hand_without_javascript() {
     let res = app
         .post_form(
             &format!("/emails/{reply}/links"),
-            Some(&token),
             &[("scope", "email"), ("back", &back)],
         )
         .await;
@@ -207,16 +170,15 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
     )
     .await
     .unwrap();
-    let token = app.csrf(&format!("/emails/{first}")).await;
     let target = format!("contact:{}", contact.id);
 
-    let res = htmx_post(
-        &app,
-        &format!("/emails/{first}/links"),
-        &token,
-        &[("target", &target), ("scope", "email")],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/emails/{first}/links"),
+            Some("email-links"),
+            &[("target", &target), ("scope", "email")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let fragment = res.text().await.unwrap();
     assert!(
@@ -236,13 +198,13 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
         .captures(&fragment)
         .unwrap_or_else(|| panic!("{fragment}"))[1]
         .to_string();
-    let res = htmx_post(
-        &app,
-        &format!("/emails/{first}/links/{link_id}/delete"),
-        &token,
-        &[("back", &format!("/emails/{first}"))],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/emails/{first}/links/{link_id}/delete"),
+            Some("email-links"),
+            &[("back", &format!("/emails/{first}"))],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let fragment = res.text().await.unwrap();
     assert!(fragment.contains("Unlinked.") && !fragment.contains("Wes West"));
@@ -251,10 +213,9 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
 
     // A colleague sees the email only while it is linked: unlinking its last link sends them
     // to the contact's page, since the email page would now be "not found".
-    htmx_post(
-        &app,
+    app.htmx_post(
         &format!("/emails/{first}/links"),
-        &token,
+        Some("email-links"),
         &[("target", &target)],
     )
     .await;
@@ -269,14 +230,13 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
         .captures(&page)
         .unwrap()[1]
         .to_string();
-    let bea_token = crate::support::csrf_in(&page);
-    let res = htmx_post(
-        &bea,
-        &format!("/emails/{first}/links/{link_id}/delete"),
-        &bea_token,
-        &[("back", &format!("/emails/{first}"))],
-    )
-    .await;
+    let res = bea
+        .htmx_post(
+            &format!("/emails/{first}/links/{link_id}/delete"),
+            Some("email-links"),
+            &[("back", &format!("/emails/{first}"))],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         res.headers()["hx-redirect"],

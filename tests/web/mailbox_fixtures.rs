@@ -35,17 +35,13 @@ pub const OUTLOOK: &str = "ada@contoso.test";
 pub async fn outlook_app() -> TestApp {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
-    let res = app
-        .client
-        .post(app.emulator_url("/_emulator/mailboxes"))
-        .json(&serde_json::json!({
-            "provider": "microsoft", "address": OUTLOOK, "display_name": "Ada Admin",
-            "tenant": "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.create_mailbox(
+        "microsoft",
+        OUTLOOK,
+        "Ada Admin",
+        Some("0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"),
+    )
+    .await;
     let res = app.connect("microsoft", approve(OUTLOOK)).await;
     assert_eq!(
         location(&res),

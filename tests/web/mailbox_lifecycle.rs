@@ -45,8 +45,7 @@ async fn a_revoked_grant_needs_reconnect_and_reconnecting_resumes() {
     );
     execute(&app.db, &cursor).await;
 
-    app.emulator_post(&format!("/_emulator/mailboxes/{GMAIL}/revoke-tokens"))
-        .await;
+    app.revoke_tokens(GMAIL).await;
     let stale = credentials::open(&app.deps.keys, &account)
         .unwrap()
         .access_token;
@@ -116,11 +115,8 @@ async fn disconnect_keeps_or_purges_the_mail() {
         .await;
     assert!(confirm.contains("Disconnect, keep the mail") && confirm.contains("delete its mail"));
 
-    let token = app.csrf("/mailboxes").await;
     let path = format!("/mailboxes/{}/disconnect", account.id);
-    let res = app
-        .post_form(&path, Some(&token), &[("purge", "false")])
-        .await;
+    let res = app.post_form(&path, &[("purge", "false")]).await;
     assert_eq!(location(&res), "/mailboxes");
     let page = app.get_html("/mailboxes").await;
     assert!(
@@ -152,9 +148,7 @@ async fn disconnect_keeps_or_purges_the_mail() {
         (relinked.id, relinked.status.as_str()),
         (account.id, "active")
     );
-    let res = app
-        .post_form(&path, Some(&token), &[("purge", "true")])
-        .await;
+    let res = app.post_form(&path, &[("purge", "true")]).await;
     assert_eq!(location(&res), "/mailboxes");
     assert!(app
         .get_html("/mailboxes")
@@ -172,19 +166,12 @@ async fn another_users_mailbox_cannot_be_touched() {
         .await;
     let bob = app.other_browser();
     bob.sign_in("bob@acme.test", "bob password").await;
-    let token = bob.csrf("/mailboxes").await;
     let path = format!("/mailboxes/{}/disconnect", account.id);
     assert_eq!(bob.get(&path).await.status(), StatusCode::NOT_FOUND);
-    let res = bob
-        .post_form(&path, Some(&token), &[("purge", "true")])
-        .await;
+    let res = bob.post_form(&path, &[("purge", "true")]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = bob
-        .post_form(
-            &format!("/mailboxes/{}/reconnect", account.id),
-            Some(&token),
-            &[],
-        )
+        .post_form(&format!("/mailboxes/{}/reconnect", account.id), &[])
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(all_accounts(&app).await.len(), 1);

@@ -14,17 +14,8 @@ Subject: Renewal\r\nMessage-ID: <renewal-1@customer.test>\r\n\
 Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\r\nShall we renew?\r\n";
 
 async fn deliver(app: &crate::support::TestApp) {
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX,UNREAD"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(MESSAGE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, MESSAGE, "INBOX,UNREAD", None)
+        .await;
 }
 
 #[tokio::test]
@@ -86,13 +77,11 @@ async fn settings_are_validated_saved_and_restart_the_listing() {
         .unwrap()
         .is_empty());
     let path = format!("/mailboxes/{}", account.id);
-    let csrf = app.csrf(&path).await;
     let settings = format!("{path}/settings");
 
     let bad = app
         .post_form(
             &settings,
-            Some(&csrf),
             &[
                 ("interval_minutes", "7"),
                 ("since", "2999-01-01"),
@@ -113,7 +102,6 @@ async fn settings_are_validated_saved_and_restart_the_listing() {
     let ok = app
         .post_form(
             &settings,
-            Some(&csrf),
             &[
                 ("interval_minutes", "15"),
                 ("since", "2026-01-01"),

@@ -45,10 +45,7 @@ async fn forged_and_replayed_callbacks_are_refused() {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     app.provider_mailbox("google", GMAIL, "Ada").await;
-    let token = app.csrf("/mailboxes").await;
-    let start = app
-        .post_form("/mailboxes/connect/google", Some(&token), &[])
-        .await;
+    let start = app.post_form("/mailboxes/connect/google", &[]).await;
     let callback = app.consent(&location(&start), &approve(GMAIL)).await;
 
     let forged = callback.replace("state=", "state=x");
@@ -63,9 +60,7 @@ async fn forged_and_replayed_callbacks_are_refused() {
 
     // The refused attempt consumed the pending sign-in: the genuine callback now counts as a
     // replay too. Start again, succeed once, and replay the same callback.
-    let start = app
-        .post_form("/mailboxes/connect/google", Some(&token), &[])
-        .await;
+    let start = app.post_form("/mailboxes/connect/google", &[]).await;
     let callback = app.consent(&location(&start), &approve(GMAIL)).await;
     assert_eq!(
         location(&app.client.get(&callback).send().await.unwrap()),
@@ -86,10 +81,7 @@ async fn a_wrong_pkce_verifier_is_rejected_by_the_provider() {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     app.provider_mailbox("google", GMAIL, "Ada").await;
-    let token = app.csrf("/mailboxes").await;
-    let start = app
-        .post_form("/mailboxes/connect/google", Some(&token), &[])
-        .await;
+    let start = app.post_form("/mailboxes/connect/google", &[]).await;
     let authorize = location(&start);
     assert!(
         authorize.contains("code_challenge_method=S256"),
@@ -196,10 +188,7 @@ async fn providers_without_credentials_are_unavailable_not_broken() {
     let page = app.get_html("/mailboxes").await;
     assert!(page.contains("Gmail: not configured on this server"));
     assert!(page.contains("Outlook: not configured on this server"));
-    let token = app.csrf("/mailboxes").await;
-    let res = app
-        .post_form("/mailboxes/connect/google", Some(&token), &[])
-        .await;
+    let res = app.post_form("/mailboxes/connect/google", &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 

@@ -9,6 +9,7 @@ mod support;
 mod account;
 mod admin;
 mod auth;
+mod cli;
 mod csrf;
 mod directory;
 mod directory_csv;

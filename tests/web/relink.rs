@@ -79,23 +79,18 @@ fn preview_counts(html: &str) -> (u64, u64) {
 }
 
 async fn preview(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> String {
-    let token = app.csrf("/businesses").await;
-    let res = app
-        .post_form(&format!("{path}/preview"), Some(&token), fields)
-        .await;
+    let res = app.post_form(&format!("{path}/preview"), fields).await;
     assert_eq!(res.status(), StatusCode::OK, "preview {path}");
     res.text().await.unwrap()
 }
 
 async fn apply(app: &TestApp, path: &str, fields: &[(&str, &str)]) {
-    let token = app.csrf("/businesses").await;
-    let res = app.post_form(path, Some(&token), fields).await;
+    let res = app.post_form(path, fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "apply {path}");
 }
 
 async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let token = app.csrf("/businesses").await;
-    app.post_form(path, Some(&token), fields).await
+    app.post_form(path, fields).await
 }
 
 #[tokio::test]
@@ -412,7 +407,7 @@ async fn other_organizations_emails_links_and_targets_are_not_found() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Without the CSRF token the link form is refused.
     let res = app
-        .post_form(
+        .post_form_with(
             &format!("/emails/{my_email}/links"),
             None,
             &[("target", &format!("business:{mine}"))],

@@ -31,17 +31,7 @@ async fn deliver(app: &TestApp, raw: String) {
         .expect("a Date header");
     // 2026-10-01T10:00:00Z plus whole days.
     let received = 1_790_848_800_000 + (day - 1) * 86_400_000;
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX&internal_date={received}"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw, "INBOX", Some(received)).await;
 }
 
 async fn sync(app: &TestApp) {
@@ -50,11 +40,9 @@ async fn sync(app: &TestApp) {
 }
 
 async fn globex(app: &TestApp) -> i64 {
-    let token = app.csrf("/businesses/new").await;
     let res = app
         .post_form(
             "/businesses",
-            Some(&token),
             &[("name", "Globex"), ("domains", "globex.test")],
         )
         .await;
@@ -259,9 +247,8 @@ async fn copies_show_once_and_soft_deleted_mail_is_hidden() {
 
     // Soft-deleting the pricing email (every copy) removes its thread from the timeline.
     let pricing = email_id(&app, "p1@globex.test").await;
-    let token = app.csrf(&format!("/emails/{pricing}")).await;
     let res = app
-        .post_form(&format!("/emails/{pricing}/delete"), Some(&token), &[])
+        .post_form(&format!("/emails/{pricing}/delete"), &[])
         .await;
     assert!(res.status().is_redirection() || res.status().is_success());
     let page = app.get_html(&format!("/businesses/{business}")).await;
@@ -299,15 +286,11 @@ async fn filters_and_search_narrow_the_threads() {
     assert!(bad.contains("is not a date"), "{bad}");
 
     // Unread and starred are the reader's own marks.
-    let token = app.csrf(&format!("/emails/{pricing}")).await; // opening marks it read
+    app.get_html(&format!("/emails/{pricing}")).await; // opening marks it read
     let unread = app.get_html(&format!("{base}?unread=on")).await;
     assert_eq!(threads_in(&unread), vec![contract, support]);
     let res = app
-        .post_form(
-            &format!("/emails/{support}/star"),
-            Some(&token),
-            &[("value", "on")],
-        )
+        .post_form(&format!("/emails/{support}/star"), &[("value", "on")])
         .await;
     assert!(res.status().is_redirection() || res.status().is_success());
     let starred = app.get_html(&format!("{base}?starred=on")).await;
@@ -383,11 +366,9 @@ async fn load_more_pages_through_every_thread_once() {
 #[tokio::test]
 async fn my_mail_hides_internal_only_threads_when_the_organization_says_so() {
     let (app, _) = three_threads().await;
-    let token = app.csrf("/settings").await;
     let res = app
         .post_form(
             "/settings/internal-domains",
-            Some(&token),
             &[("domain", "gmail-user.test")],
         )
         .await;
@@ -403,11 +384,7 @@ async fn my_mail_hides_internal_only_threads_when_the_organization_says_so() {
     assert_eq!(threads_in(&mine).len(), 4);
 
     let res = app
-        .post_form(
-            "/settings/policies",
-            Some(&token),
-            &[("auto_create_contacts", "off")],
-        )
+        .post_form("/settings/policies", &[("auto_create_contacts", "off")])
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
     let mine = app.get_html("/mail").await;

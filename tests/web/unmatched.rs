@@ -25,17 +25,7 @@ async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
         "From: {from}\r\nTo: Ada <{GMAIL}>\r\nSubject: subject-{tag}\r\n\
          Message-ID: <{tag}@test>\r\nDate: Fri, 20 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nHi.\r\n"
     );
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{GMAIL}/messages?labels=INBOX&internal_date={received}"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(GMAIL, raw, "INBOX", Some(received)).await;
 }
 
 async fn email_id(app: &TestApp, tag: &str) -> i64 {
@@ -50,30 +40,7 @@ async fn email_id(app: &TestApp, tag: &str) -> i64 {
 
 async fn links(app: &TestApp, tag: &str) -> Vec<(Option<i64>, Option<i64>, String)> {
     let id = email_id(app, tag).await;
-    let mut out: Vec<_> = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(id))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
-        .collect();
-    out.sort();
-    out
-}
-
-async fn htmx_post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let token = app.csrf("/unmatched").await;
-    let mut form = fields.to_vec();
-    form.push(("csrf_token", &token));
-    app.client
-        .post(app.url(path))
-        .header("Origin", &app.base)
-        .header("HX-Request", "true")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    crate::support::inspect::email_links_of(&app.db, id, false).await
 }
 
 /// A synced mailbox: ours is gmail-user.test; known.test is a business.
@@ -129,12 +96,13 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
 
     let bo = email_id(&app, "bo").await;
     let sub = email_id(&app, "sub").await;
-    let res = htmx_post(
-        &app,
-        &format!("/unmatched/{bo}/business"),
-        &[("name", "Customer"), ("domains", "customer.test")],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/unmatched/{bo}/business"),
+            None,
+            &[("name", "Customer"), ("domains", "customer.test")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = res.text().await.unwrap();
     assert!(
@@ -163,12 +131,13 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
     let known: i64 = known[..known.find('"').unwrap()].parse().unwrap();
     let free = email_id(&app, "free").await;
     let target = format!("business:{known}");
-    let res = htmx_post(
-        &app,
-        &format!("/unmatched/{free}/link"),
-        &[("target", &target)],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/unmatched/{free}/link"),
+            None,
+            &[("target", &target)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         links(&app, "free").await,
@@ -183,26 +152,27 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
 async fn triage_creates_a_contact_with_its_business() {
     let (app, _) = app_with_mail().await;
     let free = email_id(&app, "free").await;
-    let res = htmx_post(
-        &app,
-        &format!("/unmatched/{free}/contact"),
-        &[("name", "Zed"), ("addresses", "zed@gmail.com")],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/unmatched/{free}/contact"),
+            None,
+            &[("name", "Zed"), ("addresses", "zed@gmail.com")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let l = links(&app, "free").await;
     assert_eq!(l.len(), 1, "{l:?}");
     assert_eq!(l[0].2, "address");
     // A duplicate address is refused with the owner named.
     let bo = email_id(&app, "bo").await;
-    let res = htmx_post(
-        &app,
-        &format!("/unmatched/{bo}/contact"),
-        &[("name", "Zed again"), ("addresses", "zed@gmail.com")],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("already belongs to Zed"));
+    let res = app
+        .htmx_post(
+            &format!("/unmatched/{bo}/contact"),
+            None,
+            &[("name", "Zed again"), ("addresses", "zed@gmail.com")],
+        )
+        .await;
+    crate::support::assert_form_error(res, "already belongs to Zed").await;
 }
 
 #[tokio::test]
@@ -214,19 +184,21 @@ async fn other_organizations_ids_are_not_found() {
         .unwrap();
     let bo = email_id(&app, "bo").await;
     let target = format!("business:{}", theirs.id);
-    let res = htmx_post(
-        &app,
-        &format!("/unmatched/{bo}/link"),
-        &[("target", &target)],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            &format!("/unmatched/{bo}/link"),
+            None,
+            &[("target", &target)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = htmx_post(
-        &app,
-        "/unmatched/999999/business",
-        &[("name", "X"), ("domains", "x-corp.test")],
-    )
-    .await;
+    let res = app
+        .htmx_post(
+            "/unmatched/999999/business",
+            None,
+            &[("name", "X"), ("domains", "x-corp.test")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(links(&app, "bo").await.is_empty());
     let options = app.get_html("/unmatched/targets?q=theirs").await;

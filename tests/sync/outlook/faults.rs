@@ -9,7 +9,7 @@ use threadline::db::entities::{mail_accounts, sync_cursors};
 use threadline::db::sync_runs;
 use threadline::sync::{self, SyncError, SyncOptions};
 
-use crate::helpers::{
+use super::helpers::{
     assert_matches_truth, clear_faults, fault, linked, options, row_counts, stored, OUTLOOK,
 };
 
@@ -47,7 +47,7 @@ async fn throttles_and_server_errors_are_waited_out() {
     assert_eq!(runs[0].status.as_str(), "succeeded");
     assert!(runs[0].requests > runs[0].fetched);
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
+    assert_eq!(counts.emails, counts.bodies);
 }
 
 #[tokio::test]
@@ -80,7 +80,7 @@ async fn an_injected_drop_cuts_the_answer_mid_body() {
 }
 
 /// Wait until some folder's listing has committed a page (a nextLink is stored).
-async fn until_a_page_is_committed(l: &crate::helpers::Linked) {
+async fn until_a_page_is_committed(l: &super::helpers::Linked) {
     for _ in 0..2000 {
         let cursors = sync_cursors::Entity::find().all(&l.app.db).await.unwrap();
         if cursors
@@ -131,8 +131,8 @@ async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
     assert!(report.counts.stored > 0);
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
-    assert_eq!(counts.0, 42);
+    assert_eq!(counts.emails, counts.bodies);
+    assert_eq!(counts.emails, 42);
     let again = l.sync_ok().await;
     assert_eq!(again.kind.as_str(), "incremental");
     assert_eq!(row_counts(&l).await, counts);
@@ -153,8 +153,8 @@ async fn a_killed_pass_loses_and_duplicates_nothing() {
     l.sync_ok().await;
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
-    assert_eq!(counts.0, 42);
+    assert_eq!(counts.emails, counts.bodies);
+    assert_eq!(counts.emails, 42);
 }
 
 #[tokio::test]
@@ -162,16 +162,15 @@ async fn expired_access_tokens_are_refreshed_with_the_rotated_refresh_token() {
     let l = linked(5).await;
     l.sync_ok().await;
     for round in 0..2 {
-        crate::helpers::control_post(
-            &l.app,
-            &format!("/_emulator/mailboxes/{OUTLOOK}/expire-access-tokens"),
-            None,
-        )
-        .await;
+        l.app
+            .emulator_client()
+            .expire_access_tokens(OUTLOOK)
+            .await
+            .expect("expire-access-tokens");
         let tag = format!("after-expiry-{round}");
-        let fresh = crate::helpers::deliver(
+        let fresh = super::helpers::deliver(
             &l.app,
-            &crate::helpers::raw(&tag, "Later", false),
+            &super::helpers::raw(&tag, "Later", false),
             "inbox",
             false,
         )
@@ -188,36 +187,19 @@ async fn expired_access_tokens_are_refreshed_with_the_rotated_refresh_token() {
 async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let l = linked(5).await;
     l.sync_ok().await;
-    let before = row_counts(&l).await;
-    crate::helpers::control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{OUTLOOK}/revoke-tokens"),
-        None,
-    )
-    .await;
-    let err = l.sync().await.unwrap_err();
-    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
-    assert_eq!(row_counts(&l).await, before);
-    let account = mail_accounts::Entity::find_by_id(l.account_id)
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(account.status.as_str(), "needs_reconnect");
-    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status.as_str(), "failed");
+    crate::common::assert_revoked_grant_needs_reconnect(&l, OUTLOOK).await;
 }
 
 #[tokio::test]
 async fn throttled_lookups_inside_a_batch_are_asked_again() {
-    use crate::helpers::{delete, patch};
+    use super::helpers::{delete, patch};
     let l = linked(20).await;
     l.sync_ok().await;
     let inbox: Vec<String> = stored(&l)
         .await
         .live
         .into_iter()
-        .filter(|(_, s)| s.0 == vec!["inbox".to_string()])
+        .filter(|(_, s)| s.labels == vec!["inbox".to_string()])
         .map(|(id, _)| id)
         .collect();
     for id in &inbox[..3] {
@@ -229,7 +211,7 @@ async fn throttled_lookups_inside_a_batch_are_asked_again() {
     patch(
         &l.app,
         &inbox[5],
-        json!({"folder": crate::helpers::CLIENTS}),
+        json!({"folder": super::helpers::CLIENTS}),
     )
     .await;
     // Each lookup is a sub-request of a $batch: these 429s arrive inside a 200.
@@ -239,19 +221,10 @@ async fn throttled_lookups_inside_a_batch_are_asked_again() {
     assert_matches_truth(&l).await;
     let now = stored(&l).await;
     assert_eq!(
-        now.live[&inbox[5]].0,
-        vec![crate::helpers::label_of(crate::helpers::CLIENTS)]
+        now.live[&inbox[5]].labels,
+        vec![super::helpers::label_of(super::helpers::CLIENTS)]
     );
-    let stats: serde_json::Value = l
-        .app
-        .client
-        .get(l.app.emulator_url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = super::helpers::emulator_stats(&l.app).await;
     let batches = stats["requests"]
         .as_array()
         .unwrap()

@@ -1,36 +1,24 @@
 //! `threadline sync` and `threadline stats --json` as an operator runs them, against the
 //! emulator and the test app's database.
-use tokio::process::Command;
-
 use serde_json::Value;
 
-use crate::helpers::{assert_matches_truth, linked, stored, GMAIL};
+use super::helpers::{assert_matches_truth, linked, stored, GMAIL};
 
-/// Runs the binary without blocking the runtime: the emulator it talks to lives in this process.
-async fn threadline(l: &crate::helpers::Linked, args: &[&str]) -> std::process::Output {
-    let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
-    let db = &l.app.test_db;
-    let data = db.dir.join("data").display().to_string();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadline"));
-    cmd.current_dir(&db.dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("THREADLINE_SECRET_KEY")
-        .args(args)
-        .args(["--database-url", &db.url, "--data-dir", &data])
-        .args([
-            "--google-client-id",
-            "threadline-test.apps.googleusercontent.com",
-        ])
-        .args(["--google-client-secret", "google-test-secret"]);
-    for flag in [
+/// Runs the binary with the Google client, against the emulator.
+async fn threadline(l: &super::helpers::Linked, args: &[&str]) -> std::process::Output {
+    let client = [
+        "--google-client-id",
+        "threadline-test.apps.googleusercontent.com",
+        "--google-client-secret",
+        "google-test-secret",
+    ];
+    let urls = [
         "--google-accounts-url",
         "--google-oauth2-url",
         "--google-openid-url",
         "--gmail-api-url",
-    ] {
-        cmd.args([flag, &e]);
-    }
-    cmd.output().await.expect("threadline runs")
+    ];
+    crate::common::threadline(l, args, client, &urls).await
 }
 
 #[tokio::test]

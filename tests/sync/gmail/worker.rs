@@ -4,7 +4,7 @@ use threadline::db::jobs;
 use threadline::sync::worker;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{assert_matches_truth, deliver, linked, raw, stored};
+use super::helpers::{assert_matches_truth, deliver, linked, raw, stored};
 
 #[tokio::test]
 async fn linking_schedules_a_sync_that_the_worker_step_runs() {
@@ -75,7 +75,7 @@ async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
     use std::sync::Arc;
     use threadline_emulator::{self as emulator, EmulatorConfig};
 
-    use crate::helpers::{truth, GMAIL};
+    use super::helpers::{truth, GMAIL};
     use crate::support::mail::approve;
     use crate::support::{client, TestApp, TestDb};
 
@@ -92,7 +92,7 @@ async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
     .await;
     app.setup_admin().await;
     app.provider_mailbox("google", GMAIL, "Sam Sync").await;
-    let id = crate::helpers::deliver(&app, &raw("bg-1", "Background", false), "INBOX").await;
+    let id = super::helpers::deliver(&app, &raw("bg-1", "Background", false), "INBOX").await;
     assert!(app
         .connect("google", approve(GMAIL))
         .await
@@ -106,7 +106,7 @@ async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    let l = crate::helpers::Linked {
+    let l = super::helpers::Linked {
         app,
         account_id: account.id,
     };
@@ -127,12 +127,11 @@ async fn sync_now_makes_the_mailbox_due_at_once() {
     let page = l.app.get_html("/mailboxes").await;
     assert!(page.contains("Sync now"), "{page}");
     let path = format!("/mailboxes/{}/sync", l.account_id);
-    let refused = l.app.post_form(&path, None, &[]).await;
+    let refused = l.app.post_form_with(&path, None, &[]).await;
     assert!(refused.status().is_client_error(), "no CSRF token, no sync");
     assert!(worker::sync_next_due(deps, "w").await.unwrap().is_none());
 
-    let token = l.app.csrf("/mailboxes").await;
-    let res = l.app.post_form(&path, Some(&token), &[]).await;
+    let res = l.app.post_form(&path, &[]).await;
     assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
     assert!(l.app.get_html("/mailboxes").await.contains("Sync of"));
     let report = worker::sync_next_due(deps, "w")
@@ -147,7 +146,7 @@ async fn sync_now_makes_the_mailbox_due_at_once() {
 /// every mailbox ends equal to the provider's ground truth.
 #[tokio::test]
 async fn two_instances_never_sync_one_mailbox_at_once() {
-    use crate::helpers::fault;
+    use super::helpers::fault;
     use crate::support::mail::approve;
     use crate::support::{client, TestApp};
     use std::time::Duration;

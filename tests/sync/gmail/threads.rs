@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::{directory, email_actions, organizations, users};
 
-use crate::helpers::{deliver, linked, GMAIL};
+use super::helpers::{deliver, linked, GMAIL};
 
 fn message(id: &str, minute: u32, headers: &str) -> String {
     format!(
@@ -18,7 +18,7 @@ fn message(id: &str, minute: u32, headers: &str) -> String {
 }
 
 /// message id (without brackets) -> thread key.
-async fn threads(l: &crate::helpers::Linked) -> BTreeMap<String, String> {
+async fn threads(l: &super::helpers::Linked) -> BTreeMap<String, String> {
     emails::Entity::find()
         .all(&l.app.db)
         .await
@@ -100,7 +100,7 @@ async fn a_message_bridging_two_threads_merges_them() {
 
 /// `(thread key, soft deleted)` of every link as the link copies it and as its email has it
 /// (and the copy of the message key checked on the way).
-async fn link_copies(l: &crate::helpers::Linked) -> Vec<((String, bool), (String, bool))> {
+async fn link_copies(l: &super::helpers::Linked) -> Vec<((String, bool), (String, bool))> {
     let emails: BTreeMap<i64, emails::Model> = emails::Entity::find()
         .all(&l.app.db)
         .await
@@ -127,7 +127,7 @@ async fn link_copies(l: &crate::helpers::Linked) -> Vec<((String, bool), (String
 
 /// A linked mailbox whose organization has the business of `buyer.example` (the sender of
 /// [`message`]), so its mail gets links; with the organization's id.
-async fn linked_to_buyer() -> (crate::helpers::Linked, i64) {
+async fn linked_to_buyer() -> (super::helpers::Linked, i64) {
     let l = linked(0).await;
     let org = organizations::first(&l.app.db).await.unwrap().unwrap().id;
     directory::create_business(&l.app.db, org, "Buyer", &["buyer.example".into()])

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{contact_addresses, contacts, email_links, emails};
 use threadline::db::{directory, organizations};
 
-use crate::helpers::{deliver, linked, Linked, GMAIL};
+use super::helpers::{deliver, linked, Linked, GMAIL};
 
 fn message(tag: &str, from: &str, to: &str) -> String {
     format!(
@@ -28,14 +28,9 @@ async fn synced(policy: &str) -> (Linked, i64) {
     let acme = directory::create_business(&l.app.db, org, "Acme", &["acme.test".into()])
         .await
         .unwrap();
-    let token = l.app.csrf("/settings").await;
     let res = l
         .app
-        .post_form(
-            "/settings/policies",
-            Some(&token),
-            &[("auto_create_contacts", policy)],
-        )
+        .post_form("/settings/policies", &[("auto_create_contacts", policy)])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let me = format!("Sam <{GMAIL}>");

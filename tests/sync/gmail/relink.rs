@@ -9,7 +9,7 @@ use threadline::domain::association::Target;
 use threadline::domain::domains::Domain;
 use threadline::reassociation::{self, Edit, Subject};
 
-use crate::helpers::{deliver, linked, Linked, GMAIL};
+use super::helpers::{deliver, linked, Linked, GMAIL};
 
 fn message(tag: &str, from: &str) -> String {
     format!(

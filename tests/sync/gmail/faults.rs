@@ -9,9 +9,8 @@ use threadline::db::sync_cursors;
 use threadline::db::sync_runs;
 use threadline::sync::{self, SyncError, SyncOptions};
 
-use crate::helpers::{
-    assert_matches_truth, clear_faults, control_post, fault, linked, options, row_counts, stored,
-    GMAIL,
+use super::helpers::{
+    assert_matches_truth, clear_faults, fault, linked, options, row_counts, stored, GMAIL,
 };
 
 #[tokio::test]
@@ -87,8 +86,8 @@ async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
     assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
-    assert!(counts.0 > partial as u64);
+    assert_eq!(counts.emails, counts.bodies);
+    assert!(counts.emails > partial as u64);
 }
 
 #[tokio::test]
@@ -114,7 +113,7 @@ async fn a_killed_pass_loses_and_duplicates_nothing() {
     l.sync_ok().await;
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1);
+    assert_eq!(counts.emails, counts.bodies);
 }
 
 #[tokio::test]
@@ -122,24 +121,8 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
     let l = linked(15).await;
     l.sync_ok().await;
     let before = row_counts(&l).await;
-    control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{GMAIL}/revoke-tokens"),
-        None,
-    )
-    .await;
-    let err = l.sync().await.unwrap_err();
-    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
-    assert_eq!(row_counts(&l).await, before);
-    let account = mail_accounts::Entity::find_by_id(l.account_id)
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(account.status.as_str(), "needs_reconnect");
+    let (account, runs) = crate::common::assert_revoked_grant_needs_reconnect(&l, GMAIL).await;
     assert!(account.last_error.is_some());
-    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status.as_str(), "failed");
     assert!(runs[0].error.as_deref().unwrap_or("").contains("reconnect"));
 
     // Reconnecting resumes from the stored cursor: an incremental pass, nothing refetched twice.
@@ -148,9 +131,9 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         .reconnect(l.account_id, crate::support::mail::approve(GMAIL))
         .await;
     assert_eq!(crate::support::location(&res), "/mailboxes");
-    let fresh = crate::helpers::deliver(
+    let fresh = super::helpers::deliver(
         &l.app,
-        &crate::helpers::raw("after-1", "Back", false),
+        &super::helpers::raw("after-1", "Back", false),
         "INBOX",
     )
     .await;
@@ -161,8 +144,8 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
         "the cursor survived the reconnect"
     );
     assert_eq!(report.counts.stored, 1);
-    assert!(crate::helpers::stored(&l).await.live.contains_key(&fresh));
-    assert_eq!(row_counts(&l).await.0, before.0 + 1);
+    assert!(super::helpers::stored(&l).await.live.contains_key(&fresh));
+    assert_eq!(row_counts(&l).await.emails, before.emails + 1);
 }
 
 #[tokio::test]
@@ -176,7 +159,7 @@ async fn two_racing_passes_over_one_mailbox_duplicate_nothing() {
     l.sync_ok().await;
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1, "one body per email");
+    assert_eq!(counts.emails, counts.bodies, "one body per email");
     let ids: Vec<i64> = emails::Entity::find()
         .filter(emails::Column::AccountId.eq(l.account_id))
         .all(&l.app.db)

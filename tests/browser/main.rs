@@ -1,19 +1,13 @@
 //! Real headless Chromium against the running app (see `browser/driver.rs`): what a reader sees
 //! and, above all, what hostile email cannot do in their browser.
-#[path = "support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
-#[path = "browser/corpus.rs"]
 mod corpus;
-#[path = "browser/driver.rs"]
 mod driver;
-#[path = "browser/flow.rs"]
 mod flow;
-#[path = "browser/flow_mail.rs"]
 mod flow_mail;
-#[path = "browser/flow_setup.rs"]
 mod flow_setup;
-#[path = "browser/page.rs"]
 mod page;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use threadline::db::entities::{emails, mail_accounts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -81,17 +74,8 @@ async fn app_with_hostile_email(beacon: &str) -> (TestApp, i64) {
         .await
         .status()
         .is_redirection());
-    let res = app
-        .client
-        .post(app.emulator_url(&format!(
-            "/_emulator/mailboxes/{MAILBOX}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(hostile(beacon))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.deliver_gmail(MAILBOX, hostile(beacon), "INBOX", None)
+        .await;
     let account = mail_accounts::Entity::find()
         .one(&app.db)
         .await

@@ -5,7 +5,9 @@ use threadline::db::entities::{attachments, emails, mail_accounts, sync_ledger};
 use threadline::db::sync_cursors;
 use threadline::db::sync_runs;
 
-use crate::helpers::{assert_matches_truth, deliver, linked, raw, row_counts, stored, truth};
+use super::helpers::{
+    assert_matches_truth, deliver, linked, raw, row_counts, stored, truth, State,
+};
 
 #[tokio::test]
 async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
@@ -23,7 +25,7 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     let truth = truth(&l.app).await;
     let expected: Vec<&String> = truth
         .iter()
-        .filter(|(_, s)| s.0.iter().any(|x| x == "INBOX" || x == "SENT"))
+        .filter(|(_, s)| s.labels.iter().any(|x| x == "INBOX" || x == "SENT"))
         .map(|(id, _)| id)
         .collect();
     let stored = stored(&l).await;
@@ -32,13 +34,13 @@ async fn initial_sync_stores_exactly_the_inbox_and_sent_ground_truth() {
     let ledger = sync_ledger::Entity::find().all(&l.app.db).await.unwrap();
     assert!(ledger.is_empty(), "nothing skipped: {ledger:?}");
     for (id, state) in &truth {
-        if state.0.iter().any(|x| x == "SPAM" || x == "TRASH") {
+        if state.labels.iter().any(|x| x == "SPAM" || x == "TRASH") {
             assert!(!stored.live.contains_key(id), "{id} is spam or trash");
         }
     }
     assert_eq!(
         stored.live[&with_pdf],
-        (vec!["INBOX".to_string()], false, true)
+        State::new(vec!["INBOX".to_string()], false, true)
     );
 
     let row = emails::Entity::find()
@@ -93,7 +95,7 @@ async fn a_second_pass_changes_nothing() {
     assert_eq!(again.counts.stored, 0);
     assert_eq!(row_counts(&l).await, before);
     assert_eq!(stored(&l).await.live, state);
-    assert_eq!(before.0, before.1, "one body per email");
+    assert_eq!(before.emails, before.bodies, "one body per email");
     assert_matches_truth(&l).await;
 }
 
@@ -107,18 +109,7 @@ async fn one_message_in_two_colleagues_mailboxes_is_stored_twice_and_known_as_on
         .await;
     let shared = raw("shared-1", "To both of you", true);
     deliver(&l.app, &shared, "INBOX").await;
-    let res = l
-        .app
-        .client
-        .post(l.app.emulator_url(&format!(
-            "/_emulator/mailboxes/{OTHER}/messages?labels=INBOX"
-        )))
-        .header("Content-Type", "message/rfc822")
-        .body(shared)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    l.app.deliver_gmail(OTHER, shared, "INBOX", None).await;
     let res = l.app.connect("google", approve(OTHER)).await;
     assert!(res.status().is_redirection());
     let accounts = mail_accounts::Entity::find().all(&l.app.db).await.unwrap();
@@ -148,7 +139,7 @@ async fn labels_and_since_date_narrow_the_initial_listing() {
     let options = SyncOptions {
         labels: Some(vec!["SENT".into(), "SPAM".into()]),
         since: Some(since),
-        ..crate::helpers::options()
+        ..super::helpers::options()
     };
     sync_account_with(&l.app.deps, l.account_id, &options)
         .await
@@ -159,23 +150,13 @@ async fn labels_and_since_date_narrow_the_initial_listing() {
         .unwrap()
         .and_utc()
         .timestamp_millis();
-    let res = l
-        .app
-        .client
-        .get(l.app.emulator_url(&format!(
-            "/_emulator/mailboxes/{}/messages",
-            crate::helpers::GMAIL
-        )))
-        .send()
-        .await
-        .unwrap();
-    let items: Vec<serde_json::Value> = res.json().await.unwrap();
+    let items = super::helpers::truth_items(&l.app).await;
     let stored = stored(&l).await;
     assert!(!stored.live.is_empty());
     for m in &items {
-        let id = m["id"].as_str().unwrap();
-        let date = m["internal_date"].as_i64().unwrap();
-        let sent = m["labels"].as_array().unwrap().iter().any(|x| x == "SENT");
+        let id = m.id.as_str();
+        let date = m.internal_date;
+        let sent = m.labels.iter().flatten().any(|x| x == "SENT");
         if stored.live.contains_key(id) {
             assert!(sent, "{id} is not in SENT");
             assert!(date >= since_ms - day, "{id} is older than the since-date");

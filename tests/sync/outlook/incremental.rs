@@ -4,18 +4,18 @@
 //! meanwhile.
 use serde_json::json;
 
-use crate::helpers::{
+use super::helpers::{
     assert_matches_truth, delete, deliver, expire_cursors, label_of, linked, patch, raw,
-    row_counts, stored, truth, CLIENTS,
+    row_counts, stored, truth, State, CLIENTS,
 };
 
 /// Stored live ids filed under `label`.
-async fn filed(l: &crate::helpers::Linked, label: &str) -> Vec<String> {
+async fn filed(l: &super::helpers::Linked, label: &str) -> Vec<String> {
     stored(l)
         .await
         .live
         .into_iter()
-        .filter(|(_, s)| s.0 == vec![label.to_string()])
+        .filter(|(_, s)| s.labels == vec![label.to_string()])
         .map(|(id, _)| id)
         .collect()
 }
@@ -31,7 +31,7 @@ async fn delta_applies_new_mail_flags_moves_and_deletes() {
     let junk = truth(&l.app)
         .await
         .into_iter()
-        .find(|(_, s)| s.0 == "junkemail")
+        .find(|(_, s)| s.folder == "junkemail")
         .map(|(id, _)| id)
         .expect("junk message");
 
@@ -54,19 +54,19 @@ async fn delta_applies_new_mail_flags_moves_and_deletes() {
     assert!(now.live.contains_key(&new_one));
     assert!(now.live.contains_key(&junk), "rescued from Junk Email");
     assert_eq!(
-        now.live[&inbox[2]].0,
+        now.live[&inbox[2]].labels,
         vec![label_of(CLIENTS)],
         "moved, not deleted"
     );
-    assert_eq!(now.live[&clients[0]].0, vec!["inbox".to_string()]);
+    assert_eq!(now.live[&clients[0]].labels, vec!["inbox".to_string()]);
     for gone in [&inbox[3], &inbox[4], &inbox[5]] {
         assert!(now.deleted.contains(gone), "{gone} deleted");
     }
     assert_eq!(report.counts.deleted, 3);
     assert_eq!(report.counts.stored, 2);
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 2);
-    assert_eq!(after.0, after.1);
+    assert_eq!(after.emails, before.emails + 2);
+    assert_eq!(after.emails, after.bodies);
 
     // A further pass is a no-op.
     let idle = l.sync_ok().await;
@@ -110,11 +110,11 @@ async fn an_expired_delta_token_resyncs_without_duplicates_and_finds_deletes() {
     assert!(now.deleted.contains(&inbox[1]));
     assert_eq!(
         now.live[&inbox[2]],
-        (vec![label_of(CLIENTS)], now.live[&inbox[2]].1, true)
+        State::new(vec![label_of(CLIENTS)], now.live[&inbox[2]].read, true)
     );
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 1);
-    assert_eq!(after.0, after.1);
+    assert_eq!(after.emails, before.emails + 1);
+    assert_eq!(after.emails, after.bodies);
 
     let next = l.sync_ok().await;
     assert_eq!(next.kind.as_str(), "incremental");
@@ -165,7 +165,7 @@ async fn a_folder_dropped_from_the_configuration_keeps_its_mail() {
     assert!(!sent.is_empty());
     let inbox_only = threadline::sync::SyncOptions {
         labels: Some(vec!["inbox".into()]),
-        ..crate::helpers::options()
+        ..super::helpers::options()
     };
     let report = l.sync_with(&inbox_only).await.expect("pass");
     assert_eq!(report.counts.deleted, 0);

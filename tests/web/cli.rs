@@ -1,11 +1,9 @@
 //! The `threadline` binary as an operator runs it.
-#[path = "support/mod.rs"]
-mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use support::TestDb;
+use crate::support::{self, TestDb};
 
 const SETTINGS: [&str; 18] = [
     "DATABASE_URL",

@@ -4,7 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::{directory, organizations};
 
-use crate::helpers::{deliver, linked, GMAIL};
+use super::helpers::{deliver, linked, GMAIL};
 
 fn message(tag: &str, from: &str) -> String {
     format!(
@@ -24,16 +24,7 @@ async fn links_of(
         .await
         .unwrap()
         .expect("stored");
-    let mut links: Vec<_> = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(email.id))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
-        .collect();
-    links.sort();
-    links
+    crate::support::inspect::email_links_of(&app.db, email.id, false).await
 }
 
 #[tokio::test]

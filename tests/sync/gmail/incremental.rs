@@ -2,9 +2,8 @@
 //! deletes; an expired cursor resyncs without duplicates.
 use serde_json::json;
 
-use crate::helpers::{
-    assert_matches_truth, control_post, delete, deliver, linked, patch, raw, row_counts, stored,
-    GMAIL,
+use super::helpers::{
+    assert_matches_truth, delete, deliver, linked, patch, raw, row_counts, stored, GMAIL,
 };
 
 #[tokio::test]
@@ -39,11 +38,11 @@ async fn history_applies_new_mail_flags_labels_trash_and_deletes() {
         "a message moved out of spam is fetched"
     );
     assert!(!now.live.contains_key(&spam));
-    assert_eq!(now.live[&ids[2]].0, vec!["TRASH".to_string()]);
+    assert_eq!(now.live[&ids[2]].labels, vec!["TRASH".to_string()]);
     assert!(now.deleted.contains(&ids[4]));
     assert_eq!(report.counts.deleted, 1);
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 2);
+    assert_eq!(after.emails, before.emails + 2);
 
     // And a further pass is a no-op.
     l.sync_ok().await;
@@ -57,19 +56,18 @@ async fn an_expired_cursor_resyncs_without_duplicates() {
     l.sync_ok().await;
     let before = row_counts(&l).await;
     let added = deliver(&l.app, &raw("late-1", "Late", false), "INBOX").await;
-    control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{GMAIL}/expire-cursors"),
-        None,
-    )
-    .await;
+    l.app
+        .emulator_client()
+        .expire_cursors(GMAIL)
+        .await
+        .expect("expire-cursors");
 
     let report = l.sync_ok().await;
     assert_eq!(report.kind.as_str(), "resync");
     assert_matches_truth(&l).await;
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 1);
-    assert_eq!(after.0, after.1);
+    assert_eq!(after.emails, before.emails + 1);
+    assert_eq!(after.emails, after.bodies);
     assert!(stored(&l).await.live.contains_key(&added));
 
     let next = l.sync_ok().await;

@@ -11,10 +11,10 @@ use threadline::db::entities::{emails, sync_ledger};
 use threadline::db::sync_cursors;
 use threadline::sync::{self, SyncOptions};
 
-use crate::helpers::{
-    assert_matches_truth, clear_faults, control_post, delete, deliver, emulator_stats, fault,
-    linked, linked_tuned, options, patch, raw, route_count, row_counts, status_count, stored,
-    truth, tune, GMAIL,
+use super::helpers::{
+    assert_matches_truth, clear_faults, delete, deliver, emulator_stats, fault, linked,
+    linked_tuned, options, patch, raw, route_count, row_counts, status_count, stored, truth, tune,
+    GMAIL,
 };
 
 const GET_ROUTE: &str = "/gmail/v1/users/{userId}/messages/{id}";
@@ -36,7 +36,9 @@ async fn batched_fetches_match_the_truth_with_parts_gone_throttled_and_failing()
     let sent_only: Vec<String> = truth(&l.app)
         .await
         .into_iter()
-        .filter(|(_, s)| s.0.iter().any(|x| x == "SENT") && !s.0.iter().any(|x| x == "INBOX"))
+        .filter(|(_, s)| {
+            s.labels.iter().any(|x| x == "SENT") && !s.labels.iter().any(|x| x == "INBOX")
+        })
         .map(|(id, _)| id)
         .collect();
     assert!(!sent_only.is_empty());
@@ -81,7 +83,7 @@ async fn batched_fetches_match_the_truth_with_parts_gone_throttled_and_failing()
         report.counts
     );
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, counts.1, "one body per email");
+    assert_eq!(counts.emails, counts.bodies, "one body per email");
 }
 
 #[tokio::test]
@@ -179,12 +181,11 @@ async fn a_resync_marks_exactly_the_deleted_messages_and_refiles_the_moved_ones(
     l.sync_ok().await;
     let before = row_counts(&l).await;
     let ids: Vec<String> = stored(&l).await.live.keys().cloned().collect();
-    control_post(
-        &l.app,
-        &format!("/_emulator/mailboxes/{GMAIL}/expire-cursors"),
-        None,
-    )
-    .await;
+    l.app
+        .emulator_client()
+        .expire_cursors(GMAIL)
+        .await
+        .expect("expire-cursors");
     let deleted = vec![ids[0].clone(), ids[5].clone(), ids[9].clone()];
     for id in &deleted {
         delete(&l.app, id).await;
@@ -203,16 +204,16 @@ async fn a_resync_marks_exactly_the_deleted_messages_and_refiles_the_moved_ones(
     expected.sort();
     assert_eq!(marked, expected, "exactly the deleted ones");
     assert_eq!(report.counts.deleted, 3);
-    assert_eq!(now.live[&ids[1]].0, vec!["IMPORTANT".to_string()]);
-    assert!(now.live[&ids[2]].0.is_empty());
-    assert_eq!(now.live[&ids[3]].0, vec!["TRASH".to_string()]);
+    assert_eq!(now.live[&ids[1]].labels, vec!["IMPORTANT".to_string()]);
+    assert!(now.live[&ids[2]].labels.is_empty());
+    assert_eq!(now.live[&ids[3]].labels, vec!["TRASH".to_string()]);
     assert!(report.counts.updated >= 3, "{:?}", report.counts);
     // Stored messages are re-read as labels only; the new one is the only full fetch.
     assert_eq!(report.counts.fetched, 1);
     assert!(now.live.contains_key(&fresh));
     let after = row_counts(&l).await;
-    assert_eq!(after.0, before.0 + 1, "no duplicates");
-    assert_eq!(after.0, after.1);
+    assert_eq!(after.emails, before.emails + 1, "no duplicates");
+    assert_eq!(after.emails, after.bodies);
 
     let next = l.sync_ok().await;
     assert_eq!(next.kind.as_str(), "incremental");
@@ -226,7 +227,7 @@ async fn a_batch_that_keeps_failing_is_split_instead_of_failing_the_pass() {
     let wanted = truth(&l.app)
         .await
         .values()
-        .filter(|s| s.0.iter().any(|x| x == "INBOX" || x == "SENT"))
+        .filter(|s| s.labels.iter().any(|x| x == "INBOX" || x == "SENT"))
         .count();
     // Every part of the first batch fails in both of its tries; its halves then succeed.
     fault(

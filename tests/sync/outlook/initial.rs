@@ -5,8 +5,9 @@ use threadline::db::entities::{attachments, emails, mail_accounts};
 use threadline::db::sync_runs;
 use threadline::sync::SyncOptions;
 
-use crate::helpers::{
-    assert_matches_truth, expected, label_of, linked, options, row_counts, stored, truth, CLIENTS,
+use super::helpers::{
+    assert_matches_truth, expected, label_of, linked, options, row_counts, stored, truth,
+    Placement, CLIENTS,
 };
 
 #[tokio::test]
@@ -21,15 +22,15 @@ async fn initial_sync_equals_ground_truth_and_a_second_pass_changes_nothing() {
     assert_eq!(report.counts.fetched, 32);
     let all = truth(&l.app).await;
     let live = stored(&l).await;
-    for (id, (folder, _, _)) in &all {
+    for (id, Placement { folder, .. }) in &all {
         if folder == "junkemail" || folder == "deleteditems" {
             assert!(!live.live.contains_key(id) && !live.deleted.contains(id));
         }
     }
     let counts = row_counts(&l).await;
-    assert_eq!(counts.0, 32);
-    assert_eq!(counts.0, counts.1, "one body per email");
-    assert!(counts.2 >= 32, "participants stored");
+    assert_eq!(counts.emails, 32);
+    assert_eq!(counts.emails, counts.bodies, "one body per email");
+    assert!(counts.participants >= 32, "participants stored");
 
     // The MIME path: headers, References and attachment metadata as for Gmail.
     let quote = emails::Entity::find()
@@ -124,32 +125,17 @@ async fn configured_folders_limit_the_pass() {
     let report = l.sync_with(&only_clients).await.expect("pass");
     assert_eq!(report.counts.stored, 2, "{:?}", report.counts);
     let live = stored(&l).await.live;
-    assert!(live.values().all(|s| s.0 == vec![label_of(CLIENTS)]));
+    assert!(live.values().all(|s| s.labels == vec![label_of(CLIENTS)]));
 }
 
 #[tokio::test]
 async fn since_limits_the_first_listing_to_recent_mail() {
     let l = linked(30).await;
-    let res = l
-        .app
-        .client
-        .get(l.app.emulator_url(&format!(
-            "/_emulator/mailboxes/{}/messages",
-            crate::helpers::OUTLOOK
-        )))
-        .send()
-        .await
-        .unwrap();
-    let items: Vec<serde_json::Value> = res.json().await.unwrap();
+    let items = super::helpers::truth_items(&l.app).await;
     let synced: Vec<(String, i64)> = items
         .iter()
-        .filter(|m| crate::helpers::synced_folder(m["folder"].as_str().unwrap_or("inbox")))
-        .map(|m| {
-            (
-                m["id"].as_str().unwrap().to_string(),
-                m["internal_date"].as_i64().unwrap(),
-            )
-        })
+        .filter(|m| super::helpers::synced_folder(m.folder.as_deref().unwrap_or("inbox")))
+        .map(|m| (m.id.clone(), m.internal_date))
         .collect();
     let mut dates: Vec<i64> = synced.iter().map(|(_, d)| *d).collect();
     dates.sort_unstable();

@@ -1,0 +1,345 @@
+//! Sync vocabulary shared by the Gmail and Outlook suites, parametrised by the provider's
+//! mailbox: sync options, linking a seeded mailbox, emulator changes, faults and settings, the
+//! emulator's request stats, and what Threadline stored for the mailbox.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+use threadline::db::entities::{
+    attachments, email_bodies, email_participants, emails, mail_accounts, sync_runs,
+};
+use threadline::db::sync_runs as runs_db;
+use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
+use threadline_emulator::control::{DeliverQuery, MessagePatch, TruthItem};
+use threadline_emulator::corpus;
+use threadline_emulator::faults::FaultRule;
+
+use crate::support::mail::approve;
+use crate::support::TestApp;
+
+/// One provider's test mailbox: provider name as the app spells it, address, display name.
+#[derive(Clone, Copy)]
+pub struct Mailbox {
+    pub provider: &'static str,
+    pub address: &'static str,
+    pub name: &'static str,
+}
+
+/// Small pages (several transactions per label or folder) and short waits.
+pub fn options() -> SyncOptions {
+    SyncOptions {
+        page_size: 7,
+        backoff_base: Duration::from_millis(10),
+        max_retry_after: Duration::from_secs(2),
+        ..SyncOptions::default()
+    }
+}
+
+pub struct Linked {
+    pub app: TestApp,
+    pub account_id: i64,
+}
+
+impl Linked {
+    pub async fn sync_with(&self, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+        sync::sync_account_with(&self.app.deps, self.account_id, options).await
+    }
+
+    pub async fn sync(&self) -> Result<SyncReport, SyncError> {
+        self.sync_with(&options()).await
+    }
+
+    pub async fn sync_ok(&self) -> SyncReport {
+        self.sync().await.expect("sync pass succeeds")
+    }
+}
+
+/// The app with an admin and the provider's mailbox in the emulator (emulator settings changed
+/// first when `tunables` is given), `generated` corpus messages filled in with `seed`.
+pub async fn app_with_mailbox(
+    mailbox: Mailbox,
+    tunables: Option<Value>,
+    (seed, index): (u64, usize),
+    generated: usize,
+) -> TestApp {
+    let app = TestApp::spawn_with_emulator().await;
+    if let Some(body) = tunables {
+        tune(&app, body).await;
+    }
+    app.setup_admin().await;
+    app.provider_mailbox(mailbox.provider, mailbox.address, mailbox.name)
+        .await;
+    if generated > 0 {
+        let emulator = app.emulator.as_ref().expect("emulator");
+        let store = emulator.state.store.get(mailbox.address).expect("mailbox");
+        corpus::fill(&store, seed, index, generated).expect("corpus fills");
+    }
+    app
+}
+
+/// Connect the mailbox through the app's OAuth flow; the linked account.
+pub async fn link(app: TestApp, mailbox: Mailbox) -> Linked {
+    let res = app
+        .connect(mailbox.provider, approve(mailbox.address))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let account = mail_accounts::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("linked account");
+    assert_eq!(account.provider.as_str(), mailbox.provider);
+    Linked {
+        app,
+        account_id: account.id,
+    }
+}
+
+/// A small RFC 5322 message to `to` (with `extra` headers); `attach` adds a PDF part.
+pub fn message(to: &str, extra: &str, tag: &str, subject: &str, attach: bool) -> String {
+    let head = format!(
+        "Message-ID: <{tag}@mail.example.test>\r\nFrom: Pat Buyer <pat@buyer.example>\r\n\
+         To: {to}\r\nCc: ops@buyer.example\r\nSubject: {subject}\r\n{extra}\
+         Date: Mon, 16 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+    );
+    if attach {
+        format!(
+            "{head}Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nSee attached, {tag}.\r\n--b1\r\n\
+             Content-Type: application/pdf; name=\"quote.pdf\"\r\n\
+             Content-Disposition: attachment; filename=\"quote.pdf\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n"
+        )
+    } else {
+        format!("{head}Content-Type: text/plain; charset=utf-8\r\n\r\nHello from {tag}.\r\n")
+    }
+}
+
+/// Deliver a raw message into `address` at the given placement; returns its id.
+pub async fn deliver_to(app: &TestApp, address: &str, query: &DeliverQuery, raw: &str) -> String {
+    app.emulator_client()
+        .deliver(address, raw, query)
+        .await
+        .expect("delivered")
+}
+
+/// Change a message as its user would (fields of [`MessagePatch`] as JSON).
+pub async fn patch_in(app: &TestApp, address: &str, id: &str, body: Value) {
+    let change: MessagePatch = serde_json::from_value(body).expect("a message patch");
+    app.emulator_client()
+        .patch_message(address, id, &change)
+        .await
+        .expect("message patched");
+}
+
+pub async fn delete_in(app: &TestApp, address: &str, id: &str) {
+    app.emulator_client()
+        .delete_message(address, id)
+        .await
+        .expect("message deleted");
+}
+
+/// The emulator's ground truth of `address`.
+pub async fn messages_in(app: &TestApp, address: &str) -> Vec<TruthItem> {
+    app.emulator_client().truth(address).await.expect("truth")
+}
+
+/// Inject a fault rule (fields of [`FaultRule`] as JSON).
+pub async fn fault(app: &TestApp, rule: Value) {
+    let rule: FaultRule = serde_json::from_value(rule).expect("a fault rule");
+    app.emulator_client()
+        .inject_fault(&rule)
+        .await
+        .expect("fault injected");
+}
+
+pub async fn clear_faults(app: &TestApp) {
+    app.emulator_client()
+        .clear_faults()
+        .await
+        .expect("faults cleared");
+}
+
+/// Change emulator settings (fields of its tunables as JSON).
+pub async fn tune(app: &TestApp, body: Value) {
+    app.emulator_client().tune(&body).await.expect("tuned");
+}
+
+/// The emulator's request statistics, as JSON.
+pub async fn emulator_stats(app: &TestApp) -> Value {
+    let report = app.emulator_client().stats().await.expect("stats");
+    serde_json::to_value(report).expect("stats as JSON")
+}
+
+/// Requests the emulator answered on `route` (a route template), and how many with `status`.
+pub fn route_count(report: &Value, route: &str, status: Option<u16>) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == route)
+        .map(|r| match status {
+            None => r["requests"].as_u64().unwrap_or(0),
+            Some(s) => r["statuses"][s.to_string()].as_u64().unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Errors the emulator returned with `status`, on any route.
+pub fn status_count(report: &Value, status: u16) -> u64 {
+    report["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["statuses"][status.to_string()].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// A message's provider state as compared: its labels (Gmail labels without the UNREAD and
+/// STARRED flags, or the label Threadline files an Outlook folder under), read, starred.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub labels: Vec<String>,
+    pub read: bool,
+    pub starred: bool,
+}
+
+impl State {
+    pub fn new(labels: Vec<String>, read: bool, starred: bool) -> Self {
+        Self {
+            labels,
+            read,
+            starred,
+        }
+    }
+}
+
+/// What Threadline holds for the mailbox: live messages with their state, and the ids of
+/// messages marked deleted in the provider.
+pub struct Stored {
+    pub live: BTreeMap<String, State>,
+    pub deleted: BTreeSet<String>,
+}
+
+pub async fn stored(l: &Linked) -> Stored {
+    let rows = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .all(&l.app.db)
+        .await
+        .unwrap();
+    let mut out = Stored {
+        live: BTreeMap::new(),
+        deleted: BTreeSet::new(),
+    };
+    for r in rows {
+        if r.deleted_in_provider_at.is_some() {
+            out.deleted.insert(r.provider_message_id);
+        } else {
+            let state = State {
+                labels: r.folders.into_iter().collect(),
+                read: r.provider_read,
+                starred: r.provider_starred,
+            };
+            out.live.insert(r.provider_message_id, state);
+        }
+    }
+    out
+}
+
+/// Rows per table for the mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub emails: u64,
+    pub bodies: u64,
+    pub participants: u64,
+    pub attachments: u64,
+}
+
+pub async fn row_counts(l: &Linked) -> RowCounts {
+    let ids: Vec<i64> = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .all(&l.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let db = &l.app.db;
+    let bodies = email_bodies::Entity::find()
+        .filter(email_bodies::Column::EmailId.is_in(ids.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    let participants = email_participants::Entity::find()
+        .filter(email_participants::Column::EmailId.is_in(ids.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    let attachments = attachments::Entity::find()
+        .filter(attachments::Column::EmailId.is_in(ids.clone()))
+        .count(db)
+        .await
+        .unwrap();
+    RowCounts {
+        emails: ids.len() as u64,
+        bodies,
+        participants,
+        attachments,
+    }
+}
+
+/// Revoke the mailbox's grants at the provider and sync: the pass fails asking for a
+/// reconnect, stores nothing, and leaves the account `needs_reconnect` and its run failed.
+/// Returns the account and its runs (newest first) for further checks.
+pub async fn assert_revoked_grant_needs_reconnect(
+    l: &Linked,
+    address: &str,
+) -> (mail_accounts::Model, Vec<sync_runs::Model>) {
+    let before = row_counts(l).await;
+    l.app
+        .emulator_client()
+        .revoke_tokens(address)
+        .await
+        .expect("revoke-tokens");
+    let err = l.sync().await.unwrap_err();
+    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
+    assert_eq!(row_counts(l).await, before);
+    let account = mail_accounts::Entity::find_by_id(l.account_id)
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.status.as_str(), "needs_reconnect");
+    let runs = runs_db::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status.as_str(), "failed");
+    (account, runs)
+}
+
+/// Runs the `threadline` binary on the test app's database without blocking the runtime (the
+/// emulator it talks to lives in this process): `client` is the OAuth client's id and secret
+/// flags with their values, `urls` the flags pointed at the emulator.
+pub async fn threadline(
+    l: &Linked,
+    args: &[&str],
+    client: [&str; 4],
+    urls: &[&str],
+) -> std::process::Output {
+    let e = l.app.emulator.as_ref().expect("emulator").base_url.clone();
+    let db = &l.app.test_db;
+    let data = db.dir.join("data").display().to_string();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_threadline"));
+    cmd.current_dir(&db.dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("THREADLINE_SECRET_KEY")
+        .args(args)
+        .args(["--database-url", &db.url, "--data-dir", &data])
+        .args(client);
+    for flag in urls {
+        cmd.args([*flag, e.as_str()]);
+    }
+    cmd.output().await.expect("threadline runs")
+}

@@ -1,0 +1,13 @@
+//! Gmail sync: a linked Gmail mailbox synced against the emulator's Gmail API.
+mod helpers;
+
+mod association;
+mod auto_contacts;
+mod cli;
+mod faults;
+mod incremental;
+mod initial;
+mod quota;
+mod relink;
+mod threads;
+mod worker;

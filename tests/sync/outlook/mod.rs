@@ -1,0 +1,8 @@
+//! Outlook (Microsoft Graph) sync: initial listing per folder, idempotence, delta rounds (new
+//! mail, flags, moves, deletes), expired delta tokens, faults and throttles, interrupted passes.
+mod helpers;
+
+mod cli;
+mod faults;
+mod incremental;
+mod initial;
