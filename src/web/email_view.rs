@@ -21,8 +21,8 @@ use super::AppState;
 use crate::db::email_actions::{self, Mark};
 use crate::db::email_view::{self, EmailDetail};
 use crate::domain::email_html::{sanitize, HtmlOptions};
-use crate::mailboxes::MailDeps;
 use crate::domain::message::ParticipantRole;
+use crate::mailboxes::MailDeps;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,8 +14,8 @@ use crate::db::entities::{businesses, contacts, email_links, email_participants,
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Reason, Target};
 use crate::domain::domains::registrable;
-use crate::domain::reassociation::Source;
 use crate::domain::message::ParticipantRole;
+use crate::domain::reassociation::Source;
 
 /// Where a page starts: before this (received_at, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
