@@ -1,5 +1,7 @@
 //! The pure engines, without the app: mail threading (the mail-threading conformance corpus,
-//! table-driven cases, properties) and MIME normalization (real-world message corpora).
+//! table-driven cases, properties) and MIME normalization (real-world message corpora); and the
+//! shape of the code itself (architecture: the layering of `src/` holds).
+mod architecture;
 mod assign;
 mod cases;
 mod conformance;
