@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, simple, READONLY};
+use crate::google::support::{google_with, READONLY};
 
 pub type Received = Arc<Mutex<Vec<Value>>>;
 
@@ -81,11 +81,7 @@ fn parse_batch(ct: &str, body: &str) -> Vec<(String, u16, Value)> {
 async fn batch_parts_run_in_order_and_fail_independently() {
     let (emu, token) = google_with(&[READONLY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("b@x", "Batch", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "b@x", "Batch", "x")
         .await;
     let parts = vec![
         format!("GET /gmail/v1/users/me/messages/{id}?format=metadata&metadataHeaders=Subject"),
@@ -171,12 +167,8 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
     assert!(watch["expiration"]
         .as_str()
         .is_some_and(|e| e.parse::<i64>().is_ok()));
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("w@x", "Watch", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "w@x", "Watch", "x")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let pushes = received.lock().expect("lock").clone();
     assert_eq!(pushes.len(), 1);
@@ -193,12 +185,8 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
         .await
         .expect("stop");
     assert_eq!(r.status(), 204);
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("w2@x", "Watch 2", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "w2@x", "Watch 2", "x")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     assert_eq!(
         received.lock().expect("lock").len(),
@@ -220,11 +208,7 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
 async fn batch_parts_can_modify_with_json_bodies() {
     let (emu, token) = crate::google::support::google_with(&[crate::google::support::MODIFY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX,UNREAD",
-            simple("bm@x", "Batch modify", "", "x"),
-        )
+        .deliver_simple("labels=INBOX,UNREAD", "bm@x", "Batch modify", "x")
         .await;
     let body = r#"{"removeLabelIds":["UNREAD"]}"#;
     let part = format!("POST /gmail/v1/users/me/messages/{id}/modify HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len() + 7);
@@ -281,12 +265,8 @@ async fn failed_pushes_are_redelivered_until_acknowledged() {
         json!({"topicName": url}),
     )
     .await;
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("flaky@x", "Flaky", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "flaky@x", "Flaky", "x")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     assert_eq!(
         attempts.lock().expect("lock").len(),

@@ -75,6 +75,16 @@ impl Emu {
         v["id"].as_str().expect("id").to_string()
     }
 
+    /// `deliver` to the test mailbox `me@ourco.test`.
+    pub async fn deliver_me(&self, query: &str, raw: impl Into<Vec<u8>>) -> String {
+        self.deliver("me@ourco.test", query, raw).await
+    }
+
+    /// Deliver a `simple` message without extra headers to `me@ourco.test`; returns the id.
+    pub async fn deliver_simple(&self, query: &str, id: &str, subject: &str, body: &str) -> String {
+        self.deliver_me(query, simple(id, subject, "", body)).await
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         let r = self
             .http
