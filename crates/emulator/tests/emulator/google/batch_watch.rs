@@ -118,9 +118,7 @@ async fn batch_parts_run_in_order_and_fail_independently() {
         "a part's own Authorization overrides the outer one"
     );
     assert_eq!(results[3].1, 200);
-    let (_, stats) = emu
-        .control(reqwest::Method::GET, "/_emulator/stats", None)
-        .await;
+    let (_, stats) = emu.control_get("/_emulator/stats").await;
     let units = stats["quota_units"]["me@ourco.test"]
         .as_u64()
         .expect("units");
@@ -273,9 +271,7 @@ async fn failed_pushes_are_redelivered_until_acknowledged() {
         3,
         "503, 503, then 200 stops the retries"
     );
-    let (_, overview) = emu
-        .control(reqwest::Method::GET, "/_emulator/pubsub", None)
-        .await;
+    let (_, overview) = emu.control_get("/_emulator/pubsub").await;
     let statuses: Vec<u64> = overview["sent"]
         .as_array()
         .expect("sent")

@@ -32,11 +32,7 @@ async fn modify_and_control_plane_changes_show_up_in_history() {
         .await;
     assert_eq!(status, 200);
     let (status, _) = emu
-        .control(
-            reqwest::Method::DELETE,
-            &format!("/_emulator/mailboxes/me@ourco.test/messages/{id}"),
-            None,
-        )
+        .control_delete(&format!("/_emulator/mailboxes/me@ourco.test/messages/{id}"))
         .await;
     assert_eq!(status, 204);
     let (_, history) = emu
@@ -109,11 +105,7 @@ async fn batch_modify_changes_many_and_returns_204() {
     assert_eq!(r.status(), 204);
     assert!(r.text().await.expect("body").is_empty());
     let (_, truth) = emu
-        .control(
-            reqwest::Method::GET,
-            "/_emulator/mailboxes/me@ourco.test/messages",
-            None,
-        )
+        .control_get("/_emulator/mailboxes/me@ourco.test/messages")
         .await;
     assert!(truth
         .as_array()

@@ -131,6 +131,16 @@ impl Emu {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// `GET` a control-plane path.
+    pub async fn control_get(&self, path: &str) -> (u16, Value) {
+        self.control(reqwest::Method::GET, path, None).await
+    }
+
+    /// `DELETE` a control-plane path.
+    pub async fn control_delete(&self, path: &str) -> (u16, Value) {
+        self.control(reqwest::Method::DELETE, path, None).await
+    }
+
     /// Run the authorize + consent + token flow; `approve` picks the scopes to keep.
     pub async fn authorize(
         &self,
