@@ -197,6 +197,18 @@ impl Emu {
         location(&r)
     }
 
+    /// Approve the consent page answering `r` for `me@ourco.test`, keeping `keep` scopes.
+    pub async fn approve(&self, r: reqwest::Response, keep: Option<&[&str]>) -> url::Url {
+        let page = r.text().await.expect("page");
+        self.consent(&page, "me@ourco.test", keep, "approve").await
+    }
+
+    /// Exchange the code of a consent redirect (test verifier and redirect URI).
+    pub async fn exchange_redirect(&self, redirect: &url::Url) -> (u16, Value) {
+        let code = query(redirect, "code").expect("code");
+        self.exchange(&code, VERIFIER, REDIRECT).await
+    }
+
     /// Exchange a code (with the test PKCE verifier).
     pub async fn exchange(&self, code: &str, verifier: &str, redirect: &str) -> (u16, Value) {
         let form = [
