@@ -256,6 +256,26 @@ impl Emu {
         (status, h, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `POST /v1.0/$batch`: the status and the JSON answer.
+    pub async fn batch(&self, token: &str, body: &Value) -> (u16, Value) {
+        let (status, _, out) = self
+            .send_json(reqwest::Method::POST, token, "/v1.0/$batch", body)
+            .await;
+        (status, out)
+    }
+
+    /// Arm a fault through the control plane; the status it answered.
+    pub async fn fault(&self, fault: Value) -> u16 {
+        let r = self
+            .http
+            .post(format!("{}/_emulator/faults", self.base()))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fault");
+        r.status().as_u16()
+    }
+
     /// Follow nextLinks, collecting `value` items; returns them and the final page.
     pub async fn all_pages(
         &self,
@@ -290,4 +310,13 @@ pub fn query_of(location: &str) -> HashMap<String, String> {
 /// The `error.code` of a Graph error body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
+}
+
+/// The response of a `$batch` answer with this `id` (`null` when absent).
+pub fn batch_item(out: &Value, id: &str) -> Value {
+    out["responses"]
+        .as_array()
+        .and_then(|r| r.iter().find(|x| x["id"] == id))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
