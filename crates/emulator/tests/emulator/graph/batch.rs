@@ -61,21 +61,27 @@ async fn batch_of_more_than_20_is_400() {
     );
 }
 
-#[tokio::test]
-async fn batch_items_are_throttled_on_their_own() {
-    let emu = emulator(Quota::Realistic, true).await;
+/// Arm `fault` (plus `mailbox: ME, route: /mailFolders`), then batch a folders and a
+/// messages request; the `$batch` answer (itself a 200).
+async fn batch_with_folders_fault(quota: Quota, mut fault: Value) -> Value {
+    let emu = emulator(quota, true).await;
     let token = emu.user_token(ME).await;
-    assert_eq!(
-        emu.fault(json!({"mailbox": ME, "route": "/mailFolders", "status": 429, "retry_after": 7}))
-            .await,
-        201
-    );
+    fault["mailbox"] = json!(ME);
+    fault["route"] = json!("/mailFolders");
+    assert_eq!(emu.fault(fault).await, 201);
     let body = json!({"requests": [
         {"id": "1", "method": "GET", "url": "/me/mailFolders"},
         {"id": "2", "method": "GET", "url": "/me/messages"},
     ]});
     let (status, out) = emu.batch(&token, &body).await;
     assert_eq!(status, 200);
+    out
+}
+
+#[tokio::test]
+async fn batch_items_are_throttled_on_their_own() {
+    let out =
+        batch_with_folders_fault(Quota::Realistic, json!({"status": 429, "retry_after": 7})).await;
     let throttled = batch_item(&out, "1");
     assert_eq!(throttled["status"], 429);
     assert_eq!(throttled["headers"]["Retry-After"], "7");
@@ -84,19 +90,7 @@ async fn batch_items_are_throttled_on_their_own() {
 
 #[tokio::test]
 async fn a_dropped_batch_item_is_a_gateway_timeout() {
-    let emu = emulator(Quota::Off, true).await;
-    let token = emu.user_token(ME).await;
-    assert_eq!(
-        emu.fault(json!({"mailbox": ME, "route": "/mailFolders", "status": 503, "drop": true}))
-            .await,
-        201
-    );
-    let body = json!({"requests": [
-        {"id": "1", "method": "GET", "url": "/me/mailFolders"},
-        {"id": "2", "method": "GET", "url": "/me/messages"},
-    ]});
-    let (status, out) = emu.batch(&token, &body).await;
-    assert_eq!(status, 200);
+    let out = batch_with_folders_fault(Quota::Off, json!({"status": 503, "drop": true})).await;
     assert_eq!(batch_item(&out, "1")["status"], 504);
     assert_eq!(batch_item(&out, "2")["status"], 200);
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use threadline_emulator::Quota;
 
-use crate::graph::support::{emulator, Emu, CLIENT, GRAPH_DEFAULT, ME, REDIRECT, TENANT, VERIFIER};
+use crate::graph::support::{emulator, CLIENT, GRAPH_DEFAULT, ME, REDIRECT, TENANT, VERIFIER};
 
 fn assert_aad_error(body: &Value, error: &str, code: u64) {
     assert_eq!(body["error"], error, "{body}");
@@ -17,20 +17,6 @@ fn assert_aad_error(body: &Value, error: &str, code: u64) {
     for key in ["timestamp", "trace_id", "correlation_id"] {
         assert!(body[key].is_string(), "{key} missing in {body}");
     }
-}
-
-async fn code_form(emu: &Emu, code: &str) -> (u16, Value) {
-    emu.token_request(
-        "common",
-        &[
-            ("client_id", CLIENT),
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await
 }
 
 #[tokio::test]
@@ -76,18 +62,7 @@ async fn code_errors_are_aadsts_shaped() {
         .authorize_code(ME, "offline_access Mail.Read", "s")
         .await;
     // Wrong verifier.
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", "wrong"),
-            ],
-        )
-        .await;
+    let (status, body) = emu.redeem(&code, REDIRECT, "wrong", &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 501_481);
     // The code was consumed by the failed attempt as well: a fresh one, wrong redirect_uri.
@@ -95,16 +70,7 @@ async fn code_errors_are_aadsts_shaped() {
         .authorize_code(ME, "offline_access Mail.Read", "s")
         .await;
     let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:9/other"),
-                ("code_verifier", VERIFIER),
-            ],
-        )
+        .redeem(&code, "http://127.0.0.1:9/other", VERIFIER, &[])
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
@@ -112,8 +78,8 @@ async fn code_errors_are_aadsts_shaped() {
     let code = emu
         .authorize_code(ME, "offline_access Mail.Read", "s")
         .await;
-    assert_eq!(code_form(&emu, &code).await.0, 200);
-    let (status, body) = code_form(&emu, &code).await;
+    assert_eq!(emu.redeem(&code, REDIRECT, VERIFIER, &[]).await.0, 200);
+    let (status, body) = emu.redeem(&code, REDIRECT, VERIFIER, &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 54_005);
     // Unknown grant type, missing parameter.

@@ -128,20 +128,29 @@ impl Emu {
     pub async fn delegated(&self, address: &str, scope: &str) -> Value {
         let code = self.authorize_code(address, scope, "xyz").await;
         let (status, body) = self
-            .token_request(
-                "common",
-                &[
-                    ("client_id", CLIENT),
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", VERIFIER),
-                    ("scope", scope),
-                ],
-            )
+            .redeem(&code, REDIRECT, VERIFIER, &[("scope", scope)])
             .await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+
+    /// Redeem an authorization code at `common` (the test client), with `extra` form fields.
+    pub async fn redeem(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = vec![
+            ("client_id", CLIENT),
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        form.extend_from_slice(extra);
+        self.token_request("common", &form).await
     }
 
     /// A delegated access token with mail read/write.
