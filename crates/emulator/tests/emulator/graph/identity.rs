@@ -83,20 +83,10 @@ async fn code_errors_are_aadsts_shaped() {
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 54_005);
     // Unknown grant type, missing parameter.
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[("client_id", CLIENT), ("grant_type", "password")],
-        )
-        .await;
+    let (status, body) = emu.grant("password", &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "unsupported_grant_type", 70_003);
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[("client_id", CLIENT), ("grant_type", "authorization_code")],
-        )
-        .await;
+    let (status, body) = emu.grant("authorization_code", &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_request", 900_144);
 }
@@ -112,11 +102,9 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_still_works() {
     let refresh = |rt: String| {
         let emu = &emu;
         async move {
-            emu.token_request(
-                "common",
+            emu.grant(
+                "refresh_token",
                 &[
-                    ("client_id", CLIENT),
-                    ("grant_type", "refresh_token"),
                     ("refresh_token", &rt),
                     ("scope", "offline_access Mail.Read"),
                 ],
@@ -146,14 +134,9 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_still_works() {
         .unwrap_or_default()
         .to_string();
     let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &rt3),
-                ("scope", "Mail.Send"),
-            ],
+        .grant(
+            "refresh_token",
+            &[("refresh_token", &rt3), ("scope", "Mail.Send")],
         )
         .await;
     assert_eq!(status, 400);
@@ -184,16 +167,7 @@ async fn expired_and_revoked_tokens_are_401_and_refresh_is_invalid_grant() {
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
     // Refresh works after expiry, then revocation kills both.
-    let (status, fresh) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", rt),
-            ],
-        )
-        .await;
+    let (status, fresh) = emu.grant("refresh_token", &[("refresh_token", rt)]).await;
     assert_eq!(status, 200);
     let at2 = fresh["access_token"].as_str().unwrap_or_default();
     assert_eq!(emu.get(at2, "/v1.0/me").await.0, 200);
@@ -206,16 +180,7 @@ async fn expired_and_revoked_tokens_are_401_and_refresh_is_invalid_grant() {
         .await
         .expect("revoke");
     assert_eq!(emu.get(at2, "/v1.0/me").await.0, 401);
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", rt),
-            ],
-        )
-        .await;
+    let (status, body) = emu.grant("refresh_token", &[("refresh_token", rt)]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 70_008);
     // No token at all.

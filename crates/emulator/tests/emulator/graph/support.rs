@@ -143,13 +143,18 @@ impl Emu {
         extra: &[(&str, &str)],
     ) -> (u16, Value) {
         let mut form = vec![
-            ("client_id", CLIENT),
-            ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect_uri),
             ("code_verifier", verifier),
         ];
         form.extend_from_slice(extra);
+        self.grant("authorization_code", &form).await
+    }
+
+    /// A token request of the test client at `common` with `grant_type` and `fields`.
+    pub async fn grant(&self, grant_type: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+        let mut form = vec![("client_id", CLIENT), ("grant_type", grant_type)];
+        form.extend_from_slice(fields);
         self.token_request("common", &form).await
     }
 
