@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, READONLY};
+use crate::google::support::{google_with, Emu, READONLY};
 
 pub type Received = Arc<Mutex<Vec<Value>>>;
 
@@ -77,6 +77,43 @@ fn parse_batch(ct: &str, body: &str) -> Vec<(String, u16, Value)> {
         .collect()
 }
 
+/// `POST /batch/gmail/v1` of `parts` as multipart/mixed; `boundary` as the header writes it
+/// (perhaps quoted).
+async fn post_parts(emu: &Emu, token: &str, boundary: &str, parts: &[String]) -> reqwest::Response {
+    let content_type = format!("multipart/mixed; boundary={boundary}");
+    let body = batch_body(boundary.trim_matches('"'), parts);
+    post_batch(emu, token, &content_type, body).await
+}
+
+/// The content type of a batch answer and its parts (id, status, JSON body).
+async fn batch_results(r: reqwest::Response) -> (String, Vec<(String, u16, Value)>) {
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .expect("ct")
+        .to_string();
+    let results = parse_batch(&ct, &r.text().await.expect("body"));
+    (ct, results)
+}
+
+/// `POST /batch/gmail/v1` with this content type and body.
+async fn post_batch(
+    emu: &Emu,
+    token: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    emu.http
+        .post(emu.url("/batch/gmail/v1"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("batch")
+}
+
 #[tokio::test]
 async fn batch_parts_run_in_order_and_fail_independently() {
     let (emu, token) = google_with(&[READONLY]).await;
@@ -89,24 +126,10 @@ async fn batch_parts_run_in_order_and_fail_independently() {
         "GET /gmail/v1/users/me/profile HTTP/1.1\r\nAuthorization: Bearer not-a-token".to_string(),
         format!("GET https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=minimal"),
     ];
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/mixed; boundary=xyz")
-        .body(batch_body("xyz", &parts))
-        .send()
-        .await
-        .expect("batch");
+    let r = post_parts(&emu, &token, "xyz", &parts).await;
     assert_eq!(r.status(), 200);
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .expect("ct")
-        .to_string();
+    let (ct, results) = batch_results(r).await;
     assert!(ct.starts_with("multipart/mixed; boundary="));
-    let results = parse_batch(&ct, &r.text().await.expect("body"));
     assert_eq!(results.len(), 4);
     assert_eq!(results[0].0, "response-item1");
     assert_eq!(results[0].1, 200);
@@ -131,25 +154,9 @@ async fn batches_over_100_parts_and_non_multipart_bodies_are_rejected() {
     let parts: Vec<String> = (0..101)
         .map(|_| "GET /gmail/v1/users/me/profile".to_string())
         .collect();
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/mixed; boundary=q")
-        .body(batch_body("q", &parts))
-        .send()
-        .await
-        .expect("batch");
+    let r = post_parts(&emu, &token, "q", &parts).await;
     assert_eq!(r.status(), 400);
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .expect("batch");
+    let r = post_batch(&emu, &token, "application/json", "{}").await;
     assert_eq!(r.status(), 400);
     assert_google_error(&r.json().await.expect("json"), 400, "invalidArgument");
 }
@@ -210,22 +217,8 @@ async fn batch_parts_can_modify_with_json_bodies() {
         .await;
     let body = r#"{"removeLabelIds":["UNREAD"]}"#;
     let part = format!("POST /gmail/v1/users/me/messages/{id}/modify HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len() + 7);
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/mixed; boundary=\"==b==\"")
-        .body(batch_body("==b==", &[part]))
-        .send()
-        .await
-        .expect("batch");
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .expect("ct")
-        .to_string();
-    let results = parse_batch(&ct, &r.text().await.expect("body"));
+    let r = post_parts(&emu, &token, "\"==b==\"", &[part]).await;
+    let (_, results) = batch_results(r).await;
     assert_eq!(results[0].1, 200);
     assert_eq!(results[0].2["labelIds"], json!(["INBOX"]));
 }
