@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
 use crate::google::support::{google_with, Emu, READONLY};
+use crate::support::serve;
 
 pub type Received = Arc<Mutex<Vec<Value>>>;
 
@@ -26,13 +27,7 @@ pub async fn push_receiver() -> (Received, String) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve(app).await;
     (received, format!("http://{addr}/push"))
 }
 
@@ -242,13 +237,7 @@ async fn failed_pushes_are_redelivered_until_acknowledged() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/flaky", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let url = format!("http://{}/flaky", serve(app).await);
     let (emu, token) = google_with(&[READONLY]).await;
     emu.post(
         &token,

@@ -1,12 +1,10 @@
 //! Test vocabulary: start an emulator, create mailboxes, deliver mail, get tokens through the
 //! real OAuth code + PKCE flow.
 
-use std::net::SocketAddr;
-
-use base64::Engine as _;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
-use threadline_emulator::{self as emulator, EmulatorConfig, Quota, RunningEmulator};
+use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator};
+
+use crate::support::{http_client, pkce_challenge, start};
 
 pub const CLIENT_ID: &str = "test-client.apps.googleusercontent.com";
 pub const CLIENT_SECRET: &str = "test-secret";
@@ -34,15 +32,10 @@ impl Emu {
     }
 
     pub async fn with(config: EmulatorConfig) -> Self {
-        let bind: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-        let running = emulator::start(bind, config)
-            .await
-            .expect("emulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Self { running, http }
+        Self {
+            running: start(config).await,
+            http: http_client(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -148,9 +141,7 @@ impl Emu {
         scopes: &[&str],
         extra: &str,
     ) -> reqwest::Response {
-        let verifier = "verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ";
-        let challenge =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
+        let challenge = pkce_challenge(VERIFIER);
         let url = format!(
             "{}?client_id={CLIENT_ID}&redirect_uri={}&response_type=code&scope={}&state=st4te&code_challenge={challenge}&code_challenge_method=S256&login_hint={address}{extra}",
             self.url("/o/oauth2/v2/auth"),

@@ -2,13 +2,12 @@
 //! OAuth endpoints, call Graph.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use base64::Engine as _;
 use serde_json::Value;
-use sha2::Digest as _;
 use threadline_emulator::store::{MailboxInfo, MessageState, Provider};
-use threadline_emulator::{start, EmulatorConfig, Quota, RunningEmulator};
+use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator};
+
+use crate::support::{http_client, pkce_challenge, start};
 
 pub const TENANT: &str = "8f3c2a91-5b7d-4e0a-9c61-2d4b7e9f1a03";
 pub const OTHER_TENANT: &str = "11111111-2222-4333-8444-555555555555";
@@ -33,8 +32,7 @@ pub async fn emulator(quota: Quota, auto_consent: bool) -> Emu {
         auto_consent,
         ..EmulatorConfig::default()
     };
-    let bind: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let emu = start(bind, config).await.expect("emulator starts");
+    let emu = start(config).await;
     for (address, tenant, name) in [
         (ME, Some(TENANT), "Ada Lovelace"),
         (COLLEAGUE, Some(TENANT), "Bob Builder"),
@@ -51,11 +49,10 @@ pub async fn emulator(quota: Quota, auto_consent: bool) -> Emu {
             })
             .expect("mailbox");
     }
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Emu { emu, http }
+    Emu {
+        emu,
+        http: http_client(),
+    }
 }
 
 /// A simple RFC 5322 message.
@@ -189,8 +186,7 @@ impl Emu {
 
     /// The Location of an authorize redirect.
     pub async fn authorize(&self, tenant: &str, address: &str, scope: &str, state: &str) -> String {
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sha2::Sha256::digest(VERIFIER.as_bytes()));
+        let challenge = pkce_challenge(VERIFIER);
         let r = self
             .http
             .get(format!("{}/{tenant}/oauth2/v2.0/authorize", self.base()))
