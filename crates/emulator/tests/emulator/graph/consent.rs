@@ -3,7 +3,7 @@
 use serde_json::Value;
 use threadline_emulator::Quota;
 
-use crate::graph::support::{emulator, query_of, CLIENT, ME, REDIRECT, TENANT};
+use crate::graph::support::{emulator, query_of, Emu, CLIENT, ME, REDIRECT, TENANT};
 
 #[tokio::test]
 async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_denied() {
@@ -74,21 +74,33 @@ async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_
         .contains("error=unsupported_response_type"));
 }
 
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration` with `headers`.
+async fn openid_configuration(
+    emu: &Emu,
+    tenant: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let url = format!(
+        "{}/{tenant}/v2.0/.well-known/openid-configuration",
+        emu.base()
+    );
+    let mut req = emu.http.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("doc")
+}
+
+/// The OpenID configuration document of `tenant`.
+async fn openid_document(emu: &Emu, tenant: &str, headers: &[(&str, &str)]) -> Value {
+    let r = openid_configuration(emu, tenant, headers).await;
+    r.json().await.expect("json")
+}
+
 #[tokio::test]
 async fn openid_configuration_points_at_the_emulator() {
     let emu = emulator(Quota::Off, false).await;
-    let doc: Value = emu
-        .http
-        .get(format!(
-            "{}/{TENANT}/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = openid_document(&emu, TENANT, &[]).await;
     assert_eq!(doc["issuer"], format!("{}/{TENANT}/v2.0", emu.base()));
     assert_eq!(
         doc["token_endpoint"],
@@ -98,46 +110,15 @@ async fn openid_configuration_points_at_the_emulator() {
         doc["authorization_endpoint"],
         format!("{}/{TENANT}/oauth2/v2.0/authorize", emu.base())
     );
-    let common: Value = emu
-        .http
-        .get(format!(
-            "{}/common/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let common: Value = openid_document(&emu, "common", &[]).await;
     assert!(common["issuer"]
         .as_str()
         .is_some_and(|i| i.contains("{tenantid}")));
     // Behind a TLS-terminating proxy the endpoints are https (MSAL requires it).
-    let proxied: Value = emu
-        .http
-        .get(format!(
-            "{}/{TENANT}/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .header("X-Forwarded-Proto", "https")
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let proxied: Value = openid_document(&emu, TENANT, &[("X-Forwarded-Proto", "https")]).await;
     assert!(proxied["token_endpoint"]
         .as_str()
         .is_some_and(|t| t.starts_with("https://")));
-    let unknown = emu
-        .http
-        .get(format!(
-            "{}/nope.example/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .send()
-        .await
-        .expect("doc");
+    let unknown = openid_configuration(&emu, "nope.example", &[]).await;
     assert_eq!(unknown.status().as_u16(), 400);
 }
