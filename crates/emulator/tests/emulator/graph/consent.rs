@@ -5,6 +5,12 @@ use threadline_emulator::Quota;
 
 use crate::graph::support::{emulator, query_of, Emu, CLIENT, ME, REDIRECT, TENANT};
 
+/// The consent page an authorize URL answers with these parameters.
+async fn consent_page(emu: &Emu, url: &str, params: &[(&str, &str)]) -> String {
+    let r = emu.http.get(url).query(params).send().await.expect("page");
+    r.text().await.expect("html")
+}
+
 #[tokio::test]
 async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_denied() {
     let emu = emulator(Quota::Off, false).await;
@@ -17,16 +23,7 @@ async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_
         ("state", "st4te"),
         ("login_hint", "bob@ourco.test"),
     ];
-    let page = emu
-        .http
-        .get(&url)
-        .query(&params)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let page = consent_page(&emu, &url, &params).await;
     assert!(page.contains(ME) && page.contains("bob@ourco.test"));
     assert!(
         !page.contains("eve@elsewhere.test"),
@@ -53,16 +50,8 @@ async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_
     let q = query_of(r.headers()["location"].to_str().unwrap_or_default());
     assert!(q.contains_key("code"));
     // common lists every account.
-    let page = emu
-        .http
-        .get(format!("{}/common/oauth2/v2.0/authorize", emu.base()))
-        .query(&params)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let common = format!("{}/common/oauth2/v2.0/authorize", emu.base());
+    let page = consent_page(&emu, &common, &params).await;
     assert!(page.contains("eve@elsewhere.test") && page.contains("pat@outlook.test"));
     // Unsupported response type goes back to the client.
     let mut bad = params.to_vec();
