@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use threadline_emulator::{EmulatorConfig, Quota, Tunables};
+use threadline_emulator::Tunables;
 
 use crate::google::schema::assert_google_error;
-use crate::google::support::{config, google_with, simple, Emu, MODIFY, READONLY};
+use crate::google::support::{google_throttled, google_with, simple, MODIFY, READONLY};
 
 const ME: &str = "/gmail/v1/users/me";
 
@@ -92,14 +92,7 @@ async fn the_403_quota_error_forms_can_be_selected() {
             gmail_quota_error: form.into(),
             ..Tunables::default()
         };
-        let emu = Emu::with(EmulatorConfig {
-            quota: Quota::Realistic,
-            tunables,
-            ..config()
-        })
-        .await;
-        emu.mailbox("google", "me@ourco.test").await;
-        let token = emu.token("me@ourco.test", &[READONLY]).await;
+        let (emu, token) = google_throttled(tunables, &[READONLY]).await;
         assert_eq!(emu.get(&token, &format!("{ME}/profile")).await.0, 200);
         let r = emu
             .http

@@ -2,7 +2,7 @@
 //! real OAuth code + PKCE flow.
 
 use serde_json::Value;
-use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator};
+use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator, Tunables};
 
 use crate::support::{http_client, pkce_challenge, start};
 
@@ -297,7 +297,21 @@ pub fn simple(message_id: &str, subject: &str, extra_headers: &str, body: &str) 
 
 /// A Google mailbox with a token holding `scopes`.
 pub async fn google_with(scopes: &[&str]) -> (Emu, String) {
-    let emu = Emu::start().await;
+    google_on(Emu::start().await, scopes).await
+}
+
+/// `google_with` on an emulator with realistic quotas and these tunables.
+pub async fn google_throttled(tunables: Tunables, scopes: &[&str]) -> (Emu, String) {
+    let emu = Emu::with(EmulatorConfig {
+        quota: Quota::Realistic,
+        tunables,
+        ..config()
+    })
+    .await;
+    google_on(emu, scopes).await
+}
+
+async fn google_on(emu: Emu, scopes: &[&str]) -> (Emu, String) {
     emu.mailbox("google", "me@ourco.test").await;
     let token = emu.token("me@ourco.test", scopes).await;
     (emu, token)

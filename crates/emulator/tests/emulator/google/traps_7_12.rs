@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use threadline_emulator::{EmulatorConfig, Quota, Tunables};
+use threadline_emulator::Tunables;
 
 use crate::google::schema::assert_google_error;
-use crate::google::support::{config, google_with, simple, Emu, METADATA, MODIFY, READONLY};
+use crate::google::support::{
+    google_throttled, google_with, simple, Emu, METADATA, MODIFY, READONLY,
+};
 use crate::google::traps::ids;
 
 const ME: &str = "/gmail/v1/users/me";
@@ -99,14 +101,7 @@ async fn trap09_quota_exhaustion_and_concurrency_are_retryable_429s() {
         gmail_concurrency: 1,
         ..Tunables::default()
     };
-    let emu = Emu::with(EmulatorConfig {
-        quota: Quota::Realistic,
-        tunables,
-        ..config()
-    })
-    .await;
-    emu.mailbox("google", "me@ourco.test").await;
-    let token = emu.token("me@ourco.test", &[READONLY]).await;
+    let (emu, token) = google_throttled(tunables, &[READONLY]).await;
     let id = emu
         .deliver_simple("labels=INBOX", "q@x", "Quota", "x")
         .await;
