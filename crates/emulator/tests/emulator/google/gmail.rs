@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, simple, Emu, MODIFY, READONLY};
+use crate::google::support::{google_with, ids, simple, Emu, MODIFY, READONLY};
 
 const ME: &str = "/gmail/v1/users/me";
 
@@ -178,17 +178,6 @@ async fn list_is_newest_first_and_filters_by_labels_query_and_spam_trash() {
             "four",
         )
         .await;
-    let ids = |v: &Value| -> Vec<String> {
-        v["messages"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|m| m["id"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-
     let (_, all) = emu.get(&token, &format!("{ME}/messages")).await;
     assert_eq!(ids(&all), vec![b.clone(), a.clone()]);
     let (_, with) = emu

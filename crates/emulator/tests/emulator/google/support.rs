@@ -287,6 +287,18 @@ pub fn query(url: &url::Url, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The message ids of a `messages.list` answer, in order.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["messages"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A simple message.
 pub fn simple(message_id: &str, subject: &str, extra_headers: &str, body: &str) -> Vec<u8> {
     format!(

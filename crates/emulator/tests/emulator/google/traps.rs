@@ -19,20 +19,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, simple, MODIFY, READONLY};
+use crate::google::support::{google_with, ids, simple, MODIFY, READONLY};
 
 const ME: &str = "/gmail/v1/users/me";
-
-pub fn ids(v: &Value) -> Vec<String> {
-    v["messages"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|m| m["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn trap01_history_404_after_expire_cursors_means_full_resync() {

@@ -11,9 +11,8 @@ use threadline_emulator::Tunables;
 
 use crate::google::schema::assert_google_error;
 use crate::google::support::{
-    google_throttled, google_with, simple, Emu, METADATA, MODIFY, READONLY,
+    google_throttled, google_with, ids, simple, Emu, METADATA, MODIFY, READONLY,
 };
-use crate::google::traps::ids;
 
 const ME: &str = "/gmail/v1/users/me";
 
