@@ -289,12 +289,7 @@ async fn mbox_and_eml_folders_import_through_the_delivery_path() {
     std::fs::write(dir.join("b.eml"), simple("imp2@x", "Imported two", "", "y")).expect("write");
     let emu = Emu::start().await;
     emu.mailbox("google", "me@ourco.test").await;
-    let mailbox = emu
-        .running
-        .state
-        .store
-        .get("me@ourco.test")
-        .expect("mailbox");
+    let mailbox = emu.stored_mailbox("me@ourco.test");
     assert_eq!(
         corpus::import::import_path(&mailbox, &dir).expect("import"),
         2

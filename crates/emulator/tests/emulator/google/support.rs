@@ -1,7 +1,10 @@
 //! Test vocabulary: start an emulator, create mailboxes, deliver mail, get tokens through the
 //! real OAuth code + PKCE flow.
 
+use std::sync::Arc;
+
 use serde_json::Value;
+use threadline_emulator::store::Mailbox;
 use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator, Tunables};
 
 use crate::support::{http_client, pkce_challenge, start};
@@ -51,6 +54,11 @@ impl Emu {
             .await
             .expect("create mailbox");
         assert_eq!(r.status(), 201, "create mailbox {address}");
+    }
+
+    /// The emulator's own store of a mailbox, for what goes around HTTP (imports).
+    pub fn stored_mailbox(&self, address: &str) -> Arc<Mailbox> {
+        self.running.state.store.get(address).expect("mailbox")
     }
 
     /// Deliver raw bytes with a query such as `labels=INBOX,UNREAD`; returns the id.
