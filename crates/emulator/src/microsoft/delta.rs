@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::error::{odata_json, GraphError};
 use super::folders::{key_of, resolve};
-use super::messages::{field, message_json, prefs, GraphCall, GraphRead, MESSAGE_PROPERTIES};
+use super::messages::{field, message_json, prefs, GraphCall, MESSAGE_PROPERTIES};
 use super::odata::{eval, link, parse_filter, Expr, Params};
 use super::view::rest_id;
 use crate::changes::ChangeKind;
@@ -166,13 +166,8 @@ pub async fn delta(
     State(state): State<SharedState>,
     call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let GraphRead {
-        ctx,
-        q,
-        params,
-        headers,
-        path,
-    } = call.open(&state, false, 10, 1000).await?;
+    let read = call.open(&state, false, 10, 1000).await?;
+    let (ctx, q, params, headers, path) = read.into_parts();
     let folder = resolve(
         &ctx.mailbox,
         params.get("folder").map_or("", String::as_str),

@@ -122,6 +122,13 @@ impl GraphCall {
     }
 }
 
+impl GraphRead {
+    /// The parts by name, for handlers that need most of them.
+    pub fn into_parts(self) -> (Ctx, Params, HashMap<String, String>, HeaderMap, String) {
+        (self.ctx, self.q, self.params, self.headers, self.path)
+    }
+}
+
 /// What every message handler starts with: caller, mailbox, permit.
 pub struct Ctx {
     pub caller: Caller,
@@ -205,13 +212,8 @@ pub async fn list(
     State(state): State<SharedState>,
     call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let GraphRead {
-        ctx,
-        q,
-        params,
-        headers,
-        path,
-    } = call.open(&state, false, 10, 1000).await?;
+    let read = call.open(&state, false, 10, 1000).await?;
+    let (ctx, q, params, headers, path) = read.into_parts();
     q.check_select(&MESSAGE_PROPERTIES, "microsoft.graph.message")?;
     let folder = params
         .get("folder")
@@ -276,13 +278,8 @@ pub async fn get(
     State(state): State<SharedState>,
     call: GraphCall,
 ) -> Result<Response, GraphError> {
-    let GraphRead {
-        ctx,
-        q,
-        params,
-        headers,
-        ..
-    } = call.open(&state, false, 10, 1000).await?;
+    let read = call.open(&state, false, 10, 1000).await?;
+    let (ctx, q, params, headers, _) = read.into_parts();
     q.check_select(&MESSAGE_PROPERTIES, "microsoft.graph.message")?;
     let m = find(&ctx, &params)?;
     let prefs = prefs(&headers, &q);

@@ -12,9 +12,7 @@ async fn started() -> (RunningEmulator, EmulatorClient) {
         quota: Quota::Off,
         ..EmulatorConfig::default()
     };
-    let running = threadline_emulator::start("127.0.0.1:0".parse().expect("addr"), config)
-        .await
-        .expect("emulator starts");
+    let running = crate::support::start(config).await;
     let client = running.client();
     (running, client)
 }

@@ -107,98 +107,64 @@ pub struct Method {
 
 const READ: &[&str] = &["", "gmail.metadata", "gmail.modify", "gmail.readonly"];
 const WRITE: &[&str] = &["", "gmail.modify"];
+const PROFILE_SCOPES: &[&str] = &[
+    "",
+    "gmail.compose",
+    "gmail.metadata",
+    "gmail.modify",
+    "gmail.readonly",
+];
+const LABELS_SCOPES: &[&str] = &[
+    "",
+    "gmail.labels",
+    "gmail.metadata",
+    "gmail.modify",
+    "gmail.readonly",
+];
+const GET_SCOPES: &[&str] = &[
+    "",
+    "gmail.metadata",
+    "gmail.modify",
+    "gmail.readonly",
+    "gmail.addons.current.message.metadata",
+    "gmail.addons.current.message.readonly",
+    "gmail.addons.current.message.action",
+];
+const ATTACHMENT_SCOPES: &[&str] = &[
+    "",
+    "gmail.modify",
+    "gmail.readonly",
+    "gmail.addons.current.message.readonly",
+    "gmail.addons.current.message.action",
+];
 
-pub const PROFILE: Method = Method {
-    template: "users.getProfile",
-    scopes: &[
-        "",
-        "gmail.compose",
-        "gmail.metadata",
-        "gmail.modify",
-        "gmail.readonly",
-    ],
-    cost: |c| c.get_profile,
-};
-pub const LABELS: Method = Method {
-    template: "users.labels",
-    scopes: &[
-        "",
-        "gmail.labels",
-        "gmail.metadata",
-        "gmail.modify",
-        "gmail.readonly",
-    ],
-    cost: |c| c.labels,
-};
-pub const LIST: Method = Method {
-    template: "users.messages.list",
-    scopes: READ,
-    cost: |c| c.messages_list,
-};
-pub const GET: Method = Method {
-    template: "users.messages.get",
-    scopes: &[
-        "",
-        "gmail.metadata",
-        "gmail.modify",
-        "gmail.readonly",
-        "gmail.addons.current.message.metadata",
-        "gmail.addons.current.message.readonly",
-        "gmail.addons.current.message.action",
-    ],
-    cost: |c| c.messages_get,
-};
-pub const ATTACHMENT: Method = Method {
-    template: "users.messages.attachments.get",
-    scopes: &[
-        "",
-        "gmail.modify",
-        "gmail.readonly",
-        "gmail.addons.current.message.readonly",
-        "gmail.addons.current.message.action",
-    ],
-    cost: |c| c.attachments_get,
-};
-pub const THREADS: Method = Method {
-    template: "users.threads",
-    scopes: READ,
-    cost: |c| c.threads,
-};
-pub const HISTORY: Method = Method {
-    template: "users.history.list",
-    scopes: READ,
-    cost: |c| c.history_list,
-};
-pub const MODIFY: Method = Method {
-    template: "users.messages.modify",
-    scopes: WRITE,
-    cost: |c| c.messages_modify,
-};
-pub const TRASH: Method = Method {
-    template: "users.messages.trash",
-    scopes: WRITE,
-    cost: |c| c.messages_trash,
-};
-pub const BATCH_MODIFY: Method = Method {
-    template: "users.messages.batchModify",
-    scopes: WRITE,
-    cost: |c| c.batch_modify,
-};
-pub const DELETE: Method = Method {
-    template: "users.messages.delete",
-    scopes: &[""],
-    cost: |c| c.messages_delete,
-};
-pub const WATCH: Method = Method {
-    template: "users.watch",
-    scopes: READ,
-    cost: |c| c.watch,
-};
-pub const STOP: Method = Method {
-    template: "users.stop",
-    scopes: READ,
-    cost: |c| c.stop,
-};
+const fn method(
+    template: &'static str,
+    scopes: &'static [&'static str],
+    cost: fn(&GmailCosts) -> u32,
+) -> Method {
+    Method {
+        template,
+        scopes,
+        cost,
+    }
+}
+
+pub const PROFILE: Method = method("users.getProfile", PROFILE_SCOPES, |c| c.get_profile);
+pub const LABELS: Method = method("users.labels", LABELS_SCOPES, |c| c.labels);
+pub const LIST: Method = method("users.messages.list", READ, |c| c.messages_list);
+pub const GET: Method = method("users.messages.get", GET_SCOPES, |c| c.messages_get);
+pub const ATTACHMENT: Method = method("users.messages.attachments.get", ATTACHMENT_SCOPES, |c| {
+    c.attachments_get
+});
+pub const THREADS: Method = method("users.threads", READ, |c| c.threads);
+pub const HISTORY: Method = method("users.history.list", READ, |c| c.history_list);
+pub const MODIFY: Method = method("users.messages.modify", WRITE, |c| c.messages_modify);
+pub const TRASH: Method = method("users.messages.trash", WRITE, |c| c.messages_trash);
+pub const BATCH_MODIFY: Method = method("users.messages.batchModify", WRITE, |c| c.batch_modify);
+pub const DELETE: Method = method("users.messages.delete", &[""], |c| c.messages_delete);
+pub const WATCH: Method = method("users.watch", READ, |c| c.watch);
+pub const STOP: Method = method("users.stop", READ, |c| c.stop);
 
 /// An authenticated, admitted Gmail request.
 pub struct Ctx {

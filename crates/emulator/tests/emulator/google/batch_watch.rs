@@ -8,7 +8,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, simple, READONLY};
+use crate::google::support::{google_with, Emu, READONLY};
+use crate::support::serve;
 
 pub type Received = Arc<Mutex<Vec<Value>>>;
 
@@ -26,13 +27,7 @@ pub async fn push_receiver() -> (Received, String) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve(app).await;
     (received, format!("http://{addr}/push"))
 }
 
@@ -77,15 +72,48 @@ fn parse_batch(ct: &str, body: &str) -> Vec<(String, u16, Value)> {
         .collect()
 }
 
+/// `POST /batch/gmail/v1` of `parts` as multipart/mixed; `boundary` as the header writes it
+/// (perhaps quoted).
+async fn post_parts(emu: &Emu, token: &str, boundary: &str, parts: &[String]) -> reqwest::Response {
+    let content_type = format!("multipart/mixed; boundary={boundary}");
+    let body = batch_body(boundary.trim_matches('"'), parts);
+    post_batch(emu, token, &content_type, body).await
+}
+
+/// The content type of a batch answer and its parts (id, status, JSON body).
+async fn batch_results(r: reqwest::Response) -> (String, Vec<(String, u16, Value)>) {
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .expect("ct")
+        .to_string();
+    let results = parse_batch(&ct, &r.text().await.expect("body"));
+    (ct, results)
+}
+
+/// `POST /batch/gmail/v1` with this content type and body.
+async fn post_batch(
+    emu: &Emu,
+    token: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    emu.http
+        .post(emu.url("/batch/gmail/v1"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("batch")
+}
+
 #[tokio::test]
 async fn batch_parts_run_in_order_and_fail_independently() {
     let (emu, token) = google_with(&[READONLY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("b@x", "Batch", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "b@x", "Batch", "x")
         .await;
     let parts = vec![
         format!("GET /gmail/v1/users/me/messages/{id}?format=metadata&metadataHeaders=Subject"),
@@ -93,24 +121,10 @@ async fn batch_parts_run_in_order_and_fail_independently() {
         "GET /gmail/v1/users/me/profile HTTP/1.1\r\nAuthorization: Bearer not-a-token".to_string(),
         format!("GET https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=minimal"),
     ];
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/mixed; boundary=xyz")
-        .body(batch_body("xyz", &parts))
-        .send()
-        .await
-        .expect("batch");
+    let r = post_parts(&emu, &token, "xyz", &parts).await;
     assert_eq!(r.status(), 200);
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .expect("ct")
-        .to_string();
+    let (ct, results) = batch_results(r).await;
     assert!(ct.starts_with("multipart/mixed; boundary="));
-    let results = parse_batch(&ct, &r.text().await.expect("body"));
     assert_eq!(results.len(), 4);
     assert_eq!(results[0].0, "response-item1");
     assert_eq!(results[0].1, 200);
@@ -122,9 +136,7 @@ async fn batch_parts_run_in_order_and_fail_independently() {
         "a part's own Authorization overrides the outer one"
     );
     assert_eq!(results[3].1, 200);
-    let (_, stats) = emu
-        .control(reqwest::Method::GET, "/_emulator/stats", None)
-        .await;
+    let (_, stats) = emu.control_get("/_emulator/stats").await;
     let units = stats["quota_units"]["me@ourco.test"]
         .as_u64()
         .expect("units");
@@ -137,25 +149,9 @@ async fn batches_over_100_parts_and_non_multipart_bodies_are_rejected() {
     let parts: Vec<String> = (0..101)
         .map(|_| "GET /gmail/v1/users/me/profile".to_string())
         .collect();
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/mixed; boundary=q")
-        .body(batch_body("q", &parts))
-        .send()
-        .await
-        .expect("batch");
+    let r = post_parts(&emu, &token, "q", &parts).await;
     assert_eq!(r.status(), 400);
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .expect("batch");
+    let r = post_batch(&emu, &token, "application/json", "{}").await;
     assert_eq!(r.status(), 400);
     assert_google_error(&r.json().await.expect("json"), 400, "invalidArgument");
 }
@@ -171,12 +167,8 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
     assert!(watch["expiration"]
         .as_str()
         .is_some_and(|e| e.parse::<i64>().is_ok()));
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("w@x", "Watch", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "w@x", "Watch", "x")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let pushes = received.lock().expect("lock").clone();
     assert_eq!(pushes.len(), 1);
@@ -193,12 +185,8 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
         .await
         .expect("stop");
     assert_eq!(r.status(), 204);
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("w2@x", "Watch 2", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "w2@x", "Watch 2", "x")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     assert_eq!(
         received.lock().expect("lock").len(),
@@ -220,30 +208,12 @@ async fn watch_via_a_registered_topic_pushes_pubsub_shaped_messages_and_stop_end
 async fn batch_parts_can_modify_with_json_bodies() {
     let (emu, token) = crate::google::support::google_with(&[crate::google::support::MODIFY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX,UNREAD",
-            simple("bm@x", "Batch modify", "", "x"),
-        )
+        .deliver_simple("labels=INBOX,UNREAD", "bm@x", "Batch modify", "x")
         .await;
     let body = r#"{"removeLabelIds":["UNREAD"]}"#;
     let part = format!("POST /gmail/v1/users/me/messages/{id}/modify HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len() + 7);
-    let r = emu
-        .http
-        .post(emu.url("/batch/gmail/v1"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/mixed; boundary=\"==b==\"")
-        .body(batch_body("==b==", &[part]))
-        .send()
-        .await
-        .expect("batch");
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .expect("ct")
-        .to_string();
-    let results = parse_batch(&ct, &r.text().await.expect("body"));
+    let r = post_parts(&emu, &token, "\"==b==\"", &[part]).await;
+    let (_, results) = batch_results(r).await;
     assert_eq!(results[0].1, 200);
     assert_eq!(results[0].2["labelIds"], json!(["INBOX"]));
 }
@@ -267,13 +237,7 @@ async fn failed_pushes_are_redelivered_until_acknowledged() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/flaky", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let url = format!("http://{}/flaky", serve(app).await);
     let (emu, token) = google_with(&[READONLY]).await;
     emu.post(
         &token,
@@ -281,21 +245,15 @@ async fn failed_pushes_are_redelivered_until_acknowledged() {
         json!({"topicName": url}),
     )
     .await;
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("flaky@x", "Flaky", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "flaky@x", "Flaky", "x")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     assert_eq!(
         attempts.lock().expect("lock").len(),
         3,
         "503, 503, then 200 stops the retries"
     );
-    let (_, overview) = emu
-        .control(reqwest::Method::GET, "/_emulator/pubsub", None)
-        .await;
+    let (_, overview) = emu.control_get("/_emulator/pubsub").await;
     let statuses: Vec<u64> = overview["sent"]
         .as_array()
         .expect("sent")

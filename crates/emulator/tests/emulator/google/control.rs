@@ -33,9 +33,7 @@ async fn mailboxes_are_created_listed_with_counts_and_duplicates_conflict() {
         simple("m1@x", "Hi", "", "x"),
     )
     .await;
-    let (_, list) = emu
-        .control(reqwest::Method::GET, "/_emulator/mailboxes", None)
-        .await;
+    let (_, list) = emu.control_get("/_emulator/mailboxes").await;
     let list = list.as_array().expect("array").clone();
     assert_eq!(list.len(), 2);
     let m = list
@@ -51,11 +49,7 @@ async fn mailboxes_are_created_listed_with_counts_and_duplicates_conflict() {
         (Some("microsoft"), Some(1), Some("t-1"))
     );
     let (_, truth) = emu
-        .control(
-            reqwest::Method::GET,
-            "/_emulator/mailboxes/m@ourco.test/messages",
-            None,
-        )
+        .control_get("/_emulator/mailboxes/m@ourco.test/messages")
         .await;
     assert_eq!(truth[0]["folder"], "inbox");
     assert_eq!(truth[0]["read"], false);
@@ -75,11 +69,7 @@ async fn ground_truth_follows_patches_and_deletes() {
         )
         .await;
     let (_, truth) = emu
-        .control(
-            reqwest::Method::GET,
-            "/_emulator/mailboxes/g@ourco.test/messages",
-            None,
-        )
+        .control_get("/_emulator/mailboxes/g@ourco.test/messages")
         .await;
     assert_eq!(truth[0]["read"], false);
     assert_eq!(truth[0]["labels"], json!(["INBOX", "Label_1"]));
@@ -97,31 +87,19 @@ async fn ground_truth_follows_patches_and_deletes() {
     );
     assert_eq!(patched["labels"], json!(["IMPORTANT", "INBOX"]));
     assert_eq!(
-        emu.control(
-            reqwest::Method::DELETE,
-            &format!("/_emulator/mailboxes/g@ourco.test/messages/{id}"),
-            None
-        )
-        .await
-        .0,
+        emu.control_delete(&format!("/_emulator/mailboxes/g@ourco.test/messages/{id}"))
+            .await
+            .0,
         204
     );
     assert_eq!(
-        emu.control(
-            reqwest::Method::DELETE,
-            &format!("/_emulator/mailboxes/g@ourco.test/messages/{id}"),
-            None
-        )
-        .await
-        .0,
+        emu.control_delete(&format!("/_emulator/mailboxes/g@ourco.test/messages/{id}"))
+            .await
+            .0,
         404
     );
     let (_, truth) = emu
-        .control(
-            reqwest::Method::GET,
-            "/_emulator/mailboxes/g@ourco.test/messages",
-            None,
-        )
+        .control_get("/_emulator/mailboxes/g@ourco.test/messages")
         .await;
     assert_eq!(truth, json!([]));
     let r = emu
@@ -177,12 +155,7 @@ async fn faults_hit_the_named_route_count_times_with_retry_after_then_clear() {
     let (status, body) = emu.get(&token, "/gmail/v1/users/me/labels").await;
     assert_eq!(status, 429);
     assert_google_error(&body, 429, "rateLimitExceeded");
-    assert_eq!(
-        emu.control(reqwest::Method::DELETE, "/_emulator/faults", None)
-            .await
-            .0,
-        204
-    );
+    assert_eq!(emu.control_delete("/_emulator/faults").await.0, 204);
     assert_eq!(emu.get(&token, "/gmail/v1/users/me/labels").await.0, 200);
     let (status, _) = emu
         .control(
@@ -200,9 +173,7 @@ async fn stats_count_requests_errors_and_units_and_tokens_are_listed() {
     emu.get(&token, "/gmail/v1/users/me/profile").await;
     emu.get(&token, "/gmail/v1/users/me/messages/0123456789abcdef")
         .await;
-    let (_, stats) = emu
-        .control(reqwest::Method::GET, "/_emulator/stats", None)
-        .await;
+    let (_, stats) = emu.control_get("/_emulator/stats").await;
     let rows = stats["requests"].as_array().expect("rows");
     let get = rows
         .iter()
@@ -217,9 +188,7 @@ async fn stats_count_requests_errors_and_units_and_tokens_are_listed() {
     );
     assert_eq!(get["statuses"]["404"], 1);
     assert_eq!(stats["quota_units"]["me@ourco.test"], 6);
-    let (_, tokens) = emu
-        .control(reqwest::Method::GET, "/_emulator/tokens", None)
-        .await;
+    let (_, tokens) = emu.control_get("/_emulator/tokens").await;
     let tokens: Vec<Value> = tokens.as_array().expect("tokens").clone();
     assert!(tokens.iter().any(|t| t["token"] == token
         && t["kind"] == "access"
@@ -237,9 +206,7 @@ async fn seeded_emulators_have_deterministic_mailboxes_on_both_providers() {
         ..config()
     })
     .await;
-    let (_, list) = emu
-        .control(reqwest::Method::GET, "/_emulator/mailboxes", None)
-        .await;
+    let (_, list) = emu.control_get("/_emulator/mailboxes").await;
     let list = list.as_array().expect("list").clone();
     assert_eq!(list.len(), 3);
     assert!(list.iter().all(|m| m["messages"] == 120));
@@ -247,11 +214,7 @@ async fn seeded_emulators_have_deterministic_mailboxes_on_both_providers() {
     assert!(providers.contains(&"google") && providers.contains(&"microsoft"));
     let address = corpus::mailbox_info(0).address;
     let (_, a) = emu
-        .control(
-            reqwest::Method::GET,
-            &format!("/_emulator/mailboxes/{address}/messages"),
-            None,
-        )
+        .control_get(&format!("/_emulator/mailboxes/{address}/messages"))
         .await;
     let again = Emu::with(EmulatorConfig {
         seed: 3,
@@ -261,11 +224,7 @@ async fn seeded_emulators_have_deterministic_mailboxes_on_both_providers() {
     })
     .await;
     let (_, b) = again
-        .control(
-            reqwest::Method::GET,
-            &format!("/_emulator/mailboxes/{address}/messages"),
-            None,
-        )
+        .control_get(&format!("/_emulator/mailboxes/{address}/messages"))
         .await;
     assert_eq!(a, b, "same seed, same mailbox");
     let threads: std::collections::HashSet<&str> = a
@@ -330,12 +289,7 @@ async fn mbox_and_eml_folders_import_through_the_delivery_path() {
     std::fs::write(dir.join("b.eml"), simple("imp2@x", "Imported two", "", "y")).expect("write");
     let emu = Emu::start().await;
     emu.mailbox("google", "me@ourco.test").await;
-    let mailbox = emu
-        .running
-        .state
-        .store
-        .get("me@ourco.test")
-        .expect("mailbox");
+    let mailbox = emu.stored_mailbox("me@ourco.test");
     assert_eq!(
         corpus::import::import_path(&mailbox, &dir).expect("import"),
         2
@@ -349,11 +303,7 @@ async fn mbox_and_eml_folders_import_through_the_delivery_path() {
         1
     );
     let (_, truth) = emu
-        .control(
-            reqwest::Method::GET,
-            "/_emulator/mailboxes/me@ourco.test/messages",
-            None,
-        )
+        .control_get("/_emulator/mailboxes/me@ourco.test/messages")
         .await;
     assert_eq!(truth.as_array().map(Vec::len), Some(3));
     let _ = std::fs::remove_dir_all(&dir);

@@ -236,12 +236,7 @@ fn differences(path: &str, gmail: &Value, python: &Value, out: &mut Vec<String>)
 async fn check_corpus(name: &str, files: Vec<PathBuf>, minimum: usize) {
     assert!(files.len() >= minimum, "{name}: found only {} messages; run .ci/emulator/fetch_corpora.sh or set THREADLINE_CORPORA", files.len());
     let (emu, token) = google_with(&[READONLY]).await;
-    let mailbox = emu
-        .running
-        .state
-        .store
-        .get("me@ourco.test")
-        .expect("mailbox");
+    let mailbox = emu.stored_mailbox("me@ourco.test");
     let pythons = python_trees(&files);
     let mut mismatches = Vec::new();
     let mut compared = 0;

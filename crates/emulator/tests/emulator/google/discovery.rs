@@ -7,19 +7,11 @@ use crate::google::support::{location, query, Emu, READONLY, REDIRECT, VERIFIER}
 #[tokio::test]
 async fn openid_configuration_points_at_the_emulator() {
     let emu = Emu::start().await;
-    let (status, doc) = emu
-        .control(
-            reqwest::Method::GET,
-            "/.well-known/openid-configuration",
-            None,
-        )
-        .await;
+    let (status, doc) = emu.control_get("/.well-known/openid-configuration").await;
     assert_eq!(status, 200);
     assert_eq!(doc["token_endpoint"], emu.url("/token"));
     assert_eq!(doc["authorization_endpoint"], emu.url("/o/oauth2/v2/auth"));
-    let (status, keys) = emu
-        .control(reqwest::Method::GET, "/oauth2/v3/certs", None)
-        .await;
+    let (status, keys) = emu.control_get("/oauth2/v3/certs").await;
     assert_eq!(
         (status, keys["keys"].as_array().map(Vec::len)),
         (200, Some(0))
@@ -32,11 +24,7 @@ async fn tokeninfo_reports_the_granted_scopes_and_rejects_unknown_tokens() {
     emu.mailbox("google", "me@ourco.test").await;
     let token = emu.token("me@ourco.test", &["email", READONLY]).await;
     let (status, info) = emu
-        .control(
-            reqwest::Method::GET,
-            &format!("/tokeninfo?access_token={token}"),
-            None,
-        )
+        .control_get(&format!("/tokeninfo?access_token={token}"))
         .await;
     assert_eq!(status, 200);
     assert_eq!(info["email"], "me@ourco.test");
@@ -45,9 +33,7 @@ async fn tokeninfo_reports_the_granted_scopes_and_rejects_unknown_tokens() {
         .as_str()
         .and_then(|s| s.parse::<u64>().ok())
         .is_some_and(|n| n > 3000));
-    let (status, body) = emu
-        .control(reqwest::Method::GET, "/tokeninfo?access_token=nope", None)
-        .await;
+    let (status, body) = emu.control_get("/tokeninfo?access_token=nope").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_token"))

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, simple, Emu, MODIFY, READONLY};
+use crate::google::support::{google_with, ids, simple, Emu, MODIFY, READONLY};
 
 const ME: &str = "/gmail/v1/users/me";
 
@@ -16,18 +16,10 @@ fn multipart_with_attachment() -> Vec<u8> {
 async fn every_gmail_response_validates_against_the_discovery_document() {
     let (emu, token) = google_with(&[MODIFY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX,UNREAD,Customers",
-            multipart_with_attachment(),
-        )
+        .deliver_me("labels=INBOX,UNREAD,Customers", multipart_with_attachment())
         .await;
-    emu.deliver(
-        "me@ourco.test",
-        "labels=SENT",
-        simple("s1@ourco.test", "Sent one", "", "hi"),
-    )
-    .await;
+    emu.deliver_simple("labels=SENT", "s1@ourco.test", "Sent one", "hi")
+        .await;
 
     let (status, profile) = emu.get(&token, &format!("{ME}/profile")).await;
     assert_eq!(status, 200);
@@ -42,17 +34,9 @@ async fn every_gmail_response_validates_against_the_discovery_document() {
         .iter()
         .filter_map(|l| l["id"].as_str())
         .collect();
-    for system in [
-        "INBOX",
-        "SENT",
-        "DRAFT",
-        "SPAM",
-        "TRASH",
-        "UNREAD",
-        "STARRED",
-        "IMPORTANT",
-        "CATEGORY_PERSONAL",
-    ] {
+    for system in
+        "INBOX SENT DRAFT SPAM TRASH UNREAD STARRED IMPORTANT CATEGORY_PERSONAL".split(' ')
+    {
         assert!(names.contains(&system), "{system} listed");
     }
     let user = labels["labels"]
@@ -129,7 +113,7 @@ async fn every_gmail_response_validates_against_the_discovery_document() {
 async fn full_payload_rebuilds_the_mime_tree_with_decoded_headers() {
     let (emu, token) = google_with(&[READONLY]).await;
     let id = emu
-        .deliver("me@ourco.test", "labels=INBOX", multipart_with_attachment())
+        .deliver_me("labels=INBOX", multipart_with_attachment())
         .await;
     let (_, m) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
     let p = &m["payload"];
@@ -163,44 +147,37 @@ async fn list_is_newest_first_and_filters_by_labels_query_and_spam_trash() {
     let day = 86_400_000i64;
     let base = 1_704_067_200_000i64; // 2024-01-01
     let a = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             &format!("labels=INBOX,UNREAD&internal_date={base}"),
-            simple("a@x", "Alpha", "", "one"),
+            "a@x",
+            "Alpha",
+            "one",
         )
         .await;
     let b = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             &format!("labels=INBOX&internal_date={}", base + 10 * day),
-            simple("b@x", "Beta", "", "two"),
+            "b@x",
+            "Beta",
+            "two",
         )
         .await;
     let c = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             &format!("labels=TRASH&internal_date={}", base + 20 * day),
-            simple("c@x", "Gamma", "", "three"),
+            "c@x",
+            "Gamma",
+            "three",
         )
         .await;
     let d = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             &format!("labels=SPAM&internal_date={}", base + 30 * day),
-            simple("d@x", "Delta", "", "four"),
+            "d@x",
+            "Delta",
+            "four",
         )
         .await;
-    let ids = |v: &Value| -> Vec<String> {
-        v["messages"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|m| m["id"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-
     let (_, all) = emu.get(&token, &format!("{ME}/messages")).await;
     assert_eq!(ids(&all), vec![b.clone(), a.clone()]);
     let (_, with) = emu
@@ -247,8 +224,7 @@ async fn paging_walks_every_message_exactly_once() {
     let mut delivered = Vec::new();
     for n in 0..7 {
         delivered.push(
-            emu.deliver(
-                "me@ourco.test",
+            emu.deliver_me(
                 &format!(
                     "labels=INBOX&internal_date={}",
                     1_700_000_000_000i64 + n * 1000
@@ -352,9 +328,7 @@ async fn attached_messages_keep_an_attachment_body_and_expose_their_tree() {
     let (emu, token) = google_with(&[READONLY]).await;
     let inner = "From: x@y.test\r\nSubject: Inner\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\ninner text\r\n--i\r\nContent-Type: text/html\r\n\r\n<p>inner</p>\r\n--i--\r\n";
     let raw = format!("From: a@b.test\r\nSubject: Fwd: Inner\r\nMessage-ID: <fwd@x>\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--o\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"inner.eml\"\r\n\r\n{inner}\r\n--o--\r\n");
-    let id = emu
-        .deliver("me@ourco.test", "labels=INBOX", raw.into_bytes())
-        .await;
+    let id = emu.deliver_me("labels=INBOX", raw.into_bytes()).await;
     let (_, m) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
     crate::google::schema::assert_valid("Message", &m);
     let attached = &m["payload"]["parts"][1];

@@ -13,11 +13,7 @@ async fn modify_and_control_plane_changes_show_up_in_history() {
     let (_, profile) = emu.get(&token, &format!("{ME}/profile")).await;
     let start = profile["historyId"].as_str().expect("history").to_string();
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX,UNREAD",
-            simple("h1@x", "History", "", "x"),
-        )
+        .deliver_simple("labels=INBOX,UNREAD", "h1@x", "History", "x")
         .await;
     let (status, _) = emu
         .post(
@@ -36,11 +32,7 @@ async fn modify_and_control_plane_changes_show_up_in_history() {
         .await;
     assert_eq!(status, 200);
     let (status, _) = emu
-        .control(
-            reqwest::Method::DELETE,
-            &format!("/_emulator/mailboxes/me@ourco.test/messages/{id}"),
-            None,
-        )
+        .control_delete(&format!("/_emulator/mailboxes/me@ourco.test/messages/{id}"))
         .await;
     assert_eq!(status, 204);
     let (_, history) = emu
@@ -97,18 +89,10 @@ async fn modify_and_control_plane_changes_show_up_in_history() {
 async fn batch_modify_changes_many_and_returns_204() {
     let (emu, token) = google_with(&[MODIFY]).await;
     let a = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX,UNREAD",
-            simple("bm1@x", "One", "", "x"),
-        )
+        .deliver_simple("labels=INBOX,UNREAD", "bm1@x", "One", "x")
         .await;
     let b = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX,UNREAD",
-            simple("bm2@x", "Two", "", "x"),
-        )
+        .deliver_simple("labels=INBOX,UNREAD", "bm2@x", "Two", "x")
         .await;
     let r = emu
         .http
@@ -121,11 +105,7 @@ async fn batch_modify_changes_many_and_returns_204() {
     assert_eq!(r.status(), 204);
     assert!(r.text().await.expect("body").is_empty());
     let (_, truth) = emu
-        .control(
-            reqwest::Method::GET,
-            "/_emulator/mailboxes/me@ourco.test/messages",
-            None,
-        )
+        .control_get("/_emulator/mailboxes/me@ourco.test/messages")
         .await;
     assert!(truth
         .as_array()
@@ -152,11 +132,7 @@ async fn permanent_delete_needs_the_full_mail_scope() {
         .token("me@ourco.test", &[crate::google::support::FULL])
         .await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("del@x", "Delete", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "del@x", "Delete", "x")
         .await;
     let r = emu
         .http
@@ -186,23 +162,24 @@ async fn permanent_delete_needs_the_full_mail_scope() {
 async fn threads_group_replies_and_validate_against_the_discovery_document() {
     let (emu, token) = google_with(&[MODIFY]).await;
     let root = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             "labels=INBOX&internal_date=1700000000000",
-            simple("th1@x", "Offer", "", "a"),
+            "th1@x",
+            "Offer",
+            "a",
         )
         .await;
-    emu.deliver(
-        "me@ourco.test",
+    emu.deliver_me(
         "labels=INBOX&internal_date=1700000500000",
         simple("th2@x", "Re: Offer", "In-Reply-To: <th1@x>\r\n", "b"),
     )
     .await;
     let other = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             "labels=INBOX&internal_date=1700000100000",
-            simple("th3@x", "Other", "", "c"),
+            "th3@x",
+            "Other",
+            "c",
         )
         .await;
     let (status, list) = emu.get(&token, &format!("{ME}/threads")).await;

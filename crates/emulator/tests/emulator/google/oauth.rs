@@ -161,17 +161,8 @@ async fn refresh_returns_no_new_refresh_token_and_a_second_consent_only_with_pro
             "&access_type=offline&prompt=consent",
         )
         .await;
-    let redirect = emu
-        .consent(
-            &r.text().await.expect("page"),
-            "me@ourco.test",
-            None,
-            "approve",
-        )
-        .await;
-    let (_, forced) = emu
-        .exchange(&query(&redirect, "code").expect("code"), VERIFIER, REDIRECT)
-        .await;
+    let redirect = emu.approve(r, None).await;
+    let (_, forced) = emu.exchange_redirect(&redirect).await;
     assert!(
         forced["refresh_token"].is_string(),
         "prompt=consent issues a new refresh token"
@@ -184,19 +175,10 @@ async fn granular_consent_can_grant_fewer_scopes_than_requested() {
     let r = emu
         .authorize("me@ourco.test", &["openid", READONLY, MODIFY], "")
         .await;
-    let redirect = emu
-        .consent(
-            &r.text().await.expect("page"),
-            "me@ourco.test",
-            Some(&[READONLY]),
-            "approve",
-        )
-        .await;
+    let redirect = emu.approve(r, Some(&[READONLY])).await;
     let granted = query(&redirect, "scope").expect("scope");
     assert!(granted.contains(READONLY) && !granted.contains(MODIFY) && granted.contains("openid"));
-    let (_, token) = emu
-        .exchange(&query(&redirect, "code").expect("code"), VERIFIER, REDIRECT)
-        .await;
+    let (_, token) = emu.exchange_redirect(&redirect).await;
     assert_eq!(token["scope"].as_str(), Some(granted.as_str()));
     let at = token["access_token"].as_str().expect("at");
     let (status, body) = emu
@@ -359,17 +341,8 @@ async fn a_clients_file_restricts_clients_secrets_and_redirect_uris() {
         .expect("page")
         .contains("redirect_uri_mismatch"));
     let r = emu.authorize("me@ourco.test", &[READONLY], "").await;
-    let redirect = emu
-        .consent(
-            &r.text().await.expect("page"),
-            "me@ourco.test",
-            None,
-            "approve",
-        )
-        .await;
-    let (status, body) = emu
-        .exchange(&query(&redirect, "code").expect("code"), VERIFIER, REDIRECT)
-        .await;
+    let redirect = emu.approve(r, None).await;
+    let (status, body) = emu.exchange_redirect(&redirect).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client")),

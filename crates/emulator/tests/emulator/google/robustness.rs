@@ -4,19 +4,17 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use threadline_emulator::{EmulatorConfig, Quota, Tunables};
+use threadline_emulator::Tunables;
 
 use crate::google::schema::assert_google_error;
-use crate::google::support::{config, google_with, simple, Emu, MODIFY, READONLY};
+use crate::google::support::{google_throttled, google_with, simple, MODIFY, READONLY};
 
 const ME: &str = "/gmail/v1/users/me";
 
 #[tokio::test]
 async fn extractor_rejections_come_back_in_googles_shape() {
     let (emu, token) = google_with(&[MODIFY]).await;
-    let id = emu
-        .deliver("me@ourco.test", "labels=INBOX", simple("r@x", "R", "", "x"))
-        .await;
+    let id = emu.deliver_simple("labels=INBOX", "r@x", "R", "x").await;
     let r = emu
         .http
         .put(emu.url(&format!("{ME}/messages/{id}")))
@@ -64,7 +62,7 @@ async fn large_and_binary_garbage_messages_are_delivered_and_served() {
     let (emu, token) = google_with(&[READONLY]).await;
     let mut big = simple("big@x", "Big", "", "");
     big.extend(std::iter::repeat_n(b"0123456789abcdef\r\n".as_slice(), 200_000).flatten());
-    let id = emu.deliver("me@ourco.test", "labels=INBOX", big).await;
+    let id = emu.deliver_me("labels=INBOX", big).await;
     let (status, m) = emu
         .get(&token, &format!("{ME}/messages/{id}?format=minimal"))
         .await;
@@ -73,7 +71,7 @@ async fn large_and_binary_garbage_messages_are_delivered_and_served() {
     let garbage: Vec<u8> = (0..5000u32)
         .map(|i| u8::try_from(i.wrapping_mul(2_654_435_761) >> 24).unwrap_or(0))
         .collect();
-    let id = emu.deliver("me@ourco.test", "labels=INBOX", garbage).await;
+    let id = emu.deliver_me("labels=INBOX", garbage).await;
     for format in ["full", "metadata", "minimal", "raw"] {
         let (status, m) = emu
             .get(&token, &format!("{ME}/messages/{id}?format={format}"))
@@ -94,14 +92,7 @@ async fn the_403_quota_error_forms_can_be_selected() {
             gmail_quota_error: form.into(),
             ..Tunables::default()
         };
-        let emu = Emu::with(EmulatorConfig {
-            quota: Quota::Realistic,
-            tunables,
-            ..config()
-        })
-        .await;
-        emu.mailbox("google", "me@ourco.test").await;
-        let token = emu.token("me@ourco.test", &[READONLY]).await;
+        let (emu, token) = google_throttled(tunables, &[READONLY]).await;
         assert_eq!(emu.get(&token, &format!("{ME}/profile")).await.0, 200);
         let r = emu
             .http
@@ -130,23 +121,14 @@ async fn watch_label_filters_skip_changes_to_other_labels() {
         )
         .await;
     assert_eq!(status, 200);
-    emu.deliver(
-        "me@ourco.test",
-        "labels=SENT",
-        simple("sent@x", "Sent", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=SENT", "sent@x", "Sent", "x")
+        .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(
         received.lock().expect("lock").is_empty(),
         "a SENT-only message is filtered out"
     );
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("in@x", "In", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "in@x", "In", "x").await;
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert_eq!(received.lock().expect("lock").len(), 1);
 }
@@ -156,18 +138,8 @@ async fn history_label_filter_keeps_records_of_messages_with_that_label() {
     let (emu, token) = google_with(&[READONLY]).await;
     let (_, profile) = emu.get(&token, &format!("{ME}/profile")).await;
     let start = profile["historyId"].as_str().expect("h").to_string();
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("f1@x", "In", "", "x"),
-    )
-    .await;
-    emu.deliver(
-        "me@ourco.test",
-        "labels=SENT",
-        simple("f2@x", "Out", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "f1@x", "In", "x").await;
+    emu.deliver_simple("labels=SENT", "f2@x", "Out", "x").await;
     let (_, sent) = emu
         .get(
             &token,
@@ -194,11 +166,7 @@ async fn unknown_gmail_paths_get_googles_404() {
 async fn the_fields_parameter_gives_partial_responses() {
     let (emu, token) = google_with(&[READONLY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("fields@x", "Fields", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "fields@x", "Fields", "x")
         .await;
     let (_, list) = emu
         .get(
@@ -234,7 +202,7 @@ async fn truncated_messages_and_odd_queries_never_break_the_api() {
         for cut in [7usize, 61, 199, 401, 997] {
             let end = (sample.raw.len() * cut / 1000).max(1);
             let id = emu
-                .deliver("me@ourco.test", "labels=INBOX", sample.raw[..end].to_vec())
+                .deliver_me("labels=INBOX", sample.raw[..end].to_vec())
                 .await;
             let (status, m) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
             assert_eq!(status, 200, "sample {n} cut at {end}");

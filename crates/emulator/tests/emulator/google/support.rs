@@ -1,12 +1,13 @@
 //! Test vocabulary: start an emulator, create mailboxes, deliver mail, get tokens through the
 //! real OAuth code + PKCE flow.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
-use base64::Engine as _;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
-use threadline_emulator::{self as emulator, EmulatorConfig, Quota, RunningEmulator};
+use threadline_emulator::store::Mailbox;
+use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator, Tunables};
+
+use crate::support::{http_client, pkce_challenge, start};
 
 pub const CLIENT_ID: &str = "test-client.apps.googleusercontent.com";
 pub const CLIENT_SECRET: &str = "test-secret";
@@ -34,15 +35,10 @@ impl Emu {
     }
 
     pub async fn with(config: EmulatorConfig) -> Self {
-        let bind: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-        let running = emulator::start(bind, config)
-            .await
-            .expect("emulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Self { running, http }
+        Self {
+            running: start(config).await,
+            http: http_client(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -60,6 +56,11 @@ impl Emu {
         assert_eq!(r.status(), 201, "create mailbox {address}");
     }
 
+    /// The emulator's own store of a mailbox, for what goes around HTTP (imports).
+    pub fn stored_mailbox(&self, address: &str) -> Arc<Mailbox> {
+        self.running.state.store.get(address).expect("mailbox")
+    }
+
     /// Deliver raw bytes with a query such as `labels=INBOX,UNREAD`; returns the id.
     pub async fn deliver(&self, address: &str, query: &str, raw: impl Into<Vec<u8>>) -> String {
         let r = self
@@ -73,6 +74,16 @@ impl Emu {
         assert_eq!(r.status(), 201);
         let v: Value = r.json().await.expect("json");
         v["id"].as_str().expect("id").to_string()
+    }
+
+    /// `deliver` to the test mailbox `me@ourco.test`.
+    pub async fn deliver_me(&self, query: &str, raw: impl Into<Vec<u8>>) -> String {
+        self.deliver("me@ourco.test", query, raw).await
+    }
+
+    /// Deliver a `simple` message without extra headers to `me@ourco.test`; returns the id.
+    pub async fn deliver_simple(&self, query: &str, id: &str, subject: &str, body: &str) -> String {
+        self.deliver_me(query, simple(id, subject, "", body)).await
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
@@ -121,6 +132,16 @@ impl Emu {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// `GET` a control-plane path.
+    pub async fn control_get(&self, path: &str) -> (u16, Value) {
+        self.control(reqwest::Method::GET, path, None).await
+    }
+
+    /// `DELETE` a control-plane path.
+    pub async fn control_delete(&self, path: &str) -> (u16, Value) {
+        self.control(reqwest::Method::DELETE, path, None).await
+    }
+
     /// Run the authorize + consent + token flow; `approve` picks the scopes to keep.
     pub async fn authorize(
         &self,
@@ -128,9 +149,7 @@ impl Emu {
         scopes: &[&str],
         extra: &str,
     ) -> reqwest::Response {
-        let verifier = "verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ";
-        let challenge =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
+        let challenge = pkce_challenge(VERIFIER);
         let url = format!(
             "{}?client_id={CLIENT_ID}&redirect_uri={}&response_type=code&scope={}&state=st4te&code_challenge={challenge}&code_challenge_method=S256&login_hint={address}{extra}",
             self.url("/o/oauth2/v2/auth"),
@@ -175,6 +194,18 @@ impl Emu {
             .expect("decision");
         assert_eq!(r.status(), 302, "decision redirects");
         location(&r)
+    }
+
+    /// Approve the consent page answering `r` for `me@ourco.test`, keeping `keep` scopes.
+    pub async fn approve(&self, r: reqwest::Response, keep: Option<&[&str]>) -> url::Url {
+        let page = r.text().await.expect("page");
+        self.consent(&page, "me@ourco.test", keep, "approve").await
+    }
+
+    /// Exchange the code of a consent redirect (test verifier and redirect URI).
+    pub async fn exchange_redirect(&self, redirect: &url::Url) -> (u16, Value) {
+        let code = query(redirect, "code").expect("code");
+        self.exchange(&code, VERIFIER, REDIRECT).await
     }
 
     /// Exchange a code (with the test PKCE verifier).
@@ -264,6 +295,18 @@ pub fn query(url: &url::Url, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The message ids of a `messages.list` answer, in order.
+pub fn ids(v: &Value) -> Vec<String> {
+    v["messages"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A simple message.
 pub fn simple(message_id: &str, subject: &str, extra_headers: &str, body: &str) -> Vec<u8> {
     format!(
@@ -274,7 +317,21 @@ pub fn simple(message_id: &str, subject: &str, extra_headers: &str, body: &str) 
 
 /// A Google mailbox with a token holding `scopes`.
 pub async fn google_with(scopes: &[&str]) -> (Emu, String) {
-    let emu = Emu::start().await;
+    google_on(Emu::start().await, scopes).await
+}
+
+/// `google_with` on an emulator with realistic quotas and these tunables.
+pub async fn google_throttled(tunables: Tunables, scopes: &[&str]) -> (Emu, String) {
+    let emu = Emu::with(EmulatorConfig {
+        quota: Quota::Realistic,
+        tunables,
+        ..config()
+    })
+    .await;
+    google_on(emu, scopes).await
+}
+
+async fn google_on(emu: Emu, scopes: &[&str]) -> (Emu, String) {
     emu.mailbox("google", "me@ourco.test").await;
     let token = emu.token("me@ourco.test", scopes).await;
     (emu, token)

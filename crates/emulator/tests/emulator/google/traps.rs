@@ -19,20 +19,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::google::schema::{assert_google_error, assert_valid};
-use crate::google::support::{google_with, simple, MODIFY, READONLY};
+use crate::google::support::{google_with, ids, simple, MODIFY, READONLY};
 
 const ME: &str = "/gmail/v1/users/me";
-
-pub fn ids(v: &Value) -> Vec<String> {
-    v["messages"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|m| m["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn trap01_history_404_after_expire_cursors_means_full_resync() {
@@ -42,12 +31,7 @@ async fn trap01_history_404_after_expire_cursors_means_full_resync() {
         .as_str()
         .expect("historyId")
         .to_string();
-    emu.deliver(
-        "me@ourco.test",
-        "labels=INBOX",
-        simple("t1@x", "One", "", "x"),
-    )
-    .await;
+    emu.deliver_simple("labels=INBOX", "t1@x", "One", "x").await;
     assert_eq!(
         emu.get(&token, &format!("{ME}/history?startHistoryId={old}"))
             .await
@@ -105,8 +89,7 @@ async fn trap02_push_carries_the_new_head_and_bursts_are_coalesced() {
         .await;
     let start = watch["historyId"].as_str().expect("historyId").to_string();
     for n in 0..5 {
-        emu.deliver(
-            "me@ourco.test",
+        emu.deliver_me(
             "labels=INBOX",
             simple(&format!("burst{n}@x"), "Burst", "", "x"),
         )
@@ -153,11 +136,7 @@ async fn trap03_trash_is_a_label_not_a_delete_and_list_hides_trash() {
     let (_, profile) = emu.get(&token, &format!("{ME}/profile")).await;
     let start = profile["historyId"].as_str().expect("h").to_string();
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("tr@x", "Trash me", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "tr@x", "Trash me", "x")
         .await;
     let (status, m) = emu
         .post(&token, &format!("{ME}/messages/{id}/trash"), json!({}))
@@ -195,11 +174,7 @@ async fn trap03_trash_is_a_label_not_a_delete_and_list_hides_trash() {
 async fn trap04_int64_fields_are_strings_and_empty_arrays_are_omitted() {
     let (emu, token) = google_with(&[READONLY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=",
-            simple("i64@x", "No labels", "", "x"),
-        )
+        .deliver_simple("labels=", "i64@x", "No labels", "x")
         .await;
     let (_, m) = emu
         .get(&token, &format!("{ME}/messages/{id}?format=minimal"))
@@ -228,7 +203,7 @@ async fn trap04_int64_fields_are_strings_and_empty_arrays_are_omitted() {
 async fn trap05_body_data_is_padded_base64url_of_transfer_decoded_bytes_in_the_part_charset() {
     let (emu, token) = google_with(&[READONLY]).await;
     let raw = b"From: a@b.de\r\nSubject: =?ISO-8859-1?Q?Gr=FC=DFe?=\r\nMessage-ID: <latin@x>\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nGr=FC=DFe =3F>>>\r\n".to_vec();
-    let id = emu.deliver("me@ourco.test", "labels=INBOX", raw).await;
+    let id = emu.deliver_me("labels=INBOX", raw).await;
     let (_, m) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
     let data = m["payload"]["body"]["data"].as_str().expect("data");
     let bytes = base64::engine::general_purpose::URL_SAFE
@@ -265,7 +240,7 @@ async fn trap05_body_data_is_padded_base64url_of_transfer_decoded_bytes_in_the_p
 async fn trap06_attachment_ids_change_between_gets_yet_recent_ones_work() {
     let (emu, token) = google_with(&[READONLY]).await;
     let raw = b"From: a@b\r\nSubject: att\r\nMessage-ID: <att@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQF\r\n--b--\r\n".to_vec();
-    let id = emu.deliver("me@ourco.test", "labels=INBOX", raw).await;
+    let id = emu.deliver_me("labels=INBOX", raw).await;
     let (_, first) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
     let (_, second) = emu.get(&token, &format!("{ME}/messages/{id}")).await;
     let a1 = first["payload"]["parts"][1]["body"]["attachmentId"]

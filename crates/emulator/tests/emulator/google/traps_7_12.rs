@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use threadline_emulator::{EmulatorConfig, Quota, Tunables};
+use threadline_emulator::Tunables;
 
 use crate::google::schema::assert_google_error;
-use crate::google::support::{config, google_with, simple, Emu, METADATA, MODIFY, READONLY};
-use crate::google::traps::ids;
+use crate::google::support::{
+    google_throttled, google_with, ids, simple, Emu, METADATA, MODIFY, READONLY,
+};
 
 const ME: &str = "/gmail/v1/users/me";
 
@@ -20,11 +21,7 @@ async fn trap07_internal_date_is_receipt_time_and_headers_keep_case_order_and_du
     let (emu, token) = google_with(&[READONLY]).await;
     let raw = b"Received: from a by b; Mon, 1 Jan 2024 10:00:05 +0000\r\nreceived: from c by d; Mon, 1 Jan 2024 10:00:01 +0000\r\nFROM: a@b\r\nX-Custom-HEADER: one\r\nSubject: dup\r\nX-Custom-HEADER: two\r\nDate: Mon, 01 Jan 2024 10:00:00 +0000\r\nMessage-ID: <dup@x>\r\n\r\nbody\r\n".to_vec();
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX&internal_date=1717000000000",
-            raw,
-        )
+        .deliver_me("labels=INBOX&internal_date=1717000000000", raw)
         .await;
     let (_, m) = emu
         .get(&token, &format!("{ME}/messages/{id}?format=metadata"))
@@ -66,11 +63,7 @@ async fn trap07_internal_date_is_receipt_time_and_headers_keep_case_order_and_du
 async fn trap08_metadata_scope_even_beside_readonly_forbids_q_and_full_format() {
     let (emu, token) = google_with(&[METADATA, READONLY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("meta@x", "Meta", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "meta@x", "Meta", "x")
         .await;
     let (status, body) = emu.get(&token, &format!("{ME}/messages?q=from:acme")).await;
     assert_eq!(status, 403);
@@ -107,20 +100,9 @@ async fn trap09_quota_exhaustion_and_concurrency_are_retryable_429s() {
         gmail_concurrency: 1,
         ..Tunables::default()
     };
-    let emu = Emu::with(EmulatorConfig {
-        quota: Quota::Realistic,
-        tunables,
-        ..config()
-    })
-    .await;
-    emu.mailbox("google", "me@ourco.test").await;
-    let token = emu.token("me@ourco.test", &[READONLY]).await;
+    let (emu, token) = google_throttled(tunables, &[READONLY]).await;
     let id = emu
-        .deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple("q@x", "Quota", "", "x"),
-        )
+        .deliver_simple("labels=INBOX", "q@x", "Quota", "x")
         .await;
     assert_eq!(emu.get(&token, &format!("{ME}/messages/{id}")).await.0, 200);
     assert_eq!(emu.get(&token, &format!("{ME}/messages/{id}")).await.0, 200);
@@ -176,12 +158,8 @@ async fn trap09_quota_exhaustion_and_concurrency_are_retryable_429s() {
 async fn trap10_a_next_page_token_may_lead_to_an_empty_page() {
     let (emu, token) = google_with(&[READONLY]).await;
     for n in 0..2 {
-        emu.deliver(
-            "me@ourco.test",
-            "labels=INBOX",
-            simple(&format!("e{n}@x"), "E", "", "x"),
-        )
-        .await;
+        emu.deliver_me("labels=INBOX", simple(&format!("e{n}@x"), "E", "", "x"))
+            .await;
     }
     let (_, first) = emu
         .get(&token, &format!("{ME}/messages?maxResults=2"))
@@ -253,15 +231,15 @@ async fn trap11_refresh_has_no_refresh_token_the_101st_kills_the_oldest_and_scop
 async fn trap12_ids_are_hex_and_thread_id_is_the_first_messages_id() {
     let (emu, token) = google_with(&[READONLY]).await;
     let first = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_simple(
             "labels=INBOX&internal_date=1700000000000",
-            simple("root@x", "Quote 7", "", "x"),
+            "root@x",
+            "Quote 7",
+            "x",
         )
         .await;
     let reply = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_me(
             "labels=INBOX&internal_date=1700000100000",
             simple(
                 "r1@x",
@@ -272,8 +250,7 @@ async fn trap12_ids_are_hex_and_thread_id_is_the_first_messages_id() {
         )
         .await;
     let unrelated = emu
-        .deliver(
-            "me@ourco.test",
+        .deliver_me(
             "labels=INBOX&internal_date=1700000200000",
             simple("r2@x", "Something else", "References: <root@x>\r\n", "z"),
         )

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use threadline_emulator::Quota;
 
-use crate::graph::support::{emulator, raw, ME};
+use crate::graph::support::{batch_item, emulator, raw, ME};
 
 #[tokio::test]
 async fn batch_runs_each_request_and_answers_in_any_order_with_inner_statuses() {
@@ -16,19 +16,11 @@ async fn batch_runs_each_request_and_answers_in_any_order_with_inner_statuses() 
         {"id": "3", "method": "PATCH", "url": format!("/me/messages/{id}"), "headers": {"Content-Type": "application/json"}, "body": {"isRead": true}},
         {"id": "4", "method": "GET", "url": "/me/mailFolders/inbox"},
     ]});
-    let (status, _, out) = emu
-        .send_json(reqwest::Method::POST, &token, "/v1.0/$batch", &body)
-        .await;
+    let (status, out) = emu.batch(&token, &body).await;
     assert_eq!(status, 200, "{out}");
     let responses = out["responses"].as_array().cloned().unwrap_or_default();
     assert_eq!(responses.len(), 4);
-    let by_id = |id: &str| {
-        responses
-            .iter()
-            .find(|r| r["id"] == id)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let by_id = |id: &str| batch_item(&out, id);
     assert_eq!(by_id("1")["status"], 200);
     assert_eq!(by_id("1")["body"]["value"][0]["subject"], "Batch");
     assert_eq!(by_id("2")["status"], 404);
@@ -43,24 +35,11 @@ async fn batch_runs_each_request_and_answers_in_any_order_with_inner_statuses() 
         {"id": "a", "method": "GET", "url": "/me/messages/AAMkAAAbnope"},
         {"id": "b", "method": "GET", "url": "/me", "dependsOn": ["a"]},
     ]});
-    let (_, _, out) = emu
-        .send_json(reqwest::Method::POST, &token, "/v1.0/$batch", &body)
-        .await;
-    assert_eq!(
-        out["responses"]
-            .as_array()
-            .and_then(|r| r.iter().find(|x| x["id"] == "b"))
-            .map(|x| x["status"].clone()),
-        Some(json!(424))
-    );
+    let (_, out) = emu.batch(&token, &body).await;
+    assert_eq!(batch_item(&out, "b")["status"], 424);
     // Duplicate ids.
     let body = json!({"requests": [{"id": "1", "method": "GET", "url": "/me"}, {"id": "1", "method": "GET", "url": "/me"}]});
-    assert_eq!(
-        emu.send_json(reqwest::Method::POST, &token, "/v1.0/$batch", &body)
-            .await
-            .0,
-        400
-    );
+    assert_eq!(emu.batch(&token, &body).await.0, 400);
 }
 
 #[tokio::test]
@@ -70,96 +49,48 @@ async fn batch_of_more_than_20_is_400() {
     let requests: Vec<Value> = (0..21)
         .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me"}))
         .collect();
-    let (status, _, body) = emu
-        .send_json(
-            reqwest::Method::POST,
-            &token,
-            "/v1.0/$batch",
-            &json!({"requests": requests}),
-        )
-        .await;
+    let (status, body) = emu.batch(&token, &json!({"requests": requests})).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "BadRequest");
     let requests: Vec<Value> = (0..20)
         .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me"}))
         .collect();
     assert_eq!(
-        emu.send_json(
-            reqwest::Method::POST,
-            &token,
-            "/v1.0/$batch",
-            &json!({"requests": requests})
-        )
-        .await
-        .0,
+        emu.batch(&token, &json!({"requests": requests})).await.0,
         200
     );
 }
 
-#[tokio::test]
-async fn batch_items_are_throttled_on_their_own() {
-    let emu = emulator(Quota::Realistic, true).await;
+/// Arm `fault` (plus `mailbox: ME, route: /mailFolders`), then batch a folders and a
+/// messages request; the `$batch` answer (itself a 200).
+async fn batch_with_folders_fault(quota: Quota, mut fault: Value) -> Value {
+    let emu = emulator(quota, true).await;
     let token = emu.user_token(ME).await;
-    let r = emu
-        .http
-        .post(format!("{}/_emulator/faults", emu.base()))
-        .json(&json!({"mailbox": ME, "route": "/mailFolders", "status": 429, "retry_after": 7}))
-        .send()
-        .await
-        .expect("fault");
-    assert_eq!(r.status().as_u16(), 201);
+    fault["mailbox"] = json!(ME);
+    fault["route"] = json!("/mailFolders");
+    assert_eq!(emu.fault(fault).await, 201);
     let body = json!({"requests": [
         {"id": "1", "method": "GET", "url": "/me/mailFolders"},
         {"id": "2", "method": "GET", "url": "/me/messages"},
     ]});
-    let (status, _, out) = emu
-        .send_json(reqwest::Method::POST, &token, "/v1.0/$batch", &body)
-        .await;
+    let (status, out) = emu.batch(&token, &body).await;
     assert_eq!(status, 200);
-    let responses = out["responses"].as_array().cloned().unwrap_or_default();
-    let throttled = responses
-        .iter()
-        .find(|r| r["id"] == "1")
-        .cloned()
-        .unwrap_or_default();
+    out
+}
+
+#[tokio::test]
+async fn batch_items_are_throttled_on_their_own() {
+    let out =
+        batch_with_folders_fault(Quota::Realistic, json!({"status": 429, "retry_after": 7})).await;
+    let throttled = batch_item(&out, "1");
     assert_eq!(throttled["status"], 429);
     assert_eq!(throttled["headers"]["Retry-After"], "7");
-    assert_eq!(
-        responses
-            .iter()
-            .find(|r| r["id"] == "2")
-            .map(|r| r["status"].clone()),
-        Some(json!(200))
-    );
+    assert_eq!(batch_item(&out, "2")["status"], 200);
 }
 
 #[tokio::test]
 async fn a_dropped_batch_item_is_a_gateway_timeout() {
-    let emu = emulator(Quota::Off, true).await;
-    let token = emu.user_token(ME).await;
-    let r = emu
-        .http
-        .post(format!("{}/_emulator/faults", emu.base()))
-        .json(&json!({"mailbox": ME, "route": "/mailFolders", "status": 503, "drop": true}))
-        .send()
-        .await
-        .expect("fault");
-    assert_eq!(r.status().as_u16(), 201);
-    let body = json!({"requests": [
-        {"id": "1", "method": "GET", "url": "/me/mailFolders"},
-        {"id": "2", "method": "GET", "url": "/me/messages"},
-    ]});
-    let (status, _, out) = emu
-        .send_json(reqwest::Method::POST, &token, "/v1.0/$batch", &body)
-        .await;
-    assert_eq!(status, 200);
-    let responses = out["responses"].as_array().cloned().unwrap_or_default();
-    let status_of = |id: &str| {
-        responses
-            .iter()
-            .find(|r| r["id"] == id)
-            .map(|r| r["status"].clone())
-    };
-    assert_eq!(status_of("1"), Some(json!(504)));
-    assert_eq!(status_of("2"), Some(json!(200)));
+    let out = batch_with_folders_fault(Quota::Off, json!({"status": 503, "drop": true})).await;
+    assert_eq!(batch_item(&out, "1")["status"], 504);
+    assert_eq!(batch_item(&out, "2")["status"], 200);
 }

@@ -3,7 +3,13 @@
 use serde_json::Value;
 use threadline_emulator::Quota;
 
-use crate::graph::support::{emulator, query_of, CLIENT, ME, REDIRECT, TENANT};
+use crate::graph::support::{emulator, query_of, Emu, CLIENT, ME, REDIRECT, TENANT};
+
+/// The consent page an authorize URL answers with these parameters.
+async fn consent_page(emu: &Emu, url: &str, params: &[(&str, &str)]) -> String {
+    let r = emu.http.get(url).query(params).send().await.expect("page");
+    r.text().await.expect("html")
+}
 
 #[tokio::test]
 async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_denied() {
@@ -17,16 +23,7 @@ async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_
         ("state", "st4te"),
         ("login_hint", "bob@ourco.test"),
     ];
-    let page = emu
-        .http
-        .get(&url)
-        .query(&params)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let page = consent_page(&emu, &url, &params).await;
     assert!(page.contains(ME) && page.contains("bob@ourco.test"));
     assert!(
         !page.contains("eve@elsewhere.test"),
@@ -53,16 +50,8 @@ async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_
     let q = query_of(r.headers()["location"].to_str().unwrap_or_default());
     assert!(q.contains_key("code"));
     // common lists every account.
-    let page = emu
-        .http
-        .get(format!("{}/common/oauth2/v2.0/authorize", emu.base()))
-        .query(&params)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let common = format!("{}/common/oauth2/v2.0/authorize", emu.base());
+    let page = consent_page(&emu, &common, &params).await;
     assert!(page.contains("eve@elsewhere.test") && page.contains("pat@outlook.test"));
     // Unsupported response type goes back to the client.
     let mut bad = params.to_vec();
@@ -74,21 +63,33 @@ async fn the_consent_page_lists_tenant_mailboxes_and_deny_redirects_with_access_
         .contains("error=unsupported_response_type"));
 }
 
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration` with `headers`.
+async fn openid_configuration(
+    emu: &Emu,
+    tenant: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let url = format!(
+        "{}/{tenant}/v2.0/.well-known/openid-configuration",
+        emu.base()
+    );
+    let mut req = emu.http.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("doc")
+}
+
+/// The OpenID configuration document of `tenant`.
+async fn openid_document(emu: &Emu, tenant: &str, headers: &[(&str, &str)]) -> Value {
+    let r = openid_configuration(emu, tenant, headers).await;
+    r.json().await.expect("json")
+}
+
 #[tokio::test]
 async fn openid_configuration_points_at_the_emulator() {
     let emu = emulator(Quota::Off, false).await;
-    let doc: Value = emu
-        .http
-        .get(format!(
-            "{}/{TENANT}/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = openid_document(&emu, TENANT, &[]).await;
     assert_eq!(doc["issuer"], format!("{}/{TENANT}/v2.0", emu.base()));
     assert_eq!(
         doc["token_endpoint"],
@@ -98,46 +99,15 @@ async fn openid_configuration_points_at_the_emulator() {
         doc["authorization_endpoint"],
         format!("{}/{TENANT}/oauth2/v2.0/authorize", emu.base())
     );
-    let common: Value = emu
-        .http
-        .get(format!(
-            "{}/common/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let common: Value = openid_document(&emu, "common", &[]).await;
     assert!(common["issuer"]
         .as_str()
         .is_some_and(|i| i.contains("{tenantid}")));
     // Behind a TLS-terminating proxy the endpoints are https (MSAL requires it).
-    let proxied: Value = emu
-        .http
-        .get(format!(
-            "{}/{TENANT}/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .header("X-Forwarded-Proto", "https")
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let proxied: Value = openid_document(&emu, TENANT, &[("X-Forwarded-Proto", "https")]).await;
     assert!(proxied["token_endpoint"]
         .as_str()
         .is_some_and(|t| t.starts_with("https://")));
-    let unknown = emu
-        .http
-        .get(format!(
-            "{}/nope.example/v2.0/.well-known/openid-configuration",
-            emu.base()
-        ))
-        .send()
-        .await
-        .expect("doc");
+    let unknown = openid_configuration(&emu, "nope.example", &[]).await;
     assert_eq!(unknown.status().as_u16(), 400);
 }

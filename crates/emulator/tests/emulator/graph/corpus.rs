@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use mail_parser::{MessageParser, PartType};
 use serde_json::Value;
 use threadline_emulator::corpus::mailbox_info;
-use threadline_emulator::{start, EmulatorConfig, Quota};
+use threadline_emulator::{EmulatorConfig, Quota};
 
 use crate::graph::schema::Doc;
 use crate::graph::support::{emulator, Emu, ME};
@@ -180,9 +180,7 @@ async fn generated_corpus_views_agree_with_the_raw_messages() {
         auto_consent: true,
         ..EmulatorConfig::default()
     };
-    let running = start("127.0.0.1:0".parse().expect("addr"), config)
-        .await
-        .expect("start");
+    let running = crate::support::start(config).await;
     let address = mailbox_info(1).address;
     let tenant = mailbox_info(1).tenant.unwrap_or_default();
     let emu = Emu {

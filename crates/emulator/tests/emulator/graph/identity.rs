@@ -4,7 +4,7 @@
 use serde_json::Value;
 use threadline_emulator::Quota;
 
-use crate::graph::support::{emulator, Emu, CLIENT, GRAPH_DEFAULT, ME, REDIRECT, TENANT, VERIFIER};
+use crate::graph::support::{emulator, CLIENT, GRAPH_DEFAULT, ME, REDIRECT, TENANT, VERIFIER};
 
 fn assert_aad_error(body: &Value, error: &str, code: u64) {
     assert_eq!(body["error"], error, "{body}");
@@ -17,20 +17,6 @@ fn assert_aad_error(body: &Value, error: &str, code: u64) {
     for key in ["timestamp", "trace_id", "correlation_id"] {
         assert!(body[key].is_string(), "{key} missing in {body}");
     }
-}
-
-async fn code_form(emu: &Emu, code: &str) -> (u16, Value) {
-    emu.token_request(
-        "common",
-        &[
-            ("client_id", CLIENT),
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await
 }
 
 #[tokio::test]
@@ -76,18 +62,7 @@ async fn code_errors_are_aadsts_shaped() {
         .authorize_code(ME, "offline_access Mail.Read", "s")
         .await;
     // Wrong verifier.
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", "wrong"),
-            ],
-        )
-        .await;
+    let (status, body) = emu.redeem(&code, REDIRECT, "wrong", &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 501_481);
     // The code was consumed by the failed attempt as well: a fresh one, wrong redirect_uri.
@@ -95,16 +70,7 @@ async fn code_errors_are_aadsts_shaped() {
         .authorize_code(ME, "offline_access Mail.Read", "s")
         .await;
     let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:9/other"),
-                ("code_verifier", VERIFIER),
-            ],
-        )
+        .redeem(&code, "http://127.0.0.1:9/other", VERIFIER, &[])
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
@@ -112,25 +78,15 @@ async fn code_errors_are_aadsts_shaped() {
     let code = emu
         .authorize_code(ME, "offline_access Mail.Read", "s")
         .await;
-    assert_eq!(code_form(&emu, &code).await.0, 200);
-    let (status, body) = code_form(&emu, &code).await;
+    assert_eq!(emu.redeem(&code, REDIRECT, VERIFIER, &[]).await.0, 200);
+    let (status, body) = emu.redeem(&code, REDIRECT, VERIFIER, &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 54_005);
     // Unknown grant type, missing parameter.
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[("client_id", CLIENT), ("grant_type", "password")],
-        )
-        .await;
+    let (status, body) = emu.grant("password", &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "unsupported_grant_type", 70_003);
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[("client_id", CLIENT), ("grant_type", "authorization_code")],
-        )
-        .await;
+    let (status, body) = emu.grant("authorization_code", &[]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_request", 900_144);
 }
@@ -146,11 +102,9 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_still_works() {
     let refresh = |rt: String| {
         let emu = &emu;
         async move {
-            emu.token_request(
-                "common",
+            emu.grant(
+                "refresh_token",
                 &[
-                    ("client_id", CLIENT),
-                    ("grant_type", "refresh_token"),
                     ("refresh_token", &rt),
                     ("scope", "offline_access Mail.Read"),
                 ],
@@ -180,14 +134,9 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_still_works() {
         .unwrap_or_default()
         .to_string();
     let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &rt3),
-                ("scope", "Mail.Send"),
-            ],
+        .grant(
+            "refresh_token",
+            &[("refresh_token", &rt3), ("scope", "Mail.Send")],
         )
         .await;
     assert_eq!(status, 400);
@@ -218,16 +167,7 @@ async fn expired_and_revoked_tokens_are_401_and_refresh_is_invalid_grant() {
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
     // Refresh works after expiry, then revocation kills both.
-    let (status, fresh) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", rt),
-            ],
-        )
-        .await;
+    let (status, fresh) = emu.grant("refresh_token", &[("refresh_token", rt)]).await;
     assert_eq!(status, 200);
     let at2 = fresh["access_token"].as_str().unwrap_or_default();
     assert_eq!(emu.get(at2, "/v1.0/me").await.0, 200);
@@ -240,16 +180,7 @@ async fn expired_and_revoked_tokens_are_401_and_refresh_is_invalid_grant() {
         .await
         .expect("revoke");
     assert_eq!(emu.get(at2, "/v1.0/me").await.0, 401);
-    let (status, body) = emu
-        .token_request(
-            "common",
-            &[
-                ("client_id", CLIENT),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", rt),
-            ],
-        )
-        .await;
+    let (status, body) = emu.grant("refresh_token", &[("refresh_token", rt)]).await;
     assert_eq!(status, 400);
     assert_aad_error(&body, "invalid_grant", 70_008);
     // No token at all.

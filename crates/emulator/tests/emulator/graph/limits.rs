@@ -79,7 +79,10 @@ async fn request_budget_per_window() {
 async fn faults_give_503_with_retry_after() {
     let emu = emulator(Quota::Realistic, true).await;
     let token = emu.user_token(ME).await;
-    emu.http.post(format!("{}/_emulator/faults", emu.base())).json(&json!({"mailbox": ME, "route": "/messages", "status": 503, "retry_after": 4, "count": 1})).send().await.expect("fault");
+    emu.fault(
+        json!({"mailbox": ME, "route": "/messages", "status": 503, "retry_after": 4, "count": 1}),
+    )
+    .await;
     let (status, headers, body) = emu.get_full(&token, "/v1.0/me/messages", &[]).await;
     assert_eq!(status, 503);
     assert_eq!(headers["retry-after"], "4");
@@ -129,12 +132,8 @@ async fn quota_off_disables_throttling() {
 #[tokio::test]
 async fn token_endpoint_faults_are_aad_shaped() {
     let emu = emulator(Quota::Realistic, true).await;
-    emu.http
-        .post(format!("{}/_emulator/faults", emu.base()))
-        .json(&json!({"route": "/token", "status": 503, "retry_after": 2, "count": 1}))
-        .send()
-        .await
-        .expect("fault");
+    emu.fault(json!({"route": "/token", "status": 503, "retry_after": 2, "count": 1}))
+        .await;
     let r = emu
         .http
         .post(format!("{}/{TENANT}/oauth2/v2.0/token", emu.base()))

@@ -267,12 +267,8 @@ async fn error_bodies_match_odata_error() {
         .await
         .1,
     ];
-    emu.http
-        .post(format!("{}/_emulator/faults", emu.base()))
-        .json(&json!({"status": 429, "retry_after": 1, "count": 1}))
-        .send()
-        .await
-        .expect("fault");
+    emu.fault(json!({"status": 429, "retry_after": 1, "count": 1}))
+        .await;
     bodies.push(emu.get(&token, "/v1.0/me/messages").await.1);
     for body in bodies {
         assert!(body["error"]["code"].is_string(), "{body}");

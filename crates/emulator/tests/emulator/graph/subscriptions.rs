@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use threadline_emulator::Quota;
 
 use crate::graph::support::{code, emulator, raw, Emu, ME, TENANT};
+use crate::support::serve;
 
 /// How the receiver answers validation requests.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -55,13 +56,7 @@ pub async fn receiver(mode: Mode) -> Receiver {
     let app = Router::new()
         .route("/hook", post(receive))
         .with_state((mode, seen.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve(app).await;
     Receiver {
         url: format!("http://{addr}/hook"),
         seen,

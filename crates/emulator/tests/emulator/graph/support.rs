@@ -2,13 +2,12 @@
 //! OAuth endpoints, call Graph.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use base64::Engine as _;
 use serde_json::Value;
-use sha2::Digest as _;
 use threadline_emulator::store::{MailboxInfo, MessageState, Provider};
-use threadline_emulator::{start, EmulatorConfig, Quota, RunningEmulator};
+use threadline_emulator::{EmulatorConfig, Quota, RunningEmulator};
+
+use crate::support::{http_client, pkce_challenge, start};
 
 pub const TENANT: &str = "8f3c2a91-5b7d-4e0a-9c61-2d4b7e9f1a03";
 pub const OTHER_TENANT: &str = "11111111-2222-4333-8444-555555555555";
@@ -33,8 +32,7 @@ pub async fn emulator(quota: Quota, auto_consent: bool) -> Emu {
         auto_consent,
         ..EmulatorConfig::default()
     };
-    let bind: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let emu = start(bind, config).await.expect("emulator starts");
+    let emu = start(config).await;
     for (address, tenant, name) in [
         (ME, Some(TENANT), "Ada Lovelace"),
         (COLLEAGUE, Some(TENANT), "Bob Builder"),
@@ -51,11 +49,10 @@ pub async fn emulator(quota: Quota, auto_consent: bool) -> Emu {
             })
             .expect("mailbox");
     }
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Emu { emu, http }
+    Emu {
+        emu,
+        http: http_client(),
+    }
 }
 
 /// A simple RFC 5322 message.
@@ -128,20 +125,34 @@ impl Emu {
     pub async fn delegated(&self, address: &str, scope: &str) -> Value {
         let code = self.authorize_code(address, scope, "xyz").await;
         let (status, body) = self
-            .token_request(
-                "common",
-                &[
-                    ("client_id", CLIENT),
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", VERIFIER),
-                    ("scope", scope),
-                ],
-            )
+            .redeem(&code, REDIRECT, VERIFIER, &[("scope", scope)])
             .await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+
+    /// Redeem an authorization code at `common` (the test client), with `extra` form fields.
+    pub async fn redeem(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = vec![
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        form.extend_from_slice(extra);
+        self.grant("authorization_code", &form).await
+    }
+
+    /// A token request of the test client at `common` with `grant_type` and `fields`.
+    pub async fn grant(&self, grant_type: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+        let mut form = vec![("client_id", CLIENT), ("grant_type", grant_type)];
+        form.extend_from_slice(fields);
+        self.token_request("common", &form).await
     }
 
     /// A delegated access token with mail read/write.
@@ -175,8 +186,7 @@ impl Emu {
 
     /// The Location of an authorize redirect.
     pub async fn authorize(&self, tenant: &str, address: &str, scope: &str, state: &str) -> String {
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sha2::Sha256::digest(VERIFIER.as_bytes()));
+        let challenge = pkce_challenge(VERIFIER);
         let r = self
             .http
             .get(format!("{}/{tenant}/oauth2/v2.0/authorize", self.base()))
@@ -256,6 +266,26 @@ impl Emu {
         (status, h, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `POST /v1.0/$batch`: the status and the JSON answer.
+    pub async fn batch(&self, token: &str, body: &Value) -> (u16, Value) {
+        let (status, _, out) = self
+            .send_json(reqwest::Method::POST, token, "/v1.0/$batch", body)
+            .await;
+        (status, out)
+    }
+
+    /// Arm a fault through the control plane; the status it answered.
+    pub async fn fault(&self, fault: Value) -> u16 {
+        let r = self
+            .http
+            .post(format!("{}/_emulator/faults", self.base()))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fault");
+        r.status().as_u16()
+    }
+
     /// Follow nextLinks, collecting `value` items; returns them and the final page.
     pub async fn all_pages(
         &self,
@@ -290,4 +320,13 @@ pub fn query_of(location: &str) -> HashMap<String, String> {
 /// The `error.code` of a Graph error body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
+}
+
+/// The response of a `$batch` answer with this `id` (`null` when absent).
+pub fn batch_item(out: &Value, id: &str) -> Value {
+    out["responses"]
+        .as_array()
+        .and_then(|r| r.iter().find(|x| x["id"] == id))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
