@@ -5,10 +5,8 @@
 //! good with its audit entry. A screenshot per step goes to `target/browser-artifacts/flow-*`.
 //! This file holds the harness and the test; the steps are in `flow_setup.rs` (1-3) and
 //! `flow_mail.rs` (4-8).
-use std::sync::Arc;
 
 use fantoccini::{Client, Locator};
-use threadline_emulator::{self as emulator, EmulatorConfig};
 
 use crate::driver::{self, Browser};
 use crate::flow_mail::{
@@ -17,7 +15,7 @@ use crate::flow_mail::{
 use crate::flow_setup::{create_business_and_sync, link_mailbox, setup_and_sign_in};
 use crate::page::{attrs, click, eventually, press, ready, same_page, tag_page, texts};
 use crate::page::{wait_count, wait_path, wait_text};
-use crate::support::{client, TestApp, TestDb};
+use crate::support::TestApp;
 
 pub const SUBJECTS: &str = "#threads details.thread .subject";
 
@@ -123,18 +121,8 @@ impl Flow {
 
 async fn start() -> Option<Flow> {
     let browser = driver::start().await?;
-    let emulator = emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let db = Arc::new(TestDb::new().await);
     // A real sync worker, as `serve` runs it: "Sync now" must be enough.
-    let app = TestApp::spawn_full(
-        db,
-        client(),
-        Some(Arc::new(emulator)),
-        &["--sync-workers", "1"],
-    )
-    .await;
+    let app = TestApp::spawn_with_emulator_args(&["--sync-workers", "1"]).await;
     browser.client.set_window_size(1280, 1400).await.unwrap();
     Some(Flow {
         app,

@@ -15,8 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use sea_orm::EntityTrait;
-use threadline::db::entities::{emails, mail_accounts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use support::mail::approve;
@@ -76,20 +74,7 @@ async fn app_with_hostile_email(beacon: &str) -> (TestApp, i64) {
         .is_redirection());
     app.deliver_gmail(MAILBOX, hostile(beacon), "INBOX", None)
         .await;
-    let account = mail_accounts::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    threadline::sync::sync_account(&app.deps, account.id)
-        .await
-        .unwrap();
-    let id = emails::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = app.sync_then_first_email().await;
     (app, id)
 }
 

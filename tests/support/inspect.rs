@@ -10,8 +10,33 @@ use sea_orm::{
 };
 use threadline::db::entities::email_links;
 
-/// An email's link as compared: business id, contact id, reason.
-pub type Link = (Option<i64>, Option<i64>, String);
+/// An email's link as compared: to a business or a contact (by id), and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Link {
+    pub business: Option<i64>,
+    pub contact: Option<i64>,
+    pub reason: String,
+}
+
+impl Link {
+    /// A link to the business `id` for `reason`.
+    pub fn business(id: i64, reason: &str) -> Self {
+        Self {
+            business: Some(id),
+            contact: None,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A link to the contact `id` for `reason`.
+    pub fn contact(id: i64, reason: &str) -> Self {
+        Self {
+            business: None,
+            contact: Some(id),
+            reason: reason.to_string(),
+        }
+    }
+}
 
 /// The links of an email, sorted; without tombstones when `live_only`.
 pub async fn email_links_of(db: &DatabaseConnection, email: i64, live_only: bool) -> Vec<Link> {
@@ -24,7 +49,11 @@ pub async fn email_links_of(db: &DatabaseConnection, email: i64, live_only: bool
         .await
         .unwrap()
         .into_iter()
-        .map(|l| (l.business_id, l.contact_id, l.reason.to_string()))
+        .map(|l| Link {
+            business: l.business_id,
+            contact: l.contact_id,
+            reason: l.reason.to_string(),
+        })
         .collect();
     out.sort();
     out

@@ -2,6 +2,8 @@
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
+use sea_orm::EntityTrait;
+use threadline::db::entities::{emails, mail_accounts};
 use threadline_emulator::control::{CreateMailbox, DeliverQuery};
 use threadline_emulator::EmulatorClient;
 
@@ -9,6 +11,24 @@ use super::consent::{submission, Choice};
 use super::{location, TestApp};
 
 impl TestApp {
+    /// Sync the linked account once; the id of the first email stored.
+    pub async fn sync_then_first_email(&self) -> i64 {
+        let account = mail_accounts::Entity::find()
+            .one(&self.db)
+            .await
+            .unwrap()
+            .expect("a linked account");
+        threadline::sync::sync_account(&self.deps, account.id)
+            .await
+            .unwrap();
+        emails::Entity::find()
+            .one(&self.db)
+            .await
+            .unwrap()
+            .expect("an email stored")
+            .id
+    }
+
     pub fn emulator_url(&self, path: &str) -> String {
         format!(
             "{}{path}",

@@ -4,16 +4,18 @@
 #![allow(dead_code)]
 
 pub mod consent;
+mod db;
 pub mod inspect;
 pub mod mail;
 
-use std::path::PathBuf;
+pub use db::TestDb;
+
 use std::sync::Arc;
 
 use clap::Parser;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use threadline::app::App;
 use threadline::cli::Cli;
 use threadline::config::Settings;
@@ -23,77 +25,6 @@ use tokio_util::sync::CancellationToken;
 
 pub const ADMIN_EMAIL: &str = "admin@acme.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
-
-/// A database of its own for one test, removed when dropped.
-pub struct TestDb {
-    pub url: String,
-    pub dir: PathBuf,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub async fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("threadline-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let pg_url = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty());
-        let require_pg = std::env::var("THREADLINE_REQUIRE_PG").is_ok_and(|v| v == "1");
-        match pg_url {
-            Some(admin_url) => {
-                let name = format!("threadline_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
-                    panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
-                });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-                url.set_path(&name);
-                Self {
-                    url: url.to_string(),
-                    dir,
-                    pg: Some((admin_url, name)),
-                }
-            }
-            None if require_pg => {
-                panic!("THREADLINE_REQUIRE_PG=1 but TEST_DATABASE_URL is not set")
-            }
-            None => {
-                let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
-                Self { url, dir, pg: None }
-            }
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((admin_url, name)) = self.pg.take() {
-            // Drop runs outside async context: use a short-lived runtime on its own thread.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                rt.block_on(async {
-                    if let Ok(admin) = Database::connect(&admin_url).await {
-                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                        let _ = admin.execute_unprepared(&sql).await;
-                    }
-                });
-                Ok::<_, std::io::Error>(())
-            })
-            .join();
-        }
-    }
-}
 
 /// Settings as an operator would give them on the command line.
 pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
@@ -148,17 +79,29 @@ impl TestApp {
         Self::spawn_with(db, client(), &[]).await
     }
 
+    /// A fresh app with its first admin set up and signed in.
+    pub async fn spawn_admin() -> Self {
+        let app = Self::spawn().await;
+        app.setup_admin().await;
+        app
+    }
+
     pub async fn spawn_with(test_db: Arc<TestDb>, client: Client, extra: &[&str]) -> Self {
         Self::spawn_full(test_db, client, None, extra).await
     }
 
     /// The app with Google and Microsoft OAuth clients configured against a fresh emulator.
     pub async fn spawn_with_emulator() -> Self {
+        Self::spawn_with_emulator_args(&[]).await
+    }
+
+    /// [`TestApp::spawn_with_emulator`], with `extra` command-line flags.
+    pub async fn spawn_with_emulator_args(extra: &[&str]) -> Self {
         let emulator = emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
             .await
             .expect("emulator starts");
         let db = Arc::new(TestDb::new().await);
-        Self::spawn_full(db, client(), Some(Arc::new(emulator)), &[]).await
+        Self::spawn_full(db, client(), Some(Arc::new(emulator)), extra).await
     }
 
     pub async fn spawn_full(
@@ -356,6 +299,15 @@ impl TestApp {
     }
 
     /// Create a user in the first organization directly (as `threadline user create` does).
+    /// A member `email` created in the admin's organization, signed in on a browser of their
+    /// own.
+    pub async fn member_browser(&self, email: &str, password: &str) -> Self {
+        self.create_user(email, password, false).await;
+        let member = self.other_browser();
+        member.sign_in(email, password).await;
+        member
+    }
+
     pub async fn create_user(&self, email: &str, password: &str, admin: bool) -> i64 {
         use threadline::accounts::{create_user, NewUser};
         use threadline::domain::user::Role;

@@ -10,13 +10,14 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use threadline::db::entities::{
-    attachments, email_bodies, email_participants, emails, mail_accounts, sync_runs,
+    attachments, email_bodies, email_participants, emails, mail_accounts, sync_cursors, sync_runs,
 };
 use threadline::db::sync_runs as runs_db;
 use threadline::sync::{self, SyncError, SyncOptions, SyncReport};
 use threadline_emulator::control::{DeliverQuery, MessagePatch, TruthItem};
 use threadline_emulator::corpus;
 use threadline_emulator::faults::FaultRule;
+use tokio::task::JoinHandle;
 
 use crate::support::mail::approve;
 use crate::support::TestApp;
@@ -56,6 +57,87 @@ impl Linked {
     pub async fn sync_ok(&self) -> SyncReport {
         self.sync().await.expect("sync pass succeeds")
     }
+
+    /// A sync pass running in the background.
+    pub fn spawn_pass(&self, options: SyncOptions) -> JoinHandle<Result<SyncReport, SyncError>> {
+        let deps = self.app.deps.clone();
+        let account = self.account_id;
+        tokio::spawn(async move { sync::sync_account_with(&deps, account, &options).await })
+    }
+}
+
+/// Wait until a listing whose cursor scope starts with `scope` has committed a page (a page
+/// token is stored).
+pub async fn until_a_page_is_committed(l: &Linked, scope: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline {
+        let cursors = sync_cursors::Entity::find()
+            .filter(sync_cursors::Column::AccountId.eq(l.account_id))
+            .all(&l.app.db)
+            .await
+            .unwrap();
+        if cursors
+            .iter()
+            .any(|c| c.scope.starts_with(scope) && c.page_token.is_some())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("no {scope} page was committed");
+}
+
+/// Clear the faults and sync again: the pass succeeds and leaves one body per email. Its report
+/// and the mailbox's row counts after it.
+pub async fn resume_without_faults(l: &Linked) -> (SyncReport, RowCounts) {
+    clear_faults(&l.app).await;
+    let report = l.sync_ok().await;
+    let counts = row_counts(l).await;
+    assert_eq!(counts.emails, counts.bodies, "one body per email");
+    (report, counts)
+}
+
+/// Slow the pass down with the `slow` fault rule, start it, and kill it once a page under
+/// `scope` is committed.
+pub async fn kill_a_pass_after_its_first_page(l: &Linked, scope: &str, slow: Value) {
+    fault(&l.app, slow).await;
+    let pass = l.spawn_pass(options());
+    until_a_page_is_committed(l, scope).await;
+    pass.abort();
+    let _ = pass.await;
+}
+
+/// Slow the pass down with the `slow` fault rule (two tries per transient error), and once a
+/// page under `scope` is committed make every request `cut` fails: the pass fails with a
+/// provider error, keeps its first page, and records the error on its run and on the account.
+/// Returns how many messages were kept.
+pub async fn fail_a_pass_after_its_first_page(
+    l: &Linked,
+    scope: &str,
+    slow: Value,
+    cut: Value,
+) -> usize {
+    fault(&l.app, slow).await;
+    let pass = l.spawn_pass(SyncOptions {
+        transient_tries: 2,
+        ..options()
+    });
+    until_a_page_is_committed(l, scope).await;
+    fault(&l.app, cut).await;
+    let failed = pass.await.unwrap();
+    assert!(matches!(failed, Err(SyncError::Provider(_))), "{failed:?}");
+    let partial = stored(l).await.live.len();
+    assert!(partial > 0, "the first page was kept");
+    let runs = runs_db::runs(&l.app.db, l.account_id).await.unwrap();
+    assert_eq!(runs[0].status.as_str(), "failed");
+    assert!(runs[0].error.is_some());
+    let account = mail_accounts::Entity::find_by_id(l.account_id)
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account.last_error.is_some());
+    partial
 }
 
 /// The app with an admin and the provider's mailbox in the emulator (emulator settings changed
@@ -259,15 +341,20 @@ pub struct RowCounts {
     pub attachments: u64,
 }
 
-pub async fn row_counts(l: &Linked) -> RowCounts {
-    let ids: Vec<i64> = emails::Entity::find()
+/// The ids of the mailbox's stored emails.
+pub async fn email_ids(l: &Linked) -> Vec<i64> {
+    emails::Entity::find()
         .filter(emails::Column::AccountId.eq(l.account_id))
         .all(&l.app.db)
         .await
         .unwrap()
         .into_iter()
         .map(|e| e.id)
-        .collect();
+        .collect()
+}
+
+pub async fn row_counts(l: &Linked) -> RowCounts {
+    let ids = email_ids(l).await;
     let db = &l.app.db;
     let bodies = email_bodies::Entity::find()
         .filter(email_bodies::Column::EmailId.is_in(ids.clone()))
@@ -290,6 +377,18 @@ pub async fn row_counts(l: &Linked) -> RowCounts {
         participants,
         attachments,
     }
+}
+
+/// The pass stored exactly one email more than `before`, each with its body, and the next pass
+/// is incremental and changes no row count. Returns the counts after the pass.
+pub async fn assert_one_email_more_then_quiet(l: &Linked, before: RowCounts) -> RowCounts {
+    let after = row_counts(l).await;
+    assert_eq!(after.emails, before.emails + 1, "no duplicates");
+    assert_eq!(after.emails, after.bodies);
+    let next = l.sync_ok().await;
+    assert_eq!(next.kind.as_str(), "incremental");
+    assert_eq!(row_counts(l).await, after);
+    after
 }
 
 /// Revoke the mailbox's grants at the provider and sync: the pass fails asking for a
@@ -342,4 +441,18 @@ pub async fn threadline(
         cmd.args([*flag, e.as_str()]);
     }
     cmd.output().await.expect("threadline runs")
+}
+
+/// The `sync` command succeeded and reported the initial sync of `address`.
+pub fn assert_initial_sync_done(out: &std::process::Output, address: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{address}: initial sync done")),
+        "{stdout}"
+    );
 }

@@ -5,8 +5,7 @@ use crate::support::{location, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn changing_the_password_signs_out_other_sessions_only() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let laptop = app.other_browser();
     assert_eq!(
         laptop.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
@@ -71,8 +70,7 @@ async fn changing_the_password_signs_out_other_sessions_only() {
 
 #[tokio::test]
 async fn sign_out_other_sessions() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let phone = app.other_browser();
     assert_eq!(
         phone.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),

@@ -5,8 +5,7 @@ use crate::support::{location, TestApp};
 
 #[tokio::test]
 async fn members_get_403_on_admin_pages_and_actions() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let member_id = app
         .create_user("mia@acme.test", "mia password", false)
         .await;
@@ -44,8 +43,7 @@ async fn members_get_403_on_admin_pages_and_actions() {
 
 #[tokio::test]
 async fn admin_creates_a_user_who_can_then_sign_in() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let fields = [
         ("name", "Bob Builder"),
         ("email", "Bob@Acme.test"),
@@ -74,8 +72,7 @@ async fn admin_creates_a_user_who_can_then_sign_in() {
 
 #[tokio::test]
 async fn role_and_disable_changes_are_applied_and_audited() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let id = app
         .create_user("carl@acme.test", "carl password", false)
         .await;
@@ -135,8 +132,7 @@ async fn role_and_disable_changes_are_applied_and_audited() {
 
 #[tokio::test]
 async fn the_last_admin_cannot_demote_or_disable_themselves() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let admin = threadline::db::users::list_in_org(&app.db, 1)
         .await
         .unwrap();
@@ -160,8 +156,7 @@ async fn the_last_admin_cannot_demote_or_disable_themselves() {
 
 #[tokio::test]
 async fn users_of_another_organization_are_not_found() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     // A second organization with its own user, straight in the database.
     let other = threadline::db::organizations::create(&app.db, "Other Co")
         .await

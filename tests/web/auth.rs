@@ -23,8 +23,7 @@ async fn first_run_leads_to_setup_which_creates_the_admin() {
 
 #[tokio::test]
 async fn setup_closes_once_a_user_exists() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let stranger = app.other_browser();
     let res = stranger.get("/setup").await;
     assert_eq!(location(&res), "/login");
@@ -90,8 +89,7 @@ async fn setup_form_errors_are_shown_and_nothing_is_created() {
 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_fail_alike() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let browser = app.other_browser();
     let wrong = browser.sign_in(ADMIN_EMAIL, "not the password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -115,8 +113,7 @@ async fn wrong_password_and_unknown_user_fail_alike() {
 
 #[tokio::test]
 async fn sign_in_then_sign_out_ends_the_session() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let browser = app.other_browser();
     let res = browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -148,8 +145,7 @@ async fn sign_in_then_sign_out_ends_the_session() {
 
 #[tokio::test]
 async fn sign_in_issues_a_new_session_id() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let browser = app.other_browser();
     let login = browser.get("/login").await;
     let before = login
@@ -180,8 +176,7 @@ async fn sign_in_issues_a_new_session_id() {
 
 #[tokio::test]
 async fn repeated_failures_pause_sign_in_for_that_account() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     app.create_user("member@acme.test", "member password", false)
         .await;
     let browser = app.other_browser();
@@ -200,8 +195,7 @@ async fn repeated_failures_pause_sign_in_for_that_account() {
 
 #[tokio::test]
 async fn sign_in_never_redirects_off_site() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let browser = app.other_browser();
     let res = browser
         .post_form(

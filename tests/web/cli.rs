@@ -244,14 +244,7 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     );
     let base = lines[0].rsplit(' ').next().unwrap().to_string();
     let client = support::client();
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = page_text(&client, &format!("{base}/login")).await;
     let token = support::csrf_in(&login);
     let res = client
         .post(format!("{base}/login"))
@@ -264,14 +257,7 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let page = client
-        .get(format!("{base}/mailboxes"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&client, &format!("{base}/mailboxes")).await;
     assert!(
         page.contains("alice@northwind-labs.test") && page.contains("bruno@northwind-labs.test")
     );
@@ -384,4 +370,9 @@ async fn demo_mailboxes_synced(url: &str) -> Vec<(String, String)> {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     found
+}
+
+/// The text of the page at `url`.
+async fn page_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }

@@ -16,8 +16,7 @@ const NEW_USER: [(&str, &str); 4] = [
 
 #[tokio::test]
 async fn state_changes_without_a_valid_token_are_refused() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let missing = app.post_form_with("/admin/users", None, &NEW_USER).await;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
     assert!(missing
@@ -38,8 +37,7 @@ async fn state_changes_without_a_valid_token_are_refused() {
 
 #[tokio::test]
 async fn cross_origin_requests_are_refused_even_with_a_token() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let token = app.csrf("/admin/users").await;
     let mut form: Vec<(&str, &str)> = NEW_USER.to_vec();
     form.push(("csrf_token", &token));
@@ -62,8 +60,7 @@ async fn cross_origin_requests_are_refused_even_with_a_token() {
 
 #[tokio::test]
 async fn htmx_requests_carry_the_token_in_a_header() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let page = app.get_html("/admin/users").await;
     // The page hands htmx the token through hx-headers on <body>.
     let token = crate::support::csrf_in(&page);
@@ -98,8 +95,7 @@ async fn htmx_requests_carry_the_token_in_a_header() {
 
 #[tokio::test]
 async fn sign_out_without_a_token_does_not_sign_out() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let res = app.post_form_with("/logout", None, &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(app.get_html("/").await.contains("Ada Admin"));

@@ -22,8 +22,7 @@ async fn audit_actions(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn business_create_edit_delete() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let fields = [
         ("name", "Acme Ltd"),
         ("domains", " Acme.CO.uk \r\n\r\nmail.acme.co.uk\n"),
@@ -74,8 +73,7 @@ async fn business_create_edit_delete() {
 
 #[tokio::test]
 async fn contact_with_business_create_edit_delete() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let acme = create(
         &app,
         "/businesses",
@@ -130,8 +128,7 @@ async fn contact_with_business_create_edit_delete() {
 
 #[tokio::test]
 async fn duplicates_name_their_owner() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     create(
         &app,
         "/businesses",
@@ -192,8 +189,7 @@ async fn duplicates_name_their_owner() {
 
 #[tokio::test]
 async fn invalid_input_is_a_form_error() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let cases = [
         ("co.uk", "public suffix"),
         ("github.io", "public suffix"),
@@ -238,8 +234,7 @@ async fn invalid_input_is_a_form_error() {
 
 #[tokio::test]
 async fn members_edit_but_do_not_delete() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     app.create_user("mia@acme.test", "mia password", false)
         .await;
     let mia = app.other_browser();
@@ -290,8 +285,7 @@ async fn members_edit_but_do_not_delete() {
 #[tokio::test]
 async fn other_organizations_ids_are_not_found() {
     use threadline::db::{directory, organizations};
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let other = organizations::create(&app.db, "Other").await.unwrap();
     let b = directory::create_business(&app.db, other.id, "Theirs", &["theirs.com".into()])
         .await

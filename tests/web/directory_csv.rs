@@ -81,8 +81,7 @@ Globex;globex.test;\"Big; important\"\r\n";
 
 #[tokio::test]
 async fn import_then_export_round_trips_with_no_changes() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let done = import(&app, "businesses", BUSINESSES.as_bytes()).await;
     assert!(done.contains("2 businesses created, 0 updated"), "{done}");
     let contacts_file = "name,addresses,business,notes\n\
@@ -126,8 +125,7 @@ async fn import_then_export_round_trips_with_no_changes() {
 
 #[tokio::test]
 async fn preview_lists_row_errors_and_writes_nothing() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     import(&app, "contacts", b"name,addresses\nAnn,ann@acme.test\n").await;
     let file = "name,domains\n\
         Acme,acme.test\n\
@@ -169,8 +167,7 @@ async fn preview_lists_row_errors_and_writes_nothing() {
 
 #[tokio::test]
 async fn apply_creates_and_updates_and_is_audited() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     import(&app, "businesses", b"name,domains\nAcme,acme.test\n").await;
     let done = import(
         &app,
@@ -192,12 +189,10 @@ async fn apply_creates_and_updates_and_is_audited() {
 
 #[tokio::test]
 async fn members_may_import_and_oversized_files_are_refused() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
-    app.create_user("mo@acme.test", "member password 1", false)
+    let app = TestApp::spawn_admin().await;
+    let member = app
+        .member_browser("mo@acme.test", "member password 1")
         .await;
-    let member = app.other_browser();
-    member.sign_in("mo@acme.test", "member password 1").await;
     import(&member, "businesses", b"name,domains\nAcme,acme.test\n").await;
     assert_eq!(counts(&app).await, (1, 0));
 
@@ -216,8 +211,7 @@ async fn members_may_import_and_oversized_files_are_refused() {
 
 #[tokio::test]
 async fn missing_optional_columns_keep_what_is_stored() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     import(
         &app,
         "businesses",
@@ -243,12 +237,10 @@ async fn missing_optional_columns_keep_what_is_stored() {
 
 #[tokio::test]
 async fn a_previewed_file_applies_once_and_only_for_its_uploader() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
-    app.create_user("mo@acme.test", "member password 1", false)
+    let app = TestApp::spawn_admin().await;
+    let member = app
+        .member_browser("mo@acme.test", "member password 1")
         .await;
-    let member = app.other_browser();
-    member.sign_in("mo@acme.test", "member password 1").await;
     let preview = upload(&app, "businesses", b"name,domains\nAcme,acme.test\n")
         .await
         .text()

@@ -32,8 +32,7 @@ async fn fragment(app: &TestApp, path: &str) -> String {
 
 #[tokio::test]
 async fn search_by_name_domain_and_address() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     create(
         &app,
         "/businesses",
@@ -92,8 +91,7 @@ async fn search_by_name_domain_and_address() {
 #[tokio::test]
 async fn load_more_walks_every_business_once() {
     use threadline::db::{directory, organizations};
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let org = organizations::first(&app.db).await.unwrap().unwrap().id;
     // Ten equal names straddle the page boundary, so ties must be broken by id.
     let mut ids = Vec::new();

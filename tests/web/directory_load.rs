@@ -18,8 +18,7 @@ fn links(dir: &threadline::domain::association::Directory, address: &str) -> Vec
 
 #[tokio::test]
 async fn loaded_directory_matches_like_the_rules_say() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let org = orgs::first(&app.db).await.unwrap().unwrap();
     let mut row: organizations::ActiveModel = org.clone().into();
     row.free_mail_domains = Set(r#"["acme-mail.net", "-gmx.net"]"#.into());

@@ -246,14 +246,7 @@ async fn attachments_download_from_the_provider_and_inline_images_are_served() {
          Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"
     );
     app.deliver_gmail(GMAIL, raw, "INBOX", None).await;
-    let account = all_accounts(&app).await.remove(0);
-    sync_account(&app.deps, account.id).await.unwrap();
-    let id = emails::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = app.sync_then_first_email().await;
 
     let page = app.get_html(&format!("/emails/{id}")).await;
     let href = regex::Regex::new(r#"href="(/emails/\d+/attachments/\d+)" download>Ré sumé.pdf"#)

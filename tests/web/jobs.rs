@@ -6,8 +6,7 @@ use threadline::db::{self, jobs};
 use crate::support::TestApp;
 
 async fn app_with_jobs(n: i64) -> TestApp {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let past = db::now() - Duration::minutes(1);
     for subject in 1..=n {
         jobs::ensure(&app.db, 1, jobs::SYNC_ACCOUNT, subject, past)
@@ -19,6 +18,19 @@ async fn app_with_jobs(n: i64) -> TestApp {
             .unwrap();
     }
     app
+}
+
+/// The sync job `worker` claims now with a five-minute lease, if one is due.
+async fn claim_now(app: &TestApp, worker: &str) -> Option<threadline::db::entities::jobs::Model> {
+    jobs::claim(
+        &app.db,
+        jobs::SYNC_ACCOUNT,
+        worker,
+        Duration::minutes(5),
+        db::now(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -119,33 +131,12 @@ async fn an_expired_lease_is_taken_over_and_the_old_holder_notices() {
 #[tokio::test]
 async fn shutdown_releases_leases_and_sync_now_moves_the_next_run() {
     let app = app_with_jobs(2).await;
-    let now = db::now();
-    jobs::claim(&app.db, jobs::SYNC_ACCOUNT, "a", Duration::minutes(5), now)
-        .await
-        .unwrap()
-        .unwrap();
+    claim_now(&app, "a").await.expect("a due job");
     assert_eq!(jobs::release_all(&app.db, "a").await.unwrap(), 1);
-    let again = jobs::claim(
-        &app.db,
-        jobs::SYNC_ACCOUNT,
-        "b",
-        Duration::minutes(5),
-        db::now(),
-    )
-    .await
-    .unwrap();
+    let again = claim_now(&app, "b").await;
     assert!(again.is_some(), "released work is claimable at once");
 
-    let next = jobs::claim(
-        &app.db,
-        jobs::SYNC_ACCOUNT,
-        "b",
-        Duration::minutes(5),
-        db::now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let next = claim_now(&app, "b").await.unwrap();
     jobs::complete(
         &app.db,
         next.id,
@@ -155,27 +146,10 @@ async fn shutdown_releases_leases_and_sync_now_moves_the_next_run() {
     )
     .await
     .unwrap();
-    assert!(jobs::claim(
-        &app.db,
-        jobs::SYNC_ACCOUNT,
-        "c",
-        Duration::minutes(5),
-        db::now()
-    )
-    .await
-    .unwrap()
-    .is_none());
+    assert!(claim_now(&app, "c").await.is_none());
     assert!(jobs::run_now(&app.db, jobs::SYNC_ACCOUNT, next.subject_id)
         .await
         .unwrap());
-    let due = jobs::claim(
-        &app.db,
-        jobs::SYNC_ACCOUNT,
-        "c",
-        Duration::minutes(5),
-        db::now(),
-    )
-    .await
-    .unwrap();
+    let due = claim_now(&app, "c").await;
     assert_eq!(due.map(|j| j.subject_id), Some(next.subject_id));
 }

@@ -8,6 +8,7 @@ use threadline::db::{directory, organizations};
 use threadline::sync::sync_account;
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
+use crate::support::inspect::Link;
 use crate::support::{location, TestApp};
 
 async fn deliver(app: &TestApp, raw: &str) {
@@ -48,8 +49,8 @@ async fn unlinked_thread(app: &TestApp) -> (i64, i64) {
     (id("Pallets").await, id("Re: Pallets").await)
 }
 
-/// `(business id, contact id)` of every live link of an email, with its reason.
-async fn live_links(app: &TestApp, email: i64) -> Vec<(Option<i64>, Option<i64>, String)> {
+/// Every live link of an email.
+async fn live_links(app: &TestApp, email: i64) -> Vec<Link> {
     crate::support::inspect::email_links_of(&app.db, email, true).await
 }
 
@@ -132,7 +133,7 @@ async fn the_email_page_links_by_hand_without_javascript() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), back);
-    let manual = vec![(Some(business.id), None, "manual".to_string())];
+    let manual = vec![Link::business(business.id, "manual")];
     assert_eq!(live_links(&app, first).await, manual);
     assert_eq!(live_links(&app, reply).await, manual, "the whole thread");
     let page = app.get_html(&back).await;
@@ -189,7 +190,7 @@ async fn htmx_link_and_unlink_swap_the_links_section_in_place() {
     assert!(fragment.contains("Wes West") && fragment.contains("Linked."));
     assert_eq!(
         live_links(&app, first).await,
-        vec![(None, Some(contact.id), "manual".to_string())]
+        vec![Link::contact(contact.id, "manual")]
     );
     assert!(live_links(&app, reply).await.is_empty(), "this email only");
 

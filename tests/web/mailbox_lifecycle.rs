@@ -162,10 +162,7 @@ async fn disconnect_keeps_or_purges_the_mail() {
 async fn another_users_mailbox_cannot_be_touched() {
     let app = linked_app().await;
     let account = all_accounts(&app).await.remove(0);
-    app.create_user("bob@acme.test", "bob password", false)
-        .await;
-    let bob = app.other_browser();
-    bob.sign_in("bob@acme.test", "bob password").await;
+    let bob = app.member_browser("bob@acme.test", "bob password").await;
     let path = format!("/mailboxes/{}/disconnect", account.id);
     assert_eq!(bob.get(&path).await.status(), StatusCode::NOT_FOUND);
     let res = bob.post_form(&path, &[("purge", "true")]).await;

@@ -183,8 +183,7 @@ async fn a_mailbox_linked_by_a_colleague_is_refused() {
 
 #[tokio::test]
 async fn providers_without_credentials_are_unavailable_not_broken() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let page = app.get_html("/mailboxes").await;
     assert!(page.contains("Gmail: not configured on this server"));
     assert!(page.contains("Outlook: not configured on this server"));

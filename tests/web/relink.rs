@@ -16,8 +16,7 @@ use crate::support::{location, TestApp};
 /// Stored mail without links: email `i` (1..=n) is "Bench mail i" from
 /// `u{i % 50}@benchco{i % domains}.com`; emails 1..=heavy copy `ops@heavyco.com`.
 async fn seeded(n: u64, domains: u64, heavy: u64) -> (TestApp, i64) {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let org = organizations::first(&app.db).await.unwrap().unwrap().id;
     let plan = Plan {
         emails: n,

@@ -21,8 +21,7 @@ struct Fixture {
 }
 
 async fn fixture(plan: Plan, mailboxes: usize) -> Fixture {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let org = organizations::first(&app.db).await.unwrap().unwrap().id;
     let admin = users::Entity::find()
         .one(&app.db)

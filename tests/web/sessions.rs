@@ -5,8 +5,7 @@ use crate::support::{client, location, TestApp, TestDb, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn a_session_survives_an_app_restart() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     assert!(app.get_html("/").await.contains("Ada Admin"));
     let app = app.restart().await;
     assert!(
@@ -28,8 +27,7 @@ async fn two_instances_share_sessions() {
 #[tokio::test]
 async fn every_request_sees_the_user_as_stored_now() {
     use sea_orm::ConnectionTrait;
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     assert!(app.get_html("/").await.contains("Ada Admin"));
     // A write to the session (a new CSRF token on sign-in, the idle touch) stores only what
     // the app put there.
@@ -96,13 +94,7 @@ async fn security_headers_are_on_every_response() {
 async fn the_session_cookie_is_httponly_and_lax() {
     let app = TestApp::spawn().await;
     let res = app.get("/setup").await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&res);
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
@@ -115,13 +107,7 @@ async fn https_deployments_get_secure_host_prefixed_cookies_and_hsts() {
     let db = std::sync::Arc::new(TestDb::new().await);
     let app = TestApp::spawn_with(db, client(), &["--base-url", "https://crm.example.com"]).await;
     let res = app.get("/setup").await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&res);
     assert!(cookie.starts_with("__Host-threadline="), "{cookie}");
     assert!(
         cookie.contains("Secure") && cookie.contains("HttpOnly"),
@@ -140,8 +126,7 @@ async fn healthz_answers_ok_while_the_database_answers() {
 
 #[tokio::test]
 async fn errors_are_pages_or_htmx_fragments() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let res = app.get("/no-such-page").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let page = res.text().await.unwrap();
@@ -165,8 +150,7 @@ async fn errors_are_pages_or_htmx_fragments() {
 
 #[tokio::test]
 async fn signed_out_htmx_requests_are_redirected_by_header() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let stranger = app.other_browser();
     let res = stranger
         .client
@@ -186,4 +170,14 @@ async fn healthz_answers_503_when_the_database_is_gone() {
     app.db.clone().close().await.unwrap();
     let res = app.get("/healthz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// The `Set-Cookie` header of a response.
+fn set_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
 }

@@ -11,12 +11,10 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Re
 
 #[tokio::test]
 async fn members_are_refused() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
-    app.create_user("mo@acme.test", "member password 1", false)
+    let app = TestApp::spawn_admin().await;
+    let member = app
+        .member_browser("mo@acme.test", "member password 1")
         .await;
-    let member = app.other_browser();
-    member.sign_in("mo@acme.test", "member password 1").await;
     assert_eq!(
         member.get("/settings").await.status(),
         StatusCode::FORBIDDEN
@@ -34,8 +32,7 @@ async fn members_are_refused() {
 
 #[tokio::test]
 async fn internal_domains_are_validated_added_and_removed() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let res = post(
         &app,
         "/settings/internal-domains",
@@ -82,8 +79,7 @@ async fn internal_domains_are_validated_added_and_removed() {
 
 #[tokio::test]
 async fn free_mail_overrides_change_the_directory() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let org = organizations::first(&app.db).await.unwrap().unwrap().id;
     let add = [("domain", "Mailinator.com"), ("how", "add")];
     assert_eq!(
@@ -125,8 +121,7 @@ async fn free_mail_overrides_change_the_directory() {
 
 #[tokio::test]
 async fn policies_are_saved_and_validated() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let res = post(
         &app,
         "/settings/policies",

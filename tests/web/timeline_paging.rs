@@ -66,8 +66,7 @@ async fn paged(app: &TestApp, reader: Reader, scope: Scope, filters: &Filters) -
 
 #[tokio::test]
 async fn paging_lists_every_matching_thread_once_in_order() {
-    let app = TestApp::spawn().await;
-    app.setup_admin().await;
+    let app = TestApp::spawn_admin().await;
     let org = organizations::first(&app.db).await.unwrap().unwrap().id;
     let user = users::Entity::find()
         .one(&app.db)

@@ -12,6 +12,7 @@ use threadline::domain::reassociation::Source;
 use threadline::sync::sync_account;
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
+use crate::support::inspect::Link;
 use crate::support::TestApp;
 
 async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
@@ -38,7 +39,7 @@ async fn email_id(app: &TestApp, tag: &str) -> i64 {
         .id
 }
 
-async fn links(app: &TestApp, tag: &str) -> Vec<(Option<i64>, Option<i64>, String)> {
+async fn links(app: &TestApp, tag: &str) -> Vec<Link> {
     let id = email_id(app, tag).await;
     crate::support::inspect::email_links_of(&app.db, id, false).await
 }
@@ -109,14 +110,14 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
         body.contains(&format!(r#"id="unmatched-{sub}" hx-swap-oob="delete""#)),
         "the other row from that domain goes too: {body}"
     );
-    let business = links(&app, "bo").await[0].0.expect("business link");
+    let business = links(&app, "bo").await[0].business.expect("business link");
     assert_eq!(
         links(&app, "bo").await,
-        vec![(Some(business), None, "domain".into())]
+        vec![Link::business(business, "domain")]
     );
     assert_eq!(
         links(&app, "sub").await,
-        vec![(Some(business), None, "domain".into())]
+        vec![Link::business(business, "domain")]
     );
     let page = app.get_html("/unmatched").await;
     assert!(
@@ -141,7 +142,7 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         links(&app, "free").await,
-        vec![(Some(known), None, "manual".into())]
+        vec![Link::business(known, "manual")]
     );
     let page = app.get_html("/unmatched").await;
     assert!(page.contains("Nothing unmatched"), "{page}");
@@ -162,7 +163,7 @@ async fn triage_creates_a_contact_with_its_business() {
     assert_eq!(res.status(), StatusCode::OK);
     let l = links(&app, "free").await;
     assert_eq!(l.len(), 1, "{l:?}");
-    assert_eq!(l[0].2, "address");
+    assert_eq!(l[0].reason, "address");
     // A duplicate address is refused with the owner named.
     let bo = email_id(&app, "bo").await;
     let res = app
@@ -237,7 +238,7 @@ async fn new_records_never_relink_a_tombstoned_email() {
     assert_eq!(linked, vec![sub]);
     assert_eq!(
         links(&app, "bo").await,
-        vec![(Some(customer.id), None, "manual".into())]
+        vec![Link::business(customer.id, "manual")]
     );
     let page = app.get_html("/unmatched").await;
     assert!(

@@ -5,6 +5,7 @@ use threadline::db::entities::{email_links, emails};
 use threadline::db::{directory, organizations};
 
 use super::helpers::{deliver, linked, GMAIL};
+use crate::support::inspect::Link;
 
 fn message(tag: &str, from: &str) -> String {
     format!(
@@ -14,10 +15,7 @@ fn message(tag: &str, from: &str) -> String {
     )
 }
 
-async fn links_of(
-    app: &crate::support::TestApp,
-    provider_id: &str,
-) -> Vec<(Option<i64>, Option<i64>, String)> {
+async fn links_of(app: &crate::support::TestApp, provider_id: &str) -> Vec<Link> {
     let email = emails::Entity::find()
         .filter(emails::Column::ProviderMessageId.eq(provider_id))
         .one(&app.db)
@@ -50,13 +48,13 @@ async fn synced_mail_is_linked_to_its_businesses_and_contacts() {
 
     assert_eq!(
         links_of(&l.app, &by_domain).await,
-        vec![(Some(acme.id), None, "domain".into())]
+        vec![Link::business(acme.id, "domain")]
     );
     assert_eq!(
         links_of(&l.app, &by_contact).await,
         vec![
-            (None, Some(ann.id), "address".into()),
-            (Some(acme.id), None, "contact_business".into())
+            Link::contact(ann.id, "address"),
+            Link::business(acme.id, "contact_business")
         ]
     );
     assert!(

@@ -25,16 +25,7 @@ async fn threadline(l: &super::helpers::Linked, args: &[&str]) -> std::process::
 async fn the_sync_command_syncs_and_stats_reports_it() {
     let l = linked(12).await;
     let out = threadline(&l, &["sync", "--account", GMAIL]).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("{GMAIL}: initial sync done")),
-        "{stdout}"
-    );
+    crate::common::assert_initial_sync_done(&out, GMAIL);
     assert_matches_truth(&l).await;
     let messages = stored(&l).await.live.len() as u64;
 

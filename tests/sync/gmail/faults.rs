@@ -1,17 +1,13 @@
 //! Provider trouble: throttles and 5xx are waited out; a pass that fails mid-way resumes with
 //! nothing lost or duplicated; a revoked grant fails the pass with needs-reconnect.
-use std::time::Duration;
-
-use sea_orm::EntityTrait;
 use serde_json::json;
-use threadline::db::entities::mail_accounts;
-use threadline::db::sync_cursors;
 use threadline::db::sync_runs;
-use threadline::sync::{self, SyncError, SyncOptions};
 
-use super::helpers::{
-    assert_matches_truth, clear_faults, fault, linked, options, row_counts, stored, GMAIL,
+use crate::common::{
+    fail_a_pass_after_its_first_page, kill_a_pass_after_its_first_page, resume_without_faults,
 };
+
+use super::helpers::{assert_matches_truth, fault, linked, row_counts, GMAIL};
 
 #[tokio::test]
 async fn throttles_and_server_errors_are_waited_out() {
@@ -45,75 +41,31 @@ async fn throttles_and_server_errors_are_waited_out() {
 async fn a_pass_that_fails_mid_way_resumes_without_loss_or_duplicates() {
     let l = linked(40).await;
     // Slow fetches so the pass is still running after its first page is committed.
-    fault(&l.app, json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 60})).await;
-    let opts = SyncOptions {
-        transient_tries: 2,
-        ..options()
-    };
-    let deps = l.app.deps.clone();
-    let account = l.account_id;
-    let pass = tokio::spawn(async move { sync::sync_account_with(&deps, account, &opts).await });
-    loop {
-        let c = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
-            .await
-            .unwrap();
-        if c.is_some_and(|c| c.page_token.is_some()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    fault(
-        &l.app,
+    let partial = fail_a_pass_after_its_first_page(
+        &l,
+        "gmail",
+        json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 60}),
         json!({"mailbox": GMAIL, "route": "/messages", "status": 503, "count": 100_000}),
     )
     .await;
-    let failed = pass.await.unwrap();
-    assert!(matches!(failed, Err(SyncError::Provider(_))), "{failed:?}");
-    let partial = stored(&l).await.live.len();
-    assert!(partial > 0, "the first page was kept");
-    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status.as_str(), "failed");
-    assert!(runs[0].error.is_some());
-    let account = mail_accounts::Entity::find_by_id(l.account_id)
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(account.last_error.is_some());
 
-    clear_faults(&l.app).await;
-    let report = l.sync_ok().await;
+    let (report, counts) = resume_without_faults(&l).await;
     assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
     assert_matches_truth(&l).await;
-    let counts = row_counts(&l).await;
-    assert_eq!(counts.emails, counts.bodies);
     assert!(counts.emails > partial as u64);
 }
 
 #[tokio::test]
 async fn a_killed_pass_loses_and_duplicates_nothing() {
     let l = linked(40).await;
-    fault(&l.app, json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 40})).await;
-    let deps = l.app.deps.clone();
-    let account = l.account_id;
-    let pass =
-        tokio::spawn(async move { sync::sync_account_with(&deps, account, &options()).await });
-    loop {
-        let c = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
-            .await
-            .unwrap();
-        if c.is_some_and(|c| c.page_token.is_some()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    pass.abort();
-    let _ = pass.await;
-    clear_faults(&l.app).await;
-    l.sync_ok().await;
+    kill_a_pass_after_its_first_page(
+        &l,
+        "gmail",
+        json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 40}),
+    )
+    .await;
+    resume_without_faults(&l).await;
     assert_matches_truth(&l).await;
-    let counts = row_counts(&l).await;
-    assert_eq!(counts.emails, counts.bodies);
 }
 
 #[tokio::test]
@@ -150,8 +102,8 @@ async fn a_revoked_grant_fails_the_pass_with_needs_reconnect() {
 
 #[tokio::test]
 async fn two_racing_passes_over_one_mailbox_duplicate_nothing() {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    use threadline::db::entities::{email_participants, emails};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use threadline::db::entities::email_participants;
 
     let l = linked(30).await;
     let (a, b) = tokio::join!(l.sync(), l.sync());
@@ -160,14 +112,7 @@ async fn two_racing_passes_over_one_mailbox_duplicate_nothing() {
     assert_matches_truth(&l).await;
     let counts = row_counts(&l).await;
     assert_eq!(counts.emails, counts.bodies, "one body per email");
-    let ids: Vec<i64> = emails::Entity::find()
-        .filter(emails::Column::AccountId.eq(l.account_id))
-        .all(&l.app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let ids = crate::common::email_ids(&l).await;
     let people = email_participants::Entity::find()
         .filter(email_participants::Column::EmailId.is_in(ids))
         .all(&l.app.db)

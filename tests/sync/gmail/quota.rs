@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use threadline::db::entities::{emails, sync_ledger};
-use threadline::db::sync_cursors;
 use threadline::sync::{self, SyncOptions};
 
 use super::helpers::{
@@ -126,25 +125,14 @@ async fn a_pass_needing_more_than_a_minute_of_quota_is_never_throttled() {
 #[tokio::test]
 async fn the_first_transaction_holds_the_newest_mail_of_the_whole_mailbox() {
     let l = linked(60).await;
-    fault(&l.app, json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 30})).await;
-    let deps = l.app.deps.clone();
-    let account = l.account_id;
-    let pass =
-        tokio::spawn(async move { sync::sync_account_with(&deps, account, &options()).await });
-    loop {
-        let c = sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
-            .await
-            .unwrap();
-        if c.is_some_and(|c| c.page_token.is_some()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    pass.abort();
-    let _ = pass.await;
+    crate::common::kill_a_pass_after_its_first_page(
+        &l,
+        "gmail",
+        json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 30}),
+    )
+    .await;
     let first: BTreeSet<String> = stored(&l).await.live.into_keys().collect();
-    clear_faults(&l.app).await;
-    l.sync_ok().await;
+    crate::common::resume_without_faults(&l).await;
     assert_matches_truth(&l).await;
 
     let mut all = emails::Entity::find()
@@ -211,13 +199,7 @@ async fn a_resync_marks_exactly_the_deleted_messages_and_refiles_the_moved_ones(
     // Stored messages are re-read as labels only; the new one is the only full fetch.
     assert_eq!(report.counts.fetched, 1);
     assert!(now.live.contains_key(&fresh));
-    let after = row_counts(&l).await;
-    assert_eq!(after.emails, before.emails + 1, "no duplicates");
-    assert_eq!(after.emails, after.bodies);
-
-    let next = l.sync_ok().await;
-    assert_eq!(next.kind.as_str(), "incremental");
-    assert_eq!(row_counts(&l).await, after);
+    crate::common::assert_one_email_more_then_quiet(&l, before).await;
     assert_matches_truth(&l).await;
 }
 

@@ -72,24 +72,11 @@ async fn the_worker_loop_stops_on_shutdown_and_releases_its_leases() {
 
 #[tokio::test]
 async fn the_server_syncs_a_newly_linked_mailbox_in_the_background() {
-    use std::sync::Arc;
-    use threadline_emulator::{self as emulator, EmulatorConfig};
-
     use super::helpers::{truth, GMAIL};
     use crate::support::mail::approve;
-    use crate::support::{client, TestApp, TestDb};
+    use crate::support::TestApp;
 
-    let emulator = emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
-        .await
-        .unwrap();
-    let db = Arc::new(TestDb::new().await);
-    let app = TestApp::spawn_full(
-        db,
-        client(),
-        Some(Arc::new(emulator)),
-        &["--sync-workers", "1"],
-    )
-    .await;
+    let app = TestApp::spawn_with_emulator_args(&["--sync-workers", "1"]).await;
     app.setup_admin().await;
     app.provider_mailbox("google", GMAIL, "Sam Sync").await;
     let id = super::helpers::deliver(&app, &raw("bg-1", "Background", false), "INBOX").await;

@@ -17,16 +17,7 @@ async fn threadline(l: &super::helpers::Linked, args: &[&str]) -> std::process::
 async fn the_sync_command_syncs_outlook_folders() {
     let l = linked(12).await;
     let out = threadline(&l, &["sync", "--account", OUTLOOK, "--folders", "Clients"]).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("{OUTLOOK}: initial sync done")),
-        "{stdout}"
-    );
+    crate::common::assert_initial_sync_done(&out, OUTLOOK);
     let only = stored(&l).await.live;
     assert_eq!(only.len(), 2);
     assert!(only.values().all(|s| s.labels == vec![label_of(CLIENTS)]));

@@ -1,16 +1,12 @@
 //! Provider trouble: 429 with Retry-After, 503, 5xx and dropped connections are waited out to the
 //! same exact state; a pass that fails between pages, or is killed, resumes with nothing lost or
 //! duplicated.
-use std::time::Duration;
-
-use sea_orm::EntityTrait;
 use serde_json::json;
-use threadline::db::entities::{mail_accounts, sync_cursors};
 use threadline::db::sync_runs;
-use threadline::sync::{self, SyncError, SyncOptions};
 
-use super::helpers::{
-    assert_matches_truth, clear_faults, fault, linked, options, row_counts, stored, OUTLOOK,
+use super::helpers::{assert_matches_truth, fault, linked, row_counts, stored, OUTLOOK};
+use crate::common::{
+    fail_a_pass_after_its_first_page, kill_a_pass_after_its_first_page, resume_without_faults,
 };
 
 #[tokio::test]
@@ -79,59 +75,22 @@ async fn an_injected_drop_cuts_the_answer_mid_body() {
     assert!(res.status().is_success(), "only once");
 }
 
-/// Wait until some folder's listing has committed a page (a nextLink is stored).
-async fn until_a_page_is_committed(l: &super::helpers::Linked) {
-    for _ in 0..2000 {
-        let cursors = sync_cursors::Entity::find().all(&l.app.db).await.unwrap();
-        if cursors
-            .iter()
-            .any(|c| c.scope.starts_with("graph:") && c.page_token.is_some())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("no page was committed");
-}
-
 #[tokio::test]
 async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
     let l = linked(40).await;
     // Slow content fetches so the pass is still listing after its first page is committed.
-    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 60})).await;
-    let opts = SyncOptions {
-        transient_tries: 2,
-        ..options()
-    };
-    let deps = l.app.deps.clone();
-    let account = l.account_id;
-    let pass = tokio::spawn(async move { sync::sync_account_with(&deps, account, &opts).await });
-    until_a_page_is_committed(&l).await;
-    fault(
-        &l.app,
+    fail_a_pass_after_its_first_page(
+        &l,
+        "graph:",
+        json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 60}),
         json!({"mailbox": OUTLOOK, "route": "/delta", "status": 503, "count": 100_000}),
     )
     .await;
-    let failed = pass.await.unwrap();
-    assert!(matches!(failed, Err(SyncError::Provider(_))), "{failed:?}");
-    let partial = stored(&l).await.live.len();
-    assert!(partial > 0, "the first page was kept");
-    let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
-    assert_eq!(runs[0].status.as_str(), "failed");
-    let account = mail_accounts::Entity::find_by_id(l.account_id)
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(account.last_error.is_some());
 
-    clear_faults(&l.app).await;
-    let report = l.sync_ok().await;
+    let (report, counts) = resume_without_faults(&l).await;
     assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
     assert!(report.counts.stored > 0);
     assert_matches_truth(&l).await;
-    let counts = row_counts(&l).await;
-    assert_eq!(counts.emails, counts.bodies);
     assert_eq!(counts.emails, 42);
     let again = l.sync_ok().await;
     assert_eq!(again.kind.as_str(), "incremental");
@@ -141,19 +100,14 @@ async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
 #[tokio::test]
 async fn a_killed_pass_loses_and_duplicates_nothing() {
     let l = linked(40).await;
-    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 40})).await;
-    let deps = l.app.deps.clone();
-    let account = l.account_id;
-    let pass =
-        tokio::spawn(async move { sync::sync_account_with(&deps, account, &options()).await });
-    until_a_page_is_committed(&l).await;
-    pass.abort();
-    let _ = pass.await;
-    clear_faults(&l.app).await;
-    l.sync_ok().await;
+    kill_a_pass_after_its_first_page(
+        &l,
+        "graph:",
+        json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 40}),
+    )
+    .await;
+    let (_, counts) = resume_without_faults(&l).await;
     assert_matches_truth(&l).await;
-    let counts = row_counts(&l).await;
-    assert_eq!(counts.emails, counts.bodies);
     assert_eq!(counts.emails, 42);
 }
 

@@ -10,9 +10,7 @@ use threadline_emulator::control::{DeliverQuery, TruthItem};
 use threadline_emulator::microsoft::folders::{folder_id, normalise_key};
 
 use crate::common::{self, Mailbox};
-pub use crate::common::{
-    clear_faults, emulator_stats, fault, options, row_counts, stored, Linked, State,
-};
+pub use crate::common::{emulator_stats, fault, options, row_counts, stored, Linked, State};
 use crate::support::TestApp;
 
 pub const OUTLOOK: &str = "olive@outlook-sync.test";
