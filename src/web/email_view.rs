@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::email_actions::{actions_view, ActionsView};
 use super::email_links::LinksPanel;
 use super::error::AppError;
+use super::headers::set_static;
 use super::link_targets;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
@@ -269,16 +270,14 @@ async fn body(Opened { id, query, d, .. }: Opened) -> Result<Response, AppError>
         safe.html
     );
     let mut res = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(frame_csp(query.shown())),
+    set_static(
+        res.headers_mut(),
+        [
+            (header::CONTENT_SECURITY_POLICY, frame_csp(query.shown())),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
     );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
