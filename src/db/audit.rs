@@ -17,6 +17,27 @@ pub struct Entry<'a> {
     pub detail: String,
 }
 
+impl<'a> Entry<'a> {
+    /// An action a user took on one subject.
+    pub fn by_user(
+        organization_id: i64,
+        actor: i64,
+        action: &'a str,
+        subject_kind: &'a str,
+        subject_id: i64,
+        detail: String,
+    ) -> Self {
+        Self {
+            organization_id,
+            actor_user_id: Some(actor),
+            action,
+            subject_kind,
+            subject_id: Some(subject_id),
+            detail,
+        }
+    }
+}
+
 pub async fn record(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<(), DbErr> {
     audit_log::ActiveModel {
         organization_id: Set(entry.organization_id),

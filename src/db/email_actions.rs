@@ -115,22 +115,14 @@ pub async fn set_deleted(
     };
     let changed = update.exec(db).await?.rows_affected > 0;
     if changed {
-        audit::record(
-            db,
-            Entry {
-                organization_id,
-                actor_user_id: Some(user_id),
-                action: if deleted {
-                    "email.soft_delete"
-                } else {
-                    "email.restore"
-                },
-                subject_kind: "email",
-                subject_id: Some(email.id),
-                detail: format!("{} \u{2014} {}", email.message_key, email.subject),
-            },
-        )
-        .await?;
+        let action = if deleted {
+            "email.soft_delete"
+        } else {
+            "email.restore"
+        };
+        let detail = format!("{} \u{2014} {}", email.message_key, email.subject);
+        let entry = Entry::by_user(organization_id, user_id, action, "email", email.id, detail);
+        audit::record(db, entry).await?;
     }
     Ok(changed)
 }

@@ -17,20 +17,21 @@ pub const RUNNING: JobState = JobState::Running;
 /// A one-shot job that finished; kept so its outcome can be shown.
 pub const DONE: JobState = JobState::Done;
 
-/// Make sure a recurring job exists for `subject_id` (no-op when it does).
-pub async fn ensure(
-    db: &impl ConnectionTrait,
+/// A fresh, unclaimed job row due at `run_at` (None: now, the time it is created).
+fn queued(
     org_id: i64,
     kind: JobKind,
     subject_id: i64,
-    run_at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+    payload: String,
+    run_at: Option<DateTime<Utc>>,
+) -> jobs::ActiveModel {
     let now = super::now();
-    let job = jobs::ActiveModel {
+    let run_at = run_at.unwrap_or(now);
+    jobs::ActiveModel {
         organization_id: Set(org_id),
         kind: Set(kind),
         subject_id: Set(subject_id),
-        payload: Set("{}".into()),
+        payload: Set(payload),
         state: Set(QUEUED),
         run_at: Set(run_at),
         attempts: Set(0),
@@ -40,7 +41,18 @@ pub async fn ensure(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
+    }
+}
+
+/// Make sure a recurring job exists for `subject_id` (no-op when it does).
+pub async fn ensure(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    kind: JobKind,
+    subject_id: i64,
+    run_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let job = queued(org_id, kind, subject_id, "{}".into(), Some(run_at));
     Jobs::insert(job)
         .on_conflict(
             OnConflict::columns([jobs::Column::Kind, jobs::Column::SubjectId])
@@ -168,22 +180,7 @@ pub async fn replace(
     subject_id: i64,
     payload: String,
 ) -> Result<i64, DbErr> {
-    let now = super::now();
-    let job = jobs::ActiveModel {
-        organization_id: Set(org_id),
-        kind: Set(kind),
-        subject_id: Set(subject_id),
-        payload: Set(payload),
-        state: Set(QUEUED),
-        run_at: Set(now),
-        attempts: Set(0),
-        locked_by: Set(None),
-        lease_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
+    let job = queued(org_id, kind, subject_id, payload, None);
     Jobs::insert(job)
         .on_conflict(
             OnConflict::columns([jobs::Column::Kind, jobs::Column::SubjectId])

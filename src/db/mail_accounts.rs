@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, Value,
 };
 
 use crate::domain::mailbox::MailboxStatus;
@@ -101,6 +101,35 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
     .await
 }
 
+/// `UPDATE mail_accounts SET <sets> WHERE id = <id>`.
+async fn update_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+    sets: impl IntoIterator<Item = (mail_accounts::Column, Value)>,
+) -> Result<(), DbErr> {
+    let mut update = MailAccounts::update_many().filter(mail_accounts::Column::Id.eq(id));
+    for (column, value) in sets {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// The columns a status change sets: status, last error, a released refresh lease, updated_at.
+fn status_sets(
+    status: MailboxStatus,
+    last_error: Option<String>,
+) -> [(mail_accounts::Column, Value); 4] {
+    [
+        (mail_accounts::Column::Status, status.into()),
+        (mail_accounts::Column::LastError, last_error.into()),
+        (mail_accounts::Column::RefreshLockUntil, NO_TIME.into()),
+        (mail_accounts::Column::UpdatedAt, super::now().into()),
+    ]
+}
+
+const NO_TIME: Option<DateTime<Utc>> = None;
+
 /// Store freshly sealed credentials and mark the mailbox active (connect, reconnect, refresh).
 pub async fn set_credentials(
     db: &impl ConnectionTrait,
@@ -109,30 +138,13 @@ pub async fn set_credentials(
     expires_at: DateTime<Utc>,
     scopes: &str,
 ) -> Result<(), DbErr> {
-    MailAccounts::update_many()
-        .col_expr(mail_accounts::Column::Credentials, Expr::value(sealed))
-        .col_expr(
-            mail_accounts::Column::TokenExpiresAt,
-            Expr::value(expires_at),
-        )
-        .col_expr(mail_accounts::Column::GrantedScopes, Expr::value(scopes))
-        .col_expr(
-            mail_accounts::Column::Status,
-            Expr::value(MailboxStatus::Active),
-        )
-        .col_expr(
-            mail_accounts::Column::LastError,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            mail_accounts::Column::RefreshLockUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
-        .filter(mail_accounts::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+    let credentials = [
+        (mail_accounts::Column::Credentials, sealed.into()),
+        (mail_accounts::Column::TokenExpiresAt, expires_at.into()),
+        (mail_accounts::Column::GrantedScopes, scopes.into()),
+    ];
+    let active = status_sets(MailboxStatus::Active, None);
+    update_by_id(db, id, credentials.into_iter().chain(active)).await
 }
 
 /// Re-seal credentials without touching status (key rotation).
@@ -141,12 +153,12 @@ pub async fn replace_sealed(
     id: i64,
     sealed: String,
 ) -> Result<(), DbErr> {
-    MailAccounts::update_many()
-        .col_expr(mail_accounts::Column::Credentials, Expr::value(sealed))
-        .filter(mail_accounts::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+    update_by_id(
+        db,
+        id,
+        [(mail_accounts::Column::Credentials, sealed.into())],
+    )
+    .await
 }
 
 pub async fn set_status(
@@ -155,40 +167,24 @@ pub async fn set_status(
     status: MailboxStatus,
     last_error: Option<String>,
 ) -> Result<(), DbErr> {
-    MailAccounts::update_many()
-        .col_expr(mail_accounts::Column::Status, Expr::value(status))
-        .col_expr(mail_accounts::Column::LastError, Expr::value(last_error))
-        .col_expr(
-            mail_accounts::Column::RefreshLockUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
-        .filter(mail_accounts::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+    update_by_id(db, id, status_sets(status, last_error)).await
 }
 
 /// Forget the tokens (disconnect without purge): the mailbox and its mail stay.
 pub async fn clear_credentials(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
-    MailAccounts::update_many()
-        .col_expr(
+    let sets = [
+        (
             mail_accounts::Column::Credentials,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            mail_accounts::Column::TokenExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
+            Option::<String>::None.into(),
+        ),
+        (mail_accounts::Column::TokenExpiresAt, NO_TIME.into()),
+        (
             mail_accounts::Column::Status,
-            Expr::value(MailboxStatus::Disconnected),
-        )
-        .col_expr(mail_accounts::Column::UpdatedAt, Expr::value(super::now()))
-        .filter(mail_accounts::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+            MailboxStatus::Disconnected.into(),
+        ),
+        (mail_accounts::Column::UpdatedAt, super::now().into()),
+    ];
+    update_by_id(db, id, sets).await
 }
 
 /// Take the refresh lease unless another holder's lease is still running.
@@ -212,15 +208,12 @@ pub async fn try_lock_refresh(
 }
 
 pub async fn unlock_refresh(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
-    MailAccounts::update_many()
-        .col_expr(
-            mail_accounts::Column::RefreshLockUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(mail_accounts::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+    update_by_id(
+        db,
+        id,
+        [(mail_accounts::Column::RefreshLockUntil, NO_TIME.into())],
+    )
+    .await
 }
 
 /// Every stored envelope: `(id, organization_id, sealed)`, for key checks and rotation.

@@ -25,6 +25,10 @@ pub struct SafeHtml {
     pub blocked_remote_images: bool,
 }
 
+/// The heading elements, h1 to h6 (allowed here; line breaks for `mime::html_to_text`).
+pub const HEADINGS: [&str; 6] = ["h1", "h2", "h3", "h4", "h5", "h6"];
+
+/// Allowed besides [`HEADINGS`].
 const TAGS: &[&str] = &[
     "a",
     "abbr",
@@ -49,12 +53,6 @@ const TAGS: &[&str] = &[
     "dt",
     "em",
     "font",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
     "hr",
     "i",
     "img",
@@ -193,7 +191,7 @@ pub fn sanitize(html: &str, options: &HtmlOptions) -> SafeHtml {
     };
     let mut builder = ammonia::Builder::default();
     builder
-        .tags(TAGS.iter().copied().collect())
+        .tags(TAGS.iter().chain(&HEADINGS).copied().collect())
         .generic_attributes(GENERIC.iter().copied().collect())
         .tag_attributes(tag_attributes())
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "cid"]))

@@ -57,22 +57,14 @@ pub async fn disconnect(
     } else {
         mail_accounts::clear_credentials(&txn, account.id).await?;
     }
-    audit::record(
-        &txn,
-        audit::Entry {
-            organization_id: org_id,
-            actor_user_id: Some(user_id),
-            action: if purge {
-                "mailbox.disconnect_purge"
-            } else {
-                "mailbox.disconnect"
-            },
-            subject_kind: "mail_account",
-            subject_id: Some(account.id),
-            detail: format!("{} {}", account.provider, account.address),
-        },
-    )
-    .await?;
+    let action = if purge {
+        "mailbox.disconnect_purge"
+    } else {
+        "mailbox.disconnect"
+    };
+    let detail = format!("{} {}", account.provider, account.address);
+    let entry = audit::Entry::by_user(org_id, user_id, action, "mail_account", account.id, detail);
+    audit::record(&txn, entry).await?;
     txn.commit().await?;
     Ok(revocation)
 }

@@ -36,6 +36,13 @@ pub enum ProviderError {
     Permanent(String),
 }
 
+/// The `{"error": {...}}` body Google and Microsoft APIs send with a failure; `D` is each API's
+/// own detail shape.
+#[derive(Deserialize, Default)]
+pub(crate) struct ErrorBody<D> {
+    pub error: Option<D>,
+}
+
 /// A secret string that never shows in `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]

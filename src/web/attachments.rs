@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::error::AppError;
+use super::headers::set_static;
 use super::session::CurrentUser;
 use super::AppState;
 use crate::db::email_view;
@@ -124,15 +125,16 @@ async fn inline(
         return Err(AppError::NotFound);
     };
     let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
+    set_static(
+        res.headers_mut(),
+        [
+            (header::CONTENT_TYPE, kind),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox",
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
     );
     Ok(res)
 }

@@ -117,6 +117,12 @@ fn parse_target(s: &str) -> Option<Target> {
     }
 }
 
+/// The record a link form chose (`business:<id>` or `contact:<id>`).
+pub(super) fn chosen_target(s: &str) -> Result<Target, AppError> {
+    parse_target(s)
+        .ok_or_else(|| AppError::Invalid("Choose a business or contact to link to.".into()))
+}
+
 fn page_of(target: Target) -> String {
     match target {
         Target::Business(id) => format!("/businesses/{id}"),
@@ -150,8 +156,7 @@ async fn link(
     Path(id): Path<i64>,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, AppError> {
-    let target = parse_target(&form.target)
-        .ok_or_else(|| AppError::Invalid("Choose a business or contact to link to.".into()))?;
+    let target = chosen_target(&form.target)?;
     let scope = match form.scope.as_str() {
         "thread" => Scope::Thread,
         "" | "email" => Scope::Email,

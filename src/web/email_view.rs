@@ -4,8 +4,9 @@
 //! `/emails/{id}/body` under its own restrictive CSP (no script, no same-origin, no forms;
 //! remote images only after "Show images").
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use super::email_actions::{actions_view, ActionsView};
 use super::email_links::LinksPanel;
 use super::error::AppError;
+use super::headers::set_static;
 use super::link_targets;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
@@ -106,19 +108,50 @@ fn size(bytes: i64) -> String {
     }
 }
 
-async fn detail(deps: &MailDeps, user: &CurrentUser, id: i64) -> Result<EmailDetail, AppError> {
-    email_view::load(&deps.db, user.organization_id, user.id, id)
-        .await?
-        .ok_or(AppError::NotFound)
+impl FromRequestParts<AppState> for Opened {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        type Request = (State<MailDeps>, CurrentUser, Path<i64>, Query<PageQuery>);
+        let (State(deps), user, Path(id), Query(query)) =
+            Request::from_request_parts(parts, state).await?;
+        let found = email_view::load(&deps.db, user.organization_id, user.id, id)
+            .await
+            .map_err(AppError::from)
+            .and_then(|d| d.ok_or(AppError::NotFound));
+        let d = found.map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            deps,
+            user,
+            id,
+            query,
+            d,
+        })
+    }
+}
+
+/// The email the path names, loaded for the reader (404 when it is not theirs to see), with the
+/// page's query: where both the page and its body frame start.
+struct Opened {
+    deps: MailDeps,
+    user: CurrentUser,
+    /// The email's id, from the path.
+    id: i64,
+    /// `?images=1` and the no-JavaScript link search.
+    query: PageQuery,
+    /// The email as this reader sees it.
+    d: EmailDetail,
 }
 
 async fn show(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Query(query): Query<PageQuery>,
+    Opened {
+        deps,
+        user,
+        id,
+        query,
+        d,
+    }: Opened,
 ) -> Result<Response, AppError> {
-    let d = detail(&deps, &user, id).await?;
     // Opening an email reads it (the reader's own mark; "Mark unread" undoes it).
     email_actions::set_mark(
         &deps.db,
@@ -227,13 +260,7 @@ fn frame_csp(remote_images: bool) -> &'static str {
     }
 }
 
-async fn body(
-    State(deps): State<MailDeps>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Query(query): Query<PageQuery>,
-) -> Result<Response, AppError> {
-    let d = detail(&deps, &user, id).await?;
+async fn body(Opened { id, query, d, .. }: Opened) -> Result<Response, AppError> {
     let html = d.body.and_then(|b| b.body_html).ok_or(AppError::NotFound)?;
     let safe = sanitize(&html, &options(id, query.shown()));
     let doc = format!(
@@ -243,16 +270,14 @@ async fn body(
         safe.html
     );
     let mut res = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(frame_csp(query.shown())),
+    set_static(
+        res.headers_mut(),
+        [
+            (header::CONTENT_SECURITY_POLICY, frame_csp(query.shown())),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
     );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 

@@ -1,7 +1,7 @@
 //! Security headers on every response. Routes that need a different CSP (sandboxed email
 //! bodies) set their own and keep it.
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -38,6 +38,13 @@ fn csp(settings: &Settings) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static(concat!(csp_base!(), "; form-action 'self'")))
 }
 
+/// Sets fixed values, replacing what the response had.
+pub fn set_static<const N: usize>(h: &mut HeaderMap, values: [(HeaderName, &'static str); N]) {
+    for (name, value) in values {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+}
+
 pub async fn security(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -45,17 +52,16 @@ pub async fn security(State(state): State<AppState>, req: Request, next: Next) -
         h.insert(header::CONTENT_SECURITY_POLICY, csp(&state.settings));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
+    set_static(
+        h,
+        [
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "same-origin"),
+            (
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ),
+        ],
     );
     if state.settings.secure_cookies() {
         h.insert(
@@ -70,7 +76,7 @@ pub async fn security(State(state): State<AppState>, req: Request, next: Next) -
     res
 }
 
-fn is_html(h: &axum::http::HeaderMap) -> bool {
+fn is_html(h: &HeaderMap) -> bool {
     h.get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"))

@@ -25,10 +25,16 @@ pub fn router() -> Router<AppState> {
         .route("/mail", get(mail))
         .route("/mail/threads", get(mail_threads))
         .route("/mail/threads/{email}", get(mail_thread))
-        .route("/businesses/{id}/threads", get(business_threads))
-        .route("/businesses/{id}/threads/{email}", get(business_thread))
-        .route("/contacts/{id}/threads", get(contact_threads))
-        .route("/contacts/{id}/threads/{email}", get(contact_thread))
+        .route("/businesses/{id}/threads", get(record_threads::<Business>))
+        .route(
+            "/businesses/{id}/threads/{email}",
+            get(record_thread::<Business>),
+        )
+        .route("/contacts/{id}/threads", get(record_threads::<Contact>))
+        .route(
+            "/contacts/{id}/threads/{email}",
+            get(record_thread::<Contact>),
+        )
 }
 
 pub fn reader(user: &CurrentUser) -> Reader {
@@ -175,24 +181,34 @@ async fn mail_threads(
     threads(&db, &user, Scope::Mine, &headers, &query).await
 }
 
-async fn business_threads(
-    State(db): State<DatabaseConnection>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Query(query): Query<TimelineQuery>,
-) -> Result<Response, AppError> {
-    threads(&db, &user, Scope::Business(id), &headers, &query).await
+/// The directory record a timeline route is scoped to: `/businesses/{id}` or `/contacts/{id}`.
+trait RecordScope: Send + 'static {
+    fn scope(id: i64) -> Scope;
 }
 
-async fn contact_threads(
+enum Business {}
+enum Contact {}
+
+impl RecordScope for Business {
+    fn scope(id: i64) -> Scope {
+        Scope::Business(id)
+    }
+}
+
+impl RecordScope for Contact {
+    fn scope(id: i64) -> Scope {
+        Scope::Contact(id)
+    }
+}
+
+async fn record_threads<R: RecordScope>(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(query): Query<TimelineQuery>,
 ) -> Result<Response, AppError> {
-    threads(&db, &user, Scope::Contact(id), &headers, &query).await
+    threads(&db, &user, R::scope(id), &headers, &query).await
 }
 
 async fn mail_thread(
@@ -203,18 +219,10 @@ async fn mail_thread(
     thread(&db, &user, Scope::Mine, email).await
 }
 
-async fn business_thread(
+async fn record_thread<R: RecordScope>(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
     Path((id, email)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    thread(&db, &user, Scope::Business(id), email).await
-}
-
-async fn contact_thread(
-    State(db): State<DatabaseConnection>,
-    user: CurrentUser,
-    Path((id, email)): Path<(i64, i64)>,
-) -> Result<Response, AppError> {
-    thread(&db, &user, Scope::Contact(id), email).await
+    thread(&db, &user, R::scope(id), email).await
 }

@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 use super::directory_views::RecordForm;
+use super::email_links::chosen_target;
 use super::error::AppError;
 use super::reassociation_views::edit_error;
 use super::session::CurrentUser;
@@ -20,7 +21,6 @@ use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::directory::unmatched::{self, Before, UnmatchedRow};
 use crate::db::directory::{self, WriteError};
-use crate::domain::association::Target;
 use crate::reassociation::{triage, Edit};
 
 const PAGE: u64 = 50;
@@ -245,12 +245,7 @@ async fn link(
     Path(id): Path<i64>,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, AppError> {
-    let target = match form.target.split_once(':') {
-        Some(("business", n)) => n.parse().ok().map(Target::Business),
-        Some(("contact", n)) => n.parse().ok().map(Target::Contact),
-        _ => None,
-    }
-    .ok_or_else(|| AppError::Invalid("Choose a business or contact to link to.".into()))?;
+    let target = chosen_target(&form.target)?;
     let org = user.organization_id;
     let linked = unmatched::link_email_from_triage(&db, org, user.id, id, target)
         .await

@@ -27,6 +27,16 @@ fn claim<'a>(
     }
 }
 
+/// The existing record a row updates, claimed against the file's earlier rows.
+fn claim_target(
+    seen: &mut HashMap<String, u64>,
+    target: Option<i64>,
+    line: u64,
+    errors: &mut Vec<String>,
+) {
+    claim(seen, target.map(|t| t.to_string()).as_deref(), line, errors);
+}
+
 /// A row's domains or addresses as text, each claimed against the file's earlier rows.
 fn claim_listed<T: ToString>(
     seen: &mut HashMap<String, u64>,
@@ -105,12 +115,7 @@ pub(super) async fn businesses(
                 None
             }
         };
-        claim(
-            &mut targets,
-            target.map(|t| t.to_string()).as_deref(),
-            raw.line,
-            &mut errors,
-        );
+        claim_target(&mut targets, target, raw.line, &mut errors);
         let (Some(record), true) = (record, errors.is_empty()) else {
             out.push(planned(raw, Action::Error(errors), None));
             continue;
@@ -164,12 +169,7 @@ pub(super) async fn contacts(
                 None
             }
         };
-        claim(
-            &mut targets,
-            target.map(|t| t.to_string()).as_deref(),
-            raw.line,
-            &mut errors,
-        );
+        claim_target(&mut targets, target, raw.line, &mut errors);
         let current = target.and_then(|t| existing.get(&t));
         // Without a business (or notes) column, an update keeps the contact's.
         let business_id = match &raw.business {

@@ -224,18 +224,9 @@ pub async fn record(
     id: i64,
     name: &str,
 ) -> Result<(), DbErr> {
-    crate::db::audit::record(
-        db,
-        crate::db::audit::Entry {
-            organization_id: org_id,
-            actor_user_id: Some(actor),
-            action,
-            subject_kind: action.split('.').next().unwrap_or(action),
-            subject_id: Some(id),
-            detail: name.to_string(),
-        },
-    )
-    .await
+    let kind = action.split('.').next().unwrap_or(action);
+    let entry = crate::db::audit::Entry::by_user(org_id, actor, action, kind, id, name.into());
+    crate::db::audit::record(db, entry).await
 }
 
 #[cfg(test)]

@@ -308,16 +308,6 @@ async fn audit(
     email_id: i64,
     detail: String,
 ) -> Result<(), DbErr> {
-    crate::db::audit::record(
-        db,
-        crate::db::audit::Entry {
-            organization_id: org_id,
-            actor_user_id: Some(actor),
-            action,
-            subject_kind: "email",
-            subject_id: Some(email_id),
-            detail,
-        },
-    )
-    .await
+    let entry = crate::db::audit::Entry::by_user(org_id, actor, action, "email", email_id, detail);
+    crate::db::audit::record(db, entry).await
 }

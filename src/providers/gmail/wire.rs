@@ -74,10 +74,7 @@ pub(super) struct HistoryResponse {
     pub history_id: String,
 }
 
-#[derive(Deserialize, Default)]
-pub(super) struct ErrorBody {
-    pub error: Option<ErrorDetail>,
-}
+pub(super) type ErrorBody = crate::providers::ErrorBody<ErrorDetail>;
 
 #[derive(Deserialize, Default)]
 pub(super) struct ErrorDetail {

@@ -48,10 +48,7 @@ pub(super) struct Message {
     pub conversation_id: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-pub(super) struct ErrorBody {
-    pub error: Option<ErrorDetail>,
-}
+pub(super) type ErrorBody = crate::providers::ErrorBody<ErrorDetail>;
 
 /// `{"code","message","innerError":{...}}`; inner errors nest and their casing varies.
 #[derive(Deserialize, Default)]

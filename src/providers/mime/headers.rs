@@ -9,23 +9,14 @@ use mail_parser::{Header, HeaderValue, Message};
 use crate::domain::address::EmailAddress;
 use crate::domain::message::{MessageId, Participant, ParticipantRole};
 
+use super::ParsedMime;
+
 /// Subjects and display names longer than this (bytes) are cut.
 const MAX_SUBJECT_BYTES: usize = 2000;
 const MAX_NAME_BYTES: usize = 500;
 
-#[derive(Debug, Default)]
-pub struct Headers {
-    pub message_id: Option<MessageId>,
-    pub in_reply_to: Option<MessageId>,
-    pub references: Vec<MessageId>,
-    pub subject: String,
-    pub participants: Vec<Participant>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub is_bulk: bool,
-    pub auto_submitted: bool,
-}
-
-pub fn read(message: &Message<'_>) -> Headers {
+/// A [`ParsedMime`] holding what the top-level headers say; bodies and attachments are left empty.
+pub fn read(message: &Message<'_>) -> ParsedMime {
     let headers = message.headers();
     let first = |name: &str| headers.iter().find(|h| h.name().eq_ignore_ascii_case(name));
     let raw_of = |name: &str| {
@@ -45,7 +36,7 @@ pub fn read(message: &Message<'_>) -> Headers {
         .filter(not_self)
         .collect();
 
-    Headers {
+    ParsedMime {
         in_reply_to,
         references,
         message_id,
@@ -63,6 +54,7 @@ pub fn read(message: &Message<'_>) -> Headers {
         ),
         auto_submitted: first("Auto-Submitted")
             .is_some_and(|h| first_word(&raw_value(message, h)) != "no"),
+        ..ParsedMime::default()
     }
 }
 

@@ -3,10 +3,12 @@
 //! whitespace collapsed, block tags become line breaks.
 use std::collections::HashSet;
 
+use crate::domain::email_html::HEADINGS;
+
 /// Elements whose content is never visible text.
 const HIDDEN: [&str; 6] = ["script", "style", "head", "title", "template", "noscript"];
-/// Elements that start a new line.
-const BLOCKS: [&str; 20] = [
+/// Elements that start a new line, besides the [`HEADINGS`].
+const BLOCKS: [&str; 14] = [
     "br",
     "p",
     "div",
@@ -15,12 +17,6 @@ const BLOCKS: [&str; 20] = [
     "ul",
     "ol",
     "table",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
     "blockquote",
     "hr",
     "pre",
@@ -79,7 +75,7 @@ fn skip_markup(lower: &str, pos: usize, out: &mut Output) -> usize {
     if name.is_empty() {
         return after;
     }
-    if BLOCKS.contains(&name.as_str()) {
+    if BLOCKS.contains(&name.as_str()) || HEADINGS.contains(&name.as_str()) {
         out.line_break();
     } else if name == "td" || name == "th" {
         out.push(' ');

@@ -103,7 +103,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
     let mut parsed = match guarded(|| MessageParser::default().parse(raw)) {
         Some(message) => from_message(&message, limits),
         None => guarded(|| MessageParser::default().parse_headers(raw))
-            .map(|message| headers_only(&message))
+            .map(|message| headers::read(&message))
             .unwrap_or_default(),
     };
     parsed.size_bytes = size_bytes;
@@ -126,21 +126,6 @@ fn guarded<'x>(run: impl FnOnce() -> Option<Message<'x>>) -> Option<Message<'x>>
     panic::catch_unwind(AssertUnwindSafe(run)).ok().flatten()
 }
 
-fn headers_only(message: &Message<'_>) -> ParsedMime {
-    let header = headers::read(message);
-    ParsedMime {
-        message_id: header.message_id,
-        in_reply_to: header.in_reply_to,
-        references: header.references,
-        subject: header.subject,
-        participants: header.participants,
-        sent_at: header.sent_at,
-        is_bulk: header.is_bulk,
-        auto_submitted: header.auto_submitted,
-        ..ParsedMime::default()
-    }
-}
-
 fn from_message(message: &Message<'_>, limits: &Limits) -> ParsedMime {
     let tree = tree::Tree::build(message, limits.max_depth);
     let bodies = body::extract(message, &tree, limits.max_body_bytes);
@@ -151,7 +136,7 @@ fn from_message(message: &Message<'_>, limits: &Limits) -> ParsedMime {
         body_truncated: bodies.truncated,
         snippet: bodies.snippet,
         attachments,
-        ..headers_only(message)
+        ..headers::read(message)
     }
 }
 
