@@ -50,10 +50,28 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", causes_once(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by `: `, each said once. Some layers (sea-orm's and sqlx's
+/// among them) put their source in their own message too, which `{:#}` then repeats; a cause
+/// whose text is already there is left out.
+pub fn causes_once(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// One foreground pass over the active mailboxes (or the one named), with a line each.
@@ -62,6 +80,7 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
         .await
         .context("cannot open the database")?;
     let all = db::mail_accounts::all(&deps.db).await?;
+    let named = args.account.is_some();
     let selected: Vec<_> = match &args.account {
         Some(address) => {
             let picked: Vec<_> = all
@@ -73,9 +92,23 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
         }
         None => all
             .into_iter()
-            .filter(|a| a.status == MailboxStatus::Active)
+            .filter(|a| a.status != MailboxStatus::Disconnected)
             .collect(),
     };
+    // A mailbox whose grant the provider refused is paused: no pass until it is reconnected.
+    let (paused, selected): (Vec<_>, Vec<_>) = selected
+        .into_iter()
+        .partition(|a| a.status == MailboxStatus::NeedsReconnect);
+    for account in &paused {
+        eprintln!(
+            "{}: paused: needs reconnecting (Reconnect it on its mailbox page); not synced",
+            account.address
+        );
+    }
+    anyhow::ensure!(
+        !(named && selected.is_empty() && !paused.is_empty()),
+        "the mailbox needs reconnecting before it can sync"
+    );
     if selected.is_empty() {
         println!("no active mailboxes to sync");
         return Ok(());

@@ -34,11 +34,15 @@ pub struct KeyRing {
 pub enum KeyError {
     #[error("THREADLINE_SECRET_KEY / key file: {0}")]
     Invalid(String),
-    #[error("key file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// `error` is in the message, so it is deliberately not a `source` (printed once).
+    #[error("key file {path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    /// Like OpenSSH with a private key: a key others can read is refused, not used.
+    #[error(
+        "key file {path} is accessible by others (mode {mode:04o}); it must be readable by its \
+         owner only: run `chmod 600 {path}`"
+    )]
+    TooOpen { path: String, mode: u32 },
 }
 
 impl KeyRing {
@@ -77,12 +81,15 @@ impl KeyRing {
             return Self::parse(text);
         }
         let path = data_dir.join(KEY_FILE);
-        let io = |source| KeyError::Io {
+        let io = |error| KeyError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&text),
+            Ok(text) => {
+                check_private(&path)?;
+                Self::parse(&text)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(io)?;
                 let bytes: [u8; 32] = rand::random();
@@ -99,9 +106,9 @@ impl KeyRing {
     /// older keys stay so existing ciphertexts still open.
     pub fn add_key_to_file(data_dir: &Path) -> Result<Self, KeyError> {
         let path = data_dir.join(KEY_FILE);
-        let io = |source| KeyError::Io {
+        let io = |error| KeyError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         };
         let current = Self::load_or_create(None, data_dir)?;
         let next = (1..=current.keys.len() + 1)
@@ -130,6 +137,31 @@ impl KeyRing {
     pub fn get(&self, id: &str) -> Option<&Key> {
         self.keys.iter().find(|k| k.id == id)
     }
+}
+
+/// Refuse a key file that its group or others may read or write (unix permissions).
+fn check_private(path: &Path) -> Result<(), KeyError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|error| KeyError::Io {
+                path: path.display().to_string(),
+                error,
+            })?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::TooOpen {
+                path: path.display().to_string(),
+                mode,
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Create `path` readable by its owner only, failing if it already exists.
@@ -165,6 +197,29 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tl-keys-{}", uuid::Uuid::new_v4()));
+        KeyRing::load_or_create(None, &dir).unwrap();
+        let path = dir.join(super::KEY_FILE);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = KeyRing::load_or_create(None, &dir).unwrap_err().to_string();
+        assert!(err.contains("mode 0644"), "{err}");
+        assert!(
+            err.contains(&format!("chmod 600 {}", path.display())),
+            "{err}"
+        );
+        assert!(
+            KeyRing::add_key_to_file(&dir).is_err(),
+            "no key is added to it"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(KeyRing::load_or_create(None, &dir).is_ok(), "fixed as told");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

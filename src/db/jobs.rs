@@ -64,7 +64,12 @@ pub async fn ensure(
     Ok(())
 }
 
-/// Claim the most overdue job of `kind` for `worker`, for `lease`.
+/// Jobs that wait for their owner rather than for time: a mailbox that needs reconnecting gets
+/// no sync pass until it is reconnected (which makes its job due at once, see [`run_now`]).
+const PAUSED: &str = "NOT (kind = 'sync_account' AND EXISTS (SELECT 1 FROM mail_accounts m \
+                      WHERE m.id = jobs.subject_id AND m.status = 'needs_reconnect'))";
+
+/// Claim the most overdue job of `kind` for `worker`, for `lease`; paused jobs are skipped.
 pub async fn claim(
     db: &impl ConnectionTrait,
     kind: JobKind,
@@ -73,11 +78,13 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Option<Job>, DbErr> {
     let backend = db.get_database_backend();
-    let pick = "SELECT id FROM jobs WHERE kind = {1} AND ((state = 'queued' AND run_at <= {2}) \
-                OR (state = 'running' AND lease_until < {2})) ORDER BY run_at, id LIMIT 1";
+    let pick = format!(
+        "SELECT id FROM jobs WHERE kind = {{1}} AND ((state = 'queued' AND run_at <= {{2}}) \
+         OR (state = 'running' AND lease_until < {{2}})) AND {PAUSED} ORDER BY run_at, id LIMIT 1"
+    );
     let pick = match backend {
         DbBackend::Postgres => format!("{pick} FOR UPDATE SKIP LOCKED"),
-        _ => pick.to_string(),
+        _ => pick,
     };
     let sql = format!(
         "UPDATE jobs SET state = 'running', locked_by = {{3}}, lease_until = {{4}}, \

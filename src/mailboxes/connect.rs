@@ -135,7 +135,8 @@ pub async fn complete(
         },
     )
     .await?;
-    // Sync right away, then every `sync_interval_secs` (a no-op when the job exists).
+    // Sync right away, then every `sync_interval_secs`. A reconnected mailbox's job exists and
+    // was paused: it becomes due now and resumes from the stored cursors.
     jobs::ensure(
         &txn,
         account.organization_id,
@@ -144,6 +145,7 @@ pub async fn complete(
         crate::db::now(),
     )
     .await?;
+    jobs::run_now(&txn, jobs::SYNC_ACCOUNT, account.id).await?;
     txn.commit().await?;
     Ok(mail_accounts::find(&deps.db, account.id)
         .await?

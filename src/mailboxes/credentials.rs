@@ -40,14 +40,21 @@ pub enum CredentialError {
     NotConfigured(Provider),
     #[error("another refresh of this mailbox's token did not finish in time")]
     Busy,
+    /// The cause is in the message, so it is not also a `source` (printed once).
     #[error("stored credentials cannot be opened: {0}")]
-    Crypto(#[from] CryptoError),
+    Crypto(CryptoError),
     #[error("stored credentials are unreadable: {0}")]
     Corrupt(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
+}
+
+impl From<CryptoError> for CredentialError {
+    fn from(e: CryptoError) -> Self {
+        Self::Crypto(e)
+    }
 }
 
 /// Associated data binding a ciphertext to its row.

@@ -99,10 +99,17 @@ pub enum SyncError {
     Credentials(CredentialError),
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// The cause is in the message (stored as the run's error), so it is not also a `source`.
     #[error("database: {0}")]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<sea_orm::DbErr> for SyncError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Db(e)
+    }
 }
 
 impl From<CredentialError> for SyncError {

@@ -138,7 +138,11 @@ async fn link_admin_mailboxes(base: &str, password: &str) -> anyhow::Result<Vec<
         match browser.connect(path, &info.address).await {
             Ok(()) => linked.push(info.address),
             // The demo stays useful without it: the mailbox can be linked by hand.
-            Err(err) => eprintln!("warning: could not link {}: {err:#}", info.address),
+            Err(err) => eprintln!(
+                "warning: could not link {}: {}",
+                info.address,
+                threadline::commands::causes_once(&err)
+            ),
         }
     }
     Ok(linked)

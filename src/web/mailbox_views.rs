@@ -102,8 +102,12 @@ impl SyncCell {
 
 impl MailboxRow {
     pub fn new(account: MailAccount, status: &SyncStatus, now: DateTime<Utc>) -> Self {
+        let paused = account.status == MailboxStatus::NeedsReconnect;
         let mut row = Self::from(account);
         row.sync = SyncCell::new(status, row.connected && !row.can_reconnect, now);
+        if paused {
+            row.sync.label = "Paused until reconnected".into();
+        }
         row
     }
 }
@@ -184,7 +188,7 @@ impl From<MailAccount> for MailboxRow {
     fn from(a: MailAccount) -> Self {
         let (status, status_class) = match a.status {
             MailboxStatus::Active => ("Connected", "badge-ok"),
-            MailboxStatus::NeedsReconnect => ("Needs reconnect", "badge-error"),
+            MailboxStatus::NeedsReconnect => ("Paused: needs reconnecting", "badge-error"),
             MailboxStatus::Disconnected => ("Disconnected", "badge-warn"),
         };
         Self {

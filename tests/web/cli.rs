@@ -376,3 +376,65 @@ async fn demo_mailboxes_synced(url: &str) -> Vec<(String, String)> {
 async fn page_text(client: &reqwest::Client, url: &str) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
 }
+
+#[test]
+fn a_startup_error_says_its_cause_once() {
+    let out = threadline(&std::env::temp_dir())
+        .args(["migrate"])
+        .env("DATABASE_URL", "postgres://127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("an error line: {stderr}"));
+    assert!(line.contains("cannot open the database"), "{line}");
+    let parts: Vec<&str> = line.split(": ").collect();
+    for (i, part) in parts.iter().enumerate() {
+        assert!(
+            !parts[i + 1..].contains(part),
+            "`{part}` is said twice: {line}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_key_file_others_can_read_is_refused_with_how_to_fix_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new().await;
+    let dir = db.dir.join("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = || {
+        let mut cmd = threadline(&dir);
+        cmd.args(["keys", "rotate"]);
+        if db.is_postgres() {
+            cmd.env("DATABASE_URL", &db.url);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = dir.join("threadline-data/secret.key");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&key), 0o600, "generated readable by its owner only");
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = std::fs::read_to_string(&key).unwrap();
+    let out = run();
+    assert!(!out.status.success(), "a key others can read is refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mode 0644"), "{stderr}");
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        before,
+        "left as it was"
+    );
+}

@@ -64,6 +64,13 @@ async fn a_revoked_grant_needs_reconnect_and_reconnecting_resumes() {
         credentials::access_token(&app.deps, account.id).await,
         Err(CredentialError::NeedsReconnect)
     ));
+    let list = app.get_html("/mailboxes").await;
+    assert!(list.contains("Paused: needs reconnecting"), "{list}");
+    assert!(list.contains("Reconnect</button>"), "{list}");
+    let page = app.get_html(&format!("/mailboxes/{}", account.id)).await;
+    assert!(page.contains("Paused: needs reconnecting"), "{page}");
+    assert!(page.contains("Paused until reconnected"), "{page}");
+    assert!(page.contains("Reconnect</button>"), "{page}");
 
     let res = app.reconnect(account.id, approve(GMAIL)).await;
     assert_eq!(location(&res), "/mailboxes");

@@ -20,11 +20,18 @@ use crate::Tunables;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The request could not be sent, or its answer not read or decoded.
+    /// The cause is in the message, so it is not also a `source` (printed once).
     #[error("emulator request failed: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(reqwest::Error),
     /// The emulator answered with a non-2xx status.
     #[error("emulator answered {status}: {body}")]
     Status { status: StatusCode, body: String },
+}
+
+impl From<reqwest::Error> for ClientError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Http(e)
+    }
 }
 
 /// The result of a control-plane call.

@@ -41,3 +41,33 @@ async fn the_sync_command_syncs_and_stats_reports_it() {
     assert!(account["last_sync_at"].is_string());
     assert!(account["last_error"].is_null());
 }
+
+#[tokio::test]
+async fn the_sync_command_says_a_mailbox_needs_reconnecting_instead_of_failing_a_pass() {
+    use threadline::db::sync_runs;
+    let l = linked(3).await;
+    crate::common::assert_revoked_grant_needs_reconnect(&l, GMAIL).await;
+    let runs = sync_runs::runs(&l.app.db, l.account_id)
+        .await
+        .unwrap()
+        .len();
+
+    let out = threadline(&l, &["sync", "--account", GMAIL]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{GMAIL}: paused: needs reconnecting")),
+        "{stderr}"
+    );
+    let out = threadline(&l, &["sync"]).await;
+    assert!(out.status.success(), "nothing failed: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs reconnecting"));
+    assert_eq!(
+        sync_runs::runs(&l.app.db, l.account_id)
+            .await
+            .unwrap()
+            .len(),
+        runs,
+        "no pass was tried"
+    );
+}

@@ -211,3 +211,63 @@ async fn two_instances_never_sync_one_mailbox_at_once() {
     }
     assert_matches_truth(&l).await;
 }
+
+#[tokio::test]
+async fn a_mailbox_needing_reconnect_gets_no_pass_until_it_is_reconnected() {
+    use super::helpers::GMAIL;
+    use crate::support::mail::approve;
+    use threadline::db::sync_runs;
+    use threadline::sync::SyncError;
+
+    let l = linked(4).await;
+    let deps = &l.app.deps;
+    let due_now = || jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id);
+    let run_count = || async {
+        sync_runs::runs(&l.app.db, l.account_id)
+            .await
+            .unwrap()
+            .len()
+    };
+    worker::sync_next_due(deps, "w")
+        .await
+        .unwrap()
+        .expect("first pass");
+
+    l.app
+        .emulator_client()
+        .revoke_tokens(GMAIL)
+        .await
+        .expect("revoke-tokens");
+    let new_one = deliver(&l.app, &raw("paused-1", "While paused", false), "INBOX").await;
+    assert!(due_now().await.unwrap());
+    let err = worker::sync_next_due(deps, "w").await.unwrap_err();
+    assert!(matches!(err, SyncError::NeedsReconnect), "{err:?}");
+    let runs = run_count().await;
+
+    // Due as far as time goes, every step: still no pass, no run, no error recorded.
+    for _ in 0..3 {
+        due_now().await.unwrap();
+        assert!(
+            worker::sync_next_due(deps, "w").await.unwrap().is_none(),
+            "a paused mailbox is not synced"
+        );
+    }
+    assert_eq!(run_count().await, runs, "no failed run per step");
+    let page = l.app.get_html("/mailboxes").await;
+    assert!(page.contains("Paused: needs reconnecting"), "{page}");
+    assert!(page.contains("Reconnect"), "{page}");
+
+    let res = l.app.reconnect(l.account_id, approve(GMAIL)).await;
+    assert!(res.status().is_redirection());
+    let report = worker::sync_next_due(deps, "w")
+        .await
+        .unwrap()
+        .expect("the reconnected mailbox is due at once");
+    assert_eq!(
+        report.kind.as_str(),
+        "incremental",
+        "resumes from its cursor"
+    );
+    assert!(stored(&l).await.live.contains_key(&new_one));
+    assert_eq!(run_count().await, runs + 1);
+}
