@@ -42,9 +42,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             }
         }
     }
+    if url.starts_with("postgres") {
+        probe_postgres(url, CONNECT_TIMEOUT).await?;
+    }
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(CONNECT_TIMEOUT)
         .max_connections(if url.starts_with("sqlite:") {
             8
         } else {
@@ -64,6 +67,27 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .pragma("cache_size", "-16384")
         });
     Database::connect(opts).await
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connection before the pool: the pool retries a refused or failing connection until its
+/// timeout and then reports only "pool timed out"; this says why, at once ("Connection
+/// refused", "password authentication failed", ...).
+async fn probe_postgres(url: &str, timeout: Duration) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{postgres::PgConnection, Connection};
+    let conn_err = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e));
+    match tokio::time::timeout(timeout, PgConnection::connect(url)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(conn_err(e)),
+        Err(_) => Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+            "no answer from the database server within {} s",
+            timeout.as_secs()
+        )))),
+    }
 }
 
 /// Connections per instance to PostgreSQL: three per core (at least four). A backend works

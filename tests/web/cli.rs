@@ -391,6 +391,10 @@ fn a_startup_error_says_its_cause_once() {
         .find(|l| l.starts_with("error: "))
         .unwrap_or_else(|| panic!("an error line: {stderr}"));
     assert!(line.contains("cannot open the database"), "{line}");
+    assert!(
+        line.to_lowercase().contains("refused"),
+        "the real cause, not a pool timeout: {line}"
+    );
     let parts: Vec<&str> = line.split(": ").collect();
     for (i, part) in parts.iter().enumerate() {
         assert!(
