@@ -368,6 +368,29 @@ pub async fn set_state(
     Ok(res.rows_affected > 0)
 }
 
+/// Set the provider-side state of one stored message that sits in the provider's bin (Deleted
+/// Items / Trash, Junk / Spam): its folder follows the provider and it counts as deleted in
+/// the provider (stamped once). 1 when it was live until now, else 0.
+pub async fn set_binned_state(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    provider_message_id: &str,
+    folders: &Folders,
+    read: bool,
+    starred: bool,
+) -> Result<u64, DbErr> {
+    emails::Entity::update_many()
+        .col_expr(emails::Column::Folders, Expr::value(folders.clone()))
+        .col_expr(emails::Column::ProviderRead, Expr::value(read))
+        .col_expr(emails::Column::ProviderStarred, Expr::value(starred))
+        .col_expr(emails::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(emails::Column::AccountId.eq(account_id))
+        .filter(emails::Column::ProviderMessageId.eq(provider_message_id))
+        .exec(db)
+        .await?;
+    mark_deleted(db, account_id, &[provider_message_id.to_string()]).await
+}
+
 /// Provider-side state of a stored message: `(folders, read, starred)`.
 pub async fn state(
     db: &impl ConnectionTrait,

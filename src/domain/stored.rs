@@ -85,6 +85,44 @@ impl Folders {
     }
 }
 
+/// Readable names of provider folders and labels (Outlook well-known names, Gmail system labels).
+const SHOWN: [(&str, &str); 15] = [
+    ("inbox", "Inbox"),
+    ("sentitems", "Sent Items"),
+    ("archive", "Archive"),
+    ("deleteditems", "Deleted Items"),
+    ("junkemail", "Junk Email"),
+    ("drafts", "Drafts"),
+    ("outbox", "Outbox"),
+    ("conversationhistory", "Conversation History"),
+    ("scheduled", "Scheduled"),
+    ("INBOX", "Inbox"),
+    ("SENT", "Sent"),
+    ("TRASH", "Trash"),
+    ("SPAM", "Spam"),
+    ("DRAFT", "Drafts"),
+    ("CHAT", "Chat"),
+];
+
+impl Folders {
+    /// The folders as a reader sees them: well-known and system names made readable, Gmail's
+    /// categories and `IMPORTANT` left out, an Outlook folder filed under its opaque id shown
+    /// as such. Empty for a Gmail message that is archived (no label at all).
+    pub fn shown(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|l| *l != "IMPORTANT" && !l.starts_with("CATEGORY_"))
+            .map(|l| match SHOWN.iter().find(|(k, _)| k == l) {
+                Some((_, name)) => (*name).to_string(),
+                None if l.starts_with("AAMk") && !l.contains(char::is_whitespace) => {
+                    "an Outlook folder".to_string()
+                }
+                None => l.clone(),
+            })
+            .collect()
+    }
+}
+
 impl IntoIterator for Folders {
     type Item = String;
     type IntoIter = std::vec::IntoIter<String>;
@@ -144,6 +182,21 @@ json_text_column!(Folders);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_are_shown_readably() {
+        let f = Folders::from_labels(&[
+            "INBOX".into(),
+            "IMPORTANT".into(),
+            "CATEGORY_UPDATES".into(),
+            "Label_3".into(),
+        ]);
+        assert_eq!(f.shown(), vec!["Inbox".to_string(), "Label_3".to_string()]);
+        let f = Folders::from_labels(&["archive".into()]);
+        assert_eq!(f.shown(), vec!["Archive".to_string()]);
+        let f = Folders::from_labels(&["AAMkADabc123=".into()]);
+        assert_eq!(f.shown(), vec!["an Outlook folder".to_string()]);
+    }
 
     #[test]
     fn folders_drop_flags_and_sort() {

@@ -83,6 +83,8 @@ struct EmailPage {
     text: Option<String>,
     truncated: bool,
     deleted_in_provider: bool,
+    /// The provider folders (Outlook) or labels (Gmail) the message is in, readable.
+    folders: String,
 }
 
 fn role_label(role: ParticipantRole) -> Option<&'static str> {
@@ -235,6 +237,7 @@ async fn show(
         text: d.body.as_ref().and_then(|b| b.body_text.clone()),
         truncated: d.body.as_ref().is_some_and(|b| b.truncated),
         deleted_in_provider: d.email.deleted_in_provider_at.is_some(),
+        folders: d.email.folders.shown().join(", "),
     };
     Ok(render(&page)?.into_response())
 }

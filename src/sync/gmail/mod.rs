@@ -179,10 +179,16 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     for skip in page.skips {
         emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;
     }
-    let mut relabelled = apply_label_ops(&txn, owner, page.ops).await?;
+    let (mut relabelled, mut gone) = apply_label_ops(&txn, owner, page.ops).await?;
     for state in page.states {
         let (folders, read, starred) = flags(&state.label_ids);
         let stored = Folders::from_labels(&folders);
+        if in_bin(&stored) {
+            gone +=
+                emails::set_binned_state(&txn, owner.account_id, &state.id, &stored, read, starred)
+                    .await?;
+            continue;
+        }
         let before = emails::state(&txn, owner.account_id, &state.id).await?;
         let changed = before.is_none_or(|(f, r, st)| {
             f.as_slice() != folders.as_slice() || r != read || st != starred
@@ -193,7 +199,7 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
             relabelled += 1;
         }
     }
-    let gone = emails::mark_deleted(&txn, owner.account_id, page.deleted).await?;
+    gone += emails::mark_deleted(&txn, owner.account_id, page.deleted).await?;
     if let Some((ids, at)) = page.listed {
         emails::mark_listed(&txn, owner.account_id, ids, at).await?;
     }
@@ -206,6 +212,15 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
         deleted: gone,
         ..RunCounts::default()
     })
+}
+
+/// Whether a message sits in TRASH or SPAM: deleted in the provider, whatever else it has.
+/// Any other set of labels (none at all: archived) keeps it live.
+fn in_bin(folders: &Folders) -> bool {
+    folders
+        .as_slice()
+        .iter()
+        .any(|l| NEVER_SYNCED.contains(&l.as_str()))
 }
 
 /// Gmail labels as `(folders, read, starred)`: `UNREAD` and `STARRED` are flags.
@@ -223,13 +238,15 @@ fn flags(labels: &[String]) -> (Vec<String>, bool, bool) {
 }
 
 /// Apply each message's label additions and removals in order (`UNREAD` and `STARRED` are the
-/// read and starred flags); messages not stored are left alone.
+/// read and starred flags); messages not stored are left alone. A message that ends in TRASH
+/// or SPAM is deleted in the provider. `(relabelled, newly deleted)`.
 async fn apply_label_ops(
     db: &impl sea_orm::ConnectionTrait,
     owner: Owner,
     ops: &LabelOps,
-) -> Result<u64, SyncError> {
+) -> Result<(u64, u64), SyncError> {
     let mut changed = 0;
+    let mut gone = 0;
     for (id, list) in ops {
         let Some((folders, mut read, mut starred)) =
             emails::state(db, owner.account_id, id).await?
@@ -253,9 +270,12 @@ async fn apply_label_ops(
         }
         let folders: Vec<String> = set.into_iter().collect();
         let stored = Folders::from_labels(&folders);
-        if emails::set_state(db, owner.account_id, id, &stored, read, starred).await? {
+        if in_bin(&stored) {
+            gone +=
+                emails::set_binned_state(db, owner.account_id, id, &stored, read, starred).await?;
+        } else if emails::set_state(db, owner.account_id, id, &stored, read, starred).await? {
             changed += 1;
         }
     }
-    Ok(changed)
+    Ok((changed, gone))
 }

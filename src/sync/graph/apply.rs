@@ -1,8 +1,9 @@
 //! Turning one delta page into database changes: new messages fetched as MIME (at most four
 //! requests at a time, Graph's per-mailbox cap), known ones updated from the light fields, and
-//! messages that left a folder looked up (in `$batch`es of 20) where they are now (another
-//! synced folder: moved; gone or in a folder not synced: deleted). Each page is then stored with its cursor in one
-//! transaction.
+//! messages that left a folder looked up (in `$batch`es of 20) where they are now: gone
+//! (deleted in the provider); under Deleted Items or Junk Email (deleted in the provider, filed
+//! there); any other folder, synced or not (live, filed under it: a move out of the synced
+//! folders is not a deletion). Each page is then stored with its cursor in one transaction.
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::super::session::{Session, Skip};
 use super::super::SyncError;
-use super::folders::{Synced, SyncedFolder};
+use super::folders::{self, Place, Synced, SyncedFolder};
 use crate::db::emails;
 use crate::db::sync_cursors::{self, Cursor};
 use crate::db::sync_runs::RunCounts;
@@ -40,6 +41,8 @@ pub struct Work {
     fresh: Vec<NormalizedMessage>,
     skips: Vec<Skip>,
     updates: Vec<StateUpdate>,
+    /// Messages now under Deleted Items or Junk Email: filed there, deleted in the provider.
+    binned: Vec<StateUpdate>,
     deleted: Vec<String>,
     /// Ids the page named in the folder (stamped when the page belongs to a full listing).
     named: Vec<String>,
@@ -245,7 +248,8 @@ pub async fn page(
 }
 
 /// Stored messages no longer named where we filed them: where are they now? A move to another
-/// synced folder (reported in either order with the target's delta, trap 14) is not a delete.
+/// folder (synced: reported in either order with the target's delta, trap 14; or not synced)
+/// is not a delete.
 pub async fn departed(s: &Session, synced: &Synced, ids: Vec<String>) -> Result<Work, SyncError> {
     let mut work = Work::default();
     resolve_departed(s, synced, ids, &mut work).await?;
@@ -263,18 +267,26 @@ async fn resolve_departed(
     for chunk in ids.chunks(MAX_BATCH) {
         found.extend(locate_batch(s, chunk.to_vec()).await?);
     }
+    let mut places: HashMap<String, Place> = HashMap::new();
     for (id, now) in found {
-        match now.and_then(|l| {
-            let label = synced.label(l.folder_id.as_deref()?)?.to_string();
-            Some((l, label))
-        }) {
-            Some((l, label)) => work.updates.push(StateUpdate {
-                id,
-                label,
-                read: l.read,
-                starred: l.flagged,
-            }),
-            None => work.deleted.push(id),
+        let Some(l) = now else {
+            work.deleted.push(id);
+            continue;
+        };
+        let Some(folder_id) = l.folder_id.as_deref() else {
+            work.deleted.push(id);
+            continue;
+        };
+        let place = folders::place(s, synced, folder_id, &mut places).await?;
+        let update = |label: String| StateUpdate {
+            id: id.clone(),
+            label,
+            read: l.read,
+            starred: l.flagged,
+        };
+        match place {
+            Place::Synced(label) | Place::Elsewhere(label) => work.updates.push(update(label)),
+            Place::Bin(label) => work.binned.push(update(label)),
         }
     }
     Ok(())
@@ -304,7 +316,14 @@ pub async fn store(
             updated += 1;
         }
     }
-    let gone = emails::mark_deleted(&txn, owner.account_id, &work.deleted).await?;
+    let mut gone = 0;
+    for u in work.binned.iter().filter(|u| !deleted.contains(&u.id)) {
+        let folders = Folders::from_labels(std::slice::from_ref(&u.label));
+        gone +=
+            emails::set_binned_state(&txn, owner.account_id, &u.id, &folders, u.read, u.starred)
+                .await?;
+    }
+    gone += emails::mark_deleted(&txn, owner.account_id, &work.deleted).await?;
     if let Some(at) = listing {
         emails::mark_listed(&txn, owner.account_id, &work.named, at).await?;
     }

@@ -1,8 +1,13 @@
 //! Which Outlook folders a pass covers: the configured ones (well-known names, ids or display
 //! names; Inbox and Sent Items by default) and, recursively, their child folders, never Deleted
 //! Items or Junk Email. Each gets the label its messages are filed under in `emails.folders`:
-//! the well-known name when it has one, else its (immutable) id.
+//! the well-known name when it has one, else its (immutable) id. [`place`] says where a
+//! message that left a synced folder is now: another synced folder, the bin (under Deleted
+//! Items or Junk Email: deleted in the provider), or elsewhere (still live, filed under the
+//! folder's well-known name, else its display name).
 use std::collections::{HashMap, HashSet, VecDeque};
+
+use tokio::sync::OnceCell;
 
 use super::super::session::Session;
 use super::super::SyncError;
@@ -27,6 +32,22 @@ pub struct Synced {
     labels: HashMap<String, String>,
     /// Ids of Deleted Items and Junk Email.
     excluded: HashSet<String>,
+    /// Their well-known names by id.
+    bins: HashMap<String, String>,
+    /// Well-known names by folder id, loaded when a message lands outside the synced folders.
+    well_known: OnceCell<HashMap<String, String>>,
+}
+
+/// Where a message is now, by its `parentFolderId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A synced folder, with its label.
+    Synced(String),
+    /// Deleted Items or Junk Email (or a folder under them): deleted in the provider, filed
+    /// under that well-known name.
+    Bin(String),
+    /// Any other folder: live, filed under its well-known name, else its display name.
+    Elsewhere(String),
 }
 
 impl Synced {
@@ -94,8 +115,10 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
     // of the never-synced ones, so recursion from a high folder cannot reach them.
     let mut well_known: HashMap<String, String> = HashMap::new();
     let mut excluded: HashSet<String> = HashSet::new();
+    let mut bins: HashMap<String, String> = HashMap::new();
     for name in NEVER_SYNCED.iter().take(2) {
         if let Some(f) = get_folder(s, name).await? {
+            bins.insert(f.id.clone(), (*name).to_string());
             excluded.insert(f.id);
         }
     }
@@ -139,6 +162,7 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
     }
     let mut synced = Synced {
         excluded: excluded.clone(),
+        bins,
         ..Synced::default()
     };
     let mut queue: VecDeque<Folder> = VecDeque::new();
@@ -185,6 +209,64 @@ pub async fn vanished(s: &Session, synced: &Synced, folder_id: &str) -> Result<b
         }
     }
     Ok(false)
+}
+
+/// Where a message in folder `folder_id` is, walking up its parents (a folder under Deleted
+/// Items is in the bin). `cache` keeps the answers of one batch of lookups.
+pub async fn place(
+    s: &Session,
+    synced: &Synced,
+    folder_id: &str,
+    cache: &mut HashMap<String, Place>,
+) -> Result<Place, SyncError> {
+    if let Some(p) = cache.get(folder_id) {
+        return Ok(p.clone());
+    }
+    let found = locate_folder(s, synced, folder_id).await?;
+    cache.insert(folder_id.to_string(), found.clone());
+    Ok(found)
+}
+
+async fn locate_folder(s: &Session, synced: &Synced, folder_id: &str) -> Result<Place, SyncError> {
+    if let Some(label) = synced.label(folder_id) {
+        return Ok(Place::Synced(label.to_string()));
+    }
+    let mut name: Option<String> = None;
+    let mut at = folder_id.to_string();
+    for _ in 0..64 {
+        if let Some(bin) = synced.bins.get(&at) {
+            return Ok(Place::Bin(bin.clone()));
+        }
+        let Some(folder) = get_folder(s, &at).await? else {
+            break;
+        };
+        name.get_or_insert(folder.display_name);
+        match folder.parent_id {
+            Some(parent) if parent != at => at = parent,
+            _ => break,
+        }
+    }
+    let well_known = synced
+        .well_known
+        .get_or_try_init(|| well_known_ids(s))
+        .await?;
+    let label = well_known
+        .get(folder_id)
+        .cloned()
+        .or(name.filter(|n| !n.trim().is_empty()))
+        .unwrap_or_else(|| folder_id.to_string());
+    Ok(Place::Elsewhere(label))
+}
+
+/// Folder ids of the well-known folders a mailbox has (those not synced nor in the bin).
+async fn well_known_ids(s: &Session) -> Result<HashMap<String, String>, SyncError> {
+    let mut out = HashMap::new();
+    for name in WELL_KNOWN.iter().filter(|n| !NEVER_SYNCED.contains(n)) {
+        if let Some(f) = get_folder(s, name).await? {
+            out.insert(f.id, (*name).to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// A folder by display name (case-insensitive), or by path of display names (`Inbox/Clients`).

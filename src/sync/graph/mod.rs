@@ -2,7 +2,8 @@
 //! (`sync_cursors.scope = graph:{folderId}`). A folder without a cursor is listed (a delta
 //! round from scratch, newest first, small first page; the nextLink kept as `page_token` so a
 //! killed pass resumes), then swept: stored messages of the folder the listing did not name
-//! are looked up and marked deleted unless they merely moved to another synced folder. Later
+//! are looked up: gone, or under Deleted Items / Junk Email, they are deleted in the provider;
+//! in any other folder (synced or not) they stay live, filed under it. Later
 //! passes follow the folder's deltaLink; an expired one (410) resyncs that folder the same
 //! way. Every page is stored with the cursor that covers it in one transaction.
 mod apply;

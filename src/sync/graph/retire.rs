@@ -1,7 +1,7 @@
 //! Folders synced in earlier passes that are gone now (deleted in Outlook: removed, or moved
 //! under Deleted Items with their messages): their stored messages are looked up one by one
-//! (moved to a synced folder: refiled; anywhere else or gone: deleted) and their cursor is
-//! dropped. A folder merely left out of the configuration keeps what was stored.
+//! (under Deleted Items or Junk Email, or gone: deleted; in any other folder: refiled there)
+//! and their cursor is dropped. A folder merely left out of the configuration keeps what was stored.
 use super::super::session::Session;
 use super::super::SyncError;
 use super::folders::{self, Synced};

@@ -81,18 +81,25 @@ pub async fn truth(app: &TestApp) -> BTreeMap<String, State> {
         .collect()
 }
 
+/// In TRASH or SPAM: deleted in the provider.
+pub fn in_bin(state: &State) -> bool {
+    state.labels.iter().any(|x| x == "SPAM" || x == "TRASH")
+}
+
 fn in_scope(state: &State) -> bool {
     let l = &state.labels;
     l.iter().any(|x| x == "INBOX" || x == "SENT") && !l.iter().any(|x| x == "SPAM" || x == "TRASH")
 }
 
 /// Every stored live message is in the provider with exactly its state; every synced-label
-/// message of the provider is stored; deleted ones are gone from the provider.
+/// message of the provider is stored; deleted ones are gone from the provider or in TRASH /
+/// SPAM.
 pub async fn assert_matches_truth(l: &Linked) {
     let truth = truth(&l.app).await;
     let stored = stored(l).await;
     for (id, state) in &stored.live {
         assert_eq!(truth.get(id), Some(state), "stored message {id}");
+        assert!(!in_bin(state), "{id} in TRASH or SPAM but stored live");
     }
     for (id, state) in truth.iter().filter(|(_, s)| in_scope(s)) {
         assert!(
@@ -102,8 +109,9 @@ pub async fn assert_matches_truth(l: &Linked) {
     }
     for id in &stored.deleted {
         assert!(
-            !truth.contains_key(id),
-            "{id} marked deleted but still exists"
+            truth.get(id).is_none_or(in_bin),
+            "{id} marked deleted but live in the provider: {:?}",
+            truth.get(id)
         );
     }
 }

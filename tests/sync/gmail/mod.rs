@@ -5,6 +5,7 @@ mod association;
 mod auto_contacts;
 mod cli;
 mod faults;
+mod folders;
 mod incremental;
 mod initial;
 mod quota;

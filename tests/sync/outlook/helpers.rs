@@ -135,24 +135,56 @@ pub async fn expected(app: &TestApp) -> BTreeMap<String, State> {
         .collect()
 }
 
-/// Stored live messages are exactly the synced-folder messages of the provider, each with its
-/// folder, read and flagged state; messages marked deleted are nowhere synced any more.
+/// Whether a folder (emulator key) is Deleted Items, Junk Email or under them: what sits there
+/// is deleted in the provider.
+pub fn in_bin(folder_key: &str) -> bool {
+    let key = normalise_key(folder_key);
+    let top = key.split('/').next().unwrap_or_default();
+    matches!(top, "deleteditems" | "junkemail")
+}
+
+/// The label of a folder outside the synced ones: its well-known name, else its display name.
+pub fn label_elsewhere(folder_key: &str) -> String {
+    let key = normalise_key(folder_key);
+    key.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// Stored live messages are the synced-folder messages of the provider, each with its folder,
+/// read and flagged state, plus messages moved to a folder outside the synced ones (filed
+/// under it); messages marked deleted are gone or under Deleted Items / Junk Email.
 pub async fn assert_matches_truth(l: &Linked) {
     let expected = expected(&l.app).await;
+    let truth = truth(&l.app).await;
     let stored = stored(l).await;
     for (id, state) in &expected {
         assert_eq!(stored.live.get(id), Some(state), "message {id}");
     }
     for (id, state) in &stored.live {
+        if expected.contains_key(id) {
+            continue;
+        }
+        let place = truth.get(id);
         assert!(
-            expected.contains_key(id),
-            "stored {id} {state:?} is not in a synced folder"
+            place.is_some_and(|p| !in_bin(&p.folder)),
+            "stored {id} {state:?} is neither synced nor live elsewhere: {place:?}"
         );
+        if let Some(p) = place {
+            assert_eq!(
+                state.labels,
+                vec![label_elsewhere(&p.folder)],
+                "message {id}"
+            );
+        }
     }
     for id in &stored.deleted {
         assert!(
             !expected.contains_key(id),
             "{id} marked deleted but still synced"
+        );
+        assert!(
+            truth.get(id).is_none_or(|p| in_bin(&p.folder)),
+            "{id} marked deleted but live in {:?}",
+            truth.get(id)
         );
     }
 }

@@ -4,5 +4,6 @@ mod helpers;
 
 mod cli;
 mod faults;
+mod folders;
 mod incremental;
 mod initial;
