@@ -93,17 +93,30 @@ impl App {
                 }
             }
         });
-        let workers: Vec<_> = (0..self.settings.sync_workers)
-            .map(|i| {
-                let id = format!("sync-{}-{i}", uuid::Uuid::new_v4().simple());
-                tokio::spawn(crate::sync::worker::run(
+        let instance = &self.settings.instance_id;
+        let sync_ids: Vec<String> = (0..self.settings.sync_workers)
+            .map(|i| format!("{instance}-sync-{i}"))
+            .collect();
+        let job_ids: Vec<String> = (0..self.settings.job_workers)
+            .map(|i| format!("{instance}-jobs-{i}"))
+            .collect();
+        // What this instance held before a restart is free at once, its runs closed.
+        let own: Vec<String> = sync_ids.iter().chain(&job_ids).cloned().collect();
+        if let Err(e) = crate::sync::worker::reclaim(&self.db, &own).await {
+            tracing::warn!(error = %e, "could not reclaim this instance's leases");
+        }
+        let lease = self.settings.sync_lease;
+        let workers: Vec<_> = sync_ids
+            .into_iter()
+            .map(|id| {
+                tokio::spawn(crate::sync::worker::run_leased(
                     self.mail_deps(),
                     id,
+                    lease,
                     shutdown.child_token(),
                 ))
             })
-            .chain((0..self.settings.job_workers).map(|i| {
-                let id = format!("jobs-{}-{i}", uuid::Uuid::new_v4().simple());
+            .chain(job_ids.into_iter().map(|id| {
                 tokio::spawn(crate::reassociation::job::run(
                     self.db.clone(),
                     id,
