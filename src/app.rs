@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::session_store::ExpiredDeletion;
 
-use crate::config::{redact_url, Settings};
+use crate::config::{default_instance_id, redact_url, Settings};
 use crate::db::session_store::DbSessionStore;
 use crate::providers::Providers;
 use crate::secrets::KeyRing;
@@ -46,6 +46,11 @@ impl App {
         if settings.base_url == format!("http://{}", settings.bind) {
             // Derived from the bind address: follow the port actually bound (port 0 in tests).
             settings.base_url = format!("http://{addr}");
+        }
+        if settings.instance_id == default_instance_id(settings.bind) {
+            // Derived from the bind address too: the port actually bound (port 0: each
+            // instance its own).
+            settings.instance_id = default_instance_id(addr);
         }
         let settings = Arc::new(settings);
         let checked = crate::mailboxes::keys::check(&db, &keys).await?;

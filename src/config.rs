@@ -156,7 +156,7 @@ impl Settings {
 
 /// The host name and the bind port: the same after a restart, different for two instances on
 /// one host.
-fn default_instance_id(bind: SocketAddr) -> String {
+pub fn default_instance_id(bind: SocketAddr) -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
