@@ -157,12 +157,12 @@ pub struct SettingsArgs {
     pub instance_id: Option<String>,
     /// How long a sync worker's lease on a mailbox lasts without a heartbeat (renewed every
     /// third of it while a pass runs): another instance takes a dead one's mailboxes over
-    /// within this.
+    /// within this plus an idle worker's 5-second poll.
     #[arg(
         long,
         global = true,
         env = "THREADLINE_SYNC_LEASE_SECONDS",
-        default_value_t = 30
+        default_value_t = 20
     )]
     pub sync_lease_seconds: u64,
     /// Background workers for re-association after large directory edits in `serve`.

@@ -15,7 +15,7 @@ use crate::mailboxes::MailDeps;
 
 /// How long a claim holds without a heartbeat, by default (`THREADLINE_SYNC_LEASE_SECONDS`):
 /// a dead instance's mailboxes are taken over within this.
-pub const DEFAULT_LEASE: StdDuration = StdDuration::from_secs(30);
+pub const DEFAULT_LEASE: StdDuration = StdDuration::from_secs(20);
 const IDLE: StdDuration = StdDuration::from_secs(5);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 
