@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::session_store::ExpiredDeletion;
 
-use crate::config::{redact_url, Settings};
+use crate::config::{default_instance_id, redact_url, Settings};
 use crate::db::session_store::DbSessionStore;
 use crate::providers::Providers;
 use crate::secrets::KeyRing;
@@ -46,6 +46,11 @@ impl App {
         if settings.base_url == format!("http://{}", settings.bind) {
             // Derived from the bind address: follow the port actually bound (port 0 in tests).
             settings.base_url = format!("http://{addr}");
+        }
+        if settings.instance_id == default_instance_id(settings.bind) {
+            // Derived from the bind address too: the port actually bound (port 0: each
+            // instance its own).
+            settings.instance_id = default_instance_id(addr);
         }
         let settings = Arc::new(settings);
         let checked = crate::mailboxes::keys::check(&db, &keys).await?;
@@ -93,17 +98,30 @@ impl App {
                 }
             }
         });
-        let workers: Vec<_> = (0..self.settings.sync_workers)
-            .map(|i| {
-                let id = format!("sync-{}-{i}", uuid::Uuid::new_v4().simple());
-                tokio::spawn(crate::sync::worker::run(
+        let instance = &self.settings.instance_id;
+        let sync_ids: Vec<String> = (0..self.settings.sync_workers)
+            .map(|i| format!("{instance}-sync-{i}"))
+            .collect();
+        let job_ids: Vec<String> = (0..self.settings.job_workers)
+            .map(|i| format!("{instance}-jobs-{i}"))
+            .collect();
+        // What this instance held before a restart is free at once, its runs closed.
+        let own: Vec<String> = sync_ids.iter().chain(&job_ids).cloned().collect();
+        if let Err(e) = crate::sync::worker::reclaim(&self.db, &own).await {
+            tracing::warn!(error = %e, "could not reclaim this instance's leases");
+        }
+        let lease = self.settings.sync_lease;
+        let workers: Vec<_> = sync_ids
+            .into_iter()
+            .map(|id| {
+                tokio::spawn(crate::sync::worker::run_leased(
                     self.mail_deps(),
                     id,
+                    lease,
                     shutdown.child_token(),
                 ))
             })
-            .chain((0..self.settings.job_workers).map(|i| {
-                let id = format!("jobs-{}-{i}", uuid::Uuid::new_v4().simple());
+            .chain(job_ids.into_iter().map(|id| {
                 tokio::spawn(crate::reassociation::job::run(
                     self.db.clone(),
                     id,

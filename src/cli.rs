@@ -150,6 +150,21 @@ pub struct SettingsArgs {
         default_value_t = 10_000
     )]
     pub graph_requests_per_10_minutes: u32,
+    /// This instance's name, stable across restarts: its workers' leases carry it, so a restarted
+    /// instance takes its own mailboxes back at once. Default: the host name and the bind port
+    /// (two instances on one host differ by port).
+    #[arg(long, global = true, env = "THREADLINE_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+    /// How long a sync worker's lease on a mailbox lasts without a heartbeat (renewed every
+    /// third of it while a pass runs): another instance takes a dead one's mailboxes over
+    /// within this plus an idle worker's 5-second poll.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_SYNC_LEASE_SECONDS",
+        default_value_t = 20
+    )]
+    pub sync_lease_seconds: u64,
     /// Background workers for re-association after large directory edits in `serve`.
     #[arg(
         long,

@@ -64,6 +64,10 @@ pub struct Settings {
     pub graph_requests_per_10_minutes: u32,
     /// Background re-association workers `App::run` starts.
     pub job_workers: usize,
+    /// Stable across restarts; worker ids are `{instance_id}-sync-{i}` and `-jobs-{i}`.
+    pub instance_id: String,
+    /// A sync worker's lease on a mailbox (renewed every third of it).
+    pub sync_lease: std::time::Duration,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -120,6 +124,12 @@ impl Settings {
             gmail_units_per_minute: args.gmail_units_per_minute.max(1),
             graph_requests_per_10_minutes: args.graph_requests_per_10_minutes.max(1),
             job_workers: args.job_workers,
+            instance_id: args
+                .instance_id
+                .clone()
+                .filter(|i| !i.trim().is_empty())
+                .unwrap_or_else(|| default_instance_id(args.bind)),
+            sync_lease: std::time::Duration::from_secs(args.sync_lease_seconds.max(3)),
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),
@@ -142,6 +152,18 @@ impl Settings {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The host name and the bind port: the same after a restart, different for two instances on
+/// one host.
+pub fn default_instance_id(bind: SocketAddr) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}-{}", bind.port())
 }
 
 fn trim(url: &str) -> String {

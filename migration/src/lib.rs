@@ -24,6 +24,7 @@ mod m20261203_000050_participant_display_index;
 mod m20261206_000060_timeline_copies;
 mod m20261207_000070_link_lookup_covering;
 mod m20261207_000080_link_message_key;
+mod m20261207_000090_run_holders;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000060_timeline_copies::Migration),
             Box::new(m20261207_000070_link_lookup_covering::Migration),
             Box::new(m20261207_000080_link_message_key::Migration),
+            Box::new(m20261207_000090_run_holders::Migration),
         ]
     }
 }

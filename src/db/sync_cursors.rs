@@ -105,6 +105,29 @@ pub async fn listing_started(
         .and_then(|m| m.listing_started_at))
 }
 
+/// What the next pass will be, from the stored cursors: a first listing (or the rest of one)
+/// when any scope has no incremental cursor yet or none is stored, else incremental. The pass
+/// may still turn into a resync when the provider expired a cursor.
+pub async fn planned_kind(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<crate::domain::sync_run::RunKind, DbErr> {
+    use crate::domain::sync_run::RunKind;
+    let stored = sync_cursors::Entity::find()
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?;
+    let following = !stored.is_empty()
+        && stored
+            .iter()
+            .all(|c| c.phase == PHASE_INCREMENTAL && c.cursor.is_some());
+    Ok(if following {
+        RunKind::Incremental
+    } else {
+        RunKind::Initial
+    })
+}
+
 /// The scopes of a mailbox starting with `prefix` (e.g. every Outlook folder ever synced).
 pub async fn scopes(
     db: &impl ConnectionTrait,

@@ -31,11 +31,15 @@ fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// A run of `kind`, `running`, held by `holder` (a worker id; None for a pass that holds no
+/// lease).
 pub async fn start_run(
     db: &impl ConnectionTrait,
     owner: Owner,
     kind: RunKind,
+    holder: Option<&str>,
 ) -> Result<i64, DbErr> {
+    let now = super::now();
     let row = sync_runs::ActiveModel {
         organization_id: Set(owner.organization_id),
         account_id: Set(owner.account_id),
@@ -50,9 +54,11 @@ pub async fn start_run(
         throttled: Set(0),
         requests: Set(0),
         duration_ms: Set(0),
-        started_at: Set(super::now()),
+        started_at: Set(now),
         finished_at: Set(None),
         error: Set(None),
+        holder: Set(holder.map(str::to_string)),
+        heartbeat_at: Set(Some(now)),
         ..Default::default()
     };
     Ok(sync_runs::Entity::insert(row)
@@ -100,9 +106,58 @@ pub async fn finish_run(
             Expr::value(run.error.map(str::to_string)),
         )
         .filter(sync_runs::Column::Id.eq(id))
+        // A run closed as interrupted (its holder lost the lease) stays so.
+        .filter(sync_runs::Column::Status.eq(RunStatus::Running))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The holder is alive: its running runs were seen now.
+pub async fn heartbeat(db: &impl ConnectionTrait, holder: &str) -> Result<(), DbErr> {
+    sync_runs::Entity::update_many()
+        .col_expr(sync_runs::Column::HeartbeatAt, Expr::value(super::now()))
+        .filter(sync_runs::Column::Holder.eq(holder))
+        .filter(sync_runs::Column::Status.eq(RunStatus::Running))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Close as `interrupted`, at the time their holder was last seen, the running runs whose
+/// holder holds no live lease any more (it died: its lease expired and was taken over, or it
+/// was released when its instance restarted). Runs without a holder (`threadline sync`) are
+/// left alone. How many were closed.
+pub async fn interrupt_orphans(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Query;
+
+    use super::entities::jobs;
+    let live = Query::select()
+        .column(jobs::Column::LockedBy)
+        .from(jobs::Entity)
+        .and_where(jobs::Column::State.eq("running"))
+        .and_where(jobs::Column::LockedBy.is_not_null())
+        .and_where(jobs::Column::LeaseUntil.gte(now))
+        .to_owned();
+    let res = sync_runs::Entity::update_many()
+        .col_expr(
+            sync_runs::Column::Status,
+            Expr::value(RunStatus::Interrupted),
+        )
+        .col_expr(
+            sync_runs::Column::FinishedAt,
+            Expr::col(sync_runs::Column::HeartbeatAt)
+                .if_null(Expr::col(sync_runs::Column::StartedAt)),
+        )
+        .filter(sync_runs::Column::Status.eq(RunStatus::Running))
+        .filter(sync_runs::Column::Holder.is_not_null())
+        .filter(sync_runs::Column::Holder.not_in_subquery(live))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
 }
 
 fn newest_first(account_id: i64) -> Select<sync_runs::Entity> {

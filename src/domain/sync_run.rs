@@ -14,13 +14,15 @@ pub enum RunKind {
     Resync,
 }
 
-/// Stored as `running`, `succeeded`, `failed`.
+/// Stored as `running`, `succeeded`, `failed`, `interrupted` (its holder died mid-pass: the
+/// run ended when the holder was last seen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, DeriveValueType)]
 #[sea_orm(value_type = "String")]
 pub enum RunStatus {
     Running,
     Succeeded,
     Failed,
+    Interrupted,
 }
 
 impl RunKind {
@@ -36,13 +38,19 @@ impl RunKind {
 }
 
 impl RunStatus {
-    pub const ALL: [Self; 3] = [Self::Running, Self::Succeeded, Self::Failed];
+    pub const ALL: [Self; 4] = [
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Interrupted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
         }
     }
 }

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 use crate::db::emails::Owner;
 use crate::db::sync_runs::{self, Finished, RunCounts};
-use crate::db::{self, mail_accounts};
+use crate::db::{self, mail_accounts, sync_cursors};
 use crate::domain::sync_run::RunKind;
 use crate::mailboxes::credentials::CredentialError;
 use crate::mailboxes::MailDeps;
@@ -55,6 +55,17 @@ pub struct SyncOptions {
     pub since: Option<NaiveDate>,
     pub labels: Option<Vec<String>>,
     pub limits: Limits,
+    /// The worker's lease on the mailbox's job, checked and extended before each committed
+    /// page; None for a pass that holds no lease (`threadline sync`, tests).
+    pub holder: Option<Holder>,
+}
+
+/// A worker's hold on a mailbox's sync job.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub job_id: i64,
+    pub worker: String,
+    pub lease: Duration,
 }
 
 impl Default for SyncOptions {
@@ -72,6 +83,7 @@ impl Default for SyncOptions {
             since: None,
             labels: None,
             limits: Limits::default(),
+            holder: None,
         }
     }
 }
@@ -102,6 +114,8 @@ pub enum SyncError {
     /// The cause is in the message (stored as the run's error), so it is not also a `source`.
     #[error("database: {0}")]
     Db(sea_orm::DbErr),
+    #[error("lease lost: another worker took the mailbox over")]
+    LeaseLost,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -171,7 +185,9 @@ pub async fn sync_account_with(
         });
     }
     let started = Instant::now();
-    let run_id = sync_runs::start_run(&deps.db, owner, RunKind::Incremental).await?;
+    let kind = sync_cursors::planned_kind(&deps.db, account_id).await?;
+    let holder = options.holder.as_ref().map(|h| h.worker.as_str());
+    let run_id = sync_runs::start_run(&deps.db, owner, kind, holder).await?;
     let graph_budget = options.graph_requests_per_10_minutes;
     let session = match provider {
         Provider::Google => Session::new(deps.clone(), owner, options),
@@ -201,6 +217,12 @@ pub async fn sync_account_with(
         duration_ms,
         error: error.as_deref(),
     };
+    if matches!(result, Err((_, SyncError::LeaseLost))) {
+        // Another worker holds the mailbox now: record nothing more (the new holder closes
+        // this run as interrupted).
+        tracing::warn!(account = account_id, "sync pass stopped: lease lost");
+        return Err(SyncError::LeaseLost);
+    }
     sync_runs::finish_run(&deps.db, run_id, finished).await?;
     match &result {
         // The credentials layer already put the reason on the mailbox; keep its wording.

@@ -100,6 +100,23 @@ impl Session {
         self.0.owner
     }
 
+    /// Before a page is committed, in its transaction: extend the pass's lease, or fail with
+    /// [`SyncError::LeaseLost`] when another holder took the mailbox over (nothing more is
+    /// written). A pass without a lease (`threadline sync`) always goes on.
+    pub async fn hold_lease(&self, txn: &impl sea_orm::ConnectionTrait) -> Result<(), SyncError> {
+        let Some(h) = &self.options().holder else {
+            return Ok(());
+        };
+        let until = crate::db::now()
+            + chrono::Duration::from_std(h.lease).unwrap_or(chrono::Duration::seconds(30));
+        if crate::db::jobs::heartbeat(txn, h.job_id, &h.worker, until).await? {
+            crate::db::sync_runs::heartbeat(txn, &h.worker).await?;
+            Ok(())
+        } else {
+            Err(SyncError::LeaseLost)
+        }
+    }
+
     pub fn options(&self) -> &SyncOptions {
         &self.0.options
     }

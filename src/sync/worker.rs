@@ -1,18 +1,21 @@
-//! Background sync: one step (`sync_next_due`: claim the most overdue mailbox under a lease,
-//! heartbeat while syncing it, schedule its next pass) and a cancellable loop around it that
-//! backs off when idle or failing and gives its leases back on shutdown.
+//! Background sync: one step (`sync_next_due`: claim the most overdue mailbox under a short
+//! lease, heartbeat every third of it while syncing, check it before each committed page,
+//! schedule the next pass) and a cancellable loop around it that backs off when idle or failing
+//! and gives its leases back on shutdown. Worker ids follow the instance
+//! (`{instance}-sync-{i}`), so a restarted instance reclaims its own leases at once
+//! ([`reclaim`]); another instance takes a dead one's over when the lease expires.
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use tokio_util::sync::CancellationToken;
 
-use super::{sync_account, SyncError, SyncReport};
-use crate::db::{self, jobs, mail_accounts, sync_cursors};
+use super::{sync_account_with, Holder, SyncError, SyncOptions, SyncReport};
+use crate::db::{self, jobs, mail_accounts, sync_cursors, sync_runs};
 use crate::mailboxes::MailDeps;
 
-/// How long a claim holds without a heartbeat (a crashed worker's job is free after this).
-const LEASE: Duration = Duration::minutes(5);
-const HEARTBEAT: StdDuration = StdDuration::from_secs(60);
+/// How long a claim holds without a heartbeat, by default (`THREADLINE_SYNC_LEASE_SECONDS`):
+/// a dead instance's mailboxes are taken over within this.
+pub const DEFAULT_LEASE: StdDuration = StdDuration::from_secs(20);
 const IDLE: StdDuration = StdDuration::from_secs(5);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 
@@ -23,18 +26,53 @@ pub async fn sync_next_due(
     deps: &MailDeps,
     worker_id: &str,
 ) -> Result<Option<SyncReport>, SyncError> {
-    let Some(job) = jobs::claim(&deps.db, jobs::SYNC_ACCOUNT, worker_id, LEASE, db::now()).await?
+    sync_next_due_leased(deps, worker_id, DEFAULT_LEASE).await
+}
+
+/// [`sync_next_due`] with a lease of `lease`, renewed every third of it.
+pub async fn sync_next_due_leased(
+    deps: &MailDeps,
+    worker_id: &str,
+    lease: StdDuration,
+) -> Result<Option<SyncReport>, SyncError> {
+    sync_next_due_with(deps, worker_id, lease, &SyncOptions::for_deps(deps)).await
+}
+
+/// [`sync_next_due_leased`] with the pass's `options` (tests: small pages).
+pub async fn sync_next_due_with(
+    deps: &MailDeps,
+    worker_id: &str,
+    lease: StdDuration,
+    options: &SyncOptions,
+) -> Result<Option<SyncReport>, SyncError> {
+    let lease_len = Duration::from_std(lease).unwrap_or(Duration::seconds(30));
+    let Some(job) = jobs::claim(
+        &deps.db,
+        jobs::SYNC_ACCOUNT,
+        worker_id,
+        lease_len,
+        db::now(),
+    )
+    .await?
     else {
         return Ok(None);
     };
+    // A takeover: the runs of holders whose lease is gone ended when they were last seen.
+    let closed = sync_runs::interrupt_orphans(&deps.db, db::now()).await?;
+    if closed > 0 {
+        tracing::info!(closed, "closed the runs of dead holders as interrupted");
+    }
     let _beat = {
         let (db, worker) = (deps.db.clone(), worker_id.to_string());
         AbortOnDrop(tokio::spawn(async move {
             loop {
-                tokio::time::sleep(HEARTBEAT).await;
-                let until = db::now() + LEASE;
+                tokio::time::sleep(lease / 3).await;
+                let until = db::now() + lease_len;
                 if !matches!(jobs::heartbeat(&db, job.id, &worker, until).await, Ok(true)) {
                     tracing::warn!(job = job.id, "sync lease heartbeat failed");
+                }
+                if let Err(e) = sync_runs::heartbeat(&db, &worker).await {
+                    tracing::warn!(error = %e, "sync run heartbeat failed");
                 }
             }
         }))
@@ -42,7 +80,19 @@ pub async fn sync_next_due(
     let settings_before = mail_accounts::find(&deps.db, job.subject_id)
         .await?
         .map(|a| a.sync_settings);
-    let result = sync_account(deps, job.subject_id).await;
+    let options = SyncOptions {
+        holder: Some(Holder {
+            job_id: job.id,
+            worker: worker_id.to_string(),
+            lease,
+        }),
+        ..options.clone()
+    };
+    let result = sync_account_with(deps, job.subject_id, &options).await;
+    if matches!(result, Err(SyncError::LeaseLost)) {
+        // The new holder owns the job now: touch nothing of it.
+        return Err(SyncError::LeaseLost);
+    }
     if matches!(result, Err(SyncError::NotFound)) {
         jobs::remove(&deps.db, jobs::SYNC_ACCOUNT, job.subject_id).await?;
         return Ok(None);
@@ -70,14 +120,47 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Run [`sync_next_due`] until `shutdown`: straight on while work is due, a pause when idle,
-/// exponential backoff while the database itself fails. Leases are released on the way out.
+/// On start-up, before an instance's workers run: the jobs its workers (`worker_ids`, the same
+/// as before the restart) still hold are a dead process's: make them claimable at once, and
+/// close that process's runs as interrupted. How many leases were reclaimed.
+pub async fn reclaim(
+    db: &sea_orm::DatabaseConnection,
+    worker_ids: &[String],
+) -> Result<u64, sea_orm::DbErr> {
+    let mut reclaimed = 0;
+    for id in worker_ids {
+        reclaimed += jobs::release_all(db, id).await?;
+    }
+    let closed = sync_runs::interrupt_orphans(db, db::now()).await?;
+    if reclaimed > 0 || closed > 0 {
+        tracing::info!(
+            reclaimed,
+            closed,
+            "reclaimed this instance's leases from before its restart"
+        );
+    }
+    Ok(reclaimed)
+}
+
+/// Run [`sync_next_due`] until `shutdown` with the default lease.
 pub async fn run(deps: MailDeps, worker_id: String, shutdown: CancellationToken) {
+    run_leased(deps, worker_id, DEFAULT_LEASE, shutdown).await;
+}
+
+/// Run [`sync_next_due_leased`] until `shutdown`: straight on while work is due, a pause when
+/// idle, exponential backoff while the database itself fails. Leases are released on the way
+/// out.
+pub async fn run_leased(
+    deps: MailDeps,
+    worker_id: String,
+    lease: StdDuration,
+    shutdown: CancellationToken,
+) {
     let mut backoff = IDLE;
     loop {
         let step = tokio::select! {
             () = shutdown.cancelled() => break,
-            step = sync_next_due(&deps, &worker_id) => step,
+            step = sync_next_due_leased(&deps, &worker_id, lease) => step,
         };
         let pause = match step {
             Ok(Some(_)) => {

@@ -129,7 +129,7 @@ impl From<sync_runs::Model> for RunRow {
         let status_class = match r.status {
             RunStatus::Succeeded => "badge-ok",
             RunStatus::Failed => "badge-error",
-            RunStatus::Running => "badge-warn",
+            RunStatus::Running | RunStatus::Interrupted => "badge-warn",
         };
         let n = |v: i64| thousands(u64::try_from(v).unwrap_or(0));
         Self {
@@ -145,7 +145,9 @@ impl From<sync_runs::Model> for RunRow {
                 n(r.throttled),
                 n(r.requests)
             ),
-            duration: if r.finished_at.is_some() {
+            duration: if r.status == RunStatus::Interrupted {
+                "interrupted".into()
+            } else if r.finished_at.is_some() {
                 format!("{}.{} s", r.duration_ms / 1000, (r.duration_ms % 1000) / 100)
             } else {
                 "running".into()

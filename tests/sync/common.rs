@@ -456,3 +456,131 @@ pub fn assert_initial_sync_done(out: &std::process::Output, address: &str) {
         "{stdout}"
     );
 }
+
+/// A short lease for the takeover tests (renewed every second while a pass runs).
+pub const TEST_LEASE: Duration = Duration::from_secs(3);
+
+/// One worker step of `worker` (small pages, [`TEST_LEASE`]).
+pub async fn worker_step(l: &Linked, worker: &str) -> Result<Option<SyncReport>, SyncError> {
+    sync::worker::sync_next_due_with(&l.app.deps, worker, TEST_LEASE, &options()).await
+}
+
+/// Slow the pass down with `slow`, let `worker` claim the mailbox and start its pass, and kill
+/// the worker (its pass and heartbeat) once a page under `scope` is committed.
+pub async fn kill_a_worker_after_its_first_page(
+    l: &Linked,
+    worker: &str,
+    scope: &str,
+    slow: Value,
+) {
+    fault(&l.app, slow).await;
+    let deps = l.app.deps.clone();
+    let id = worker.to_string();
+    let pass = tokio::spawn(async move {
+        sync::worker::sync_next_due_with(&deps, &id, TEST_LEASE, &options()).await
+    });
+    until_a_page_is_committed(l, scope).await;
+    pass.abort();
+    let _ = pass.await;
+}
+
+/// The mailbox's runs, newest first, none of them still `running`.
+pub async fn runs_all_ended(l: &Linked) -> Vec<sync_runs::Model> {
+    let runs = runs_db::runs(&l.app.db, l.account_id).await.unwrap();
+    assert!(
+        runs.iter().all(|r| r.status.as_str() != "running"),
+        "no run stays running: {:?}",
+        runs.iter().map(|r| r.status.as_str()).collect::<Vec<_>>()
+    );
+    runs
+}
+
+/// Killed after its first page, worker `a-sync-0` restarts (same instance): its lease is
+/// reclaimed at once, its run closed as an interrupted first listing, and the listing resumes
+/// at once, while another instance could not take the mailbox before.
+pub async fn the_same_instance_resumes_at_once(l: &Linked, scope: &str, slow: Value) {
+    kill_a_worker_after_its_first_page(l, "a-sync-0", scope, slow).await;
+    assert!(
+        worker_step(l, "b-sync-0").await.unwrap().is_none(),
+        "another instance waits for the lease"
+    );
+    let reclaimed = sync::worker::reclaim(&l.app.db, &["a-sync-0".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(reclaimed, 1);
+    let runs = runs_all_ended(l).await;
+    assert_eq!(runs[0].status.as_str(), "interrupted");
+    assert_eq!(runs[0].kind.as_str(), "initial", "a first listing");
+    assert!(runs[0].finished_at.is_some(), "ended when last seen");
+    clear_faults(&l.app).await;
+    let report = worker_step(l, "a-sync-0")
+        .await
+        .unwrap()
+        .expect("the restarted instance resumes at once");
+    assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
+    let runs = runs_all_ended(l).await;
+    assert_eq!(runs[0].status.as_str(), "succeeded");
+    assert_eq!(runs[0].kind.as_str(), "initial");
+}
+
+/// Killed after its first page, worker `a-sync-0` never comes back: `b-sync-0` of another
+/// instance takes the mailbox over once the lease expires, and closes the dead pass's run.
+pub async fn another_instance_takes_over_after_the_lease(l: &Linked, scope: &str, slow: Value) {
+    kill_a_worker_after_its_first_page(l, "a-sync-0", scope, slow).await;
+    clear_faults(&l.app).await;
+    let deadline = tokio::time::Instant::now() + TEST_LEASE * 10;
+    let report = loop {
+        if let Some(report) = worker_step(l, "b-sync-0").await.unwrap() {
+            break report;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "taken over");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
+    let runs = runs_all_ended(l).await;
+    assert_eq!(runs[0].status.as_str(), "succeeded");
+    assert_eq!(runs[1].status.as_str(), "interrupted");
+    assert_eq!(runs[1].kind.as_str(), "initial");
+}
+
+/// While `a-sync-0`'s pass runs, another worker takes its job over (as after an expired
+/// lease): the pass ends with "lease lost" at its next page and records nothing more.
+pub async fn a_pass_that_loses_its_lease_stops_writing(l: &Linked, scope: &str, slow: Value) {
+    use threadline::db::jobs;
+    fault(&l.app, slow).await;
+    let deps = l.app.deps.clone();
+    let pass = tokio::spawn(async move {
+        sync::worker::sync_next_due_with(&deps, "a-sync-0", TEST_LEASE, &options()).await
+    });
+    until_a_page_is_committed(l, scope).await;
+    // As if the lease had expired: b claims with a clock past it.
+    let later = threadline::db::now() + chrono::Duration::hours(1);
+    let taken = jobs::claim(
+        &l.app.db,
+        jobs::SYNC_ACCOUNT,
+        "b-sync-0",
+        chrono::Duration::hours(2),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(taken.is_some(), "b takes the job over");
+    let lost = pass.await.unwrap();
+    assert!(matches!(lost, Err(SyncError::LeaseLost)), "{lost:?}");
+    assert!(lost.unwrap_err().to_string().contains("lease lost"));
+    let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        job.locked_by.as_deref(),
+        Some("b-sync-0"),
+        "a left b's job alone"
+    );
+    let closed = runs_db::interrupt_orphans(&l.app.db, threadline::db::now())
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+    let runs = runs_all_ended(l).await;
+    assert_eq!(runs[0].status.as_str(), "interrupted");
+}

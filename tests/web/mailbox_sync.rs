@@ -144,3 +144,31 @@ async fn settings_are_validated_saved_and_restart_the_listing() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_pass_whose_holder_died_shows_as_interrupted() {
+    use threadline::db::{jobs, sync_runs};
+    use threadline::domain::sync_run::RunKind;
+
+    let app = linked_app().await;
+    let account = all_accounts(&app).await.remove(0);
+    let owner = Owner {
+        organization_id: account.organization_id,
+        account_id: account.id,
+    };
+    // A worker of an instance that crashed mid-listing, its lease released at its restart.
+    sync_runs::start_run(&app.db, owner, RunKind::Initial, Some("gone-sync-0"))
+        .await
+        .unwrap();
+    let page = app.get_html(&format!("/mailboxes/{}", account.id)).await;
+    assert!(page.contains("running"), "{page}");
+    jobs::release_all(&app.db, "gone-sync-0").await.unwrap();
+    let closed = sync_runs::interrupt_orphans(&app.db, threadline::db::now())
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+
+    let page = app.get_html(&format!("/mailboxes/{}", account.id)).await;
+    assert!(page.contains(">interrupted</span>"), "{page}");
+    assert!(page.contains("initial"), "{page}");
+}

@@ -27,6 +27,11 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    /// The worker that runs the pass (None: a `threadline sync` pass, which holds no lease).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub holder: Option<String>,
+    /// When the holder was last seen (its last heartbeat).
+    pub heartbeat_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -129,6 +129,7 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         let txn = sea_orm::TransactionTrait::begin(db).await?;
         sync_cursors::save_cursor(&txn, owner, SCOPE, &cursor).await?;
         sync_cursors::begin_listing(&txn, owner.account_id, SCOPE, started).await?;
+        s.hold_lease(&txn).await?;
         txn.commit().await?;
         (h, pos, started)
     };

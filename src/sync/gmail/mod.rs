@@ -204,6 +204,7 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
         emails::mark_listed(&txn, owner.account_id, ids, at).await?;
     }
     sync_cursors::save_cursor(&txn, owner, SCOPE, page.cursor).await?;
+    s.hold_lease(&txn).await?;
     txn.commit().await?;
     Ok(RunCounts {
         stored: upserted.inserted,

@@ -330,6 +330,7 @@ pub async fn store(
     if let Some(cursor) = cursor {
         sync_cursors::save_cursor(&txn, owner, scope, cursor).await?;
     }
+    s.hold_lease(&txn).await?;
     txn.commit().await?;
     Ok(RunCounts {
         listed: work.named.len() as u64,

@@ -271,3 +271,27 @@ async fn a_mailbox_needing_reconnect_gets_no_pass_until_it_is_reconnected() {
     assert!(stored(&l).await.live.contains_key(&new_one));
     assert_eq!(run_count().await, runs + 1);
 }
+
+fn slow() -> serde_json::Value {
+    serde_json::json!({"mailbox": super::helpers::GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 40})
+}
+
+#[tokio::test]
+async fn a_restarted_instance_resumes_its_killed_pass_at_once() {
+    let l = linked(40).await;
+    crate::common::the_same_instance_resumes_at_once(&l, "gmail", slow()).await;
+    assert_matches_truth(&l).await;
+}
+
+#[tokio::test]
+async fn another_instance_takes_a_killed_pass_over_after_the_lease() {
+    let l = linked(40).await;
+    crate::common::another_instance_takes_over_after_the_lease(&l, "gmail", slow()).await;
+    assert_matches_truth(&l).await;
+}
+
+#[tokio::test]
+async fn a_pass_that_loses_its_lease_stops_writing() {
+    let l = linked(40).await;
+    crate::common::a_pass_that_loses_its_lease_stops_writing(&l, "gmail", slow()).await;
+}

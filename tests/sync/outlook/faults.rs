@@ -187,3 +187,27 @@ async fn throttled_lookups_inside_a_batch_are_asked_again() {
         .count();
     assert!(batches > 0, "lookups went through $batch: {stats}");
 }
+
+fn slow() -> serde_json::Value {
+    json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 40})
+}
+
+#[tokio::test]
+async fn a_restarted_instance_resumes_its_killed_pass_at_once() {
+    let l = linked(40).await;
+    crate::common::the_same_instance_resumes_at_once(&l, "graph:", slow()).await;
+    assert_matches_truth(&l).await;
+}
+
+#[tokio::test]
+async fn another_instance_takes_a_killed_pass_over_after_the_lease() {
+    let l = linked(40).await;
+    crate::common::another_instance_takes_over_after_the_lease(&l, "graph:", slow()).await;
+    assert_matches_truth(&l).await;
+}
+
+#[tokio::test]
+async fn a_pass_that_loses_its_lease_stops_writing() {
+    let l = linked(40).await;
+    crate::common::a_pass_that_loses_its_lease_stops_writing(&l, "graph:", slow()).await;
+}
