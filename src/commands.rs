@@ -118,10 +118,22 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
         labels: (!args.folders.is_empty()).then_some(args.folders),
         ..SyncOptions::for_deps(&deps)
     };
+    // The pass holds the mailbox's lease like a worker's: no worker syncs it meanwhile, and
+    // if this process dies its run is closed as interrupted.
+    let worker = format!("{}-cli", settings.instance_id);
     let mut failed = 0;
     for account in selected {
-        match sync::sync_account_with(&deps, account.id, &options).await {
-            Ok(r) => {
+        let pass =
+            sync::worker::sync_mailbox_now(&deps, &account, &worker, settings.sync_lease, &options);
+        match pass.await {
+            Ok(None) => {
+                failed += 1;
+                eprintln!(
+                    "{}: not synced: another worker is syncing it right now",
+                    account.address
+                );
+            }
+            Ok(Some(r)) => {
                 let c = &r.counts;
                 println!(
                     "{}: {} sync done in {:.1}s: {} listed, {} fetched, {} stored, {} updated, \

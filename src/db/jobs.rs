@@ -212,7 +212,8 @@ pub async fn replace(
         .ok_or_else(|| DbErr::RecordNotFound(format!("{kind} job {subject_id}")))
 }
 
-/// Claim one queued job by id (to run it at once, in the request that queued it).
+/// Claim one job by id to run it at once (in the request that queued it, or `threadline
+/// sync`): when it is queued, or its holder's lease has expired.
 pub async fn claim_id(
     db: &impl ConnectionTrait,
     id: i64,
@@ -222,8 +223,8 @@ pub async fn claim_id(
     let backend = db.get_database_backend();
     let now = super::now();
     let sql = "UPDATE jobs SET state = 'running', locked_by = {1}, lease_until = {2}, \
-               attempts = attempts + 1, updated_at = {3} WHERE id = {4} AND state = 'queued' \
-               RETURNING *";
+               attempts = attempts + 1, updated_at = {3} WHERE id = {4} AND (state = 'queued' \
+               OR (state = 'running' AND lease_until < {3})) RETURNING *";
     let values: Vec<Value> = vec![worker.into(), (now + lease).into(), now.into(), id.into()];
     let stmt = Statement::from_sql_and_values(backend, placeholders(sql, backend), values);
     Job::find_by_statement(stmt).one(db).await

@@ -57,6 +57,52 @@ pub async fn sync_next_due_with(
     else {
         return Ok(None);
     };
+    match run_claimed(deps, job, worker_id, lease, options).await {
+        // The mailbox is gone (its job too now): nothing was due after all.
+        Err(SyncError::NotFound) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// One pass over one mailbox now, under its job's lease like a worker's pass
+/// (`threadline sync`): the run has a holder, so it is closed as interrupted if this process
+/// dies, and no worker syncs the mailbox meanwhile. `Ok(None)` when another worker holds it.
+pub async fn sync_mailbox_now(
+    deps: &MailDeps,
+    account: &crate::db::entities::mail_accounts::Model,
+    worker_id: &str,
+    lease: StdDuration,
+    options: &SyncOptions,
+) -> Result<Option<SyncReport>, SyncError> {
+    let lease_len = Duration::from_std(lease).unwrap_or(Duration::seconds(30));
+    jobs::ensure(
+        &deps.db,
+        account.organization_id,
+        jobs::SYNC_ACCOUNT,
+        account.id,
+        db::now(),
+    )
+    .await?;
+    let Some(job) = jobs::find(&deps.db, jobs::SYNC_ACCOUNT, account.id).await? else {
+        return Ok(None);
+    };
+    let Some(job) = jobs::claim_id(&deps.db, job.id, worker_id, lease_len).await? else {
+        return Ok(None);
+    };
+    run_claimed(deps, job, worker_id, lease, options)
+        .await
+        .map(Some)
+}
+
+/// The pass of a job this worker has just claimed: heartbeat, sync, reschedule.
+async fn run_claimed(
+    deps: &MailDeps,
+    job: crate::db::entities::jobs::Model,
+    worker_id: &str,
+    lease: StdDuration,
+    options: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let lease_len = Duration::from_std(lease).unwrap_or(Duration::seconds(30));
     // A takeover: the runs of holders whose lease is gone ended when they were last seen.
     let closed = sync_runs::interrupt_orphans(&deps.db, db::now()).await?;
     if closed > 0 {
@@ -95,7 +141,7 @@ pub async fn sync_next_due_with(
     }
     if matches!(result, Err(SyncError::NotFound)) {
         jobs::remove(&deps.db, jobs::SYNC_ACCOUNT, job.subject_id).await?;
-        return Ok(None);
+        return result;
     }
     let account = mail_accounts::find(&deps.db, job.subject_id).await?;
     // Settings changed while the pass ran: it stored cursors for the old ones; list afresh.
@@ -108,7 +154,7 @@ pub async fn sync_next_due_with(
     let next = db::now() + Duration::seconds(i64::from(interval));
     let error = result.as_ref().err().map(ToString::to_string);
     jobs::complete(&deps.db, job.id, worker_id, next, error).await?;
-    result.map(Some)
+    result
 }
 
 /// Stops the heartbeat however the step ends, cancellation included.

@@ -71,3 +71,43 @@ async fn the_sync_command_says_a_mailbox_needs_reconnecting_instead_of_failing_a
         "no pass was tried"
     );
 }
+
+#[tokio::test]
+async fn the_sync_command_holds_the_mailbox_lease_like_a_worker() {
+    use threadline::db::{jobs, sync_runs};
+    let l = linked(5).await;
+    // A worker of another instance is syncing the mailbox right now (a live lease).
+    let held = jobs::claim(
+        &l.app.db,
+        jobs::SYNC_ACCOUNT,
+        "other-sync-0",
+        chrono::Duration::hours(1),
+        threadline::db::now(),
+    )
+    .await
+    .unwrap()
+    .expect("the mailbox's job is due after linking");
+    let out = threadline(&l, &["sync", "--account", GMAIL]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("another worker is syncing it right now"),
+        "{stderr}"
+    );
+    let runs = || async { sync_runs::runs(&l.app.db, l.account_id).await.unwrap() };
+    assert!(runs().await.is_empty(), "no second pass at the same time");
+
+    // Once the worker lets go, the command's pass runs under the lease and ends its run.
+    jobs::release_all(&l.app.db, "other-sync-0").await.unwrap();
+    let out = threadline(&l, &["sync", "--account", GMAIL]).await;
+    crate::common::assert_initial_sync_done(&out, GMAIL);
+    let runs = crate::common::runs_all_ended(&l).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status.as_str(), "succeeded");
+    let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, held.subject_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(job.locked_by.is_none(), "the command gave its lease back");
+    assert_matches_truth(&l).await;
+}
