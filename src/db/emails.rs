@@ -352,17 +352,9 @@ pub async fn set_state(
     read: bool,
     starred: bool,
 ) -> Result<bool, DbErr> {
-    let res = emails::Entity::update_many()
-        .col_expr(emails::Column::Folders, Expr::value(folders.clone()))
-        .col_expr(emails::Column::ProviderRead, Expr::value(read))
-        .col_expr(emails::Column::ProviderStarred, Expr::value(starred))
-        .col_expr(
-            emails::Column::DeletedInProviderAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(emails::Column::UpdatedAt, Expr::value(super::now()))
-        .filter(emails::Column::AccountId.eq(account_id))
-        .filter(emails::Column::ProviderMessageId.eq(provider_message_id))
+    let live = Option::<DateTime<Utc>>::None;
+    let res = state_update(account_id, provider_message_id, folders, read, starred)
+        .col_expr(emails::Column::DeletedInProviderAt, Expr::value(live))
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)
@@ -379,6 +371,20 @@ pub async fn set_binned_state(
     read: bool,
     starred: bool,
 ) -> Result<u64, DbErr> {
+    state_update(account_id, provider_message_id, folders, read, starred)
+        .exec(db)
+        .await?;
+    mark_deleted(db, account_id, &[provider_message_id.to_string()]).await
+}
+
+/// The update of one stored message's folders and provider read / starred state.
+fn state_update(
+    account_id: i64,
+    provider_message_id: &str,
+    folders: &Folders,
+    read: bool,
+    starred: bool,
+) -> sea_orm::UpdateMany<emails::Entity> {
     emails::Entity::update_many()
         .col_expr(emails::Column::Folders, Expr::value(folders.clone()))
         .col_expr(emails::Column::ProviderRead, Expr::value(read))
@@ -386,9 +392,6 @@ pub async fn set_binned_state(
         .col_expr(emails::Column::UpdatedAt, Expr::value(super::now()))
         .filter(emails::Column::AccountId.eq(account_id))
         .filter(emails::Column::ProviderMessageId.eq(provider_message_id))
-        .exec(db)
-        .await?;
-    mark_deleted(db, account_id, &[provider_message_id.to_string()]).await
 }
 
 /// Provider-side state of a stored message: `(folders, read, starred)`.

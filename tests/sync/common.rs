@@ -584,3 +584,15 @@ pub async fn a_pass_that_loses_its_lease_stops_writing(l: &Linked, scope: &str, 
     let runs = runs_all_ended(l).await;
     assert_eq!(runs[0].status.as_str(), "interrupted");
 }
+
+/// A stored message's row id and folders (labels), live or not.
+pub async fn stored_folders(l: &Linked, provider_message_id: &str) -> (i64, Vec<String>) {
+    let row = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .filter(emails::Column::ProviderMessageId.eq(provider_message_id))
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .expect("stored");
+    (row.id, row.folders.into_iter().collect())
+}

@@ -1,22 +1,10 @@
 //! Label semantics, as for Outlook folders: archived (INBOX removed) or relabelled mail stays
 //! live with its labels; TRASH and SPAM, and permanent deletes, are deletions in the provider,
 //! the stored labels following the provider; out of TRASH it is live again.
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use threadline::db::entities::emails;
 
-use super::helpers::{assert_matches_truth, delete, linked, patch, stored, Linked};
-
-async fn row(l: &Linked, id: &str) -> (i64, Vec<String>) {
-    let row = emails::Entity::find()
-        .filter(emails::Column::AccountId.eq(l.account_id))
-        .filter(emails::Column::ProviderMessageId.eq(id))
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .expect("stored");
-    (row.id, row.folders.into_iter().collect())
-}
+use super::helpers::{assert_matches_truth, delete, linked, patch, stored};
+use crate::common::stored_folders;
 
 #[tokio::test]
 async fn archive_and_labels_keep_mail_live_trash_spam_and_deletes_do_not() {
@@ -49,13 +37,13 @@ async fn archive_and_labels_keep_mail_live_trash_spam_and_deletes_do_not() {
     for gone in &ids[2..5] {
         assert!(now.deleted.contains(gone), "{gone} deleted in the provider");
     }
-    assert_eq!(row(&l, &ids[2]).await.1, vec!["TRASH"]);
-    assert_eq!(row(&l, &ids[3]).await.1, vec!["SPAM"]);
-    let (trashed, _) = row(&l, &ids[2]).await;
+    assert_eq!(stored_folders(&l, &ids[2]).await.1, vec!["TRASH"]);
+    assert_eq!(stored_folders(&l, &ids[3]).await.1, vec!["SPAM"]);
+    let (trashed, _) = stored_folders(&l, &ids[2]).await;
     let page = l.app.get_html(&format!("/emails/{trashed}")).await;
     assert!(page.contains("in Trash"), "{page}");
     assert!(page.contains("deleted in the provider"));
-    let (labelled, _) = row(&l, &ids[1]).await;
+    let (labelled, _) = stored_folders(&l, &ids[1]).await;
     let page = l.app.get_html(&format!("/emails/{labelled}")).await;
     assert!(page.contains(&format!("in {}", user[0])), "{page}");
     assert!(!page.contains("deleted in the provider"));

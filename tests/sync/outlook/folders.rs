@@ -2,11 +2,10 @@
 //! folder) stays live, filed under its new folder and shown so on the email page; moves to
 //! Deleted Items and Junk Email, and permanent deletes, are deletions in the provider, with
 //! the stored folder following the provider.
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use threadline::db::entities::emails;
 
 use super::helpers::{assert_matches_truth, delete, linked, patch, stored, Linked};
+use crate::common::stored_folders;
 
 /// Stored live ids filed under `label`.
 async fn filed(l: &Linked, label: &str) -> Vec<String> {
@@ -17,18 +16,6 @@ async fn filed(l: &Linked, label: &str) -> Vec<String> {
         .filter(|(_, s)| s.labels == vec![label.to_string()])
         .map(|(id, _)| id)
         .collect()
-}
-
-/// The stored folders of a message, live or not.
-async fn folders_of(l: &Linked, id: &str) -> (i64, Vec<String>) {
-    let row = emails::Entity::find()
-        .filter(emails::Column::AccountId.eq(l.account_id))
-        .filter(emails::Column::ProviderMessageId.eq(id))
-        .one(&l.app.db)
-        .await
-        .unwrap()
-        .expect("stored");
-    (row.id, row.folders.into_iter().collect())
 }
 
 #[tokio::test]
@@ -59,15 +46,15 @@ async fn moves_out_of_the_synced_folders_keep_mail_live_and_bins_delete_it() {
     for gone in &inbox[2..5] {
         assert!(now.deleted.contains(gone), "{gone} deleted in the provider");
     }
-    assert_eq!(folders_of(&l, &inbox[2]).await.1, vec!["deleteditems"]);
-    assert_eq!(folders_of(&l, &inbox[3]).await.1, vec!["junkemail"]);
+    assert_eq!(stored_folders(&l, &inbox[2]).await.1, vec!["deleteditems"]);
+    assert_eq!(stored_folders(&l, &inbox[3]).await.1, vec!["junkemail"]);
 
     // The email page says where the message is now.
-    let (archived, _) = folders_of(&l, &inbox[0]).await;
+    let (archived, _) = stored_folders(&l, &inbox[0]).await;
     let page = l.app.get_html(&format!("/emails/{archived}")).await;
     assert!(page.contains("in Archive"), "{page}");
     assert!(!page.contains("deleted in the provider"));
-    let (binned, _) = folders_of(&l, &inbox[2]).await;
+    let (binned, _) = stored_folders(&l, &inbox[2]).await;
     let page = l.app.get_html(&format!("/emails/{binned}")).await;
     assert!(page.contains("in Deleted Items"), "{page}");
     assert!(page.contains("deleted in the provider"));
