@@ -4,19 +4,8 @@
 //! the stored folder following the provider.
 use serde_json::json;
 
-use super::helpers::{assert_matches_truth, delete, linked, patch, stored, Linked};
+use super::helpers::{assert_matches_truth, delete, filed, linked, patch, stored};
 use crate::common::stored_folders;
-
-/// Stored live ids filed under `label`.
-async fn filed(l: &Linked, label: &str) -> Vec<String> {
-    stored(l)
-        .await
-        .live
-        .into_iter()
-        .filter(|(_, s)| s.labels == vec![label.to_string()])
-        .map(|(id, _)| id)
-        .collect()
-}
 
 #[tokio::test]
 async fn moves_out_of_the_synced_folders_keep_mail_live_and_bins_delete_it() {

@@ -188,3 +188,14 @@ pub async fn assert_matches_truth(l: &Linked) {
         );
     }
 }
+
+/// Stored live ids filed under `label` alone.
+pub async fn filed(l: &Linked, label: &str) -> Vec<String> {
+    stored(l)
+        .await
+        .live
+        .into_iter()
+        .filter(|(_, s)| s.labels == vec![label.to_string()])
+        .map(|(id, _)| id)
+        .collect()
+}

@@ -5,20 +5,9 @@
 use serde_json::json;
 
 use super::helpers::{
-    assert_matches_truth, delete, deliver, expire_cursors, label_of, linked, patch, raw,
+    assert_matches_truth, delete, deliver, expire_cursors, filed, label_of, linked, patch, raw,
     row_counts, stored, truth, State, CLIENTS,
 };
-
-/// Stored live ids filed under `label`.
-async fn filed(l: &super::helpers::Linked, label: &str) -> Vec<String> {
-    stored(l)
-        .await
-        .live
-        .into_iter()
-        .filter(|(_, s)| s.labels == vec![label.to_string()])
-        .map(|(id, _)| id)
-        .collect()
-}
 
 #[tokio::test]
 async fn delta_applies_new_mail_flags_moves_and_deletes() {
