@@ -196,7 +196,16 @@ async fn the_copies_migration_rolls_back_and_fills_again() {
     let (l, _) = linked_to_buyer().await;
     deliver(&l.app, &message("r0", 1, ""), "INBOX").await;
     l.sync_ok().await;
-    Migrator::down(&l.app.db, Some(3)).await.unwrap();
+    // Every migration from the copies one on, however many come after it.
+    let all = Migrator::migrations();
+    let copies_at = all
+        .iter()
+        .position(|m| m.name() == "m20261206_000060_timeline_copies")
+        .expect("the copies migration is listed");
+    let steps = u32::try_from(all.len() - copies_at).unwrap();
+    Migrator::down(&l.app.db, Some(steps)).await.unwrap();
+    let columns = sender_columns(&l).await;
+    assert_eq!(columns, 0, "down() removed the sender columns");
     Migrator::up(&l.app.db, None).await.unwrap();
     let copies = link_copies(&l).await;
     assert_eq!(copies.len(), 1);
@@ -230,4 +239,26 @@ async fn the_copies_migration_rolls_back_and_fills_again() {
         )
         .await;
     assert!(again.is_err(), "duplicate links were stored");
+}
+
+/// How many of the sender copy columns `emails` has.
+async fn sender_columns(l: &super::helpers::Linked) -> usize {
+    let sql = if l.app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'emails' \
+         AND column_name IN ('sender_name', 'sender_address')"
+    } else {
+        "SELECT count(*) AS n FROM pragma_table_info('emails') \
+         WHERE name IN ('sender_name', 'sender_address')"
+    };
+    let row = l
+        .app
+        .db
+        .query_one(sea_orm::Statement::from_string(
+            l.app.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    usize::try_from(row.try_get::<i64>("", "n").unwrap()).unwrap()
 }
