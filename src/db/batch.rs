@@ -18,6 +18,29 @@ pub fn rows_per_insert(columns: usize) -> usize {
     (MAX_VALUES / columns.max(1)).max(1)
 }
 
+/// Text bound per statement at most (bodies, search documents): a page's text is written in
+/// statements of a few MiB, so memory does not follow the page's size.
+pub const MAX_TEXT: usize = 4 << 20;
+
+/// Split `items` into runs of at most `rows` items and [`MAX_TEXT`] bytes of text (`text`
+/// measures an item; a larger item is a run of its own).
+pub fn runs<T>(items: &[T], rows: usize, text: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let size = text(item);
+        if i > start && (i - start >= rows || bytes + size > MAX_TEXT) {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
 /// `values` padded to a power of two (at least 4) by repeating the last one.
 pub fn padded<V: Clone>(values: &[V]) -> Vec<V> {
     let mut out = values.to_vec();
@@ -130,6 +153,9 @@ mod tests {
         assert_eq!(padded(&[7]), vec![7, 7, 7, 7]);
         assert!(padded::<i64>(&[]).is_empty());
         assert_eq!(keys_cte(2), "v(k) AS (VALUES (?), (?))");
+        let sizes = [1usize, MAX_TEXT, 1, 1, 1];
+        let split: Vec<usize> = runs(&sizes, 2, |s| *s).iter().map(|r| r.len()).collect();
+        assert_eq!(split, vec![1, 2, 2]);
         assert_eq!(list(3), "(?, ?, ?)");
         let s = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![]);
         assert_eq!(s.sql, "a = $1 AND b IN ($2, $3)");

@@ -197,14 +197,16 @@ async fn claim_bodies(
     created: &HashMap<String, i64>,
 ) -> Result<HashSet<i64>, DbErr> {
     let backend = db.get_database_backend();
-    let bodies: Vec<email_bodies::ActiveModel> = fresh
+    let bodies: Vec<(i64, &NormalizedMessage)> = fresh
         .iter()
-        .filter_map(|m| Some(body(owner, *created.get(&m.provider_message_id)?, m)))
+        .filter_map(|m| Some((*created.get(&m.provider_message_id)?, *m)))
         .collect();
     let mut claimed = HashSet::with_capacity(bodies.len());
-    let mut rows = bodies.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(super::batch::rows_per_insert(5)).collect();
+    let text = |(_, m): &(i64, &NormalizedMessage)| {
+        m.body_text.as_ref().map_or(0, String::len) + m.body_html.as_ref().map_or(0, String::len)
+    };
+    for run in super::batch::runs(&bodies, super::batch::rows_per_insert(5), text) {
+        let chunk = run.iter().map(|(id, m)| body(owner, *id, m));
         let mut insert = email_bodies::Entity::insert_many(chunk).on_conflict(
             OnConflict::column(email_bodies::Column::EmailId)
                 .do_nothing()

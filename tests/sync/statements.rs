@@ -36,6 +36,7 @@ async fn first_sync(mailbox: Mailbox, messages: usize, page_size: u32) -> (u64, 
     let (s, p) = (statements.clone(), pages.clone());
     deps.db.set_metric_callback(move |info| {
         s.fetch_add(1, Ordering::Relaxed);
+
         if info.statement.sql.starts_with("INSERT INTO \"sync_cursors\"") {
             p.fetch_add(1, Ordering::Relaxed);
         }
