@@ -1,12 +1,15 @@
 //! Database access: connecting and migrating, generated entities, and query modules that take
 //! `&impl ConnectionTrait` so callers pass a pool or a transaction.
 pub mod audit;
+pub mod batch;
 pub mod combined;
 pub mod directory;
 pub mod email_actions;
+pub mod email_states;
 pub mod email_view;
 pub mod emails;
 pub mod entities;
+pub mod ingest;
 pub mod jobs;
 pub mod links;
 pub mod mail_accounts;

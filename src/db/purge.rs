@@ -173,22 +173,19 @@ pub async fn purge_thread(
     .await
 }
 
-/// Provider ids among `ids` that an administrator purged from mailbox `account_id`.
+/// Provider ids among `ids` that an administrator purged from mailbox `account_id` (one
+/// probe of the ledger's unique index per id).
 pub async fn purged_ids(
     db: &impl ConnectionTrait,
     account_id: i64,
     ids: &[String],
 ) -> Result<BTreeSet<String>, DbErr> {
-    use super::entities::sync_ledger;
-    let mut out = BTreeSet::new();
-    for chunk in ids.chunks(500) {
-        let rows = sync_ledger::Entity::find()
-            .filter(sync_ledger::Column::AccountId.eq(account_id))
-            .filter(sync_ledger::Column::Reason.eq(PURGED))
-            .filter(sync_ledger::Column::ProviderMessageId.is_in(chunk.iter().cloned()))
-            .all(db)
-            .await?;
-        out.extend(rows.into_iter().map(|r| r.provider_message_id));
-    }
-    Ok(out)
+    let select = "SELECT v.k AS pid FROM v WHERE EXISTS (SELECT 1 FROM sync_ledger l \
+                  WHERE l.account_id = ? AND l.provider_message_id = v.k AND l.reason = ?)";
+    let scope = [account_id.into(), PURGED.into()];
+    super::batch::per_key(db, ids, select, &scope)
+        .await?
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "pid"))
+        .collect()
 }

@@ -13,7 +13,8 @@ pub async fn index(
     entries: &[(i64, String)],
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    for chunk in entries.chunks(200) {
+    let rows = super::batch::rows_per_insert(3);
+    for chunk in super::batch::runs(entries, rows, |(_, doc)| doc.len()) {
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
         let rows: Vec<String> = chunk
             .iter()

@@ -12,6 +12,7 @@ use rand::Rng as _;
 
 use super::limiter::{Limiter, Profile};
 use super::{SyncError, SyncOptions};
+use crate::db::directory::cache::PassDirectory;
 use crate::db::emails::Owner;
 use crate::db::sync_runs::RunCounts;
 use crate::mailboxes::{credentials, MailDeps};
@@ -53,6 +54,8 @@ struct Inner {
     token: Mutex<Option<Secret>>,
     limiter: Limiter,
     counters: Counters,
+    /// The directory new mail is associated with, kept for the pass (checked per page).
+    directory: tokio::sync::Mutex<PassDirectory>,
 }
 
 impl Session {
@@ -80,6 +83,10 @@ impl Session {
             token: Mutex::new(None),
             limiter,
             counters: Counters::default(),
+            directory: tokio::sync::Mutex::new(PassDirectory::new(
+                owner.organization_id,
+                owner.account_id,
+            )),
         }))
     }
 
@@ -98,6 +105,11 @@ impl Session {
 
     pub fn owner(&self) -> Owner {
         self.0.owner
+    }
+
+    /// The pass's directory, for the page being stored (one page at a time).
+    pub async fn directory(&self) -> tokio::sync::MutexGuard<'_, PassDirectory> {
+        self.0.directory.lock().await
     }
 
     /// Before a page is committed, in its transaction: extend the pass's lease, or fail with

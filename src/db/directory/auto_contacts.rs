@@ -46,13 +46,14 @@ impl AutoContacts {
     }
 
     /// Create the contacts this message calls for and add them to `directory`. An address a
-    /// concurrent writer took first is left to that writer's contact.
+    /// concurrent writer took first is left to that writer's contact. The number of addresses
+    /// added to `directory`.
     pub async fn apply(
         &self,
         db: &impl ConnectionTrait,
         m: &NormalizedMessage,
         directory: &mut Directory,
-    ) -> Result<(), DbErr> {
+    ) -> Result<usize, DbErr> {
         let people: Vec<Person<'_>> = m
             .participants
             .iter()
@@ -63,6 +64,7 @@ impl AutoContacts {
             })
             .collect();
         let org = self.organization_id;
+        let mut added = 0;
         for new in contacts_to_create(self.policy, directory, &self.mailbox, &people) {
             let now = crate::db::now();
             let contact = contacts::ActiveModel {
@@ -105,6 +107,7 @@ impl AutoContacts {
                         .await?
                         .and_then(|c| c.business_id);
                     directory.add_contact_address(new.address, owner.contact_id, business);
+                    added += 1;
                 }
                 continue;
             }
@@ -121,7 +124,8 @@ impl AutoContacts {
             )
             .await?;
             directory.add_contact_address(new.address, contact.id, Some(new.business_id));
+            added += 1;
         }
-        Ok(())
+        Ok(added)
     }
 }

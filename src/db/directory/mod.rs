@@ -3,6 +3,7 @@
 //! domain or address, and the in-memory [`Directory`] the association engine reads.
 pub mod auto_contacts;
 pub mod businesses;
+pub mod cache;
 pub mod contacts;
 pub mod export;
 pub mod import;

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::entities::{email_links, email_participants, emails, link_tombstones};
+use super::entities::{email_links, email_participants, emails};
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Link, Reason, Target};
 use crate::domain::reassociation::{EmailDiff, Source, StoredLink};
@@ -281,21 +281,21 @@ pub async fn tombstones_by_message(
     org_id: i64,
     keys: &[String],
 ) -> Result<HashMap<String, HashSet<Target>>, DbErr> {
+    let select = "SELECT t.message_key, t.business_id, t.contact_id FROM v \
+                  JOIN link_tombstones t ON t.organization_id = ? AND t.message_key = v.k";
     let mut out: HashMap<String, HashSet<Target>> = HashMap::new();
-    for chunk in keys.chunks(BATCH) {
-        for row in link_tombstones::Entity::find()
-            .filter(link_tombstones::Column::OrganizationId.eq(org_id))
-            .filter(link_tombstones::Column::MessageKey.is_in(chunk.iter().cloned()))
-            .all(db)
-            .await?
-        {
-            let target = match (row.business_id, row.contact_id) {
-                (Some(b), _) => Target::Business(b),
-                (None, Some(c)) => Target::Contact(c),
-                (None, None) => continue,
-            };
-            out.entry(row.message_key).or_default().insert(target);
-        }
+    for row in super::batch::per_key(db, keys, select, &[org_id.into()]).await? {
+        let target = match (
+            row.try_get::<Option<i64>>("", "business_id")?,
+            row.try_get::<Option<i64>>("", "contact_id")?,
+        ) {
+            (Some(b), _) => Target::Business(b),
+            (None, Some(c)) => Target::Contact(c),
+            (None, None) => continue,
+        };
+        out.entry(row.try_get::<String>("", "message_key")?)
+            .or_default()
+            .insert(target);
     }
     Ok(out)
 }

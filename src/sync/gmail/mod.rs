@@ -175,30 +175,36 @@ impl<'a> Page<'a> {
 async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
     let txn = crate::db::begin_write(&s.deps().db).await?;
-    let upserted = emails::upsert_page(&txn, owner, page.messages).await?;
-    for skip in page.skips {
-        emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;
-    }
+    let upserted = {
+        let mut directory = s.directory().await;
+        let listed_at = page.listed.map(|(_, at)| at);
+        emails::upsert_page(&txn, owner, page.messages, &mut directory, listed_at).await?
+    };
+    let skips: Vec<(&str, &str, &str)> = page
+        .skips
+        .iter()
+        .map(|k| (k.id.as_str(), k.reason, k.detail.as_str()))
+        .collect();
+    emails::record_skipped_many(&txn, owner, &skips).await?;
     let (mut relabelled, mut gone) = apply_label_ops(&txn, owner, page.ops).await?;
-    for state in page.states {
-        let (folders, read, starred) = flags(&state.label_ids);
-        let stored = Folders::from_labels(&folders);
-        if in_bin(&stored) {
-            gone +=
-                emails::set_binned_state(&txn, owner.account_id, &state.id, &stored, read, starred)
-                    .await?;
-            continue;
-        }
-        let before = emails::state(&txn, owner.account_id, &state.id).await?;
-        let changed = before.is_none_or(|(f, r, st)| {
-            f.as_slice() != folders.as_slice() || r != read || st != starred
-        });
-        if emails::set_state(&txn, owner.account_id, &state.id, &stored, read, starred).await?
-            && changed
-        {
-            relabelled += 1;
-        }
-    }
+    let states: Vec<emails::ProviderState> = page
+        .states
+        .iter()
+        .map(|state| {
+            let (folders, read, starred) = flags(&state.label_ids);
+            let folders = Folders::from_labels(&folders);
+            emails::ProviderState {
+                id: state.id.clone(),
+                binned: in_bin(&folders),
+                folders,
+                read,
+                starred,
+            }
+        })
+        .collect();
+    let applied = emails::apply_provider_states(&txn, owner.account_id, &states).await?;
+    relabelled += applied.live.changed;
+    gone += applied.deleted;
     gone += emails::mark_deleted(&txn, owner.account_id, page.deleted).await?;
     if let Some((ids, at)) = page.listed {
         emails::mark_listed(&txn, owner.account_id, ids, at).await?;

@@ -304,25 +304,34 @@ pub async fn store(
 ) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
     let txn = s.deps().db.begin().await?;
-    let upserted = emails::upsert_page(&txn, owner, &work.fresh).await?;
-    for skip in &work.skips {
-        emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;
-    }
-    let mut updated = 0;
+    let upserted = {
+        let mut directory = s.directory().await;
+        emails::upsert_page(&txn, owner, &work.fresh, &mut directory, listing).await?
+    };
+    let skips: Vec<(&str, &str, &str)> = work
+        .skips
+        .iter()
+        .map(|k| (k.id.as_str(), k.reason, k.detail.as_str()))
+        .collect();
+    emails::record_skipped_many(&txn, owner, &skips).await?;
     let deleted: HashSet<&String> = work.deleted.iter().collect();
-    for u in work.updates.iter().filter(|u| !deleted.contains(&u.id)) {
-        let folders = Folders::from_labels(std::slice::from_ref(&u.label));
-        if emails::set_state(&txn, owner.account_id, &u.id, &folders, u.read, u.starred).await? {
-            updated += 1;
-        }
-    }
-    let mut gone = 0;
-    for u in work.binned.iter().filter(|u| !deleted.contains(&u.id)) {
-        let folders = Folders::from_labels(std::slice::from_ref(&u.label));
-        gone +=
-            emails::set_binned_state(&txn, owner.account_id, &u.id, &folders, u.read, u.starred)
-                .await?;
-    }
+    let state = |u: &StateUpdate, binned: bool| emails::ProviderState {
+        id: u.id.clone(),
+        folders: Folders::from_labels(std::slice::from_ref(&u.label)),
+        read: u.read,
+        starred: u.starred,
+        binned,
+    };
+    let states: Vec<emails::ProviderState> = work
+        .updates
+        .iter()
+        .map(|u| state(u, false))
+        .chain(work.binned.iter().map(|u| state(u, true)))
+        .filter(|u| !deleted.contains(&u.id))
+        .collect();
+    let applied = emails::apply_provider_states(&txn, owner.account_id, &states).await?;
+    let updated = applied.live.stored;
+    let mut gone = applied.deleted;
     gone += emails::mark_deleted(&txn, owner.account_id, &work.deleted).await?;
     if let Some(at) = listing {
         emails::mark_listed(&txn, owner.account_id, &work.named, at).await?;

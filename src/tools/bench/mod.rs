@@ -1,5 +1,6 @@
 //! `threadline bench ...`: benchmarks against the provider emulator, reporting figures a user
 //! would notice (messages per second, time until mail shows, quota use) plus CPU and memory.
+mod baseline;
 mod emulator;
 pub mod measure;
 pub mod reassociate;

@@ -57,6 +57,11 @@ pub struct SyncFigures {
     pub quota_fraction: f64,
     /// 429 / quota errors the provider returned.
     pub quota_errors: u64,
+    /// The database's own rate for the same rows (plain multi-row INSERTs of the stored
+    /// emails, bodies and participants into scratch tables; see `baseline`).
+    pub raw_insert_messages_per_second: Option<f64>,
+    /// `messages_per_second` / `raw_insert_messages_per_second`.
+    pub ratio_to_raw_insert: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,7 +111,15 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
             .await
             .with_context(|| format!("linking {}", info.address))?;
         eprintln!("syncing {} ({})…", info.address, provider.label());
-        let figures = measure_pass(&deps, &emulator, provider, &info.address, args).await?;
+        let mut figures = measure_pass(&deps, &emulator, provider, &info.address, args).await?;
+        if figures.stored_messages > 0 {
+            eprintln!("timing the database's raw insert of the same rows…");
+            let account = account_id(&deps, &info.address).await?;
+            let raw = super::baseline::raw_insert(&deps.db, account).await?;
+            figures.raw_insert_messages_per_second = Some(raw.messages_per_second);
+            figures.ratio_to_raw_insert =
+                Some(figures.messages_per_second / raw.messages_per_second.max(1e-9));
+        }
         eprintln!("{}", line(&figures));
         results.push(figures);
     }
@@ -147,7 +160,7 @@ fn line(r: &SyncFigures) -> String {
     format!(
         "  {:<7} {}: {} messages, {} threads in {:.1} s = {:.0} msg/s; CPU {:.3} ms/msg; \
          peak RSS {:.0} MiB; {:.0} API calls and {} HTTP requests per 1000 msgs; first {FIRST_THREADS} threads after {first}; \
-         quota used {:.0}%; quota errors {}",
+         quota used {:.0}%; quota errors {}; {}",
         r.provider,
         r.outcome,
         r.stored_messages,
@@ -160,7 +173,14 @@ fn line(r: &SyncFigures) -> String {
         r.http_requests_per_1000_messages
             .map_or_else(|| "?".to_string(), |h| format!("{h:.0}")),
         r.quota_fraction * 100.0,
-        r.quota_errors
+        r.quota_errors,
+        match (r.raw_insert_messages_per_second, r.ratio_to_raw_insert) {
+            (Some(raw), Some(ratio)) => format!(
+                "raw INSERT of the same rows {raw:.0} msg/s (Threadline at {:.0}% of it)",
+                ratio * 100.0
+            ),
+            _ => "no raw INSERT baseline".to_string(),
+        }
     )
 }
 
@@ -207,11 +227,7 @@ async fn measure_pass(
     address: &str,
     args: &BenchSyncArgs,
 ) -> anyhow::Result<SyncFigures> {
-    let account = mail_accounts::all(&deps.db)
-        .await?
-        .into_iter()
-        .find(|a| a.address.eq_ignore_ascii_case(address))
-        .context("the linked mailbox is not stored")?;
+    let account = account_id(deps, address).await?;
     let before = emulator.usage(address).await?;
     measure::reset_peak_rss();
     let cpu_before = measure::cpu_time();
@@ -219,11 +235,11 @@ async fn measure_pass(
     let first = Arc::new(Mutex::new(None::<Duration>));
     let watcher = tokio::spawn(watch_threads(
         deps.db.clone(),
-        account.id,
+        account,
         started,
         first.clone(),
     ));
-    let pass = threadline::sync::sync_account(deps, account.id);
+    let pass = threadline::sync::sync_account(deps, account);
     let result = match args.max_seconds {
         Some(limit) => tokio::time::timeout(Duration::from_secs(limit), pass)
             .await
@@ -240,7 +256,7 @@ async fn measure_pass(
     let rss = measure::peak_rss();
     watcher.abort();
     let after = emulator.usage(address).await?;
-    let (stored, threads) = counts(&deps.db, account.id).await?;
+    let (stored, threads) = counts(&deps.db, account).await?;
     let first_threads = *first.lock();
     let requests = after.requests.saturating_sub(before.requests);
     let secs = wall.as_secs_f64().max(1e-9);
@@ -274,7 +290,18 @@ async fn measure_pass(
         first_50_threads_seconds: first_threads.map(|d| d.as_secs_f64()),
         quota_fraction: used as f64 / allowed.max(1e-9),
         quota_errors: after.throttled.saturating_sub(before.throttled),
+        raw_insert_messages_per_second: None,
+        ratio_to_raw_insert: None,
     })
+}
+
+async fn account_id(deps: &MailDeps, address: &str) -> anyhow::Result<i64> {
+    Ok(mail_accounts::all(&deps.db)
+        .await?
+        .into_iter()
+        .find(|a| a.address.eq_ignore_ascii_case(address))
+        .context("the linked mailbox is not stored")?
+        .id)
 }
 
 /// Poll until the mailbox shows [`FIRST_THREADS`] threads; note when.
