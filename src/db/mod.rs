@@ -10,6 +10,7 @@ pub mod entities;
 pub mod jobs;
 pub mod links;
 pub mod mail_accounts;
+pub mod maintenance;
 pub mod organizations;
 pub mod purge;
 pub mod search;
