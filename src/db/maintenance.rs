@@ -12,9 +12,9 @@
 //!   million rows). SQLite reloads statistics only when the schema changes, and a repeated
 //!   `ANALYZE` does not change it: after analyzing, the schema is touched (a view created and
 //!   dropped) so that every pooled connection plans with the new figures.
-//! - PostgreSQL: the hot tables ([`HOT_TABLES`]) that were never analyzed, or whose rows
-//!   changed by more than a tenth since (the server's own `n_mod_since_analyze`, the figure
-//!   autovacuum goes by), get `VACUUM (ANALYZE, SKIP_LOCKED)`: statistics for the planner and
+//! - PostgreSQL: the schema's tables that were never analyzed, or whose rows changed by more
+//!   than a tenth since (the server's own `n_mod_since_analyze`, the figure autovacuum goes
+//!   by), get `VACUUM (ANALYZE, SKIP_LOCKED)`: statistics for the planner and
 //!   the visibility map that index-only scans need, as autovacuum would leave them. With
 //!   autovacuum on, its own analyses reset the counter and this rarely runs. `SKIP_LOCKED`
 //!   leaves a table another instance is already vacuuming to that instance.
@@ -22,22 +22,13 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
-/// The tables the timeline and sync plans read by their statistics.
-pub const HOT_TABLES: [&str; 6] = [
-    "emails",
-    "email_links",
-    "email_participants",
-    "user_email_states",
-    "email_search",
-    "email_bodies",
-];
-
 /// A table is analyzed again on PostgreSQL when more than this fraction of its rows changed
 /// since the last analysis (autovacuum's default), plus [`PG_CHANGED_FLOOR`] rows.
 const PG_CHANGED_FRACTION: f64 = 0.1;
 const PG_CHANGED_FLOOR: f64 = 1000.0;
 
 /// Analyze what needs it; the tables analyzed, by name (empty when nothing changed enough).
+/// On SQLite every ordinary table qualifies; on PostgreSQL every table of the current schema.
 pub async fn upkeep(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     match db.get_database_backend() {
         DbBackend::Postgres => postgres(db).await,
@@ -107,16 +98,15 @@ async fn sqlite(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
 }
 
 async fn postgres(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
-    let names = HOT_TABLES
-        .iter()
-        .map(|t| format!("to_regclass('{t}')"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // Every table of the schema, as autovacuum would: the hot plans also read small tables (a
+    // never-analyzed `mail_accounts` alone turned My mail into a sort of every email).
     // reltuples is -1 until the first VACUUM or ANALYZE; the change counter is the server's.
     let sql = format!(
-        "SELECT c.relname::text FROM pg_class c \
+        "SELECT quote_ident(c.relname) FROM pg_class c \
          LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
-         WHERE c.oid IN ({names}) AND (c.reltuples < 0 \
+         WHERE c.relkind = 'r' \
+         AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+         AND (c.reltuples < 0 \
          OR COALESCE(s.n_mod_since_analyze, 0) > {PG_CHANGED_FRACTION} * c.reltuples + {PG_CHANGED_FLOOR}) \
          ORDER BY c.relname"
     );
@@ -129,14 +119,8 @@ async fn postgres(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     if due.is_empty() {
         return Ok(due);
     }
-    // Outside a transaction (VACUUM cannot run in one); the names come from the catalog
-    // query above, restricted to HOT_TABLES.
-    let list = due
-        .iter()
-        .map(|t| format!("\"{t}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    db.execute_unprepared(&format!("VACUUM (ANALYZE, SKIP_LOCKED) {list}"))
+    // Outside a transaction (VACUUM cannot run in one); the names as quote_ident wrote them.
+    db.execute_unprepared(&format!("VACUUM (ANALYZE, SKIP_LOCKED) {}", due.join(", ")))
         .await?;
     Ok(due)
 }

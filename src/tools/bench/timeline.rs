@@ -93,6 +93,12 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
         }
     };
     let db = threadline::db::connect(&settings.database_url).await?;
+    // The state the app's own upkeep leaves after a large write (as at the end of a sync pass
+    // that stored mail, or every few minutes in `serve`): planner statistics where they are
+    // due, and on PostgreSQL the visibility map index-only scans depend on. No manual ANALYZE
+    // the app would not run.
+    let analyzed = threadline::db::maintenance::upkeep(&db).await?;
+    eprintln!("upkeep analyzed: {}", analyzed.join(", "));
     let heavy = heavy_emails(&db, seeded.first_business).await?;
 
     settings.data_dir = dir.clone();
@@ -304,11 +310,6 @@ async fn seed(db: &DatabaseConnection, args: &BenchTimelineArgs) -> anyhow::Resu
         eprintln!("  {what} ({:.0} s)", step.elapsed().as_secs_f64());
     })
     .await?;
-    // The state the app's own upkeep leaves after a large write (as at the end of a sync pass
-    // that stored mail): planner statistics where they are due, and on PostgreSQL the
-    // visibility map index-only scans depend on. No manual ANALYZE the app would not run.
-    let analyzed = threadline::db::maintenance::upkeep(db).await?;
-    eprintln!("  upkeep analyzed: {}", analyzed.join(", "));
     Ok(seeded)
 }
 
