@@ -98,6 +98,8 @@ impl App {
                 }
             }
         });
+        // Planner statistics for growth that no sync pass reported (imports, marks, links).
+        let statistics = tokio::spawn(crate::db::maintenance::periodic(self.db.clone()));
         let instance = &self.settings.instance_id;
         let sync_ids: Vec<String> = (0..self.settings.sync_workers)
             .map(|i| format!("{instance}-sync-{i}"))
@@ -137,6 +139,7 @@ impl App {
             .await
             .context("web server failed");
         cleanup.abort();
+        statistics.abort();
         // The workers saw the same cancellation: they stop and give their leases back.
         for worker in workers {
             let _ = worker.await;

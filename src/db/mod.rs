@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod links;
 pub mod mail_accounts;
+pub mod maintenance;
 pub mod organizations;
 pub mod purge;
 pub mod search;

@@ -63,8 +63,11 @@ pub fn matching_ids(
 ) -> (String, Vec<Value>) {
     match backend {
         DbBackend::Postgres => (
+            // The query parsed once per execution (an InitPlan): in a reused generic plan a
+            // bare `to_tsquery(?)` is parsed again for every row tested, which was more than
+            // half the cost of walking a heavy business's links for a common word.
             "SELECT email_id FROM email_search WHERE organization_id = ? \
-             AND document @@ to_tsquery('simple', ?)"
+             AND document @@ (SELECT to_tsquery('simple', ?))"
                 .to_string(),
             vec![organization_id.into(), query.tsquery().into()],
         ),

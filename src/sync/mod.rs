@@ -230,6 +230,7 @@ pub async fn sync_account_with(
         _ => sync_runs::record_outcome(&deps.db, account_id, error.as_deref()).await?,
     }
     sync_runs::prune_runs(&deps.db, db::now()).await?;
+    db::maintenance::after_pass(&deps.db, counts.stored).await;
     match result {
         Ok(kind) => {
             tracing::info!(

@@ -51,7 +51,8 @@ pub enum BenchCommand {
     /// Seed stored mail (default 1,000,000 emails over 10,000 businesses), serve it, sign in and
     /// load the timelines with wrk (32 connections): median, p90 and p99 latency and requests
     /// per second per case. SQLite under the data directory unless DATABASE_URL names
-    /// PostgreSQL, where the database `threadline_bench_timeline` on that server is used.
+    /// PostgreSQL, where the database `--pg-database` (default `threadline_bench_timeline`) on
+    /// that server is used. `--after-sync` measures pages right after a real sync instead.
     Timeline(BenchTimelineArgs),
 }
 
@@ -78,6 +79,18 @@ pub struct BenchTimelineArgs {
     /// Keep the database seeded by an earlier run with the same sizes.
     #[arg(long)]
     pub reuse: bool,
+    /// Instead of seeding: sync one generated Gmail mailbox of `--messages` through the app
+    /// from an emulator child, load My mail and the busiest business's timeline as the sync
+    /// left them, then again after a manual ANALYZE, and report both and their ratio.
+    #[arg(long)]
+    pub after_sync: bool,
+    /// Messages of the mailbox `--after-sync` syncs.
+    #[arg(long, default_value_t = 40_000)]
+    pub messages: usize,
+    /// The PostgreSQL database (on the server DATABASE_URL names) the benchmark uses; it is
+    /// created when missing and emptied when seeding.
+    #[arg(long, default_value = "threadline_bench_timeline")]
+    pub pg_database: String,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

@@ -7,5 +7,6 @@ pub mod reassociate;
 pub mod seed;
 pub mod sync;
 pub mod timeline;
+mod timeline_after_sync;
 mod timeline_seed;
 mod wrk;

@@ -186,7 +186,7 @@ fn line(r: &SyncFigures) -> String {
 
 /// A fresh bench database and data directory (unless DATABASE_URL names PostgreSQL), and
 /// providers at the emulator.
-fn prepare(settings: &mut Settings, emulator: &str, quota: Quota) -> anyhow::Result<()> {
+pub(super) fn prepare(settings: &mut Settings, emulator: &str, quota: Quota) -> anyhow::Result<()> {
     let dir = settings.data_dir.join("bench");
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot reset {}", dir.display()))?;

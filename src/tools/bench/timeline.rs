@@ -2,7 +2,9 @@
 //! them with the real web app, sign in as a user would, and load the timelines from a second
 //! process (wrk, 32 connections by default): median, p90 and p99 latency and requests per second
 //! per case. The seeded database is kept under the data directory (SQLite) or in the PostgreSQL
-//! database `threadline_bench_timeline` beside the one DATABASE_URL names, for `--reuse`.
+//! database `--pg-database` (default `threadline_bench_timeline`) beside the one DATABASE_URL
+//! names, for `--reuse`. After seeding, the app's own upkeep (`db::maintenance`) settles it, as
+//! after a sync pass; `--after-sync` (`timeline_after_sync`) measures a really synced mailbox.
 use std::time::Instant;
 
 use anyhow::Context;
@@ -26,7 +28,6 @@ use threadline::domain::user::Role;
 const ORGANIZATION: &str = "Bench timeline (seed 2)";
 const READER: &str = "reader@ourco.com";
 const PASSWORD: &str = "bench-timeline-password";
-const PG_DATABASE: &str = "threadline_bench_timeline";
 
 /// One load case's figures.
 #[derive(Debug, Serialize)]
@@ -63,11 +64,15 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
     );
     let dir = settings.data_dir.join("bench-timeline");
     std::fs::create_dir_all(&dir)?;
+    if args.after_sync {
+        return super::timeline_after_sync::run(settings, args, &dir).await;
+    }
     let database = if settings.is_sqlite() {
         settings.database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
         "sqlite"
     } else {
-        settings.database_url = pg_bench_database(&settings.database_url).await?;
+        settings.database_url =
+            pg_bench_database(&settings.database_url, &args.pg_database).await?;
         "postgres"
     };
     let db = threadline::db::connect(&settings.database_url).await?;
@@ -88,6 +93,12 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
         }
     };
     let db = threadline::db::connect(&settings.database_url).await?;
+    // The state the app's own upkeep leaves after a large write (as at the end of a sync pass
+    // that stored mail, or every few minutes in `serve`): planner statistics where they are
+    // due, and on PostgreSQL the visibility map index-only scans depend on. No manual ANALYZE
+    // the app would not run.
+    let analyzed = threadline::db::maintenance::upkeep(&db).await?;
+    eprintln!("upkeep analyzed: {}", analyzed.join(", "));
     let heavy = heavy_emails(&db, seeded.first_business).await?;
 
     settings.data_dir = dir.clone();
@@ -184,7 +195,7 @@ fn cases_for(s: &Seeded) -> Vec<(&'static str, Vec<String>)> {
 }
 
 /// The page answers 200 with threads on it (a lost session would redirect to sign-in).
-async fn check(browser: &Browser, path: &str) -> anyhow::Result<()> {
+pub(super) async fn check(browser: &Browser, path: &str) -> anyhow::Result<()> {
     let (status, body) = browser.get(path).await?;
     anyhow::ensure!(
         status == 200 && body.contains("class=\"thread"),
@@ -193,28 +204,36 @@ async fn check(browser: &Browser, path: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `threadline_bench_timeline` on the server of `url`, created when missing.
-async fn pg_bench_database(url: &str) -> anyhow::Result<String> {
+/// The database `name` on the server of `url`, created when missing.
+pub(super) async fn pg_bench_database(url: &str, name: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "--pg-database takes letters, digits and underscores"
+    );
     let mut bench = reqwest::Url::parse(url).context("DATABASE_URL is not a URL")?;
-    bench.set_path(&format!("/{PG_DATABASE}"));
+    bench.set_path(&format!("/{name}"));
     let admin = threadline::db::connect(url).await?;
     let exists = admin
         .query_one(Statement::from_string(
             admin.get_database_backend(),
-            format!("SELECT 1 FROM pg_database WHERE datname = '{PG_DATABASE}'"),
+            format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
         ))
         .await?
         .is_some();
     if !exists {
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {PG_DATABASE}"))
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
             .await?;
     }
     Ok(bench.to_string())
 }
 
 /// Start from an empty database.
-async fn reset(settings: &Settings, database: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+pub(super) async fn reset(
+    settings: &Settings,
+    database: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
     if database == "sqlite" {
         for name in ["bench.db", "bench.db-wal", "bench.db-shm"] {
             let path = dir.join(name);
@@ -291,14 +310,6 @@ async fn seed(db: &DatabaseConnection, args: &BenchTimelineArgs) -> anyhow::Resu
         eprintln!("  {what} ({:.0} s)", step.elapsed().as_secs_f64());
     })
     .await?;
-    // Statistics for the planner, and on PostgreSQL the visibility map that autovacuum would
-    // set on a database in steady use (index-only scans depend on it).
-    let settle = if threadline::db::is_postgres(db) {
-        "VACUUM (ANALYZE)"
-    } else {
-        "ANALYZE"
-    };
-    db.execute_unprepared(settle).await?;
     Ok(seeded)
 }
 
