@@ -2,6 +2,7 @@
 //! the mailbox. Connectors live beside it (`gmail`, `graph` for Outlook; both use the same
 //! session, ingest and cursor tables), and `session` holds what every provider call needs
 //! (token refresh on 401, throttling, backoff, bounded-concurrency fetches).
+mod chunks;
 mod fetch;
 mod gmail;
 mod graph;
@@ -28,12 +29,20 @@ pub use session::Session;
 /// Gmail's per-user quota for projects created from 2026-05-01 (provider-apis.md §B.10).
 pub const DEFAULT_GMAIL_UNITS_PER_MINUTE: u32 = 6_000;
 
+/// Default [`SyncOptions::commit_every`].
+pub const COMMIT_EVERY: Duration = Duration::from_secs(2);
+
 /// How a pass behaves; [`SyncOptions::default`] plus the configured quota
 /// ([`SyncOptions::for_deps`]) is what production uses.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
-    /// Messages per provider page (and so per transaction); at most 500 for Gmail.
+    /// Messages per provider page; at most 500 for Gmail. A page's new messages are committed
+    /// in chunks as they arrive (see `commit_every`), its cursor with its last chunk.
     pub page_size: u32,
+    /// Longest time fetched messages wait before they are committed (a pass's first chunk
+    /// waits a quarter of it): under provider latency a page takes minutes, and a pass killed
+    /// every few seconds still makes progress.
+    pub commit_every: Duration,
     /// Message fetches per Gmail batch request (at most 100; Google advises at most 50).
     pub batch_size: usize,
     /// Batch requests in flight at once (Gmail refuses about 10 parallel requests per user).
@@ -72,6 +81,7 @@ impl Default for SyncOptions {
     fn default() -> Self {
         Self {
             page_size: 500,
+            commit_every: COMMIT_EVERY,
             batch_size: crate::providers::gmail::BATCH_MAX,
             concurrency: 2,
             gmail_units_per_minute: DEFAULT_GMAIL_UNITS_PER_MINUTE,

@@ -38,6 +38,7 @@ struct Counters {
     throttled: AtomicU64,
     requests: AtomicU64,
     units: AtomicU64,
+    commits: AtomicU64,
 }
 
 /// Cheap to clone: fetch tasks share one session.
@@ -149,9 +150,15 @@ impl Session {
         self.0.counters.fetched.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Add to the counters after a committed page.
+    /// Whether this pass has committed a page or a chunk yet.
+    pub fn has_committed(&self) -> bool {
+        self.0.counters.commits.load(Ordering::Relaxed) > 0
+    }
+
+    /// Add to the counters after a committed page or chunk.
     pub fn add(&self, delta: &RunCounts) {
         let c = &self.0.counters;
+        c.commits.fetch_add(1, Ordering::Relaxed);
         let add = |a: &AtomicU64, n: u64| a.fetch_add(n, Ordering::Relaxed);
         add(&c.listed, delta.listed);
         add(&c.fetched, delta.fetched);

@@ -100,6 +100,24 @@ impl EmulatorProcess {
         Ok(usage)
     }
 
+    /// Slow every request down as `rules` say (fault rules that only add `latency_ms`).
+    pub async fn add_latency(&self, rules: &[(&str, u64)]) -> anyhow::Result<()> {
+        for (route, ms) in rules {
+            let rule = threadline_emulator::faults::FaultRule {
+                route: Some((*route).to_string()),
+                status: 500,
+                rate: Some(0.0),
+                latency_ms: Some(*ms),
+                ..Default::default()
+            };
+            self.client
+                .inject_fault(&rule)
+                .await
+                .context("cannot add latency to the emulator")?;
+        }
+        Ok(())
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

@@ -3,6 +3,7 @@
 mod emulator;
 pub mod measure;
 pub mod reassociate;
+mod restarts;
 pub mod seed;
 pub mod sync;
 pub mod timeline;

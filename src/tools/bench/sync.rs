@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::emulator::EmulatorProcess;
 use super::measure;
+use super::restarts::{self, KilledSync};
 use crate::tools::args::{BenchProvider, BenchSyncArgs};
 use crate::tools::driver::Browser;
 use threadline::accounts::{self, NewUser};
@@ -80,7 +81,11 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         quota_name(quota)
     );
     let emulator = EmulatorProcess::start(args.seed, args.messages, quota).await?;
+    if args.provider_latency {
+        emulator.add_latency(&restarts::PROVIDER_LATENCY).await?;
+    }
     prepare(&mut settings, &emulator.base_url, quota)?;
+    let child_settings = settings.clone();
     let database = if settings.is_sqlite() {
         "SQLite"
     } else {
@@ -99,12 +104,27 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     browser.sign_in(ADMIN, PASSWORD).await?;
 
     let mut results = Vec::new();
+    let mut killed = Vec::new();
     for provider in providers {
         let info = mailbox_info(usize::from(provider == Provider::Microsoft));
         browser
             .connect(provider.as_str(), &info.address)
             .await
             .with_context(|| format!("linking {}", info.address))?;
+        if let Some(range) = args.kill_every {
+            let account = account_of(&deps, &info.address).await?;
+            eprintln!(
+                "syncing {} ({}), killing the app every {}-{} s…",
+                info.address,
+                provider.label(),
+                range.0,
+                range.1
+            );
+            let limit = Duration::from_secs(args.max_seconds.unwrap_or(3600));
+            let run = restarts::run(&child_settings, &deps.db, account, range, limit).await?;
+            killed.push((provider.label(), run));
+            continue;
+        }
         eprintln!("syncing {} ({})…", info.address, provider.label());
         let figures = measure_pass(&deps, &emulator, provider, &info.address, args).await?;
         eprintln!("{}", line(&figures));
@@ -113,6 +133,9 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     shutdown.cancel();
     let _ = server.await;
     emulator.stop().await;
+    if args.kill_every.is_some() {
+        return print_killed(args, database, &killed);
+    }
     let report = Report {
         messages_per_mailbox: args.messages,
         quota: quota_name(quota),
@@ -129,6 +152,53 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         for r in &report.results {
             println!("{}", line(r));
         }
+    }
+    Ok(())
+}
+
+async fn account_of(deps: &MailDeps, address: &str) -> anyhow::Result<i64> {
+    Ok(mail_accounts::all(&deps.db)
+        .await?
+        .into_iter()
+        .find(|a| a.address.eq_ignore_ascii_case(address))
+        .context("the linked mailbox is not stored")?
+        .id)
+}
+
+fn print_killed(
+    args: &BenchSyncArgs,
+    database: &str,
+    killed: &[(&'static str, KilledSync)],
+) -> anyhow::Result<()> {
+    if args.json {
+        let runs: Vec<serde_json::Value> = killed
+            .iter()
+            .map(|(p, r)| serde_json::json!({"provider": p, "run": r}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+        return Ok(());
+    }
+    let (lo, hi) = args.kill_every.unwrap_or_default();
+    println!(
+        "threadline bench sync --kill-every {lo}-{hi}: {} messages per mailbox, {database}",
+        args.messages
+    );
+    for (provider, r) in killed {
+        let done = r.completed_after_seconds.map_or_else(
+            || "not completed".to_string(),
+            |s| format!("completed after {s:.0} s"),
+        );
+        let at: Vec<String> = r
+            .kills
+            .iter()
+            .map(|k| format!("{:.0}s:{}", k.at_seconds, k.stored))
+            .collect();
+        println!(
+            "  {provider:<7} {done}, {} stored, {} kills; stored at each kill: {}",
+            r.stored_messages,
+            r.kills.len(),
+            at.join(" ")
+        );
     }
     Ok(())
 }

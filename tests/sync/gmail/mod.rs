@@ -10,5 +10,6 @@ mod incremental;
 mod initial;
 mod quota;
 mod relink;
+mod restarts;
 mod threads;
 mod worker;

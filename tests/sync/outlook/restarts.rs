@@ -1,0 +1,45 @@
+//! Progress that survives restarts: MIME fetches slower than the passes live, one 500-message
+//! delta page, yet every stopped pass keeps more than the one before, and the pass that finally
+//! runs through matches the provider, with a deletion and a move made between the stops applied
+//! once.
+use std::time::Duration;
+
+use serde_json::json;
+use threadline::sync::SyncOptions;
+
+use super::helpers::{
+    assert_matches_truth, delete, expected, fault, linked, options, patch, OUTLOOK,
+};
+use crate::common::{
+    assert_each_stopped_pass_advanced, assert_no_duplicates, stop_passes_repeatedly, stored,
+};
+
+#[tokio::test]
+async fn passes_stopped_every_few_hundred_milliseconds_still_complete_the_first_sync() {
+    let l = linked(150).await;
+    // 25 ms per `$value`, two in flight: the Inbox's pages take far longer than a pass lives.
+    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 25})).await;
+    let opts = SyncOptions {
+        page_size: 500,
+        commit_every: Duration::from_millis(100),
+        ..options()
+    };
+    let total = expected(&l.app).await.len();
+    let window = Duration::from_millis(350);
+    let mut after = stop_passes_repeatedly(&l, &opts, window, 2).await;
+    // Two stored messages change between stops: one deleted, one moved to Archive (not synced).
+    let held: Vec<String> = stored(&l).await.live.into_keys().collect();
+    assert!(held.len() >= 2, "stopped passes kept nothing: {after:?}");
+    let (gone, moved) = (held[0].clone(), held[held.len() - 1].clone());
+    delete(&l.app, &gone).await;
+    patch(&l.app, &moved, json!({"folder": "archive"})).await;
+    after.extend(stop_passes_repeatedly(&l, &opts, window, 60).await);
+
+    assert_each_stopped_pass_advanced(&after, 4, total);
+    l.sync_with(&opts).await.expect("the last pass succeeds");
+    assert_matches_truth(&l).await;
+    assert_no_duplicates(&l).await;
+    let held = stored(&l).await;
+    assert!(held.deleted.contains(&gone) && !held.live.contains_key(&gone));
+    assert_eq!(held.live[&moved].labels, vec!["archive".to_string()]);
+}
