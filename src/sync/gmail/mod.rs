@@ -104,18 +104,19 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
             }
         }
         // A message that gained a synced label but is not stored (out of SPAM, a new label)
-        // is fetched whole; so is every added one. Deleted ones are not fetched at all.
-        let maybe: Vec<String> = maybe.into_iter().collect();
-        let stored = emails::ids_by_provider_id(db, s.owner().account_id, &maybe).await?;
-        wanted.extend(maybe.into_iter().filter(|id| !stored.contains_key(id)));
+        // is fetched whole; so is every added one, unless a chunk of this page stored it
+        // before the pass was stopped. Deleted ones are not fetched at all.
         for id in &deleted {
             wanted.remove(id);
+            maybe.remove(id);
         }
-        let listed = wanted.len() as u64;
-        // Stored by a chunk of this page before the pass was stopped: not fetched again.
-        let wanted: Vec<String> = wanted.into_iter().collect();
-        let stored = emails::ids_by_provider_id(db, s.owner().account_id, &wanted).await?;
-        let wanted: Vec<String> = wanted
+        let named: Vec<String> = wanted.union(&maybe).cloned().collect();
+        let stored = emails::ids_by_provider_id(db, s.owner().account_id, &named).await?;
+        let listed = named
+            .iter()
+            .filter(|id| wanted.contains(*id) || !stored.contains_key(*id))
+            .count() as u64;
+        let wanted: Vec<String> = named
             .into_iter()
             .filter(|id| !stored.contains_key(id))
             .collect();
