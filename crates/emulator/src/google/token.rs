@@ -18,6 +18,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::error::OAuthError;
 use super::oauth::{query_map, SCOPE_EMAIL, SCOPE_PROFILE};
+use crate::latency::Endpoint;
 use crate::clients::{self, ClientCheck};
 use crate::ids::fnv;
 use crate::store::Provider;
@@ -86,6 +87,7 @@ fn client_auth(
 }
 
 async fn token(State(state): State<SharedState>, headers: HeaderMap, body: String) -> Response {
+    state.serve(Endpoint::GoogleToken).await;
     let form = query_map(Some(&body));
     match exchange(&state, &headers, &form) {
         Ok(response) => (
