@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Progress that survives restarts (issue 18): the first sync of a generated Gmail and Outlook
 # mailbox while the app is killed (SIGKILL) every 4 to 9 s and started again at once, against
-# the emulator slowed down per request (`--provider-latency`) and under the providers' quotas.
+# the emulator's realistic latency model and the providers' quotas.
 # Prints the stored count at every kill and when the first sync completed.
 #
 #   cargo build --release && .ci/bench/killed_sync.sh            # both, 10,000 messages each
@@ -16,7 +16,7 @@ exec "${THREADLINE_BIN:-target/release/threadline}" bench sync \
   --provider "${PROVIDER:-both}" \
   --messages "${MESSAGES:-10000}" \
   --quota "${QUOTA:-realistic}" \
-  --provider-latency \
+  --latency realistic \
   --kill-every "${KILL_EVERY:-4-9}" \
   --max-seconds "${MAX_SECONDS:-3600}" \
   "$@"

@@ -1,9 +1,12 @@
-//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get each (one HTTP
-//! request, 5 units per part), at most `concurrency` batches in flight. Parts fail
-//! independently, so each is settled on its own: a message, gone (404), or refused for good;
-//! throttled parts (429, 403 rate reasons) wait for the limiter and go again, 401 refreshes the
-//! token once, 5xx back off, and only those parts are sent again. Whole messages are handed
-//! out as each batch settles, so a page commits them in chunks (`sync::chunks`).
+//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get (one HTTP
+//! request, 5 units per part), at most `concurrency` in flight. Google runs a batch's parts at
+//! once and counts each against the per-user cap on concurrent requests (about 10), so a batch
+//! takes one limiter slot per part: with the defaults (batches of 4, 8 slots) two batches are
+//! in flight. Parts fail independently, so each is settled on its own: a message, gone (404),
+//! or refused for good; throttled parts (429, 403 rate reasons) wait for the limiter and go
+//! again, 401 refreshes the token once, 5xx back off, and only those parts are sent again.
+//! Whole messages are handed out as each batch settles, so a page commits them in chunks
+//! (`sync::chunks`).
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -187,7 +190,7 @@ impl Session {
                 .saturating_mul(u32::try_from(pending.len()).unwrap_or(u32::MAX));
             let gmail = self.gmail().clone();
             let (parts, token) = self
-                .call_with_token(cost, |t| {
+                .call_with_slots(cost, pending.len(), |t| {
                     let (g, ids) = (gmail.clone(), pending.clone());
                     async move { fetch(&g, &t, &ids, format).await }
                 })

@@ -16,15 +16,6 @@ use threadline::config::Settings;
 use threadline::db::entities::{emails, sync_runs};
 use threadline::domain::sync_run::{RunKind, RunStatus};
 
-/// Fault-rule latencies of `--provider-latency` (route, ms): a Gmail batch of 50 parts takes
-/// about a second and a list 150 ms; an Outlook `$value` 200 ms and a delta page 300 ms.
-pub const PROVIDER_LATENCY: [(&str, u64); 4] = [
-    ("/gmail/v1/users/{userId}/messages/{id}", 20),
-    ("/gmail/v1/users/{userId}/messages", 150),
-    ("/$value", 200),
-    ("/messages/delta", 300),
-];
-
 /// What the app had stored when it was killed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Kill {

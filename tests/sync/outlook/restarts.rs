@@ -1,32 +1,35 @@
-//! Progress that survives restarts: MIME fetches slower than the passes live, one 500-message
-//! delta page, yet every stopped pass keeps more than the one before, and the pass that finally
-//! runs through matches the provider, with a deletion and a move made between the stops applied
-//! once.
+//! Progress that survives restarts: under the providers' real latency a delta page's MIME
+//! fetches take longer than the passes live, yet the stopped passes keep storing more, and the
+//! pass that finally runs through matches the provider, with a deletion and a move made between
+//! the stops applied once.
 use std::time::Duration;
 
 use serde_json::json;
 use threadline::sync::SyncOptions;
 
-use super::helpers::{
-    assert_matches_truth, delete, expected, fault, linked, options, patch, OUTLOOK,
-};
+use super::helpers::{assert_matches_truth, delete, expected, linked, options, patch};
 use crate::common::{
-    assert_each_stopped_pass_advanced, assert_no_duplicates, stop_passes_repeatedly, stored,
+    assert_each_stopped_pass_advanced, assert_no_duplicates, stop_passes_repeatedly, stored, tune,
 };
 
 #[tokio::test]
-async fn passes_stopped_every_second_still_complete_the_first_sync() {
-    let l = linked(100).await;
-    // 60 ms per `$value`, two in flight: even the Inbox's first page (50) takes longer than a
-    // pass lives.
-    fault(&l.app, json!({"mailbox": OUTLOOK, "route": "/$value", "status": 500, "rate": 0.0, "latency_ms": 60})).await;
+async fn passes_stopped_every_two_seconds_still_complete_the_first_sync() {
+    let l = linked(300).await;
+    // The providers' service times at half their real length: about 90 ms per `$value`, four
+    // in flight, so the Inbox's second page takes longer than a pass lives (and a pass lives as
+    // long, in real time, as one killed every 4 s).
+    tune(
+        &l.app,
+        json!({"latency": "realistic", "latency_scale": 0.5}),
+    )
+    .await;
     let opts = SyncOptions {
         page_size: 500,
-        commit_every: Duration::from_millis(100),
+        commit_every: Duration::from_millis(200),
         ..options()
     };
     let total = expected(&l.app).await.len();
-    let window = Duration::from_secs(1);
+    let window = Duration::from_secs(2);
     let mut after = stop_passes_repeatedly(&l, &opts, window, 2).await;
     // Two stored messages change between stops: one deleted, one moved to Archive (not synced).
     let held: Vec<String> = stored(&l).await.live.into_keys().collect();
