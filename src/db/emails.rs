@@ -191,6 +191,30 @@ pub async fn mark_listed(
     Ok(())
 }
 
+/// Those of `provider_ids` stored and named by a listing since `since` (a listing resumed after
+/// a restart finds what it stored or read before it).
+pub async fn listed_since(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    provider_ids: &[String],
+    since: DateTime<Utc>,
+) -> Result<HashSet<String>, DbErr> {
+    let mut out = HashSet::new();
+    for chunk in provider_ids.chunks(500) {
+        let rows: Vec<String> = emails::Entity::find()
+            .select_only()
+            .column(emails::Column::ProviderMessageId)
+            .filter(emails::Column::AccountId.eq(account_id))
+            .filter(emails::Column::ProviderMessageId.is_in(chunk.iter().cloned()))
+            .filter(emails::Column::ListedAt.gte(since))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Provider ids of live stored messages no listing has named since `since`; with `folder`,
 /// only those filed in that folder (label). Called once a full listing has ended.
 pub async fn unlisted(

@@ -1,8 +1,12 @@
-//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get each (one HTTP
-//! request, 5 units per part), at most `concurrency` batches in flight. Parts fail
-//! independently, so each is settled on its own: a message, gone (404), or refused for good;
-//! throttled parts (429, 403 rate reasons) wait for the limiter and go again, 401 refreshes the
-//! token once, 5xx back off, and only those parts are sent again.
+//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get (one HTTP
+//! request, 5 units per part), at most `concurrency` in flight. Google runs a batch's parts at
+//! once and counts each against the per-user cap on concurrent requests (about 10), so a batch
+//! takes one limiter slot per part: with the defaults (batches of 4, 8 slots) two batches are
+//! in flight. Parts fail independently, so each is settled on its own: a message, gone (404),
+//! or refused for good; throttled parts (429, 403 rate reasons) wait for the limiter and go
+//! again, 401 refreshes the token once, 5xx back off, and only those parts are sent again.
+//! Whole messages are handed out as each batch settles, so a page commits them in chunks
+//! (`sync::chunks`).
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -36,21 +40,31 @@ pub struct States {
     pub gone: Vec<String>,
 }
 
-impl Session {
-    /// Fetch and normalize `ids`. Messages gone meanwhile or refused as malformed come back as
-    /// skips; any other failure (after retries) fails the whole call.
-    pub async fn fetch_all(
-        &self,
-        ids: Vec<String>,
-    ) -> Result<(Vec<NormalizedMessage>, Vec<Skip>), SyncError> {
-        let mut messages = Vec::with_capacity(ids.len());
+/// Whole messages of a Gmail fetch as their batches settle (see [`Session::fetch_messages`]).
+pub struct MessageFetch {
+    batches: Batches,
+}
+
+impl MessageFetch {
+    /// Whether every batch has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.batches.queue.is_empty() && self.batches.tasks.is_empty()
+    }
+
+    /// The messages and skips of the next settled batch; None when every batch is in.
+    pub async fn next(&mut self) -> Result<Option<(Vec<NormalizedMessage>, Vec<Skip>)>, SyncError> {
+        let Some(settled) = self.batches.next().await? else {
+            return Ok(None);
+        };
+        let s = &self.batches.session;
+        let mut messages = Vec::with_capacity(settled.len());
         let mut skips = Vec::new();
-        for (id, outcome) in self.run_batches(ids, Format::Raw).await? {
+        for (id, outcome) in settled {
             match outcome {
                 Ok(Some(Got::Raw(raw))) => {
                     messages.push(gmail::normalize(
                         *raw,
-                        &self.options().limits,
+                        &s.options().limits,
                         crate::db::now(),
                     ));
                 }
@@ -67,75 +81,101 @@ impl Session {
                 }),
             }
         }
-        self.add_fetched(messages.len() as u64);
-        Ok((messages, skips))
+        s.add_fetched(messages.len() as u64);
+        Ok(Some((messages, skips)))
+    }
+}
+
+/// Batches of `batch_size` (fewer when the quota's bucket is smaller than a batch), at most
+/// `concurrency` in flight, handed out as each settles. A batch that keeps failing as a whole
+/// (a reply too large to arrive in time, a flaky proxy) is split in halves and tried again,
+/// down to single messages, before the failure fails the fetch. Dropping it cancels the
+/// batches in flight.
+struct Batches {
+    session: Session,
+    format: Format,
+    queue: VecDeque<Vec<String>>,
+    tasks: JoinSet<(Vec<String>, Result<Vec<Settled>, SyncError>)>,
+    limit: usize,
+}
+
+impl Batches {
+    fn new(session: &Session, ids: &[String], format: Format) -> Self {
+        let fits = usize::try_from(session.limiter().budget() / units::MESSAGES_GET).unwrap_or(1);
+        let size = session
+            .options()
+            .batch_size
+            .clamp(1, BATCH_MAX * 2)
+            .min(fits.max(1));
+        Self {
+            session: session.clone(),
+            format,
+            queue: ids.chunks(size).map(<[String]>::to_vec).collect(),
+            tasks: JoinSet::new(),
+            limit: session.options().concurrency.max(1),
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<Vec<Settled>>, SyncError> {
+        loop {
+            while self.tasks.len() < self.limit {
+                let Some(chunk) = self.queue.pop_front() else {
+                    break;
+                };
+                let (session, format) = (self.session.clone(), self.format);
+                self.tasks.spawn(async move {
+                    let result = session.settle(chunk.clone(), format).await;
+                    (chunk, result)
+                });
+            }
+            let Some(joined) = self.tasks.join_next().await else {
+                return Ok(None);
+            };
+            match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
+                (_, Ok(done)) => return Ok(Some(done)),
+                (mut chunk, Err(SyncError::Provider(ProviderError::Transient(detail))))
+                    if chunk.len() > 1 =>
+                {
+                    tracing::debug!(%detail, parts = chunk.len(), "batch keeps failing; splitting it");
+                    let back = chunk.split_off(chunk.len() / 2);
+                    self.queue.push_front(back);
+                    self.queue.push_front(chunk);
+                }
+                (_, Err(e)) => {
+                    self.tasks.abort_all();
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Fetch and normalize `ids`, a settled batch at a time. Messages gone meanwhile or
+    /// refused as malformed come back as skips; any other failure (after retries) fails the
+    /// fetch.
+    pub fn fetch_messages(&self, ids: &[String]) -> MessageFetch {
+        MessageFetch {
+            batches: Batches::new(self, ids, Format::Raw),
+        }
     }
 
     /// The current labels of `ids` (`format=minimal`, as cheap in units as a full get but a
     /// fraction of the bytes). Ids refused for good are left out of both lists.
     pub async fn fetch_states(&self, ids: Vec<String>) -> Result<States, SyncError> {
         let mut out = States::default();
-        for (id, outcome) in self.run_batches(ids, Format::Minimal).await? {
-            match outcome {
-                Ok(Some(Got::State(s))) => out.found.push(s),
-                Ok(None) => out.gone.push(id),
-                Ok(Some(Got::Raw(_))) => {}
-                Err(detail) => tracing::warn!(id, %detail, "cannot read a message's labels"),
+        let mut batches = Batches::new(self, &ids, Format::Minimal);
+        while let Some(settled) = batches.next().await? {
+            for (id, outcome) in settled {
+                match outcome {
+                    Ok(Some(Got::State(s))) => out.found.push(s),
+                    Ok(None) => out.gone.push(id),
+                    Ok(Some(Got::Raw(_))) => {}
+                    Err(detail) => tracing::warn!(id, %detail, "cannot read a message's labels"),
+                }
             }
         }
         Ok(out)
-    }
-
-    /// Batches of `batch_size` (fewer when the quota's bucket is smaller than a batch), at
-    /// most `concurrency` in flight. A batch that keeps failing as a whole (a reply too large
-    /// to arrive in time, a flaky proxy) is split in halves and tried again, down to single
-    /// messages, before the failure fails the call.
-    async fn run_batches(
-        &self,
-        ids: Vec<String>,
-        format: Format,
-    ) -> Result<Vec<Settled>, SyncError> {
-        let fits = usize::try_from(self.limiter().budget() / units::MESSAGES_GET).unwrap_or(1);
-        let size = self
-            .options()
-            .batch_size
-            .clamp(1, BATCH_MAX * 2)
-            .min(fits.max(1));
-        let limit = self.options().concurrency.max(1);
-        let mut queue: VecDeque<Vec<String>> = ids.chunks(size).map(<[String]>::to_vec).collect();
-        let mut tasks = JoinSet::new();
-        let mut settled = Vec::with_capacity(ids.len());
-        loop {
-            while tasks.len() < limit {
-                let Some(chunk) = queue.pop_front() else {
-                    break;
-                };
-                let session = self.clone();
-                tasks.spawn(async move {
-                    let result = session.settle(chunk.clone(), format).await;
-                    (chunk, result)
-                });
-            }
-            let Some(joined) = tasks.join_next().await else {
-                break;
-            };
-            match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
-                (_, Ok(done)) => settled.extend(done),
-                (mut chunk, Err(SyncError::Provider(ProviderError::Transient(detail))))
-                    if chunk.len() > 1 =>
-                {
-                    tracing::debug!(%detail, parts = chunk.len(), "batch keeps failing; splitting it");
-                    let back = chunk.split_off(chunk.len() / 2);
-                    queue.push_front(back);
-                    queue.push_front(chunk);
-                }
-                (_, Err(e)) => {
-                    tasks.abort_all();
-                    return Err(e);
-                }
-            }
-        }
-        Ok(settled)
     }
 
     /// One batch until every part is settled, sending again only the parts that may succeed
@@ -150,7 +190,7 @@ impl Session {
                 .saturating_mul(u32::try_from(pending.len()).unwrap_or(u32::MAX));
             let gmail = self.gmail().clone();
             let (parts, token) = self
-                .call_with_token(cost, |t| {
+                .call_with_slots(cost, pending.len(), |t| {
                     let (g, ids) = (gmail.clone(), pending.clone());
                     async move { fetch(&g, &t, &ids, format).await }
                 })

@@ -39,6 +39,7 @@ struct Counters {
     throttled: AtomicU64,
     requests: AtomicU64,
     units: AtomicU64,
+    commits: AtomicU64,
 }
 
 /// Cheap to clone: fetch tasks share one session.
@@ -161,9 +162,15 @@ impl Session {
         self.0.counters.fetched.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Add to the counters after a committed page.
+    /// Whether this pass has committed a page or a chunk yet.
+    pub fn has_committed(&self) -> bool {
+        self.0.counters.commits.load(Ordering::Relaxed) > 0
+    }
+
+    /// Add to the counters after a committed page or chunk.
     pub fn add(&self, delta: &RunCounts) {
         let c = &self.0.counters;
+        c.commits.fetch_add(1, Ordering::Relaxed);
         let add = |a: &AtomicU64, n: u64| a.fetch_add(n, Ordering::Relaxed);
         add(&c.listed, delta.listed);
         add(&c.fetched, delta.fetched);
@@ -236,11 +243,26 @@ impl Session {
         F: Fn(Secret) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
+        self.call_with_slots(cost, 1, op).await
+    }
+
+    /// [`Session::call_with_token`] for a request the provider counts as `slots` requests in
+    /// flight (a Gmail batch of `slots` parts).
+    pub async fn call_with_slots<T, F, Fut>(
+        &self,
+        cost: u32,
+        slots: usize,
+        op: F,
+    ) -> Result<(T, Secret), SyncError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
         let opts = &self.0.options;
         let (mut refreshed, mut throttles, mut failures) = (false, 0u32, 0u32);
         loop {
             let token = self.token().await?;
-            let permit = self.0.limiter.acquire(cost).await;
+            let permit = self.0.limiter.acquire_slots(cost, slots).await;
             self.0.counters.requests.fetch_add(1, Ordering::Relaxed);
             self.0
                 .counters

@@ -596,3 +596,62 @@ pub async fn stored_folders(l: &Linked, provider_message_id: &str) -> (i64, Vec<
         .expect("stored");
     (row.id, row.folders.into_iter().collect())
 }
+
+/// Passes stopped after `window` each (the future dropped, as a killed process stops), until one
+/// finishes within its window or `attempts` have run: the live emails stored after each stopped
+/// pass.
+pub async fn stop_passes_repeatedly(
+    l: &Linked,
+    options: &SyncOptions,
+    window: Duration,
+    attempts: usize,
+) -> Vec<usize> {
+    let mut after = Vec::new();
+    for _ in 0..attempts {
+        let pass = l.spawn_pass(options.clone());
+        tokio::time::sleep(window).await;
+        let finished = pass.is_finished();
+        pass.abort();
+        let outcome = pass.await;
+        if finished {
+            outcome.expect("the pass ran").expect("the pass succeeds");
+            break;
+        }
+        after.push(stored(l).await.live.len());
+    }
+    after
+}
+
+/// The stopped passes never stall: of any two in a row, one stored something new (a pass may
+/// spend its short life on a folder's sweep or the next folder's first request), until
+/// everything of the listing was stored; and the passes were stopped at least `min` times
+/// before one finished.
+pub fn assert_each_stopped_pass_advanced(after: &[usize], min: usize, total: usize) {
+    assert!(
+        after.len() >= min,
+        "only {} stopped passes: the window is too long to prove anything ({after:?})",
+        after.len()
+    );
+    assert!(
+        after[0] > 0,
+        "the first stopped pass kept nothing: {after:?}"
+    );
+    for w in after.windows(3) {
+        assert!(
+            w[2] > w[0] || w[0] >= total,
+            "two stopped passes in a row made no progress: {after:?}"
+        );
+    }
+}
+
+/// One email row per stored message and one body per email: nothing was duplicated.
+pub async fn assert_no_duplicates(l: &Linked) {
+    let counts = row_counts(l).await;
+    let held = stored(l).await;
+    assert_eq!(counts.emails, counts.bodies, "one body per email");
+    assert_eq!(
+        counts.emails as usize,
+        held.live.len() + held.deleted.len(),
+        "one row per provider message"
+    );
+}

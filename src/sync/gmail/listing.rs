@@ -1,15 +1,15 @@
 //! The Gmail initial listing (also the resync after history expired), newest mail first across
 //! labels: each round lists one page of every synced label (the first pages small, so the
 //! first transaction holds the mailbox's newest mail within seconds), fetches the messages not
-//! stored yet (whole, in batches) and the labels of those already stored, and commits them with
-//! the position of every label. Every message named is stamped as listed; once every label is
-//! listed, stored messages the listing did not name were deleted or moved meanwhile, and each
-//! is checked with the provider.
+//! stored yet (whole, in batches, committed in chunks as they arrive) and the labels of those
+//! stored before this listing, and commits them with the position of every label. Every message
+//! named is stamped as listed; once every label is listed, stored messages the listing did not
+//! name were deleted or moved meanwhile, and each is checked with the provider.
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{labels, store_page, Page, SCOPE};
+use super::{chunked, labels, store_page, Page, SCOPE};
 use crate::db::sync_cursors::{self, Cursor, PHASE_INCREMENTAL, PHASE_INITIAL};
 use crate::db::sync_runs;
 use crate::db::{self, emails};
@@ -168,11 +168,17 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
                 None => next.done.push(label.clone()),
             }
         }
-        // Stored ones (a resync, a resumed listing) only need their labels.
+        // Stored ones (a resync, a resumed listing) only need their labels, unless this
+        // listing stored or read them already (a chunk before a restart, another label).
         let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
         let (known, fresh): (Vec<String>, Vec<String>) =
             ids.iter().cloned().partition(|id| stored.contains_key(id));
-        let (messages, skips) = s.fetch_all(fresh).await?;
+        let (messages, skips) = chunked::fetch(s, &fresh, Some(started)).await?;
+        let current = emails::listed_since(db, owner.account_id, &known, started).await?;
+        let known = known
+            .into_iter()
+            .filter(|id| !current.contains(id))
+            .collect();
         let states = s.fetch_states(known).await?;
         let cursor = Cursor {
             cursor: Some(history_id.clone()),

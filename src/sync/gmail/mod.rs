@@ -1,7 +1,9 @@
 //! Gmail sync: the initial listing (`listing`: history id taken before listing, newest mail
 //! first across labels, then a check of stored messages the listing did not name) and
 //! incremental history (added, deleted, label changes), each provider page stored together
-//! with the cursor that covers it in one transaction.
+//! with the cursor that covers it in one transaction; a page's new messages are committed
+//! in chunks before it as they arrive (`chunked`).
+mod chunked;
 mod listing;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -102,15 +104,23 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
             }
         }
         // A message that gained a synced label but is not stored (out of SPAM, a new label)
-        // is fetched whole; so is every added one. Deleted ones are not fetched at all.
-        let maybe: Vec<String> = maybe.into_iter().collect();
-        let stored = emails::ids_by_provider_id(db, s.owner().account_id, &maybe).await?;
-        wanted.extend(maybe.into_iter().filter(|id| !stored.contains_key(id)));
+        // is fetched whole; so is every added one, unless a chunk of this page stored it
+        // before the pass was stopped. Deleted ones are not fetched at all.
         for id in &deleted {
             wanted.remove(id);
+            maybe.remove(id);
         }
-        let listed = wanted.len() as u64;
-        let (messages, skips) = s.fetch_all(wanted.into_iter().collect()).await?;
+        let named: Vec<String> = wanted.union(&maybe).cloned().collect();
+        let stored = emails::ids_by_provider_id(db, s.owner().account_id, &named).await?;
+        let listed = named
+            .iter()
+            .filter(|id| wanted.contains(*id) || !stored.contains_key(*id))
+            .count() as u64;
+        let wanted: Vec<String> = named
+            .into_iter()
+            .filter(|id| !stored.contains_key(id))
+            .collect();
+        let (messages, skips) = chunked::fetch(s, &wanted, None).await?;
         let cursor = match &history.next_page_token {
             Some(t) => Cursor {
                 cursor: Some(start.clone()),
@@ -150,7 +160,8 @@ struct Page<'a> {
     deleted: &'a [String],
     /// Ids a listing named, and when that listing began.
     listed: Option<(&'a [String], DateTime<Utc>)>,
-    cursor: &'a Cursor,
+    /// None for a chunk of new messages committed ahead of its page.
+    cursor: Option<&'a Cursor>,
 }
 
 static NO_OPS: std::sync::LazyLock<LabelOps> = std::sync::LazyLock::new(HashMap::new);
@@ -164,14 +175,27 @@ impl<'a> Page<'a> {
             states: &[],
             deleted: &[],
             listed: None,
-            cursor,
+            cursor: Some(cursor),
+        }
+    }
+
+    /// A chunk of a page's new messages, committed before the page itself.
+    fn chunk(messages: &'a [NormalizedMessage], skips: &'a [Skip]) -> Self {
+        Self {
+            messages,
+            skips,
+            ops: &NO_OPS,
+            states: &[],
+            deleted: &[],
+            listed: None,
+            cursor: None,
         }
     }
 }
 
 /// One transaction: upsert the fetched messages, record the skipped ones, apply label
 /// changes, current labels and deletions, stamp what a listing named, and move the cursor
-/// past everything this page covered.
+/// past everything this page covered (a chunk has no cursor to move).
 async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
     let txn = crate::db::begin_write(&s.deps().db).await?;
@@ -209,7 +233,9 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     if let Some((ids, at)) = page.listed {
         emails::mark_listed(&txn, owner.account_id, ids, at).await?;
     }
-    sync_cursors::save_cursor(&txn, owner, SCOPE, page.cursor).await?;
+    if let Some(cursor) = page.cursor {
+        sync_cursors::save_cursor(&txn, owner, SCOPE, cursor).await?;
+    }
     s.hold_lease(&txn).await?;
     txn.commit().await?;
     Ok(RunCounts {

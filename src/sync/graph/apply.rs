@@ -3,7 +3,8 @@
 //! messages that left a folder looked up (in `$batch`es of 20) where they are now: gone
 //! (deleted in the provider); under Deleted Items or Junk Email (deleted in the provider, filed
 //! there); any other folder, synced or not (live, filed under it: a move out of the synced
-//! folders is not a deletion). Each page is then stored with its cursor in one transaction.
+//! folders is not a deletion). New messages are committed in chunks as they arrive; the rest
+//! of the page follows with its cursor in one transaction.
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::domain::message::NormalizedMessage;
 use crate::domain::stored::Folders;
 use crate::providers::graph::{self, DeltaItem, Light, Located, MAX_BATCH};
 use crate::providers::ProviderError;
+use crate::sync::chunks::Cadence;
 
 /// Outlook serves at most four concurrent requests per app and mailbox (§D.9).
 pub const GRAPH_CONCURRENCY: usize = 4;
@@ -56,36 +58,55 @@ impl Work {
     }
 }
 
-/// Run `f` over `items`, at most [`GRAPH_CONCURRENCY`] (and `SyncOptions::concurrency`) at a
-/// time; the first failure aborts the rest.
-async fn bounded<T, R, F, Fut>(s: &Session, items: Vec<T>, f: F) -> Result<Vec<R>, SyncError>
+/// `f` over `items`, at most [`GRAPH_CONCURRENCY`] (and `SyncOptions::concurrency`) at a
+/// time, each result handed out as it arrives; the first failure aborts the rest (so does
+/// dropping it).
+struct Bounded<T, R, F> {
+    session: Session,
+    items: std::vec::IntoIter<T>,
+    f: F,
+    tasks: JoinSet<Result<R, SyncError>>,
+    limit: usize,
+}
+
+impl<T, R, F, Fut> Bounded<T, R, F>
 where
     T: Send + 'static,
     R: Send + 'static,
     F: Fn(Session, T) -> Fut,
     Fut: Future<Output = Result<R, SyncError>> + Send + 'static,
 {
-    let limit = s.options().concurrency.clamp(1, GRAPH_CONCURRENCY);
-    let mut pending = items.into_iter();
-    let mut tasks = JoinSet::new();
-    let mut out = Vec::new();
-    loop {
-        while tasks.len() < limit {
-            let Some(item) = pending.next() else { break };
-            tasks.spawn(f(s.clone(), item));
+    fn new(s: &Session, items: Vec<T>, f: F) -> Self {
+        Self {
+            session: s.clone(),
+            items: items.into_iter(),
+            f,
+            tasks: JoinSet::new(),
+            limit: s.options().concurrency.clamp(1, GRAPH_CONCURRENCY),
         }
-        let Some(joined) = tasks.join_next().await else {
-            break;
+    }
+
+    /// Whether every result has been handed out.
+    fn is_done(&self) -> bool {
+        self.items.len() == 0 && self.tasks.is_empty()
+    }
+
+    async fn next(&mut self) -> Result<Option<R>, SyncError> {
+        while self.tasks.len() < self.limit {
+            let Some(item) = self.items.next() else { break };
+            self.tasks.spawn((self.f)(self.session.clone(), item));
+        }
+        let Some(joined) = self.tasks.join_next().await else {
+            return Ok(None);
         };
         match joined.map_err(|e| SyncError::Internal(e.to_string()))? {
-            Ok(r) => out.push(r),
+            Ok(r) => Ok(Some(r)),
             Err(e) => {
-                tasks.abort_all();
-                return Err(e);
+                self.tasks.abort_all();
+                Err(e)
             }
         }
     }
-    Ok(out)
 }
 
 async fn fetch(
@@ -228,15 +249,10 @@ pub async fn page(
             wanted.push((l, label));
         }
     }
-    for got in bounded(s, wanted, fetch).await? {
-        match got {
-            Ok(m) => {
-                work.fetched += 1;
-                work.fresh.push(m);
-            }
-            Err(skip) => work.skips.push(skip),
-        }
-    }
+    let arrived = fetch_in_chunks(s, folder, wanted).await?;
+    work.fresh = arrived.fresh;
+    work.skips = arrived.skips;
+    work.fetched = arrived.fetched;
     // Only stored messages matter; one that left before we stored it is simply not fetched.
     let gone_stored = emails::ids_by_provider_id(db, account, &removed).await?;
     let removed: Vec<String> = removed
@@ -245,6 +261,37 @@ pub async fn page(
         .collect();
     resolve_departed(s, synced, removed, &mut work).await?;
     Ok(work)
+}
+
+/// Fetch the MIME of new messages, committing what has arrived whenever a chunk is due
+/// (`sync::chunks`): new messages only, which a page resumed after a restart finds stored and
+/// updates instead of fetching. What arrived after the last chunk is returned for the page's
+/// transaction.
+async fn fetch_in_chunks(
+    s: &Session,
+    folder: &SyncedFolder,
+    wanted: Vec<(Light, String)>,
+) -> Result<Work, SyncError> {
+    let mut fetches = Bounded::new(s, wanted, fetch);
+    let mut cadence = Cadence::start();
+    let mut chunk = Work::default();
+    while let Some(got) = fetches.next().await? {
+        match got {
+            Ok(m) => {
+                chunk.fetched += 1;
+                chunk.fresh.push(m);
+            }
+            Err(skip) => chunk.skips.push(skip),
+        }
+        if fetches.is_done() || !cadence.due(s) {
+            continue;
+        }
+        let scope = super::scope(&folder.id);
+        let counts = store(s, &scope, std::mem::take(&mut chunk), None, None).await?;
+        s.add(&counts);
+        cadence.restart();
+    }
+    Ok(chunk)
 }
 
 /// Stored messages no longer named where we filed them: where are they now? A move to another

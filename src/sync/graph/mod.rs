@@ -58,6 +58,9 @@ pub async fn pass(s: &Session) -> PassResult {
         }
         plan.push((folder, cursor));
     }
+    // Unfinished listings first (in folder order), then the delta rounds of listed folders:
+    // a first sync restarted every few seconds spends its time on what it has not stored yet.
+    plan.sort_by_key(|(_, cursor)| is_incremental(cursor.as_ref()));
     // A folder Graph refuses outright must not starve the others: the pass goes on and fails
     // at the end. Anything else (throttling that outlasted its retries, the database, the
     // grant) stops it at once.

@@ -4,6 +4,7 @@ mod baseline;
 mod emulator;
 pub mod measure;
 pub mod reassociate;
+mod restarts;
 pub mod seed;
 pub mod sync;
 pub mod timeline;

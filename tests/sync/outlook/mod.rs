@@ -7,3 +7,5 @@ mod faults;
 mod folders;
 mod incremental;
 mod initial;
+mod latency;
+mod restarts;
