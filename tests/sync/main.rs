@@ -6,5 +6,6 @@
 mod support;
 
 mod common;
+mod fairness;
 mod gmail;
 mod outlook;

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use tokio::task::JoinSet;
 
 use super::super::session::{Session, Skip};
@@ -303,7 +302,8 @@ pub async fn store(
     cursor: Option<&Cursor>,
 ) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
-    let txn = s.deps().db.begin().await?;
+    // The write lock first (SQLite): the page reads before it writes.
+    let txn = crate::db::begin_write(&s.deps().db).await?;
     let upserted = emails::upsert_page(&txn, owner, &work.fresh).await?;
     for skip in &work.skips {
         emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;

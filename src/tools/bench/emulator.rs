@@ -26,9 +26,15 @@ pub struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
-    /// Start `threadline emulator` with two generated mailboxes (a Gmail and an Outlook one)
-    /// of `messages` each, and wait until it answers.
-    pub async fn start(seed: u64, messages: usize, quota: Quota) -> anyhow::Result<Self> {
+    /// Start `threadline emulator` with `mailboxes` generated mailboxes (Gmail and Outlook in
+    /// turn, [`threadline_emulator::corpus::mailbox_info`]) of `messages` each, and wait until
+    /// it answers.
+    pub async fn start(
+        seed: u64,
+        mailboxes: usize,
+        messages: usize,
+        quota: Quota,
+    ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -39,7 +45,8 @@ impl EmulatorProcess {
         };
         let mut child = Command::new(exe)
             .args(["emulator", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--seed", &seed.to_string(), "--mailboxes", "2"])
+            .args(["--seed", &seed.to_string()])
+            .args(["--mailboxes", &mailboxes.to_string()])
             .args(["--messages", &messages.to_string(), "--quota", quota])
             .arg("--auto-consent")
             .stdin(Stdio::null())
@@ -98,6 +105,11 @@ impl EmulatorProcess {
             .map(|(_, v)| v)
             .sum();
         Ok(usage)
+    }
+
+    /// The emulator's control plane (ground truth, stats).
+    pub fn client(&self) -> &EmulatorClient {
+        &self.client
     }
 
     pub async fn stop(mut self) {

@@ -2,6 +2,8 @@
 //! would notice (messages per second, time until mail shows, quota use) plus CPU and memory.
 mod emulator;
 pub mod measure;
+pub mod multi;
+mod multi_watch;
 pub mod reassociate;
 pub mod seed;
 pub mod sync;

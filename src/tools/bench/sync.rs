@@ -25,8 +25,8 @@ use threadline::providers::Provider;
 use threadline_emulator::corpus::mailbox_info;
 use threadline_emulator::Quota;
 
-const ADMIN: &str = "bench@bench.test";
-const PASSWORD: &str = "bench-password-123";
+pub(super) const ADMIN: &str = "bench@bench.test";
+pub(super) const PASSWORD: &str = "bench-password-123";
 /// Limiter budget that never binds (quota off).
 const UNLIMITED: u32 = 1_000_000_000;
 /// "Time until the first N threads are visible".
@@ -79,7 +79,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         args.messages,
         quota_name(quota)
     );
-    let emulator = EmulatorProcess::start(args.seed, args.messages, quota).await?;
+    let emulator = EmulatorProcess::start(args.seed, 2, args.messages, quota).await?;
     prepare(&mut settings, &emulator.base_url, quota)?;
     let database = if settings.is_sqlite() {
         "SQLite"
@@ -133,7 +133,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     Ok(())
 }
 
-fn quota_name(q: Quota) -> &'static str {
+pub(super) fn quota_name(q: Quota) -> &'static str {
     match q {
         Quota::Realistic => "realistic",
         Quota::Off => "off",
@@ -166,7 +166,7 @@ fn line(r: &SyncFigures) -> String {
 
 /// A fresh bench database and data directory (unless DATABASE_URL names PostgreSQL), and
 /// providers at the emulator.
-fn prepare(settings: &mut Settings, emulator: &str, quota: Quota) -> anyhow::Result<()> {
+pub(super) fn prepare(settings: &mut Settings, emulator: &str, quota: Quota) -> anyhow::Result<()> {
     let dir = settings.data_dir.join("bench");
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot reset {}", dir.display()))?;
