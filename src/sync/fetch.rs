@@ -1,8 +1,10 @@
-//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get each (one HTTP
-//! request, 5 units per part), at most `concurrency` batches in flight. Parts fail
-//! independently, so each is settled on its own: a message, gone (404), or refused for good;
-//! throttled parts (429, 403 rate reasons) wait for the limiter and go again, 401 refreshes the
-//! token once, 5xx back off, and only those parts are sent again.
+//! Message fetches of a pass: Gmail batches of up to `batch_size` messages.get (one HTTP
+//! request, 5 units per part), at most `concurrency` in flight. Google runs a batch's parts at
+//! once and counts each against the per-user cap on concurrent requests (about 10), so a batch
+//! takes one limiter slot per part: with the defaults (batches of 4, 8 slots) two batches are
+//! in flight. Parts fail independently, so each is settled on its own: a message, gone (404),
+//! or refused for good; throttled parts (429, 403 rate reasons) wait for the limiter and go
+//! again, 401 refreshes the token once, 5xx back off, and only those parts are sent again.
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -87,21 +89,22 @@ impl Session {
     }
 
     /// Batches of `batch_size` (fewer when the quota's bucket is smaller than a batch), at
-    /// most `concurrency` in flight. A batch that keeps failing as a whole (a reply too large
-    /// to arrive in time, a flaky proxy) is split in halves and tried again, down to single
-    /// messages, before the failure fails the call.
+    /// most `concurrency` in flight and, together, no more parts in flight than the limiter's
+    /// slots. A batch that keeps failing as a whole (a reply too large to arrive in time, a
+    /// flaky proxy) is split in halves and tried again, down to single messages, before the
+    /// failure fails the call.
     async fn run_batches(
         &self,
         ids: Vec<String>,
         format: Format,
     ) -> Result<Vec<Settled>, SyncError> {
         let fits = usize::try_from(self.limiter().budget() / units::MESSAGES_GET).unwrap_or(1);
+        let limit = self.options().concurrency.max(1);
         let size = self
             .options()
             .batch_size
             .clamp(1, BATCH_MAX * 2)
             .min(fits.max(1));
-        let limit = self.options().concurrency.max(1);
         let mut queue: VecDeque<Vec<String>> = ids.chunks(size).map(<[String]>::to_vec).collect();
         let mut tasks = JoinSet::new();
         let mut settled = Vec::with_capacity(ids.len());
@@ -150,7 +153,7 @@ impl Session {
                 .saturating_mul(u32::try_from(pending.len()).unwrap_or(u32::MAX));
             let gmail = self.gmail().clone();
             let (parts, token) = self
-                .call_with_token(cost, |t| {
+                .call_with_slots(cost, pending.len(), |t| {
                     let (g, ids) = (gmail.clone(), pending.clone());
                     async move { fetch(&g, &t, &ids, format).await }
                 })

@@ -28,15 +28,23 @@ pub use session::Session;
 /// Gmail's per-user quota for projects created from 2026-05-01 (provider-apis.md §B.10).
 pub const DEFAULT_GMAIL_UNITS_PER_MINUTE: u32 = 6_000;
 
+/// Parts per Gmail batch by default (see [`SyncOptions::batch_size`]).
+pub const GMAIL_BATCH_PARTS: usize = 4;
+
 /// How a pass behaves; [`SyncOptions::default`] plus the configured quota
 /// ([`SyncOptions::for_deps`]) is what production uses.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     /// Messages per provider page (and so per transaction); at most 500 for Gmail.
     pub page_size: u32,
-    /// Message fetches per Gmail batch request (at most 100; Google advises at most 50).
+    /// Message fetches per Gmail batch request (at most 100). Google runs a batch's parts at
+    /// once and each counts against its ~10 concurrent requests per user (a 100-part batch
+    /// mostly fails with 429s), so batches are small: 4 parts, two batches in the limiter's 8
+    /// slots.
     pub batch_size: usize,
-    /// Batch requests in flight at once (Gmail refuses about 10 parallel requests per user).
+    /// Fetch requests in flight at once: Gmail batches (also bounded by the limiter's slots,
+    /// one per part) and Outlook `$value` fetches (at most 4, Outlook's per-mailbox cap). Four
+    /// keeps both busy under real latency.
     pub concurrency: usize,
     /// The Gmail project's quota per user (6,000 units a minute for projects created from
     /// 2026-05-01, 15,000 for older ones); the limiter keeps a pass just under it.
@@ -76,8 +84,8 @@ impl Default for SyncOptions {
     fn default() -> Self {
         Self {
             page_size: 500,
-            batch_size: crate::providers::gmail::BATCH_MAX,
-            concurrency: 2,
+            batch_size: GMAIL_BATCH_PARTS,
+            concurrency: 4,
             gmail_units_per_minute: DEFAULT_GMAIL_UNITS_PER_MINUTE,
             graph_requests_per_10_minutes: 10_000,
             max_retry_after: Duration::from_secs(120),

@@ -249,11 +249,26 @@ impl Session {
         F: Fn(Secret) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
+        self.call_with_slots(cost, 1, op).await
+    }
+
+    /// [`Session::call_with_token`] for a request the provider counts as `slots` requests in
+    /// flight (a Gmail batch of `slots` parts).
+    pub async fn call_with_slots<T, F, Fut>(
+        &self,
+        cost: u32,
+        slots: usize,
+        op: F,
+    ) -> Result<(T, Secret), SyncError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
         let opts = &self.0.options;
         let (mut refreshed, mut throttles, mut failures) = (false, 0u32, 0u32);
         loop {
             let token = self.token().await?;
-            let permit = self.0.limiter.acquire(cost).await;
+            let permit = self.0.limiter.acquire_slots(cost, slots).await;
             self.0.counters.requests.fetch_add(1, Ordering::Relaxed);
             self.0
                 .counters

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use threadline_emulator::Quota;
+use threadline_emulator::{Latency, Quota};
 
 // The tooling subcommands, added to the product's command line by `main` (no doc comment:
 // clap would make it the `--help` text of the whole command line).
@@ -27,11 +27,46 @@ pub enum QuotaArg {
     Off,
 }
 
+impl LatencyArg {
+    /// `bench sync`'s default: realistic under a realistic quota, off without one.
+    pub fn default_for(quota: QuotaArg) -> Self {
+        match quota {
+            QuotaArg::Realistic => Self::Realistic,
+            QuotaArg::Off => Self::Off,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Realistic => "realistic",
+            Self::Off => "off",
+        }
+    }
+}
+
 impl From<QuotaArg> for Quota {
     fn from(arg: QuotaArg) -> Self {
         match arg {
             QuotaArg::Realistic => Quota::Realistic,
             QuotaArg::Off => Quota::Off,
+        }
+    }
+}
+
+/// Service times of the emulator (`--latency realistic|off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LatencyArg {
+    /// Each endpoint answers after a service time drawn from the real providers' figures.
+    Realistic,
+    /// Answer at once (throughput work).
+    Off,
+}
+
+impl From<LatencyArg> for Latency {
+    fn from(arg: LatencyArg) -> Self {
+        match arg {
+            LatencyArg::Realistic => Latency::Realistic,
+            LatencyArg::Off => Latency::Off,
         }
     }
 }
@@ -117,6 +152,10 @@ pub struct BenchSyncArgs {
     /// quotas (combine with --max-seconds: a large mailbox takes long at Gmail's quota).
     #[arg(long, value_enum, default_value_t = QuotaArg::Off)]
     pub quota: QuotaArg,
+    /// The emulator's service times; by default `realistic` with `--quota realistic` (behaviour
+    /// under quota) and `off` with `--quota off` (throughput).
+    #[arg(long, value_enum)]
+    pub latency: Option<LatencyArg>,
     /// Stop each pass after this many seconds and report what it achieved.
     #[arg(long)]
     pub max_seconds: Option<u64>,
@@ -150,6 +189,9 @@ pub struct DemoArgs {
     /// Password of the demo admin (admin@demo.test).
     #[arg(long, default_value = "demo")]
     pub admin_password: String,
+    /// The emulator's service times: the real providers' (`realistic`) or none (`off`).
+    #[arg(long, value_enum, default_value_t = LatencyArg::Realistic)]
+    pub latency: LatencyArg,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +210,13 @@ pub struct EmulatorArgs {
     /// Enforce the providers' quotas (`realistic`) or not (`off`, for throughput work).
     #[arg(long, value_enum, default_value_t = QuotaArg::Realistic)]
     pub quota: QuotaArg,
+    /// Service times of the real providers per endpoint (`realistic`, see the emulator's
+    /// README) or none (`off`, for throughput work).
+    #[arg(long, value_enum, default_value_t = LatencyArg::Realistic)]
+    pub latency: LatencyArg,
+    /// Multiplies every service time of the latency model (0.05 = 20 times faster).
+    #[arg(long, default_value_t = 1.0)]
+    pub latency_scale: f64,
     /// Approve OAuth consent without showing the consent page.
     #[arg(long)]
     pub auto_consent: bool,

@@ -17,7 +17,7 @@ use threadline::domain::domains::registrable;
 use threadline_emulator::corpus::mailbox_info;
 use threadline_emulator::corpus::people::{BUSINESSES, ORG_DOMAIN};
 use threadline_emulator::store::Provider as EmuProvider;
-use threadline_emulator::{self as emulator, EmulatorConfig, Quota, RunningEmulator};
+use threadline_emulator::{self as emulator, EmulatorConfig, Quota, RunningEmulator, Tunables};
 
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
 const SEEDED_MAILBOXES: usize = 4;
@@ -35,6 +35,10 @@ pub async fn run(
         messages: MESSAGES_PER_MAILBOX,
         quota: Quota::Realistic,
         auto_consent: true,
+        tunables: Tunables {
+            latency: args.latency.into(),
+            ..Tunables::default()
+        },
         ..EmulatorConfig::default()
     };
     let emulator = emulator::start(args.emulator_bind, config)

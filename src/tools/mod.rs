@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use threadline::commands::wait_for_signal;
 use threadline::config::Settings;
-use threadline_emulator::{self as emulator, EmulatorConfig};
+use threadline_emulator::{self as emulator, EmulatorConfig, Tunables};
 
 use args::{BenchCommand, EmulatorArgs, Tool};
 
@@ -56,6 +56,11 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
         clients_file: args.clients,
         import: args.import,
         import_into: args.import_into,
+        tunables: Tunables {
+            latency: args.latency.into(),
+            latency_scale: args.latency_scale,
+            ..Tunables::default()
+        },
         ..EmulatorConfig::default()
     };
     let running = emulator::start(args.bind, config).await?;

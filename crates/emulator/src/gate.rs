@@ -1,8 +1,10 @@
 //! The admission check every provider API handler runs before doing work: injected faults
-//! (with latency), the per-mailbox concurrency cap and quota units. Providers render the
-//! refusal in their own error shape.
+//! (with latency), the per-mailbox concurrency cap and quota units, then the endpoint's service
+//! time (the latency model) while the concurrency slot is held. Providers render the refusal
+//! in their own error shape.
 
 use super::faults::FaultHit;
+use super::latency::Endpoint;
 use super::quota::{Permit, Throttle};
 use super::state::EmulatorState;
 
@@ -18,6 +20,8 @@ pub struct Admission<'a> {
     pub units: u32,
     pub per_minute: u32,
     pub concurrency: usize,
+    /// Whose service time the request takes.
+    pub endpoint: Endpoint,
 }
 
 /// Why a request is refused.
@@ -33,7 +37,10 @@ pub async fn admit(state: &EmulatorState, req: Admission<'_>) -> Result<Permit, 
     let permit = state
         .quota
         .enter(req.mailbox, req.concurrency)
-        .map_err(Refusal::Throttle)?;
+        .map_err(|t| {
+            state.stats.throttle(req.pool, t);
+            Refusal::Throttle(t)
+        })?;
     let (latency, hit) = state
         .faults
         .check(req.path, req.template, Some(req.mailbox));
@@ -46,7 +53,12 @@ pub async fn admit(state: &EmulatorState, req: Admission<'_>) -> Result<Permit, 
     state
         .quota
         .charge(req.mailbox, req.pool, req.units, req.per_minute)
-        .map_err(Refusal::Throttle)?;
+        .map_err(|t| {
+            state.stats.throttle(req.pool, t);
+            Refusal::Throttle(t)
+        })?;
     state.stats.charge(req.mailbox, req.units);
+    // Served while the slot is held: a request is in flight for its whole service time.
+    state.serve(req.endpoint).await;
     Ok(permit)
 }

@@ -20,7 +20,9 @@
 //! - `POST /_emulator/mailboxes/{address}/expire-access-tokens`: every access token of the
 //!   mailbox expires now (401, then a refresh works).
 //! - `GET|PATCH /_emulator/settings`: token lifetimes, Gmail quota units and costs, concurrency
-//!   caps, attachment-id lifetime, push interval (`state::Tunables`); PATCH merges fields.
+//!   caps, attachment-id lifetime, push interval, the latency model (`latency`: `off` |
+//!   `realistic`, `latency_scale`; see `latency`) (`state::Tunables`); PATCH merges fields.
+//! - `GET /_emulator/stats` also counts quota and concurrency refusals by kind (`throttles`).
 //! - `POST /_emulator/pubsub/topics` `{"topic","push_endpoint","subscription"?}` and
 //!   `GET /_emulator/pubsub`: where Gmail watch notifications go (`google::gmail::watch`).
 //! - Deliveries accept `starred=true` and `internal_date=<epoch ms>` besides
@@ -47,6 +49,7 @@ pub mod faults;
 pub mod gate;
 pub mod google;
 pub mod ids;
+pub mod latency;
 pub mod microsoft;
 pub mod mime;
 pub mod quota;
@@ -67,6 +70,7 @@ use axum::Router;
 use tokio_util::sync::CancellationToken;
 
 pub use client::{ClientError, ClientResult, EmulatorClient};
+pub use latency::Latency;
 pub use state::{EmulatorState, SharedState, Tunables};
 
 /// Quota enforcement mode (`--quota realistic|off`).

@@ -10,6 +10,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::faults::Faults;
+use super::latency::{Endpoint, Latency, LatencyModel};
 use super::quota::QuotaTracker;
 use super::stats::Stats;
 use super::store::Store;
@@ -88,6 +89,12 @@ pub struct Tunables {
     /// Approve consent without showing the consent page (`--auto-consent`; changeable at run
     /// time, e.g. by the demo once its own mailboxes are linked).
     pub auto_consent: bool,
+    /// Service times of provider requests: `off` answers at once, `realistic` sleeps each
+    /// endpoint's drawn service time while the request holds its concurrency slot.
+    pub latency: Latency,
+    /// Multiplies every drawn service time (1.0 = real time; 0.05 runs the model 20 times
+    /// faster, so a test stays quick and overlapping requests still overlap).
+    pub latency_scale: f64,
 }
 
 impl Default for Tunables {
@@ -106,6 +113,8 @@ impl Default for Tunables {
             graph_concurrency: 4,
             microsoft: serde_json::Value::Object(serde_json::Map::new()),
             auto_consent: false,
+            latency: Latency::Off,
+            latency_scale: 1.0,
         }
     }
 }
@@ -147,6 +156,8 @@ pub struct EmulatorState {
     pub faults: Faults,
     pub quota: QuotaTracker,
     pub stats: Stats,
+    /// Draws service times (seeded with the corpus seed).
+    pub latency: LatencyModel,
     pub ext: Extensions,
     /// `http://host:port`, set once bound.
     pub base_url: RwLock<String>,
@@ -164,6 +175,7 @@ impl EmulatorState {
                 ..config.tunables.clone()
             }),
             quota: QuotaTracker::new(config.quota),
+            latency: LatencyModel::new(config.seed),
             config,
             store: Store::default(),
             tokens: Tokens::default(),
@@ -181,5 +193,26 @@ impl EmulatorState {
 
     pub fn tunables(&self) -> Tunables {
         self.settings.read().clone()
+    }
+
+    /// Sleep one service time of `endpoint` (nothing when latency is off).
+    pub async fn serve(&self, endpoint: Endpoint) {
+        let (mode, scale) = {
+            let t = self.settings.read();
+            (t.latency, t.latency_scale)
+        };
+        if mode == Latency::Off {
+            return;
+        }
+        super::latency::serve(mode, scale, self.latency.draw(endpoint)).await;
+    }
+
+    /// Sleep `time` (drawn by the caller from [`LatencyModel`]) when latency is realistic.
+    pub async fn serve_for(&self, time: std::time::Duration) {
+        let (mode, scale) = {
+            let t = self.settings.read();
+            (t.latency, t.latency_scale)
+        };
+        super::latency::serve(mode, scale, time).await;
     }
 }

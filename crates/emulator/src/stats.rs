@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
+use super::quota::Throttle;
+
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RouteStats {
     pub requests: u64,
@@ -28,6 +30,7 @@ fn status_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<u16, u
 pub struct Stats {
     routes: Mutex<HashMap<(String, String), RouteStats>>,
     units: Mutex<HashMap<String, u64>>,
+    throttles: Mutex<BTreeMap<String, u64>>,
 }
 
 /// The JSON of `GET /_emulator/stats`.
@@ -37,6 +40,10 @@ pub struct StatsReport {
     pub quota_units: BTreeMap<String, u64>,
     pub total_requests: u64,
     pub total_errors: u64,
+    /// Quota and concurrency refusals by kind: `gmail_rate`, `gmail_concurrency`,
+    /// `graph_rate` (the 10-minute budget), `graph_concurrency` (`MailboxConcurrency`).
+    #[serde(default)]
+    pub throttles: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,6 +66,19 @@ impl Stats {
             entry.errors += 1;
             *entry.statuses.entry(status).or_default() += 1;
         }
+    }
+
+    /// A quota or concurrency refusal of `pool` (`gmail`, `graph`).
+    pub fn throttle(&self, pool: &str, throttle: Throttle) {
+        let kind = match throttle {
+            Throttle::Rate { .. } => "rate",
+            Throttle::Concurrency => "concurrency",
+        };
+        *self
+            .throttles
+            .lock()
+            .entry(format!("{pool}_{kind}"))
+            .or_default() += 1;
     }
 
     pub fn charge(&self, mailbox: &str, units: u32) {
@@ -90,6 +110,7 @@ impl Stats {
             quota_units,
             total_requests,
             total_errors,
+            throttles: self.throttles.lock().clone(),
         }
     }
 }

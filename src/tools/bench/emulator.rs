@@ -6,15 +6,36 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio::process::{Child, Command};
 
-use threadline_emulator::{EmulatorClient, Quota, Tunables};
+use std::collections::BTreeMap;
+
+use threadline_emulator::{EmulatorClient, Latency, Quota, Tunables};
 
 /// What the emulator counted for one mailbox so far.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Usage {
     pub requests: u64,
     pub units: u64,
     /// 429 and 403 answers (quota and concurrency refusals).
     pub throttled: u64,
+    /// The emulator's refusals by kind (`gmail_rate`, `gmail_concurrency`, `graph_rate`,
+    /// `graph_concurrency`), over all mailboxes.
+    pub throttles: BTreeMap<String, u64>,
+}
+
+impl Usage {
+    /// Refusals by kind since `before`, kinds with none left out.
+    pub fn throttles_since(&self, before: &Usage) -> BTreeMap<String, u64> {
+        self.throttles
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.saturating_sub(*before.throttles.get(k).unwrap_or(&0)),
+                )
+            })
+            .filter(|(_, v)| *v > 0)
+            .collect()
+    }
 }
 
 pub struct EmulatorProcess {
@@ -27,13 +48,14 @@ pub struct EmulatorProcess {
 
 impl EmulatorProcess {
     /// Start `threadline emulator` with `mailboxes` generated mailboxes (Gmail and Outlook in
-    /// turn, [`threadline_emulator::corpus::mailbox_info`]) of `messages` each, and wait until
-    /// it answers.
+    /// turn, [`threadline_emulator::corpus::mailbox_info`]) of `messages` each and the given
+    /// quota and latency model, and wait until it answers.
     pub async fn start(
         seed: u64,
         mailboxes: usize,
         messages: usize,
         quota: Quota,
+        latency: Latency,
     ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -48,6 +70,7 @@ impl EmulatorProcess {
             .args(["--seed", &seed.to_string()])
             .args(["--mailboxes", &mailboxes.to_string()])
             .args(["--messages", &messages.to_string(), "--quota", quota])
+            .args(["--latency", latency_name(latency)])
             .arg("--auto-consent")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -83,9 +106,32 @@ impl EmulatorProcess {
         })
     }
 
+    /// A client of this emulator's control plane.
+    pub fn client(&self) -> EmulatorClient {
+        self.client.clone()
+    }
+
     /// Requests, quota units and refusals the emulator counted for `mailbox`.
     pub async fn usage(&self, mailbox: &str) -> anyhow::Result<Usage> {
-        let report = self.client.stats().await.context("emulator stats")?;
+        usage(&self.client, mailbox).await
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+pub fn latency_name(latency: Latency) -> &'static str {
+    match latency {
+        Latency::Realistic => "realistic",
+        Latency::Off => "off",
+    }
+}
+
+/// Requests, quota units and refusals `client`'s emulator counted for `mailbox`.
+pub async fn usage(client: &EmulatorClient, mailbox: &str) -> anyhow::Result<Usage> {
+    {
+        let report = client.stats().await.context("emulator stats")?;
         let mut usage = Usage::default();
         for entry in report
             .requests
@@ -104,15 +150,7 @@ impl EmulatorProcess {
             .filter(|(k, _)| k.eq_ignore_ascii_case(mailbox))
             .map(|(_, v)| v)
             .sum();
+        usage.throttles = report.throttles;
         Ok(usage)
-    }
-
-    /// The emulator's control plane (ground truth, stats).
-    pub fn client(&self) -> &EmulatorClient {
-        &self.client
-    }
-
-    pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
     }
 }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::emulator::EmulatorProcess;
 use super::multi_watch::{self as watch, Runs};
 use super::sync::{prepare, quota_name, ADMIN, PASSWORD};
-use crate::tools::args::BenchSyncArgs;
+use crate::tools::args::{BenchSyncArgs, LatencyArg};
 use crate::tools::driver::Browser;
 use threadline::accounts::{self, NewUser};
 use threadline::app::App;
@@ -26,7 +26,7 @@ use threadline::config::Settings;
 use threadline::db::mail_accounts;
 use threadline_emulator::corpus::mailbox_info;
 use threadline_emulator::store::Provider as EmulatedProvider;
-use threadline_emulator::Quota;
+use threadline_emulator::{Latency, Quota};
 
 #[derive(Debug, Serialize)]
 struct Instance {
@@ -40,6 +40,7 @@ struct Instance {
 struct Report {
     database: &'static str,
     quota: &'static str,
+    latency: &'static str,
     mailboxes: usize,
     messages_per_mailbox: usize,
     instances: usize,
@@ -65,13 +66,24 @@ struct Report {
 
 pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result<()> {
     let quota = Quota::from(args.quota);
+    let latency = args
+        .latency
+        .unwrap_or_else(|| LatencyArg::default_for(args.quota));
     eprintln!(
-        "starting the emulator with {} mailboxes of {} messages (quota {})…",
+        "starting the emulator with {} mailboxes of {} messages (quota {}, latency {})…",
         args.mailboxes,
         args.messages,
-        quota_name(quota)
+        quota_name(quota),
+        latency.name()
     );
-    let emulator = EmulatorProcess::start(args.seed, args.mailboxes, args.messages, quota).await?;
+    let emulator = EmulatorProcess::start(
+        args.seed,
+        args.mailboxes,
+        args.messages,
+        quota,
+        Latency::from(latency),
+    )
+    .await?;
     prepare(&mut settings, &emulator.base_url, quota)?;
     let linking = Instant::now();
     let mailboxes = link_all(&settings, args.mailboxes).await?;
@@ -148,7 +160,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         stop(child).await;
     }
     let runs = watch::runs(&db).await?;
-    let mismatches = watch::truth_mismatches(&db, emulator.client(), &mailboxes).await?;
+    let mismatches = watch::truth_mismatches(&db, &emulator.client(), &mailboxes).await?;
     emulator.stop().await;
     let stored: u64 = watch::stored(&db).await?.values().sum();
     let secs = |d: Option<&Duration>| d.map(Duration::as_secs_f64);
@@ -164,6 +176,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
             "PostgreSQL"
         },
         quota: quota_name(quota),
+        latency: latency.name(),
         mailboxes: mailboxes.len(),
         messages_per_mailbox: args.messages,
         instances: args.instances,
@@ -331,8 +344,8 @@ fn print(r: &Report, json: bool) -> anyhow::Result<()> {
     }
     let s = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1} s"));
     println!(
-        "threadline bench sync: {} mailboxes of {} messages, {} instances x {} workers, slice {} s, quota {}, {}",
-        r.mailboxes, r.messages_per_mailbox, r.instances, r.workers_per_instance, r.slice_seconds, r.quota, r.database
+        "threadline bench sync: {} mailboxes of {} messages, {} instances x {} workers, slice {} s, quota {}, latency {}, {}",
+        r.mailboxes, r.messages_per_mailbox, r.instances, r.workers_per_instance, r.slice_seconds, r.quota, r.latency, r.database
     );
     println!(
         "  {}: {} messages in {:.1} s = {:.0} msg/s (linking took {:.1} s before)",

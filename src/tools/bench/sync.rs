@@ -1,6 +1,7 @@
 //! `threadline bench sync`: link a generated mailbox per provider through the real OAuth flow
 //! and time one sync pass against the emulator, which runs as a child process so that CPU time
 //! and memory are Threadline's own (the database, when SQLite, is in-process and counted).
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,9 +12,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::emulator::EmulatorProcess;
+use super::emulator::{usage, EmulatorProcess, Usage};
 use super::measure;
-use crate::tools::args::{BenchProvider, BenchSyncArgs};
+use crate::tools::args::{BenchProvider, BenchSyncArgs, LatencyArg};
 use crate::tools::driver::Browser;
 use threadline::accounts::{self, NewUser};
 use threadline::app::App;
@@ -23,7 +24,7 @@ use threadline::db::mail_accounts;
 use threadline::mailboxes::MailDeps;
 use threadline::providers::Provider;
 use threadline_emulator::corpus::mailbox_info;
-use threadline_emulator::Quota;
+use threadline_emulator::{EmulatorClient, Latency, Quota};
 
 pub(super) const ADMIN: &str = "bench@bench.test";
 pub(super) const PASSWORD: &str = "bench-password-123";
@@ -55,31 +56,50 @@ pub struct SyncFigures {
     /// Quota used over the pass as a fraction of the most the provider allows in that time: a
     /// full window's budget at the start (Gmail a minute, Outlook 10 minutes) plus the rate.
     pub quota_fraction: f64,
+    /// Sustained quota use over the steady part of the pass (after its first
+    /// [`STEADY_AFTER_SECONDS`]), as a fraction of the provider's rate (Gmail units per minute,
+    /// Outlook requests per 10 minutes); None when the pass was too short to tell.
+    pub sustained_quota_fraction: Option<f64>,
     /// 429 / quota errors the provider returned.
     pub quota_errors: u64,
+    /// The emulator's refusals during the pass by kind (`gmail_rate`, `gmail_concurrency`,
+    /// `graph_rate`, `graph_concurrency`).
+    pub throttles: BTreeMap<String, u64>,
 }
+
+/// The first minute of a pass spends the full bucket it starts with (Gmail grants a minute's
+/// units at once): sustained use is measured after it.
+const STEADY_AFTER_SECONDS: f64 = 60.0;
+/// How often the bench samples the emulator's counters during a pass.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Serialize)]
 struct Report {
     messages_per_mailbox: usize,
     quota: &'static str,
+    latency: &'static str,
     database: &'static str,
     results: Vec<SyncFigures>,
 }
 
 pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result<()> {
     let quota = Quota::from(args.quota);
+    let latency_arg = args
+        .latency
+        .unwrap_or_else(|| LatencyArg::default_for(args.quota));
+    let latency = Latency::from(latency_arg);
     let providers: Vec<Provider> = match args.provider {
         BenchProvider::Google => vec![Provider::Google],
         BenchProvider::Microsoft => vec![Provider::Microsoft],
         BenchProvider::Both => vec![Provider::Google, Provider::Microsoft],
     };
     eprintln!(
-        "starting the emulator with {} messages per mailbox (quota {})…",
+        "starting the emulator with {} messages per mailbox (quota {}, latency {})…",
         args.messages,
-        quota_name(quota)
+        quota_name(quota),
+        latency_arg.name()
     );
-    let emulator = EmulatorProcess::start(args.seed, 2, args.messages, quota).await?;
+    let emulator = EmulatorProcess::start(args.seed, 2, args.messages, quota, latency).await?;
     prepare(&mut settings, &emulator.base_url, quota)?;
     let database = if settings.is_sqlite() {
         "SQLite"
@@ -116,6 +136,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     let report = Report {
         messages_per_mailbox: args.messages,
         quota: quota_name(quota),
+        latency: latency_arg.name(),
         database,
         results,
     };
@@ -123,8 +144,8 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "threadline bench sync: {} messages per mailbox, quota {}, {}",
-            report.messages_per_mailbox, report.quota, report.database
+            "threadline bench sync: {} messages per mailbox, quota {}, latency {}, {}",
+            report.messages_per_mailbox, report.quota, report.latency, report.database
         );
         for r in &report.results {
             println!("{}", line(r));
@@ -147,7 +168,7 @@ fn line(r: &SyncFigures) -> String {
     format!(
         "  {:<7} {}: {} messages, {} threads in {:.1} s = {:.0} msg/s; CPU {:.3} ms/msg; \
          peak RSS {:.0} MiB; {:.0} API calls and {} HTTP requests per 1000 msgs; first {FIRST_THREADS} threads after {first}; \
-         quota used {:.0}%; quota errors {}",
+         quota used {:.0}% (sustained {}); quota errors {} {:?}",
         r.provider,
         r.outcome,
         r.stored_messages,
@@ -160,7 +181,10 @@ fn line(r: &SyncFigures) -> String {
         r.http_requests_per_1000_messages
             .map_or_else(|| "?".to_string(), |h| format!("{h:.0}")),
         r.quota_fraction * 100.0,
-        r.quota_errors
+        r.sustained_quota_fraction
+            .map_or_else(|| "?".to_string(), |f| format!("{:.1}%", f * 100.0)),
+        r.quota_errors,
+        r.throttles
     )
 }
 
@@ -223,6 +247,13 @@ async fn measure_pass(
         started,
         first.clone(),
     ));
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let sampler = tokio::spawn(sample_usage(
+        emulator.client(),
+        address.to_string(),
+        started,
+        samples.clone(),
+    ));
     let pass = threadline::sync::sync_account(deps, account.id);
     let result = match args.max_seconds {
         Some(limit) => tokio::time::timeout(Duration::from_secs(limit), pass)
@@ -239,6 +270,7 @@ async fn measure_pass(
     let cpu = measure::cpu_time().saturating_sub(cpu_before);
     let rss = measure::peak_rss();
     watcher.abort();
+    sampler.abort();
     let after = emulator.usage(address).await?;
     let (stored, threads) = counts(&deps.db, account.id).await?;
     let first_threads = *first.lock();
@@ -257,6 +289,14 @@ async fn measure_pass(
         Provider::Microsoft => requests,
     };
     let per_message = |v: f64| if stored == 0 { 0.0 } else { v / stored as f64 };
+    let mut samples = samples.lock().clone();
+    samples.push((wall, used_of(&after)));
+    // Rate per second the provider allows: Gmail units per minute, Outlook 10,000 per 10 min.
+    let rate = match provider {
+        Provider::Google => f64::from(emulator.limits.gmail_units_per_minute) / 60.0,
+        Provider::Microsoft => f64::from(emulator.limits.graph_requests_per_minute) / 60.0,
+    };
+    let sustained = sustained(&samples, rate);
     Ok(SyncFigures {
         provider: provider.label(),
         mailbox: address.to_string(),
@@ -273,8 +313,46 @@ async fn measure_pass(
         http_requests_per_1000_messages: http.map(|h| per_message(h as f64 * 1000.0)),
         first_50_threads_seconds: first_threads.map(|d| d.as_secs_f64()),
         quota_fraction: used as f64 / allowed.max(1e-9),
+        sustained_quota_fraction: sustained,
         quota_errors: after.throttled.saturating_sub(before.throttled),
+        throttles: after.throttles_since(&before),
     })
+}
+
+/// What counts against the provider's quota: Gmail units, Outlook requests
+/// (The emulator charges Gmail units, and one per admitted Graph request.)
+fn used_of(usage: &Usage) -> u64 {
+    usage.units
+}
+
+/// Sample the emulator's count of what the mailbox used, every [`SAMPLE_EVERY`].
+async fn sample_usage(
+    client: EmulatorClient,
+    address: String,
+    started: Instant,
+    samples: Arc<Mutex<Vec<(Duration, u64)>>>,
+) {
+    loop {
+        if let Ok(u) = usage(&client, &address).await {
+            samples.lock().push((started.elapsed(), used_of(&u)));
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
+}
+
+/// Use per second from the first sample at or after [`STEADY_AFTER_SECONDS`] to the last, as
+/// a fraction of `rate` per second; None without at least 30 s of steady samples.
+#[allow(clippy::cast_precision_loss, reason = "report figures")]
+fn sustained(samples: &[(Duration, u64)], rate: f64) -> Option<f64> {
+    let from = samples
+        .iter()
+        .find(|(t, _)| t.as_secs_f64() >= STEADY_AFTER_SECONDS)?;
+    let to = samples.last()?;
+    let span = to.0.saturating_sub(from.0).as_secs_f64();
+    if span < 30.0 || rate <= 0.0 {
+        return None;
+    }
+    Some(to.1.saturating_sub(from.1) as f64 / span / rate)
 }
 
 /// Poll until the mailbox shows [`FIRST_THREADS`] threads; note when.

@@ -8,6 +8,7 @@ mod faults;
 mod folders;
 mod incremental;
 mod initial;
+mod latency;
 mod quota;
 mod relink;
 mod threads;

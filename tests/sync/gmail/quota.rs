@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use threadline::db::entities::{emails, sync_ledger};
+use threadline::providers::gmail::BATCH_MAX;
 use threadline::sync::{self, SyncOptions};
 
 use super::helpers::{
@@ -41,8 +42,10 @@ async fn batched_fetches_match_the_truth_with_parts_gone_throttled_and_failing()
         .map(|(id, _)| id)
         .collect();
     assert!(!sent_only.is_empty());
+    // One batch for all (the default is 4 parts a batch, for Gmail's concurrency cap).
     let opts = SyncOptions {
         page_size: 100,
+        batch_size: BATCH_MAX,
         ..options()
     };
     let deps = l.app.deps.clone();
@@ -220,6 +223,7 @@ async fn a_batch_that_keeps_failing_is_split_instead_of_failing_the_pass() {
     .await;
     let opts = SyncOptions {
         page_size: 100,
+        batch_size: BATCH_MAX,
         transient_tries: 2,
         ..options()
     };
@@ -243,6 +247,7 @@ async fn parts_refused_for_an_expired_token_are_fetched_again_with_a_fresh_one()
     fault(&l.app, json!({"mailbox": GMAIL, "route": "/messages/", "status": 500, "rate": 0.0, "latency_ms": 150})).await;
     let opts = SyncOptions {
         page_size: 100,
+        batch_size: BATCH_MAX,
         ..options()
     };
     let report = sync::sync_account_with(&l.app.deps, l.account_id, &opts)

@@ -7,3 +7,4 @@ mod faults;
 mod folders;
 mod incremental;
 mod initial;
+mod latency;

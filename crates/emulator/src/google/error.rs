@@ -28,7 +28,7 @@ pub struct GoogleError {
 }
 
 impl GoogleError {
-    fn new(
+    pub(crate) fn new(
         code: u16,
         message: impl Into<String>,
         reason: &'static str,

@@ -20,6 +20,7 @@ use super::error::OAuthError;
 use super::oauth::{query_map, SCOPE_EMAIL, SCOPE_PROFILE};
 use crate::clients::{self, ClientCheck};
 use crate::ids::fnv;
+use crate::latency::Endpoint;
 use crate::store::Provider;
 use crate::tokens::{AuthCode, CodeError, TokenError};
 use crate::SharedState;
@@ -86,6 +87,7 @@ fn client_auth(
 }
 
 async fn token(State(state): State<SharedState>, headers: HeaderMap, body: String) -> Response {
+    state.serve(Endpoint::GoogleToken).await;
     let form = query_map(Some(&body));
     match exchange(&state, &headers, &form) {
         Ok(response) => (

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::aad::{can_read_mail, can_write_mail};
 use super::directory::{find_user, tenant_of};
 use super::error::GraphError;
-use crate::quota::Permit;
+use crate::latency::Endpoint;
+use crate::quota::{Permit, Throttle};
 use crate::state::EmulatorState;
 use crate::store::{Mailbox, Provider};
 use crate::tokens::TokenError;
@@ -175,13 +176,15 @@ pub fn require_mail(caller: &Caller, write: bool) -> Result<(), GraphError> {
     }
 }
 
-/// Admit a request on a mailbox: faults first, then concurrency, then the request budget.
-/// Keep the permit alive while the request runs.
+/// Admit a request on a mailbox: faults first, then concurrency, then the request budget, then
+/// the endpoint's service time (latency model) while the slot is held. Keep the permit alive
+/// while the request runs.
 pub async fn admit(
     state: &EmulatorState,
     caller: &Caller,
     mailbox: &str,
     path: &str,
+    write: bool,
 ) -> Result<Permit, GraphError> {
     let (latency, hit) = state.faults.check(path, path, Some(mailbox));
     if !latency.is_zero() {
@@ -203,10 +206,10 @@ pub async fn admit(
         )
         .with_retry_after(Some(settings.retry_after_secs))
     };
-    let permit = state
-        .quota
-        .enter(&key, settings.concurrency)
-        .map_err(|_| throttled("MailboxConcurrency"))?;
+    let permit = state.quota.enter(&key, settings.concurrency).map_err(|t| {
+        state.stats.throttle("graph", t);
+        throttled("MailboxConcurrency")
+    })?;
     if state.quota.enabled() {
         let mut windows = limits.windows.lock();
         let now = Instant::now();
@@ -220,11 +223,15 @@ pub async fn admit(
                 .saturating_sub(now.duration_since(entry.0))
                 .as_secs()
                 .max(1);
+            state
+                .stats
+                .throttle("graph", Throttle::Rate { retry_after: left });
             return Err(throttled("MailboxRequests").with_retry_after(Some(left)));
         }
         entry.1 += 1;
     }
     state.stats.charge(mailbox, 1);
+    state.serve(Endpoint::graph(write, path)).await;
     Ok(permit)
 }
 

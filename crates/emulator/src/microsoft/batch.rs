@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use tower::ServiceExt as _;
 
 use super::error::{odata_json, GraphError};
+use crate::latency::Endpoint;
 use crate::SharedState;
 
 /// Most requests in one batch.
@@ -47,6 +48,7 @@ pub async fn batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
+    state.serve(Endpoint::GraphBatch).await;
     let parsed: BatchBody = serde_json::from_slice(&body)
         .map_err(|e| GraphError::bad_request(format!("Invalid batch payload format: {e}")))?;
     if parsed.requests.is_empty() {

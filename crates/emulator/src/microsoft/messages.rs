@@ -146,7 +146,7 @@ pub async fn enter(
     let who = caller(state, headers)?;
     require_mail(&who, write)?;
     let mailbox = target(state, &who, params.get("user").map(String::as_str))?;
-    let permit = admit(state, &who, &mailbox.info.address, path).await?;
+    let permit = admit(state, &who, &mailbox.info.address, path, write).await?;
     Ok(Ctx {
         caller: who,
         mailbox,

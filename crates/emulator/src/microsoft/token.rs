@@ -16,6 +16,7 @@ use super::aad::{parse_scopes, response_scope, AadError, GRAPH_RESOURCE};
 use super::auth::APP_PREFIX;
 use super::directory::{resolve_tenant, tenant_of, user_id, TenantSel};
 use crate::google::clients::{self, ClientCheck};
+use crate::latency::Endpoint;
 use crate::store::Provider;
 use crate::tokens::{CodeError, TokenError};
 use crate::SharedState;
@@ -31,6 +32,7 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state.serve(Endpoint::GraphToken).await;
     let (latency, hit) = state.faults.check(
         &format!("/{tenant}/oauth2/v2.0/token"),
         "/{tenant}/oauth2/v2.0/token",

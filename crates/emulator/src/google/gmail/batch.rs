@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
 
 use crate::google::error::GoogleError;
+use crate::latency::Latency;
 use crate::tokens::random_string;
 use crate::{with_stats, SharedState};
 
@@ -117,13 +118,11 @@ pub async fn batch(State(state): State<SharedState>, headers: HeaderMap, body: S
     let app = with_stats(super::router(), state.clone());
     let outer_auth = headers.get(header::AUTHORIZATION).cloned();
     let out_boundary = format!("batch_{}", random_string(20));
+    let count = parts.len();
+    let answers = run_parts(&state, &app, parts, outer_auth).await;
+    state.serve_for(state.latency.gmail_batch(count)).await;
     let mut out = String::new();
-    for (n, part) in parts.into_iter().enumerate() {
-        let id = part
-            .content_id
-            .clone()
-            .unwrap_or_else(|| format!("item{}", n + 1));
-        let (status, ctype, text) = run_part(&app, part, outer_auth.as_ref()).await;
+    for (id, (status, ctype, text)) in answers {
         let _ = write!(
             out,
             "--{out_boundary}\r\nContent-Type: application/http\r\nContent-ID: <response-{id}>\r\n\r\nHTTP/1.1 {} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n{text}\r\n",
@@ -143,11 +142,66 @@ pub async fn batch(State(state): State<SharedState>, headers: HeaderMap, body: S
         .into_response()
 }
 
+/// Each part's id and answer, in request order. Without latency the parts are served one
+/// after another; with it they run at once, as at Google, where each part is a request in
+/// flight of its own (and counts against the per-user concurrency cap).
+async fn run_parts(
+    state: &SharedState,
+    app: &axum::Router,
+    parts: Vec<Part>,
+    outer_auth: Option<header::HeaderValue>,
+) -> Vec<(String, Answer)> {
+    let ids: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(n, p)| {
+            p.content_id
+                .clone()
+                .unwrap_or_else(|| format!("item{}", n + 1))
+        })
+        .collect();
+    let mut answers: Vec<Option<Answer>> = Vec::with_capacity(parts.len());
+    if state.tunables().latency == Latency::Off {
+        for part in parts {
+            answers.push(Some(run_part(app, part, outer_auth.as_ref()).await));
+        }
+    } else {
+        answers.resize_with(parts.len(), || None);
+        let mut set = tokio::task::JoinSet::new();
+        for (n, part) in parts.into_iter().enumerate() {
+            let (app, auth) = (app.clone(), outer_auth.clone());
+            set.spawn(async move { (n, run_part(&app, part, auth.as_ref()).await) });
+        }
+        while let Some(joined) = set.join_next().await {
+            if let Ok((n, answer)) = joined {
+                answers[n] = Some(answer);
+            }
+        }
+    }
+    ids.into_iter()
+        .zip(answers)
+        .map(|(id, answer)| {
+            let answer = answer.unwrap_or_else(|| {
+                let e = GoogleError::new(500, "Backend Error", "backendError", "INTERNAL");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "application/json; charset=UTF-8".into(),
+                    e.body().to_string(),
+                )
+            });
+            (id, answer)
+        })
+        .collect()
+}
+
+/// A part's status, content type and body.
+type Answer = (StatusCode, String, String);
+
 async fn run_part(
     app: &axum::Router,
     part: Part,
     outer_auth: Option<&header::HeaderValue>,
-) -> (StatusCode, String, String) {
+) -> Answer {
     let target = url::Url::parse(&part.target).map_or(part.target.clone(), |u| {
         u.query()
             .map_or_else(|| u.path().to_string(), |q| format!("{}?{q}", u.path()))

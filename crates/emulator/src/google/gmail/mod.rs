@@ -25,6 +25,7 @@ use axum::Router;
 
 use super::error::GoogleError;
 use crate::gate::{admit, Admission};
+use crate::latency::Endpoint;
 use crate::quota::Permit;
 use crate::state::GmailCosts;
 use crate::store::{Mailbox, Provider};
@@ -281,6 +282,7 @@ pub async fn begin(
             units: (method.cost)(&tunables.gmail_costs),
             per_minute: tunables.gmail_units_per_minute,
             concurrency: tunables.gmail_concurrency,
+            endpoint: Endpoint::gmail(method.template),
         },
     )
     .await

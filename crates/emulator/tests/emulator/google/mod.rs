@@ -25,3 +25,5 @@ mod discovery;
 mod robustness;
 
 mod corpus;
+
+mod latency;

@@ -37,6 +37,7 @@ mod consent;
 mod corpus;
 mod delta;
 mod identity;
+mod latency;
 mod limits;
 mod mail;
 pub mod schema;
