@@ -140,15 +140,20 @@ async fn run_claimed(
             }
         }))
     };
-    let settings_before = mail_accounts::find(&deps.db, job.subject_id)
-        .await?
-        .map(|a| a.sync_settings);
+    let before = mail_accounts::find(&deps.db, job.subject_id).await?;
+    // A mailbox that has never finished a pass (just linked) stops at its first committed page
+    // that is not its last: every new mailbox shows its newest mail before anyone's history.
+    let first = before.as_ref().is_some_and(|a| a.last_success_at.is_none());
+    let settings_before = before.map(|a| a.sync_settings);
     let options = SyncOptions {
         holder: Some(Holder {
             job_id: job.id,
             worker: worker_id.to_string(),
             lease,
         }),
+        slice: options
+            .slice
+            .map(|s| if first { StdDuration::ZERO } else { s }),
         ..options.clone()
     };
     let result = sync_account_with(deps, job.subject_id, &options).await;

@@ -230,3 +230,40 @@ async fn two_instances_share_the_mailboxes_without_double_passes() {
     assert_exact(&app, &ids).await;
     assert_no_double_passes(&app).await;
 }
+
+/// A mailbox that has never finished a pass stops at its first committed page even under a long
+/// slice (its newest mail shows before anyone's history), is due again at once, and the next
+/// pass runs its slice.
+#[tokio::test]
+async fn a_new_mailbox_stops_after_its_first_page_then_runs_its_slice() {
+    let (app, ids) = linked_many(&MAILBOXES[..2]).await;
+    let long = SyncOptions {
+        slice: Some(Duration::from_secs(600)),
+        ..options()
+    };
+    let mut firsts = Vec::new();
+    for _ in 0..2 {
+        let first = sync_next_due_with(&app.deps, "w", TEST_LEASE, &long)
+            .await
+            .unwrap()
+            .expect("a new mailbox is due");
+        assert!(first.more, "stopped after its first page");
+        assert!(
+            first.counts.stored > 0 && first.counts.stored < 30,
+            "{first:?}"
+        );
+        firsts.push(first.account_id);
+    }
+    firsts.sort_unstable();
+    let mut all: Vec<i64> = ids.values().copied().collect();
+    all.sort_unstable();
+    assert_eq!(firsts, all, "both new mailboxes had their first page first");
+    for _ in 0..2 {
+        let rest = sync_next_due_with(&app.deps, "w", TEST_LEASE, &long)
+            .await
+            .unwrap()
+            .expect("due again at once");
+        assert!(!rest.more, "the rest fits in the slice");
+    }
+    assert_exact(&app, &ids).await;
+}
