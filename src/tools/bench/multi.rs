@@ -6,7 +6,6 @@
 //! first page, peak memory and database connections per instance, runs of one mailbox that
 //! overlapped (double passes), and whether every mailbox ends exactly at the ground truth.
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -311,7 +310,7 @@ async fn connections(
     settings: &Settings,
 ) -> anyhow::Result<HashMap<String, u64>> {
     if settings.is_sqlite() {
-        let file = PathBuf::from(settings.data_dir.join("bench.db"));
+        let file = settings.data_dir.join("bench.db");
         return Ok(children
             .iter()
             .filter_map(|(name, c)| Some((name.clone(), watch::sqlite_connections(c.id()?, &file))))
@@ -368,7 +367,7 @@ fn print(r: &Report, json: bool) -> anyhow::Result<()> {
     }
     println!(
         "  runs {}: double passes {}, interrupted {}, failed {}; ground truth {}",
-        r.runs.runs,
+        r.runs.total,
         r.runs.double_passes,
         r.runs.interrupted,
         r.runs.failed,

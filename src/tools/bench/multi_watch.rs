@@ -78,7 +78,7 @@ pub fn peak_rss(pid: u32) -> u64 {
 /// how many began before the mailbox's previous run had ended (two passes at once).
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Runs {
-    pub runs: u64,
+    pub total: u64,
     pub interrupted: u64,
     pub failed: u64,
     pub double_passes: u64,
@@ -93,7 +93,7 @@ pub async fn runs(db: &DatabaseConnection) -> anyhow::Result<Runs> {
     let mut out = Runs::default();
     let mut last: Option<(i64, Option<chrono::DateTime<chrono::Utc>>)> = None;
     for run in all {
-        out.runs += 1;
+        out.total += 1;
         match run.status.as_str() {
             "interrupted" => out.interrupted += 1,
             "failed" => out.failed += 1,
