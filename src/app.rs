@@ -112,14 +112,23 @@ impl App {
         if let Err(e) = crate::sync::worker::reclaim(&self.db, &own).await {
             tracing::warn!(error = %e, "could not reclaim this instance's leases");
         }
-        let lease = self.settings.sync_lease;
+        let (lease, slice) = (self.settings.sync_lease, self.settings.sync_slice);
+        // The workers' own pool: they can never take the web's connections.
+        let mut sync_deps = self.mail_deps();
+        if !sync_ids.is_empty() {
+            let size = crate::db::sync_pool_size(sync_ids.len());
+            sync_deps.db = crate::db::connect_sized(&self.settings.database_url, Some(size))
+                .await
+                .context("cannot open the sync workers' database pool")?;
+        }
         let workers: Vec<_> = sync_ids
             .into_iter()
             .map(|id| {
-                tokio::spawn(crate::sync::worker::run_leased(
-                    self.mail_deps(),
+                tokio::spawn(crate::sync::worker::run_sliced(
+                    sync_deps.clone(),
                     id,
                     lease,
+                    slice,
                     shutdown.child_token(),
                 ))
             })

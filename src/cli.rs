@@ -124,14 +124,25 @@ pub struct SettingsArgs {
         default_value = "text"
     )]
     pub log_format: String,
-    /// Background sync workers in `serve` (0: mailboxes sync only through `threadline sync`).
+    /// Background sync workers in `serve`: mailboxes synced at once by this instance (0:
+    /// mailboxes sync only through `threadline sync`). A worker mostly waits on the provider,
+    /// and holds a database connection (of its own small pool) only while it reads or writes.
     #[arg(
         long,
         global = true,
         env = "THREADLINE_SYNC_WORKERS",
-        default_value_t = 1
+        default_value_t = crate::sync::worker::DEFAULT_WORKERS
     )]
     pub sync_workers: usize,
+    /// How long a worker's sync pass runs before it stops at a committed page, so the next
+    /// mailbox that has had the least goes next (the mailbox resumes from its cursor).
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_SYNC_SLICE_SECONDS",
+        default_value_t = crate::sync::worker::DEFAULT_SLICE.as_secs()
+    )]
+    pub sync_slice_seconds: u64,
     /// Gmail API quota units per user per minute of the Google project: 6000 for projects
     /// created from May 2026, 15000 for older ones. Sync uses 95% of it.
     #[arg(

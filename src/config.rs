@@ -68,6 +68,8 @@ pub struct Settings {
     pub instance_id: String,
     /// A sync worker's lease on a mailbox (renewed every third of it).
     pub sync_lease: std::time::Duration,
+    /// How long a worker's pass runs before it lets another mailbox go next.
+    pub sync_slice: std::time::Duration,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -130,6 +132,7 @@ impl Settings {
                 .filter(|i| !i.trim().is_empty())
                 .unwrap_or_else(|| default_instance_id(args.bind)),
             sync_lease: std::time::Duration::from_secs(args.sync_lease_seconds.max(3)),
+            sync_slice: std::time::Duration::from_secs(args.sync_slice_seconds.max(1)),
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),

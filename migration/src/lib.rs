@@ -25,6 +25,7 @@ mod m20261206_000060_timeline_copies;
 mod m20261207_000070_link_lookup_covering;
 mod m20261207_000080_link_message_key;
 mod m20261207_000090_run_holders;
+mod m20261207_000130_job_slices;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000070_link_lookup_covering::Migration),
             Box::new(m20261207_000080_link_message_key::Migration),
             Box::new(m20261207_000090_run_holders::Migration),
+            Box::new(m20261207_000130_job_slices::Migration),
         ]
     }
 }

@@ -38,6 +38,11 @@ use sea_orm::{
 /// Open the pool. For SQLite: create the data directory, WAL, a busy timeout, foreign keys,
 /// memory-mapped reads and a larger page cache.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(url, None).await
+}
+
+/// [`connect`] with at most `max` connections (None: the default for the database).
+pub async fn connect_sized(url: &str, max: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url) {
         if let Some(dir) = Path::new(&path).parent() {
             if !dir.as_os_str().is_empty() {
@@ -52,11 +57,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
         .acquire_timeout(CONNECT_TIMEOUT)
-        .max_connections(if url.starts_with("sqlite:") {
+        .max_connections(max.unwrap_or(if url.starts_with("sqlite:") {
             8
         } else {
             postgres_pool_size()
-        })
+        }))
         // No ping before every query (a round trip each); a broken connection fails its query
         // and the pool replaces it.
         .test_before_acquire(false)
@@ -101,6 +106,15 @@ async fn probe_postgres(url: &str, timeout: Duration) -> Result<(), DbErr> {
 fn postgres_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     u32::try_from(cores * 3).unwrap_or(u32::MAX).max(4)
+}
+
+/// Connections of an instance's sync workers, a pool apart from the web's so that workers
+/// waiting to write (on SQLite, for the one write lock) can never leave a page request without
+/// a connection: one per worker up to two per core (at least two). A worker holds one only
+/// while it reads or writes a page, which is a small part of a pass under provider latency.
+pub fn sync_pool_size(workers: usize) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(workers.min(cores * 2).max(2)).unwrap_or(u32::MAX)
 }
 
 /// Apply every pending migration.

@@ -214,6 +214,18 @@ pub async fn set_progress(
     Ok(())
 }
 
+/// The listing progress stored on the mailbox, `(total, done)`: a listing resumed (after a
+/// worker's time slice, a restart) counts on from it.
+pub async fn progress(db: &impl ConnectionTrait, account_id: i64) -> Result<(u64, u64), DbErr> {
+    let account = mail_accounts::Entity::find_by_id(account_id)
+        .one(db)
+        .await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(account.map_or((0, 0), |a| {
+        (count(a.progress_total), count(a.progress_done))
+    }))
+}
+
 /// Record the end of a pass on the mailbox: `error` None means success.
 pub async fn record_outcome(
     db: &impl ConnectionTrait,

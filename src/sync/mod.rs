@@ -75,6 +75,10 @@ pub struct SyncOptions {
     /// The worker's lease on the mailbox's job, checked and extended before each committed
     /// page; None for a pass that holds no lease (`threadline sync`, tests).
     pub holder: Option<Holder>,
+    /// How long a pass runs before it stops at the next committed page with more to do
+    /// (workers: `THREADLINE_SYNC_SLICE_SECONDS`), so one long history does not hold a worker
+    /// while other mailboxes wait; None runs to the end (`threadline sync`).
+    pub slice: Option<Duration>,
 }
 
 /// A worker's hold on a mailbox's sync job.
@@ -102,6 +106,7 @@ impl Default for SyncOptions {
             labels: None,
             limits: Limits::default(),
             holder: None,
+            slice: None,
         }
     }
 }
@@ -165,6 +170,8 @@ pub struct SyncReport {
     /// Quota units the pass spent (Gmail units; Graph requests).
     pub units: u64,
     pub duration: Duration,
+    /// The pass stopped at its time slice ([`SyncOptions::slice`]) with more to do.
+    pub more: bool,
 }
 
 /// One pass over one mailbox with the default options.
@@ -265,6 +272,7 @@ pub async fn sync_account_with(
                 counts,
                 units,
                 duration,
+                more: session.more(),
             })
         }
         Err((kind, e)) => {

@@ -3,9 +3,9 @@
 //! limiter for Retry-After; transient failures back off exponentially with jitter) and run
 //! counters. Message fetches (Gmail batches) are in `fetch`.
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rand::Rng as _;
@@ -57,6 +57,9 @@ struct Inner {
     counters: Counters,
     /// The directory new mail is associated with, kept for the pass (checked per page).
     directory: tokio::sync::Mutex<PassDirectory>,
+    started: Instant,
+    /// The pass stopped at its time slice with more to do.
+    more: AtomicBool,
 }
 
 impl Session {
@@ -88,6 +91,8 @@ impl Session {
                 owner.organization_id,
                 owner.account_id,
             )),
+            started: Instant::now(),
+            more: AtomicBool::new(false),
         }))
     }
 
@@ -128,6 +133,26 @@ impl Session {
         } else {
             Err(SyncError::LeaseLost)
         }
+    }
+
+    /// Asked right after a page is committed, where the pass could go on: has it used its time
+    /// slice (`SyncOptions::slice`)? Then it stops there with more to do; the committed cursor
+    /// lets the next pass resume, and the worker queues the mailbox behind the ones that have
+    /// had less ([`crate::db::jobs::claim`]). Never true for a pass without a slice.
+    pub fn slice_spent(&self) -> bool {
+        let spent = self
+            .options()
+            .slice
+            .is_some_and(|slice| self.0.started.elapsed() >= slice);
+        if spent {
+            self.0.more.store(true, Ordering::Relaxed);
+        }
+        spent
+    }
+
+    /// Whether the pass stopped at its slice with more to do.
+    pub fn more(&self) -> bool {
+        self.0.more.load(Ordering::Relaxed)
     }
 
     pub fn options(&self) -> &SyncOptions {

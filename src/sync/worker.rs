@@ -1,6 +1,7 @@
-//! Background sync: one step (`sync_next_due`: claim the most overdue mailbox under a short
-//! lease, heartbeat every third of it while syncing, check it before each committed page,
-//! schedule the next pass) and a cancellable loop around it that backs off when idle or failing
+//! Background sync: one step (`sync_next_due`: claim the due mailbox that has had the least
+//! (`jobs::claim`) under a short lease, heartbeat every third of it while syncing, check it
+//! before each committed page, stop after a time slice at a committed page, schedule the next
+//! pass: at once after a slice with more to do, else after the mailbox's interval) and a cancellable loop around it that backs off when idle or failing
 //! and gives its leases back on shutdown. Worker ids follow the instance
 //! (`{instance}-sync-{i}`), so a restarted instance reclaims its own leases at once
 //! ([`reclaim`]); another instance takes a dead one's over when the lease expires.
@@ -16,10 +17,22 @@ use crate::mailboxes::MailDeps;
 /// How long a claim holds without a heartbeat, by default (`THREADLINE_SYNC_LEASE_SECONDS`):
 /// a dead instance's mailboxes are taken over within this.
 pub const DEFAULT_LEASE: StdDuration = StdDuration::from_secs(20);
+/// How long a worker's pass runs before it stops at the next committed page and lets the
+/// mailbox that has had the least go next (`THREADLINE_SYNC_SLICE_SECONDS`). Long enough for
+/// several pages under real provider latency (a Gmail page of 500 is a few seconds of batch
+/// calls), short enough that a newly linked mailbox waits at most about one slice per worker
+/// before its first page.
+pub const DEFAULT_SLICE: StdDuration = StdDuration::from_secs(20);
+/// Sync workers per instance, by default (`THREADLINE_SYNC_WORKERS`): mailboxes synced at
+/// once. Under provider latency and per-mailbox quotas a pass mostly waits on the network
+/// (Gmail allows one mailbox about 20 messages a second at 6,000 units a minute), so one
+/// instance keeps several mailboxes going; their database work shares a pool of
+/// [`crate::db::sync_pool_size`] connections apart from the web's.
+pub const DEFAULT_WORKERS: usize = 8;
 const IDLE: StdDuration = StdDuration::from_secs(5);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 
-/// Sync the most overdue mailbox, if any is due: `Ok(None)` when nothing is. A failed pass is
+/// Sync the due mailbox that has had the least ([`jobs::claim`]), if any is due: `Ok(None)` when nothing is. A failed pass is
 /// rescheduled like a successful one (the next pass resumes from the cursor) and returned as
 /// the error.
 pub async fn sync_next_due(
@@ -29,13 +42,17 @@ pub async fn sync_next_due(
     sync_next_due_leased(deps, worker_id, DEFAULT_LEASE).await
 }
 
-/// [`sync_next_due`] with a lease of `lease`, renewed every third of it.
+/// [`sync_next_due`] with a lease of `lease`, renewed every third of it, and the default slice.
 pub async fn sync_next_due_leased(
     deps: &MailDeps,
     worker_id: &str,
     lease: StdDuration,
 ) -> Result<Option<SyncReport>, SyncError> {
-    sync_next_due_with(deps, worker_id, lease, &SyncOptions::for_deps(deps)).await
+    let options = SyncOptions {
+        slice: Some(DEFAULT_SLICE),
+        ..SyncOptions::for_deps(deps)
+    };
+    sync_next_due_with(deps, worker_id, lease, &options).await
 }
 
 /// [`sync_next_due_leased`] with the pass's `options` (tests: small pages).
@@ -123,15 +140,20 @@ async fn run_claimed(
             }
         }))
     };
-    let settings_before = mail_accounts::find(&deps.db, job.subject_id)
-        .await?
-        .map(|a| a.sync_settings);
+    let before = mail_accounts::find(&deps.db, job.subject_id).await?;
+    // A mailbox that has never finished a pass (just linked) stops at its first committed page
+    // that is not its last: every new mailbox shows its newest mail before anyone's history.
+    let first = before.as_ref().is_some_and(|a| a.last_success_at.is_none());
+    let settings_before = before.map(|a| a.sync_settings);
     let options = SyncOptions {
         holder: Some(Holder {
             job_id: job.id,
             worker: worker_id.to_string(),
             lease,
         }),
+        slice: options
+            .slice
+            .map(|s| if first { StdDuration::ZERO } else { s }),
         ..options.clone()
     };
     let result = sync_account_with(deps, job.subject_id, &options).await;
@@ -149,6 +171,11 @@ async fn run_claimed(
         if settings_before.as_ref() != Some(&a.sync_settings) {
             sync_cursors::forget_all(&deps.db, a.id).await?;
         }
+    }
+    if account.is_some() && result.as_ref().is_ok_and(|r| r.more) {
+        // Stopped at its slice: due again at once, behind the mailboxes that have had less.
+        jobs::requeue_slice(&deps.db, job.id, worker_id).await?;
+        return result;
     }
     let interval = account.map_or(300, |a| a.sync_interval_secs.max(30));
     let next = db::now() + Duration::seconds(i64::from(interval));
@@ -188,25 +215,40 @@ pub async fn reclaim(
     Ok(reclaimed)
 }
 
-/// Run [`sync_next_due`] until `shutdown` with the default lease.
+/// Run [`sync_next_due`] until `shutdown` with the default lease and slice.
 pub async fn run(deps: MailDeps, worker_id: String, shutdown: CancellationToken) {
     run_leased(deps, worker_id, DEFAULT_LEASE, shutdown).await;
 }
 
-/// Run [`sync_next_due_leased`] until `shutdown`: straight on while work is due, a pause when
-/// idle, exponential backoff while the database itself fails. Leases are released on the way
-/// out.
+/// [`run`] with a lease of `lease` and the default slice.
 pub async fn run_leased(
     deps: MailDeps,
     worker_id: String,
     lease: StdDuration,
     shutdown: CancellationToken,
 ) {
+    run_sliced(deps, worker_id, lease, DEFAULT_SLICE, shutdown).await;
+}
+
+/// Run [`sync_next_due_with`] until `shutdown`, each pass stopping after `slice`: straight on
+/// while work is due, a pause when idle, exponential backoff while the database itself fails.
+/// Leases are released on the way out.
+pub async fn run_sliced(
+    deps: MailDeps,
+    worker_id: String,
+    lease: StdDuration,
+    slice: StdDuration,
+    shutdown: CancellationToken,
+) {
     let mut backoff = IDLE;
+    let options = SyncOptions {
+        slice: Some(slice),
+        ..SyncOptions::for_deps(&deps)
+    };
     loop {
         let step = tokio::select! {
             () = shutdown.cancelled() => break,
-            step = sync_next_due_leased(&deps, &worker_id, lease) => step,
+            step = sync_next_due_with(&deps, &worker_id, lease, &options) => step,
         };
         let pause = match step {
             Ok(Some(_)) => {

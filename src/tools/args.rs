@@ -178,6 +178,20 @@ pub struct BenchSyncArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Multi-mailbox mode when above 1: this many generated mailboxes (Gmail and Outlook in
+    /// turn) are linked, then synced by `--instances` `threadline serve` processes sharing the
+    /// database (--provider is then ignored).
+    #[arg(long, default_value_t = 1)]
+    pub mailboxes: usize,
+    /// Multi-mailbox mode: `threadline serve` processes syncing at once.
+    #[arg(long, default_value_t = 2)]
+    pub instances: usize,
+    /// Multi-mailbox mode: sync workers per instance (default: the product's default).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Multi-mailbox mode: the workers' time slice in seconds (default: the product's).
+    #[arg(long)]
+    pub slice_seconds: Option<u64>,
     /// Kill the app every MIN-MAX seconds (e.g. `4-9`): each mailbox's first sync runs in a
     /// `threadline serve` child that is killed (SIGKILL) after a random time in the range and
     /// started again at once, until the sync completes; reports the stored count at every kill.

@@ -34,6 +34,9 @@ pub async fn run(settings: Settings, tool: Tool) -> anyhow::Result<()> {
             demo::run(settings, args, shutdown).await
         }
         Tool::Emulator(args) => run_emulator(args).await,
+        Tool::Bench(BenchCommand::Sync(args)) if args.mailboxes > 1 => {
+            bench::multi::run(settings, &args).await
+        }
         Tool::Bench(BenchCommand::Sync(args)) => bench::sync::run(settings, &args).await,
         Tool::Bench(BenchCommand::Reassociate(args)) => {
             bench::reassociate::run(settings, &args).await

@@ -25,6 +25,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Passes in a row that stopped at their time slice with more to do (0 once one finishes).
+    pub slices: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -91,6 +91,12 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
     let db = &s.deps().db;
     let owner = s.owner();
     let labels = labels(s);
+    // A listing resumed (after a time slice, a restart) counts its progress on.
+    let (mut total, mut done) = if resume.is_some() {
+        sync_runs::progress(db, owner.account_id).await?
+    } else {
+        (0, 0)
+    };
     let (history_id, mut pos, started) = if let Some(Cursor {
         cursor: Some(h),
         page_token,
@@ -134,7 +140,6 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         (h, pos, started)
     };
     let after = s.options().since.map(|d| d.format("%Y/%m/%d").to_string());
-    let (mut total, mut done) = (0u64, 0u64);
     while !pos.pending.is_empty() {
         let mut next = Position {
             pending: Vec::new(),
@@ -199,6 +204,9 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         done += ids.len() as u64;
         sync_runs::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
         pos = next;
+        if !pos.pending.is_empty() && s.slice_spent() {
+            return Ok(());
+        }
     }
     check_unlisted(s, &history_id, &pos, started).await
 }
@@ -237,7 +245,7 @@ async fn check_unlisted(
         };
         let delta = store_page(s, &page).await?;
         s.add(&delta);
-        if last {
+        if last || s.slice_spent() {
             return Ok(());
         }
     }

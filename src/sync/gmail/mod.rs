@@ -144,6 +144,7 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
         delta.listed = listed;
         s.add(&delta);
         match history.next_page_token {
+            Some(_) if s.slice_spent() => return Ok(()),
             Some(t) => page = Some(t),
             None => return Ok(()),
         }

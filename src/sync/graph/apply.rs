@@ -10,7 +10,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use tokio::task::JoinSet;
 
 use super::super::session::{Session, Skip};
@@ -350,7 +349,8 @@ pub async fn store(
     cursor: Option<&Cursor>,
 ) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
-    let txn = s.deps().db.begin().await?;
+    // The write lock first (SQLite): the page reads before it writes.
+    let txn = crate::db::begin_write(&s.deps().db).await?;
     let upserted = {
         let mut directory = s.directory().await;
         emails::upsert_page(&txn, owner, &work.fresh, &mut directory, listing).await?

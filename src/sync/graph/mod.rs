@@ -61,12 +61,26 @@ pub async fn pass(s: &Session) -> PassResult {
     // Unfinished listings first (in folder order), then the delta rounds of listed folders:
     // a first sync restarted every few seconds spends its time on what it has not stored yet.
     plan.sort_by_key(|(_, cursor)| is_incremental(cursor.as_ref()));
+    if plan
+        .iter()
+        .any(|(_, c)| c.is_some() && !is_incremental(c.as_ref()))
+    {
+        // A listing resumed (after a time slice, a restart) counts its progress on.
+        let (total, done) = sync_runs::progress(db, s.owner().account_id)
+            .await
+            .map_err(|e| (kind, e.into()))?;
+        progress.total = progress.total.max(total);
+        progress.done = done;
+    }
     // A folder Graph refuses outright must not starve the others: the pass goes on and fails
     // at the end. Anything else (throttling that outlasted its retries, the database, the
     // grant) stops it at once.
-    let mut refused = None;
+    let mut refused: Option<ProviderError> = None;
     for (folder, cursor) in plan {
         match folder_pass(s, &synced, folder, cursor, &mut progress, &mut kind).await {
+            // Stopped at its time slice: the folders left are the next pass's, and so is
+            // retiring folders no longer synced.
+            Ok(()) if s.more() => break,
             Ok(()) => {}
             Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
                 tracing::warn!(folder = %folder.label, %detail, "Graph refused a folder");
@@ -75,9 +89,11 @@ pub async fn pass(s: &Session) -> PassResult {
             Err(e) => return Err((kind, e)),
         }
     }
-    retire::stale_folders(s, &synced)
-        .await
-        .map_err(|e| (kind, e))?;
+    if !s.more() {
+        retire::stale_folders(s, &synced)
+            .await
+            .map_err(|e| (kind, e))?;
+    }
     match refused {
         Some(e) => Err((kind, e.into())),
         None => Ok(kind),
@@ -228,6 +244,7 @@ async fn listing(
         )
         .await?;
         match (page.next_link, page.delta_link) {
+            (Some(_), _) if s.slice_spent() => return Ok(()),
             (Some(next), _) => link = Some(next),
             (None, Some(delta)) => return sweep(s, synced, folder, delta, since).await,
             (None, None) => {
@@ -287,6 +304,7 @@ async fn rounds(
         let counts = apply::store(s, &scope, work, None, Some(&cursor)).await?;
         s.add(&counts);
         match page.next_link {
+            Some(_) if s.slice_spent() => return Ok(()),
             Some(next) => link = next,
             None => return Ok(()),
         }

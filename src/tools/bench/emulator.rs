@@ -47,10 +47,12 @@ pub struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
-    /// Start `threadline emulator` with two generated mailboxes (a Gmail and an Outlook one)
-    /// of `messages` each and the given quota and latency model, and wait until it answers.
+    /// Start `threadline emulator` with `mailboxes` generated mailboxes (Gmail and Outlook in
+    /// turn, [`threadline_emulator::corpus::mailbox_info`]) of `messages` each and the given
+    /// quota and latency model, and wait until it answers.
     pub async fn start(
         seed: u64,
+        mailboxes: usize,
         messages: usize,
         quota: Quota,
         latency: Latency,
@@ -65,7 +67,8 @@ impl EmulatorProcess {
         };
         let mut child = Command::new(exe)
             .args(["emulator", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--seed", &seed.to_string(), "--mailboxes", "2"])
+            .args(["--seed", &seed.to_string()])
+            .args(["--mailboxes", &mailboxes.to_string()])
             .args(["--messages", &messages.to_string(), "--quota", quota])
             .args(["--latency", latency_name(latency)])
             .arg("--auto-consent")

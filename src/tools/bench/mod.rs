@@ -3,6 +3,8 @@
 mod baseline;
 mod emulator;
 pub mod measure;
+pub mod multi;
+mod multi_watch;
 pub mod reassociate;
 mod restarts;
 pub mod seed;

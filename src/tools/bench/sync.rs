@@ -27,8 +27,8 @@ use threadline::providers::Provider;
 use threadline_emulator::corpus::mailbox_info;
 use threadline_emulator::{EmulatorClient, Latency, Quota};
 
-const ADMIN: &str = "bench@bench.test";
-const PASSWORD: &str = "bench-password-123";
+pub(super) const ADMIN: &str = "bench@bench.test";
+pub(super) const PASSWORD: &str = "bench-password-123";
 /// Limiter budget that never binds (quota off).
 const UNLIMITED: u32 = 1_000_000_000;
 /// "Time until the first N threads are visible".
@@ -105,7 +105,7 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         quota_name(quota),
         latency_arg.name()
     );
-    let emulator = EmulatorProcess::start(args.seed, args.messages, quota, latency).await?;
+    let emulator = EmulatorProcess::start(args.seed, 2, args.messages, quota, latency).await?;
     prepare(&mut settings, &emulator.base_url, quota)?;
     let child_settings = settings.clone();
     let database = if settings.is_sqlite() {
@@ -225,7 +225,7 @@ fn print_killed(
     Ok(())
 }
 
-fn quota_name(q: Quota) -> &'static str {
+pub(super) fn quota_name(q: Quota) -> &'static str {
     match q {
         Quota::Realistic => "realistic",
         Quota::Off => "off",
