@@ -1,7 +1,7 @@
 //! Stored messages of a mailbox: batched idempotent upserts of normalized messages (with bodies,
 //! participants and attachments), provider-side state changes (labels, flags, deletion), the
 //! ledger of messages deliberately not stored, and counts for `threadline stats`.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -199,20 +199,13 @@ pub async fn listed_since(
     provider_ids: &[String],
     since: DateTime<Utc>,
 ) -> Result<HashSet<String>, DbErr> {
-    let mut out = HashSet::new();
-    for chunk in provider_ids.chunks(500) {
-        let rows: Vec<String> = emails::Entity::find()
-            .select_only()
-            .column(emails::Column::ProviderMessageId)
-            .filter(emails::Column::AccountId.eq(account_id))
-            .filter(emails::Column::ProviderMessageId.is_in(chunk.iter().cloned()))
-            .filter(emails::Column::ListedAt.gte(since))
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let select = "SELECT v.k AS pid FROM v WHERE EXISTS (SELECT 1 FROM emails e \
+                  WHERE e.account_id = ? AND e.provider_message_id = v.k AND e.listed_at >= ?)";
+    let scope = [account_id.into(), Value::from(since)];
+    let rows = super::batch::per_key(db, provider_ids, select, &scope).await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "pid"))
+        .collect()
 }
 
 /// Provider ids of live stored messages no listing has named since `since`; with `folder`,

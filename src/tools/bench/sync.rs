@@ -402,6 +402,7 @@ async fn account_id(deps: &MailDeps, address: &str) -> anyhow::Result<i64> {
         .find(|a| a.address.eq_ignore_ascii_case(address))
         .context("the linked mailbox is not stored")?
         .id)
+}
 
 /// What counts against the provider's quota: Gmail units, Outlook requests
 /// (The emulator charges Gmail units, and one per admitted Graph request.)

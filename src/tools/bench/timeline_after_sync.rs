@@ -27,7 +27,7 @@ use threadline::db::directory::businesses::{self, BusinessInput};
 use threadline::db::mail_accounts;
 use threadline::domain::domains::{registrable, Domain};
 use threadline_emulator::corpus::{mailbox_info, people::BUSINESSES};
-use threadline_emulator::Quota;
+use threadline_emulator::{Latency, Quota};
 
 const ADMIN: &str = "bench@bench.test";
 const PASSWORD: &str = "bench-password-123";
@@ -73,7 +73,7 @@ pub(super) async fn run(
         "postgres"
     };
     eprintln!("starting the emulator with {} messages ...", args.messages);
-    let emulator = EmulatorProcess::start(SEED, args.messages, Quota::Off).await?;
+    let emulator = EmulatorProcess::start(SEED, 2, args.messages, Quota::Off, Latency::Off).await?;
     settings.data_dir = dir;
     // A fresh SQLite file under `dir/bench` (PostgreSQL: the database emptied above), the
     // providers at the emulator, quota off, no workers.

@@ -11,7 +11,7 @@ mod initial;
 mod latency;
 mod quota;
 mod relink;
-mod statistics;
 mod restarts;
+mod statistics;
 mod threads;
 mod worker;
