@@ -9,8 +9,8 @@ use crate::control::{
     TruthItem,
 };
 use crate::faults::FaultRule;
-use crate::latency::Latency;
 use crate::google::gmail::watch::{PubsubOverview, Topic};
+use crate::latency::Latency;
 use crate::microsoft::auth::GraphSettings;
 use crate::microsoft::notify::{LifecycleRequest, LifecycleSent};
 use crate::stats::StatsReport;

@@ -27,7 +27,12 @@ impl Usage {
     pub fn throttles_since(&self, before: &Usage) -> BTreeMap<String, u64> {
         self.throttles
             .iter()
-            .map(|(k, v)| (k.clone(), v.saturating_sub(*before.throttles.get(k).unwrap_or(&0))))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.saturating_sub(*before.throttles.get(k).unwrap_or(&0)),
+                )
+            })
             .filter(|(_, v)| *v > 0)
             .collect()
     }

@@ -25,5 +25,9 @@ async fn a_pass_under_realistic_latency_is_never_refused_for_concurrency() {
     assert!(stats.throttles.is_empty(), "{:?}", stats.throttles);
     assert_eq!(report.counts.throttled, 0, "{:?}", report.counts);
     // Batches, not one request per message.
-    assert!(report.counts.requests < report.counts.fetched, "{:?}", report.counts);
+    assert!(
+        report.counts.requests < report.counts.fetched,
+        "{:?}",
+        report.counts
+    );
 }

@@ -18,9 +18,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::error::OAuthError;
 use super::oauth::{query_map, SCOPE_EMAIL, SCOPE_PROFILE};
-use crate::latency::Endpoint;
 use crate::clients::{self, ClientCheck};
 use crate::ids::fnv;
+use crate::latency::Endpoint;
 use crate::store::Provider;
 use crate::tokens::{AuthCode, CodeError, TokenError};
 use crate::SharedState;

@@ -206,13 +206,10 @@ pub async fn admit(
         )
         .with_retry_after(Some(settings.retry_after_secs))
     };
-    let permit = state
-        .quota
-        .enter(&key, settings.concurrency)
-        .map_err(|t| {
-            state.stats.throttle("graph", t);
-            throttled("MailboxConcurrency")
-        })?;
+    let permit = state.quota.enter(&key, settings.concurrency).map_err(|t| {
+        state.stats.throttle("graph", t);
+        throttled("MailboxConcurrency")
+    })?;
     if state.quota.enabled() {
         let mut windows = limits.windows.lock();
         let now = Instant::now();

@@ -195,7 +195,14 @@ pub async fn create(
     }
     let (user, folder) = parse_resource(&resource)?;
     let mailbox = target(&state, &who, user.as_deref())?;
-    let _permit = admit(&state, &who, &mailbox.info.address, "/v1.0/subscriptions", true).await?;
+    let _permit = admit(
+        &state,
+        &who,
+        &mailbox.info.address,
+        "/v1.0/subscriptions",
+        true,
+    )
+    .await?;
     let folder = folder.map(|f| resolve(&mailbox, &f)).transpose()?;
     let expires = expiration(&state, text(&req, "expirationDateTime").as_deref())?;
     let lifecycle_url = text(&req, "lifecycleNotificationUrl");

@@ -120,9 +120,7 @@ pub async fn batch(State(state): State<SharedState>, headers: HeaderMap, body: S
     let out_boundary = format!("batch_{}", random_string(20));
     let count = parts.len();
     let answers = run_parts(&state, &app, parts, outer_auth).await;
-    state
-        .serve_for(state.latency.gmail_batch(count))
-        .await;
+    state.serve_for(state.latency.gmail_batch(count)).await;
     let mut out = String::new();
     for (id, (status, ctype, text)) in answers {
         let _ = write!(
@@ -156,7 +154,11 @@ async fn run_parts(
     let ids: Vec<String> = parts
         .iter()
         .enumerate()
-        .map(|(n, p)| p.content_id.clone().unwrap_or_else(|| format!("item{}", n + 1)))
+        .map(|(n, p)| {
+            p.content_id
+                .clone()
+                .unwrap_or_else(|| format!("item{}", n + 1))
+        })
         .collect();
     let mut answers: Vec<Option<Answer>> = Vec::with_capacity(parts.len());
     if state.tunables().latency == Latency::Off {

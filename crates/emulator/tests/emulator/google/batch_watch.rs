@@ -74,7 +74,12 @@ fn parse_batch(ct: &str, body: &str) -> Vec<(String, u16, Value)> {
 
 /// `POST /batch/gmail/v1` of `parts` as multipart/mixed; `boundary` as the header writes it
 /// (perhaps quoted).
-pub async fn post_parts(emu: &Emu, token: &str, boundary: &str, parts: &[String]) -> reqwest::Response {
+pub async fn post_parts(
+    emu: &Emu,
+    token: &str,
+    boundary: &str,
+    parts: &[String],
+) -> reqwest::Response {
     let content_type = format!("multipart/mixed; boundary={boundary}");
     let body = batch_body(boundary.trim_matches('"'), parts);
     post_batch(emu, token, &content_type, body).await

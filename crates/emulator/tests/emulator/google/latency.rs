@@ -48,12 +48,7 @@ async fn burst(emu: &Emu, token: &str, path: &str, n: usize) -> Vec<(u16, Value)
     for _ in 0..n {
         let (http, url, token) = (emu.http.clone(), emu.url(path), token.to_string());
         set.spawn(async move {
-            let r = http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("get");
+            let r = http.get(url).bearer_auth(token).send().await.expect("get");
             let status = r.status().as_u16();
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
         });
@@ -80,13 +75,23 @@ async fn a_burst_above_the_cap_gets_too_many_concurrent_requests_for_user() {
     let (emu, token, id) = gmail(Latency::Realistic, 2.0, 4).await;
     let results = burst(&emu, &token, &format!("{ME}/messages/{id}"), 10).await;
     let refused = refused(&results);
-    assert!(!refused.is_empty(), "10 at once over a cap of 4: {results:?}");
+    assert!(
+        !refused.is_empty(),
+        "10 at once over a cap of 4: {results:?}"
+    );
     assert!(results.iter().filter(|(s, _)| *s == 200).count() >= 4);
     for body in refused {
         assert_eq!(body, &too_many_concurrent());
     }
     let stats = emu.running.client().stats().await.expect("stats");
-    assert!(stats.throttles.get("gmail_concurrency").copied().unwrap_or(0) >= 1);
+    assert!(
+        stats
+            .throttles
+            .get("gmail_concurrency")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+    );
 }
 
 #[tokio::test]

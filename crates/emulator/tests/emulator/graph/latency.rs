@@ -30,12 +30,7 @@ async fn burst(emu: &Emu, token: &str, path: &str, n: usize) -> Vec<(u16, Option
         let (http, url) = (emu.http.clone(), format!("{}{path}", emu.base()));
         let token = token.to_string();
         set.spawn(async move {
-            let r = http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("get");
+            let r = http.get(url).bearer_auth(token).send().await.expect("get");
             let status = r.status().as_u16();
             let retry = r
                 .headers()
@@ -62,7 +57,10 @@ async fn a_burst_above_four_gets_mailbox_concurrency_with_retry_after() {
     assert!(results.iter().filter(|(s, _, _)| *s == 200).count() >= 4);
     for (status, retry, body) in refused {
         assert_eq!(*status, 429);
-        assert!(retry.as_deref().and_then(|r| r.parse::<u64>().ok()).is_some());
+        assert!(retry
+            .as_deref()
+            .and_then(|r| r.parse::<u64>().ok())
+            .is_some());
         assert_eq!(body["error"]["code"], "ApplicationThrottled");
         assert_eq!(
             body["error"]["message"],
@@ -70,7 +68,14 @@ async fn a_burst_above_four_gets_mailbox_concurrency_with_retry_after() {
         );
     }
     let stats = emu.emu.client().stats().await.expect("stats");
-    assert!(stats.throttles.get("graph_concurrency").copied().unwrap_or(0) >= 1);
+    assert!(
+        stats
+            .throttles
+            .get("graph_concurrency")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+    );
 }
 
 #[tokio::test]
