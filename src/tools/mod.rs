@@ -61,7 +61,6 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
             latency_scale: args.latency_scale,
             ..Tunables::default()
         },
-        ..EmulatorConfig::default()
     };
     let running = emulator::start(args.bind, config).await?;
     println!("emulator listening on {}", running.base_url);

@@ -81,9 +81,8 @@ impl Endpoint {
             Self::GraphToken => (130.0, 400.0),
             Self::GraphDelta => (450.0, 1_500.0),
             Self::GraphList => (300.0, 900.0),
-            Self::GraphGet => (120.0, 350.0),
+            Self::GraphGet | Self::GraphSmall => (120.0, 350.0),
             Self::GraphValue => (180.0, 400.0),
-            Self::GraphSmall => (120.0, 350.0),
             Self::GraphWrite => (200.0, 600.0),
             Self::GraphBatch => (40.0, 120.0),
         }
@@ -167,7 +166,7 @@ impl LatencyModel {
 
 /// Sleep `time` scaled by `scale` when the mode is realistic.
 pub async fn serve(mode: Latency, scale: f64, time: Duration) {
-    if mode == Latency::Off || !(scale > 0.0) {
+    if mode == Latency::Off || scale.is_nan() || scale <= 0.0 {
         return;
     }
     let scaled = time.mul_f64(scale.min(1_000.0));

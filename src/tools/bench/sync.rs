@@ -57,7 +57,7 @@ pub struct SyncFigures {
     /// Quota used over the pass as a fraction of the most the provider allows in that time: a
     /// full window's budget at the start (Gmail a minute, Outlook 10 minutes) plus the rate.
     pub quota_fraction: f64,
-    /// Sustained quota use over the steady part of the pass (after its first
+    /// Sustained quota use over the steady part of the pass (its second half, and not its first
     /// [`STEADY_AFTER_SECONDS`]), as a fraction of the provider's rate (Gmail units per minute,
     /// Outlook requests per 10 minutes); None when the pass was too short to tell.
     pub sustained_quota_fraction: Option<f64>,
@@ -73,8 +73,8 @@ pub struct SyncFigures {
     pub throttles: BTreeMap<String, u64>,
 }
 
-/// The first minute of a pass spends the full bucket it starts with (Gmail grants a minute's
-/// units at once): sustained use is measured after it.
+/// The earliest a pass's use counts as sustained: its start spends the full bucket it begins
+/// with (Gmail grants a minute's units at once).
 const STEADY_AFTER_SECONDS: f64 = 60.0;
 /// How often the bench samples the emulator's counters during a pass.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
@@ -322,7 +322,7 @@ async fn measure_pass(
         first.clone(),
     ));
     let samples = Arc::new(Mutex::new(Vec::new()));
-    let sampler = tokio::spawn(sample_usage(
+    let usage_task = tokio::spawn(sample_usage(
         emulator.client(),
         address.to_string(),
         started,
@@ -344,7 +344,7 @@ async fn measure_pass(
     let cpu = measure::cpu_time().saturating_sub(cpu_before);
     let rss = measure::peak_rss();
     watcher.abort();
-    sampler.abort();
+    usage_task.abort();
     let after = emulator.usage(address).await?;
     let (stored, threads) = counts(&deps.db, account).await?;
     let first_threads = *first.lock();
@@ -425,14 +425,15 @@ async fn sample_usage(
     }
 }
 
-/// Use per second from the first sample at or after [`STEADY_AFTER_SECONDS`] to the last, as
-/// a fraction of `rate` per second; None without at least 30 s of steady samples.
+/// Use per second over the second half of the pass (and not before
+/// [`STEADY_AFTER_SECONDS`]), as a fraction of `rate` per second; None without at least 30 s of
+/// steady samples. The first half holds the burst a pass may spend at once (Gmail's bucket
+/// starts full), which a fast client spends over its first minute or two.
 #[allow(clippy::cast_precision_loss, reason = "report figures")]
 fn sustained(samples: &[(Duration, u64)], rate: f64) -> Option<f64> {
-    let from = samples
-        .iter()
-        .find(|(t, _)| t.as_secs_f64() >= STEADY_AFTER_SECONDS)?;
     let to = samples.last()?;
+    let start = (to.0.as_secs_f64() / 2.0).max(STEADY_AFTER_SECONDS);
+    let from = samples.iter().find(|(t, _)| t.as_secs_f64() >= start)?;
     let span = to.0.saturating_sub(from.0).as_secs_f64();
     if span < 30.0 || rate <= 0.0 {
         return None;
