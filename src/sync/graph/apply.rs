@@ -10,7 +10,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use tokio::task::JoinSet;
 
 use super::super::session::{Session, Skip};
@@ -339,7 +338,8 @@ async fn resolve_departed(
     Ok(())
 }
 
-/// One transaction: insert the new messages, record skips, update and mark deleted, stamp the
+/// One transaction (taking SQLite's write lock first, as chunks and the worker's heartbeats
+/// write beside it): insert the new messages, record skips, update and mark deleted, stamp the
 /// named ids when the page belongs to a listing that began at `listing`, and move the folder's
 /// cursor past the page (when there is one to move).
 pub async fn store(
@@ -350,7 +350,7 @@ pub async fn store(
     cursor: Option<&Cursor>,
 ) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
-    let txn = s.deps().db.begin().await?;
+    let txn = crate::db::begin_write(&s.deps().db).await?;
     let upserted = emails::upsert_page(&txn, owner, &work.fresh).await?;
     for skip in &work.skips {
         emails::record_skipped(&txn, owner, &skip.id, skip.reason, &skip.detail).await?;
