@@ -32,6 +32,9 @@ enum Got {
 /// How one id ended: `Ok(None)` gone, `Err(detail)` refused for good.
 type Settled = (String, Result<Option<Got>, String>);
 
+/// A batch's ids and how it ended.
+type BatchOutcome = (Vec<String>, Result<Vec<Settled>, SyncError>);
+
 /// What [`Session::fetch_states`] found.
 #[derive(Debug, Default)]
 pub struct States {
@@ -95,7 +98,7 @@ struct Batches {
     session: Session,
     format: Format,
     queue: VecDeque<Vec<String>>,
-    tasks: JoinSet<(Vec<String>, Result<Vec<Settled>, SyncError>)>,
+    tasks: JoinSet<BatchOutcome>,
     limit: usize,
 }
 

@@ -650,8 +650,8 @@ pub async fn assert_no_duplicates(l: &Linked) {
     let held = stored(l).await;
     assert_eq!(counts.emails, counts.bodies, "one body per email");
     assert_eq!(
-        counts.emails as usize,
-        held.live.len() + held.deleted.len(),
+        counts.emails,
+        u64::try_from(held.live.len() + held.deleted.len()).unwrap(),
         "one row per provider message"
     );
 }

@@ -338,7 +338,8 @@ async fn resolve_departed(
     Ok(())
 }
 
-/// One transaction: insert the new messages, record skips, update and mark deleted, stamp the
+/// One transaction (taking SQLite's write lock first, as chunks and the worker's heartbeats
+/// write beside it): insert the new messages, record skips, update and mark deleted, stamp the
 /// named ids when the page belongs to a listing that began at `listing`, and move the folder's
 /// cursor past the page (when there is one to move).
 pub async fn store(
