@@ -14,9 +14,7 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryTrait, Set};
 
 use super::directory::cache::PassDirectory;
 use super::emails::{thread_key, Owner, StateChange, Upserted};
-use super::entities::{
-    attachments, email_bodies, email_links, email_participants, emails,
-};
+use super::entities::{attachments, email_bodies, email_links, email_participants, emails};
 use crate::domain::association::{associate, Directory, Target};
 use crate::domain::message::{NormalizedMessage, ParticipantRole};
 use crate::domain::reassociation::Source;
@@ -64,7 +62,12 @@ pub async fn upsert_page(
         return Ok(out);
     }
     // Oldest first, so ids (and the order of children) follow the mail's own order.
-    fresh.sort_by_key(|m| (m.sent_at.unwrap_or(m.received_at), m.provider_message_id.clone()));
+    fresh.sort_by_key(|m| {
+        (
+            m.sent_at.unwrap_or(m.received_at),
+            m.provider_message_id.clone(),
+        )
+    });
     let keyed: Vec<(&NormalizedMessage, String)> = fresh
         .iter()
         .map(|m| (*m, m.key(owner.account_id)))
@@ -359,4 +362,3 @@ fn children(
         });
     }
 }
-

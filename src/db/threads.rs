@@ -74,7 +74,11 @@ pub async fn assign_keys(
         let lookup = |id: &MessageId| known.get(&key_of(id)).cloned();
         let assignment = assign(&input, &lookup);
         for merged in &assignment.merges {
-            for value in known.values_mut().chain(out.values_mut()).chain(merges.values_mut()) {
+            for value in known
+                .values_mut()
+                .chain(out.values_mut())
+                .chain(merges.values_mut())
+            {
                 if value == merged {
                     value.clone_from(&assignment.thread_key);
                 }

@@ -37,7 +37,11 @@ async fn first_sync(mailbox: Mailbox, messages: usize, page_size: u32) -> (u64, 
     deps.db.set_metric_callback(move |info| {
         s.fetch_add(1, Ordering::Relaxed);
 
-        if info.statement.sql.starts_with("INSERT INTO \"sync_cursors\"") {
+        if info
+            .statement
+            .sql
+            .starts_with("INSERT INTO \"sync_cursors\"")
+        {
             p.fetch_add(1, Ordering::Relaxed);
         }
     });
@@ -65,7 +69,10 @@ async fn bounded_per_page(mailbox: Mailbox) {
              {pages} pages = {each:.1} per page",
             mailbox.provider
         );
-        assert!(each <= BOUND, "{each:.1} statements per page at {messages}/{page_size}");
+        assert!(
+            each <= BOUND,
+            "{each:.1} statements per page at {messages}/{page_size}"
+        );
         per_page.push(each);
     }
     let (small, large) = (per_page[0].max(per_page[1]), per_page[2].max(per_page[3]));
