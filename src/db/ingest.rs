@@ -112,13 +112,10 @@ pub async fn upsert_page(
         // The in-memory directory holds contacts of a transaction that may yet roll back.
         directory.forget();
     }
-    insert_chunked(db, people, 8, |rows| {
-        email_participants::Entity::insert_many(rows)
-    })
-    .await?;
+    insert_chunked(db, people, 8, email_participants::Entity::insert_many).await?;
     // Only emails this call claimed get links here, so none exist yet; re-association of
     // stored mail is a separate job.
-    insert_chunked(db, links, 10, |rows| email_links::Entity::insert_many(rows)).await?;
+    insert_chunked(db, links, 10, email_links::Entity::insert_many).await?;
     super::search::index(db, owner.organization_id, &documents).await?;
     insert_chunked(db, files, 8, |rows| {
         attachments::Entity::insert_many(rows).on_conflict(

@@ -4,7 +4,7 @@
 //! internal domains, and the organization's settings); only when the stamp moved is the
 //! directory loaded again. A business or contact added during a pass is therefore applied from
 //! the next page on (mail stored before it is the re-association job's).
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::auto_contacts::AutoContacts;
 use crate::domain::association::Directory;
@@ -79,21 +79,11 @@ impl PassDirectory {
 }
 
 async fn stamp(db: &impl ConnectionTrait, organization_id: i64) -> Result<Stamp, DbErr> {
-    let backend = db.get_database_backend();
-    let mut sql = String::with_capacity(STAMP.len() + 32);
-    let mut n = 0;
-    for c in STAMP.chars() {
-        if c == '?' && backend == sea_orm::DbBackend::Postgres {
-            n += 1;
-            sql.push_str(&format!("${n}"));
-        } else {
-            sql.push(c);
-        }
-    }
     let binds = STAMP.matches('?').count();
     let values = vec![sea_orm::Value::from(organization_id); binds];
+    let statement = crate::db::batch::statement(db.get_database_backend(), STAMP, values);
     let row = db
-        .query_one(Statement::from_sql_and_values(backend, sql, values))
+        .query_one(statement)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("directory stamp".into()))?;
     let mut out = Vec::new();

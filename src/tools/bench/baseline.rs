@@ -76,17 +76,29 @@ pub async fn raw_insert(db: &DatabaseConnection, account_id: i64) -> Result<Base
         messages += page.len() as u64;
         let started = Instant::now();
         let txn = db.begin().await?;
-        copy(&txn, page, "bench_raw_emails", 32, |rows| {
-            emails::Entity::insert_many(rows)
-        })
+        copy(
+            &txn,
+            page,
+            "bench_raw_emails",
+            32,
+            emails::Entity::insert_many,
+        )
         .await?;
-        copy(&txn, bodies, "bench_raw_bodies", 5, |rows| {
-            email_bodies::Entity::insert_many(rows)
-        })
+        copy(
+            &txn,
+            bodies,
+            "bench_raw_bodies",
+            5,
+            email_bodies::Entity::insert_many,
+        )
         .await?;
-        copy(&txn, people, "bench_raw_participants", 8, |rows| {
-            email_participants::Entity::insert_many(rows)
-        })
+        copy(
+            &txn,
+            people,
+            "bench_raw_participants",
+            8,
+            email_participants::Entity::insert_many,
+        )
         .await?;
         txn.commit().await?;
         spent += started.elapsed();
