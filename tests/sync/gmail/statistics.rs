@@ -11,25 +11,22 @@ use super::helpers::{deliver, linked, raw};
 /// The tables with statistics: on SQLite those with a `sqlite_stat1` row, on PostgreSQL the
 /// hot tables with a `last_analyze`.
 async fn analyzed(db: &DatabaseConnection) -> Vec<String> {
-    let sql = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT relname::text FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL \
-             ORDER BY relname"
+    let sql = if db.get_database_backend() == DbBackend::Postgres {
+        "SELECT relname::text FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL \
+         ORDER BY relname"
+    } else {
+        let exists = db
+            .query_one(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'",
+            ))
+            .await
+            .unwrap()
+            .is_some();
+        if !exists {
+            return Vec::new();
         }
-        _ => {
-            let exists = db
-                .query_one(Statement::from_string(
-                    DbBackend::Sqlite,
-                    "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'",
-                ))
-                .await
-                .unwrap()
-                .is_some();
-            if !exists {
-                return Vec::new();
-            }
-            "SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl"
-        }
+        "SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl"
     };
     rows(db, sql).await
 }
@@ -128,9 +125,15 @@ async fn sqlite_analyzes_a_table_again_when_its_size_changed_tenfold() {
     assert_ne!(emails_analysis(db).await, analyzed_rows);
     deliver(&l.app, &raw("grown-1", "Grown", false), "INBOX").await;
     l.sync_ok().await;
-    let now = emails_analysis(db).await;
+    // Every row of emails said one row; an analysis writes the real count (partial indexes
+    // may hold one row, the full ones hold every email).
+    let now = rows(
+        db,
+        "SELECT CAST(MAX(CAST(stat AS INTEGER)) AS TEXT) FROM sqlite_stat1 WHERE tbl = 'emails'",
+    )
+    .await;
     assert!(
-        now.iter().all(|row| !row.contains(":1 ")),
+        now[0].parse::<i64>().unwrap() > 40,
         "emails was analyzed again with its real size: {now:?}"
     );
 }
