@@ -110,11 +110,12 @@ fn postgres_pool_size() -> u32 {
 
 /// Connections of an instance's sync workers, a pool apart from the web's so that workers
 /// waiting to write (on SQLite, for the one write lock) can never leave a page request without
-/// a connection: one per worker up to two per core (at least two). A worker holds one only
-/// while it reads or writes a page, which is a small part of a pass under provider latency.
+/// a connection: one per worker plus two for the lease heartbeats, so a worker never waits for
+/// another's connection (with two per core for eight workers, page writes held them all under
+/// load, heartbeats timed out and leases were lost). A worker holds one only while it reads or
+/// writes, a small part of a pass under provider latency.
 pub fn sync_pool_size(workers: usize) -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    u32::try_from(workers.min(cores * 2).max(2)).unwrap_or(u32::MAX)
+    u32::try_from(workers.saturating_add(2)).unwrap_or(u32::MAX)
 }
 
 /// Apply every pending migration.
