@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(keys_cte(2), "v(k) AS (VALUES (?), (?))");
         let sizes = [1usize, MAX_TEXT, 1, 1, 1];
         let split: Vec<usize> = runs(&sizes, 2, |s| *s).iter().map(|r| r.len()).collect();
-        assert_eq!(split, vec![1, 2, 2]);
+        assert_eq!(split, vec![1, 1, 2, 1]);
         assert_eq!(list(3), "(?, ?, ?)");
         let s = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![]);
         assert_eq!(s.sql, "a = $1 AND b IN ($2, $3)");
