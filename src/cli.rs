@@ -131,7 +131,7 @@ pub struct SettingsArgs {
         long,
         global = true,
         env = "THREADLINE_SYNC_WORKERS",
-        default_value_t = crate::sync::worker::DEFAULT_WORKERS
+        default_value_t = crate::domain::sync_run::DEFAULT_WORKERS
     )]
     pub sync_workers: usize,
     /// How long a worker's sync pass runs before it stops at a committed page, so the next
@@ -140,7 +140,7 @@ pub struct SettingsArgs {
         long,
         global = true,
         env = "THREADLINE_SYNC_SLICE_SECONDS",
-        default_value_t = crate::sync::worker::DEFAULT_SLICE.as_secs()
+        default_value_t = crate::domain::sync_run::DEFAULT_SLICE.as_secs()
     )]
     pub sync_slice_seconds: u64,
     /// Gmail API quota units per user per minute of the Google project: 6000 for projects

@@ -17,18 +17,7 @@ use crate::mailboxes::MailDeps;
 /// How long a claim holds without a heartbeat, by default (`THREADLINE_SYNC_LEASE_SECONDS`):
 /// a dead instance's mailboxes are taken over within this.
 pub const DEFAULT_LEASE: StdDuration = StdDuration::from_secs(20);
-/// How long a worker's pass runs before it stops at the next committed page and lets the
-/// mailbox that has had the least go next (`THREADLINE_SYNC_SLICE_SECONDS`). Long enough for
-/// several pages under real provider latency (a Gmail page of 500 is a few seconds of batch
-/// calls), short enough that a newly linked mailbox waits at most about one slice per worker
-/// before its first page.
-pub const DEFAULT_SLICE: StdDuration = StdDuration::from_secs(20);
-/// Sync workers per instance, by default (`THREADLINE_SYNC_WORKERS`): mailboxes synced at
-/// once. Under provider latency and per-mailbox quotas a pass mostly waits on the network
-/// (Gmail allows one mailbox about 20 messages a second at 6,000 units a minute), so one
-/// instance keeps several mailboxes going; their database work shares a pool of
-/// [`crate::db::sync_pool_size`] connections apart from the web's.
-pub const DEFAULT_WORKERS: usize = 8;
+pub use crate::domain::sync_run::{DEFAULT_SLICE, DEFAULT_WORKERS};
 const IDLE: StdDuration = StdDuration::from_secs(5);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 
