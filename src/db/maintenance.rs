@@ -68,21 +68,37 @@ pub async fn logged(db: &DatabaseConnection, when: &str) {
 }
 
 async fn sqlite(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
-    // Mask bit 0x1 lists the `ANALYZE` statements it would run instead of running them.
-    let plan = Statement::from_string(DbBackend::Sqlite, "PRAGMA optimize = 0x10013");
-    let due: Vec<String> = db
-        .query_all(plan)
+    // One write transaction on one connection (the write lock taken at once, waiting under the
+    // busy timeout). `PRAGMA optimize` decides from the statistics this connection holds in
+    // memory, so the schema is checked first (a read of sqlite_schema reloads it, and the
+    // statistics with it, when another connection analyzed since); then mask bit 0x1 lists
+    // the `ANALYZE` statements due, which run here under SQLite's own analysis limit.
+    let txn = super::begin_write(db).await?;
+    txn.query_one(Statement::from_string(
+        DbBackend::Sqlite,
+        "SELECT count(*) FROM sqlite_schema",
+    ))
+    .await?;
+    let due: Vec<String> = txn
+        .query_all(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA optimize = 0x10013",
+        ))
         .await?
         .into_iter()
         .filter_map(|row| row.try_get_by_index::<String>(0).ok())
         .collect();
     if due.is_empty() {
+        txn.commit().await?;
         return Ok(Vec::new());
     }
-    // One write transaction (the write lock taken at once, waiting under the busy timeout):
-    // the analyses, then the schema touch that makes other connections reload them.
-    let txn = super::begin_write(db).await?;
-    txn.execute_unprepared("PRAGMA optimize = 0x10012").await?;
+    txn.execute_unprepared(&format!("PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}"))
+        .await?;
+    for analyze in &due {
+        txn.execute_unprepared(analyze).await?;
+    }
+    txn.execute_unprepared("PRAGMA analysis_limit = 0").await?;
+    // The schema touch that makes every other connection reload the new statistics.
     txn.execute_unprepared(
         "CREATE VIEW threadline_statistics_reload AS SELECT 1; \
          DROP VIEW threadline_statistics_reload",
@@ -96,6 +112,10 @@ async fn sqlite(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
         .map(|t| t.trim_matches('"').to_string())
         .collect())
 }
+
+/// Rows SQLite reads per index when it analyzes (what `PRAGMA optimize` itself uses): an
+/// approximate analysis, cheap at any table size.
+const SQLITE_ANALYSIS_LIMIT: u32 = 2_000;
 
 async fn postgres(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     // Every table of the schema, as autovacuum would: the hot plans also read small tables (a
