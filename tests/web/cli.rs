@@ -329,9 +329,10 @@ fn bench_sync_reports_figures_for_a_generated_mailbox() {
     assert!((100..=150).contains(&stored), "{report}");
     assert!(gmail["threads"].as_u64().unwrap() > 0);
     assert!(gmail["api_calls"].as_u64().unwrap() >= stored);
-    // Batches: far fewer HTTP requests than messages.
+    // Batches (of 4 parts: Gmail counts each part against its concurrent-request cap):
+    // several messages per HTTP request.
     assert!(
-        gmail["http_requests"].as_u64().unwrap() * 5 < stored,
+        gmail["http_requests"].as_u64().unwrap() * 3 < stored,
         "{report}"
     );
     assert_eq!(gmail["quota_errors"], 0);
