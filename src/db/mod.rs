@@ -35,6 +35,9 @@ use sea_orm::{
     DbErr, TransactionTrait,
 };
 
+/// Prepared statements each SQLite connection keeps (sqlx's default is 100).
+const SQLITE_STATEMENT_CACHE: usize = 24;
+
 /// Open the pool. For SQLite: create the data directory, WAL, a busy timeout, foreign keys,
 /// memory-mapped reads and a larger page cache.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -74,6 +77,10 @@ pub async fn connect_sized(url: &str, max: Option<u32>) -> Result<DatabaseConnec
                 // each connection also keeps 16 MiB of pages of its own.
                 .pragma("mmap_size", "1073741824")
                 .pragma("cache_size", "-16384")
+                // A page's multi-row statements differ in row count from page to page, and a
+                // prepared statement of thousands of values is large: a short cache keeps
+                // memory flat as a mailbox grows (re-preparing costs SQLite microseconds).
+                .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
         });
     Database::connect(opts).await
 }

@@ -60,7 +60,17 @@ struct Inner {
     started: Instant,
     /// The pass stopped at its time slice with more to do.
     more: AtomicBool,
+    /// Messages this pass stored, and the count at which it next refreshes planner statistics.
+    grown: AtomicU64,
+    next_upkeep: AtomicU64,
 }
+
+/// Messages a pass stores before it first refreshes planner statistics; each refresh doubles
+/// the next step. A first sync makes a fresh table many times larger than its statistics say
+/// (nothing else analyzes it while autovacuum is off or behind), and look-ups of the page's
+/// ids then walk the whole mailbox through the wrong index: refreshing at 1,000, 2,000,
+/// 4,000, ... stored messages keeps their plans right for a total cost linear in the mailbox.
+const FIRST_UPKEEP: u64 = 1_000;
 
 impl Session {
     /// A Gmail session: the limiter follows `options.gmail_units_per_minute`.
@@ -93,6 +103,8 @@ impl Session {
             )),
             started: Instant::now(),
             more: AtomicBool::new(false),
+            grown: AtomicU64::new(0),
+            next_upkeep: AtomicU64::new(FIRST_UPKEEP),
         }))
     }
 
@@ -193,6 +205,20 @@ impl Session {
     }
 
     /// Add to the counters after a committed page or chunk.
+    /// After a committed page or chunk that stored `stored` new messages: refresh planner
+    /// statistics once the pass has grown the mailbox past the next step (see
+    /// [`FIRST_UPKEEP`]). A failed refresh is logged, never the pass's.
+    pub async fn grew(&self, stored: u64) {
+        let total = self.0.grown.fetch_add(stored, Ordering::Relaxed) + stored;
+        let next = self.0.next_upkeep.load(Ordering::Relaxed);
+        if stored > 0 && total >= next {
+            self.0
+                .next_upkeep
+                .store(total.saturating_mul(2), Ordering::Relaxed);
+            crate::db::maintenance::logged(&self.0.deps.db, "while a pass grows a mailbox").await;
+        }
+    }
+
     pub fn add(&self, delta: &RunCounts) {
         let c = &self.0.counters;
         c.commits.fetch_add(1, Ordering::Relaxed);

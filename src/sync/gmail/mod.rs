@@ -239,6 +239,7 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     }
     s.hold_lease(&txn).await?;
     txn.commit().await?;
+    s.grew(upserted.inserted).await;
     Ok(RunCounts {
         stored: upserted.inserted,
         updated: upserted.updated + relabelled,

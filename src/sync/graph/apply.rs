@@ -389,6 +389,7 @@ pub async fn store(
     }
     s.hold_lease(&txn).await?;
     txn.commit().await?;
+    s.grew(upserted.inserted).await;
     Ok(RunCounts {
         listed: work.named.len() as u64,
         fetched: work.fetched,
