@@ -241,27 +241,7 @@ pub async fn record_skipped(
     reason: &str,
     detail: &str,
 ) -> Result<(), DbErr> {
-    let row = sync_ledger::ActiveModel {
-        organization_id: Set(owner.organization_id),
-        account_id: Set(owner.account_id),
-        provider_message_id: Set(provider_message_id.to_string()),
-        reason: Set(reason.to_string()),
-        detail: Set(detail.to_string()),
-        created_at: Set(super::now()),
-        ..Default::default()
-    };
-    sync_ledger::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                sync_ledger::Column::AccountId,
-                sync_ledger::Column::ProviderMessageId,
-            ])
-            .update_columns([sync_ledger::Column::Reason, sync_ledger::Column::Detail])
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    record_skipped_many(db, owner, &[(provider_message_id, reason, detail)]).await
 }
 
 /// [`record_skipped`] for several messages at once: `(provider id, reason, detail)`.

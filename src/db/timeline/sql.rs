@@ -57,24 +57,7 @@ impl Sql {
     }
 
     pub fn build(self, backend: DbBackend) -> Statement {
-        let text = match backend {
-            DbBackend::Postgres => {
-                let mut out = String::with_capacity(self.text.len() + 16);
-                let mut n = 0;
-                for c in self.text.chars() {
-                    if c == '?' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-            _ => self.text,
-        };
-        Statement::from_sql_and_values(backend, text, self.values)
+        crate::db::batch::statement(backend, &self.text, self.values)
     }
 }
 
