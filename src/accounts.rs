@@ -5,10 +5,11 @@ use std::net::IpAddr;
 use chrono::Duration;
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::db::entities::organizations::Model as Organization;
 use crate::db::entities::users::Model as User;
 use crate::db::organizations::{self, SetupError};
 use crate::db::users::{self, UserError};
-use crate::db::{self, audit, session_store, throttle};
+use crate::db::{self, audit, mail_accounts, session_store, throttle};
 use crate::domain::address::EmailAddress;
 use crate::domain::password;
 use crate::domain::user::{parse_name, Role};
@@ -103,6 +104,21 @@ pub async fn setup(
         Err(SetupError::User(e)) => Err(e.into()),
         Err(SetupError::Db(e)) => Err(e.into()),
     }
+}
+
+/// A further organization and its first admin (`threadline org create`): allowed at any time,
+/// by whoever runs the binary against the database (the platform operator).
+pub async fn create_organization(
+    db: &DatabaseConnection,
+    organization: &str,
+    admin: NewUser,
+) -> Result<(Organization, User), AccountError> {
+    let organization = parse_name(organization).map_err(|m| invalid("organization", m))?;
+    let hash = hash(admin.password).await?;
+    let created =
+        organizations::create_with_admin(db, &organization, &admin.email, &admin.name, hash)
+            .await?;
+    Ok(created)
 }
 
 /// Check a password sign-in, throttled per account and per client address.
@@ -201,6 +217,9 @@ pub async fn update_user(
         ),
         UserChange::Disabled(disabled) => {
             let action = if disabled {
+                // Offboarding: their mailboxes stop syncing at once (a pass already running
+                // ends at its slice); re-enabling resumes nothing, the owner reconnects each.
+                pause_mailboxes(&txn, org_id, actor, &user).await?;
                 "user.disable"
             } else {
                 "user.enable"
@@ -230,6 +249,31 @@ pub async fn update_user(
         session_store::delete_user_sessions(db, user.id, None).await?;
     }
     Ok(user)
+}
+
+/// Pause every mailbox `user` owns, each audited as the admin's action.
+async fn pause_mailboxes(
+    txn: &impl sea_orm::ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    user: &User,
+) -> Result<(), DbErr> {
+    let why = "Paused because its owner was disabled; the owner resumes it by reconnecting.";
+    for mailbox in mail_accounts::pause_owned(txn, org_id, user.id, why).await? {
+        audit::record(
+            txn,
+            audit::Entry {
+                organization_id: org_id,
+                actor_user_id: Some(actor),
+                action: "mailbox.pause",
+                subject_kind: "mailbox",
+                subject_id: Some(mailbox.id),
+                detail: format!("{} (owner {} disabled)", mailbox.address, user.email),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -32,6 +32,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Organizations hosted by this installation (platform operator commands).
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// One sync pass in the foreground; prints a summary, exits non-zero on failure.
     Sync(SyncArgs),
     /// Per mailbox: messages, threads, last sync, status, errors.
@@ -60,6 +63,25 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization with its first admin; the admin's password is read from
+    /// standard input.
+    Create {
+        /// The organization's name.
+        #[arg(long)]
+        name: String,
+        /// The first admin's email address (must not belong to any user yet).
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's display name [default: the address's part before the @].
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+    /// List the organizations: id, name, users, active admins.
+    List,
 }
 
 #[derive(Debug, Args)]

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts::{self, NewUser};
+use crate::accounts::{self, AccountError, NewUser};
 use crate::app::App;
-use crate::cli::{Cli, Command, KeysCommand, StatsArgs, SyncArgs, UserCommand};
+use crate::cli::{Cli, Command, KeysCommand, OrgCommand, StatsArgs, SyncArgs, UserCommand};
 use crate::config::Settings;
 use crate::db::{self, organizations};
 use crate::domain::mailbox::MailboxStatus;
@@ -39,6 +39,12 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
         Command::User(UserCommand::Create { email, name, admin }) => {
             create_user(&settings, &email, &name, admin).await
         }
+        Command::Org(OrgCommand::Create {
+            name,
+            admin_email,
+            admin_name,
+        }) => create_organization(&settings, &name, &admin_email, admin_name.as_deref()).await,
+        Command::Org(OrgCommand::List) => list_organizations(&settings).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         Command::Sync(args) => sync(&settings, args).await,
         Command::Stats(args) => stats(&settings, &args).await,
@@ -95,10 +101,14 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
             .filter(|a| a.status != MailboxStatus::Disconnected)
             .collect(),
     };
-    // A mailbox whose grant the provider refused is paused: no pass until it is reconnected.
-    let (paused, selected): (Vec<_>, Vec<_>) = selected
-        .into_iter()
-        .partition(|a| a.status == MailboxStatus::NeedsReconnect);
+    // A mailbox whose grant the provider refused, or whose owner was disabled, is paused: no
+    // pass until it is reconnected.
+    let (paused, selected): (Vec<_>, Vec<_>) = selected.into_iter().partition(|a| {
+        matches!(
+            a.status,
+            MailboxStatus::NeedsReconnect | MailboxStatus::Paused
+        )
+    });
     for account in &paused {
         eprintln!(
             "{}: paused: needs reconnecting (Reconnect it on its mailbox page); not synced",
@@ -243,13 +253,8 @@ async fn create_user(
     name: &str,
     admin: bool,
 ) -> anyhow::Result<()> {
-    let mut password = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut password)
-        .context("cannot read the password")?;
-    let password = password.trim_end_matches(['\r', '\n']);
-    let new = NewUser::parse(email, name, password)?;
+    let password = read_password()?;
+    let new = NewUser::parse(email, name, &password)?;
     let conn = db::connect(&settings.database_url)
         .await
         .context("cannot open the database")?;
@@ -266,6 +271,74 @@ async fn create_user(
         }
     };
     println!("created {} user {} (id {})", role, user.email, user.id);
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending; empty is an error.
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password: give it on standard input (one line)"
+    );
+    Ok(password.to_string())
+}
+
+/// `threadline org create`: the arguments are checked before anything is read or written.
+async fn create_organization(
+    settings: &Settings,
+    org_name: &str,
+    admin_email: &str,
+    admin_name: Option<&str>,
+) -> anyhow::Result<()> {
+    let flag = |field: &str| match field {
+        "organization" => "--name",
+        "email" => "--admin-email",
+        "name" => "--admin-name",
+        _ => "the password (standard input)",
+    };
+    let said = |e: AccountError| match e {
+        AccountError::Invalid { field, message } => anyhow::anyhow!("{}: {message}", flag(field)),
+        other => other.into(),
+    };
+    crate::domain::user::parse_name(org_name).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
+    let email = crate::domain::address::EmailAddress::parse(admin_email)
+        .map_err(|e| anyhow::anyhow!("--admin-email: {e}"))?;
+    let name = admin_name.unwrap_or_else(|| email.local_part()).to_string();
+    let password = read_password()?;
+    let admin = NewUser::parse(admin_email, &name, &password).map_err(said)?;
+    let conn = db::connect(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
+    db::migrate(&conn).await.context("migration failed")?;
+    let (org, user) = accounts::create_organization(&conn, org_name, admin)
+        .await
+        .map_err(said)?;
+    println!(
+        "created organization {} (id {}) with admin {} (user id {})",
+        org.name, org.id, user.email, user.id
+    );
+    Ok(())
+}
+
+/// `threadline org list`: one line per organization, tab-separated, with a header.
+async fn list_organizations(settings: &Settings) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url)
+        .await
+        .context("cannot open the database")?;
+    db::migrate(&conn).await.context("migration failed")?;
+    println!("id\tname\tusers\tactive_admins");
+    for o in organizations::list(&conn).await? {
+        println!(
+            "{}\t{}\t{}\t{}",
+            o.organization.id, o.organization.name, o.users, o.active_admins
+        );
+    }
     Ok(())
 }
 

@@ -91,7 +91,7 @@ impl KeyRing {
                 Self::parse(&text)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir).map_err(io)?;
+                crate::db::files::create_private_dir(data_dir).map_err(io)?;
                 let bytes: [u8; 32] = rand::random();
                 let line = format!("k1:{}\n", STANDARD.encode(bytes));
                 write_private(&path, line.as_bytes()).map_err(io)?;

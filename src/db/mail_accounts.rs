@@ -147,6 +147,24 @@ pub async fn set_credentials(
     update_by_id(db, id, credentials.into_iter().chain(active)).await
 }
 
+/// Store refreshed credentials and release the refresh lease, leaving the status as it is.
+pub async fn refresh_credentials(
+    db: &impl ConnectionTrait,
+    id: i64,
+    sealed: String,
+    expires_at: DateTime<Utc>,
+    scopes: &str,
+) -> Result<(), DbErr> {
+    let sets = [
+        (mail_accounts::Column::Credentials, sealed.into()),
+        (mail_accounts::Column::TokenExpiresAt, expires_at.into()),
+        (mail_accounts::Column::GrantedScopes, scopes.into()),
+        (mail_accounts::Column::RefreshLockUntil, NO_TIME.into()),
+        (mail_accounts::Column::UpdatedAt, super::now().into()),
+    ];
+    update_by_id(db, id, sets).await
+}
+
 /// Re-seal credentials without touching status (key rotation).
 pub async fn replace_sealed(
     db: &impl ConnectionTrait,
@@ -243,4 +261,28 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<MailAccount>, DbErr> {
     MailAccounts::find_by_id(id).one(db).await
+}
+
+/// Pause every active (or waiting to be reconnected) mailbox `owner` owns in `org_id`: no
+/// pass is claimed for them until each is reconnected. The mailboxes paused.
+pub async fn pause_owned(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    owner: i64,
+    why: &str,
+) -> Result<Vec<MailAccount>, DbErr> {
+    let owned = MailAccounts::find()
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .filter(mail_accounts::Column::OwnerUserId.eq(owner))
+        .filter(
+            mail_accounts::Column::Status
+                .is_in([MailboxStatus::Active, MailboxStatus::NeedsReconnect]),
+        )
+        .order_by_asc(mail_accounts::Column::Id)
+        .all(db)
+        .await?;
+    for account in &owned {
+        set_status(db, account.id, MailboxStatus::Paused, Some(why.to_string())).await?;
+    }
+    Ok(owned)
 }

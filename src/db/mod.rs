@@ -9,6 +9,7 @@ pub mod email_states;
 pub mod email_view;
 pub mod emails;
 pub mod entities;
+pub mod files;
 pub mod ingest;
 pub mod jobs;
 pub mod links;
@@ -38,8 +39,8 @@ use sea_orm::{
 /// Prepared statements each SQLite connection keeps (sqlx's default is 100).
 const SQLITE_STATEMENT_CACHE: usize = 24;
 
-/// Open the pool. For SQLite: create the data directory, WAL, a busy timeout, foreign keys,
-/// memory-mapped reads and a larger page cache.
+/// Open the pool. For SQLite: create the data directory and the file privately (see `files`),
+/// WAL, a busy timeout, foreign keys, memory-mapped reads and a larger page cache.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     connect_sized(url, None).await
 }
@@ -47,12 +48,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// [`connect`] with at most `max` connections (None: the default for the database).
 pub async fn connect_sized(url: &str, max: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = Path::new(&path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
-            }
-        }
+        files::prepare_sqlite(Path::new(&path), url.contains("mode=rwc"))
+            .map_err(|e| DbErr::Custom(format!("cannot create {path}: {e}")))?;
     }
     if url.starts_with("postgres") {
         probe_postgres(url, CONNECT_TIMEOUT).await?;

@@ -1,5 +1,7 @@
 //! tower-sessions store on our own database, so sessions survive restarts and are shared by
-//! every instance. Expired rows are invisible at once and deleted periodically.
+//! every instance. Expired rows are invisible at once and deleted periodically. Rows are keyed
+//! by the SHA-256 (hex) of the session id, never the id itself: whoever reads the database (a
+//! backup, a copied file) cannot present its keys as session cookies.
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -52,7 +54,7 @@ impl DbSessionStore {
             .and_then(|v| v.get("user_id"))
             .and_then(serde_json::Value::as_i64);
         Ok(sessions::ActiveModel {
-            id: Set(record.id.to_string()),
+            id: Set(stored_id(&record.id.to_string())),
             data: Set(data),
             expires_at: Set(to_chrono(record.expiry_date)),
             user_id: Set(user_id),
@@ -82,7 +84,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // 128-bit random ids practically never collide; still, never overwrite another session.
         loop {
-            let exists = Sessions::find_by_id(record.id.to_string())
+            let exists = Sessions::find_by_id(stored_id(&record.id.to_string()))
                 .one(&self.db)
                 .await
                 .map_err(backend)?
@@ -122,7 +124,7 @@ impl SessionStore for DbSessionStore {
         ));
         users::join_reconnect(&mut sql);
         sql.push(" WHERE s.id = ")
-            .bind(id.to_string())
+            .bind(stored_id(&id.to_string()))
             .push(" AND s.expires_at > ")
             .bind(super::now())
             .push(" ORDER BY a.id");
@@ -154,7 +156,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        Sessions::delete_by_id(id.to_string())
+        Sessions::delete_by_id(stored_id(&id.to_string()))
             .exec(&self.db)
             .await
             .map_err(backend)?;
@@ -174,7 +176,20 @@ impl ExpiredDeletion for DbSessionStore {
     }
 }
 
-/// End every session of `user_id` except `keep` (sign out other devices; disabled users).
+/// The key a session's row is stored under: the SHA-256 of its id (the cookie value), in hex.
+pub fn stored_id(session_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    Sha256::digest(session_id.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// End every session of `user_id` except the one with id `keep` (sign out other devices;
+/// disabled users).
 pub async fn delete_user_sessions(
     db: &DatabaseConnection,
     user_id: i64,
@@ -182,7 +197,7 @@ pub async fn delete_user_sessions(
 ) -> Result<u64, sea_orm::DbErr> {
     let mut q = Sessions::delete_many().filter(sessions::Column::UserId.eq(user_id));
     if let Some(keep) = keep {
-        q = q.filter(sessions::Column::Id.ne(keep));
+        q = q.filter(sessions::Column::Id.ne(stored_id(keep)));
     }
     Ok(q.exec(db).await?.rows_affected)
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::stored::text_enum;
 
-/// Stored as `active`, `needs_reconnect` or `disconnected`.
+/// Stored as `active`, `needs_reconnect`, `paused` or `disconnected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, DeriveValueType)]
 #[serde(rename_all = "snake_case")]
 #[sea_orm(value_type = "String")]
@@ -13,17 +13,26 @@ pub enum MailboxStatus {
     Active,
     /// The provider refused the grant: the owner must reconnect.
     NeedsReconnect,
+    /// Stopped by the organization (its owner was disabled): no pass runs until the owner
+    /// reconnects it (which resumes it).
+    Paused,
     /// The owner disconnected it; its mail stays.
     Disconnected,
 }
 
 impl MailboxStatus {
-    pub const ALL: [Self; 3] = [Self::Active, Self::NeedsReconnect, Self::Disconnected];
+    pub const ALL: [Self; 4] = [
+        Self::Active,
+        Self::NeedsReconnect,
+        Self::Paused,
+        Self::Disconnected,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::NeedsReconnect => "needs_reconnect",
+            Self::Paused => "paused",
             Self::Disconnected => "disconnected",
         }
     }

@@ -90,8 +90,8 @@ pub fn open(keys: &KeyRing, account: &MailAccount) -> Result<Credentials, Creden
     open_sealed(keys, account.id, account.organization_id, sealed)
 }
 
-/// Persist tokens from an exchange or refresh; a refresh without a new refresh token (Google)
-/// keeps the previous one.
+/// Persist tokens from an exchange (connect, reconnect: the mailbox becomes active); a refresh
+/// goes through [`store_refreshed`].
 pub async fn store(
     db: &impl sea_orm::ConnectionTrait,
     keys: &KeyRing,
@@ -100,20 +100,60 @@ pub async fn store(
     tokens: &TokenSet,
     previous_refresh: Option<Secret>,
 ) -> Result<(), CredentialError> {
+    persist(
+        db,
+        keys,
+        (account_id, org_id),
+        tokens,
+        previous_refresh,
+        false,
+    )
+    .await
+}
+
+/// Persist refreshed tokens, leaving the status as it is; a refresh without a new refresh token
+/// (Google) keeps the previous one.
+async fn store_refreshed(
+    db: &impl sea_orm::ConnectionTrait,
+    keys: &KeyRing,
+    (account_id, org_id): (i64, i64),
+    tokens: &TokenSet,
+    previous_refresh: Option<Secret>,
+) -> Result<(), CredentialError> {
+    persist(
+        db,
+        keys,
+        (account_id, org_id),
+        tokens,
+        previous_refresh,
+        true,
+    )
+    .await
+}
+
+async fn persist(
+    db: &impl sea_orm::ConnectionTrait,
+    keys: &KeyRing,
+    (account_id, org_id): (i64, i64),
+    tokens: &TokenSet,
+    previous_refresh: Option<Secret>,
+    refreshed: bool,
+) -> Result<(), CredentialError> {
     let creds = Credentials {
         access_token: tokens.access_token.clone(),
         refresh_token: tokens.refresh_token.clone().or(previous_refresh),
         expires_at: tokens.expires_at,
     };
     let sealed = seal(keys, account_id, org_id, &creds)?;
-    mail_accounts::set_credentials(
-        db,
-        account_id,
-        sealed,
-        tokens.expires_at,
-        &tokens.scopes.join(" "),
-    )
-    .await?;
+    let scopes = tokens.scopes.join(" ");
+    if refreshed {
+        // A refresh never changes the status: a mailbox paused or disconnected while the
+        // refresh was in flight stays so.
+        mail_accounts::refresh_credentials(db, account_id, sealed, tokens.expires_at, &scopes)
+            .await?;
+    } else {
+        mail_accounts::set_credentials(db, account_id, sealed, tokens.expires_at, &scopes).await?;
+    }
     Ok(())
 }
 
@@ -143,7 +183,10 @@ async fn obtain(
             .ok_or(CredentialError::Disconnected)?;
         match account.status {
             MailboxStatus::NeedsReconnect => return Err(CredentialError::NeedsReconnect),
-            MailboxStatus::Disconnected => return Err(CredentialError::Disconnected),
+            // Paused (its owner disabled): no token until it is resumed by a reconnect.
+            MailboxStatus::Disconnected | MailboxStatus::Paused => {
+                return Err(CredentialError::Disconnected)
+            }
             MailboxStatus::Active => {}
         }
         let creds = open(&deps.keys, &account)?;
@@ -190,11 +233,10 @@ async fn refresh_locked(
     };
     match oauth.refresh(&deps.providers.http, &refresh_token).await {
         Ok(tokens) => {
-            store(
+            store_refreshed(
                 &deps.db,
                 &deps.keys,
-                account.id,
-                account.organization_id,
+                (account.id, account.organization_id),
                 &tokens,
                 Some(refresh_token),
             )

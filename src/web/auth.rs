@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::error::AppError;
+use super::local_path::{safe_next, see_other};
 use super::session::{sign_in, sign_out, SessionUser};
 use super::views::{render, FieldErrors, Layout};
 use super::{csrf, AppState};
@@ -129,7 +130,7 @@ async fn login_form(
     Query(query): Query<NextQuery>,
 ) -> Result<Response, AppError> {
     if session.get::<SessionUser>(USER_KEY).await?.is_some() {
-        return Ok(Redirect::to(&safe_next(&query.next)).into_response());
+        return Ok(see_other(safe_next(&query.next)));
     }
     if users::count_all(&db).await? == 0 {
         return Ok(Redirect::to("/setup").into_response());
@@ -138,7 +139,7 @@ async fn login_form(
     let page = LoginPage {
         layout,
         email: String::new(),
-        next: query.next,
+        next: safe_next(&query.next).to_string(),
         failed: false,
     };
     Ok(render(&page)?.into_response())
@@ -153,7 +154,7 @@ async fn login(
     match accounts::authenticate(&db, &form.email, &form.password, peer.ip()).await {
         Ok(user) => {
             sign_in(&session, user.id, user.organization_id).await?;
-            Ok(Redirect::to(&safe_next(&form.next)).into_response())
+            Ok(see_other(safe_next(&form.next)))
         }
         Err(AccountError::SignInFailed) => {
             tracing::info!(client = %peer.ip(), "sign-in failed");
@@ -161,7 +162,7 @@ async fn login(
             let page = LoginPage {
                 layout,
                 email: form.email,
-                next: form.next,
+                next: safe_next(&form.next).to_string(),
                 failed: true,
             };
             Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
@@ -173,33 +174,4 @@ async fn login(
 async fn logout(session: Session) -> Result<Redirect, AppError> {
     sign_out(&session).await?;
     Ok(Redirect::to("/login"))
-}
-
-/// Only local paths: never an open redirect.
-fn safe_next(next: &str) -> String {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_is_local_only() {
-        assert_eq!(safe_next("/admin/users"), "/admin/users");
-        for bad in [
-            "",
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "admin",
-        ] {
-            assert_eq!(safe_next(bad), "/", "{bad}");
-        }
-    }
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use sea_orm::DatabaseConnection;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::error::AppError;
 use super::link_targets::TargetList;
+use super::local_path::{local_path, see_other};
 use super::session::CurrentUser;
 use super::views::render;
 use super::AppState;
@@ -132,12 +133,7 @@ fn page_of(target: Target) -> String {
 
 /// A local path to return to (never another site), else the target's page.
 fn back_or(back: &str, target: Target) -> String {
-    let local = back.starts_with('/') && !back.starts_with("//") && !back.contains('\\');
-    if local {
-        back.to_string()
-    } else {
-        page_of(target)
-    }
+    local_path(back).map_or_else(|| page_of(target), str::to_string)
 }
 
 impl From<LinkError> for AppError {
@@ -211,9 +207,9 @@ async fn answer(
     }
     if from_panel {
         let mut res = axum::http::StatusCode::NO_CONTENT.into_response();
-        let location = HeaderValue::from_str(&dest).map_err(|e| AppError::Unexpected(e.into()))?;
+        let location = HeaderValue::from_str(&dest).unwrap_or(HeaderValue::from_static("/"));
         res.headers_mut().insert("HX-Redirect", location);
         return Ok(res);
     }
-    Ok(Redirect::to(&dest).into_response())
+    Ok(see_other(&dest))
 }

@@ -20,7 +20,6 @@ use super::link_targets;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
-use crate::db::email_actions::{self, Mark};
 use crate::db::email_view::{self, EmailDetail};
 use crate::domain::email_html::{sanitize, HtmlOptions};
 use crate::domain::message::ParticipantRole;
@@ -154,16 +153,8 @@ async fn show(
         d,
     }: Opened,
 ) -> Result<Response, AppError> {
-    // Opening an email reads it (the reader's own mark; "Mark unread" undoes it).
-    email_actions::set_mark(
-        &deps.db,
-        user.organization_id,
-        user.id,
-        &d.email.message_key,
-        Mark::Read,
-        true,
-    )
-    .await?;
+    // A GET changes nothing: the page marks the email read by a POST of its own once loaded
+    // (htmx; without JavaScript, the "Mark read" button).
     let a = actions_view(&deps, &user, &d.email).await?;
     let targets =
         link_targets::for_page(&deps.db, user.organization_id, query.q.as_deref()).await?;

@@ -102,7 +102,10 @@ impl SyncCell {
 
 impl MailboxRow {
     pub fn new(account: MailAccount, status: &SyncStatus, now: DateTime<Utc>) -> Self {
-        let paused = account.status == MailboxStatus::NeedsReconnect;
+        let paused = matches!(
+            account.status,
+            MailboxStatus::NeedsReconnect | MailboxStatus::Paused
+        );
         let mut row = Self::from(account);
         row.sync = SyncCell::new(status, row.connected && !row.can_reconnect, now);
         if paused {
@@ -191,6 +194,7 @@ impl From<MailAccount> for MailboxRow {
         let (status, status_class) = match a.status {
             MailboxStatus::Active => ("Connected", "badge-ok"),
             MailboxStatus::NeedsReconnect => ("Paused: needs reconnecting", "badge-error"),
+            MailboxStatus::Paused => ("Paused by the organization", "badge-warn"),
             MailboxStatus::Disconnected => ("Disconnected", "badge-warn"),
         };
         Self {

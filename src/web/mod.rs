@@ -15,6 +15,7 @@ pub mod error;
 pub mod headers;
 pub mod home;
 pub mod link_targets;
+pub mod local_path;
 pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailboxes;

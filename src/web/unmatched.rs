@@ -19,7 +19,7 @@ use super::reassociation_views::edit_error;
 use super::session::CurrentUser;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
-use crate::db::directory::unmatched::{self, Before, UnmatchedRow};
+use crate::db::directory::unmatched::{self, Before, Triager, UnmatchedRow};
 use crate::db::directory::{self, WriteError};
 use crate::reassociation::{triage, Edit};
 
@@ -136,7 +136,14 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cursor = query.cursor();
-    let (rows, next) = unmatched::list(&db, user.organization_id, cursor.as_ref(), PAGE).await?;
+    let (rows, next) = unmatched::list(
+        &db,
+        user.organization_id,
+        triager(&user),
+        cursor.as_ref(),
+        PAGE,
+    )
+    .await?;
     let rows = rows.into_iter().map(RowView::new).collect();
     let more = ListQuery::more_url(next.as_ref());
     let (first, csrf) = (cursor.is_none(), user.csrf.clone());
@@ -179,8 +186,20 @@ fn invalid(errors: &FieldErrors, fields: &[&str]) -> AppError {
     AppError::Invalid(message)
 }
 
-async fn check_email(db: &DatabaseConnection, org: i64, id: i64) -> Result<(), AppError> {
-    if unmatched::email_exists(db, org, id).await? {
+/// Members triage only their own mailboxes' mail; admins the organization's.
+fn triager(user: &CurrentUser) -> Triager {
+    if user.is_admin() {
+        Triager::Admin
+    } else {
+        Triager::Member(user.id)
+    }
+}
+
+/// 404 unless the email is the user's to triage (a colleague's unlinked mail does not exist
+/// for a member).
+async fn check_email(db: &DatabaseConnection, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let org = user.organization_id;
+    if unmatched::email_exists(db, org, triager(user), id).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -195,7 +214,7 @@ async fn create_business(
     Form(form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
-    check_email(&db, org, id).await?;
+    check_email(&db, &user, id).await?;
     let input = form
         .parse_business(&directory::free_mail(&db, org).await?)
         .map_err(|e| invalid(&e, &["name", "domains", "notes"]))?;
@@ -213,7 +232,7 @@ async fn create_contact(
     Form(mut form): Form<RecordForm>,
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
-    check_email(&db, org, id).await?;
+    check_email(&db, &user, id).await?;
     // The business the address's domain identifies, if the directory knows one.
     let dir = directory::load(&db, org).await?;
     let host = form
@@ -247,7 +266,8 @@ async fn link(
 ) -> Result<Response, AppError> {
     let target = chosen_target(&form.target)?;
     let org = user.organization_id;
-    let linked = unmatched::link_email_from_triage(&db, org, user.id, id, target)
+    let who = (user.id, triager(&user));
+    let linked = unmatched::link_email_from_triage(&db, org, who, id, target)
         .await
         .map_err(|e| match e {
             WriteError::Db(e) => e.into(),

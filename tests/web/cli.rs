@@ -26,7 +26,7 @@ const SETTINGS: [&str; 18] = [
     "THREADLINE_GRAPH_REQUESTS_PER_10_MINUTES",
 ];
 
-fn threadline(dir: &std::path::Path) -> Command {
+pub fn threadline(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadline"));
     cmd.current_dir(dir);
     for var in SETTINGS {

@@ -1,22 +1,22 @@
 //! Organization isolation, table-driven: signed in as organization A's admin, every route that
 //! takes an id answers 404 for organization B's ids (GETs, and POSTs carrying a valid CSRF
 //! token and otherwise valid fields), linking A's mail to B's records is refused the same way,
-//! and not one row of either organization changes. To cover a new route, add one line to
-//! `ROUTES`.
+//! and not one row of either organization changes. Both organizations are created as the
+//! platform operator creates them (`threadline org create`'s code path). To cover a new route,
+//! add one line to `ROUTES`.
 use reqwest::StatusCode;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JsonValue,
     QueryFilter, Statement,
 };
-use threadline::accounts::{create_user, NewUser};
+use threadline::accounts::{create_organization, create_user, NewUser};
 use threadline::db::entities::{attachments, email_links, emails, mail_accounts};
-use threadline::db::organizations;
 use threadline::domain::user::Role;
 use threadline::sync::sync_account;
 
 use crate::directory::create;
 use crate::support::mail::approve;
-use crate::support::{csrf_in, TestApp};
+use crate::support::{csrf_in, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -292,21 +292,22 @@ struct World {
     ids: Vec<(&'static str, String)>,
 }
 
+/// Both organizations as the platform operator creates them (`threadline org create`'s own
+/// code path), each with its first admin; B also gets a member.
 async fn two_organizations() -> World {
     let app = TestApp::spawn_with_emulator().await;
-    app.setup_admin().await;
-    let bravo_org = organizations::create(&app.db, "Bravo").await.unwrap();
-    let mut ids = Vec::new();
-    for (email, role, key) in [
-        ("root@bravo.test", Role::Admin, "admin"),
-        ("mel@bravo.test", Role::Member, "member"),
-    ] {
-        let new = NewUser::parse(email, "Bravo person", PASSWORD).unwrap();
-        let user = create_user(&app.db, bravo_org.id, None, new, role)
-            .await
-            .unwrap();
-        ids.push((key, user.id.to_string()));
-    }
+    let acme = NewUser::parse(ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD).unwrap();
+    let (acme_org, _) = create_organization(&app.db, "Acme", acme).await.unwrap();
+    let res = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let root = NewUser::parse("root@bravo.test", "Bravo person", PASSWORD).unwrap();
+    let (bravo_org, root) = create_organization(&app.db, "Bravo", root).await.unwrap();
+    let mut ids = vec![("admin", root.id.to_string())];
+    let new = NewUser::parse("mel@bravo.test", "Bravo person", PASSWORD).unwrap();
+    let mel = create_user(&app.db, bravo_org.id, None, new, Role::Member)
+        .await
+        .unwrap();
+    ids.push(("member", mel.id.to_string()));
     let bravo = app.other_browser();
     bravo.sign_in("root@bravo.test", PASSWORD).await;
 
@@ -364,7 +365,7 @@ async fn two_organizations() -> World {
         ("my_business", my_business.to_string()),
     ]);
     World {
-        org_a: organizations::first(&app.db).await.unwrap().unwrap().id,
+        org_a: acme_org.id,
         org_b: bravo_org.id,
         app,
         bravo,

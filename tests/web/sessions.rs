@@ -181,3 +181,76 @@ fn set_cookie(res: &reqwest::Response) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The sessions table keys rows by the SHA-256 of the session id: the cookie value is stored
+/// nowhere in it, a stored key presented as a cookie opens nothing, and the cookie still works.
+#[tokio::test]
+async fn session_ids_are_stored_hashed() {
+    use sea_orm::ConnectionTrait;
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn_admin().await;
+    let browser = app.other_browser();
+    let res = browser
+        .sign_in(crate::support::ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.cookies().next().expect("session cookie");
+    let (name, value) = (cookie.name().to_string(), cookie.value().to_string());
+    assert!(browser.get_html("/").await.contains("Ada Admin"));
+
+    let rows = app
+        .db
+        .query_all(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT id, data FROM sessions",
+        ))
+        .await
+        .unwrap();
+    let stored: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get_by_index(0).unwrap(),
+                r.try_get_by_index(1).unwrap(),
+            )
+        })
+        .collect();
+    let hashed: String = Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for (id, data) in &stored {
+        assert!(
+            !id.contains(&value) && !data.contains(&value),
+            "{id} {data}"
+        );
+        assert_eq!(id.len(), 64, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    assert!(stored.iter().any(|(id, _)| *id == hashed), "{stored:?}");
+
+    // The stored key as a cookie opens nothing; the real cookie does.
+    let with_cookie = |v: &str| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(app.url("/"))
+            .header("Cookie", format!("{name}={v}"))
+            .send()
+    };
+    assert_eq!(location(&with_cookie(&hashed).await.unwrap()), "/login");
+    let ok = with_cookie(&value).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.text().await.unwrap().contains("Ada Admin"));
+
+    // Signing out other sessions keeps this one (its hashed key is matched).
+    let other = app.other_browser();
+    other
+        .sign_in(crate::support::ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    let res = browser.post_form("/account/sign-out-others", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(browser.get_html("/").await.contains("Ada Admin"));
+    assert_eq!(location(&other.get("/").await), "/login");
+}

@@ -13,7 +13,8 @@ use threadline::sync::sync_account;
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
 use crate::support::inspect::Link;
-use crate::support::TestApp;
+use crate::support::mail::approve;
+use crate::support::{location, TestApp};
 
 async fn deliver(app: &TestApp, tag: &str, from: &str, minute: u32) {
     // Received when it says it was sent: deliveries in the same millisecond would otherwise
@@ -88,8 +89,10 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
     assert!(page.find("subject-free").unwrap() < page.find("subject-bo").unwrap());
 
     // Keyset pages of one.
-    let (first, next) = unmatched::list(&app.db, org, None, 1).await.unwrap();
-    let (second, _) = unmatched::list(&app.db, org, next.as_ref(), 1)
+    let (first, next) = unmatched::list(&app.db, org, unmatched::Triager::Admin, None, 1)
+        .await
+        .unwrap();
+    let (second, _) = unmatched::list(&app.db, org, unmatched::Triager::Admin, next.as_ref(), 1)
         .await
         .unwrap();
     assert_eq!(first[0].subject, "subject-free");
@@ -246,4 +249,96 @@ async fn new_records_never_relink_a_tombstoned_email() {
         "a tombstone is no live link:\n{page}"
     );
     assert!(!page.contains("subject-sub"), "{page}");
+}
+
+const BEA: &str = "bea@acme.test";
+const BEA_MAILBOX: &str = "other@gmail-user.test";
+
+/// Unlinked mail is its owner's: a member lists and triages only their own mailboxes' mail,
+/// an admin the organization's. A member acting on a colleague's unlinked email gets 404 and
+/// gains nothing: creating a contact from it does not turn the colleague's email from 404 into
+/// a readable page (the escalation found in review).
+#[tokio::test]
+async fn a_member_sees_and_triages_only_their_own_unlinked_mail() {
+    let app = linked_app().await;
+    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    let known = directory::create_business(&app.db, org, "Known", &["known.test".into()])
+        .await
+        .unwrap()
+        .id;
+    let bea = app.member_browser(BEA, "bea password 1").await;
+    let res = bea.connect("google", approve(BEA_MAILBOX)).await;
+    assert_eq!(location(&res), "/mailboxes");
+    deliver(&app, "ada-private", "Bo Buyer <bo@customer.test>", 1).await;
+    let raw = format!(
+        "From: Cy <cy@vendor.test>\r\nTo: Bea <{BEA_MAILBOX}>\r\nSubject: subject-bea-own\r\n\
+         Message-ID: <bea-own@test>\r\nDate: Fri, 20 Nov 2026 10:02:00 +0000\r\n\r\nHi.\r\n"
+    );
+    app.deliver_gmail(BEA_MAILBOX, raw, "INBOX", None).await;
+    for account in all_accounts(&app).await {
+        sync_account(&app.deps, account.id).await.unwrap();
+    }
+    let adas = email_id(&app, "ada-private").await;
+    let beas = email_id(&app, "bea-own").await;
+
+    let page = bea.get_html("/unmatched").await;
+    assert!(page.contains("subject-bea-own"), "{page}");
+    for hidden in ["subject-ada-private", "bo@customer.test", "Bo Buyer"] {
+        assert!(
+            !page.contains(hidden),
+            "{hidden} shown to a colleague:\n{page}"
+        );
+    }
+    let page = app.get_html("/unmatched").await;
+    assert!(page.contains("subject-ada-private") && page.contains("subject-bea-own"));
+
+    // Every triage action on Ada's email, as a form and with htmx: 404, nothing changes.
+    assert_eq!(
+        bea.get(&format!("/emails/{adas}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let target = format!("business:{known}");
+    let actions: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "contact",
+            vec![("name", "Bo Buyer"), ("addresses", "bo@customer.test")],
+        ),
+        (
+            "business",
+            vec![("name", "Customer"), ("domains", "customer.test")],
+        ),
+        ("link", vec![("target", target.as_str())]),
+    ];
+    for (action, fields) in &actions {
+        let path = format!("/unmatched/{adas}/{action}");
+        let res = bea.post_form(&path, fields).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "form {path}");
+        let res = bea.htmx_post(&path, None, fields).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "htmx {path}");
+    }
+    assert!(links(&app, "ada-private").await.is_empty());
+    let contacts = threadline::db::entities::contacts::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(contacts.is_empty(), "{contacts:?}");
+    assert_eq!(
+        bea.get(&format!("/emails/{adas}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Her own mail she triages; the admin triages anyone's.
+    let res = bea
+        .post_form(
+            &format!("/unmatched/{beas}/contact"),
+            &[("name", "Cy"), ("addresses", "cy@vendor.test")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!links(&app, "bea-own").await.is_empty());
+    let res = app
+        .post_form(&format!("/unmatched/{adas}/link"), &[("target", &target)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!links(&app, "ada-private").await.is_empty());
 }

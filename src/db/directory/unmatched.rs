@@ -1,5 +1,7 @@
 //! Unmatched mail: stored, live emails with an external participant and no live link, newest
-//! first by keyset; and the one-click triage that links one of them by hand.
+//! first by keyset; and the one-click triage that links one of them by hand. Unlinked mail is
+//! private to its mailbox's owner, so a member lists and triages only their own mailboxes'
+//! ([`Triager::Member`]); an admin the whole organization's.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -10,12 +12,39 @@ use sea_orm::{
 };
 
 use super::WriteError;
-use crate::db::entities::{businesses, contacts, email_links, email_participants, emails};
+use crate::db::entities::{
+    businesses, contacts, email_links, email_participants, emails, mail_accounts,
+};
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Reason, Target};
 use crate::domain::domains::registrable;
 use crate::domain::message::ParticipantRole;
 use crate::domain::reassociation::Source;
+
+/// Whose unlinked mail is listed and may be triaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triager {
+    /// An admin: every mailbox of the organization.
+    Admin,
+    /// A member (by user id): only the mailboxes they own.
+    Member(i64),
+}
+
+impl Triager {
+    /// Emails (the outer `emails` row) in this triager's sight.
+    fn condition(self) -> SimpleExpr {
+        match self {
+            Triager::Admin => Expr::val(1).eq(1),
+            Triager::Member(user_id) => emails::Column::AccountId.in_subquery(
+                Query::select()
+                    .column(mail_accounts::Column::Id)
+                    .from(mail_accounts::Entity)
+                    .and_where(mail_accounts::Column::OwnerUserId.eq(user_id))
+                    .to_owned(),
+            ),
+        }
+    }
+}
 
 /// Where a page starts: before this (received_at, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,11 +67,12 @@ pub struct UnmatchedRow {
     pub from_domain: u64,
 }
 
-/// Unmatched emails of the organization before `before`, newest first: at most `size`, and the
-/// cursor of the next page.
+/// Unmatched emails of the organization in `who`'s sight before `before`, newest first: at
+/// most `size`, and the cursor of the next page.
 pub async fn list(
     db: &impl ConnectionTrait,
     org_id: i64,
+    who: Triager,
     before: Option<&Before>,
     size: u64,
 ) -> Result<(Vec<UnmatchedRow>, Option<Before>), DbErr> {
@@ -72,6 +102,7 @@ pub async fn list(
     let live_link = no_live_link();
     let mut select = emails::Entity::find()
         .filter(emails::Column::OrganizationId.eq(org_id))
+        .filter(who.condition())
         .filter(emails::Column::SoftDeletedAt.is_null())
         .filter(emails::Column::DeletedInProviderAt.is_null())
         .filter(live_link)
@@ -135,7 +166,7 @@ pub async fn list(
             })
         })
         .collect();
-    let counts = counts_by_domain(db, org_id, &rows).await?;
+    let counts = counts_by_domain(db, org_id, who, &rows).await?;
     let rows = rows
         .into_iter()
         .map(|mut r| {
@@ -167,6 +198,7 @@ fn no_live_link() -> SimpleExpr {
 async fn counts_by_domain(
     db: &impl ConnectionTrait,
     org_id: i64,
+    who: Triager,
     rows: &[UnmatchedRow],
 ) -> Result<HashMap<String, u64>, DbErr> {
     let domains: HashSet<&str> = rows
@@ -186,6 +218,7 @@ async fn counts_by_domain(
         .column(emails::Column::Id)
         .from(emails::Entity)
         .and_where(emails::Column::OrganizationId.eq(org_id))
+        .and_where(who.condition())
         .and_where(emails::Column::SoftDeletedAt.is_null())
         .and_where(emails::Column::DeletedInProviderAt.is_null())
         .and_where(no_live_link())
@@ -216,26 +249,35 @@ async fn counts_by_domain(
         .collect())
 }
 
-/// The organization's email with this id, if any.
-pub async fn email_exists(db: &impl ConnectionTrait, org_id: i64, id: i64) -> Result<bool, DbErr> {
+/// Whether the organization's email `id` exists and is in `who`'s sight for triage.
+pub async fn email_exists(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    who: Triager,
+    id: i64,
+) -> Result<bool, DbErr> {
     Ok(emails::Entity::find_by_id(id)
         .filter(emails::Column::OrganizationId.eq(org_id))
+        .filter(who.condition())
         .one(db)
         .await?
         .is_some())
 }
 
-/// Link one email (and the organization's other copies of it, from colleagues' mailboxes) to
-/// an existing business or contact of the organization by hand (audited). Returns the ids of
-/// the emails linked.
+/// Link one email in `who`'s sight (and the organization's other copies of it, from
+/// colleagues' mailboxes) to an existing business or contact of the organization by hand
+/// (audited). Returns the ids of the emails linked; NotFound for an email out of sight.
 pub async fn link_email_from_triage<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     org_id: i64,
-    actor: i64,
+    (actor, who): (i64, Triager),
     email_id: i64,
     target: Target,
 ) -> Result<Vec<i64>, WriteError> {
     let txn = crate::db::begin_write(db).await?;
+    if !email_exists(&txn, org_id, who, email_id).await? {
+        return Err(WriteError::NotFound);
+    }
     let linked = link_copies(&txn, org_id, actor, email_id, target).await?;
     txn.commit().await?;
     Ok(linked)
