@@ -61,7 +61,8 @@ fn tighten(path: &Path) -> io::Result<()> {
             let Ok(meta) = std::fs::metadata(&file) else {
                 continue;
             };
-            if !meta.is_file() || meta.permissions().mode() & 0o077 == 0 {
+            let wider_than_owner = meta.permissions().mode() & 0o077 != 0;
+            if !meta.is_file() || !wider_than_owner {
                 continue;
             }
             match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {

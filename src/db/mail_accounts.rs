@@ -271,7 +271,7 @@ pub async fn pause_owned(
     owner: i64,
     why: &str,
 ) -> Result<Vec<MailAccount>, DbErr> {
-    let owned = MailAccounts::find()
+    let mailboxes = MailAccounts::find()
         .filter(mail_accounts::Column::OrganizationId.eq(org_id))
         .filter(mail_accounts::Column::OwnerUserId.eq(owner))
         .filter(
@@ -281,8 +281,8 @@ pub async fn pause_owned(
         .order_by_asc(mail_accounts::Column::Id)
         .all(db)
         .await?;
-    for account in &owned {
+    for account in &mailboxes {
         set_status(db, account.id, MailboxStatus::Paused, Some(why.to_string())).await?;
     }
-    Ok(owned)
+    Ok(mailboxes)
 }

@@ -215,10 +215,13 @@ async fn session_ids_are_stored_hashed() {
             )
         })
         .collect();
-    let hashed: String = Sha256::digest(value.as_bytes())
+    let hashed = Sha256::digest(value.as_bytes())
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+        .fold(String::new(), |mut hex, b| {
+            use std::fmt::Write;
+            write!(hex, "{b:02x}").unwrap();
+            hex
+        });
     for (id, data) in &stored {
         assert!(
             !id.contains(&value) && !data.contains(&value),
