@@ -48,6 +48,19 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<MailAccount>, DbErr> {
         .await
 }
 
+/// Every mailbox of the organization (its admins' console), by address.
+pub async fn list_in_org(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+) -> Result<Vec<MailAccount>, DbErr> {
+    MailAccounts::find()
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .order_by_asc(mail_accounts::Column::Address)
+        .order_by_asc(mail_accounts::Column::Id)
+        .all(db)
+        .await
+}
+
 /// The mailboxes a user linked, in a stable order.
 pub async fn list_for_owner(
     db: &impl ConnectionTrait,

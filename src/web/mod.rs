@@ -1,6 +1,7 @@
 //! The web edge: router, extractors, security middleware, and one module per feature.
 pub mod account;
 pub mod admin;
+pub mod admin_mailboxes;
 pub mod attachments;
 pub mod auth;
 pub mod csrf;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(attachments::router())
         .merge(purge::router())
         .merge(admin::router())
+        .merge(admin_mailboxes::router())
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())

@@ -125,6 +125,8 @@ const ROUTES: &[Route] = &[
         &[("interval_minutes", "5"), ("since", ""), ("folders", "")],
     ),
     (Post, "/mailboxes/{mailbox}/sync", &[]),
+    (Post, "/admin/mailboxes/{mailbox}/pause", &[]),
+    (Post, "/admin/mailboxes/{mailbox}/resume", &[]),
     (Post, "/mailboxes/{mailbox}/reconnect", &[]),
     (Get, "/mailboxes/{mailbox}/disconnect", &[]),
     (

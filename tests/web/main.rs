@@ -24,6 +24,7 @@ mod mailbox_fixtures;
 mod mailbox_lifecycle;
 mod mailbox_sync;
 mod mailboxes;
+mod mark_read;
 mod offboarding;
 mod org_cli;
 mod redirects;

@@ -1,5 +1,6 @@
 //! Offboarding: disabling a user pauses their mailboxes at once (audited); no sync pass runs
 //! for them afterwards, re-enabling resumes nothing, and the owner's reconnect resumes one.
+//! Admins see every mailbox of the organization and pause / resume any (audited).
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use threadline::db::entities::{emails, mail_accounts, sync_runs};
@@ -127,4 +128,88 @@ async fn disabling_a_user_pauses_their_mailboxes_until_they_reconnect() {
     assert_eq!(mailbox(&app).await.status.as_str(), "active");
     assert!(drain(&app).await.contains(&account.id));
     assert_eq!(stored(&app, account.id).await, 2);
+}
+
+#[tokio::test]
+async fn admins_pause_and_resume_any_mailbox_of_the_organization() {
+    let app = linked_app().await;
+    let bea = app.member_browser(BEA, BEA_PASSWORD).await;
+    assert_eq!(
+        location(&bea.connect("google", approve(BEA_MAILBOX)).await),
+        "/mailboxes"
+    );
+    let account = mailbox(&app).await;
+    drain(&app).await;
+
+    let page = app.get_html("/admin/mailboxes").await;
+    assert!(
+        page.contains(BEA_MAILBOX) && page.contains("ada@gmail-user.test"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/admin/mailboxes/{}/pause", account.id)));
+    // Members have no console.
+    assert_eq!(
+        bea.get("/admin/mailboxes").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = bea
+        .post_form(&format!("/admin/mailboxes/{}/pause", account.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(mailbox(&app).await.status.as_str(), "active");
+
+    let res = app
+        .post_form(&format!("/admin/mailboxes/{}/pause", account.id), &[])
+        .await;
+    assert_eq!(location(&res), "/admin/mailboxes");
+    assert_eq!(mailbox(&app).await.status.as_str(), "paused");
+    app.deliver_gmail(BEA_MAILBOX, message("while-paused"), "INBOX", None)
+        .await;
+    jobs::run_now(&app.db, jobs::SYNC_ACCOUNT, account.id)
+        .await
+        .unwrap();
+    assert!(!drain(&app).await.contains(&account.id));
+    assert_eq!(stored(&app, account.id).await, 0);
+    // Pausing twice is refused and changes nothing.
+    let res = app
+        .post_form(&format!("/admin/mailboxes/{}/pause", account.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Not while its owner is disabled.
+    let bea_id = account.owner_user_id.unwrap();
+    for disabled in ["true", "false"] {
+        let res = app
+            .post_form(
+                &format!("/admin/users/{bea_id}/disabled"),
+                &[("disabled", disabled)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        if disabled == "true" {
+            let res = app
+                .post_form(&format!("/admin/mailboxes/{}/resume", account.id), &[])
+                .await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(mailbox(&app).await.status.as_str(), "paused");
+        }
+    }
+    let res = app
+        .post_form(&format!("/admin/mailboxes/{}/resume", account.id), &[])
+        .await;
+    assert_eq!(location(&res), "/admin/mailboxes");
+    assert_eq!(mailbox(&app).await.status.as_str(), "active");
+    assert!(drain(&app).await.contains(&account.id));
+    assert_eq!(stored(&app, account.id).await, 1);
+
+    let audit = app.get_html("/admin/audit").await;
+    for action in ["mailbox.pause", "mailbox.resume"] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
+    assert_eq!(
+        app.post_form("/admin/mailboxes/999999/pause", &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }

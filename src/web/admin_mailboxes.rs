@@ -1,0 +1,115 @@
+//! Admin → Mailboxes: every mailbox of the organization with its owner, status, last sync and
+//! error, and Pause / Resume (plain forms, CSRF-checked, audited; see
+//! `accounts::set_mailbox_paused`).
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use sea_orm::DatabaseConnection;
+
+use super::error::AppError;
+use super::session::AdminUser;
+use super::views::{render, Layout};
+use super::AppState;
+use crate::accounts::{self, AccountError};
+use crate::db::{mail_accounts, users};
+use crate::domain::mailbox::MailboxStatus;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/mailboxes", get(list))
+        .route("/admin/mailboxes/{id}/pause", post(pause::<true>))
+        .route("/admin/mailboxes/{id}/resume", post(pause::<false>))
+}
+
+struct MailboxRow {
+    id: i64,
+    address: String,
+    provider: &'static str,
+    owner: String,
+    status: &'static str,
+    last_success: String,
+    last_error: String,
+    can_pause: bool,
+    can_resume: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/mailboxes.html")]
+struct MailboxesPage {
+    layout: Layout,
+    rows: Vec<MailboxRow>,
+    csrf: String,
+}
+
+fn status_label(status: MailboxStatus) -> &'static str {
+    match status {
+        MailboxStatus::Active => "Connected",
+        MailboxStatus::NeedsReconnect => "Needs reconnecting",
+        MailboxStatus::Paused => "Paused",
+        MailboxStatus::Disconnected => "Disconnected",
+    }
+}
+
+async fn list(
+    State(db): State<DatabaseConnection>,
+    AdminUser(admin): AdminUser,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    let owners: HashMap<i64, String> = users::list_in_org(&db, org)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let disabled = if u.disabled { " (disabled)" } else { "" };
+            (u.id, format!("{} <{}>{disabled}", u.name, u.email))
+        })
+        .collect();
+    let rows = mail_accounts::list_in_org(&db, org)
+        .await?
+        .into_iter()
+        .map(|a| MailboxRow {
+            id: a.id,
+            provider: a.provider.label(),
+            owner: a.owner_user_id.map_or_else(
+                || "the organization".to_string(),
+                |id| owners.get(&id).cloned().unwrap_or_default(),
+            ),
+            status: status_label(a.status),
+            last_success: a.last_success_at.map_or_else(
+                || "never".into(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            ),
+            last_error: a.last_error.unwrap_or_default(),
+            can_pause: matches!(
+                a.status,
+                MailboxStatus::Active | MailboxStatus::NeedsReconnect
+            ),
+            can_resume: a.status == MailboxStatus::Paused,
+            address: a.address,
+        })
+        .collect();
+    let page = MailboxesPage {
+        layout: Layout::for_user(&admin, "All mailboxes", "admin-mailboxes"),
+        rows,
+        csrf: admin.csrf.clone(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// Pause (`PAUSE`) or resume one mailbox, then back to the list.
+async fn pause<const PAUSE: bool>(
+    State(db): State<DatabaseConnection>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    match accounts::set_mailbox_paused(&db, org, admin.id, id, PAUSE).await {
+        Ok(_) => Ok(Redirect::to("/admin/mailboxes").into_response()),
+        Err(AccountError::NotFound) => Err(AppError::NotFound),
+        Err(AccountError::Refused(why)) => Err(AppError::Invalid(why.to_string())),
+        Err(e) => Err(AppError::Unexpected(e.into())),
+    }
+}
