@@ -37,6 +37,30 @@ pub async fn disconnect(
         .await?
         .filter(|a| a.owner_user_id == Some(user_id))
         .ok_or(DisconnectError::NotFound)?;
+    disconnect_found(deps, org_id, user_id, account, purge).await
+}
+
+/// An admin (`admin_id`) disconnects any mailbox of `org_id`, audited as theirs.
+pub async fn disconnect_as_admin(
+    deps: &MailDeps,
+    org_id: i64,
+    admin_id: i64,
+    account_id: i64,
+    purge: bool,
+) -> Result<Revocation, DisconnectError> {
+    let account = mail_accounts::find_in_org(&deps.db, org_id, account_id)
+        .await?
+        .ok_or(DisconnectError::NotFound)?;
+    disconnect_found(deps, org_id, admin_id, account, purge).await
+}
+
+async fn disconnect_found(
+    deps: &MailDeps,
+    org_id: i64,
+    user_id: i64,
+    account: crate::db::entities::mail_accounts::Model,
+    purge: bool,
+) -> Result<Revocation, DisconnectError> {
     let revocation = match credentials::open(&deps.keys, &account) {
         Ok(creds) => match deps.providers.oauth(account.provider) {
             Some(oauth) => {

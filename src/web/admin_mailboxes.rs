@@ -1,6 +1,6 @@
 //! Admin → Mailboxes: every mailbox of the organization with its owner, status, last sync and
-//! error, and Pause / Resume (plain forms, CSRF-checked, audited; see
-//! `accounts::set_mailbox_paused`).
+//! error, and Pause / Resume (see `accounts::set_mailbox_paused`) and Disconnect keeping its
+//! mail (`mailboxes::disconnect`); plain forms, CSRF-checked, each audited.
 use std::collections::HashMap;
 
 use askama::Template;
@@ -17,12 +17,15 @@ use super::AppState;
 use crate::accounts::{self, AccountError};
 use crate::db::{mail_accounts, users};
 use crate::domain::mailbox::MailboxStatus;
+use crate::mailboxes::disconnect::{self as unlink, DisconnectError};
+use crate::mailboxes::MailDeps;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/mailboxes", get(list))
         .route("/admin/mailboxes/{id}/pause", post(pause::<true>))
         .route("/admin/mailboxes/{id}/resume", post(pause::<false>))
+        .route("/admin/mailboxes/{id}/disconnect", post(disconnect))
 }
 
 struct MailboxRow {
@@ -35,6 +38,7 @@ struct MailboxRow {
     last_error: String,
     can_pause: bool,
     can_resume: bool,
+    can_disconnect: bool,
 }
 
 #[derive(Template)]
@@ -88,6 +92,7 @@ async fn list(
                 MailboxStatus::Active | MailboxStatus::NeedsReconnect
             ),
             can_resume: a.status == MailboxStatus::Paused,
+            can_disconnect: a.status != MailboxStatus::Disconnected,
             address: a.address,
         })
         .collect();
@@ -111,5 +116,20 @@ async fn pause<const PAUSE: bool>(
         Err(AccountError::NotFound) => Err(AppError::NotFound),
         Err(AccountError::Refused(why)) => Err(AppError::Invalid(why.to_string())),
         Err(e) => Err(AppError::Unexpected(e.into())),
+    }
+}
+
+/// Disconnect one mailbox (revoked at the provider where possible, tokens forgotten), keeping
+/// its synced mail; then back to the list.
+async fn disconnect(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    match unlink::disconnect_as_admin(&deps, org, admin.id, id, false).await {
+        Ok(_) => Ok(Redirect::to("/admin/mailboxes").into_response()),
+        Err(DisconnectError::NotFound) => Err(AppError::NotFound),
+        Err(DisconnectError::Db(e)) => Err(e.into()),
     }
 }

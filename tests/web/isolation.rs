@@ -127,6 +127,7 @@ const ROUTES: &[Route] = &[
     (Post, "/mailboxes/{mailbox}/sync", &[]),
     (Post, "/admin/mailboxes/{mailbox}/pause", &[]),
     (Post, "/admin/mailboxes/{mailbox}/resume", &[]),
+    (Post, "/admin/mailboxes/{mailbox}/disconnect", &[]),
     (Post, "/mailboxes/{mailbox}/reconnect", &[]),
     (Get, "/mailboxes/{mailbox}/disconnect", &[]),
     (

@@ -202,8 +202,29 @@ async fn admins_pause_and_resume_any_mailbox_of_the_organization() {
     assert!(drain(&app).await.contains(&account.id));
     assert_eq!(stored(&app, account.id).await, 1);
 
+    // Disconnect, keeping its mail: the tokens are gone, no pass runs, the mail stays. (Bea,
+    // signed out when she was disabled, signs in again: still no console for her.)
+    assert_eq!(
+        bea.sign_in(BEA, BEA_PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = bea
+        .post_form(&format!("/admin/mailboxes/{}/disconnect", account.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post_form(&format!("/admin/mailboxes/{}/disconnect", account.id), &[])
+        .await;
+    assert_eq!(location(&res), "/admin/mailboxes");
+    let gone = mailbox(&app).await;
+    assert_eq!(gone.status.as_str(), "disconnected");
+    assert!(gone.credentials.is_none());
+    assert_eq!(stored(&app, account.id).await, 1);
+    let page = app.get_html("/admin/mailboxes").await;
+    assert!(!page.contains(&format!("/admin/mailboxes/{}/disconnect", account.id)));
+
     let audit = app.get_html("/admin/audit").await;
-    for action in ["mailbox.pause", "mailbox.resume"] {
+    for action in ["mailbox.pause", "mailbox.resume", "mailbox.disconnect"] {
         assert!(audit.contains(action), "{action}: {audit}");
     }
     assert_eq!(
