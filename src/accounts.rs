@@ -5,16 +5,15 @@ use std::net::IpAddr;
 use chrono::Duration;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::entities::organizations::Model as Organization;
 use crate::db::entities::users::Model as User;
 use crate::db::organizations::{self, SetupError};
 use crate::db::users::{self, UserError};
-use crate::db::{self, audit, mail_accounts, session_store, throttle};
+use crate::db::{self, audit, session_store, throttle};
 use crate::domain::address::EmailAddress;
-use crate::domain::mailbox::MailboxStatus;
 use crate::domain::password;
 use crate::domain::user::{parse_name, Role};
+use crate::mailboxes::pausing;
 
 /// Five failures for one account within 15 minutes lock it for 15 minutes.
 const ACCOUNT_LIMIT: throttle::Limit = throttle::Limit {
@@ -220,8 +219,8 @@ pub async fn update_user(
         UserChange::Disabled(disabled) => {
             let action = if disabled {
                 // Offboarding: their mailboxes stop syncing at once (a pass already running
-                // ends at its slice); re-enabling resumes nothing, the owner reconnects each.
-                pause_mailboxes(&txn, org_id, actor, &user).await?;
+                // ends at its slice); re-enabling resumes nothing (see `mailboxes::pausing`).
+                pausing::pause_owned_by(&txn, org_id, actor, (user.id, &user.email)).await?;
                 "user.disable"
             } else {
                 "user.enable"
@@ -251,84 +250,6 @@ pub async fn update_user(
         session_store::delete_user_sessions(db, user.id, None).await?;
     }
     Ok(user)
-}
-
-/// Pause every mailbox `user` owns, each audited as the admin's action.
-async fn pause_mailboxes(
-    txn: &impl sea_orm::ConnectionTrait,
-    org_id: i64,
-    actor: i64,
-    user: &User,
-) -> Result<(), DbErr> {
-    let why = "Paused because its owner was disabled; the owner resumes it by reconnecting.";
-    for mailbox in mail_accounts::pause_owned(txn, org_id, user.id, why).await? {
-        audit::record(
-            txn,
-            audit::Entry {
-                organization_id: org_id,
-                actor_user_id: Some(actor),
-                action: "mailbox.pause",
-                subject_kind: "mail_account",
-                subject_id: Some(mailbox.id),
-                detail: format!("{} (owner {} disabled)", mailbox.address, user.email),
-            },
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// An admin pauses (`pause`) or resumes one mailbox of the organization; audited. Only a
-/// syncing (or waiting to be reconnected) mailbox pauses, only a paused one resumes, and not
-/// while its owner is disabled.
-pub async fn set_mailbox_paused(
-    db: &DatabaseConnection,
-    org_id: i64,
-    actor: i64,
-    mailbox_id: i64,
-    pause: bool,
-) -> Result<MailAccount, AccountError> {
-    let txn = crate::db::begin_write(db).await?;
-    let mailbox = mail_accounts::find_in_org(&txn, org_id, mailbox_id)
-        .await?
-        .ok_or(AccountError::NotFound)?;
-    let (status, message, action) = if pause {
-        if !matches!(
-            mailbox.status,
-            MailboxStatus::Active | MailboxStatus::NeedsReconnect
-        ) {
-            return Err(AccountError::Refused(
-                "Only a connected mailbox can be paused.",
-            ));
-        }
-        let why = "Paused by an administrator.".to_string();
-        (MailboxStatus::Paused, Some(why), "mailbox.pause")
-    } else {
-        if mailbox.status != MailboxStatus::Paused {
-            return Err(AccountError::Refused(
-                "Only a paused mailbox can be resumed.",
-            ));
-        }
-        if let Some(owner) = mailbox.owner_user_id {
-            let owner = users::find_in_org(&txn, org_id, owner).await?;
-            if owner.is_none_or(|o| o.disabled) {
-                return Err(AccountError::Refused(
-                    "Its owner is disabled: enable them first.",
-                ));
-            }
-        }
-        (MailboxStatus::Active, None, "mailbox.resume")
-    };
-    mail_accounts::set_status(&txn, mailbox.id, status, message).await?;
-    let detail = format!("{} {}", mailbox.provider, mailbox.address);
-    let entry = audit::Entry::by_user(org_id, actor, action, "mail_account", mailbox.id, detail);
-    audit::record(&txn, entry).await?;
-    txn.commit().await?;
-    if !pause {
-        // Due at once, resuming from its stored cursors.
-        db::jobs::run_now(db, db::jobs::SYNC_ACCOUNT, mailbox.id).await?;
-    }
-    Ok(mailbox)
 }
 
 #[derive(Debug, Clone, Copy)]

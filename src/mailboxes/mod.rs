@@ -1,10 +1,11 @@
 //! Connected mailboxes: connecting through OAuth, tokens at rest and their refresh,
-//! disconnecting, and key rotation. Shared by the web pages, the CLI and the sync engine.
+//! disconnecting, pausing, and key rotation. Shared by the web pages, the CLI and the sync engine.
 pub mod attachments;
 pub mod connect;
 pub mod credentials;
 pub mod disconnect;
 pub mod keys;
+pub mod pausing;
 pub mod settings;
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! Admin → Mailboxes: every mailbox of the organization with its owner, status, last sync and
-//! error, and Pause / Resume (see `accounts::set_mailbox_paused`) and Disconnect keeping its
+//! error, and Pause / Resume (see `mailboxes::pausing`) and Disconnect keeping its
 //! mail (`mailboxes::disconnect`); plain forms, CSRF-checked, each audited.
 use std::collections::HashMap;
 
@@ -14,10 +14,10 @@ use super::error::AppError;
 use super::session::AdminUser;
 use super::views::{render, Layout};
 use super::AppState;
-use crate::accounts::{self, AccountError};
 use crate::db::{mail_accounts, users};
 use crate::domain::mailbox::MailboxStatus;
 use crate::mailboxes::disconnect::{self as unlink, DisconnectError};
+use crate::mailboxes::pausing::{self, PauseError};
 use crate::mailboxes::MailDeps;
 
 pub fn router() -> Router<AppState> {
@@ -111,11 +111,11 @@ async fn pause<const PAUSE: bool>(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let org = admin.organization_id;
-    match accounts::set_mailbox_paused(&db, org, admin.id, id, PAUSE).await {
+    match pausing::set_paused(&db, org, admin.id, id, PAUSE).await {
         Ok(_) => Ok(Redirect::to("/admin/mailboxes").into_response()),
-        Err(AccountError::NotFound) => Err(AppError::NotFound),
-        Err(AccountError::Refused(why)) => Err(AppError::Invalid(why.to_string())),
-        Err(e) => Err(AppError::Unexpected(e.into())),
+        Err(PauseError::NotFound) => Err(AppError::NotFound),
+        Err(PauseError::Refused(why)) => Err(AppError::Invalid(why.to_string())),
+        Err(PauseError::Db(e)) => Err(e.into()),
     }
 }
 
