@@ -27,6 +27,7 @@ mod m20261207_000080_link_message_key;
 mod m20261207_000090_run_holders;
 mod m20261207_000130_job_slices;
 mod m20261207_000210_hashed_session_ids;
+mod m20261207_000210_timeline_indexes;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000090_run_holders::Migration),
             Box::new(m20261207_000130_job_slices::Migration),
             Box::new(m20261207_000210_hashed_session_ids::Migration),
+            Box::new(m20261207_000210_timeline_indexes::Migration),
         ]
     }
 }

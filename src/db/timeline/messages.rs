@@ -65,6 +65,25 @@ pub async fn summaries(
         .collect())
 }
 
+/// [`summaries`] when the scope's messages of those threads are known: `emails`, by id with
+/// the time the scope lists them at (all of them, as a walk of the whole scope read them).
+pub async fn summaries_of(
+    db: &impl ConnectionTrait,
+    w: Within<'_>,
+    keys: &[String],
+    emails: &[(i64, DateTime<Utc>)],
+) -> Result<Vec<ThreadSummary>, DbErr> {
+    let mut by_thread: HashMap<String, Vec<Message>> = HashMap::new();
+    for m in by_id(db, w, emails).await? {
+        by_thread.entry(m.thread_key.clone()).or_default().push(m);
+    }
+    Ok(keys
+        .iter()
+        .filter_map(|k| by_thread.remove(k))
+        .map(|newest_first| summarize(&newest_first))
+        .collect())
+}
+
 fn summarize(newest_first: &[Message]) -> ThreadSummary {
     let latest = &newest_first[0];
     let first = &newest_first[newest_first.len() - 1];
@@ -112,51 +131,13 @@ pub async fn of_threads(
     let mut copies = HashSet::new();
     for chunk in thread_keys.chunks(300) {
         let mut sql = Sql::default();
-        sql.push(&format!(
-            "SELECT e.id, e.thread_key, e.message_key, e.subject, e.snippet, {}, \
-             e.has_attachments, {link}, e.sender_name, e.sender_address",
-            k.at
-        ));
-        // Both marks from one look-up of the reader's state row (read = 1, starred = 2; NULL
-        // without a row).
-        sql.push(
-            ", (SELECT CASE WHEN s.read_at IS NULL THEN 0 ELSE 1 END \
-             + CASE WHEN s.starred_at IS NULL THEN 0 ELSE 2 END \
-             FROM user_email_states s WHERE s.user_id = ",
-        )
-        .bind(w.reader.user_id)
-        .push(" AND s.message_key = e.message_key)");
+        select_message(&mut sql, w, k.at, link);
         from_where(&mut sql, w, Drive::Emails, None);
         sql.push(" AND e.thread_key IN ")
             .bind_list(chunk.iter().cloned())
             .push(&format!(" ORDER BY {} DESC, {} DESC", k.at, k.id));
         for row in db.query_all(sql.build(w.backend)).await? {
-            let message_key: String = row.try_get_by_index(2)?;
-            if !copies.insert(message_key.clone()) {
-                continue;
-            }
-            let marks = row.try_get_by_index::<Option<i32>>(10)?.unwrap_or(0);
-            let from_address: String = row.try_get_by_index(9)?;
-            let from_name = shown(row.try_get_by_index(8)?, &from_address);
-            out.push(Message {
-                email_id: row.try_get_by_index(0)?,
-                thread_key: row.try_get_by_index(1)?,
-                message_key,
-                subject: row.try_get_by_index(3)?,
-                snippet: row.try_get_by_index(4)?,
-                at: row.try_get_by_index(5)?,
-                attachments: row.try_get_by_index(6)?,
-                link_id: row.try_get_by_index(7)?,
-                from_name: if from_address.is_empty() {
-                    UNKNOWN_SENDER.into()
-                } else {
-                    from_name
-                },
-                from_address,
-                to: Vec::new(),
-                read: marks & 1 != 0,
-                starred: marks & 2 != 0,
-            });
+            push_message(&mut out, &mut copies, &row)?;
         }
     }
     out.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
@@ -164,6 +145,99 @@ pub async fn of_threads(
         fill_recipients(db, w.reader.organization_id, &mut out).await?;
     }
     Ok(out)
+}
+
+/// The messages `emails` (ids the caller found in the scope, with the time the scope lists
+/// each at), newest first, one per message, without their links or recipients.
+async fn by_id(
+    db: &impl ConnectionTrait,
+    w: Within<'_>,
+    emails: &[(i64, DateTime<Utc>)],
+) -> Result<Vec<Message>, DbErr> {
+    let at: HashMap<i64, DateTime<Utc>> = emails.iter().copied().collect();
+    let mut sorted: Vec<i64> = at.keys().copied().collect();
+    sorted.sort_unstable();
+    let mut rows = Vec::new();
+    for chunk in sorted.chunks(300) {
+        let mut sql = Sql::default();
+        select_message(&mut sql, w, "e.received_at", "NULL");
+        sql.push(" FROM emails e WHERE e.id IN ")
+            .bind_list(chunk.iter().copied());
+        rows.extend(db.query_all(sql.build(w.backend)).await?);
+    }
+    let mut all = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut m = decode(row)?;
+        if let Some(t) = at.get(&m.email_id) {
+            m.at = *t;
+        }
+        all.push(m);
+    }
+    // Copies of one message: keep the one the scope lists first (newest, then highest id),
+    // as the query by thread does.
+    all.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
+    let mut copies = HashSet::new();
+    all.retain(|m| copies.insert(m.message_key.clone()));
+    Ok(all)
+}
+
+/// `SELECT` of a message's columns as [`push_message`] reads them: `at` and `link` name the
+/// time and link id columns.
+fn select_message(sql: &mut Sql, w: Within<'_>, at: &str, link: &str) {
+    sql.push(&format!(
+        "SELECT e.id, e.thread_key, e.message_key, e.subject, e.snippet, {at}, \
+         e.has_attachments, {link}, e.sender_name, e.sender_address"
+    ));
+    // Both marks from one look-up of the reader's state row (read = 1, starred = 2; NULL
+    // without a row).
+    sql.push(
+        ", (SELECT CASE WHEN s.read_at IS NULL THEN 0 ELSE 1 END \
+         + CASE WHEN s.starred_at IS NULL THEN 0 ELSE 2 END \
+         FROM user_email_states s WHERE s.user_id = ",
+    )
+    .bind(w.reader.user_id)
+    .push(" AND s.message_key = e.message_key)");
+}
+
+/// Append the message of `row` (as [`select_message`] selects it) unless `copies` already
+/// holds its message key.
+fn push_message(
+    out: &mut Vec<Message>,
+    copies: &mut HashSet<String>,
+    row: &sea_orm::QueryResult,
+) -> Result<(), DbErr> {
+    let message_key: String = row.try_get_by_index(2)?;
+    if copies.insert(message_key) {
+        out.push(decode(row)?);
+    }
+    Ok(())
+}
+
+/// The message of `row`, as [`select_message`] selects it.
+fn decode(row: &sea_orm::QueryResult) -> Result<Message, DbErr> {
+    let message_key: String = row.try_get_by_index(2)?;
+    let marks = row.try_get_by_index::<Option<i32>>(10)?.unwrap_or(0);
+    let from_address: String = row.try_get_by_index(9)?;
+    let from_name = shown(row.try_get_by_index(8)?, &from_address);
+    Ok(Message {
+        email_id: row.try_get_by_index(0)?,
+        thread_key: row.try_get_by_index(1)?,
+        message_key,
+        subject: row.try_get_by_index(3)?,
+        snippet: row.try_get_by_index(4)?,
+        at: row.try_get_by_index(5)?,
+        attachments: row.try_get_by_index(6)?,
+        link_id: row.try_get_by_index(7)?,
+        from_name: if from_address.is_empty() {
+            UNKNOWN_SENDER.into()
+        } else {
+            from_name
+        },
+        from_address,
+        to: Vec::new(),
+        read: marks & 1 != 0,
+        starred: marks & 2 != 0,
+    })
 }
 
 const UNKNOWN_SENDER: &str = "(unknown sender)";

@@ -52,6 +52,20 @@ pub struct Filters {
     pub search: Option<SearchQuery>,
 }
 
+impl Filters {
+    /// Does any filter leave out some of a scope's messages? Without one, a timeline's walk
+    /// reads exactly the messages its thread lines show.
+    pub fn narrows(&self) -> bool {
+        self.since.is_some()
+            || self.before.is_some()
+            || self.mailbox.is_some()
+            || self.attachments
+            || self.unread
+            || self.starred
+            || self.search.is_some()
+    }
+}
+
 /// What the organization hides from every timeline.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -223,7 +237,7 @@ pub async fn page(
         scope,
         policy: &policy,
     };
-    let mut found = scan(db, w, filters, after, limit + 1).await?;
+    let Scan { mut found, whole } = scan(db, w, filters, after, limit + 1).await?;
     let next = if found.len() > limit {
         found.truncate(limit);
         found.last().map(|(_, c)| *c)
@@ -231,7 +245,19 @@ pub async fn page(
         None
     };
     let keys: Vec<String> = found.into_iter().map(|(k, _)| k).collect();
-    let threads = messages::summaries(db, w, &keys).await?;
+    let threads = match whole {
+        // The walk read every message of the scope: the page's are among them.
+        Some(walked) => {
+            let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+            let emails: Vec<(i64, DateTime<Utc>)> = walked
+                .into_iter()
+                .filter(|(key, _)| wanted.contains(key.as_str()))
+                .map(|(_, c)| (c.email_id, c.at))
+                .collect();
+            messages::summaries_of(db, w, &keys, &emails).await?
+        }
+        None => messages::summaries(db, w, &keys).await?,
+    };
     Ok(Page {
         threads,
         next,
@@ -269,6 +295,20 @@ pub async fn thread(
     Ok(Some(list))
 }
 
+/// What [`scan`] found.
+struct Scan {
+    /// Up to `want` threads in timeline order, each with its latest matching message as the
+    /// position.
+    found: Vec<(String, Cursor)>,
+    /// Every message of the scope with its thread, when one walk from the top without a
+    /// narrowing filter read them all (a business or contact with little mail): the page's
+    /// messages are then read by id, without looking up each one's thread and link again.
+    whole: Option<Vec<(String, Cursor)>>,
+}
+
+/// At most this many walked rows are kept for [`Scan::whole`].
+const WHOLE_LIMIT: usize = 512;
+
 /// Up to `want` threads after `after`, in timeline order, each with its latest matching
 /// message as the position.
 async fn scan(
@@ -277,7 +317,7 @@ async fn scan(
     filters: &Filters,
     after: Option<Cursor>,
     want: usize,
-) -> Result<Vec<(String, Cursor)>, DbErr> {
+) -> Result<Scan, DbErr> {
     let k = keys(w.scope);
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
@@ -290,6 +330,7 @@ async fn scan(
     let picky = filters.search.is_none()
         && (filters.unread || filters.starred || filters.attachments || filters.mailbox.is_some());
     let mut batch = if picky { want * 2 } else { (want * 4).max(50) };
+    let mut whole = (after.is_none() && !filters.narrows()).then(Vec::new);
     loop {
         let mut sql = Sql::default();
         sql.push(&format!("SELECT {}, {}, {}", k.thread, k.at, k.id));
@@ -316,6 +357,13 @@ async fn scan(
             let email_id: i64 = row.try_get_by_index(2)?;
             let here = Cursor { at, email_id };
             position = Some(here);
+            if let Some(walked) = whole.as_mut() {
+                if walked.len() < WHOLE_LIMIT {
+                    walked.push((key.clone(), here));
+                } else {
+                    whole = None;
+                }
+            }
             if seen.insert(key.clone()) {
                 fresh.push((key, here));
             }
@@ -325,13 +373,18 @@ async fn scan(
             fresh.retain(|(key, _)| !shown.contains(key));
         }
         out.extend(fresh);
-        if out.len() >= want || exhausted {
+        if exhausted {
+            break;
+        }
+        if out.len() >= want {
+            // Mail beyond this walk may belong to the page's threads.
+            whole = None;
             break;
         }
         batch = (batch * 2).min(5000);
     }
     out.truncate(want);
-    Ok(out)
+    Ok(Scan { found: out, whole })
 }
 
 /// Which of `candidates` have a matching message at or above `start`: threads an earlier page

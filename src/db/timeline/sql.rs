@@ -244,9 +244,7 @@ fn filters_sql(
             .push(&format!(" AND s.message_key = {message}) IS NOT NULL"));
     }
     if let Some(q) = &f.search {
-        let (text, values) = crate::db::search::matching_ids(backend, reader.organization_id, q);
-        sql.push(&format!(" AND {} IN (", k.id))
-            .splice(&text, values)
-            .push(")");
+        let (text, values) = crate::db::search::matches(backend, q, k.id);
+        sql.push(" AND ").splice(&text, values);
     }
 }
