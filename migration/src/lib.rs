@@ -28,6 +28,7 @@ mod m20261207_000090_run_holders;
 mod m20261207_000130_job_slices;
 mod m20261207_000210_hashed_session_ids;
 mod m20261207_000210_timeline_indexes;
+mod m20261207_000145_job_progress;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000130_job_slices::Migration),
             Box::new(m20261207_000210_hashed_session_ids::Migration),
             Box::new(m20261207_000210_timeline_indexes::Migration),
+            Box::new(m20261207_000145_job_progress::Migration),
         ]
     }
 }

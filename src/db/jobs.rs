@@ -71,11 +71,13 @@ const PAUSED: &str = "NOT (kind = 'sync_account' AND EXISTS (SELECT 1 FROM mail_
                       WHERE m.id = jobs.subject_id AND m.status IN ('needs_reconnect', 'paused')))";
 
 /// Claim a due job of `kind` for `worker`, for `lease`; paused jobs are skipped. Fair share:
-/// the job that has had the fewest time slices in a row comes first (a mailbox never synced,
-/// or up to date, before one deep in its history), then the most overdue. A job requeued after
-/// a slice is due at once but goes behind every job with fewer slices, so with several
-/// instances on one database the first pages of every mailbox come first, then the histories
-/// take turns.
+/// the job whose passes in a row have gone through the fewest messages comes first (a mailbox
+/// never synced, or up to date and due, has gone through none), then the one with the fewest
+/// such passes, then the most overdue. A job requeued after a slice is due at once but goes
+/// behind every job that has had less, so with several instances on one database the first
+/// pages of every mailbox come first, then the histories advance in step, message for message
+/// (a slow provider's mailbox is not left behind by a fast one's), and mailboxes of one size
+/// finish together.
 pub async fn claim(
     db: &impl ConnectionTrait,
     kind: JobKind,
@@ -86,7 +88,7 @@ pub async fn claim(
     let backend = db.get_database_backend();
     let pick = format!(
         "SELECT id FROM jobs WHERE kind = {{1}} AND ((state = 'queued' AND run_at <= {{2}}) \
-         OR (state = 'running' AND lease_until < {{2}})) AND {PAUSED} ORDER BY slices, run_at, id LIMIT 1"
+         OR (state = 'running' AND lease_until < {{2}})) AND {PAUSED} ORDER BY progress, slices, run_at, id LIMIT 1"
     );
     let pick = match backend {
         DbBackend::Postgres => format!("{pick} FOR UPDATE SKIP LOCKED"),
@@ -112,21 +114,29 @@ pub async fn heartbeat(
     exec(db, sql, vec![until.into(), id.into(), worker.into()]).await
 }
 
-/// A pass stopped at its time slice with more to do: queue the job again, due at once, one
-/// slice further behind the jobs that have had fewer ([`claim`]).
+/// A pass stopped at its time slice with more to do after going through `messages`: queue the
+/// job again, due at once, behind the jobs that have had less ([`claim`]).
 pub async fn requeue_slice(
     db: &impl ConnectionTrait,
     id: i64,
     worker: &str,
+    messages: u64,
 ) -> Result<bool, DbErr> {
     let sql = "UPDATE jobs SET state = 'queued', locked_by = NULL, lease_until = NULL, \
-               run_at = {1}, last_error = NULL, slices = slices + 1, updated_at = {1} \
-               WHERE id = {2} AND locked_by = {3}";
-    exec(db, sql, vec![super::now().into(), id.into(), worker.into()]).await
+               run_at = {1}, last_error = NULL, slices = slices + 1, \
+               progress = progress + {4}, updated_at = {1} WHERE id = {2} AND locked_by = {3}";
+    let messages = i64::from(u32::try_from(messages).unwrap_or(u32::MAX));
+    let values = vec![
+        super::now().into(),
+        id.into(),
+        worker.into(),
+        messages.into(),
+    ];
+    exec(db, sql, values).await
 }
 
 /// Finish a run: queue the job again for `next_run`, recording the error if any; its slices
-/// start again from none.
+/// and their progress start again from none.
 pub async fn complete(
     db: &impl ConnectionTrait,
     id: i64,
@@ -135,7 +145,7 @@ pub async fn complete(
     error: Option<String>,
 ) -> Result<bool, DbErr> {
     let sql = "UPDATE jobs SET state = 'queued', locked_by = NULL, lease_until = NULL, \
-               run_at = {1}, last_error = {2}, updated_at = {3}, slices = 0 \
+               run_at = {1}, last_error = {2}, updated_at = {3}, slices = 0, progress = 0 \
                WHERE id = {4} AND locked_by = {5}";
     let values = vec![
         next_run.into(),

@@ -1,10 +1,11 @@
-//! Background sync: one step (`sync_next_due`: claim the due mailbox that has had the least
-//! (`jobs::claim`) under a short lease, heartbeat every third of it while syncing, check it
-//! before each committed page, stop after a time slice at a committed page, schedule the next
-//! pass: at once after a slice with more to do, else after the mailbox's interval) and a cancellable loop around it that backs off when idle or failing
-//! and gives its leases back on shutdown. Worker ids follow the instance
-//! (`{instance}-sync-{i}`), so a restarted instance reclaims its own leases at once
-//! ([`reclaim`]); another instance takes a dead one's over when the lease expires.
+//! Background sync: one step (`sync_next_due`: claim the due mailbox whose recent slices have
+//! gone through the fewest messages (`jobs::claim`) under a short lease, heartbeat every third
+//! of it while syncing, check it before each committed page, stop after a time slice at a
+//! committed page, schedule the next pass: at once after a slice with more to do, counting the
+//! messages it went through, else after the mailbox's interval) and a cancellable loop around
+//! it that backs off when idle or failing and gives its leases back on shutdown. Worker ids
+//! follow the instance (`{instance}-sync-{i}`), so a restarted instance reclaims its own leases
+//! at once ([`reclaim`]); another instance takes a dead one's over when the lease expires.
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -21,9 +22,9 @@ pub use crate::domain::sync_run::{DEFAULT_SLICE, DEFAULT_WORKERS};
 const IDLE: StdDuration = StdDuration::from_secs(5);
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 
-/// Sync the due mailbox that has had the least ([`jobs::claim`]), if any is due: `Ok(None)` when nothing is. A failed pass is
-/// rescheduled like a successful one (the next pass resumes from the cursor) and returned as
-/// the error.
+/// Sync the due mailbox that has had the least ([`jobs::claim`]), if any is due: `Ok(None)`
+/// when nothing is. A failed pass is rescheduled like a successful one (the next pass resumes
+/// from the cursor) and returned as the error.
 pub async fn sync_next_due(
     deps: &MailDeps,
     worker_id: &str,
@@ -161,16 +162,25 @@ async fn run_claimed(
             sync_cursors::forget_all(&deps.db, a.id).await?;
         }
     }
-    if account.is_some() && result.as_ref().is_ok_and(|r| r.more) {
-        // Stopped at its slice: due again at once, behind the mailboxes that have had less.
-        jobs::requeue_slice(&deps.db, job.id, worker_id).await?;
-        return result;
+    if let (Some(_), Ok(report)) = (&account, &result) {
+        if report.more {
+            // Stopped at its slice: due again at once, behind the mailboxes that have had less.
+            jobs::requeue_slice(&deps.db, job.id, worker_id, went_through(report)).await?;
+            return result;
+        }
     }
     let interval = account.map_or(300, |a| a.sync_interval_secs.max(30));
     let next = db::now() + Duration::seconds(i64::from(interval));
     let error = result.as_ref().err().map(ToString::to_string);
     jobs::complete(&deps.db, job.id, worker_id, next, error).await?;
     result
+}
+
+/// The messages a pass went through, as the claim order counts them ([`jobs::claim`]): those
+/// it listed, or those it wrote if more (a page of changes names each message once).
+fn went_through(report: &SyncReport) -> u64 {
+    let c = &report.counts;
+    c.listed.max(c.stored + c.updated + c.skipped + c.deleted)
 }
 
 /// Stops the heartbeat however the step ends, cancellation included.

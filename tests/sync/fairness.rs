@@ -1,6 +1,6 @@
 //! Many mailboxes at once: worker passes stop at their time slice with more to do, and claims
-//! favour the mailboxes that have had the least, so every mailbox's first page comes before
-//! anyone's long history; two worker sets on one database (two instances) never run one
+//! favour the mailboxes whose slices have gone through the fewest messages, so every mailbox's
+//! first page comes before anyone's long history and histories advance in step; two worker sets on one database (two instances) never run one
 //! mailbox at once, and every mailbox ends exactly as the provider holds it.
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -128,57 +128,147 @@ async fn assert_no_double_passes(app: &TestApp) {
     }
 }
 
-#[tokio::test]
-async fn every_mailbox_gets_its_first_page_before_any_gets_its_third() {
-    let (app, ids) = linked_many(&MAILBOXES).await;
-    let by_id: HashMap<i64, &str> = ids.iter().map(|(a, id)| (*id, a.as_str())).collect();
+/// One worker pass: the mailbox, the messages it listed, whether it stopped with more to do.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    account: i64,
+    listed: u64,
+    more: bool,
+}
+
+/// Run one worker's page-long slices until nothing is due; `after` sees each pass as it ends.
+async fn passes_until_idle(app: &TestApp, mut after: impl AsyncFnMut(&[Pass])) -> Vec<Pass> {
     let mut order = Vec::new();
-    let mut late = None;
     while let Some(report) = sync_next_due_with(&app.deps, "w", TEST_LEASE, &sliced())
         .await
         .unwrap()
     {
-        order.push(report.account_id);
+        order.push(Pass {
+            account: report.account_id,
+            listed: report.counts.listed,
+            more: report.more,
+        });
+        after(&order).await;
+        assert!(order.len() < 500, "the mailboxes never finish");
+    }
+    order
+}
+
+/// The messages `account` has gone through in its slices before pass `upto` (since its last
+/// pass that finished).
+fn progress(order: &[Pass], account: i64, upto: usize) -> u64 {
+    order[..upto]
+        .iter()
+        .filter(|p| p.account == account)
+        .fold(0, |sum, p| if p.more { sum + p.listed } else { 0 })
+}
+
+/// Histories advance in step: no pass goes to a mailbox that has gone through more messages
+/// than another one still waiting (due at once after its slice); `since` says from which pass
+/// on a mailbox was there.
+fn assert_least_progress_first(
+    order: &[Pass],
+    since: &HashMap<i64, usize>,
+    names: &HashMap<i64, String>,
+) {
+    for (i, chosen) in order.iter().enumerate() {
+        let mine = progress(order, chosen.account, i);
+        for (id, from) in since {
+            let waiting = i >= *from && order[i..].iter().any(|p| p.account == *id);
+            let theirs = progress(order, *id, i);
+            assert!(
+                !waiting || mine <= theirs,
+                "pass {i} went to {} ({mine} messages in) while {} waited at {theirs}",
+                names[&chosen.account],
+                names[id]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_mailbox_gets_its_first_page_before_any_gets_its_third() {
+    let (app, ids) = linked_many(&MAILBOXES).await;
+    let mut late = None;
+    let order = passes_until_idle(&app, async |order: &[Pass]| {
         if order.len() == 12 {
             // Deep into the histories, a colleague links a mailbox: it goes next.
             link_one(&app, "google", "fay@fair.test", (9, 20)).await;
             late = Some(accounts(&app).await["fay@fair.test"]);
         }
         if order.len() == 13 {
-            assert_eq!(Some(report.account_id), late, "the new mailbox goes first");
+            assert_eq!(Some(order[12].account), late, "the new mailbox goes first");
         }
-        assert!(order.len() < 500, "the mailboxes never finish");
-    }
-    let passes = |id: i64, upto: usize| order[..upto].iter().filter(|a| **a == id).count();
+    })
+    .await;
+    let all = accounts(&app).await;
+    let names: HashMap<i64, String> = all.iter().map(|(a, id)| (*id, a.clone())).collect();
+    let passes = |id: i64, upto: usize| order[..upto].iter().filter(|p| p.account == id).count();
     let third = (0..order.len())
-        .find(|&i| passes(order[i], i + 1) == 3)
+        .find(|&i| passes(order[i].account, i + 1) == 3)
         .expect("a mailbox needed three passes");
     for (address, id) in &ids {
         assert!(
             passes(*id, third) >= 1,
             "{address} had no pass before {} had its third",
-            by_id[&order[third]]
+            names[&order[third].account]
         );
     }
-    // Fair turns: a pass never goes to a mailbox that has had more passes than another one
-    // that still had work then (which was due at once, with fewer slices).
-    for (i, chosen) in order.iter().enumerate() {
-        for id in ids.values().chain(late.iter()) {
-            let waiting = order[i + 1..].contains(id) && (Some(*id) != late || i > 12);
-            assert!(
-                !waiting || passes(*chosen, i) <= passes(*id, i),
-                "pass {i} went to {} while {} had had fewer",
-                by_id[chosen],
-                by_id.get(id).unwrap_or(&"fay@fair.test")
-            );
-        }
-    }
+    let since: HashMap<i64, usize> = all
+        .values()
+        .map(|id| (*id, if Some(*id) == late { 12 } else { 0 }))
+        .collect();
+    assert_least_progress_first(&order, &since, &names);
     let biggest = ids["ann@fair.test"];
     assert!(
         passes(biggest, order.len()) > 3,
         "the big history took several slices"
     );
-    let ids = accounts(&app).await;
+    assert_exact(&app, &all).await;
+    assert_no_double_passes(&app).await;
+}
+
+/// Mailboxes of one size on both providers: a Gmail slice lists a page of each of its two
+/// labels, an Outlook slice one page of one folder, so taking turns slice for slice would finish
+/// the Gmail ones at about half the Outlook ones' progress. Turns go by messages instead: when
+/// the first mailbox finishes, every other one is within two pages of its own end.
+#[tokio::test]
+async fn mailboxes_of_one_size_advance_message_for_message_and_finish_together() {
+    let boxes = [
+        ("google", "gia@even.test", 84),
+        ("microsoft", "hal@even.test", 84),
+        ("google", "ivy@even.test", 84),
+        ("microsoft", "jon@even.test", 84),
+    ];
+    let (app, ids) = linked_many(&boxes).await;
+    let names: HashMap<i64, String> = ids.iter().map(|(a, id)| (*id, a.clone())).collect();
+    let order = passes_until_idle(&app, async |_: &[Pass]| {}).await;
+    let since: HashMap<i64, usize> = ids.values().map(|id| (*id, 0)).collect();
+    assert_least_progress_first(&order, &since, &names);
+    let page = u64::from(options().page_size);
+    let first_done = order
+        .iter()
+        .position(|p| !p.more)
+        .expect("a mailbox finished");
+    for id in ids.values().filter(|id| **id != order[first_done].account) {
+        let total: u64 = order
+            .iter()
+            .filter(|p| p.account == *id)
+            .map(|p| p.listed)
+            .sum();
+        let then = progress(&order, *id, first_done + 1);
+        assert!(
+            then + 2 * page >= total,
+            "{} had gone through {then} of {total} when {} finished",
+            names[id],
+            names[&order[first_done].account]
+        );
+    }
+    let slices = |id: i64| order.iter().filter(|p| p.account == id).count();
+    assert!(
+        slices(ids["hal@even.test"]) > slices(ids["gia@even.test"]),
+        "Outlook's smaller steps took more turns"
+    );
     assert_exact(&app, &ids).await;
     assert_no_double_passes(&app).await;
 }

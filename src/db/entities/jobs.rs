@@ -27,6 +27,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Passes in a row that stopped at their time slice with more to do (0 once one finishes).
     pub slices: i64,
+    /// Messages those passes went through (0 once one finishes).
+    pub progress: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

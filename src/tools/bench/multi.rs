@@ -2,8 +2,9 @@
 //! (a child process) generates N mailboxes, Gmail and Outlook in turn; they are all linked
 //! through the real OAuth flow first (the worst case: a whole team rolled out at once), then K
 //! `threadline serve` child processes share the database and sync them. Reported: total time,
-//! each mailbox's completion time (slowest to fastest), time until every mailbox shows its
-//! first page, peak memory and database connections per instance, runs of one mailbox that
+//! each mailbox's completion time (slowest to fastest) and how far the least advanced mailbox
+//! was when the first completed, time until every mailbox shows its first page, how busy the
+//! workers were (pass time against worker time), peak memory and database connections per instance, runs of one mailbox that
 //! overlapped (double passes), and whether every mailbox ends exactly at the ground truth.
 use std::collections::{BTreeMap, HashMap};
 use std::process::Stdio;
@@ -57,6 +58,12 @@ struct Report {
     fastest_mailbox_seconds: Option<f64>,
     slowest_mailbox_seconds: Option<f64>,
     slowest_to_fastest: Option<f64>,
+    /// When the first mailbox completed: the fewest messages any mailbox had stored (how far
+    /// the histories had advanced in step).
+    least_stored_at_first_completion: Option<u64>,
+    /// The runs' time against the workers' (instances x workers x total): how much of it went
+    /// to passes rather than to claiming, scheduling and idling.
+    workers_busy: f64,
     complete_mailboxes: usize,
     instances_seen: Vec<Instance>,
     runs: Runs,
@@ -105,18 +112,26 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     let started = Instant::now();
     let expected = u64::try_from(args.messages).unwrap_or(u64::MAX);
     let (mut first, mut done) = (HashMap::new(), HashMap::new());
+    let mut least_at_first_done = None;
     let mut peak_conns: HashMap<String, u64> = HashMap::new();
     let mut last_line = Instant::now();
     let outcome = loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let at = started.elapsed();
-        for (id, n) in watch::stored(&db).await? {
-            if n > 0 {
-                first.entry(id).or_insert(at);
+        let stored = watch::stored(&db).await?;
+        for (id, n) in &stored {
+            if *n > 0 {
+                first.entry(*id).or_insert(at);
             }
-            if n >= expected {
-                done.entry(id).or_insert(at);
+            if *n >= expected {
+                done.entry(*id).or_insert(at);
             }
+        }
+        if least_at_first_done.is_none() && !done.is_empty() {
+            let least = mailboxes
+                .keys()
+                .map(|id| stored.get(id).copied().unwrap_or(0));
+            least_at_first_done = least.min();
         }
         for (name, n) in connections(&db, &children, &settings).await? {
             let peak = peak_conns.entry(name).or_insert(0);
@@ -192,6 +207,9 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
         fastest_mailbox_seconds: fast,
         slowest_mailbox_seconds: slow,
         slowest_to_fastest: fast.zip(slow).map(|(f, s)| s / f.max(1e-9)),
+        least_stored_at_first_completion: least_at_first_done,
+        #[allow(clippy::cast_precision_loss, reason = "a report figure")]
+        workers_busy: runs.pass_seconds / ((args.instances * workers) as f64 * total).max(1e-9),
         complete_mailboxes: done.len(),
         instances_seen: seen,
         runs,
@@ -358,6 +376,13 @@ fn print(r: &Report, json: bool) -> anyhow::Result<()> {
         s(r.fastest_mailbox_seconds),
         s(r.slowest_mailbox_seconds),
         r.slowest_to_fastest.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))
+    );
+    println!(
+        "  when the first mailbox completed, the least advanced had {} of {} messages; workers busy {:.0}% of the time",
+        r.least_stored_at_first_completion
+            .map_or_else(|| "-".to_string(), |n| n.to_string()),
+        r.messages_per_mailbox,
+        r.workers_busy * 100.0
     );
     for i in &r.instances_seen {
         println!(

@@ -82,6 +82,9 @@ pub struct Runs {
     pub interrupted: u64,
     pub failed: u64,
     pub double_passes: u64,
+    /// Seconds the runs took, summed: against the workers' time, how busy they were (the rest
+    /// is claiming, scheduling, and waiting when nothing was due).
+    pub pass_seconds: f64,
 }
 
 pub async fn runs(db: &DatabaseConnection) -> anyhow::Result<Runs> {
@@ -98,6 +101,11 @@ pub async fn runs(db: &DatabaseConnection) -> anyhow::Result<Runs> {
             "interrupted" => out.interrupted += 1,
             "failed" => out.failed += 1,
             _ => {}
+        }
+        if let Some(end) = run.finished_at {
+            #[allow(clippy::cast_precision_loss, reason = "a report figure")]
+            let ms = (end - run.started_at).num_milliseconds().max(0) as f64;
+            out.pass_seconds += ms / 1_000.0;
         }
         if let Some((account, end)) = last {
             // A previous run still open, or ended after this one began: two at once.
