@@ -26,6 +26,7 @@ mod m20261207_000070_link_lookup_covering;
 mod m20261207_000080_link_message_key;
 mod m20261207_000090_run_holders;
 mod m20261207_000130_job_slices;
+mod m20261207_000200_mime_pending;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000080_link_message_key::Migration),
             Box::new(m20261207_000090_run_holders::Migration),
             Box::new(m20261207_000130_job_slices::Migration),
+            Box::new(m20261207_000200_mime_pending::Migration),
         ]
     }
 }
