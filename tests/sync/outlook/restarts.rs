@@ -80,7 +80,8 @@ async fn passes_stopped_every_two_seconds_still_complete_the_first_sync() {
     patch(&l.app, &moved, json!({"folder": "archive"})).await;
     after.extend(stop_passes_repeatedly(&l, &opts, window, 60).await);
 
-    assert_each_stopped_pass_advanced(&after, 3, total);
+    // One of them is deleted: the others are what the passes can complete.
+    assert_each_stopped_pass_advanced(&after, 3, total - 1);
     l.sync_with(&opts).await.expect("the last pass succeeds");
     // What changed during the listing is replayed from the cursor taken before it.
     let next = l.sync_with(&opts).await.expect("the next pass succeeds");
