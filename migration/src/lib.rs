@@ -29,6 +29,7 @@ mod m20261207_000130_job_slices;
 mod m20261207_000210_hashed_session_ids;
 mod m20261207_000210_timeline_indexes;
 mod m20261207_000145_job_progress;
+mod m20261207_000200_mime_pending;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000210_hashed_session_ids::Migration),
             Box::new(m20261207_000210_timeline_indexes::Migration),
             Box::new(m20261207_000145_job_progress::Migration),
+            Box::new(m20261207_000200_mime_pending::Migration),
         ]
     }
 }

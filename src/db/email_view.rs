@@ -35,6 +35,8 @@ pub struct EmailDetail {
     pub links: Vec<LinkedRecord>,
     pub attachments: Vec<attachments::Model>,
     pub body: Option<email_bodies::Model>,
+    /// Stored before its MIME text, which is still being fetched (`super::mime_pending`).
+    pub body_pending: bool,
 }
 
 /// The email `email_id` of organization `org_id` if `user_id` may read it.
@@ -109,6 +111,7 @@ pub async fn load(
         .filter(email_bodies::Column::OrganizationId.eq(org_id))
         .one(db)
         .await?;
+    let body_pending = super::mime_pending::is_pending(db, email_id).await?;
     Ok(Some(EmailDetail {
         own_mailbox: account.owner_user_id == Some(user_id),
         mailbox: account.address,
@@ -118,6 +121,7 @@ pub async fn load(
         links,
         attachments,
         body,
+        body_pending,
     }))
 }
 

@@ -266,7 +266,7 @@ fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::A
     }
 }
 
-fn search_document(m: &NormalizedMessage) -> String {
+pub(super) fn search_document(m: &NormalizedMessage) -> String {
     crate::domain::search::document(
         &m.subject,
         m.participants
@@ -322,7 +322,7 @@ fn auto_links(
         .collect()
 }
 
-fn children(
+pub(super) fn children(
     owner: Owner,
     email_id: i64,
     m: &NormalizedMessage,

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod links;
 pub mod mail_accounts;
 pub mod maintenance;
+pub mod mime_pending;
 pub mod organizations;
 pub mod purge;
 pub mod search;

@@ -32,6 +32,9 @@ pub const DEFAULT_GMAIL_UNITS_PER_MINUTE: u32 = 6_000;
 /// Default [`SyncOptions::commit_every`].
 pub const COMMIT_EVERY: Duration = Duration::from_secs(2);
 
+/// Default [`SyncOptions::newest_first`]: enough messages for the first screens of threads.
+pub const NEWEST_FIRST: u32 = 200;
+
 /// Parts per Gmail batch by default (see [`SyncOptions::batch_size`]).
 pub const GMAIL_BATCH_PARTS: usize = 4;
 
@@ -79,6 +82,11 @@ pub struct SyncOptions {
     /// (workers: `THREADLINE_SYNC_SLICE_SECONDS`), so one long history does not hold a worker
     /// while other mailboxes wait; None runs to the end (`threadline sync`).
     pub slice: Option<Duration>,
+    /// How many of a freshly linked Outlook mailbox's newest messages (across its synced
+    /// folders) are stored from their Graph fields before any MIME text is fetched, so the
+    /// timeline shows them within a second or two; their bodies and attachments follow
+    /// (`db::mime_pending`). 0 fetches every message's MIME text before storing it.
+    pub newest_first: u32,
 }
 
 /// A worker's hold on a mailbox's sync job.
@@ -107,6 +115,7 @@ impl Default for SyncOptions {
             limits: Limits::default(),
             holder: None,
             slice: None,
+            newest_first: NEWEST_FIRST,
         }
     }
 }

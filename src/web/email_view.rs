@@ -80,6 +80,8 @@ struct EmailPage {
     /// "Show images" link while remote images are held back.
     show_images: Option<String>,
     text: Option<String>,
+    /// The body is still being fetched from the provider: the preview stands in for it.
+    pending_preview: Option<String>,
     truncated: bool,
     deleted_in_provider: bool,
     /// The provider folders (Outlook) or labels (Gmail) the message is in, readable.
@@ -226,6 +228,7 @@ async fn show(
         }),
         show_images: blocked.then(|| format!("/emails/{id}?images=1")),
         text: d.body.as_ref().and_then(|b| b.body_text.clone()),
+        pending_preview: d.body_pending.then(|| d.email.snippet.clone()),
         truncated: d.body.as_ref().is_some_and(|b| b.truncated),
         deleted_in_provider: d.email.deleted_in_provider_at.is_some(),
         folders: d.email.folders.shown().join(", "),

@@ -45,8 +45,10 @@ async fn first_sync(mailbox: Mailbox, messages: usize, page_size: u32) -> (u64, 
             p.fetch_add(1, Ordering::Relaxed);
         }
     });
+    // Pages only: Outlook's newest mail stored ahead of its listing is not a page.
     let options = SyncOptions {
         page_size,
+        newest_first: 0,
         ..options()
     };
     let report = sync::sync_account_with(&deps, linked.account_id, &options)

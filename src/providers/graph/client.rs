@@ -234,7 +234,7 @@ impl GraphClient {
     }
 
     /// Sends a GET; connection failures are transient, every status is left to the caller.
-    async fn send(
+    pub(super) async fn send(
         &self,
         url: &str,
         token: &Secret,

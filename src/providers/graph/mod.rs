@@ -4,10 +4,12 @@
 pub mod batch;
 pub mod client;
 mod errors;
+pub mod newest;
 mod wire;
 
 pub use batch::{Located, MAX_BATCH};
 pub use client::{DeltaItem, DeltaPage, Folder, GraphClient, Light};
+pub use newest::{early_message, Early};
 
 use chrono::{DateTime, Utc};
 

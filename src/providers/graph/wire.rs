@@ -60,3 +60,23 @@ pub(super) struct ErrorDetail {
     #[serde(rename = "innerError", alias = "innererror", alias = "InnerError")]
     pub inner_error: Option<Box<ErrorDetail>>,
 }
+
+/// What the newest-mail listing adds to [`Message`]: enough to show a message before its MIME
+/// text arrives.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MessageHead {
+    #[serde(default)]
+    pub body_preview: Option<String>,
+    #[serde(default)]
+    pub internet_message_headers: Option<Vec<HeaderPair>>,
+}
+
+/// One of `internetMessageHeaders`.
+#[derive(Deserialize, Default)]
+pub(super) struct HeaderPair {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}

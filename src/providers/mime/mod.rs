@@ -14,7 +14,7 @@ use mail_parser::{Message, MessageParser};
 
 use crate::domain::message::{AttachmentMeta, MessageId, NormalizedMessage, Participant};
 
-pub use body::truncate_at_char_boundary;
+pub use body::{snippet, truncate_at_char_boundary};
 pub use html::html_to_text;
 
 /// Bounds on what one message may cost to store and to walk.

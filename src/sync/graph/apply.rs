@@ -60,7 +60,7 @@ impl Work {
 /// `f` over `items`, at most [`GRAPH_CONCURRENCY`] (and `SyncOptions::concurrency`) at a
 /// time, each result handed out as it arrives; the first failure aborts the rest (so does
 /// dropping it).
-struct Bounded<T, R, F> {
+pub(super) struct Bounded<T, R, F> {
     session: Session,
     items: std::vec::IntoIter<T>,
     f: F,
@@ -75,7 +75,7 @@ where
     F: Fn(Session, T) -> Fut,
     Fut: Future<Output = Result<R, SyncError>> + Send + 'static,
 {
-    fn new(s: &Session, items: Vec<T>, f: F) -> Self {
+    pub(super) fn new(s: &Session, items: Vec<T>, f: F) -> Self {
         Self {
             session: s.clone(),
             items: items.into_iter(),
@@ -86,11 +86,11 @@ where
     }
 
     /// Whether every result has been handed out.
-    fn is_done(&self) -> bool {
+    pub(super) fn is_done(&self) -> bool {
         self.items.len() == 0 && self.tasks.is_empty()
     }
 
-    async fn next(&mut self) -> Result<Option<R>, SyncError> {
+    pub(super) async fn next(&mut self) -> Result<Option<R>, SyncError> {
         while self.tasks.len() < self.limit {
             let Some(item) = self.items.next() else { break };
             self.tasks.spawn((self.f)(self.session.clone(), item));

@@ -8,6 +8,7 @@
 //! way. Every page is stored with the cursor that covers it in one transaction.
 mod apply;
 mod folders;
+mod newest;
 mod retire;
 
 use super::session::Session;
@@ -44,8 +45,22 @@ struct Progress {
 /// One pass; the kind (initial | incremental | resync) travels with the outcome.
 pub async fn pass(s: &Session) -> PassResult {
     let mut kind = RunKind::Incremental;
-    let synced = folders::resolve(s).await.map_err(|e| (kind, e))?;
     let db = &s.deps().db;
+    // A mailbox no folder of which was ever listed shows its newest mail first; the request
+    // runs beside the folder look-ups.
+    let fresh = s.options().newest_first > 0
+        && sync_cursors::scopes(db, s.owner().account_id, SCOPE_PREFIX)
+            .await
+            .map_err(|e| (kind, e.into()))?
+            .is_empty();
+    let (synced, newest) = tokio::join!(folders::resolve(s), async {
+        if fresh {
+            newest::list(s).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    let synced = synced.map_err(|e| (kind, e))?;
     let mut plan = Vec::with_capacity(synced.folders.len());
     let mut progress = Progress::default();
     for folder in &synced.folders {
@@ -71,6 +86,16 @@ pub async fn pass(s: &Session) -> PassResult {
             .map_err(|e| (kind, e.into()))?;
         progress.total = progress.total.max(total);
         progress.done = done;
+    }
+    if let Some(listed) = newest.map_err(|e| (kind, e))? {
+        newest::store(s, &synced, listed)
+            .await
+            .map_err(|e| (kind, e))?;
+    }
+    // Messages stored before their MIME text (this pass or a stopped one) are filled first.
+    newest::fill(s).await.map_err(|e| (kind, e))?;
+    if s.more() {
+        return Ok(kind);
     }
     // A folder Graph refuses outright must not starve the others: the pass goes on and fails
     // at the end. Anything else (throttling that outlasted its retries, the database, the

@@ -89,7 +89,8 @@ async fn a_pass_that_fails_between_pages_resumes_without_loss_or_duplicates() {
 
     let (report, counts) = resume_without_faults(&l).await;
     assert_eq!(report.kind.as_str(), "initial", "the listing resumes");
-    assert!(report.counts.stored > 0);
+    // The newest mail (here all of it) was stored before the listing's first page.
+    assert!(report.counts.listed > 0);
     assert_matches_truth(&l).await;
     assert_eq!(counts.emails, 42);
     let again = l.sync_ok().await;

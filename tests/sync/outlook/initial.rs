@@ -88,9 +88,42 @@ async fn initial_sync_equals_ground_truth_and_a_second_pass_changes_nothing() {
 }
 
 #[tokio::test]
-async fn the_newest_inbox_mail_is_stored_first() {
+async fn the_newest_mail_of_the_synced_folders_is_stored_first() {
     let l = linked(40).await;
-    l.sync_ok().await;
+    // The 10 newest of the mailbox: the two in Junk Email and Deleted Items (delivered after
+    // the corpus) are left out, the other 8 are the first commit.
+    let opts = SyncOptions {
+        newest_first: 10,
+        ..options()
+    };
+    l.sync_with(&opts).await.expect("pass");
+    let rows = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(l.account_id))
+        .order_by_asc(emails::Column::Id)
+        .all(&l.app.db)
+        .await
+        .unwrap();
+    let first_commit = 8;
+    assert!(rows.len() > first_commit);
+    let mut first: Vec<_> = rows
+        .iter()
+        .take(first_commit)
+        .map(|r| r.received_at)
+        .collect();
+    first.sort_unstable_by(|a, b| b.cmp(a));
+    let mut newest: Vec<_> = rows.iter().map(|r| r.received_at).collect();
+    newest.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(first, newest[..first_commit], "the first commit is the newest mail");
+}
+
+#[tokio::test]
+async fn without_newest_first_the_first_page_is_the_newest_inbox_mail() {
+    let l = linked(40).await;
+    let opts = SyncOptions {
+        newest_first: 0,
+        ..options()
+    };
+    l.sync_with(&opts).await.expect("pass");
     let rows = emails::Entity::find()
         .filter(emails::Column::AccountId.eq(l.account_id))
         .order_by_asc(emails::Column::Id)

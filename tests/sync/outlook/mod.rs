@@ -8,4 +8,5 @@ mod folders;
 mod incremental;
 mod initial;
 mod latency;
+mod newest;
 mod restarts;
