@@ -47,7 +47,7 @@ fn help_documents_every_setting() {
         assert!(help.contains(var), "--help does not mention {var}");
     }
     for cmd in [
-        "serve", "demo", "emulator", "migrate", "user", "sync", "stats",
+        "serve", "demo", "emulator", "migrate", "user", "org", "sync", "stats",
     ] {
         assert!(help.contains(cmd), "--help does not list `{cmd}`");
     }
