@@ -4,8 +4,9 @@
 //! `threadline serve` child processes share the database and sync them. Reported: total time,
 //! each mailbox's completion time (slowest to fastest) and how far the least advanced mailbox
 //! was when the first completed, time until every mailbox shows its first page, how busy the
-//! workers were (pass time against worker time), peak memory and database connections per instance, runs of one mailbox that
-//! overlapped (double passes), and whether every mailbox ends exactly at the ground truth.
+//! workers were (pass time against worker time), peak memory and database connections per
+//! instance, runs of one mailbox that overlapped (double passes), and whether every mailbox
+//! ends exactly at the ground truth.
 use std::collections::{BTreeMap, HashMap};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
