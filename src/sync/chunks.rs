@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::Session;
 
-/// Until a pass has stored this many messages, what arrives is committed every
-/// [`EARLY_WAIT`]: the first screens of threads fill in while the user watches (a commit of a
-/// few messages costs milliseconds).
+/// Until a pass has stored this many messages, what arrives is committed every twentieth of
+/// `commit_every` (100 ms by default): the first screens of threads fill in while the user
+/// watches (a commit of a few messages costs milliseconds).
 const FIRST_SCREEN: u64 = 100;
-const EARLY_WAIT: Duration = Duration::from_millis(100);
 
 /// The clock of one page's chunks.
 pub struct Cadence {
@@ -29,7 +28,7 @@ impl Cadence {
     pub fn due(&self, s: &Session) -> bool {
         let every = s.options().commit_every;
         let wait = if s.counts().stored < FIRST_SCREEN {
-            EARLY_WAIT.min(every / 4)
+            every / 20
         } else if s.commits() > 0 {
             every
         } else {
