@@ -59,7 +59,11 @@ pub async fn due(
     let backend = db.get_database_backend();
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = db
-        .query_all(statement(backend, sql, vec![account_id.into(), limit.into()]))
+        .query_all(statement(
+            backend,
+            sql,
+            vec![account_id.into(), limit.into()],
+        ))
         .await?;
     rows.into_iter()
         .map(|r| {
@@ -239,7 +243,10 @@ async fn delete_by_email(
     let backend = db.get_database_backend();
     for chunk in ids.chunks(KEYS) {
         let chunk = padded(chunk);
-        let sql = format!("DELETE FROM {table} WHERE {column} IN {}", list(chunk.len()));
+        let sql = format!(
+            "DELETE FROM {table} WHERE {column} IN {}",
+            list(chunk.len())
+        );
         let values = chunk.into_iter().map(Value::from).collect();
         db.execute(statement(backend, &sql, values)).await?;
     }

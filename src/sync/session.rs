@@ -199,9 +199,9 @@ impl Session {
         self.0.counters.fetched.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Whether this pass has committed a page or a chunk yet.
-    pub fn has_committed(&self) -> bool {
-        self.0.counters.commits.load(Ordering::Relaxed) > 0
+    /// Pages and chunks this pass has committed.
+    pub fn commits(&self) -> u64 {
+        self.0.counters.commits.load(Ordering::Relaxed)
     }
 
     /// Add to the counters after a committed page or chunk.

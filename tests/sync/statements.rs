@@ -45,10 +45,12 @@ async fn first_sync(mailbox: Mailbox, messages: usize, page_size: u32) -> (u64, 
             p.fetch_add(1, Ordering::Relaxed);
         }
     });
-    // Pages only: Outlook's newest mail stored ahead of its listing is not a page.
+    // Pages only: Outlook's newest mail stored ahead of its listing is not a page, and no
+    // page is cut into chunks by the clock.
     let options = SyncOptions {
         page_size,
         newest_first: 0,
+        commit_every: std::time::Duration::from_secs(3600),
         ..options()
     };
     let report = sync::sync_account_with(&deps, linked.account_id, &options)

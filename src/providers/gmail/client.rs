@@ -16,6 +16,8 @@ pub const MAX_PAGE: u32 = 500;
 #[derive(Debug, Clone, Default)]
 pub struct ListPage {
     pub ids: Vec<String>,
+    /// The thread of each of `ids`, in the same order (empty when Gmail named none).
+    pub thread_ids: Vec<String>,
     pub next_page_token: Option<String>,
     pub estimate: Option<u64>,
 }
@@ -93,8 +95,10 @@ impl GmailClient {
             query.push(("pageToken", t.to_string()));
         }
         let r: wire::ListResponse = self.get(&self.url("/messages"), &query, token).await?;
+        let (ids, thread_ids) = r.messages.into_iter().map(|m| (m.id, m.thread_id)).unzip();
         Ok(ListPage {
-            ids: r.messages.into_iter().map(|m| m.id).collect(),
+            ids,
+            thread_ids,
             next_page_token: r.next_page_token.filter(|t| !t.is_empty()),
             estimate: r.result_size_estimate,
         })

@@ -13,6 +13,8 @@ pub(super) struct Profile {
 pub(super) struct MessageRef {
     pub id: String,
     #[serde(default)]
+    pub thread_id: String,
+    #[serde(default)]
     pub label_ids: Vec<String>,
 }
 

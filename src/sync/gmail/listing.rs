@@ -5,7 +5,7 @@
 //! stored before this listing, and commits them with the position of every label. Every message
 //! named is stamped as listed; once every label is listed, stored messages the listing did not
 //! name were deleted or moved meanwhile, and each is checked with the provider.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +16,10 @@ use crate::db::{self, emails};
 use crate::providers::gmail::units;
 use crate::sync::{Session, SyncError};
 
-/// Size of each label's first page: the first transaction is the newest mail, fast.
-pub const FIRST_PAGE: u32 = 50;
+/// Size of each label's first page: the newest mail, fetched one message per thread first, so
+/// the first chunks hold the newest conversations (50 messages of INBOX and SENT are often
+/// only some 40 threads).
+pub const FIRST_PAGE: u32 = 100;
 
 /// Where a listing stands, kept in `sync_cursors.page_token` as `v2:` + JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,17 +147,17 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
             pending: Vec::new(),
             done: pos.done.clone(),
         };
-        let mut ids = Vec::new();
-        let mut seen = HashSet::new();
-        for (label, token) in &pos.pending {
+        // Every label's page at once (each within the limiter's slots).
+        let lists = pos.pending.iter().map(|(label, token)| {
             let size = if token.is_none() {
                 FIRST_PAGE.min(s.options().page_size)
             } else {
                 s.options().page_size
             };
             let gmail = s.gmail().clone();
-            let page = s
-                .call_cost(units::MESSAGES_LIST, |t| {
+            let after = after.clone();
+            async move {
+                s.call_cost(units::MESSAGES_LIST, |t| {
                     let (g, label, after, token) =
                         (gmail.clone(), label.clone(), after.clone(), token.clone());
                     async move {
@@ -163,11 +165,22 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
                             .await
                     }
                 })
-                .await?;
+                .await
+            }
+        });
+        let pages = futures_util::future::try_join_all(lists).await?;
+        let mut ids = Vec::new();
+        let mut threads: HashMap<String, String> = HashMap::new();
+        for ((label, token), page) in pos.pending.iter().zip(pages) {
             if token.is_none() {
                 total += page.estimate.unwrap_or(0);
             }
-            ids.extend(page.ids.into_iter().filter(|id| seen.insert(id.clone())));
+            for (id, thread) in page.ids.into_iter().zip(page.thread_ids) {
+                if !threads.contains_key(&id) {
+                    threads.insert(id.clone(), thread);
+                    ids.push(id);
+                }
+            }
             match page.next_page_token {
                 Some(t) => next.pending.push((label.clone(), Some(t))),
                 None => next.done.push(label.clone()),
@@ -178,6 +191,7 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
         let (known, fresh): (Vec<String>, Vec<String>) =
             ids.iter().cloned().partition(|id| stored.contains_key(id));
+        let fresh = heads_first(fresh, &threads);
         let (messages, skips) = chunked::fetch(s, &fresh, Some(started)).await?;
         let current = emails::listed_since(db, owner.account_id, &known, started).await?;
         let known = known
@@ -251,12 +265,33 @@ async fn check_unlisted(
     }
 }
 
+/// One message of each thread first (the first listed, the newest of its label), then the
+/// rest in listed order: the first chunks of a listing show as many conversations as they can.
+fn heads_first(ids: Vec<String>, threads: &HashMap<String, String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let (heads, rest): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| {
+        let thread = threads.get(id).filter(|t| !t.is_empty()).unwrap_or(id);
+        seen.insert(thread.clone())
+    });
+    heads.into_iter().chain(rest).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn labels() -> Vec<String> {
         vec!["INBOX".to_string(), "SENT".to_string()]
+    }
+
+    #[test]
+    fn one_message_per_thread_comes_first() {
+        let ids: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
+        let threads: HashMap<String, String> = [("a", "t1"), ("b", "t1"), ("c", "t2"), ("d", "")]
+            .into_iter()
+            .map(|(i, t)| (i.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(heads_first(ids, &threads), ["a", "c", "d", "e", "b"]);
     }
 
     #[test]

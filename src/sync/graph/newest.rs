@@ -97,7 +97,7 @@ pub async fn store(s: &Session, synced: &Synced, listed: Vec<Early>) -> Result<(
 
 /// What `$value` gave for a marked message.
 enum Got {
-    Mime(i64, NormalizedMessage),
+    Mime(i64, Box<NormalizedMessage>),
     /// Deleted in the provider before its MIME text was fetched.
     Gone(i64, String),
     /// Graph refuses it for good: it stays as its headers made it.
@@ -125,7 +125,7 @@ async fn fetch(s: Session, due: Due) -> Result<Got, SyncError> {
                 read: false,
                 starred: false,
             });
-            Ok(Got::Mime(due.email_id, m))
+            Ok(Got::Mime(due.email_id, Box::new(m)))
         }
         Ok(None) => Ok(Got::Gone(due.email_id, due.provider_message_id)),
         Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
@@ -179,7 +179,7 @@ async fn commit(s: &Session, chunk: Vec<Got>) -> Result<(), SyncError> {
     let mut gone_ids = Vec::new();
     for got in chunk {
         match got {
-            Got::Mime(id, m) => filled.push((id, m)),
+            Got::Mime(id, m) => filled.push((id, *m)),
             Got::Gone(id, pid) => {
                 gone_ids.push(id);
                 gone.push(pid);

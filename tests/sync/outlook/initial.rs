@@ -113,7 +113,11 @@ async fn the_newest_mail_of_the_synced_folders_is_stored_first() {
     first.sort_unstable_by(|a, b| b.cmp(a));
     let mut newest: Vec<_> = rows.iter().map(|r| r.received_at).collect();
     newest.sort_unstable_by(|a, b| b.cmp(a));
-    assert_eq!(first, newest[..first_commit], "the first commit is the newest mail");
+    assert_eq!(
+        first,
+        newest[..first_commit],
+        "the first commit is the newest mail"
+    );
 }
 
 #[tokio::test]

@@ -93,14 +93,20 @@ async fn content(l: &Linked) -> Content {
             .await
             .unwrap();
         let files = attachments::Entity::find()
-            .filter(sea_orm::ColumnTrait::eq(&attachments::Column::EmailId, e.id))
+            .filter(sea_orm::ColumnTrait::eq(
+                &attachments::Column::EmailId,
+                e.id,
+            ))
             .order_by_asc(attachments::Column::PartKey)
             .all(db)
             .await
             .unwrap();
         let mut fields = vec![
             format!("{:?}", (&e.subject, &e.snippet, e.sent_at, e.received_at)),
-            format!("{:?}", (&e.message_id, &e.in_reply_to, &e.references, &e.message_key)),
+            format!(
+                "{:?}",
+                (&e.message_id, &e.in_reply_to, &e.references, &e.message_key)
+            ),
             format!("{:?}", (e.has_attachments, e.is_bulk, e.size_bytes)),
             format!("{:?}", (&e.sender_name, &e.sender_address, &e.folders)),
             format!("{:?}", (e.provider_read, e.provider_starred)),
@@ -151,7 +157,13 @@ async fn forget_mail(l: &Linked) {
 #[tokio::test]
 async fn newest_mail_shows_before_its_mime_text_and_a_stopped_fill_ends_at_the_truth() {
     let l = linked(40).await;
-    let newest = deliver(&l.app, &raw("fresh-1", "Fresh pricing question", true), "inbox", false).await;
+    let newest = deliver(
+        &l.app,
+        &raw("fresh-1", "Fresh pricing question", true),
+        "inbox",
+        false,
+    )
+    .await;
     // Every MIME text takes 3 s: the first commit cannot wait for one.
     fault(
         &l.app,
@@ -166,9 +178,22 @@ async fn newest_mail_shows_before_its_mime_text_and_a_stopped_fill_ends_at_the_t
     wait_for("the first commit", async || pending(&l).await > 0).await;
     assert_eq!(mime_texts_served(&emulator_stats(&l.app).await), 0);
     let marked = pending(&l).await;
-    let stored = scalar(&l, &format!("SELECT COUNT(*) FROM emails WHERE account_id = {}", l.account_id)).await;
-    assert_eq!(marked, stored, "everything stored so far waits for its MIME text");
-    assert!(stored > 40, "the newest mail across Inbox and Sent Items: {stored}");
+    let stored = scalar(
+        &l,
+        &format!(
+            "SELECT COUNT(*) FROM emails WHERE account_id = {}",
+            l.account_id
+        ),
+    )
+    .await;
+    assert_eq!(
+        marked, stored,
+        "everything stored so far waits for its MIME text"
+    );
+    assert!(
+        stored > 40,
+        "the newest mail across Inbox and Sent Items: {stored}"
+    );
 
     let timeline = l.app.get_html("/mail").await;
     assert!(timeline.contains("Fresh pricing question"), "{timeline}");

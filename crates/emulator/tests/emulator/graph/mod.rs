@@ -40,6 +40,7 @@ mod identity;
 mod latency;
 mod limits;
 mod mail;
+mod newest;
 pub mod schema;
 mod schemas;
 mod subscriptions;
