@@ -140,75 +140,161 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         (h, pos, started)
     };
     let after = s.options().since.map(|d| d.format("%Y/%m/%d").to_string());
-    while !pos.pending.is_empty() {
-        let mut next = Position {
-            pending: Vec::new(),
-            done: pos.done.clone(),
-        };
-        let mut ids = Vec::new();
-        let mut seen = HashSet::new();
-        for (label, token) in &pos.pending {
-            let size = if token.is_none() {
-                FIRST_PAGE.min(s.options().page_size)
-            } else {
-                s.options().page_size
-            };
-            let gmail = s.gmail().clone();
-            let page = s
-                .call_cost(units::MESSAGES_LIST, |t| {
-                    let (g, label, after, token) =
-                        (gmail.clone(), label.clone(), after.clone(), token.clone());
-                    async move {
-                        g.list(&t, &label, after.as_deref(), token.as_deref(), size)
-                            .await
-                    }
-                })
-                .await?;
-            if token.is_none() {
-                total += page.estimate.unwrap_or(0);
-            }
-            ids.extend(page.ids.into_iter().filter(|id| seen.insert(id.clone())));
-            match page.next_page_token {
-                Some(t) => next.pending.push((label.clone(), Some(t))),
-                None => next.done.push(label.clone()),
-            }
+    // Pipelined: while one round is committed, the next is listed and fetched (its position
+    // is known before the commit). Rounds still commit one after another, each with the
+    // position that covers it, so a pass stopped anywhere resumes after its last commit.
+    let mut ready: Option<Round> = None;
+    loop {
+        let listing = !pos.pending.is_empty();
+        if ready.is_none() && !listing {
+            break;
         }
-        // Stored ones (a resync, a resumed listing) only need their labels, unless this
-        // listing stored or read them already (a chunk before a restart, another label).
-        let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
-        let (known, fresh): (Vec<String>, Vec<String>) =
-            ids.iter().cloned().partition(|id| stored.contains_key(id));
-        let (messages, skips) = chunked::fetch(s, &fresh, Some(started)).await?;
-        let current = emails::listed_since(db, owner.account_id, &known, started).await?;
-        let known = known
-            .into_iter()
-            .filter(|id| !current.contains(id))
-            .collect();
-        let states = s.fetch_states(known).await?;
-        let cursor = Cursor {
-            cursor: Some(history_id.clone()),
-            page_token: Some(next.encode()),
-            phase: PHASE_INITIAL,
-        };
-        let page = Page {
-            messages: &messages,
-            skips: &skips,
-            states: &states.found,
-            deleted: &states.gone,
-            listed: Some((&ids, started)),
-            ..Page::new(&cursor)
-        };
-        let mut delta = store_page(s, &page).await?;
-        delta.listed = ids.len() as u64;
-        s.add(&delta);
-        done += ids.len() as u64;
-        sync_runs::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
-        pos = next;
-        if !pos.pending.is_empty() && s.slice_spent() {
+        // A pass whose time slice is over commits the round it fetched and stops there, with
+        // more to list.
+        let stopping = ready.is_some() && listing && s.slice_spent();
+        let (committed, prepared) = tokio::join!(
+            async {
+                match &ready {
+                    Some(r) => commit(s, r, &history_id, started).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                if listing && !stopping {
+                    let in_flight = ready.as_ref().map(|r| r.ids.as_slice()).unwrap_or(&[]);
+                    prepare(s, &pos, after.as_deref(), started, in_flight)
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        );
+        if let (Some(delta), Some(r)) = (committed?, ready.take()) {
+            s.add(&delta);
+            done += r.ids.len() as u64;
+            sync_runs::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
+        }
+        if stopping {
             return Ok(());
+        }
+        if let Some((round, estimate)) = prepared? {
+            total += estimate;
+            pos = round.next.clone();
+            ready = Some(round);
         }
     }
     check_unlisted(s, &history_id, &pos, started).await
+}
+
+/// One round of a listing, fetched and ready to commit: the ids its pages named, the position
+/// after it, the new messages (those arriving after its last chunk) and the labels of stored
+/// ones.
+struct Round {
+    ids: Vec<String>,
+    next: Position,
+    messages: Vec<crate::domain::message::NormalizedMessage>,
+    skips: Vec<crate::sync::session::Skip>,
+    states: crate::sync::fetch::States,
+}
+
+/// List one page of every pending label and fetch what the round needs; with the first pages'
+/// size estimates. `in_flight` are the ids of the round being committed meanwhile: named by
+/// this listing already (another label), they are neither fetched nor asked about again.
+async fn prepare(
+    s: &Session,
+    pos: &Position,
+    after: Option<&str>,
+    started: chrono::DateTime<chrono::Utc>,
+    in_flight: &[String],
+) -> Result<(Round, u64), SyncError> {
+    let db = &s.deps().db;
+    let owner = s.owner();
+    let mut next = Position {
+        pending: Vec::new(),
+        done: pos.done.clone(),
+    };
+    let (mut ids, mut estimate) = (Vec::new(), 0);
+    let mut seen = HashSet::new();
+    for (label, token) in &pos.pending {
+        let size = if token.is_none() {
+            FIRST_PAGE.min(s.options().page_size)
+        } else {
+            s.options().page_size
+        };
+        let gmail = s.gmail().clone();
+        let page = s
+            .call_cost(units::MESSAGES_LIST, |t| {
+                let (g, label, after, token) = (
+                    gmail.clone(),
+                    label.clone(),
+                    after.map(str::to_string),
+                    token.clone(),
+                );
+                async move {
+                    g.list(&t, &label, after.as_deref(), token.as_deref(), size)
+                        .await
+                }
+            })
+            .await?;
+        if token.is_none() {
+            estimate += page.estimate.unwrap_or(0);
+        }
+        ids.extend(page.ids.into_iter().filter(|id| seen.insert(id.clone())));
+        match page.next_page_token {
+            Some(t) => next.pending.push((label.clone(), Some(t))),
+            None => next.done.push(label.clone()),
+        }
+    }
+    // Stored ones (a resync, a resumed listing) only need their labels, unless this
+    // listing stored or read them already (a chunk before a restart, another label).
+    let in_flight: HashSet<&String> = in_flight.iter().collect();
+    let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
+    let (known, fresh): (Vec<String>, Vec<String>) = ids
+        .iter()
+        .filter(|id| !in_flight.contains(id))
+        .cloned()
+        .partition(|id| stored.contains_key(id));
+    let (messages, skips) = chunked::fetch(s, &fresh, Some(started)).await?;
+    let current = emails::listed_since(db, owner.account_id, &known, started).await?;
+    let known = known
+        .into_iter()
+        .filter(|id| !current.contains(id))
+        .collect();
+    let states = s.fetch_states(known).await?;
+    let round = Round {
+        ids,
+        next,
+        messages,
+        skips,
+        states,
+    };
+    Ok((round, estimate))
+}
+
+/// Commit a round with the position after it.
+async fn commit(
+    s: &Session,
+    r: &Round,
+    history_id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::db::sync_runs::RunCounts, SyncError> {
+    let cursor = Cursor {
+        cursor: Some(history_id.to_string()),
+        page_token: Some(r.next.encode()),
+        phase: PHASE_INITIAL,
+    };
+    let page = Page {
+        messages: &r.messages,
+        skips: &r.skips,
+        states: &r.states.found,
+        deleted: &r.states.gone,
+        listed: Some((&r.ids, started)),
+        ..Page::new(&cursor)
+    };
+    let mut delta = store_page(s, &page).await?;
+    delta.listed = r.ids.len() as u64;
+    Ok(delta)
 }
 
 /// Every label is listed: stored messages not named since `started` were deleted, or moved
