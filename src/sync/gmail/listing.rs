@@ -155,14 +155,16 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         let (committed, prepared) = tokio::join!(
             async {
                 match &ready {
-                    Some(r) => commit(s, r, &history_id, started).await.map(Some),
+                    Some(r) => Box::pin(commit(s, r, &history_id, started)).await.map(Some),
                     None => Ok(None),
                 }
             },
             async {
                 if listing && !stopping {
-                    let in_flight = ready.as_ref().map(|r| r.ids.as_slice()).unwrap_or(&[]);
-                    prepare(s, &pos, after.as_deref(), started, in_flight)
+                    let in_flight = ready.as_ref().map_or(&[][..], |r| r.ids.as_slice());
+                    // Boxed, as is the commit: two rounds' futures side by side would make
+                    // every caller's pass future large.
+                    Box::pin(prepare(s, &pos, after.as_deref(), started, in_flight))
                         .await
                         .map(Some)
                 } else {

@@ -3,6 +3,7 @@
 //! start of its SQL; the report lists the groups that took longest, and how much of the pass
 //! the application spent waiting on the database at all.
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,12 +55,13 @@ impl Profile {
         sorted.sort_by_key(|(_, g)| std::cmp::Reverse(g.total));
         for (key, g) in sorted.into_iter().take(TOP) {
             let per = g.total.as_secs_f64() * 1000.0 / (g.count.max(1) as f64);
-            out.push_str(&format!(
-                "    {:>7.3} s {:>6} x {per:>7.2} ms  {}\n",
+            let _ = writeln!(
+                out,
+                "    {:>7.3} s {:>6} x {per:>7.2} ms  {}",
                 g.total.as_secs_f64(),
                 g.count,
                 key.replace('\n', " ")
-            ));
+            );
         }
         out
     }

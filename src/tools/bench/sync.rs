@@ -152,7 +152,15 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
             continue;
         }
         eprintln!("syncing {} ({})…", info.address, provider.label());
-        let mut figures = measure_pass(&deps, &emulator, provider, &info.address, args).await?;
+        // Boxed: the pass's future is large (the sync pass, its samplers and profile).
+        let mut figures = Box::pin(measure_pass(
+            &deps,
+            &emulator,
+            provider,
+            &info.address,
+            args,
+        ))
+        .await?;
         if figures.stored_messages > 0 {
             eprintln!("timing the database's raw insert of the same rows…");
             let account = account_id(&deps, &info.address).await?;
