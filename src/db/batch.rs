@@ -7,8 +7,11 @@
 //! prepared statement, and chunked far below SQLite's limit of 32,766 bound values.
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 
-/// Bound values per statement: below SQLite's 32,766 (PostgreSQL allows 65,535).
-pub const MAX_VALUES: usize = 30_000;
+/// Bound values per statement: far below SQLite's 32,766 (PostgreSQL allows 65,535). A
+/// prepared statement's memory grows with its values and each pooled SQLite connection caches
+/// its statements: at 30,000 values a 100,000-message Gmail pass on SQLite peaked at 189 MiB
+/// of heap, at 8,000 at 105 MiB (and ran faster).
+pub const MAX_VALUES: usize = 8_000;
 
 /// Keys per look-up statement (one bound value each, plus the scope).
 pub const KEYS: usize = 4_096;

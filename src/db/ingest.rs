@@ -25,6 +25,9 @@ use crate::domain::stored::Folders;
 /// repeat: rows are keyed by (account_id, provider_message_id) and children are only written
 /// for rows this call claimed. New mail is associated with `directory` (kept by the pass) and,
 /// when the page belongs to a listing that began at `listed_at`, inserted stamped as listed.
+///
+/// `db` is the page's transaction; on PostgreSQL it commits without waiting for its WAL to
+/// reach disk (see [`relax_commit`]).
 pub async fn upsert_page(
     db: &impl ConnectionTrait,
     owner: Owner,
@@ -32,15 +35,15 @@ pub async fn upsert_page(
     directory: &mut PassDirectory,
     listed_at: Option<DateTime<Utc>>,
 ) -> Result<Upserted, DbErr> {
+    relax_commit(db).await?;
     let mut unique: HashMap<&str, &NormalizedMessage> = HashMap::new();
     for m in messages {
         unique.insert(m.provider_message_id.as_str(), m);
     }
     let ids: Vec<String> = unique.keys().map(|s| (*s).to_string()).collect();
+    let (existing, purged) = stored_or_purged(db, owner.account_id, &ids).await?;
     // Deleted for good by an administrator: never stored again.
-    let purged = super::purge::purged_ids(db, owner.account_id, &ids).await?;
     unique.retain(|pid, _| !purged.contains(*pid));
-    let existing = super::emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
     let now = super::now();
     let mut out = Upserted::default();
     let mut fresh = Vec::new();
@@ -126,6 +129,52 @@ pub async fn upsert_page(
     })
     .await?;
     Ok(out)
+}
+
+/// PostgreSQL: `SET LOCAL synchronous_commit = off` for the rest of the sync transaction `db`.
+/// Its commit then returns before the WAL is flushed (the WAL writer flushes it within a few
+/// hundred milliseconds); the data is visible to others at once, and a server crash in that
+/// window can lose the transaction, never corrupt the database. That is safe here because a
+/// sync page's transaction holds both its mail and the cursor that covers it: a lost page loses
+/// the two together, the mailbox's cursor is then the previous page's, and the next pass
+/// fetches the lost mail again (upserts are idempotent). Nothing outside the transaction acts
+/// on its commit: the provider is only read. SQLite (WAL, `synchronous = NORMAL`) already
+/// commits this way.
+async fn relax_commit(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if super::is_postgres(db) {
+        db.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Of `ids`: `provider id -> emails.id` of those stored, and those an administrator purged
+/// (the ledger's mark), in one look-up (one probe of each unique index per id).
+async fn stored_or_purged(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    ids: &[String],
+) -> Result<(HashMap<String, i64>, HashSet<String>), DbErr> {
+    let select = "SELECT v.k AS pid, \
+         (SELECT e.id FROM emails e WHERE e.account_id = ? AND e.provider_message_id = v.k) AS id, \
+         EXISTS (SELECT 1 FROM sync_ledger l WHERE l.account_id = ? \
+         AND l.provider_message_id = v.k AND l.reason = ?) AS purged FROM v";
+    let scope = [
+        account_id.into(),
+        account_id.into(),
+        super::purge::PURGED.into(),
+    ];
+    let (mut stored, mut purged) = (HashMap::new(), HashSet::new());
+    for row in super::batch::per_key(db, ids, select, &scope).await? {
+        let pid: String = row.try_get("", "pid")?;
+        if row.try_get::<bool>("", "purged")? {
+            purged.insert(pid.clone());
+        }
+        if let Some(id) = row.try_get::<Option<i64>>("", "id")? {
+            stored.insert(pid, id);
+        }
+    }
+    Ok((stored, purged))
 }
 
 /// Multi-row inserts of `rows` (`columns` bound values each), as few as SQLite's limit allows.

@@ -40,8 +40,14 @@ use sea_orm::{
 /// Prepared statements each SQLite connection keeps (sqlx's default is 100).
 const SQLITE_STATEMENT_CACHE: usize = 24;
 
+/// Bytes of the SQLite file each connection memory-maps for reading.
+const SQLITE_MMAP_SIZE: &str = "0";
+
+/// Page cache per SQLite connection: negative means KiB (4 MiB).
+const SQLITE_CACHE_SIZE: &str = "-4096";
+
 /// Open the pool. For SQLite: create the data directory and the file privately (see `files`),
-/// WAL, a busy timeout, foreign keys, memory-mapped reads and a larger page cache.
+/// WAL, a busy timeout, foreign keys and a bounded page cache.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     connect_sized(url, None).await
 }
@@ -71,10 +77,14 @@ pub async fn connect_sized(url: &str, max: Option<u32>) -> Result<DatabaseConnec
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                // Reads come straight from the OS page cache instead of a read() per page;
-                // each connection also keeps 16 MiB of pages of its own.
-                .pragma("mmap_size", "1073741824")
-                .pragma("cache_size", "-16384")
+                // No memory map, and 4 MiB of pages per connection. Both count in the
+                // process's resident memory, per pooled connection (the pool hands out each in
+                // turn, and each maps the file's hot pages again): with a 1 GiB map and
+                // 16 MiB per connection a first sync of 100,000 messages peaked at 319 MiB
+                // (163 MiB heap, 157 MiB mapped file). Reads beyond the cache come from the
+                // OS page cache, a system call per page.
+                .pragma("mmap_size", SQLITE_MMAP_SIZE)
+                .pragma("cache_size", SQLITE_CACHE_SIZE)
                 // A page's multi-row statements differ in row count from page to page, and a
                 // prepared statement of thousands of values is large: a short cache keeps
                 // memory flat as a mailbox grows (re-preparing costs SQLite microseconds).

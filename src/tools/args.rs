@@ -197,6 +197,9 @@ pub struct BenchSyncArgs {
     /// started again at once, until the sync completes; reports the stored count at every kill.
     #[arg(long, value_parser = parse_range)]
     pub kill_every: Option<(u64, u64)>,
+    /// Time every statement of each pass and print where the database time went.
+    #[arg(long)]
+    pub statements: bool,
 }
 
 /// `MIN-MAX` seconds.

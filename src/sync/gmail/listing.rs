@@ -16,10 +16,8 @@ use crate::db::{self, emails};
 use crate::providers::gmail::units;
 use crate::sync::{Session, SyncError};
 
-/// Size of each label's first page: the newest mail, fetched one message per thread first, so
-/// the first chunks hold the newest conversations (50 messages of INBOX and SENT are often
-/// only some 40 threads).
-pub const FIRST_PAGE: u32 = 100;
+/// Size of each label's first page: the first transaction is the newest mail, fast.
+pub const FIRST_PAGE: u32 = 50;
 
 /// Where a listing stands, kept in `sync_cursors.page_token` as `v2:` + JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,87 +140,171 @@ pub(super) async fn initial(s: &Session, resume: Option<Cursor>) -> Result<(), S
         (h, pos, started)
     };
     let after = s.options().since.map(|d| d.format("%Y/%m/%d").to_string());
-    while !pos.pending.is_empty() {
-        let mut next = Position {
-            pending: Vec::new(),
-            done: pos.done.clone(),
-        };
-        // Every label's page at once (each within the limiter's slots).
-        let lists = pos.pending.iter().map(|(label, token)| {
-            let size = if token.is_none() {
-                FIRST_PAGE.min(s.options().page_size)
-            } else {
-                s.options().page_size
-            };
-            let gmail = s.gmail().clone();
-            let after = after.clone();
-            async move {
-                s.call_cost(units::MESSAGES_LIST, |t| {
-                    let (g, label, after, token) =
-                        (gmail.clone(), label.clone(), after.clone(), token.clone());
-                    async move {
-                        g.list(&t, &label, after.as_deref(), token.as_deref(), size)
-                            .await
-                    }
-                })
-                .await
-            }
-        });
-        let pages = futures_util::future::try_join_all(lists).await?;
-        let mut ids = Vec::new();
-        let mut threads: HashMap<String, String> = HashMap::new();
-        for ((label, token), page) in pos.pending.iter().zip(pages) {
-            if token.is_none() {
-                total += page.estimate.unwrap_or(0);
-            }
-            for (id, thread) in page.ids.into_iter().zip(page.thread_ids) {
-                if !threads.contains_key(&id) {
-                    threads.insert(id.clone(), thread);
-                    ids.push(id);
+    // Pipelined: while one round is committed, the next is listed and fetched (its position
+    // is known before the commit). Rounds still commit one after another, each with the
+    // position that covers it, so a pass stopped anywhere resumes after its last commit.
+    let mut ready: Option<Round> = None;
+    loop {
+        let listing = !pos.pending.is_empty();
+        if ready.is_none() && !listing {
+            break;
+        }
+        // A pass whose time slice is over commits the round it fetched and stops there, with
+        // more to list.
+        let stopping = ready.is_some() && listing && s.slice_spent();
+        let (committed, prepared) = tokio::join!(
+            async {
+                match &ready {
+                    Some(r) => Box::pin(commit(s, r, &history_id, started)).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                if listing && !stopping {
+                    let in_flight = ready.as_ref().map_or(&[][..], |r| r.ids.as_slice());
+                    // Boxed, as is the commit: two rounds' futures side by side would make
+                    // every caller's pass future large.
+                    Box::pin(prepare(s, &pos, after.as_deref(), started, in_flight))
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
                 }
             }
-            match page.next_page_token {
-                Some(t) => next.pending.push((label.clone(), Some(t))),
-                None => next.done.push(label.clone()),
-            }
+        );
+        if let (Some(delta), Some(r)) = (committed?, ready.take()) {
+            s.add(&delta);
+            done += r.ids.len() as u64;
+            sync_runs::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
         }
-        // Stored ones (a resync, a resumed listing) only need their labels, unless this
-        // listing stored or read them already (a chunk before a restart, another label).
-        let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
-        let (known, fresh): (Vec<String>, Vec<String>) =
-            ids.iter().cloned().partition(|id| stored.contains_key(id));
-        let fresh = heads_first(fresh, &threads);
-        let (messages, skips) = chunked::fetch(s, &fresh, Some(started)).await?;
-        let current = emails::listed_since(db, owner.account_id, &known, started).await?;
-        let known = known
-            .into_iter()
-            .filter(|id| !current.contains(id))
-            .collect();
-        let states = s.fetch_states(known).await?;
-        let cursor = Cursor {
-            cursor: Some(history_id.clone()),
-            page_token: Some(next.encode()),
-            phase: PHASE_INITIAL,
-        };
-        let page = Page {
-            messages: &messages,
-            skips: &skips,
-            states: &states.found,
-            deleted: &states.gone,
-            listed: Some((&ids, started)),
-            ..Page::new(&cursor)
-        };
-        let mut delta = store_page(s, &page).await?;
-        delta.listed = ids.len() as u64;
-        s.add(&delta);
-        done += ids.len() as u64;
-        sync_runs::set_progress(db, owner.account_id, Some(total.max(done)), done).await?;
-        pos = next;
-        if !pos.pending.is_empty() && s.slice_spent() {
+        if stopping {
             return Ok(());
+        }
+        if let Some((round, estimate)) = prepared? {
+            total += estimate;
+            pos = round.next.clone();
+            ready = Some(round);
         }
     }
     check_unlisted(s, &history_id, &pos, started).await
+}
+
+/// One round of a listing, fetched and ready to commit: the ids its pages named, the position
+/// after it, the new messages (those arriving after its last chunk) and the labels of stored
+/// ones.
+struct Round {
+    ids: Vec<String>,
+    next: Position,
+    messages: Vec<crate::domain::message::NormalizedMessage>,
+    skips: Vec<crate::sync::session::Skip>,
+    states: crate::sync::fetch::States,
+}
+
+/// List one page of every pending label and fetch what the round needs; with the first pages'
+/// size estimates. `in_flight` are the ids of the round being committed meanwhile: named by
+/// this listing already (another label), they are neither fetched nor asked about again.
+async fn prepare(
+    s: &Session,
+    pos: &Position,
+    after: Option<&str>,
+    started: chrono::DateTime<chrono::Utc>,
+    in_flight: &[String],
+) -> Result<(Round, u64), SyncError> {
+    let db = &s.deps().db;
+    let owner = s.owner();
+    let mut next = Position {
+        pending: Vec::new(),
+        done: pos.done.clone(),
+    };
+    let (mut ids, mut estimate) = (Vec::new(), 0);
+    // Every label's page at once (each within the limiter's slots).
+    let lists = pos.pending.iter().map(|(label, token)| {
+        let size = if token.is_none() {
+            FIRST_PAGE.min(s.options().page_size)
+        } else {
+            s.options().page_size
+        };
+        let gmail = s.gmail().clone();
+        let after = after.map(str::to_string);
+        async move {
+            s.call_cost(units::MESSAGES_LIST, |t| {
+                let (g, label, after, token) =
+                    (gmail.clone(), label.clone(), after.clone(), token.clone());
+                async move {
+                    g.list(&t, &label, after.as_deref(), token.as_deref(), size)
+                        .await
+                }
+            })
+            .await
+        }
+    });
+    let pages = futures_util::future::try_join_all(lists).await?;
+    let mut threads: HashMap<String, String> = HashMap::new();
+    for ((label, token), page) in pos.pending.iter().zip(pages) {
+        if token.is_none() {
+            estimate += page.estimate.unwrap_or(0);
+        }
+        for (id, thread) in page.ids.into_iter().zip(page.thread_ids) {
+            if !threads.contains_key(&id) {
+                threads.insert(id.clone(), thread);
+                ids.push(id);
+            }
+        }
+        match page.next_page_token {
+            Some(t) => next.pending.push((label.clone(), Some(t))),
+            None => next.done.push(label.clone()),
+        }
+    }
+    // Stored ones (a resync, a resumed listing) only need their labels, unless this
+    // listing stored or read them already (a chunk before a restart, another label).
+    let in_flight: HashSet<&String> = in_flight.iter().collect();
+    let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
+    let (known, fresh): (Vec<String>, Vec<String>) = ids
+        .iter()
+        .filter(|id| !in_flight.contains(id))
+        .cloned()
+        .partition(|id| stored.contains_key(id));
+    let fresh = heads_first(fresh, &threads);
+    let (messages, skips) = chunked::fetch(s, &fresh, Some(started)).await?;
+    let current = emails::listed_since(db, owner.account_id, &known, started).await?;
+    let known = known
+        .into_iter()
+        .filter(|id| !current.contains(id))
+        .collect();
+    let states = s.fetch_states(known).await?;
+    let round = Round {
+        ids,
+        next,
+        messages,
+        skips,
+        states,
+    };
+    Ok((round, estimate))
+}
+
+/// Commit a round with the position after it.
+async fn commit(
+    s: &Session,
+    r: &Round,
+    history_id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::db::sync_runs::RunCounts, SyncError> {
+    let cursor = Cursor {
+        cursor: Some(history_id.to_string()),
+        page_token: Some(r.next.encode()),
+        phase: PHASE_INITIAL,
+    };
+    let page = Page {
+        messages: &r.messages,
+        skips: &r.skips,
+        states: &r.states.found,
+        deleted: &r.states.gone,
+        listed: Some((&r.ids, started)),
+        ..Page::new(&cursor)
+    };
+    let mut delta = store_page(s, &page).await?;
+    delta.listed = r.ids.len() as u64;
+    Ok(delta)
 }
 
 /// Every label is listed: stored messages not named since `started` were deleted, or moved

@@ -36,6 +36,60 @@ pub fn peak_rss() -> u64 {
     getrusage(UsageWho::RUSAGE_SELF).map_or(0, |u| u64::try_from(u.max_rss()).unwrap_or(0) * 1024)
 }
 
+/// Resident memory now, in bytes: `(anonymous, file-backed)` (Linux `RssAnon` and `RssFile`
+/// plus `RssShmem`); zeros elsewhere. Memory-mapped database files count as file-backed: the
+/// kernel can drop those pages at any time, unlike the heap.
+pub fn rss_parts() -> (u64, u64) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (0, 0);
+    };
+    let kb = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (kb("RssAnon:"), kb("RssFile:") + kb("RssShmem:"))
+}
+
+/// The highest of each part of [`rss_parts`], sampled every 50 ms until dropped.
+pub struct RssPeaks {
+    peaks: std::sync::Arc<parking_lot::Mutex<(u64, u64)>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RssPeaks {
+    pub fn start() -> Self {
+        let peaks = std::sync::Arc::new(parking_lot::Mutex::new(rss_parts()));
+        let shared = peaks.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let (anon, file) = rss_parts();
+                {
+                    let mut p = shared.lock();
+                    p.0 = p.0.max(anon);
+                    p.1 = p.1.max(file);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+        Self { peaks, task }
+    }
+
+    /// `(peak anonymous, peak file-backed)` in bytes so far.
+    pub fn peaks(&self) -> (u64, u64) {
+        *self.peaks.lock()
+    }
+}
+
+impl Drop for RssPeaks {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

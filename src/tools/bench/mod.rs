@@ -8,6 +8,7 @@ mod multi_watch;
 pub mod reassociate;
 mod restarts;
 pub mod seed;
+mod statements;
 pub mod sync;
 pub mod timeline;
 mod timeline_after_sync;

@@ -47,6 +47,10 @@ pub struct SyncFigures {
     pub messages_per_second: f64,
     pub cpu_ms_per_message: f64,
     pub peak_rss_mib: f64,
+    /// Of the resident memory, the highest anonymous (heap) and file-backed (memory-mapped
+    /// database pages, the executable) parts, sampled every 50 ms.
+    pub peak_rss_anon_mib: f64,
+    pub peak_rss_file_mib: f64,
     /// Provider API calls as the provider counts them (each part of a batch is one call).
     pub api_calls: u64,
     pub api_calls_per_1000_messages: f64,
@@ -148,7 +152,15 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
             continue;
         }
         eprintln!("syncing {} ({})…", info.address, provider.label());
-        let mut figures = measure_pass(&deps, &emulator, provider, &info.address, args).await?;
+        // Boxed: the pass's future is large (the sync pass, its samplers and profile).
+        let mut figures = Box::pin(measure_pass(
+            &deps,
+            &emulator,
+            provider,
+            &info.address,
+            args,
+        ))
+        .await?;
         if figures.stored_messages > 0 {
             eprintln!("timing the database's raw insert of the same rows…");
             let account = account_id(&deps, &info.address).await?;
@@ -238,7 +250,7 @@ fn line(r: &SyncFigures) -> String {
         .map_or_else(|| "never".to_string(), |s| format!("{s:.2} s"));
     format!(
         "  {:<7} {}: {} messages, {} threads in {:.1} s = {:.0} msg/s; CPU {:.3} ms/msg; \
-         peak RSS {:.0} MiB; {:.0} API calls and {} HTTP requests per 1000 msgs; first {FIRST_THREADS} threads after {first}; \
+         peak RSS {:.0} MiB (anon {:.0}, file {:.0}); {:.0} API calls and {} HTTP requests per 1000 msgs; first {FIRST_THREADS} threads after {first}; \
          quota used {:.0}% (sustained {}); quota errors {} {:?}; {}",
         r.provider,
         r.outcome,
@@ -248,6 +260,8 @@ fn line(r: &SyncFigures) -> String {
         r.messages_per_second,
         r.cpu_ms_per_message,
         r.peak_rss_mib,
+        r.peak_rss_anon_mib,
+        r.peak_rss_file_mib,
         r.api_calls_per_1000_messages,
         r.http_requests_per_1000_messages
             .map_or_else(|| "?".to_string(), |h| format!("{h:.0}")),
@@ -311,7 +325,13 @@ async fn measure_pass(
 ) -> anyhow::Result<SyncFigures> {
     let account = account_id(deps, address).await?;
     let before = emulator.usage(address).await?;
+    let profile = args.statements.then(super::statements::Profile::default);
+    let mut profiled = deps.clone();
+    if let Some(p) = &profile {
+        p.attach(&mut profiled.db);
+    }
     measure::reset_peak_rss();
+    let rss_parts = measure::RssPeaks::start();
     let cpu_before = measure::cpu_time();
     let started = Instant::now();
     let first = Arc::new(Mutex::new(None::<Duration>));
@@ -328,7 +348,7 @@ async fn measure_pass(
         started,
         samples.clone(),
     ));
-    let pass = threadline::sync::sync_account(deps, account);
+    let pass = threadline::sync::sync_account(&profiled, account);
     let result = match args.max_seconds {
         Some(limit) => tokio::time::timeout(Duration::from_secs(limit), pass)
             .await
@@ -342,7 +362,12 @@ async fn measure_pass(
     };
     let wall = started.elapsed();
     let cpu = measure::cpu_time().saturating_sub(cpu_before);
+    if let Some(p) = &profile {
+        eprint!("{}", p.report(wall));
+    }
     let rss = measure::peak_rss();
+    let (anon, file) = rss_parts.peaks();
+    drop(rss_parts);
     watcher.abort();
     usage_task.abort();
     let after = emulator.usage(address).await?;
@@ -381,6 +406,8 @@ async fn measure_pass(
         messages_per_second: stored as f64 / secs,
         cpu_ms_per_message: per_message(cpu.as_secs_f64() * 1000.0),
         peak_rss_mib: rss as f64 / (1024.0 * 1024.0),
+        peak_rss_anon_mib: anon as f64 / (1024.0 * 1024.0),
+        peak_rss_file_mib: file as f64 / (1024.0 * 1024.0),
         api_calls: requests,
         api_calls_per_1000_messages: per_message(requests as f64 * 1000.0),
         http_requests: http,
