@@ -26,10 +26,10 @@ mod m20261207_000070_link_lookup_covering;
 mod m20261207_000080_link_message_key;
 mod m20261207_000090_run_holders;
 mod m20261207_000130_job_slices;
-mod m20261207_000210_hashed_session_ids;
-mod m20261207_000210_timeline_indexes;
 mod m20261207_000145_job_progress;
 mod m20261207_000200_mime_pending;
+mod m20261207_000210_hashed_session_ids;
+mod m20261207_000210_timeline_indexes;
 
 pub struct Migrator;
 
@@ -58,10 +58,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000080_link_message_key::Migration),
             Box::new(m20261207_000090_run_holders::Migration),
             Box::new(m20261207_000130_job_slices::Migration),
-            Box::new(m20261207_000210_hashed_session_ids::Migration),
-            Box::new(m20261207_000210_timeline_indexes::Migration),
             Box::new(m20261207_000145_job_progress::Migration),
             Box::new(m20261207_000200_mime_pending::Migration),
+            Box::new(m20261207_000210_hashed_session_ids::Migration),
+            Box::new(m20261207_000210_timeline_indexes::Migration),
         ]
     }
 }

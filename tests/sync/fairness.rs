@@ -137,15 +137,29 @@ struct Pass {
 }
 
 /// Run one worker's page-long slices until nothing is due; `after` sees each pass as it ends.
-async fn passes_until_idle(app: &TestApp, mut after: impl AsyncFnMut(&[Pass])) -> Vec<Pass> {
+async fn passes_until_idle(app: &TestApp, after: impl AsyncFnMut(&[Pass])) -> Vec<Pass> {
+    passes_until_idle_with(app, &sliced(), after).await
+}
+
+/// [`passes_until_idle`] with these options.
+async fn passes_until_idle_with(
+    app: &TestApp,
+    options: &SyncOptions,
+    mut after: impl AsyncFnMut(&[Pass]),
+) -> Vec<Pass> {
     let mut order = Vec::new();
-    while let Some(report) = sync_next_due_with(&app.deps, "w", TEST_LEASE, &sliced())
+    while let Some(report) = sync_next_due_with(&app.deps, "w", TEST_LEASE, options)
         .await
         .unwrap()
     {
         order.push(Pass {
             account: report.account_id,
-            listed: report.counts.listed,
+            // What the worker counts as gone through: listed, or written if more (an Outlook
+            // first pass stores its newest mail before it lists a folder).
+            listed: {
+                let c = &report.counts;
+                c.listed.max(c.stored + c.updated + c.skipped + c.deleted)
+            },
             more: report.more,
         });
         after(&order).await;
@@ -242,7 +256,13 @@ async fn mailboxes_of_one_size_advance_message_for_message_and_finish_together()
     ];
     let (app, ids) = linked_many(&boxes).await;
     let names: HashMap<i64, String> = ids.iter().map(|(a, id)| (*id, a.clone())).collect();
-    let order = passes_until_idle(&app, async |_: &[Pass]| {}).await;
+    // Listing pages only: Outlook's newest-mail store (tests/sync/outlook/newest.rs) would
+    // count its first messages twice, once stored and once listed.
+    let listing_only = SyncOptions {
+        newest_first: 0,
+        ..sliced()
+    };
+    let order = passes_until_idle_with(&app, &listing_only, async |_: &[Pass]| {}).await;
     let since: HashMap<i64, usize> = ids.values().map(|id| (*id, 0)).collect();
     assert_least_progress_first(&order, &since, &names);
     let page = u64::from(options().page_size);
