@@ -44,6 +44,7 @@ pub mod client;
 pub mod clients;
 pub mod control;
 pub mod corpus;
+pub mod crypto;
 pub mod encoding;
 pub mod faults;
 pub mod gate;
@@ -58,6 +59,7 @@ pub mod stats;
 pub mod store;
 pub mod threading;
 pub mod tokens;
+pub mod x509;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,11 +3,15 @@
 /// The client registry moved to the shared core; this path stays for existing callers.
 pub use super::clients;
 pub mod consent;
+pub mod delegation;
+pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod gmail;
 pub mod oauth;
 pub mod token;
+pub mod workspace;
+pub mod workspace_control;
 
 use axum::Router;
 
@@ -19,4 +23,6 @@ pub fn router() -> Router<SharedState> {
         .merge(oauth::router())
         .merge(token::router())
         .merge(gmail::router())
+        .merge(directory::router())
+        .merge(workspace_control::router())
 }

@@ -89,6 +89,23 @@ fn client_auth(
 async fn token(State(state): State<SharedState>, headers: HeaderMap, body: String) -> Response {
     state.serve(Endpoint::GoogleToken).await;
     let form = query_map(Some(&body));
+    if form.get("grant_type").map(String::as_str) == Some(super::delegation::GRANT_TYPE) {
+        return match super::delegation::grant(&state, &form) {
+            Ok(granted) => (
+                [(
+                    header::CACHE_CONTROL,
+                    "no-cache, no-store, max-age=0, must-revalidate",
+                )],
+                Json(json!({
+                    "access_token": granted.access_token,
+                    "expires_in": granted.expires_in,
+                    "token_type": "Bearer",
+                })),
+            )
+                .into_response(),
+            Err(err) => err.into_response(),
+        };
+    }
     match exchange(&state, &headers, &form) {
         Ok(response) => (
             [

@@ -145,6 +145,11 @@ pub fn target(
             format!("The requested user '{user}' is invalid."),
         )
     };
+    if caller.is_app() {
+        if let Some(t) = super::tenants::find(state, &caller.tenant) {
+            return managed_target(state, &t, caller, user);
+        }
+    }
     let mailbox = find_user(state, user).ok_or_else(invalid)?;
     match &caller.mailbox {
         Some(own) if *own == mailbox.info.address => Ok(mailbox),
@@ -152,6 +157,47 @@ pub fn target(
         None if tenant_of(&mailbox).eq_ignore_ascii_case(&caller.tenant) => Ok(mailbox),
         None => Err(invalid()),
     }
+}
+
+/// An app-only caller's mailbox in a managed tenant: the directory user must have a mailbox
+/// (404 `MailboxNotEnabledForRESTAPI` otherwise) inside the app's mailbox scope (403
+/// `ErrorAccessDenied` otherwise).
+fn managed_target(
+    state: &EmulatorState,
+    t: &super::tenants::Tenant,
+    caller: &Caller,
+    user: &str,
+) -> Result<Arc<Mailbox>, GraphError> {
+    let invalid = || {
+        GraphError::new(
+            StatusCode::NOT_FOUND,
+            "ErrorInvalidUser",
+            format!("The requested user '{user}' is invalid."),
+        )
+    };
+    let entry = t.user(user).ok_or_else(invalid)?;
+    let address = entry
+        .mail
+        .clone()
+        .filter(|_| entry.mailbox != super::tenants::MailboxKind::None)
+        .ok_or_else(|| {
+            GraphError::new(
+                StatusCode::NOT_FOUND,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+        })?;
+    if let Some(message) = t
+        .app(&caller.client_id)
+        .and_then(|app| super::tenants::scope_refusal(app, entry))
+    {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "ErrorAccessDenied",
+            message,
+        ));
+    }
+    state.store.get(&address).ok_or_else(invalid)
 }
 
 fn invalid_user_me() -> GraphError {

@@ -47,6 +47,9 @@ pub fn resolve_tenant(state: &EmulatorState, segment: &str) -> Option<TenantSel>
         CONSUMERS_TENANT => return Some(TenantSel::Tenant(CONSUMERS_TENANT.into())),
         _ => {}
     }
+    if let Some(t) = super::tenants::find(state, &lower) {
+        return Some(TenantSel::Tenant(t.id));
+    }
     users(state).iter().find_map(|m| {
         let tenant = tenant_of(m);
         let domain = m.info.address.rsplit('@').next().unwrap_or_default();

@@ -15,6 +15,7 @@
 #![allow(clippy::implicit_hasher)]
 
 pub mod aad;
+pub mod app_token;
 pub mod attachments;
 pub mod auth;
 pub mod batch;
@@ -27,8 +28,12 @@ pub mod folders;
 pub mod messages;
 pub mod notify;
 pub mod odata;
+pub mod org_users;
 pub mod subscriptions;
+pub mod tenant_control;
+pub mod tenants;
 pub mod token;
+pub mod user_filter;
 pub mod users;
 pub mod view;
 pub mod wire;
@@ -60,7 +65,15 @@ pub fn graph_router() -> Routes {
     let mut r = Router::new()
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/users", get(users::list))
+        .route("/v1.0/users/$count", get(users::count))
         .route("/v1.0/users/{user}", get(users::get))
+        .route("/v1.0/groups", get(users::groups))
+        .route("/v1.0/groups/{group}", get(users::group))
+        .route("/v1.0/groups/{group}/members", get(users::group))
+        .route(
+            "/v1.0/groups/{group}/members/microsoft.graph.user",
+            get(users::group),
+        )
         .route("/v1.0/$batch", post(batch::batch))
         .route(
             "/v1.0/subscriptions",
@@ -126,5 +139,6 @@ pub fn router() -> Routes {
             "/_emulator/mailboxes/{address}/lifecycle",
             post(notify::lifecycle),
         )
+        .merge(tenant_control::router())
         .merge(graph_router())
 }

@@ -87,6 +87,19 @@ fn grant(
         AadError::new("invalid_request", 90_002, format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."))
     })?;
     let (client_id, secret) = client_auth(&form, headers)?;
+    if form.get("grant_type").map(String::as_str) == Some("client_credentials") {
+        if let Some(managed) = super::tenants::find(state, tenant) {
+            return super::app_token::client_credentials(
+                state,
+                &managed,
+                tenant,
+                &form,
+                headers,
+                &client_id,
+                secret.as_deref(),
+            );
+        }
+    }
     if clients::check(state, &client_id, secret.as_deref(), None) == ClientCheck::UnknownClient {
         return Err(AadError::new("unauthorized_client", 700_016, format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'.")));
     }
@@ -271,15 +284,7 @@ fn client_credentials(
             return Err(AadError::new("invalid_request", 9_001_023, "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint."));
         }
     };
-    let scope = form
-        .get("scope")
-        .ok_or_else(|| AadError::missing("scope"))?;
-    if !scope
-        .trim()
-        .eq_ignore_ascii_case(&format!("{GRAPH_RESOURCE}/.default"))
-    {
-        return Err(AadError::new("invalid_scope", 1_002_012, format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")));
-    }
+    check_default_scope(form)?;
     let scopes = vec![".default".to_string()];
     let grant = state.tokens.grant(
         Provider::Microsoft,
@@ -297,6 +302,21 @@ fn client_credentials(
         "ext_expires_in": ttl.as_secs(),
         "access_token": access,
     }))
+}
+
+/// Client credentials ask for `https://graph.microsoft.com/.default` and nothing else.
+pub(super) fn check_default_scope(form: &Form) -> Result<(), AadError> {
+    let scope = form
+        .get("scope")
+        .ok_or_else(|| AadError::missing("scope"))?;
+    if scope
+        .trim()
+        .eq_ignore_ascii_case(&format!("{GRAPH_RESOURCE}/.default"))
+    {
+        Ok(())
+    } else {
+        Err(AadError::new("invalid_scope", 1_002_012, format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")))
+    }
 }
 
 fn delegated_response(

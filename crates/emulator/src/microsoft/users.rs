@@ -14,6 +14,8 @@ use super::auth::{caller, target, Caller};
 use super::directory::{find_user, is_personal, tenant_of, user_id, users};
 use super::error::{odata_json, GraphError};
 use super::odata::{link, Params};
+use super::org_users;
+use super::tenants::{self, Tenant};
 use super::wire::User;
 use crate::store::Mailbox;
 use crate::SharedState;
@@ -103,6 +105,9 @@ pub async fn get(
     let who = caller(&state, &headers)?;
     require_user_read(&who)?;
     let key = params.get("user").map_or("", String::as_str);
+    if let Some(t) = managed(&state, &who) {
+        return org_users::get(&state, &t, &who, key, query.as_deref());
+    }
     let not_found = || {
         GraphError::new(StatusCode::NOT_FOUND, "Request_ResourceNotFound", format!("Resource '{key}' does not exist or one of its queried reference-property objects are not present."))
     };
@@ -123,6 +128,9 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let who = caller(&state, &headers)?;
+    if let Some(t) = managed(&state, &who) {
+        return org_users::list(&state, &t, &who, &headers, uri.path(), query.as_deref());
+    }
     if !who.is_app()
         && !who
             .scopes
@@ -189,4 +197,80 @@ pub async fn list(
         ));
     }
     Ok(odata_json(StatusCode::OK, &body))
+}
+
+/// The managed tenant of an app-only caller (its directory answers `/users` and `/groups`).
+pub fn managed(state: &SharedState, who: &Caller) -> Option<Tenant> {
+    who.is_app()
+        .then(|| tenants::find(state, &who.tenant))
+        .flatten()
+}
+
+/// `GET /v1.0/users/$count`.
+pub async fn count(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let who = caller(&state, &headers)?;
+    let t = managed(&state, &who).ok_or_else(|| {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            "$count is not currently supported.",
+        )
+    })?;
+    org_users::count(&t, &who, &headers, query.as_deref())
+}
+
+/// `GET /v1.0/groups`.
+pub async fn groups(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let who = caller(&state, &headers)?;
+    match managed(&state, &who) {
+        Some(t) => org_users::groups(&state, &t, &who),
+        None => Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )),
+    }
+}
+
+/// `GET /v1.0/groups/{id}`, `/members`, `/members/microsoft.graph.user`.
+pub async fn group(
+    State(state): State<SharedState>,
+    Path(params): Path<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let who = caller(&state, &headers)?;
+    let id = params.get("group").map_or("", String::as_str);
+    let Some(t) = managed(&state, &who) else {
+        return Err(GraphError::new(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+        ));
+    };
+    let path = uri.path();
+    if path.ends_with("/members") {
+        org_users::members(
+            &state,
+            &t,
+            &who,
+            id,
+            false,
+            &headers,
+            path,
+            query.as_deref(),
+        )
+    } else if path.ends_with("/members/microsoft.graph.user") {
+        org_users::members(&state, &t, &who, id, true, &headers, path, query.as_deref())
+    } else {
+        org_users::group(&state, &t, &who, id)
+    }
 }

@@ -253,10 +253,15 @@ pub async fn begin(
     if info.provider != Provider::Google {
         return Err(GoogleError::unauthenticated());
     }
-    let mailbox = state
-        .store
-        .get(&info.mailbox)
-        .ok_or_else(GoogleError::unauthenticated)?;
+    let mailbox =
+        state.store.get(&info.mailbox).ok_or_else(
+            || match crate::google::workspace::gmail_refusal(state, &info.mailbox) {
+                Some(message) => {
+                    GoogleError::new(400, message, "failedPrecondition", "FAILED_PRECONDITION")
+                }
+                None => GoogleError::unauthenticated(),
+            },
+        )?;
     if user_id != "me" && !user_id.eq_ignore_ascii_case(&mailbox.info.address) {
         return Err(GoogleError::forbidden(format!(
             "Delegation denied for {}",
