@@ -213,13 +213,13 @@ impl EmulatorClient {
         json(self.request(Method::GET, "/_emulator/pubsub")).await
     }
 
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.base_url))
     }
 }
 
-fn segment(value: &str) -> String {
+pub(crate) fn segment(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
@@ -237,10 +237,10 @@ async fn send(request: RequestBuilder) -> ClientResult<reqwest::Response> {
     Err(ClientError::Status { status, body })
 }
 
-async fn json<T: DeserializeOwned>(request: RequestBuilder) -> ClientResult<T> {
+pub(crate) async fn json<T: DeserializeOwned>(request: RequestBuilder) -> ClientResult<T> {
     Ok(send(request).await?.json().await?)
 }
 
-async fn done(request: RequestBuilder) -> ClientResult<()> {
+pub(crate) async fn done(request: RequestBuilder) -> ClientResult<()> {
     send(request).await.map(drop)
 }

@@ -41,6 +41,7 @@
 
 pub mod changes;
 pub mod client;
+pub mod client_org;
 pub mod clients;
 pub mod control;
 pub mod corpus;

@@ -102,8 +102,15 @@ pub struct PatchApp {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
     /// Absent: unchanged; `null`: every mailbox; an object: that scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub mailbox_scope: Option<serde_json::Value>,
+}
+
+/// A present field, even `null`, is `Some` (serde maps `null` to `None` otherwise).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// `POST .../apps/{client_id}/secrets`.

@@ -5,4 +5,5 @@
 mod client;
 mod google;
 pub mod graph;
+mod org;
 mod support;
