@@ -30,10 +30,7 @@ pub struct Certificate {
 impl Certificate {
     /// Upper-case hex SHA-1 of the DER certificate (what the Azure portal shows).
     pub fn thumbprint(&self) -> String {
-        Sha1::digest(&self.der)
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect()
+        hex_upper(&Sha1::digest(&self.der))
     }
 
     /// `x5t`: base64url of the SHA-1 thumbprint bytes.
@@ -153,6 +150,15 @@ impl Certificate {
             not_after: trunc(not_after),
         })
     }
+}
+
+/// Upper-case hex of bytes.
+pub fn hex_upper(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02X}");
+        s
+    })
 }
 
 fn trunc(t: DateTime<Utc>) -> DateTime<Utc> {

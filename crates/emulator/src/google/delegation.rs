@@ -57,6 +57,7 @@ fn key_verifies(der_b64: &str, jwt: &Jwt) -> bool {
 }
 
 /// Run the grant.
+#[allow(clippy::implicit_hasher)]
 pub fn grant(state: &SharedState, form: &HashMap<String, String>) -> Result<Granted, OAuthError> {
     let assertion = form
         .get("assertion")

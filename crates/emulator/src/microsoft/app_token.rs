@@ -175,8 +175,10 @@ fn check_assertion(
         .and_then(|t| {
             base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, t).ok()
         })
-        .map(|b| b.iter().map(|x| format!("{x:02X}")).collect::<String>())
-        .unwrap_or_else(|| x5t_s256.unwrap_or_default().to_string());
+        .map_or_else(
+            || x5t_s256.unwrap_or_default().to_string(),
+            |b| crate::x509::hex_upper(&b),
+        );
     let cert = app
         .certificates
         .iter()

@@ -423,6 +423,7 @@ pub fn group(
 }
 
 /// `GET /v1.0/groups/{id}/members` (`cast`: `/members/microsoft.graph.user`).
+#[allow(clippy::too_many_arguments)]
 pub fn members(
     state: &EmulatorState,
     t: &Tenant,

@@ -547,7 +547,7 @@ async fn add_secret(
     };
     let stored = secret.clone();
     update_app(&state, &tenant, &client_id, move |app| {
-        app.secrets.push(stored)
+        app.secrets.push(stored);
     })?;
     Ok((StatusCode::CREATED, Json(secret)))
 }
@@ -557,9 +557,10 @@ async fn add_certificate(
     Path((tenant, client_id)): Path<(String, String)>,
     Json(body): Json<AddCertificate>,
 ) -> Result<(StatusCode, Json<CertificateAdded>)> {
-    let (certificate, private_key_pem) = match &body.certificate_pem {
-        Some(pem) => (Certificate::parse(pem.as_bytes()).map_err(bad)?, None),
-        None => {
+    let (certificate, private_key_pem) = if let Some(pem) = &body.certificate_pem {
+        (Certificate::parse(pem.as_bytes()).map_err(bad)?, None)
+    } else {
+        {
             let start = body.start.unwrap_or_else(|| Utc::now() - Duration::days(1));
             let end = body.end.unwrap_or_else(|| start + Duration::days(365));
             // Key generation is CPU-bound: keep it off the async workers.

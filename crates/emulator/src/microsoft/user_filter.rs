@@ -181,7 +181,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn property(&self, word: &str) -> Result<(&'static str, bool), GraphError> {
+    fn property(word: &str) -> Result<(&'static str, bool), GraphError> {
         PROPERTIES
             .iter()
             .find(|(p, _)| p.eq_ignore_ascii_case(word))
@@ -195,7 +195,7 @@ impl Parser<'_> {
             })
     }
 
-    fn literal(&self, token: &str, boolean: bool) -> Result<Option<Value>, GraphError> {
+    fn literal(raw: &str, token: &str, boolean: bool) -> Result<Option<Value>, GraphError> {
         if token.eq_ignore_ascii_case("null") {
             return Ok(None);
         }
@@ -206,10 +206,7 @@ impl Parser<'_> {
             _ => Err(GraphError::new(
                 StatusCode::BAD_REQUEST,
                 "Request_BadRequest",
-                format!(
-                    "A binary operator with incompatible types was detected in '{}'.",
-                    self.raw
-                ),
+                format!("A binary operator with incompatible types was detected in '{raw}'."),
             )),
         }
     }
@@ -229,14 +226,14 @@ impl Parser<'_> {
         if matches!(lower.as_str(), "startswith" | "endswith" | "contains") {
             self.expect("(")?;
             let name = self.next()?;
-            let (prop, boolean) = self.property(&name)?;
+            let (prop, boolean) = Self::property(&name)?;
             self.expect(",")?;
             let value = self.next()?;
             self.expect(")")?;
             if lower == "contains" || boolean {
                 return Err(unsupported(prop));
             }
-            let Some(Value::String(v)) = self.literal(&value, false)? else {
+            let Some(Value::String(v)) = Self::literal(self.raw, &value, false)? else {
                 return Err(syntax(self.raw));
             };
             return Ok(if lower == "startswith" {
@@ -246,7 +243,7 @@ impl Parser<'_> {
                 UserExpr::EndsWith(prop.into(), v)
             });
         }
-        let (prop, boolean) = self.property(&word)?;
+        let (prop, boolean) = Self::property(&word)?;
         let op = self.next()?.to_ascii_lowercase();
         match op.as_str() {
             "in" => {
@@ -255,7 +252,7 @@ impl Parser<'_> {
                 loop {
                     let token = self.next()?;
                     values.push(
-                        self.literal(&token, boolean)?
+                        Self::literal(self.raw, &token, boolean)?
                             .ok_or_else(|| syntax(self.raw))?,
                     );
                     match self.next()?.as_str() {
@@ -268,7 +265,7 @@ impl Parser<'_> {
             }
             "eq" | "ne" => {
                 let token = self.next()?;
-                let value = self.literal(&token, boolean)?;
+                let value = Self::literal(self.raw, &token, boolean)?;
                 if value.is_none() {
                     self.mark(if op == "eq" { "eq null" } else { "ne null" });
                 }
@@ -281,7 +278,7 @@ impl Parser<'_> {
             }
             "ge" | "le" if !boolean => {
                 let token = self.next()?;
-                let Some(Value::String(v)) = self.literal(&token, false)? else {
+                let Some(Value::String(v)) = Self::literal(self.raw, &token, false)? else {
                     return Err(syntax(self.raw));
                 };
                 Ok(if op == "ge" {

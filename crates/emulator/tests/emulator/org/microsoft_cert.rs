@@ -17,6 +17,7 @@ struct Signer {
 }
 
 impl Signer {
+    #[allow(clippy::needless_pass_by_value)]
     fn assertion(&self, header: Value, claims: Value) -> String {
         let mut h = json!({"alg": "RS256", "typ": "JWT", "x5t": self.x5t});
         if let (Value::Object(h), Value::Object(extra)) = (&mut h, header) {
