@@ -15,6 +15,7 @@
 #![allow(clippy::implicit_hasher)]
 
 pub mod aad;
+pub mod admin_consent;
 pub mod app_token;
 pub mod attachments;
 pub mod auth;
@@ -127,6 +128,14 @@ pub fn router() -> Routes {
             get(consent::authorize_get).post(consent::authorize_post),
         )
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/adminconsent",
+            get(admin_consent::get).post(admin_consent::post),
+        )
+        .route(
+            "/{tenant}/v2.0/adminconsent",
+            get(admin_consent::get).post(admin_consent::post),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(token::openid_configuration),

@@ -573,3 +573,97 @@ async fn without_admin_consent_the_token_carries_no_roles_and_graph_refuses() {
         200
     );
 }
+
+#[tokio::test]
+async fn the_admin_consent_endpoint_grants_the_apps_permissions() {
+    let org = Org::start().await;
+    let (tenant, _) = tenant(&org).await;
+    let client = org.emu.client();
+    let app = client
+        .create_app(&tenant, &CreateApp::default())
+        .await
+        .expect("app");
+    let secret = client
+        .add_secret(&tenant, &app.client_id, &AddSecret::default())
+        .await
+        .expect("secret");
+    let back = "http://127.0.0.1:9/org/consent";
+    let url = org.url(&format!("/{tenant}/adminconsent"));
+    let page = org
+        .http
+        .get(&url)
+        .query(&[
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", back),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap_or_default().contains("Mail.Read"));
+    let form = [
+        ("client_id", app.client_id.as_str()),
+        ("redirect_uri", back),
+        ("state", "s1"),
+    ];
+    let cancel = org
+        .http
+        .post(&url)
+        .form(&[form[0], form[1], form[2], ("decision", "cancel")])
+        .send()
+        .await
+        .expect("cancel");
+    let location = cancel.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        location.starts_with(back)
+            && location.contains("error=access_denied")
+            && location.contains("state=s1"),
+        "{location}"
+    );
+    assert!(!client
+        .tenant(&tenant)
+        .await
+        .expect("tenant")
+        .apps
+        .iter()
+        .any(|a| a.client_id == app.client_id && a.admin_consent));
+    let accept = org
+        .http
+        .post(&url)
+        .form(&[form[0], form[1], form[2], ("decision", "accept")])
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(accept.status().as_u16(), 302);
+    let location = accept.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        location,
+        format!("{back}?admin_consent=True&tenant={tenant}&state=s1")
+    );
+    let (_, body) = secret_token(&org, &tenant, &app.client_id, &secret.value).await;
+    let token = body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(org.get(&token, "/v1.0/users", &[]).await.0, 200);
+    let unknown = org
+        .http
+        .get(&url)
+        .query(&[("client_id", "nope"), ("redirect_uri", back)])
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status().as_u16(), 400);
+    assert!(unknown
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("AADSTS700016"));
+}
