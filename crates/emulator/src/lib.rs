@@ -28,6 +28,10 @@
 //! - Deliveries accept `starred=true` and `internal_date=<epoch ms>` besides
 //!   `labels=`/`folder=`/`read=`.
 //!
+//! - Organization-wide access (managed Microsoft tenants, Google Workspace domains, service
+//!   accounts, delegation grants): `/_emulator/microsoft/tenants/...` (`microsoft::tenant_control`)
+//!   and `/_emulator/google/...` (`google::workspace_control`); see the README.
+//!
 //! Google extras: `GET /.well-known/openid-configuration`, `/oauth2/v3/certs`, `/tokeninfo`;
 //! `--clients FILE` format in `clients`. `threadline emulator` imports an mbox file or a
 //! folder of `.eml` files at start with `--import PATH --import-into ADDRESS` (`corpus::import::import_path` for code).
