@@ -1,22 +1,26 @@
-//! Organization isolation, table-driven: signed in as organization A's admin, every route that
+//! Organization isolation. Both organizations are created as the platform operator creates
+//! them, by running `threadline org create` (the real binary) on the test's database before
+//! the app starts. Then, table-driven: signed in as organization A's admin, every route that
 //! takes an id answers 404 for organization B's ids (GETs, and POSTs carrying a valid CSRF
 //! token and otherwise valid fields), linking A's mail to B's records is refused the same way,
-//! and not one row of either organization changes. Both organizations are created as the
-//! platform operator creates them (`threadline org create`'s code path). To cover a new route,
-//! add one line to `ROUTES`.
+//! and not one row of either organization changes; and each admin's pages (timelines, search,
+//! directory, unmatched mail, the mailbox console, users, audit) show nothing of the other
+//! organization. To cover a new route, add one line to `ROUTES`.
 use reqwest::StatusCode;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JsonValue,
     QueryFilter, Statement,
 };
-use threadline::accounts::{create_organization, create_user, NewUser};
-use threadline::db::entities::{attachments, email_links, emails, mail_accounts};
-use threadline::domain::user::Role;
+use std::sync::Arc;
+
+use threadline::db::entities::{attachments, email_links, emails, mail_accounts, users};
 use threadline::sync::sync_account;
+use threadline_emulator::{self as emulator, EmulatorConfig};
 
 use crate::directory::create;
+use crate::org_cli::{run, text};
 use crate::support::mail::approve;
-use crate::support::{csrf_in, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{client, csrf_in, location, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -33,7 +37,7 @@ type Route = (
 
 /// `(method, path, form fields)`. In paths and fields, `{email}`, `{link}`, `{attachment}`,
 /// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}` and `{admin}` are organization
-/// B's records; `{my_email}` and `{my_business}` are A's own.
+/// B's records; `{my_email}`, `{my_business}` and `{my_user}` are A's own.
 const ROUTES: &[Route] = &[
     // The email page and its body.
     (Get, "/emails/{email}", &[]),
@@ -125,9 +129,29 @@ const ROUTES: &[Route] = &[
         &[("interval_minutes", "5"), ("since", ""), ("folders", "")],
     ),
     (Post, "/mailboxes/{mailbox}/sync", &[]),
+    // The admins' mailbox console.
     (Post, "/admin/mailboxes/{mailbox}/pause", &[]),
     (Post, "/admin/mailboxes/{mailbox}/resume", &[]),
+    (Post, "/admin/mailboxes/{mailbox}/sync", &[]),
+    (Get, "/admin/mailboxes/{mailbox}/transfer", &[]),
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/transfer",
+        &[("user_id", "{my_user}")],
+    ),
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/transfer",
+        &[("user_id", "{member}")],
+    ),
+    (Post, "/admin/mailboxes/{mailbox}/transfer", &[]),
+    (Get, "/admin/mailboxes/{mailbox}/disconnect", &[]),
     (Post, "/admin/mailboxes/{mailbox}/disconnect", &[]),
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/disconnect",
+        &[("purge", "true")],
+    ),
     (Post, "/mailboxes/{mailbox}/reconnect", &[]),
     (Get, "/mailboxes/{mailbox}/disconnect", &[]),
     (
@@ -264,8 +288,24 @@ fn a_message() -> String {
     )
 }
 
-/// Deliver `raw` to a linked mailbox and sync it; returns the mailbox id and the email's id.
-async fn deliver_and_sync(app: &TestApp, mailbox: &str, raw: String) -> (i64, i64) {
+/// A message from a correspondent nobody has a record of (it stays unmatched).
+fn lead_message(mailbox: &str, org: &str) -> String {
+    let domain = org.to_lowercase();
+    format!(
+        "From: Lee Lead <lee@lead-{domain}.test>\r\nTo: {mailbox}\r\nSubject: {org} unmatched lead\r\n\
+         Message-ID: <lead-1@lead-{domain}.test>\r\nDate: Fri, 20 Nov 2026 12:00:00 +0000\r\n\r\n\
+         Interested.\r\n"
+    )
+}
+
+/// Deliver `raw` to a linked mailbox and sync it; returns the mailbox id and the id of the
+/// email whose Message-ID is `message_id`.
+async fn deliver_and_sync(
+    app: &TestApp,
+    mailbox: &str,
+    raw: String,
+    message_id: &str,
+) -> (i64, i64) {
     app.deliver_gmail(mailbox, raw, "INBOX", None).await;
     let account = mail_accounts::Entity::find()
         .filter(mail_accounts::Column::Address.eq(mailbox))
@@ -276,6 +316,7 @@ async fn deliver_and_sync(app: &TestApp, mailbox: &str, raw: String) -> (i64, i6
     sync_account(&app.deps, account.id).await.unwrap();
     let email = emails::Entity::find()
         .filter(emails::Column::AccountId.eq(account.id))
+        .filter(emails::Column::MessageKey.contains(message_id))
         .one(&app.db)
         .await
         .unwrap()
@@ -295,24 +336,95 @@ struct World {
     ids: Vec<(&'static str, String)>,
 }
 
-/// Both organizations as the platform operator creates them (`threadline org create`'s own
-/// code path), each with its first admin; B also gets a member.
+/// `threadline org create` through the binary, the admin's password on standard input.
+fn org_create(db: &TestDb, name: &str, email: &str, admin: &str, password: &str) {
+    let args = [
+        "org",
+        "create",
+        "--name",
+        name,
+        "--admin-email",
+        email,
+        "--admin-name",
+        admin,
+    ];
+    let out = run(db, &args, &format!("{password}\n"));
+    assert!(
+        out.status.success(),
+        "org create {name}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// `threadline org list`: the id of each organization by name.
+fn org_ids(db: &TestDb) -> Vec<(String, i64)> {
+    let out = run(db, &["org", "list"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            (fields[1].to_string(), fields[0].parse().expect("an id"))
+        })
+        .collect()
+}
+
+/// Both organizations as the platform operator creates them: `threadline org create` run on
+/// a fresh database, then the app started on it. Each admin signs in to their own; B's admin
+/// adds a member; each links a mailbox with mail.
 async fn two_organizations() -> World {
-    let app = TestApp::spawn_with_emulator().await;
-    let acme = NewUser::parse(ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD).unwrap();
-    let (acme_org, _) = create_organization(&app.db, "Acme", acme).await.unwrap();
-    let res = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let root = NewUser::parse("root@bravo.test", "Bravo person", PASSWORD).unwrap();
-    let (bravo_org, root) = create_organization(&app.db, "Bravo", root).await.unwrap();
-    let mut ids = vec![("admin", root.id.to_string())];
-    let new = NewUser::parse("mel@bravo.test", "Bravo person", PASSWORD).unwrap();
-    let mel = create_user(&app.db, bravo_org.id, None, new, Role::Member)
+    let db = TestDb::new().await;
+    org_create(&db, "Acme", ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD);
+    org_create(&db, "Bravo", "root@bravo.test", "Bravo person", PASSWORD);
+    let orgs = org_ids(&db);
+    let org = |name: &str| orgs.iter().find(|(n, _)| n == name).expect(name).1;
+    let (org_a, org_b) = (org("Acme"), org("Bravo"));
+    assert_ne!(org_a, org_b);
+    let emulator = emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
         .await
-        .unwrap();
-    ids.push(("member", mel.id.to_string()));
+        .expect("emulator starts");
+    let app = TestApp::spawn_full(Arc::new(db), client(), Some(Arc::new(emulator)), &[]).await;
+    let res = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(location(&res), "/");
     let bravo = app.other_browser();
-    bravo.sign_in("root@bravo.test", PASSWORD).await;
+    let res = bravo.sign_in("root@bravo.test", PASSWORD).await;
+    assert_eq!(location(&res), "/");
+    let res = bravo
+        .post_form(
+            "/admin/users",
+            &[
+                ("email", "mel@bravo.test"),
+                ("name", "Bravo person"),
+                ("password", PASSWORD),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let user = |email: &'static str| {
+        let db = app.db.clone();
+        async move {
+            users::Entity::find()
+                .filter(users::Column::Email.eq(email))
+                .one(&db)
+                .await
+                .unwrap()
+                .expect(email)
+        }
+    };
+    let (root, mel, ada) = (
+        user("root@bravo.test").await,
+        user("mel@bravo.test").await,
+        user(ADMIN_EMAIL).await,
+    );
+    assert_eq!((root.organization_id, mel.organization_id), (org_b, org_b));
+    assert_eq!(ada.organization_id, org_a);
+    let mut ids = vec![
+        ("admin", root.id.to_string()),
+        ("member", mel.id.to_string()),
+        ("my_user", ada.id.to_string()),
+    ];
 
     // B: a business and a contact, a Gmail mailbox, and mail linked to both.
     let business = create(
@@ -329,7 +441,7 @@ async fn two_organizations() -> World {
     .await;
     app.provider_mailbox("google", B_MAILBOX, "Bob Bravo").await;
     bravo.connect("google", approve(B_MAILBOX)).await;
-    let (mailbox, email) = deliver_and_sync(&app, B_MAILBOX, b_message()).await;
+    let (mailbox, email) = deliver_and_sync(&app, B_MAILBOX, b_message(), "plans-1@").await;
     let link = email_links::Entity::find()
         .filter(email_links::Column::EmailId.eq(email))
         .filter(email_links::Column::ContactId.eq(contact))
@@ -344,6 +456,8 @@ async fn two_organizations() -> World {
         .await
         .unwrap()
         .expect("attachment stored");
+    let lead = lead_message(B_MAILBOX, "Bravo");
+    deliver_and_sync(&app, B_MAILBOX, lead, "lead-1@lead-bravo").await;
 
     // A: its own business and mail.
     let my_business = create(
@@ -354,7 +468,10 @@ async fn two_organizations() -> World {
     .await;
     app.provider_mailbox("google", A_MAILBOX, "Ada Admin").await;
     app.connect("google", approve(A_MAILBOX)).await;
-    let (_, my_email) = deliver_and_sync(&app, A_MAILBOX, a_message()).await;
+    let (my_mailbox, my_email) =
+        deliver_and_sync(&app, A_MAILBOX, a_message(), "question-1@").await;
+    let lead = lead_message(A_MAILBOX, "Acme");
+    deliver_and_sync(&app, A_MAILBOX, lead, "lead-1@lead-acme").await;
 
     ids.extend([
         ("email", email.to_string()),
@@ -366,10 +483,11 @@ async fn two_organizations() -> World {
         ("mailbox", mailbox.to_string()),
         ("my_email", my_email.to_string()),
         ("my_business", my_business.to_string()),
+        ("my_mailbox", my_mailbox.to_string()),
     ]);
     World {
-        org_a: acme_org.id,
-        org_b: bravo_org.id,
+        org_a,
+        org_b,
         app,
         bravo,
         ids,
@@ -453,6 +571,15 @@ async fn another_organizations_ids_answer_404_everywhere_and_change_nothing() {
         "answered other than 404:\n{}",
         wrong.join("\n")
     );
+    // A's own mailbox cannot be handed to B's users either.
+    for user in ["{member}", "{admin}"] {
+        let path = fill("/admin/mailboxes/{my_mailbox}/transfer", &ids);
+        let user = fill(user, &ids);
+        let res = app
+            .post_form_with(&path, Some(&token), &[("user_id", &user)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{user}");
+    }
     let after = (
         snapshot(&app.db, org_a).await,
         snapshot(&app.db, org_b).await,
@@ -471,4 +598,100 @@ async fn another_organizations_ids_answer_404_everywhere_and_change_nothing() {
     // B still sees its own mail, linked as before.
     let page = bravo.get_html(&fill("/emails/{email}", &ids)).await;
     assert!(page.contains("Bravo secret plans") && page.contains("Cara Client"));
+}
+
+/// What each organization holds that the other must never see.
+const ACME_ONLY: &[&str] = &[
+    "Acme question",
+    "Acme unmatched lead",
+    "Acme Prospect",
+    "prospect-a.test",
+    "lead-acme.test",
+    A_MAILBOX,
+    ADMIN_EMAIL,
+    "Ada Admin",
+];
+const BRAVO_ONLY: &[&str] = &[
+    "Bravo secret plans",
+    "Bravo unmatched lead",
+    "Bravo Client",
+    "Cara Client",
+    "client-b.test",
+    "lead-bravo.test",
+    "plans.pdf",
+    B_MAILBOX,
+    "root@bravo.test",
+    "mel@bravo.test",
+];
+
+/// The pages an admin reads the organization through: timelines and their search, the
+/// directory and its search and export, unmatched mail and its pickers, mailboxes, the
+/// console, users and the audit log.
+const PAGES: &[&str] = &[
+    "/",
+    "/mail",
+    "/mail?q=plans",
+    "/mail?q=question",
+    "/mail?q=lead",
+    "/mail/threads",
+    "/businesses",
+    "/businesses?q=client",
+    "/contacts",
+    "/contacts?q=cara",
+    "/export/businesses.csv",
+    "/export/contacts.csv",
+    "/unmatched",
+    "/unmatched/targets?q=client",
+    "/link-targets?q=client",
+    "/mailboxes",
+    "/admin/mailboxes",
+    "/admin/users",
+    "/admin/audit",
+    "/deleted",
+];
+
+#[tokio::test]
+async fn each_admin_sees_their_own_organization_and_nothing_of_the_other() {
+    let World {
+        app, bravo, ids, ..
+    } = two_organizations().await;
+    for (who, browser, own, other) in [
+        ("A", &app, ACME_ONLY, BRAVO_ONLY),
+        ("B", &bravo, BRAVO_ONLY, ACME_ONLY),
+    ] {
+        let mut seen_own = Vec::new();
+        for page in PAGES {
+            let res = browser.get(page).await;
+            assert_eq!(res.status(), StatusCode::OK, "{who}: GET {page}");
+            let body = res.text().await.unwrap();
+            for word in other {
+                assert!(
+                    !body.contains(word),
+                    "{who} sees {word:?} on {page}:\n{body}"
+                );
+            }
+            seen_own.extend(own.iter().filter(|w| body.contains(**w)));
+        }
+        // The pages are not empty: each admin finds all of their own there (attachment names
+        // show on the email page, below).
+        for word in own.iter().filter(|w| **w != "plans.pdf") {
+            assert!(
+                seen_own.contains(&word),
+                "{who} never sees their own {word:?}"
+            );
+        }
+    }
+    // The console lists each organization's mailbox to its admin only, with its mail.
+    let mine = app.get_html("/admin/mailboxes").await;
+    assert!(mine.contains(&format!("mailbox-{}", fill("{my_mailbox}", &ids))));
+    assert!(!mine.contains(&format!("mailbox-{}\"", fill("{mailbox}", &ids))));
+    let theirs = bravo.get_html("/admin/mailboxes").await;
+    assert!(theirs.contains(&format!("mailbox-{}\"", fill("{mailbox}", &ids))));
+    assert!(!theirs.contains(&format!("mailbox-{}\"", fill("{my_mailbox}", &ids))));
+    // B's attachment, body and email are B's alone (A's 404s are in the test above).
+    let email = bravo.get_html(&fill("/emails/{email}", &ids)).await;
+    assert!(email.contains("plans.pdf"), "{email}");
+    let attachment = fill("/emails/{email}/attachments/{attachment}", &ids);
+    assert_eq!(bravo.get(&attachment).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&attachment).await.status(), StatusCode::NOT_FOUND);
 }

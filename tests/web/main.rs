@@ -20,6 +20,7 @@ mod email_view;
 mod isolation;
 mod jobs;
 mod link_typeahead;
+mod mailbox_console;
 mod mailbox_fixtures;
 mod mailbox_lifecycle;
 mod mailbox_sync;
