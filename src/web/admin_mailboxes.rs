@@ -213,16 +213,12 @@ async fn transfer(
     Form(form): Form<TransferForm>,
 ) -> Result<Response, AppError> {
     let org = admin.organization_id;
-    let to = form.user_id.trim().parse::<i64>().ok();
     // A mailbox of another organization is "not found" whatever the form says.
-    let to = match to {
-        Some(to) => to,
-        None => {
-            summary(&deps, org, id).await?;
-            return Err(AppError::Invalid(
-                "Choose a user to hand the mailbox to.".into(),
-            ));
-        }
+    let Ok(to) = form.user_id.trim().parse::<i64>() else {
+        summary(&deps, org, id).await?;
+        return Err(AppError::Invalid(
+            "Choose a user to hand the mailbox to.".into(),
+        ));
     };
     let (mailbox, user) = console::transfer(&deps.db, org, admin.id, id, to)
         .await

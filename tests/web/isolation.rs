@@ -486,10 +486,10 @@ async fn two_organizations() -> World {
         ("my_mailbox", my_mailbox.to_string()),
     ]);
     World {
-        org_a,
-        org_b,
         app,
         bravo,
+        org_a,
+        org_b,
         ids,
     }
 }
