@@ -201,6 +201,15 @@ pub async fn set_status(
     update_by_id(db, id, status_sets(status, last_error)).await
 }
 
+/// Hand the mailbox to another user (the admin's transfer): only the owner changes.
+pub async fn set_owner(db: &impl ConnectionTrait, id: i64, owner: i64) -> Result<(), DbErr> {
+    let sets = [
+        (mail_accounts::Column::OwnerUserId, Some(owner).into()),
+        (mail_accounts::Column::UpdatedAt, super::now().into()),
+    ];
+    update_by_id(db, id, sets).await
+}
+
 /// Forget the tokens (disconnect without purge): the mailbox and its mail stay.
 pub async fn clear_credentials(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     let sets = [

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod links;
 pub mod mail_accounts;
+pub mod mailbox_console;
 pub mod maintenance;
 pub mod mime_pending;
 pub mod organizations;

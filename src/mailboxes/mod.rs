@@ -1,7 +1,9 @@
 //! Connected mailboxes: connecting through OAuth, tokens at rest and their refresh,
-//! disconnecting, pausing, and key rotation. Shared by the web pages, the CLI and the sync engine.
+//! disconnecting, pausing, the admin console's sync-now and transfer, and key rotation. Shared by
+//! the web pages, the CLI and the sync engine.
 pub mod attachments;
 pub mod connect;
+pub mod console;
 pub mod credentials;
 pub mod disconnect;
 pub mod keys;

@@ -1,44 +1,46 @@
-//! Admin → Mailboxes: every mailbox of the organization with its owner, status, last sync and
-//! error, and Pause / Resume (see `mailboxes::pausing`) and Disconnect keeping its
-//! mail (`mailboxes::disconnect`); plain forms, CSRF-checked, each audited.
-use std::collections::HashMap;
-
+//! Admin → Mailboxes: every mailbox of the organization, paged, with its owner, status, last
+//! sync, lag, messages and errors (`db::mailbox_console`), and what an admin does to one:
+//! Pause / Resume (`mailboxes::pausing`), Sync now and Transfer (`mailboxes::console`), and
+//! Disconnect keeping or deleting its mail (`mailboxes::disconnect`, the owner's own path),
+//! the last two after a confirmation page. Plain forms, CSRF-checked, each audited; another
+//! organization's mailbox is "not found".
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
-use sea_orm::DatabaseConnection;
+use axum::{Form, Router};
+use serde::Deserialize;
 
+use super::admin_mailbox_views::{MailboxRow, MailboxSummary, Pager, TargetUser};
 use super::error::AppError;
-use super::session::AdminUser;
+use super::session::{AdminUser, CurrentUser};
 use super::views::{render, Layout};
 use super::AppState;
-use crate::db::{mail_accounts, users};
+use crate::db::entities::mail_accounts::Model as MailAccount;
+use crate::db::{self, mail_accounts, mailbox_console, users};
 use crate::domain::mailbox::MailboxStatus;
+use crate::mailboxes::console::{self, ConsoleError, SyncRequest};
 use crate::mailboxes::disconnect::{self as unlink, DisconnectError};
 use crate::mailboxes::pausing::{self, PauseError};
 use crate::mailboxes::MailDeps;
 
+const FLASH_KEY: &str = "admin.mailboxes.flash";
+const LIST: &str = "/admin/mailboxes";
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/mailboxes", get(list))
+        .route(LIST, get(list))
         .route("/admin/mailboxes/{id}/pause", post(pause::<true>))
         .route("/admin/mailboxes/{id}/resume", post(pause::<false>))
-        .route("/admin/mailboxes/{id}/disconnect", post(disconnect))
-}
-
-struct MailboxRow {
-    id: i64,
-    address: String,
-    provider: &'static str,
-    owner: String,
-    status: &'static str,
-    last_success: String,
-    last_error: String,
-    can_pause: bool,
-    can_resume: bool,
-    can_disconnect: bool,
+        .route("/admin/mailboxes/{id}/sync", post(sync_now))
+        .route(
+            "/admin/mailboxes/{id}/transfer",
+            get(confirm_transfer).post(transfer),
+        )
+        .route(
+            "/admin/mailboxes/{id}/disconnect",
+            get(confirm_disconnect).post(disconnect),
+        )
 }
 
 #[derive(Template)]
@@ -46,90 +48,240 @@ struct MailboxRow {
 struct MailboxesPage {
     layout: Layout,
     rows: Vec<MailboxRow>,
-    csrf: String,
+    pager: Pager,
+    flash: Option<String>,
 }
 
-fn status_label(status: MailboxStatus) -> &'static str {
-    match status {
-        MailboxStatus::Active => "Connected",
-        MailboxStatus::NeedsReconnect => "Needs reconnecting",
-        MailboxStatus::Paused => "Paused",
-        MailboxStatus::Disconnected => "Disconnected",
-    }
+#[derive(Template)]
+#[template(path = "admin/mailbox_transfer.html")]
+struct TransferPage {
+    layout: Layout,
+    mailbox: MailboxSummary,
+    users: Vec<TargetUser>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/mailbox_disconnect.html")]
+struct DisconnectPage {
+    layout: Layout,
+    mailbox: MailboxSummary,
+    messages: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    page: Option<u64>,
 }
 
 async fn list(
-    State(db): State<DatabaseConnection>,
+    State(deps): State<MailDeps>,
     AdminUser(admin): AdminUser,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let org = admin.organization_id;
-    let owners: HashMap<i64, String> = users::list_in_org(&db, org)
-        .await?
-        .into_iter()
-        .map(|u| {
-            let disabled = if u.disabled { " (disabled)" } else { "" };
-            (u.id, format!("{} <{}>{disabled}", u.name, u.email))
-        })
-        .collect();
-    let rows = mail_accounts::list_in_org(&db, org)
-        .await?
-        .into_iter()
-        .map(|a| MailboxRow {
-            id: a.id,
-            provider: a.provider.label(),
-            owner: a.owner_user_id.map_or_else(
-                || "the organization".to_string(),
-                |id| owners.get(&id).cloned().unwrap_or_default(),
-            ),
-            status: status_label(a.status),
-            last_success: a.last_success_at.map_or_else(
-                || "never".into(),
-                |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-            ),
-            last_error: a.last_error.unwrap_or_default(),
-            can_pause: matches!(
-                a.status,
-                MailboxStatus::Active | MailboxStatus::NeedsReconnect
-            ),
-            can_resume: a.status == MailboxStatus::Paused,
-            can_disconnect: a.status != MailboxStatus::Disconnected,
-            address: a.address,
-        })
-        .collect();
+    let page = q.page.unwrap_or(1).max(1) - 1;
+    let txn = db::begin_read(&deps.db).await?;
+    let total = mailbox_console::count(&txn, org).await?;
+    let found = mailbox_console::page(&txn, org, page).await?;
+    txn.commit().await?;
+    let now = db::now();
+    let rows: Vec<MailboxRow> = found.into_iter().map(|r| MailboxRow::new(r, now)).collect();
     let page = MailboxesPage {
         layout: Layout::for_user(&admin, "All mailboxes", "admin-mailboxes"),
+        pager: Pager::new(page, rows.len(), total),
         rows,
-        csrf: admin.csrf.clone(),
+        flash: admin.session.remove::<String>(FLASH_KEY).await?,
     };
     Ok(render(&page)?.into_response())
 }
 
-/// Pause (`PAUSE`) or resume one mailbox, then back to the list.
-async fn pause<const PAUSE: bool>(
-    State(db): State<DatabaseConnection>,
-    AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
-) -> Result<Response, AppError> {
-    let org = admin.organization_id;
-    match pausing::set_paused(&db, org, admin.id, id, PAUSE).await {
-        Ok(_) => Ok(Redirect::to("/admin/mailboxes").into_response()),
-        Err(PauseError::NotFound) => Err(AppError::NotFound),
-        Err(PauseError::Refused(why)) => Err(AppError::Invalid(why.to_string())),
-        Err(PauseError::Db(e)) => Err(e.into()),
+/// Back to the list, with `note` shown once on it.
+async fn done(admin: &CurrentUser, note: String) -> Result<Response, AppError> {
+    admin.session.insert(FLASH_KEY, note).await?;
+    Ok(Redirect::to(LIST).into_response())
+}
+
+fn console_error(e: ConsoleError) -> AppError {
+    match e {
+        ConsoleError::NotFound => AppError::NotFound,
+        ConsoleError::Refused(why) => AppError::Invalid(why),
+        ConsoleError::Db(e) => e.into(),
     }
 }
 
-/// Disconnect one mailbox (revoked at the provider where possible, tokens forgotten), keeping
-/// its synced mail; then back to the list.
-async fn disconnect(
+/// Pause (`PAUSE`) or resume one mailbox, then back to the list.
+async fn pause<const PAUSE: bool>(
     State(deps): State<MailDeps>,
     AdminUser(admin): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let org = admin.organization_id;
-    match unlink::disconnect_as_admin(&deps, org, admin.id, id, false).await {
-        Ok(_) => Ok(Redirect::to("/admin/mailboxes").into_response()),
-        Err(DisconnectError::NotFound) => Err(AppError::NotFound),
-        Err(DisconnectError::Db(e)) => Err(e.into()),
+    let mailbox = match pausing::set_paused(&deps.db, org, admin.id, id, PAUSE).await {
+        Ok(mailbox) => mailbox,
+        Err(PauseError::NotFound) => return Err(AppError::NotFound),
+        Err(PauseError::Refused(why)) => return Err(AppError::Invalid(why.to_string())),
+        Err(PauseError::Db(e)) => return Err(e.into()),
+    };
+    let note = if PAUSE {
+        format!(
+            "Paused {}: no pass runs until it is resumed.",
+            mailbox.address
+        )
+    } else {
+        format!(
+            "Resumed {}: it syncs from where it stopped.",
+            mailbox.address
+        )
+    };
+    done(&admin, note).await
+}
+
+/// "Sync now": the mailbox's pass is due at once, for a worker to run.
+async fn sync_now(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    let (mailbox, request) = console::sync_now(&deps.db, org, admin.id, id)
+        .await
+        .map_err(console_error)?;
+    let note = match request {
+        SyncRequest::Due => format!(
+            "Sync of {} requested; a worker starts it within moments.",
+            mailbox.address
+        ),
+        SyncRequest::AlreadyRunning => format!("A pass of {} is running now.", mailbox.address),
+    };
+    done(&admin, note).await
+}
+
+/// One mailbox of the admin's organization, with its owner as `(name, email, disabled)`.
+async fn summary(
+    deps: &MailDeps,
+    org: i64,
+    id: i64,
+) -> Result<(MailAccount, MailboxSummary), AppError> {
+    let mailbox = mail_accounts::find_in_org(&deps.db, org, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let owner = match mailbox.owner_user_id {
+        Some(owner) => users::find_in_org(&deps.db, org, owner)
+            .await?
+            .map(|u| (u.name, u.email, u.disabled)),
+        None => None,
+    };
+    let summary = MailboxSummary::new(&mailbox, owner);
+    Ok((mailbox, summary))
+}
+
+async fn confirm_transfer(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    let (mailbox, summary) = summary(&deps, org, id).await?;
+    let users = mailbox_console::transfer_targets(&deps.db, org)
+        .await?
+        .into_iter()
+        .filter(|u| Some(u.id) != mailbox.owner_user_id)
+        .map(|u| TargetUser {
+            id: u.id,
+            label: format!("{} <{}>", u.name, u.email),
+        })
+        .collect();
+    let page = TransferPage {
+        layout: Layout::for_user(&admin, "Transfer mailbox", "admin-mailboxes"),
+        mailbox: summary,
+        users,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TransferForm {
+    #[serde(default)]
+    user_id: String,
+}
+
+async fn transfer(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<TransferForm>,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    // A mailbox of another organization is "not found" whatever the form says.
+    let Ok(to) = form.user_id.trim().parse::<i64>() else {
+        summary(&deps, org, id).await?;
+        return Err(AppError::Invalid(
+            "Choose a user to hand the mailbox to.".into(),
+        ));
+    };
+    let (mailbox, user) = console::transfer(&deps.db, org, admin.id, id, to)
+        .await
+        .map_err(console_error)?;
+    let note = format!(
+        "{} now belongs to {} <{}>; its mail and sync stay as they were.",
+        mailbox.address, user.name, user.email
+    );
+    done(&admin, note).await
+}
+
+async fn confirm_disconnect(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (mailbox, summary) = summary(&deps, admin.organization_id, id).await?;
+    let messages = mailbox_console::stored_messages(&deps.db, mailbox.id).await?;
+    let page = DisconnectPage {
+        layout: Layout::for_user(&admin, "Disconnect mailbox", "admin-mailboxes"),
+        mailbox: summary,
+        messages,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DisconnectForm {
+    #[serde(default)]
+    purge: bool,
+}
+
+/// Disconnect one mailbox (revoked at the provider where possible, tokens forgotten), keeping
+/// its synced mail or, with `purge`, deleting the mailbox and all its mail as its owner's
+/// disconnect does; then back to the list. A disconnected mailbox can still be purged.
+async fn disconnect(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<DisconnectForm>,
+) -> Result<Response, AppError> {
+    let org = admin.organization_id;
+    let mailbox = mail_accounts::find_in_org(&deps.db, org, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if mailbox.status == MailboxStatus::Disconnected && !form.purge {
+        return Err(AppError::Invalid(
+            "This mailbox is already disconnected; its mail is kept.".into(),
+        ));
     }
+    let messages = mailbox_console::stored_messages(&deps.db, mailbox.id).await?;
+    match unlink::disconnect_as_admin(&deps, org, admin.id, id, form.purge).await {
+        Ok(_) => {}
+        Err(DisconnectError::NotFound) => return Err(AppError::NotFound),
+        Err(DisconnectError::Db(e)) => return Err(e.into()),
+    }
+    let note = if form.purge {
+        format!(
+            "Disconnected {} and deleted its mail ({messages} stored messages).",
+            mailbox.address
+        )
+    } else {
+        format!("Disconnected {}; its mail is kept.", mailbox.address)
+    };
+    done(&admin, note).await
 }

@@ -1,6 +1,7 @@
 //! The web edge: router, extractors, security middleware, and one module per feature.
 pub mod account;
 pub mod admin;
+pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
 pub mod attachments;
 pub mod auth;

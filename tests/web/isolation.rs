@@ -1,22 +1,14 @@
-//! Organization isolation, table-driven: signed in as organization A's admin, every route that
+//! Organization isolation on two organizations created by `threadline org create` (see
+//! `isolation_world`). Table-driven: signed in as organization A's admin, every route that
 //! takes an id answers 404 for organization B's ids (GETs, and POSTs carrying a valid CSRF
 //! token and otherwise valid fields), linking A's mail to B's records is refused the same way,
-//! and not one row of either organization changes. Both organizations are created as the
-//! platform operator creates them (`threadline org create`'s code path). To cover a new route,
-//! add one line to `ROUTES`.
+//! and not one row of either organization changes. What each admin's pages show is in
+//! `isolation_pages`. To cover a new route, add one line to `ROUTES`.
 use reqwest::StatusCode;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JsonValue,
-    QueryFilter, Statement,
-};
-use threadline::accounts::{create_organization, create_user, NewUser};
-use threadline::db::entities::{attachments, email_links, emails, mail_accounts};
-use threadline::domain::user::Role;
-use threadline::sync::sync_account;
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, JsonValue, Statement};
 
-use crate::directory::create;
-use crate::support::mail::approve;
-use crate::support::{csrf_in, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::isolation_world::{two_organizations, World};
+use crate::support::csrf_in;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -33,7 +25,7 @@ type Route = (
 
 /// `(method, path, form fields)`. In paths and fields, `{email}`, `{link}`, `{attachment}`,
 /// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}` and `{admin}` are organization
-/// B's records; `{my_email}` and `{my_business}` are A's own.
+/// B's records; `{my_email}`, `{my_business}` and `{my_user}` are A's own.
 const ROUTES: &[Route] = &[
     // The email page and its body.
     (Get, "/emails/{email}", &[]),
@@ -125,9 +117,29 @@ const ROUTES: &[Route] = &[
         &[("interval_minutes", "5"), ("since", ""), ("folders", "")],
     ),
     (Post, "/mailboxes/{mailbox}/sync", &[]),
+    // The admins' mailbox console.
     (Post, "/admin/mailboxes/{mailbox}/pause", &[]),
     (Post, "/admin/mailboxes/{mailbox}/resume", &[]),
+    (Post, "/admin/mailboxes/{mailbox}/sync", &[]),
+    (Get, "/admin/mailboxes/{mailbox}/transfer", &[]),
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/transfer",
+        &[("user_id", "{my_user}")],
+    ),
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/transfer",
+        &[("user_id", "{member}")],
+    ),
+    (Post, "/admin/mailboxes/{mailbox}/transfer", &[]),
+    (Get, "/admin/mailboxes/{mailbox}/disconnect", &[]),
     (Post, "/admin/mailboxes/{mailbox}/disconnect", &[]),
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/disconnect",
+        &[("purge", "true")],
+    ),
     (Post, "/mailboxes/{mailbox}/reconnect", &[]),
     (Get, "/mailboxes/{mailbox}/disconnect", &[]),
     (
@@ -236,146 +248,6 @@ async fn snapshot(db: &DatabaseConnection, org: i64) -> Vec<String> {
     out
 }
 
-const B_MAILBOX: &str = "bob@bravo-mail.test";
-const A_MAILBOX: &str = "ada@acme-mail.test";
-const PASSWORD: &str = "a long enough password 9";
-
-/// The message B's mailbox holds: from B's contact, with an inline image and an attachment.
-fn b_message() -> String {
-    format!(
-        "From: Cara <cara@client-b.test>\r\nTo: {B_MAILBOX}\r\nSubject: Bravo secret plans\r\n\
-         Message-ID: <plans-1@client-b.test>\r\nDate: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n\
-         --m\r\nContent-Type: multipart/related; boundary=\"r\"\r\n\r\n\
-         --r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p><img src=\"cid:logo@client-b.test\"></p>\r\n\
-         --r\r\nContent-Type: image/png\r\nContent-ID: <logo@client-b.test>\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n\
-         --m\r\nContent-Type: application/pdf; name=\"plans.pdf\"\r\n\
-         Content-Disposition: attachment; filename=\"plans.pdf\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"
-    )
-}
-
-fn a_message() -> String {
-    format!(
-        "From: Zed <zed@prospect-a.test>\r\nTo: {A_MAILBOX}\r\nSubject: Acme question\r\n\
-         Message-ID: <question-1@prospect-a.test>\r\nDate: Fri, 20 Nov 2026 11:00:00 +0000\r\n\r\n\
-         Hello.\r\n"
-    )
-}
-
-/// Deliver `raw` to a linked mailbox and sync it; returns the mailbox id and the email's id.
-async fn deliver_and_sync(app: &TestApp, mailbox: &str, raw: String) -> (i64, i64) {
-    app.deliver_gmail(mailbox, raw, "INBOX", None).await;
-    let account = mail_accounts::Entity::find()
-        .filter(mail_accounts::Column::Address.eq(mailbox))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("mailbox linked");
-    sync_account(&app.deps, account.id).await.unwrap();
-    let email = emails::Entity::find()
-        .filter(emails::Column::AccountId.eq(account.id))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("synced");
-    (account.id, email.id)
-}
-
-/// Two organizations, each with mail, a business, links and users.
-struct World {
-    /// Signed in as A's admin.
-    app: TestApp,
-    /// Signed in as B's admin.
-    bravo: TestApp,
-    org_a: i64,
-    org_b: i64,
-    /// What the route table's placeholders stand for.
-    ids: Vec<(&'static str, String)>,
-}
-
-/// Both organizations as the platform operator creates them (`threadline org create`'s own
-/// code path), each with its first admin; B also gets a member.
-async fn two_organizations() -> World {
-    let app = TestApp::spawn_with_emulator().await;
-    let acme = NewUser::parse(ADMIN_EMAIL, "Ada Admin", ADMIN_PASSWORD).unwrap();
-    let (acme_org, _) = create_organization(&app.db, "Acme", acme).await.unwrap();
-    let res = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let root = NewUser::parse("root@bravo.test", "Bravo person", PASSWORD).unwrap();
-    let (bravo_org, root) = create_organization(&app.db, "Bravo", root).await.unwrap();
-    let mut ids = vec![("admin", root.id.to_string())];
-    let new = NewUser::parse("mel@bravo.test", "Bravo person", PASSWORD).unwrap();
-    let mel = create_user(&app.db, bravo_org.id, None, new, Role::Member)
-        .await
-        .unwrap();
-    ids.push(("member", mel.id.to_string()));
-    let bravo = app.other_browser();
-    bravo.sign_in("root@bravo.test", PASSWORD).await;
-
-    // B: a business and a contact, a Gmail mailbox, and mail linked to both.
-    let business = create(
-        &bravo,
-        "/businesses",
-        &[("name", "Bravo Client"), ("domains", "client-b.test")],
-    )
-    .await;
-    let contact = create(
-        &bravo,
-        "/contacts",
-        &[("name", "Cara Client"), ("addresses", "cara@client-b.test")],
-    )
-    .await;
-    app.provider_mailbox("google", B_MAILBOX, "Bob Bravo").await;
-    bravo.connect("google", approve(B_MAILBOX)).await;
-    let (mailbox, email) = deliver_and_sync(&app, B_MAILBOX, b_message()).await;
-    let link = email_links::Entity::find()
-        .filter(email_links::Column::EmailId.eq(email))
-        .filter(email_links::Column::ContactId.eq(contact))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("B's email is linked to B's contact");
-    let attachment = attachments::Entity::find()
-        .filter(attachments::Column::EmailId.eq(email))
-        .filter(attachments::Column::Filename.eq("plans.pdf"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("attachment stored");
-
-    // A: its own business and mail.
-    let my_business = create(
-        &app,
-        "/businesses",
-        &[("name", "Acme Prospect"), ("domains", "prospect-a.test")],
-    )
-    .await;
-    app.provider_mailbox("google", A_MAILBOX, "Ada Admin").await;
-    app.connect("google", approve(A_MAILBOX)).await;
-    let (_, my_email) = deliver_and_sync(&app, A_MAILBOX, a_message()).await;
-
-    ids.extend([
-        ("email", email.to_string()),
-        ("link", link.id.to_string()),
-        ("attachment", attachment.id.to_string()),
-        ("cid", "logo%40client-b.test".to_string()),
-        ("business", business.to_string()),
-        ("contact", contact.to_string()),
-        ("mailbox", mailbox.to_string()),
-        ("my_email", my_email.to_string()),
-        ("my_business", my_business.to_string()),
-    ]);
-    World {
-        org_a: acme_org.id,
-        org_b: bravo_org.id,
-        app,
-        bravo,
-        ids,
-    }
-}
-
 fn assert_unchanged(org: &str, before: &[String], after: &[String]) {
     let gone: Vec<_> = before.iter().filter(|r| !after.contains(r)).collect();
     let new: Vec<_> = after.iter().filter(|r| !before.contains(r)).collect();
@@ -385,7 +257,7 @@ fn assert_unchanged(org: &str, before: &[String], after: &[String]) {
     );
 }
 
-fn fill(template: &str, ids: &[(&str, String)]) -> String {
+pub fn fill(template: &str, ids: &[(&str, String)]) -> String {
     let mut out = template.to_string();
     for (key, value) in ids {
         out = out.replace(&format!("{{{key}}}"), value);
@@ -453,6 +325,15 @@ async fn another_organizations_ids_answer_404_everywhere_and_change_nothing() {
         "answered other than 404:\n{}",
         wrong.join("\n")
     );
+    // A's own mailbox cannot be handed to B's users either.
+    for user in ["{member}", "{admin}"] {
+        let path = fill("/admin/mailboxes/{my_mailbox}/transfer", &ids);
+        let user = fill(user, &ids);
+        let res = app
+            .post_form_with(&path, Some(&token), &[("user_id", &user)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{user}");
+    }
     let after = (
         snapshot(&app.db, org_a).await,
         snapshot(&app.db, org_b).await,

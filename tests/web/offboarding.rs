@@ -221,7 +221,10 @@ async fn admins_pause_and_resume_any_mailbox_of_the_organization() {
     assert!(gone.credentials.is_none());
     assert_eq!(stored(&app, account.id).await, 1);
     let page = app.get_html("/admin/mailboxes").await;
-    assert!(!page.contains(&format!("/admin/mailboxes/{}/disconnect", account.id)));
+    // Disconnected: no more Pause or Sync now, only deleting its mail is offered.
+    assert!(!page.contains(&format!("/admin/mailboxes/{}/pause", account.id)));
+    assert!(!page.contains(&format!("/admin/mailboxes/{}/sync", account.id)));
+    assert!(page.contains("Delete its mail…"), "{page}");
 
     let audit = app.get_html("/admin/audit").await;
     for action in ["mailbox.pause", "mailbox.resume", "mailbox.disconnect"] {

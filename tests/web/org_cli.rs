@@ -8,7 +8,8 @@ use std::process::{Output, Stdio};
 use crate::cli::threadline;
 use crate::support::{self, TestDb};
 
-fn run(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+/// Run the binary on `db`'s database with `stdin` as its standard input.
+pub fn run(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     let mut child = threadline(&db.dir)
         .args(args)
         .env("DATABASE_URL", &db.url)
@@ -26,7 +27,7 @@ fn run(db: &TestDb, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
