@@ -228,6 +228,8 @@ async fn the_console_lists_owner_status_sync_lag_messages_and_errors_by_page() {
     assert!(second.contains("Mailboxes 51–62 of 62."), "{second}");
     assert!(second.contains("zz59@bulk.test") && !second.contains(BEA_MAILBOX));
     assert!(!second.contains("rel=\"next\""));
+    let beyond = app.get_html("/admin/mailboxes?page=9").await;
+    assert!(beyond.contains("No mailboxes on this page."), "{beyond}");
     let bulk = row(&second, find(&app, "zz59@bulk.test").await.unwrap().id);
     assert_eq!(cell(&bulk, "mailbox"), "zz59@bulk.test Outlook");
     assert_eq!(cell(&bulk, "messages"), "0");
