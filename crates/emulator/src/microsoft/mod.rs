@@ -29,6 +29,7 @@ pub mod folders;
 pub mod messages;
 pub mod notify;
 pub mod odata;
+pub mod odata_paths;
 pub mod org_users;
 pub mod subscriptions;
 pub mod tenant_control;

@@ -667,3 +667,34 @@ async fn the_admin_consent_endpoint_grants_the_apps_permissions() {
         .unwrap_or_default()
         .contains("AADSTS700016"));
 }
+
+#[tokio::test]
+async fn odata_key_segments_and_delta_functions_are_accepted() {
+    let org = Org::start().await;
+    let (tenant, secret) = tenant(&org).await;
+    let token = token(&org, &tenant, &secret).await;
+    for path in [
+        format!("/v1.0/users('ada@{DOMAIN}')/mailFolders('inbox')/messages?$select=subject"),
+        format!("/v1.0/users(%27ada@{DOMAIN}%27)/mailFolders/inbox/messages?$select=subject"),
+    ] {
+        let (status, body) = org.get(&token, &path, &[]).await;
+        assert_eq!(
+            (status, body["value"][0]["subject"].as_str()),
+            (200, Some("hello ada")),
+            "{path}: {body}"
+        );
+    }
+    for function in [
+        "delta()",
+        "microsoft.graph.delta()",
+        "microsoft.graph.delta",
+    ] {
+        let path = format!("/v1.0/users/ada@{DOMAIN}/mailFolders('inbox')/messages/{function}");
+        let (status, body) = org.get(&token, &path, &[]).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(
+            body["@odata.deltaLink"].is_string() || body["@odata.nextLink"].is_string(),
+            "{body}"
+        );
+    }
+}
