@@ -281,6 +281,19 @@ async fn odata_key_segments_and_delta_functions_are_accepted() {
             "{path}: {body}"
         );
     }
+    let batch = json!({"requests": [{"id": "1", "method": "GET", "url": format!("/users('ada@{DOMAIN}')/mailFolders('inbox')/messages?$select=subject")}]});
+    let answer: Value = org
+        .http
+        .post(org.url("/v1.0/$batch"))
+        .bearer_auth(&token)
+        .json(&batch)
+        .send()
+        .await
+        .expect("batch")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answer["responses"][0]["status"], 200, "{answer}");
     for function in [
         "delta()",
         "microsoft.graph.delta()",
