@@ -6,6 +6,7 @@ google-api-python-client (bundled static discovery documents, `api_endpoint` = t
 for Gmail `users.messages.list` and the Directory API `users.list(customer='my_customer')`.
 Called by workspace_client.sh, which starts the emulator and seeds the domain.
 """
+import json
 import sys
 
 import google.auth.exceptions
@@ -34,9 +35,11 @@ def service(name, version, creds, base):
 
 def main():
     base, key_path = sys.argv[1:3]
+    with open(key_path) as f:
+        token_uri = json.load(f)["token_uri"]
+    if token_uri != f"{base}/token":
+        fail(f"token_uri {token_uri}")
     creds = service_account.Credentials.from_service_account_file(key_path, scopes=[GMAIL])
-    if creds.token_uri != f"{base}/token":
-        fail(f"token_uri {creds.token_uri}")
 
     ann = creds.with_subject("ann@example.test")
     gmail = service("gmail", "v1", ann, base)

@@ -227,7 +227,11 @@ pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<R
     state.base_url.write().clone_from(&base_url);
     let cancel = CancellationToken::new();
     google::gmail::watch::spawn_notifier(state.clone(), cancel.clone());
-    let app = router(state.clone());
+    // OData key segments and `delta()` forms become plain paths before routing.
+    let app = axum::ServiceExt::into_make_service(tower::ServiceExt::map_request(
+        router(state.clone()),
+        microsoft::odata_paths::rewrite,
+    ));
     let stop = cancel.clone();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -8,6 +8,7 @@
 //! the sign-in error page with AADSTS700016.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -43,18 +44,17 @@ fn check(
     state: &SharedState,
     tenant: &str,
     q: &HashMap<String, String>,
-) -> Result<(String, String, String, String), Response> {
+) -> Result<(String, String, String, String), String> {
     let t = tenants::find(state, tenant).ok_or_else(|| {
-        error_page(&format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."))
+        format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
     })?;
     let client_id = q.get("client_id").cloned().unwrap_or_default();
     let redirect_uri = q.get("redirect_uri").cloned().ok_or_else(|| {
-        error_page(
-            "AADSTS900144: The request body must contain the following parameter: 'redirect_uri'.",
-        )
+        "AADSTS900144: The request body must contain the following parameter: 'redirect_uri'."
+            .to_string()
     })?;
     if t.app(&client_id).is_none() {
-        return Err(error_page(&format!("AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", t.display_name)));
+        return Err(format!("AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", t.display_name));
     }
     Ok((
         t.id,
@@ -94,7 +94,7 @@ pub async fn get(
 ) -> Response {
     let (tenant_id, client_id, redirect_uri, s) = match check(&state, &tenant, &q) {
         Ok(v) => v,
-        Err(page) => return page,
+        Err(message) => return error_page(&message),
     };
     if state.tunables().auto_consent {
         return grant(&state, &tenant_id, &client_id, &redirect_uri, &s);
@@ -105,19 +105,20 @@ pub async fn get(
                 .map(|a| (a.display_name.clone(), a.permissions.clone()))
         })
         .unwrap_or_default();
-    let items: String = permissions
-        .1
-        .iter()
-        .map(|p| format!("<li>{}</li>", escape(p)))
-        .collect();
+    let items = permissions.1.iter().fold(String::new(), |mut out, p| {
+        let _ = write!(out, "<li>{}</li>", escape(p));
+        out
+    });
     let hidden: String = [
         ("client_id", &client_id),
         ("redirect_uri", &redirect_uri),
         ("state", &s),
     ]
     .iter()
-    .map(|(k, v)| format!("<input type=hidden name={k} value=\"{}\">", escape(v)))
-    .collect();
+    .fold(String::new(), |mut out, (k, v)| {
+        let _ = write!(out, "<input type=hidden name={k} value=\"{}\">", escape(v));
+        out
+    });
     Html(format!(
         "<!doctype html><title>Permissions requested</title><h1>Permissions requested</h1>\
          <p>{} — accept for your organization</p><ul>{items}</ul>\
@@ -136,7 +137,7 @@ pub async fn post(
 ) -> Response {
     let (tenant_id, client_id, redirect_uri, s) = match check(&state, &tenant, &f) {
         Ok(v) => v,
-        Err(page) => return page,
+        Err(message) => return error_page(&message),
     };
     if f.get("decision").map(String::as_str) == Some("accept") {
         return grant(&state, &tenant_id, &client_id, &redirect_uri, &s);

@@ -139,8 +139,9 @@ fn check_assertion(
     if !matches!(jwt.header_str("alg"), Some("RS256")) {
         return Err(malformed("The signing algorithm must be RS256."));
     }
-    let x5t = jwt.header_str("x5t");
-    let x5t_s256 = jwt.header_str("x5t#S256");
+    // Some clients (MSAL for Python) pad the base64url thumbprints.
+    let x5t = jwt.header_str("x5t").map(|t| t.trim_end_matches('='));
+    let x5t_s256 = jwt.header_str("x5t#S256").map(|t| t.trim_end_matches('='));
     if x5t.is_none() && x5t_s256.is_none() {
         return Err(malformed(
             "No certificate thumbprint specified in token header.",

@@ -146,8 +146,11 @@ pub fn target(
         )
     };
     if caller.is_app() {
-        if let Some(t) = super::tenants::find(state, &caller.tenant) {
-            return managed_target(state, &t, caller, user);
+        let managed = super::tenants::read(state, &caller.tenant, |t| {
+            managed_target(state, t, caller, user)
+        });
+        if let Some(result) = managed {
+            return result;
         }
     }
     let mailbox = find_user(state, user).ok_or_else(invalid)?;

@@ -170,6 +170,7 @@ async fn run(app: axum::Router, outer: &HeaderMap, r: &SubRequest) -> Value {
     let Ok(request) = builder.body(body) else {
         return bad("Invalid request in batch.");
     };
+    let request = super::odata_paths::rewrite(request);
     let Ok(response) = app.oneshot(request).await;
     let mut status = response.status().as_u16();
     let mut headers = Map::new();

@@ -16,6 +16,7 @@
 
 pub mod aad;
 pub mod admin_consent;
+pub mod app_control;
 pub mod app_token;
 pub mod attachments;
 pub mod auth;
@@ -29,6 +30,8 @@ pub mod folders;
 pub mod messages;
 pub mod notify;
 pub mod odata;
+pub mod odata_paths;
+pub mod org_groups;
 pub mod org_users;
 pub mod subscriptions;
 pub mod tenant_control;

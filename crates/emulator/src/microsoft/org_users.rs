@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use super::auth::Caller;
 use super::error::{odata_json, GraphError};
 use super::odata::link;
-use super::tenants::{DirectoryUser, Group, MailboxKind, Tenant};
+use super::tenants::{DirectoryUser, MailboxKind, Tenant};
 use super::user_filter::{self, UserFilter};
 use crate::state::EmulatorState;
 
@@ -73,7 +73,7 @@ const USER_ROLES: [&str; 5] = [
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
-const GROUP_ROLES: [&str; 4] = [
+pub(super) const GROUP_ROLES: [&str; 4] = [
     "GroupMember.Read.All",
     "Group.Read.All",
     "Group.ReadWrite.All",
@@ -107,7 +107,7 @@ pub fn render(u: &DirectoryUser) -> Value {
 }
 
 /// Parsed query options of a directory collection.
-struct DirQuery {
+pub(super) struct DirQuery {
     select: Option<Vec<String>>,
     top: usize,
     offset: usize,
@@ -125,7 +125,7 @@ fn eventual(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
 }
 
-fn parse_query(raw: Option<&str>, headers: &HeaderMap) -> Result<DirQuery, GraphError> {
+pub(super) fn parse_query(raw: Option<&str>, headers: &HeaderMap) -> Result<DirQuery, GraphError> {
     let mut q = DirQuery {
         select: None,
         top: 100,
@@ -247,7 +247,7 @@ fn project(full: &Value, select: Option<&[String]>, cast: bool) -> Value {
 }
 
 /// One page of users (already in directory order) as Graph answers it.
-fn page(
+pub(super) fn page(
     state: &EmulatorState,
     users: Vec<Value>,
     q: &DirQuery,
@@ -376,76 +376,6 @@ pub fn get(
     Ok(odata_json(StatusCode::OK, &v))
 }
 
-fn not_found(key: &str) -> GraphError {
+pub(super) fn not_found(key: &str) -> GraphError {
     GraphError::new(StatusCode::NOT_FOUND, "Request_ResourceNotFound", format!("Resource '{key}' does not exist or one of its queried reference-property objects are not present."))
-}
-
-fn render_group(g: &Group) -> Value {
-    json!({
-        "id": g.id,
-        "displayName": g.display_name,
-        "description": null,
-        "mail": g.mail,
-        "mailEnabled": g.mail.is_some(),
-        "securityEnabled": g.mail.is_none(),
-        "groupTypes": [],
-    })
-}
-
-/// `GET /v1.0/groups`.
-pub fn groups(state: &EmulatorState, t: &Tenant, who: &Caller) -> Result<Response, GraphError> {
-    require_role(who, &GROUP_ROLES)?;
-    let value: Vec<Value> = t.groups.iter().map(render_group).collect();
-    Ok(odata_json(
-        StatusCode::OK,
-        &json!({
-            "@odata.context": format!("{}/v1.0/$metadata#groups", state.base_url.read()),
-            "value": value,
-        }),
-    ))
-}
-
-/// `GET /v1.0/groups/{id}`.
-pub fn group(
-    state: &EmulatorState,
-    t: &Tenant,
-    who: &Caller,
-    id: &str,
-) -> Result<Response, GraphError> {
-    require_role(who, &GROUP_ROLES)?;
-    let g = t.group(id).ok_or_else(|| not_found(id))?;
-    let mut v = render_group(g);
-    v["@odata.context"] = json!(format!(
-        "{}/v1.0/$metadata#groups/$entity",
-        state.base_url.read()
-    ));
-    Ok(odata_json(StatusCode::OK, &v))
-}
-
-/// `GET /v1.0/groups/{id}/members` (`cast`: `/members/microsoft.graph.user`).
-#[allow(clippy::too_many_arguments)]
-pub fn members(
-    state: &EmulatorState,
-    t: &Tenant,
-    who: &Caller,
-    id: &str,
-    cast: bool,
-    headers: &HeaderMap,
-    path: &str,
-    query: Option<&str>,
-) -> Result<Response, GraphError> {
-    require_role(who, &GROUP_ROLES)?;
-    let g = t.group(id).ok_or_else(|| not_found(id))?;
-    let q = parse_query(query, headers)?;
-    let users = g
-        .members
-        .iter()
-        .filter_map(|m| t.user(m))
-        .map(render)
-        .collect();
-    let context = if cast { "users" } else { "directoryObjects" };
-    Ok(odata_json(
-        StatusCode::OK,
-        &page(state, users, &q, path, context, !cast),
-    ))
 }

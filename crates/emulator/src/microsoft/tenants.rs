@@ -181,6 +181,16 @@ pub fn find(state: &EmulatorState, key: &str) -> Option<Tenant> {
         .cloned()
 }
 
+/// Run `f` on a managed tenant under the read lock (no copy; for per-request checks).
+pub fn read<T>(state: &EmulatorState, key: &str, f: impl FnOnce(&Tenant) -> T) -> Option<T> {
+    let registry = registry(state);
+    let tenants = registry.0.read();
+    tenants
+        .iter()
+        .find(|t| t.id.eq_ignore_ascii_case(key) || t.domain.eq_ignore_ascii_case(key))
+        .map(f)
+}
+
 /// Run `f` on a managed tenant, mutably.
 pub fn with_tenant<T>(
     state: &EmulatorState,

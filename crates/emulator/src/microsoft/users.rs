@@ -230,7 +230,7 @@ pub async fn groups(
 ) -> Result<Response, GraphError> {
     let who = caller(&state, &headers)?;
     match managed(&state, &who) {
-        Some(t) => org_users::groups(&state, &t, &who),
+        Some(t) => super::org_groups::groups(&state, &t, &who),
         None => Err(GraphError::new(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
@@ -258,7 +258,7 @@ pub async fn group(
     };
     let path = uri.path();
     if path.ends_with("/members") {
-        org_users::members(
+        super::org_groups::members(
             &state,
             &t,
             &who,
@@ -269,8 +269,8 @@ pub async fn group(
             query.as_deref(),
         )
     } else if path.ends_with("/members/microsoft.graph.user") {
-        org_users::members(&state, &t, &who, id, true, &headers, path, query.as_deref())
+        super::org_groups::members(&state, &t, &who, id, true, &headers, path, query.as_deref())
     } else {
-        org_users::group(&state, &t, &who, id)
+        super::org_groups::group(&state, &t, &who, id)
     }
 }

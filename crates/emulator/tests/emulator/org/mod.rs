@@ -6,6 +6,7 @@
 mod google;
 mod microsoft;
 mod microsoft_cert;
+mod microsoft_mail;
 
 use serde_json::Value;
 
