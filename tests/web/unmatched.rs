@@ -344,6 +344,9 @@ async fn a_member_sees_and_triages_only_their_own_unlinked_mail() {
     assert!(!links(&app, "ada-private").await.is_empty());
 }
 
+/// A correspondent as a page lists them: address, emails, latest subject.
+type Person = (String, u64, String);
+
 /// Occurrences of a correspondent's row (their address as the row shows it).
 fn rows_of(page: &str, address: &str) -> usize {
     page.matches(&format!(r#"<span class="muted">{address}</span>"#))
@@ -393,7 +396,7 @@ async fn one_row_per_correspondent_grouped_by_domain_and_one_click_per_person() 
         .await
         .unwrap();
     assert!(next.is_none());
-    let shape: Vec<(Option<String>, Vec<(String, u64, String)>)> = groups
+    let shape: Vec<(Option<String>, Vec<Person>)> = groups
         .iter()
         .map(|g| {
             let people = g

@@ -149,23 +149,23 @@ async fn group(
     let mut groups: Vec<Group> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
     for c in people {
-        match c.business_domain.clone() {
-            Some(d) => match at.get(&d) {
-                Some(i) => groups[*i].people.push(c),
-                None => {
-                    at.insert(d.clone(), groups.len());
-                    groups.push(Group {
-                        domain: Some(d),
-                        from_domain: 0,
-                        people: vec![c],
-                    });
-                }
-            },
-            None => groups.push(Group {
+        let Some(d) = c.business_domain.clone() else {
+            groups.push(Group {
                 domain: None,
                 from_domain: 0,
                 people: vec![c],
-            }),
+            });
+            continue;
+        };
+        if let Some(i) = at.get(&d) {
+            groups[*i].people.push(c);
+        } else {
+            at.insert(d.clone(), groups.len());
+            groups.push(Group {
+                domain: Some(d),
+                from_domain: 0,
+                people: vec![c],
+            });
         }
     }
     let domains: HashSet<&str> = groups.iter().filter_map(|g| g.domain.as_deref()).collect();
@@ -279,7 +279,10 @@ async fn counts(
             .await?
         {
             let n: i64 = row.try_get("", "n")?;
-            out.insert(row.try_get::<String>("", "address")?, n as u64);
+            out.insert(
+                row.try_get::<String>("", "address")?,
+                u64::try_from(n).unwrap_or(0),
+            );
         }
     }
     Ok(out)

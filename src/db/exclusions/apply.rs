@@ -111,7 +111,10 @@ pub async fn preview(
     let mut counts = Vec::new();
     for row in query(db, &sql, values.clone()).await? {
         let n: i64 = row.try_get("", "n")?;
-        counts.push((row.try_get::<i64>("", "account_id")?, n as u64));
+        counts.push((
+            row.try_get::<i64>("", "account_id")?,
+            u64::try_from(n).unwrap_or(0),
+        ));
     }
     let mut out = Preview::default();
     if !counts.is_empty() {
