@@ -108,15 +108,24 @@ struct Done {
 }
 
 impl Done {
-    fn notice(&self) -> Option<String> {
-        if let Some(v) = &self.excluded {
+    /// The notice after Apply or Remove; only for a value that is a rule of `rules` (Apply) or
+    /// a valid rule value that is not (Remove), so a crafted link cannot put text on the page.
+    fn notice(&self, rules: &[RuleRow]) -> Option<String> {
+        let listed = |v: &str| rules.iter().any(|r| r.value == v);
+        if let Some(v) = self.excluded.as_deref().filter(|v| listed(v)) {
             let n = self.removed.unwrap_or(0);
             return Some(format!(
                 "Mail with {v} is no longer stored: {n} stored email{} removed.",
                 if n == 1 { "" } else { "s" }
             ));
         }
-        self.unexcluded.as_ref().map(|v| {
+        let removed = self
+            .unexcluded
+            .as_deref()
+            .and_then(|v| RuleValue::parse(v).ok())
+            .filter(|r| !listed(&r.value));
+        removed.map(|r| {
+            let v = r.value;
             format!(
                 "{v} is no longer excluded: its new mail is stored from now on. \
                  Mail removed earlier comes back only when the mailbox is synced from scratch \
@@ -130,10 +139,15 @@ async fn list_page(
     db: &DatabaseConnection,
     user: &CurrentUser,
     scope: RuleScope,
-    (errors, typed, notice): (FieldErrors, String, Option<String>),
+    (errors, typed, done): (FieldErrors, String, Done),
 ) -> Result<Response, AppError> {
     let org = user.organization_id;
-    let rules = exclusions::list(db, org, scope).await?;
+    let rules: Vec<RuleRow> = exclusions::list(db, org, scope)
+        .await?
+        .into_iter()
+        .map(RuleRow::from)
+        .collect();
+    let notice = done.notice(&rules);
     let org_rules = match scope {
         RuleScope::Organization => Vec::new(),
         RuleScope::Personal(_) => exclusions::list(db, org, RuleScope::Organization).await?,
@@ -151,7 +165,7 @@ async fn list_page(
         layout: Layout::for_user(user, title, active),
         base: base(scope),
         org: scope == RuleScope::Organization,
-        rules: rules.into_iter().map(RuleRow::from).collect(),
+        rules,
         org_rules: org_rules.into_iter().map(RuleRow::from).collect(),
         errors,
         typed,
@@ -172,7 +186,13 @@ async fn parsed(
         Err(e) => {
             let mut errors = FieldErrors::default();
             errors.add("rule", e.to_string());
-            let page = list_page(db, user, scope, (errors, typed.to_string(), None)).await?;
+            let page = list_page(
+                db,
+                user,
+                scope,
+                (errors, typed.to_string(), Done::default()),
+            )
+            .await?;
             Ok(Err(page))
         }
     }
@@ -231,7 +251,13 @@ async fn duplicate(
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     errors.add("rule", ExclusionError::Duplicate(value.into()).to_string());
-    list_page(db, user, scope, (errors, typed.to_string(), None)).await
+    list_page(
+        db,
+        user,
+        scope,
+        (errors, typed.to_string(), Done::default()),
+    )
+    .await
 }
 
 async fn save(
@@ -280,8 +306,7 @@ async fn org_list(
     AdminUser(user): AdminUser,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let notice = done.notice();
-    let empty = (FieldErrors::default(), String::new(), notice);
+    let empty = (FieldErrors::default(), String::new(), done);
     list_page(&db, &user, RuleScope::Organization, empty).await
 }
 
@@ -314,8 +339,7 @@ async fn own_list(
     user: CurrentUser,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let notice = done.notice();
-    let empty = (FieldErrors::default(), String::new(), notice);
+    let empty = (FieldErrors::default(), String::new(), done);
     list_page(&db, &user, RuleScope::Personal(user.id), empty).await
 }
 

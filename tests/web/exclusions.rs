@@ -222,6 +222,16 @@ async fn an_organization_rule_removes_matching_mail_everywhere_and_nothing_else(
     assert!(ledger.iter().all(|l| l.exclusion_rule_id == Some(rule.id)));
     let audit = app.get_html("/admin/audit").await;
     assert!(audit.contains("exclusion.add"), "{audit}");
+    assert!(audit.contains("organization rule hr.test: 4 stored emails removed"));
+    // A crafted link puts no notice on the page.
+    let page = app
+        .get_html("/settings/exclusions?excluded=evil.test&removed=99&unexcluded=hr.test")
+        .await;
+    assert!(
+        !page.contains("evil.test") && !page.contains("99 stored"),
+        "{page}"
+    );
+    assert!(!page.contains("no longer excluded"), "{page}");
 
     // The same rule again is refused.
     let res = app
@@ -331,7 +341,12 @@ async fn a_personal_rule_covers_only_its_owners_mailboxes() {
         .unwrap();
     assert!(rule.user_id.is_some());
     assert_eq!(ledger_excluded(&app).await.len(), 2);
-    assert!(app.get_html("/admin/audit").await.contains("exclusion.add"));
+    let audit = app.get_html("/admin/audit").await;
+    assert!(audit.contains("exclusion.add"), "{audit}");
+    assert!(
+        !audit.contains("mybank.test"),
+        "a personal rule's value is its owner's: {audit}"
+    );
 
     // New mail: kept out of Bea's mailbox only.
     for mailbox in [GMAIL, BEA_MAILBOX] {

@@ -10,7 +10,7 @@ use sea_orm::{
     QueryFilter, Statement,
 };
 use threadline::accounts::{create_organization, create_user, NewUser};
-use threadline::db::entities::{attachments, email_links, emails, mail_accounts};
+use threadline::db::entities::{attachments, email_links, emails, exclusion_rules, mail_accounts};
 use threadline::domain::user::Role;
 use threadline::sync::sync_account;
 
@@ -32,8 +32,8 @@ type Route = (
 );
 
 /// `(method, path, form fields)`. In paths and fields, `{email}`, `{link}`, `{attachment}`,
-/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}` and `{admin}` are organization
-/// B's records; `{my_email}` and `{my_business}` are A's own.
+/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}`, `{admin}` and `{exclusion}` are
+/// organization B's records; `{my_email}` and `{my_business}` are A's own.
 const ROUTES: &[Route] = &[
     // The email page and its body.
     (Get, "/emails/{email}", &[]),
@@ -179,6 +179,17 @@ const ROUTES: &[Route] = &[
         "/unmatched/{my_email}/link",
         &[("target", "contact:{contact}")],
     ),
+    (
+        Post,
+        "/unmatched/{email}/link",
+        &[
+            ("target", "business:{my_business}"),
+            ("address", "cara@client-b.test"),
+        ],
+    ),
+    // Exclusion rules (B's organization rule, through both scopes' routes).
+    (Post, "/settings/exclusions/{exclusion}/remove", &[]),
+    (Post, "/account/exclusions/{exclusion}/remove", &[]),
     // Timelines: the thread lists and an expanded thread.
     (Get, "/businesses/{business}/threads", &[]),
     (Get, "/businesses/{business}/threads/{email}", &[]),
@@ -209,6 +220,7 @@ const ORG_TABLES: &[&str] = &[
     "jobs",
     "audit_log",
     "directory_imports",
+    "exclusion_rules",
 ];
 
 /// Every row of an organization, as sorted text.
@@ -327,6 +339,17 @@ async fn two_organizations() -> World {
         &[("name", "Cara Client"), ("addresses", "cara@client-b.test")],
     )
     .await;
+    let res = bravo
+        .post_form("/settings/exclusions", &[("rule", "private-b.test")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let exclusion = exclusion_rules::Entity::find()
+        .filter(exclusion_rules::Column::OrganizationId.eq(bravo_org.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("B's rule");
+    ids.push(("exclusion", exclusion.id.to_string()));
     app.provider_mailbox("google", B_MAILBOX, "Bob Bravo").await;
     bravo.connect("google", approve(B_MAILBOX)).await;
     let (mailbox, email) = deliver_and_sync(&app, B_MAILBOX, b_message()).await;

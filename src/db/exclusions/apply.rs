@@ -200,9 +200,8 @@ pub async fn apply<C: ConnectionTrait + TransactionTrait>(
             subject_kind: "exclusion_rule",
             subject_id: Some(saved.id),
             detail: format!(
-                "{} rule {}: {removed} stored emails removed",
-                scope.label(),
-                rule.value
+                "{}: {removed} stored emails removed",
+                scope.audit_label(saved.id, &rule.value)
             ),
         },
     )

@@ -41,10 +41,12 @@ impl RuleScope {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// How the audit names a rule: an organization rule by its value; a personal rule only by
+    /// its id (which correspondents a user keeps private is theirs, not the admins').
+    fn audit_label(self, id: i64, value: &str) -> String {
         match self {
-            RuleScope::Organization => "organization",
-            RuleScope::Personal(_) => "personal",
+            RuleScope::Organization => format!("organization rule {value}"),
+            RuleScope::Personal(_) => format!("personal rule #{id}"),
         }
     }
 }
@@ -128,9 +130,8 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait>(
             subject_kind: "exclusion_rule",
             subject_id: Some(id),
             detail: format!(
-                "{} rule {}: {forgotten} ledger entries forgotten",
-                scope.label(),
-                rule.value
+                "{}: {forgotten} ledger entries forgotten",
+                scope.audit_label(id, &rule.value)
             ),
         },
     )
