@@ -44,26 +44,13 @@ pub async fn upsert_page(
     let (existing, kept_out) = stored_or_kept_out(db, owner.account_id, &ids).await?;
     // Deleted for good by an administrator, or kept out by a rule: never stored again.
     unique.retain(|pid, _| !kept_out.contains(*pid));
-    let mut out = Upserted::default();
     // New messages an exclusion rule matches are ledgered instead of stored.
-    let excluded: Vec<(&str, i64)> = {
-        let rules = directory.exclusions(db).await?;
-        unique
-            .iter()
-            .filter(|(pid, _)| !existing.contains_key(**pid))
-            .filter_map(|(pid, m)| {
-                let rule = rules.matching(m.participants.iter().map(|p| &p.address))?;
-                Some((*pid, rule))
-            })
-            .collect()
+    let excluded =
+        super::exclusions::keep_out(db, owner, directory, &mut unique, &existing).await?;
+    let mut out = Upserted {
+        excluded,
+        ..Upserted::default()
     };
-    if !excluded.is_empty() {
-        super::exclusions::record_excluded(db, owner, &excluded).await?;
-        for (pid, _) in &excluded {
-            unique.remove(pid);
-        }
-        out.excluded = excluded.len() as u64;
-    }
     let now = super::now();
     let mut fresh = Vec::new();
     let mut changes = Vec::new();

@@ -9,10 +9,14 @@ use sea_orm::{
     TransactionTrait, Value,
 };
 
+use std::collections::HashMap;
+
 use super::audit::{self, Entry};
+use super::directory::cache::PassDirectory;
 use super::emails::Owner;
 use super::entities::{exclusion_rules, sync_ledger};
 use crate::domain::exclusions::{Exclusions, RuleKind, RuleValue};
+use crate::domain::message::NormalizedMessage;
 
 /// The ledger reason of a message an exclusion rule keeps out.
 pub const EXCLUDED: &str = "excluded";
@@ -207,6 +211,38 @@ impl PassExclusions {
         }
         Ok(&self.loaded.as_ref().expect("loaded above").1)
     }
+}
+
+/// Of a page's `messages` (by provider id), remove the new ones (not in `stored`) a rule
+/// covering the mailbox matches, ledgered as excluded; how many. The rules (kept by the pass's
+/// `directory`) are only read for a page with new messages.
+pub(crate) async fn keep_out(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    directory: &mut PassDirectory,
+    messages: &mut HashMap<&str, &NormalizedMessage>,
+    stored: &HashMap<String, i64>,
+) -> Result<u64, DbErr> {
+    if messages.keys().all(|pid| stored.contains_key(*pid)) {
+        return Ok(0);
+    }
+    let rules = directory.exclusions(db).await?;
+    let excluded: Vec<(&str, i64)> = messages
+        .iter()
+        .filter(|(pid, _)| !stored.contains_key(**pid))
+        .filter_map(|(pid, m)| {
+            let rule = rules.matching(m.participants.iter().map(|p| &p.address))?;
+            Some((*pid, rule))
+        })
+        .collect();
+    if excluded.is_empty() {
+        return Ok(0);
+    }
+    record_excluded(db, owner, &excluded).await?;
+    for (pid, _) in &excluded {
+        messages.remove(pid);
+    }
+    Ok(excluded.len() as u64)
 }
 
 /// Advisory-lock namespace of the rules lock ("EXCL").
