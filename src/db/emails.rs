@@ -17,7 +17,7 @@ use crate::domain::stored::Folders;
 pub use super::email_states::{
     apply_provider_states, set_states, Applied, ProviderState, StateChange, StatesSet,
 };
-pub use super::ingest::upsert_page;
+pub use super::ingest::{stored_or_kept_out, upsert_page};
 
 /// The mailbox rows are written for.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +31,8 @@ pub struct Owner {
 pub struct Upserted {
     pub inserted: u64,
     pub updated: u64,
+    /// New messages an exclusion rule kept out (ledgered, not stored).
+    pub excluded: u64,
 }
 
 /// The conversation key from a message's own headers: the thread root named by the first

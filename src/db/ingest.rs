@@ -41,11 +41,17 @@ pub async fn upsert_page(
         unique.insert(m.provider_message_id.as_str(), m);
     }
     let ids: Vec<String> = unique.keys().map(|s| (*s).to_string()).collect();
-    let (existing, purged) = stored_or_purged(db, owner.account_id, &ids).await?;
-    // Deleted for good by an administrator: never stored again.
-    unique.retain(|pid, _| !purged.contains(*pid));
+    let (existing, kept_out) = stored_or_kept_out(db, owner.account_id, &ids).await?;
+    // Deleted for good by an administrator, or kept out by a rule: never stored again.
+    unique.retain(|pid, _| !kept_out.contains(*pid));
+    // New messages an exclusion rule matches are ledgered instead of stored.
+    let excluded =
+        super::exclusions::keep_out(db, owner, directory, &mut unique, &existing).await?;
+    let mut out = Upserted {
+        excluded,
+        ..Upserted::default()
+    };
     let now = super::now();
-    let mut out = Upserted::default();
     let mut fresh = Vec::new();
     let mut changes = Vec::new();
     for (pid, m) in &unique {
@@ -148,9 +154,10 @@ async fn relax_commit(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Of `ids`: `provider id -> emails.id` of those stored, and those an administrator purged
-/// (the ledger's mark), in one look-up (one probe of each unique index per id).
-async fn stored_or_purged(
+/// Of `ids`: `provider id -> emails.id` of those stored, and those kept out for good (the
+/// ledger's mark: purged by an administrator, or excluded by a rule), in one look-up (one
+/// probe of each unique index per id). Sync fetches neither again.
+pub async fn stored_or_kept_out(
     db: &impl ConnectionTrait,
     account_id: i64,
     ids: &[String],
@@ -158,11 +165,12 @@ async fn stored_or_purged(
     let select = "SELECT v.k AS pid, \
          (SELECT e.id FROM emails e WHERE e.account_id = ? AND e.provider_message_id = v.k) AS id, \
          EXISTS (SELECT 1 FROM sync_ledger l WHERE l.account_id = ? \
-         AND l.provider_message_id = v.k AND l.reason = ?) AS purged FROM v";
+         AND l.provider_message_id = v.k AND l.reason IN (?, ?)) AS purged FROM v";
     let scope = [
         account_id.into(),
         account_id.into(),
         super::purge::PURGED.into(),
+        super::exclusions::EXCLUDED.into(),
     ];
     let (mut stored, mut purged) = (HashMap::new(), HashSet::new());
     for row in super::batch::per_key(db, ids, select, &scope).await? {

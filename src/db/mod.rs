@@ -9,6 +9,7 @@ pub mod email_states;
 pub mod email_view;
 pub mod emails;
 pub mod entities;
+pub mod exclusions;
 pub mod files;
 pub mod ingest;
 pub mod jobs;

@@ -6,6 +6,7 @@ pub mod auto_contacts;
 pub mod directory_csv;
 pub mod domains;
 pub mod email_html;
+pub mod exclusions;
 pub mod freemail;
 pub mod job;
 pub mod mailbox;

@@ -14,6 +14,7 @@ pub mod email_actions;
 pub mod email_links;
 pub mod email_view;
 pub mod error;
+pub mod exclusions;
 pub mod headers;
 pub mod home;
 pub mod link_targets;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())
+        .merge(exclusions::router())
         .merge(unmatched::router())
         .merge(email_links::router())
         .merge(link_targets::router())

@@ -19,11 +19,14 @@ use super::reassociation_views::edit_error;
 use super::session::CurrentUser;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
-use crate::db::directory::unmatched::{self, Before, Triager, UnmatchedRow};
+use crate::db::directory::correspondents::{self, Correspondent, Group};
+use crate::db::directory::unmatched::{self, Before, Triager};
 use crate::db::directory::{self, WriteError};
+use crate::domain::address::EmailAddress;
 use crate::reassociation::{triage, Edit};
 
-const PAGE: u64 = 50;
+/// Correspondents per page.
+const PAGE: usize = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,34 +36,67 @@ pub fn router() -> Router<AppState> {
         .route("/unmatched/{id}/link", post(link))
 }
 
-/// One row as the page shows it.
-pub struct RowView {
-    pub r: UnmatchedRow,
+/// One correspondent as the page shows them.
+pub struct PersonView {
+    pub c: Correspondent,
     pub when: String,
-    /// A business name suggested from the domain (`acme.co.uk` -> `Acme`).
-    pub business_name: String,
     pub contact_name: String,
+    /// The personal exclusion preview for this address.
+    pub exclude: String,
 }
 
-impl RowView {
-    fn new(r: UnmatchedRow) -> Self {
-        let business_name = r
-            .business_domain
+/// A domain's correspondents together, or one person.
+pub struct GroupView {
+    pub domain: Option<String>,
+    /// A business name suggested from the domain (`acme.co.uk` -> `Acme`).
+    pub business_name: String,
+    pub from_domain: u64,
+    /// Several people: shown under a header row with the domain's actions.
+    pub several: bool,
+    pub exclude_domain: String,
+    pub people: Vec<PersonView>,
+}
+
+fn exclude_url(rule: &str) -> String {
+    let q = serde_urlencoded::to_string([("rule", rule)]).unwrap_or_default();
+    format!("/account/exclusions/preview?{q}")
+}
+
+impl GroupView {
+    fn new(g: Group) -> Self {
+        let business_name = g
+            .domain
             .as_deref()
             .and_then(|d| d.split('.').next())
             .map(capitalize)
             .unwrap_or_default();
-        let contact_name = if r.external_name.trim().is_empty() {
-            r.external.local_part().to_string()
-        } else {
-            r.external_name.clone()
-        };
+        let people = g
+            .people
+            .into_iter()
+            .map(|c| PersonView {
+                when: c.latest_at.format("%Y-%m-%d %H:%M").to_string(),
+                contact_name: if c.name.trim().is_empty() {
+                    c.address.local_part().to_string()
+                } else {
+                    c.name.clone()
+                },
+                exclude: exclude_url(c.address.as_str()),
+                c,
+            })
+            .collect::<Vec<_>>();
         Self {
-            when: r.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            several: people.len() > 1,
+            exclude_domain: g.domain.as_deref().map(exclude_url).unwrap_or_default(),
+            domain: g.domain,
             business_name,
-            contact_name,
-            r,
+            from_domain: g.from_domain,
+            people,
         }
+    }
+
+    /// The email a domain action is posted for (its newest correspondent's latest).
+    pub fn anchor(&self) -> i64 {
+        self.people.first().map_or(0, |p| p.c.latest_email_id)
     }
 }
 
@@ -75,7 +111,7 @@ fn capitalize(s: &str) -> String {
 #[template(path = "unmatched/index.html")]
 struct ListPage {
     layout: Layout,
-    rows: Vec<RowView>,
+    groups: Vec<GroupView>,
     more: Option<String>,
     first: bool,
     csrf: String,
@@ -84,7 +120,7 @@ struct ListPage {
 #[derive(Template)]
 #[template(path = "unmatched/index.html", block = "rows")]
 struct ListRows {
-    rows: Vec<RowView>,
+    groups: Vec<GroupView>,
     more: Option<String>,
     first: bool,
     csrf: String,
@@ -94,6 +130,7 @@ struct ListRows {
 #[template(path = "unmatched/fragments.html", block = "removed")]
 struct Removed {
     ids: Vec<i64>,
+    domain: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -136,20 +173,15 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cursor = query.cursor();
-    let (rows, next) = unmatched::list(
-        &db,
-        user.organization_id,
-        triager(&user),
-        cursor.as_ref(),
-        PAGE,
-    )
-    .await?;
-    let rows = rows.into_iter().map(RowView::new).collect();
+    let who = triager(&user);
+    let (groups, next) =
+        correspondents::page(&db, user.organization_id, who, cursor.as_ref(), PAGE).await?;
+    let groups = groups.into_iter().map(GroupView::new).collect();
     let more = ListQuery::more_url(next.as_ref());
     let (first, csrf) = (cursor.is_none(), user.csrf.clone());
     if headers.contains_key("HX-Request") {
         return Ok(render(&ListRows {
-            rows,
+            groups,
             more,
             first,
             csrf,
@@ -159,7 +191,7 @@ async fn list(
     let layout = Layout::for_user(&user, "Unmatched mail", "unmatched");
     Ok(render(&ListPage {
         layout,
-        rows,
+        groups,
         more,
         first,
         csrf,
@@ -167,13 +199,21 @@ async fn list(
     .into_response())
 }
 
-/// The answer to a triage: the row goes (htmx), plus every other row now linked.
-fn done(headers: &HeaderMap, email_id: i64, linked: Vec<i64>) -> Result<Response, AppError> {
+/// The answer to a triage: every row whose latest email is now linked goes (htmx, out of
+/// band; the forms swap nothing themselves), and the domain's header after a business.
+fn done(
+    headers: &HeaderMap,
+    linked: Vec<i64>,
+    domain: Option<String>,
+) -> Result<Response, AppError> {
     if !headers.contains_key("HX-Request") {
         return Ok(Redirect::to("/unmatched").into_response());
     }
-    let ids = linked.into_iter().filter(|id| *id != email_id).collect();
-    Ok(render(&Removed { ids })?.into_response())
+    Ok(render(&Removed {
+        ids: linked,
+        domain,
+    })?
+    .into_response())
 }
 
 /// Field errors of a triage form as one message (shown in the page's message area).
@@ -221,7 +261,8 @@ async fn create_business(
     let created = triage::create(&db, org, user.id, Edit::CreateBusiness(&input)).await;
     let (_, linked) =
         created.or_else(|e| Err(invalid(&edit_error(e, "domains")?, &["domains"])))?;
-    done(&headers, id, linked)
+    let domain = input.domains.first().map(ToString::to_string);
+    done(&headers, linked, domain)
 }
 
 async fn create_contact(
@@ -248,13 +289,17 @@ async fn create_contact(
     let created = triage::create(&db, org, user.id, Edit::CreateContact(&input)).await;
     let (_, linked) =
         created.or_else(|e| Err(invalid(&edit_error(e, "addresses")?, &["addresses"])))?;
-    done(&headers, id, linked)
+    done(&headers, linked, None)
 }
 
 #[derive(Debug, Deserialize)]
 struct LinkForm {
     #[serde(default)]
     target: String,
+    /// The correspondent whose unmatched mail (in the user's sight) is linked; without it,
+    /// the one email.
+    #[serde(default)]
+    address: String,
 }
 
 async fn link(
@@ -267,11 +312,15 @@ async fn link(
     let target = chosen_target(&form.target)?;
     let org = user.organization_id;
     let who = (user.id, triager(&user));
-    let linked = unmatched::link_email_from_triage(&db, org, who, id, target)
-        .await
-        .map_err(|e| match e {
-            WriteError::Db(e) => e.into(),
-            _ => AppError::NotFound,
-        })?;
-    done(&headers, id, linked)
+    let linked = if form.address.trim().is_empty() {
+        unmatched::link_email_from_triage(&db, org, who, id, target).await
+    } else {
+        let address = EmailAddress::parse(&form.address).map_err(|_| AppError::NotFound)?;
+        unmatched::link_person_from_triage(&db, org, who, (id, &address), target).await
+    };
+    let linked = linked.map_err(|e| match e {
+        WriteError::Db(e) => e.into(),
+        _ => AppError::NotFound,
+    })?;
+    done(&headers, linked, None)
 }

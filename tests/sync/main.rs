@@ -6,6 +6,7 @@
 mod support;
 
 mod common;
+mod exclusions;
 mod fairness;
 mod gmail;
 mod outlook;

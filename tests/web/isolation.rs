@@ -24,7 +24,7 @@ type Route = (
 );
 
 /// `(method, path, form fields)`. In paths and fields, `{email}`, `{link}`, `{attachment}`,
-/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}` and `{admin}` are organization
+/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}`, `{admin}` and `{exclusion}` are organization
 /// B's records; `{my_email}`, `{my_business}` and `{my_user}` are A's own.
 const ROUTES: &[Route] = &[
     // The email page and its body.
@@ -192,6 +192,9 @@ const ROUTES: &[Route] = &[
         &[("target", "contact:{contact}")],
     ),
     // Timelines: the thread lists and an expanded thread.
+    // Exclusion rules (B's organization rule, through both scopes' routes).
+    (Post, "/settings/exclusions/{exclusion}/remove", &[]),
+    (Post, "/account/exclusions/{exclusion}/remove", &[]),
     (Get, "/businesses/{business}/threads", &[]),
     (Get, "/businesses/{business}/threads/{email}", &[]),
     (Get, "/contacts/{contact}/threads", &[]),
@@ -221,6 +224,7 @@ const ORG_TABLES: &[&str] = &[
     "jobs",
     "audit_log",
     "directory_imports",
+    "exclusion_rules",
 ];
 
 /// Every row of an organization, as sorted text.

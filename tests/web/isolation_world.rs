@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::db::entities::{attachments, email_links, emails, mail_accounts, users};
+use threadline::db::entities::{
+    attachments, email_links, emails, exclusion_rules, mail_accounts, users,
+};
 use threadline::sync::sync_account;
 use threadline_emulator::{self as emulator, EmulatorConfig};
 
@@ -194,6 +196,17 @@ pub async fn two_organizations() -> World {
         &[("name", "Cara Client"), ("addresses", "cara@client-b.test")],
     )
     .await;
+    let res = bravo
+        .post_form("/settings/exclusions", &[("rule", "private-b.test")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let exclusion = exclusion_rules::Entity::find()
+        .filter(exclusion_rules::Column::OrganizationId.eq(org_b))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("B's rule");
+    ids.push(("exclusion", exclusion.id.to_string()));
     app.provider_mailbox("google", B_MAILBOX, "Bob Bravo").await;
     bravo.connect("google", approve(B_MAILBOX)).await;
     let (mailbox, email) = deliver_and_sync(&app, B_MAILBOX, b_message(), "plans-1@").await;

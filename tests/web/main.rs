@@ -17,6 +17,7 @@ mod directory_csv;
 mod directory_lists;
 mod directory_load;
 mod email_view;
+mod exclusions;
 mod isolation;
 mod isolation_pages;
 mod isolation_world;

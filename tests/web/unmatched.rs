@@ -4,7 +4,7 @@
 use chrono::TimeZone;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::db::directory::{self, unmatched};
+use threadline::db::directory::{self, correspondents, unmatched};
 use threadline::db::entities::{email_links, emails};
 use threadline::db::organizations;
 use threadline::domain::association::Reason;
@@ -88,15 +88,16 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
     // Newest first.
     assert!(page.find("subject-free").unwrap() < page.find("subject-bo").unwrap());
 
-    // Keyset pages of one.
-    let (first, next) = unmatched::list(&app.db, org, unmatched::Triager::Admin, None, 1)
+    // Keyset pages of one correspondent.
+    let admin = unmatched::Triager::Admin;
+    let (first, next) = correspondents::page(&app.db, org, admin, None, 1)
         .await
         .unwrap();
-    let (second, _) = unmatched::list(&app.db, org, unmatched::Triager::Admin, next.as_ref(), 1)
+    let (second, _) = correspondents::page(&app.db, org, admin, next.as_ref(), 1)
         .await
         .unwrap();
-    assert_eq!(first[0].subject, "subject-free");
-    assert_eq!(second[0].subject, "subject-sub");
+    assert_eq!(first[0].people[0].latest_subject, "subject-free");
+    assert_eq!(second[0].people[0].latest_subject, "subject-sub");
 
     let bo = email_id(&app, "bo").await;
     let sub = email_id(&app, "sub").await;
@@ -341,4 +342,240 @@ async fn a_member_sees_and_triages_only_their_own_unlinked_mail() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(!links(&app, "ada-private").await.is_empty());
+}
+
+/// A correspondent as a page lists them: address, emails, latest subject.
+type Person = (String, u64, String);
+
+/// Occurrences of a correspondent's row (their address as the row shows it).
+fn rows_of(page: &str, address: &str) -> usize {
+    page.matches(&format!(r#"<span class="muted">{address}</span>"#))
+        .count()
+}
+
+async fn deliver_to(app: &TestApp, mailbox: &str, tag: &str, from: &str, minute: u32) {
+    let received = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 20, 10, minute, 0)
+        .unwrap()
+        .timestamp_millis();
+    let raw = format!(
+        "From: {from}\r\nTo: Owner <{mailbox}>\r\nSubject: subject-{tag}\r\n\
+         Message-ID: <{tag}@test>\r\nDate: Fri, 20 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nHi.\r\n"
+    );
+    app.deliver_gmail(mailbox, raw, "INBOX", Some(received))
+        .await;
+}
+
+/// One row per external address with its count and latest subject, people of one business
+/// domain under that domain, pages by correspondent; "Link to existing…" links all of a
+/// person's unmatched mail at once.
+#[tokio::test]
+async fn one_row_per_correspondent_grouped_by_domain_and_one_click_per_person() {
+    let app = linked_app().await;
+    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    directory::add_internal_domain(&app.db, org, "gmail-user.test")
+        .await
+        .unwrap();
+    let known = directory::create_business(&app.db, org, "Known", &["known.test".into()])
+        .await
+        .unwrap()
+        .id;
+    let bo = "Bo Buyer <bo@customer.test>";
+    deliver_to(&app, GMAIL, "bo-1", bo, 1).await;
+    deliver_to(&app, GMAIL, "bo-2", bo, 2).await;
+    deliver_to(&app, GMAIL, "sue-1", "Sue <sue@mail.customer.test>", 3).await;
+    deliver_to(&app, GMAIL, "bo-3", bo, 4).await;
+    deliver_to(&app, GMAIL, "zed-1", "Zed <zed@gmail.com>", 5).await;
+    deliver_to(&app, GMAIL, "zed-2", "Zed <zed@gmail.com>", 6).await;
+    for account in all_accounts(&app).await {
+        sync_account(&app.deps, account.id).await.unwrap();
+    }
+
+    let admin = unmatched::Triager::Admin;
+    let (groups, next) = correspondents::page(&app.db, org, admin, None, 50)
+        .await
+        .unwrap();
+    assert!(next.is_none());
+    let shape: Vec<(Option<String>, Vec<Person>)> = groups
+        .iter()
+        .map(|g| {
+            let people = g
+                .people
+                .iter()
+                .map(|p| (p.address.to_string(), p.emails, p.latest_subject.clone()))
+                .collect();
+            (g.domain.clone(), people)
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (
+                None,
+                vec![("zed@gmail.com".into(), 2, "subject-zed-2".into())]
+            ),
+            (
+                Some("customer.test".into()),
+                vec![
+                    ("bo@customer.test".into(), 3, "subject-bo-3".into()),
+                    ("sue@mail.customer.test".into(), 1, "subject-sue-1".into()),
+                ]
+            ),
+        ]
+    );
+    assert_eq!(groups[1].from_domain, 4);
+
+    let page = app.get_html("/unmatched").await;
+    for (address, rows) in [
+        ("bo@customer.test", 1),
+        ("sue@mail.customer.test", 1),
+        ("zed@gmail.com", 1),
+    ] {
+        assert_eq!(rows_of(&page, address), rows, "{address}:\n{page}");
+    }
+    assert!(
+        page.contains("3 emails") && page.contains("2 emails"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>customer.test</strong>"), "{page}");
+    assert!(page.contains("links 4 unmatched emails"), "{page}");
+    assert!(
+        !page.contains("subject-bo-1"),
+        "only the latest subject: {page}"
+    );
+    assert!(page.contains("/account/exclusions/preview?rule=bo%40customer.test"));
+
+    // Pages of one correspondent: each person once, newest mail first, whatever the page.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let (groups, next) = correspondents::page(&app.db, org, admin, cursor.as_ref(), 1)
+            .await
+            .unwrap();
+        for g in groups {
+            seen.extend(g.people.into_iter().map(|p| p.address.to_string()));
+        }
+        cursor = next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            "zed@gmail.com",
+            "bo@customer.test",
+            "sue@mail.customer.test"
+        ]
+    );
+
+    // One click links all of Bo's mail (and only his), with htmx removing his row.
+    let bo3 = email_id(&app, "bo-3").await;
+    let target = format!("business:{known}");
+    let fields = [("target", target.as_str()), ("address", "bo@customer.test")];
+    let res = app
+        .htmx_post(&format!("/unmatched/{bo3}/link"), None, &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(&format!(r#"id="unmatched-{bo3}" hx-swap-oob="delete""#)),
+        "{body}"
+    );
+    for tag in ["bo-1", "bo-2", "bo-3"] {
+        assert_eq!(
+            links(&app, tag).await,
+            vec![Link::business(known, "manual")],
+            "{tag}"
+        );
+    }
+    assert!(links(&app, "sue-1").await.is_empty());
+    assert!(links(&app, "zed-1").await.is_empty());
+    let page = app.get_html("/unmatched").await;
+    assert_eq!(rows_of(&page, "bo@customer.test"), 0, "{page}");
+    assert_eq!(rows_of(&page, "sue@mail.customer.test"), 1, "{page}");
+    assert!(app
+        .get_html("/admin/audit")
+        .await
+        .contains("3 emails of bo@customer.test"));
+
+    // Someone who does not take part in the row's email: 404, nothing linked.
+    let sue = email_id(&app, "sue-1").await;
+    let fields = [("target", target.as_str()), ("address", "zed@gmail.com")];
+    let res = app
+        .post_form(&format!("/unmatched/{sue}/link"), &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(links(&app, "zed-1").await.is_empty() && links(&app, "sue-1").await.is_empty());
+
+    // Creating the business from the domain group links the rest of the domain.
+    let res = app
+        .htmx_post(
+            &format!("/unmatched/{sue}/business"),
+            None,
+            &[("name", "Customer"), ("domains", "customer.test")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.contains(r#"id="unmatched-domain-customer.test" hx-swap-oob="delete""#));
+    assert_eq!(links(&app, "sue-1").await.len(), 1);
+}
+
+/// A member's person-wide triage reaches only their own mail: a correspondent who also wrote
+/// to a colleague keeps the colleague's mail unlinked.
+#[tokio::test]
+async fn a_members_one_click_links_only_their_own_mail_of_that_person() {
+    let app = linked_app().await;
+    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    directory::add_internal_domain(&app.db, org, "gmail-user.test")
+        .await
+        .unwrap();
+    let known = directory::create_business(&app.db, org, "Known", &["known.test".into()])
+        .await
+        .unwrap()
+        .id;
+    let bea = app.member_browser(BEA, "bea password 1").await;
+    bea.connect("google", approve(BEA_MAILBOX)).await;
+    let bo = "Bo Buyer <bo@customer.test>";
+    deliver_to(&app, GMAIL, "ada-bo-1", bo, 1).await;
+    deliver_to(&app, GMAIL, "ada-bo-2", bo, 2).await;
+    deliver_to(&app, BEA_MAILBOX, "bea-bo-1", bo, 3).await;
+    for account in all_accounts(&app).await {
+        sync_account(&app.deps, account.id).await.unwrap();
+    }
+    let page = bea.get_html("/unmatched").await;
+    assert_eq!(rows_of(&page, "bo@customer.test"), 1, "{page}");
+    assert!(
+        page.contains("1 email<") && !page.contains("3 emails"),
+        "{page}"
+    );
+    assert!(!page.contains("subject-ada-bo"), "{page}");
+    let page = app.get_html("/unmatched").await;
+    assert!(
+        page.contains("3 emails"),
+        "the admin sees the organization's: {page}"
+    );
+
+    // Ada's email with Bo's address: not Bea's to triage.
+    let target = format!("business:{known}");
+    let fields = [("target", target.as_str()), ("address", "bo@customer.test")];
+    let ada2 = email_id(&app, "ada-bo-2").await;
+    let res = bea
+        .post_form(&format!("/unmatched/{ada2}/link"), &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(links(&app, "ada-bo-2").await.is_empty());
+
+    let beas = email_id(&app, "bea-bo-1").await;
+    let res = bea
+        .post_form(&format!("/unmatched/{beas}/link"), &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        links(&app, "bea-bo-1").await,
+        vec![Link::business(known, "manual")]
+    );
+    assert!(links(&app, "ada-bo-1").await.is_empty());
+    assert!(links(&app, "ada-bo-2").await.is_empty());
 }

@@ -7,7 +7,9 @@
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::auto_contacts::AutoContacts;
+use crate::db::exclusions::PassExclusions;
 use crate::domain::association::Directory;
+use crate::domain::exclusions::Exclusions;
 
 /// What the stamp reads: per table, its rows of the organization, highest id and, where rows
 /// are edited in place, the last edit; all as text, alike on both engines.
@@ -42,6 +44,8 @@ pub struct PassDirectory {
     organization_id: i64,
     account_id: i64,
     loaded: Option<Loaded>,
+    /// The exclusion rules covering the mailbox, kept alike.
+    exclusions: PassExclusions,
 }
 
 impl PassDirectory {
@@ -50,7 +54,13 @@ impl PassDirectory {
             organization_id,
             account_id,
             loaded: None,
+            exclusions: PassExclusions::new(organization_id, account_id),
         }
+    }
+
+    /// The exclusion rules covering the mailbox now (see [`PassExclusions`]).
+    pub async fn exclusions(&mut self, db: &impl ConnectionTrait) -> Result<&Exclusions, DbErr> {
+        self.exclusions.current(db).await
     }
 
     /// The current directory and auto-create policy, loaded again only when the stamp moved.

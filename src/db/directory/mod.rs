@@ -5,6 +5,7 @@ pub mod auto_contacts;
 pub mod businesses;
 pub mod cache;
 pub mod contacts;
+pub mod correspondents;
 pub mod export;
 pub mod import;
 mod import_plan;

@@ -2,7 +2,7 @@
 //! first by keyset; and the one-click triage that links one of them by hand. Unlinked mail is
 //! private to its mailbox's owner, so a member lists and triages only their own mailboxes'
 //! ([`Triager::Member`]); an admin the whole organization's.
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
@@ -17,8 +17,6 @@ use crate::db::entities::{
 };
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Reason, Target};
-use crate::domain::domains::registrable;
-use crate::domain::message::ParticipantRole;
 use crate::domain::reassociation::Source;
 
 /// Whose unlinked mail is listed and may be triaged.
@@ -53,35 +51,17 @@ pub struct Before {
     pub id: i64,
 }
 
-/// One unmatched email and the external person triage acts on.
-#[derive(Debug, Clone)]
-pub struct UnmatchedRow {
-    pub email_id: i64,
-    pub subject: String,
-    pub received_at: DateTime<Utc>,
-    pub external: EmailAddress,
-    pub external_name: String,
-    /// The registrable domain a business could be created from; None for free-mail.
-    pub business_domain: Option<String>,
-    /// Unmatched emails involving `business_domain` (or its subdomains), this one included.
-    pub from_domain: u64,
-}
-
-/// Unmatched emails of the organization in `who`'s sight before `before`, newest first: at
-/// most `size`, and the cursor of the next page.
-pub async fn list(
+/// Unmatched emails of the organization in `who`'s sight before `before`, newest first, at
+/// most `limit` (by keyset: walking emails newest first by index stops once `limit` are found).
+/// `internal` are the organization's internal domains.
+pub(super) async fn emails_before(
     db: &impl ConnectionTrait,
     org_id: i64,
     who: Triager,
+    internal: &[String],
     before: Option<&Before>,
-    size: u64,
-) -> Result<(Vec<UnmatchedRow>, Option<Before>), DbErr> {
-    let directory = super::load(db, org_id).await?;
-    let internal = super::settings::load(db, org_id)
-        .await
-        .map(|s| s.internal_domains)
-        .unwrap_or_default();
-    // Correlated EXISTS: walking emails newest first by index stops once a page is full.
+    limit: u64,
+) -> Result<Vec<emails::Model>, DbErr> {
     let mut external = Condition::all().add(
         Expr::col((
             email_participants::Entity,
@@ -89,7 +69,7 @@ pub async fn list(
         ))
         .equals((emails::Entity, emails::Column::Id)),
     );
-    for d in &internal {
+    for d in internal {
         external = external
             .add(email_participants::Column::Domain.ne(d.as_str()))
             .add(email_participants::Column::Domain.not_like(format!("%.{d}")));
@@ -99,17 +79,16 @@ pub async fn list(
         .from(email_participants::Entity)
         .cond_where(external)
         .to_owned();
-    let live_link = no_live_link();
     let mut select = emails::Entity::find()
         .filter(emails::Column::OrganizationId.eq(org_id))
         .filter(who.condition())
         .filter(emails::Column::SoftDeletedAt.is_null())
         .filter(emails::Column::DeletedInProviderAt.is_null())
-        .filter(live_link)
+        .filter(no_live_link())
         .filter(Expr::exists(with_external))
         .order_by_desc(emails::Column::ReceivedAt)
         .order_by_desc(emails::Column::Id)
-        .limit(size + 1);
+        .limit(limit);
     if let Some(b) = before {
         select = select.filter(
             Condition::any()
@@ -121,62 +100,18 @@ pub async fn list(
                 ),
         );
     }
-    let mut found = select.all(db).await?;
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    let next = (found.len() > size).then(|| {
-        found.truncate(size);
-        found.last().map(|e| Before {
-            received_at: e.received_at,
-            id: e.id,
-        })
-    });
-    let mut people: BTreeMap<i64, Vec<email_participants::Model>> = BTreeMap::new();
-    for p in email_participants::Entity::find()
-        .filter(email_participants::Column::EmailId.is_in(found.iter().map(|e| e.id)))
-        .order_by_asc(email_participants::Column::Id)
-        .all(db)
-        .await?
-    {
-        people.entry(p.email_id).or_default().push(p);
-    }
-    let mut keys = std::collections::HashSet::new();
-    let rows: Vec<UnmatchedRow> = found
-        .into_iter()
-        // Colleagues' copies of one message show once.
-        .filter(|e| keys.insert(e.message_key.clone()))
-        .filter_map(|e| {
-            let ps = people.remove(&e.id).unwrap_or_default();
-            // The author when external, else the first external recipient.
-            let pick = ps
-                .iter()
-                .filter(|p| !directory.is_internal(&p.domain))
-                .min_by_key(|p| u8::from(p.role != ParticipantRole::From))?;
-            let address = EmailAddress::parse(&pick.address).ok()?;
-            let business_domain = (!directory.is_free_mail(address.domain()))
-                .then(|| registrable(address.domain()))
-                .flatten();
-            Some(UnmatchedRow {
-                email_id: e.id,
-                subject: e.subject,
-                received_at: e.received_at,
-                external_name: pick.name.clone(),
-                external: address,
-                business_domain,
-                from_domain: 1,
-            })
-        })
-        .collect();
-    let counts = counts_by_domain(db, org_id, who, &rows).await?;
-    let rows = rows
-        .into_iter()
-        .map(|mut r| {
-            if let Some(n) = r.business_domain.as_ref().and_then(|d| counts.get(d)) {
-                r.from_domain = *n;
-            }
-            r
-        })
-        .collect();
-    Ok((rows, next.flatten()))
+    select.all(db).await
+}
+
+/// Unmatched (live, no live link) emails of the organization in `who`'s sight: the
+/// conditions on the outer `emails` row.
+pub(super) fn unmatched_in_sight(org_id: i64, who: Triager) -> Condition {
+    Condition::all()
+        .add(Expr::col((emails::Entity, emails::Column::OrganizationId)).eq(org_id))
+        .add(who.condition())
+        .add(Expr::col((emails::Entity, emails::Column::SoftDeletedAt)).is_null())
+        .add(Expr::col((emails::Entity, emails::Column::DeletedInProviderAt)).is_null())
+        .add(no_live_link())
 }
 
 /// `NOT EXISTS` a live link of the outer `emails` row.
@@ -193,23 +128,19 @@ fn no_live_link() -> SimpleExpr {
     Expr::exists(live_link).not()
 }
 
-/// How many unmatched emails involve each of the rows' business domains (subdomains too), so
-/// a row can say how much mail creating that business would link.
-async fn counts_by_domain(
+/// How many unmatched emails involve each of `domains` (subdomains too), so a row can say how
+/// much mail creating that business would link.
+pub(super) async fn counts_by_domain(
     db: &impl ConnectionTrait,
     org_id: i64,
     who: Triager,
-    rows: &[UnmatchedRow],
+    domains: &HashSet<&str>,
 ) -> Result<HashMap<String, u64>, DbErr> {
-    let domains: HashSet<&str> = rows
-        .iter()
-        .filter_map(|r| r.business_domain.as_deref())
-        .collect();
     if domains.is_empty() {
         return Ok(HashMap::new());
     }
     let mut hosts = Condition::any();
-    for d in &domains {
+    for d in domains {
         hosts = hosts
             .add(email_participants::Column::Domain.eq(*d))
             .add(email_participants::Column::Domain.like(format!("%.{d}")));
@@ -278,8 +209,47 @@ pub async fn link_email_from_triage<C: ConnectionTrait + TransactionTrait>(
     if !email_exists(&txn, org_id, who, email_id).await? {
         return Err(WriteError::NotFound);
     }
-    let linked = link_copies(&txn, org_id, actor, email_id, target).await?;
+    let (name, linked) = link_copies(&txn, org_id, actor, email_id, target).await?;
+    let detail = format!("email {email_id} -> {name}");
+    super::record(&txn, org_id, actor, "email.link", email_id, &detail).await?;
     txn.commit().await?;
+    Ok(linked)
+}
+
+/// Link every unmatched email in `who`'s sight that `address` takes part in (and the
+/// organization's other copies of each) to an existing business or contact by hand, in one
+/// transaction, audited once. `email_id` is the row's email: NotFound unless it is in sight
+/// and `address` takes part in it. Returns the ids of the emails linked.
+pub async fn link_person_from_triage<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org_id: i64,
+    (actor, who): (i64, Triager),
+    (email_id, address): (i64, &EmailAddress),
+    target: Target,
+) -> Result<Vec<i64>, WriteError> {
+    let txn = crate::db::begin_write(db).await?;
+    if !email_exists(&txn, org_id, who, email_id).await? {
+        return Err(WriteError::NotFound);
+    }
+    let theirs = super::correspondents::unmatched_of(&txn, org_id, who, address).await?;
+    if !theirs.contains(&email_id) {
+        return Err(WriteError::NotFound);
+    }
+    let mut linked: Vec<i64> = Vec::new();
+    let mut name = String::new();
+    for id in &theirs {
+        if linked.contains(id) {
+            continue; // a copy of a message linked already
+        }
+        let (to, copies) = link_copies(&txn, org_id, actor, *id, target).await?;
+        name = to;
+        linked.extend(copies);
+    }
+    let detail = format!("{} emails of {address} -> {name}", theirs.len());
+    super::record(&txn, org_id, actor, "email.link", email_id, &detail).await?;
+    txn.commit().await?;
+    linked.sort_unstable();
+    linked.dedup();
     Ok(linked)
 }
 
@@ -289,7 +259,7 @@ async fn link_copies(
     actor: i64,
     email_id: i64,
     target: Target,
-) -> Result<Vec<i64>, WriteError> {
+) -> Result<(String, Vec<i64>), WriteError> {
     let email = emails::Entity::find_by_id(email_id)
         .filter(emails::Column::OrganizationId.eq(org_id))
         .one(db)
@@ -321,9 +291,7 @@ async fn link_copies(
     for copy in &copies {
         link_one(db, org_id, actor, copy, business, contact).await?;
     }
-    let detail = format!("email {email_id} -> {name}");
-    super::record(db, org_id, actor, "email.link", email_id, &detail).await?;
-    Ok(copies.into_iter().map(|e| e.id).collect())
+    Ok((name, copies.into_iter().map(|e| e.id).collect()))
 }
 
 async fn link_one(

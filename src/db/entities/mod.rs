@@ -10,6 +10,7 @@ pub mod email_bodies;
 pub mod email_links;
 pub mod email_participants;
 pub mod emails;
+pub mod exclusion_rules;
 pub mod jobs;
 pub mod link_tombstones;
 pub mod login_throttles;

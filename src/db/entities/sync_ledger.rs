@@ -15,6 +15,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub detail: String,
     pub created_at: DateTimeUtc,
+    /// The exclusion rule that kept the message out (reason `excluded`).
+    pub exclusion_rule_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

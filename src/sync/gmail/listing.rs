@@ -260,10 +260,11 @@ async fn prepare(
     // Stored ones (a resync, a resumed listing) only need their labels, unless this
     // listing stored or read them already (a chunk before a restart, another label).
     let in_flight: HashSet<&String> = in_flight.iter().collect();
-    let stored = emails::ids_by_provider_id(db, owner.account_id, &ids).await?;
+    let (stored, kept_out) = emails::stored_or_kept_out(db, owner.account_id, &ids).await?;
+    // Purged or excluded messages are never fetched again.
     let (known, fresh): (Vec<String>, Vec<String>) = ids
         .iter()
-        .filter(|id| !in_flight.contains(id))
+        .filter(|id| !in_flight.contains(id) && !kept_out.contains(*id))
         .cloned()
         .partition(|id| stored.contains_key(id));
     let fresh = heads_first(fresh, &threads);

@@ -111,14 +111,16 @@ async fn incremental(s: &Session, at: Cursor) -> Result<(), SyncError> {
             maybe.remove(id);
         }
         let named: Vec<String> = wanted.union(&maybe).cloned().collect();
-        let stored = emails::ids_by_provider_id(db, s.owner().account_id, &named).await?;
+        let (stored, kept_out) =
+            emails::stored_or_kept_out(db, s.owner().account_id, &named).await?;
         let listed = named
             .iter()
             .filter(|id| wanted.contains(*id) || !stored.contains_key(*id))
             .count() as u64;
+        // Purged or excluded messages are never fetched again.
         let wanted: Vec<String> = named
             .into_iter()
-            .filter(|id| !stored.contains_key(id))
+            .filter(|id| !stored.contains_key(id) && !kept_out.contains(id))
             .collect();
         let (messages, skips) = chunked::fetch(s, &wanted, None).await?;
         let cursor = match &history.next_page_token {
@@ -243,7 +245,7 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     Ok(RunCounts {
         stored: upserted.inserted,
         updated: upserted.updated + relabelled,
-        skipped: page.skips.len() as u64,
+        skipped: page.skips.len() as u64 + upserted.excluded,
         deleted: gone,
         ..RunCounts::default()
     })

@@ -223,13 +223,14 @@ pub async fn page(
     let db = &s.deps().db;
     let account = s.owner().account_id;
     let ids: Vec<String> = upserts.iter().map(|l| l.id.clone()).collect();
-    let stored = emails::ids_by_provider_id(db, account, &ids).await?;
+    let (stored, kept_out) = emails::stored_or_kept_out(db, account, &ids).await?;
     let mut work = Work {
         named: ids,
         ..Work::default()
     };
     let mut wanted = Vec::new();
-    for l in upserts {
+    // Purged or excluded messages are never fetched again.
+    for l in upserts.into_iter().filter(|l| !kept_out.contains(&l.id)) {
         // A message is in exactly one folder: the one delta names, unless it says otherwise.
         let label = l
             .folder_id
@@ -395,7 +396,7 @@ pub async fn store(
         fetched: work.fetched,
         stored: upserted.inserted,
         updated: updated + upserted.updated,
-        skipped: work.skips.len() as u64,
+        skipped: work.skips.len() as u64 + upserted.excluded,
         deleted: gone,
         ..RunCounts::default()
     })

@@ -90,6 +90,7 @@ pub async fn store(s: &Session, synced: &Synced, listed: Vec<Early>) -> Result<(
     s.grew(upserted.inserted).await;
     s.add(&RunCounts {
         stored: upserted.inserted,
+        skipped: upserted.excluded,
         ..RunCounts::default()
     });
     Ok(())
