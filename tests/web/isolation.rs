@@ -24,8 +24,8 @@ type Route = (
 );
 
 /// `(method, path, form fields)`. In paths and fields, `{email}`, `{link}`, `{attachment}`,
-/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}`, `{admin}` and `{exclusion}` are organization
-/// B's records; `{my_email}`, `{my_business}` and `{my_user}` are A's own.
+/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}`, `{admin}` and `{exclusion}` are
+/// organization B's records; `{my_email}`, `{my_business}` and `{my_user}` are A's own.
 const ROUTES: &[Route] = &[
     // The email page and its body.
     (Get, "/emails/{email}", &[]),
