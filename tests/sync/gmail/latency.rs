@@ -4,9 +4,7 @@
 use serde_json::json;
 use threadline::sync::{self, SyncOptions};
 
-use super::helpers::{
-    assert_matches_truth, emulator_stats, linked, options, route_count, tune,
-};
+use super::helpers::{assert_matches_truth, emulator_stats, linked, options, route_count, tune};
 
 const BATCH_ROUTE: &str = "/batch/gmail/v1";
 
