@@ -59,12 +59,12 @@ async fn the_first_screen_goes_one_request_per_message_then_batches() {
     let fetched = report.counts.fetched;
     assert!(fetched > 200, "{:?}", report.counts);
     // The first 100 alone, the rest in batches of 4 (a round's last batch may be smaller).
-    let batched = fetched - 100;
+    let in_batches = fetched - 100;
     let batches = route_count(&stats, BATCH_ROUTE, None);
     let rounds = fetched.div_ceil(100) + 1;
     assert!(
-        batches >= batched.div_ceil(4) && batches <= batched.div_ceil(4) + rounds,
-        "{batches} batches for {batched} messages"
+        batches >= in_batches.div_ceil(4) && batches <= in_batches.div_ceil(4) + rounds,
+        "{batches} batches for {in_batches} messages"
     );
     // Every message is one request or one part: 100 plain gets, the batches, the listing.
     assert!(
