@@ -7,8 +7,14 @@
 //! again, 401 refreshes the token once, 5xx back off, and only those parts are sent again.
 //! Whole messages are handed out as each batch settles, so a page commits them in chunks
 //! (`sync::chunks`).
+//!
+//! A pass's first screen of messages (`SyncOptions::single_fetches`, 100) is fetched one
+//! `messages.get` per request instead, as many in flight as the limiter has slots: a batch answers when its
+//! slowest part is done plus its envelope, while a lone request frees its slot as soon as it
+//! is answered, so the newest conversations arrive about twice as fast. It costs the same
+//! units (5 a message) and the same slots; only the HTTP requests are more.
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
@@ -99,21 +105,29 @@ struct Batches {
     format: Format,
     queue: VecDeque<Vec<String>>,
     tasks: JoinSet<BatchOutcome>,
+    /// Batches in flight at most (`SyncOptions::concurrency`).
     limit: usize,
 }
 
 impl Batches {
-    fn new(session: &Session, ids: &[String], format: Format) -> Self {
+    /// `singles`: how many of the first ids go one per request (see the module's doc).
+    fn new(session: &Session, ids: &[String], format: Format, singles: usize) -> Self {
         let fits = usize::try_from(session.limiter().budget() / units::MESSAGES_GET).unwrap_or(1);
         let size = session
             .options()
             .batch_size
             .clamp(1, BATCH_MAX * 2)
             .min(fits.max(1));
+        let (first, rest) = ids.split_at(singles.min(ids.len()));
+        let queue = first
+            .chunks(1)
+            .chain(rest.chunks(size))
+            .map(<[String]>::to_vec)
+            .collect();
         Self {
             session: session.clone(),
             format,
-            queue: ids.chunks(size).map(<[String]>::to_vec).collect(),
+            queue,
             tasks: JoinSet::new(),
             limit: session.options().concurrency.max(1),
         }
@@ -121,13 +135,30 @@ impl Batches {
 
     async fn next(&mut self) -> Result<Option<Vec<Settled>>, SyncError> {
         loop {
-            while self.tasks.len() < self.limit {
+            loop {
+                // Lone requests take one slot each: as many go as the limiter has slots.
+                let limit = match self.queue.front() {
+                    Some(next) if next.len() == 1 => self.limit.max(self.session.limiter().slots()),
+                    Some(_) => self.limit,
+                    None => break,
+                };
+                if self.tasks.len() >= limit {
+                    break;
+                }
                 let Some(chunk) = self.queue.pop_front() else {
                     break;
                 };
                 let (session, format) = (self.session.clone(), self.format);
                 self.tasks.spawn(async move {
+                    let began = session.elapsed();
+                    let at = Instant::now();
                     let result = session.settle(chunk.clone(), format).await;
+                    tracing::debug!(
+                        parts = chunk.len(),
+                        began_ms = began.as_millis(),
+                        took_ms = at.elapsed().as_millis(),
+                        "fetch settled"
+                    );
                     (chunk, result)
                 });
             }
@@ -157,9 +188,14 @@ impl Session {
     /// Fetch and normalize `ids`, a settled batch at a time. Messages gone meanwhile or
     /// refused as malformed come back as skips; any other failure (after retries) fails the
     /// fetch.
+    /// Until the pass has fetched a first screen of messages (`SyncOptions::single_fetches`),
+    /// they go one per request.
     pub fn fetch_messages(&self, ids: &[String]) -> MessageFetch {
+        let fetched = self.counts().fetched;
+        let first = self.options().single_fetches.saturating_sub(fetched);
+        let singles = usize::try_from(first).unwrap_or(usize::MAX);
         MessageFetch {
-            batches: Batches::new(self, ids, Format::Raw),
+            batches: Batches::new(self, ids, Format::Raw, singles),
         }
     }
 
@@ -167,7 +203,7 @@ impl Session {
     /// fraction of the bytes). Ids refused for good are left out of both lists.
     pub async fn fetch_states(&self, ids: Vec<String>) -> Result<States, SyncError> {
         let mut out = States::default();
-        let mut batches = Batches::new(self, &ids, Format::Minimal);
+        let mut batches = Batches::new(self, &ids, Format::Minimal, 0);
         while let Some(settled) = batches.next().await? {
             for (id, outcome) in settled {
                 match outcome {
@@ -267,14 +303,20 @@ async fn fetch(
     ids: &[String],
     format: Format,
 ) -> Result<Vec<Fetched<Got>>, ProviderError> {
-    Ok(match format {
-        Format::Raw => gmail
+    Ok(match (format, ids) {
+        // A lone message is one plain messages.get: no batch envelope to wait for. Its
+        // failure is the part's, settled like a batch part's.
+        (Format::Raw, [id]) => vec![gmail
+            .raw(token, id)
+            .await
+            .map(|m| m.map(|m| Got::Raw(Box::new(m))))],
+        (Format::Raw, _) => gmail
             .batch_raw(token, ids)
             .await?
             .into_iter()
             .map(|p| p.map(|m| m.map(|m| Got::Raw(Box::new(m)))))
             .collect(),
-        Format::Minimal => gmail
+        (Format::Minimal, _) => gmail
             .batch_minimal(token, ids)
             .await?
             .into_iter()

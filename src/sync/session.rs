@@ -162,6 +162,11 @@ impl Session {
         spent
     }
 
+    /// Time since the pass began (the timeline in debug logs).
+    pub fn elapsed(&self) -> Duration {
+        self.0.started.elapsed()
+    }
+
     /// Whether the pass stopped at its slice with more to do.
     pub fn more(&self) -> bool {
         self.0.more.load(Ordering::Relaxed)

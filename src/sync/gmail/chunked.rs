@@ -27,18 +27,35 @@ pub(super) async fn fetch(
         if fetch.is_done() || !cadence.due(s) {
             continue;
         }
-        let named: Vec<String> = messages
+        let (chunk, chunk_skips) = (std::mem::take(&mut messages), std::mem::take(&mut skips));
+        let named: Vec<String> = chunk
             .iter()
             .map(|m| m.provider_message_id.clone())
             .collect();
-        let chunk = Page {
+        let page = Page {
             listed: listing.map(|at| (named.as_slice(), at)),
-            ..Page::chunk(&messages, &skips)
+            ..Page::chunk(&chunk, &chunk_skips)
         };
-        let delta = store_page(s, &chunk).await?;
+        // The fetch goes on while the chunk commits: requests keep every slot busy instead of
+        // waiting for the database (what arrives meanwhile goes into the next chunk).
+        let commit = store_page(s, &page);
+        tokio::pin!(commit);
+        let mut drained = false;
+        let delta = loop {
+            tokio::select! {
+                biased;
+                delta = &mut commit => break delta?,
+                // Cancel-safe: a batch settling meanwhile stays in the fetch's task set.
+                got = fetch.next(), if !drained => match got? {
+                    Some((got, skipped)) => {
+                        messages.extend(got);
+                        skips.extend(skipped);
+                    }
+                    None => drained = true,
+                },
+            }
+        };
         s.add(&delta);
-        messages.clear();
-        skips.clear();
         cadence.restart();
     }
     Ok((messages, skips))

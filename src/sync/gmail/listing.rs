@@ -240,7 +240,14 @@ async fn prepare(
             .await
         }
     });
+    let began = s.elapsed();
     let pages = futures_util::future::try_join_all(lists).await?;
+    tracing::debug!(
+        labels = pos.pending.len(),
+        began_ms = began.as_millis(),
+        at_ms = s.elapsed().as_millis(),
+        "gmail listing round listed"
+    );
     let mut threads: HashMap<String, String> = HashMap::new();
     for ((label, token), page) in pos.pending.iter().zip(pages) {
         if token.is_none() {

@@ -201,6 +201,7 @@ impl<'a> Page<'a> {
 /// past everything this page covered (a chunk has no cursor to move).
 async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError> {
     let owner = s.owner();
+    let began = std::time::Instant::now();
     let txn = crate::db::begin_write(&s.deps().db).await?;
     let upserted = {
         let mut directory = s.directory().await;
@@ -241,6 +242,12 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     }
     s.hold_lease(&txn).await?;
     txn.commit().await?;
+    tracing::debug!(
+        stored = upserted.inserted,
+        took_ms = began.elapsed().as_millis(),
+        at_ms = s.elapsed().as_millis(),
+        "gmail page or chunk committed"
+    );
     s.grew(upserted.inserted).await;
     Ok(RunCounts {
         stored: upserted.inserted,

@@ -29,12 +29,9 @@ async fn throttles_and_server_errors_are_waited_out() {
     let runs = sync_runs::runs(&l.app.db, l.account_id).await.unwrap();
     assert_eq!(runs[0].status.as_str(), "succeeded");
     assert!(runs[0].throttled >= 2);
-    // Messages come in batches: retries included, fewer requests than messages.
-    assert!(
-        runs[0].requests > 0 && runs[0].requests < runs[0].fetched,
-        "{:?}",
-        runs[0]
-    );
+    // A first screen of mail comes one request per message (the throttled and failed ones
+    // again), so at least as many requests as messages.
+    assert!(runs[0].requests >= runs[0].fetched, "{:?}", runs[0]);
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ async fn batched_fetches_match_the_truth_with_parts_gone_throttled_and_failing()
     let opts = SyncOptions {
         page_size: 100,
         batch_size: BATCH_MAX,
+        single_fetches: 0,
         ..options()
     };
     let deps = l.app.deps.clone();
@@ -224,6 +225,7 @@ async fn a_batch_that_keeps_failing_is_split_instead_of_failing_the_pass() {
     let opts = SyncOptions {
         page_size: 100,
         batch_size: BATCH_MAX,
+        single_fetches: 0,
         transient_tries: 2,
         ..options()
     };
@@ -248,6 +250,7 @@ async fn parts_refused_for_an_expired_token_are_fetched_again_with_a_fresh_one()
     let opts = SyncOptions {
         page_size: 100,
         batch_size: BATCH_MAX,
+        single_fetches: 0,
         ..options()
     };
     let report = sync::sync_account_with(&l.app.deps, l.account_id, &opts)

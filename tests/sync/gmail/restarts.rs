@@ -14,9 +14,10 @@ use crate::common::{
 
 #[tokio::test]
 async fn passes_stopped_every_two_seconds_still_complete_the_first_sync() {
-    let l = linked(150).await;
-    // The providers' real service times: a batch of 4 takes about 250 ms, two in flight, so
-    // the first round alone (100 ids) takes longer than a pass lives.
+    let l = linked(320).await;
+    // The providers' real service times: each pass fetches its first 100 messages one
+    // request each, eight in flight (about 1.3 s), then batches of 4 (about 250 ms each, two
+    // in flight), so a pass stores about a round of 100 before it is stopped.
     tune(
         &l.app,
         json!({"latency": "realistic", "latency_scale": 1.0}),
