@@ -34,4 +34,5 @@ mod sessions;
 mod settings;
 mod timeline;
 mod timeline_paging;
+mod timeline_search;
 mod unmatched;
