@@ -39,4 +39,5 @@ mod sessions;
 mod settings;
 mod timeline;
 mod timeline_paging;
+mod timeline_search;
 mod unmatched;

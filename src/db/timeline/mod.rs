@@ -9,13 +9,15 @@
 //! a look-up per thread, however much mail the business has. Copies of one message in
 //! several colleagues' mailboxes share a thread and are shown once.
 mod messages;
+mod search_walk;
 pub mod sql;
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, TimeZone, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 
+use self::search_walk::{Fetched, SearchWalk, Walked};
 use self::sql::{from_where, keys, Drive, Sql, Within};
 use super::combined::{self, FromPartRow, PartRow};
 use crate::domain::search::SearchQuery;
@@ -318,45 +320,35 @@ async fn scan(
     after: Option<Cursor>,
     want: usize,
 ) -> Result<Scan, DbErr> {
-    let k = keys(w.scope);
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     let mut position = after;
+    // A search on PostgreSQL picks its own path and batches (`search_walk`); SQLite's FTS5
+    // answers a search as the list of matching rows, which the plain walk reads.
+    let mut search = match &filters.search {
+        Some(q) if w.backend == DbBackend::Postgres => Some(SearchWalk::new(filters, q, want)),
+        _ => None,
+    };
     // Unfiltered, a thread shows up about once per message it has, so the first batch allows
     // for a few each. A filter that picks single messages (unread, starred, attachments, a
     // mailbox) mostly yields one per thread, and each row it reads costs look-ups: start
-    // smaller and let the doubling catch up. (A search pays most per statement, for the
-    // matching set, so it keeps the larger batch.)
+    // smaller and let the doubling catch up. (A search on SQLite pays most per statement, for
+    // the matching set, so it keeps the larger batch.)
     let picky = filters.search.is_none()
         && (filters.unread || filters.starred || filters.attachments || filters.mailbox.is_some());
     let mut batch = if picky { want * 2 } else { (want * 4).max(50) };
     let mut whole = (after.is_none() && !filters.narrows()).then(Vec::new);
     loop {
-        let mut sql = Sql::default();
-        sql.push(&format!("SELECT {}, {}, {}", k.thread, k.at, k.id));
-        from_where(&mut sql, w, Drive::Time, Some(filters));
-        if let Some(c) = position {
-            sql.push(&format!(" AND {} <= ", k.at))
-                .bind(c.at)
-                .push(&format!(" AND ({} < ", k.at))
-                .bind(c.at)
-                .push(&format!(" OR {} < ", k.id))
-                .bind(c.email_id)
-                .push(")");
-        }
-        sql.push(&format!(
-            " ORDER BY {} DESC, {} DESC LIMIT {batch}",
-            k.at, k.id
-        ));
-        let rows = db.query_all(sql.build(w.backend)).await?;
-        let exhausted = rows.len() < batch;
+        let Fetched { rows, exhausted } = match search.as_mut() {
+            Some(s) => s.next(db, w, position, seen.len(), out.len()).await?,
+            None => walk(db, w, filters, position, batch).await?,
+        };
         let mut fresh = Vec::new();
-        for row in rows {
-            let key: String = row.try_get_by_index(0)?;
-            let at: DateTime<Utc> = row.try_get_by_index(1)?;
-            let email_id: i64 = row.try_get_by_index(2)?;
-            let here = Cursor { at, email_id };
+        for Walked { key, at: here, hit } in rows {
             position = Some(here);
+            if !hit {
+                continue;
+            }
             if let Some(walked) = whole.as_mut() {
                 if walked.len() < WHOLE_LIMIT {
                     walked.push((key.clone(), here));
@@ -385,6 +377,51 @@ async fn scan(
     }
     out.truncate(want);
     Ok(Scan { found: out, whole })
+}
+
+/// Up to `batch` of the scope's matching rows after `position`, newest first, by the scope's
+/// time index (the search, if any, tested per row).
+async fn walk(
+    db: &impl ConnectionTrait,
+    w: Within<'_>,
+    filters: &Filters,
+    position: Option<Cursor>,
+    batch: usize,
+) -> Result<Fetched, DbErr> {
+    let k = keys(w.scope);
+    let mut sql = Sql::default();
+    sql.push(&format!("SELECT {}, {}, {}", k.thread, k.at, k.id));
+    from_where(&mut sql, w, Drive::Time, Some(filters));
+    if let Some(c) = position {
+        sql.push(&format!(" AND {} <= ", k.at))
+            .bind(c.at)
+            .push(&format!(" AND ({} < ", k.at))
+            .bind(c.at)
+            .push(&format!(" OR {} < ", k.id))
+            .bind(c.email_id)
+            .push(")");
+    }
+    sql.push(&format!(
+        " ORDER BY {} DESC, {} DESC LIMIT {batch}",
+        k.at, k.id
+    ));
+    let rows = db.query_all(sql.build(w.backend)).await?;
+    let exhausted = rows.len() < batch;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(Walked {
+            key: row.try_get_by_index(0)?,
+            at: Cursor {
+                at: row.try_get_by_index(1)?,
+                email_id: row.try_get_by_index(2)?,
+            },
+            hit: true,
+        });
+    }
+    Ok(Fetched {
+        rows: out,
+        exhausted,
+    })
 }
 
 /// Which of `candidates` have a matching message at or above `start`: threads an earlier page

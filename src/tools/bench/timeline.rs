@@ -117,7 +117,7 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
         .cookie_header()
         .context("no session cookie after signing in")?;
     let mut cases = Vec::new();
-    let chosen = cases_for(&seeded)
+    let chosen = cases_for(&seeded, args.emails)
         .into_iter()
         .filter(|(name, _)| wanted(args, name));
     for (name, paths) in chosen {
@@ -163,14 +163,21 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
 }
 
 /// The cases, in the order they run.
-const CASES: [&str; 6] = [
+const CASES: [&str; 7] = [
     "business timeline, random business",
     "business timeline, heavy business",
     "heavy business, unread only",
     "heavy business, search \"invoice\"",
     "random business, search \"invoice\"",
+    "heavy business, search a thread number",
     "my mail",
 ];
+
+/// A thread of the heavy business (a multiple of 49) halfway through the seeded mail, searched
+/// for by its number.
+fn rare_thread(emails: u64) -> u64 {
+    (emails / 3 / 2 / 49).max(1) * 49
+}
 
 /// Does `--case` (when given) pick the case `name`?
 fn wanted(args: &BenchTimelineArgs, name: &str) -> bool {
@@ -178,7 +185,7 @@ fn wanted(args: &BenchTimelineArgs, name: &str) -> bool {
 }
 
 /// The paths each case requests at random, by the names in [`CASES`].
-fn cases_for(s: &Seeded) -> Vec<(&'static str, Vec<String>)> {
+fn cases_for(s: &Seeded, emails: u64) -> Vec<(&'static str, Vec<String>)> {
     let heavy = s.first_business;
     let typical: Vec<i64> = (1..i64::try_from(s.businesses).unwrap_or(i64::MAX))
         .map(|k| heavy + k)
@@ -190,7 +197,13 @@ fn cases_for(s: &Seeded) -> Vec<(&'static str, Vec<String>)> {
         (CASES[2], vec![format!("/businesses/{heavy}?unread=1")]),
         (CASES[3], vec![format!("/businesses/{heavy}?q=invoice")]),
         (CASES[4], each(&|id| format!("/businesses/{id}?q=invoice"))),
-        (CASES[5], vec!["/mail".to_string()]),
+        // A word of one thread in the whole organization (the subject's "#n"): rare, so a walk
+        // of the heavy business's links would test them all.
+        (
+            CASES[5],
+            vec![format!("/businesses/{heavy}?q={}", rare_thread(emails))],
+        ),
+        (CASES[6], vec!["/mail".to_string()]),
     ]
 }
 
