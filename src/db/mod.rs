@@ -17,6 +17,7 @@ pub mod mail_accounts;
 pub mod maintenance;
 pub mod mime_pending;
 pub mod organizations;
+pub mod private_threads;
 pub mod purge;
 pub mod search;
 pub mod session_store;
@@ -27,6 +28,7 @@ pub mod threads;
 pub mod throttle;
 pub mod timeline;
 pub mod users;
+pub mod visibility;
 
 use std::path::Path;
 use std::time::Duration;

@@ -19,3 +19,4 @@ pub mod stored;
 pub mod sync_run;
 pub mod threading;
 pub mod user;
+pub mod visibility;

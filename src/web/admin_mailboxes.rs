@@ -39,6 +39,8 @@ struct MailboxRow {
     can_pause: bool,
     can_resume: bool,
     can_disconnect: bool,
+    /// Visibility level choices (`mailbox_visibility`).
+    visibility: Vec<super::mailbox_visibility::LevelOption>,
 }
 
 #[derive(Template)]
@@ -71,10 +73,16 @@ async fn list(
             (u.id, format!("{} <{}>{disabled}", u.name, u.email))
         })
         .collect();
+    let levels = crate::db::visibility::levels(&db, org).await?;
+    let max = crate::db::visibility::policy(&db, org).await?.max;
     let rows = mail_accounts::list_in_org(&db, org)
         .await?
         .into_iter()
         .map(|a| MailboxRow {
+            visibility: super::mailbox_visibility::options(
+                levels.get(&a.id).copied().unwrap_or_default(),
+                max,
+            ),
             id: a.id,
             provider: a.provider.label(),
             owner: a.owner_user_id.map_or_else(

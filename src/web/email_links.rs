@@ -158,6 +158,10 @@ async fn link(
         "" | "email" => Scope::Email,
         _ => return Err(AppError::Invalid("scope is email or thread".into())),
     };
+    // Only an email the reader may see (404 otherwise, as on its page).
+    email_view::visible_email(&db, user.organization_id, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let n = manual::link(&db, user.organization_id, user.id, id, target, scope).await?;
     let notice = match scope {
         Scope::Thread => format!("Linked the thread ({n} emails)."),
@@ -173,6 +177,9 @@ async fn unlink(
     Path((id, link_id)): Path<(i64, i64)>,
     Form(form): Form<UnlinkForm>,
 ) -> Result<Response, AppError> {
+    email_view::visible_email(&db, user.organization_id, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let target = manual::unlink(&db, user.organization_id, user.id, id, link_id).await?;
     let notice = "Unlinked.".to_string();
     answer(&db, &user, &headers, id, &form.back, target, notice).await

@@ -35,3 +35,7 @@ mod settings;
 mod timeline;
 mod timeline_paging;
 mod unmatched;
+mod visibility;
+mod visibility_policy;
+mod visibility_props;
+mod visibility_world;
