@@ -91,8 +91,7 @@ pub async fn load(
     user_id: i64,
     email_id: i64,
 ) -> Result<Option<EmailDetail>, DbErr> {
-    let Some((mut email, account, level)) =
-        visible_email_at(db, org_id, user_id, email_id).await?
+    let Some((mut email, account, level)) = visible_email_at(db, org_id, user_id, email_id).await?
     else {
         return Ok(None);
     };
@@ -101,7 +100,7 @@ pub async fn load(
     }
     if !level.shows_body() {
         email.snippet.clear();
-        email.folders = Default::default();
+        email.folders = crate::domain::stored::Folders::default();
     }
     let participants = email_participants::Entity::find()
         .filter(email_participants::Column::OrganizationId.eq(org_id))

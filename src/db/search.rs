@@ -5,6 +5,8 @@
 //! in three fields (participants, subject, body: FTS5 columns `people`, `subject`, `body`;
 //! `tsvector` weights A, B, C) so a colleague's search is held to what the email's visibility
 //! level shows ([`matches_at_level`]).
+use std::fmt::Write as _;
+
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
 use crate::domain::search::{SearchDocument, SearchQuery};
@@ -128,10 +130,10 @@ pub fn matches_at_level(
                 expr,
             ),
         };
-        text.push_str(&format!(" WHEN {level} THEN COALESCE({cond}, {nothing})"));
+        let _ = write!(text, " WHEN {level} THEN COALESCE({cond}, {nothing})");
         values.push(v.into());
     }
-    text.push_str(&format!(" ELSE {nothing} END"));
+    let _ = write!(text, " ELSE {nothing} END");
     (text, values)
 }
 

@@ -80,7 +80,11 @@ pub async fn set_policy(
     execute(
         db,
         "UPDATE organizations SET visibility_default = ?, visibility_max = ? WHERE id = ?",
-        vec![new.default.as_str().into(), new.max.as_str().into(), org_id.into()],
+        vec![
+            new.default.as_str().into(),
+            new.max.as_str().into(),
+            org_id.into(),
+        ],
     )
     .await?;
     let above: Vec<Value> = Level::ALL
@@ -241,10 +245,7 @@ pub fn restricted_sql(org: &str) -> String {
 }
 
 pub async fn restricted(db: &impl ConnectionTrait, org_id: i64) -> Result<bool, DbErr> {
-    let sql = format!(
-        "SELECT CASE WHEN {} THEN 1 ELSE 0 END",
-        restricted_sql("?")
-    );
+    let sql = format!("SELECT CASE WHEN {} THEN 1 ELSE 0 END", restricted_sql("?"));
     let row = query_one(db, &sql, vec![org_id.into(), org_id.into()]).await?;
     Ok(match row {
         Some(r) => r.try_get_by_index::<i32>(0)? == 1,

@@ -192,8 +192,14 @@ async fn mark_thread(
         .ok_or(AppError::NotFound)?;
     let private = form.private == "on";
     let txn = db::begin_write(&db).await?;
-    private_threads::set(&txn, user.organization_id, user.id, &email.thread_key, private)
-        .await?;
+    private_threads::set(
+        &txn,
+        user.organization_id,
+        user.id,
+        &email.thread_key,
+        private,
+    )
+    .await?;
     txn.commit().await?;
     let back = local_path(&form.back).map_or_else(|| format!("/emails/{id}"), str::to_string);
     Ok(local_path::see_other(&back))

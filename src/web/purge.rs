@@ -69,7 +69,7 @@ async fn confirm(
     let page = ConfirmPage {
         layout: Layout::for_user(&user, "Delete for good", ""),
         id,
-        subject: if !level.is_some_and(|l| l.shows_subject()) {
+        subject: if !level.is_some_and(crate::domain::visibility::Level::shows_subject) {
             super::timeline_views::NOT_SHARED_SUBJECT.into()
         } else if e.subject.is_empty() {
             "(no subject)".into()

@@ -61,7 +61,7 @@ async fn matrix() -> Matrix {
                 thread_key: &key,
                 subject: &format!("zsubj{level}"),
                 body: &format!("zbody{level}"),
-                minute: i as i64,
+                minute: i64::try_from(i).unwrap(),
             },
         )
         .await;
@@ -72,7 +72,8 @@ async fn matrix() -> Matrix {
             .id;
         emails.push((level, id, attachment));
     }
-    let full_account = world::mailbox(&app.db, org, Some(owen_id), "owen-x@acme.test", "full").await;
+    let full_account =
+        world::mailbox(&app.db, org, Some(owen_id), "owen-x@acme.test", "full").await;
     let unlinked = world::email(
         &app.db,
         org,
@@ -118,8 +119,16 @@ async fn check_colleague(m: &Matrix, who: &TestApp, name: &str, admin: bool) {
             level > Level::Private,
             "{ctx}: listed"
         );
-        assert_eq!(timeline.contains(&subj), level >= Level::Subject, "{ctx}: subject");
-        assert_eq!(timeline.contains(&body), level == Level::Full, "{ctx}: snippet");
+        assert_eq!(
+            timeline.contains(&subj),
+            level >= Level::Subject,
+            "{ctx}: subject"
+        );
+        assert_eq!(
+            timeline.contains(&body),
+            level == Level::Full,
+            "{ctx}: snippet"
+        );
         // Thread fragment.
         let fragment = who.get(&format!("/businesses/{b}/threads/{id}")).await;
         if level == Level::Private {
@@ -140,7 +149,11 @@ async fn check_colleague(m: &Matrix, who: &TestApp, name: &str, admin: bool) {
             let html = page.text().await.unwrap();
             assert!(html.contains("gus@globex.test"), "{ctx}: participants");
             assert!(html.contains("2026-11-01"), "{ctx}: time");
-            assert_eq!(html.contains(&subj), level >= Level::Subject, "{ctx}: {html}");
+            assert_eq!(
+                html.contains(&subj),
+                level >= Level::Subject,
+                "{ctx}: {html}"
+            );
             assert_eq!(html.contains(&body), level == Level::Full, "{ctx}: {html}");
             assert_eq!(
                 html.contains(&format!("/emails/{id}/attachments/{attachment}")),
@@ -202,7 +215,10 @@ async fn check_colleague(m: &Matrix, who: &TestApp, name: &str, admin: bool) {
         pages.push(who.get_html("/unmatched").await);
     }
     for html in &pages {
-        assert!(!html.contains("zsubj") && !html.contains("zbody"), "{name}: {html}");
+        assert!(
+            !html.contains("zsubj") && !html.contains("zbody"),
+            "{name}: {html}"
+        );
     }
     assert_eq!(
         status(who, &format!("/emails/{}", m.unlinked)).await,
@@ -232,14 +248,26 @@ async fn a_colleague_sees_each_level_exactly_as_it_says_and_the_owner_everything
         let page = m.owen.get_html(&format!("/emails/{id}")).await;
         assert!(page.contains(&format!("zsubj{level}")) && page.contains(&format!("zbody{level}")));
         assert!(page.contains(&format!("/emails/{id}/attachments/{attachment}")));
-        assert_eq!(status(&m.owen, &format!("/emails/{id}/body")).await, StatusCode::OK);
-        let fragment = m.owen.get_html(&format!("/businesses/{b}/threads/{id}")).await;
+        assert_eq!(
+            status(&m.owen, &format!("/emails/{id}/body")).await,
+            StatusCode::OK
+        );
+        let fragment = m
+            .owen
+            .get_html(&format!("/businesses/{b}/threads/{id}"))
+            .await;
         assert!(fragment.contains(&format!("zbody{level}")));
-        let found = m.owen.get_html(&format!("/businesses/{b}?q=zbody{level}")).await;
+        let found = m
+            .owen
+            .get_html(&format!("/businesses/{b}?q=zbody{level}"))
+            .await;
         assert!(found.contains(&format!("id=\"thread-{id}\"")), "{level}");
     }
     let mine = m.owen.get_html("/mail").await;
-    assert!(mine.contains("zsubjprivate") && mine.contains("zbodyunlinked"), "{mine}");
+    assert!(
+        mine.contains("zsubjprivate") && mine.contains("zbodyunlinked"),
+        "{mine}"
+    );
     let unmatched = m.owen.get_html("/unmatched").await;
     assert!(unmatched.contains("zsubjunlinked"), "{unmatched}");
 }
@@ -264,33 +292,58 @@ async fn a_thread_marked_private_disappears_for_colleagues_until_shared_again() 
         .post_form_with(&format!("/emails/{id}/private"), None, &[("private", "on")])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(status(&m.bea, &format!("/emails/{id}")).await, StatusCode::OK);
+    assert_eq!(
+        status(&m.bea, &format!("/emails/{id}")).await,
+        StatusCode::OK
+    );
 
     let res = m
         .owen
         .post_form(&format!("/emails/{id}/private"), &[("private", "on")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(m.owen.get_html(&format!("/emails/{id}")).await.contains("Share this thread again"));
-    assert_eq!(status(&m.bea, &format!("/emails/{id}")).await, StatusCode::NOT_FOUND);
-    assert_eq!(status(&m.bea, &format!("/emails/{id}/body")).await, StatusCode::NOT_FOUND);
+    assert!(m
+        .owen
+        .get_html(&format!("/emails/{id}"))
+        .await
+        .contains("Share this thread again"));
+    assert_eq!(
+        status(&m.bea, &format!("/emails/{id}")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(&m.bea, &format!("/emails/{id}/body")).await,
+        StatusCode::NOT_FOUND
+    );
     let timeline = m.bea.get_html(&format!("/businesses/{b}")).await;
     assert!(!timeline.contains(&format!("id=\"thread-{id}\"")) && !timeline.contains("zsubjfull"));
     let found = m.bea.get_html(&format!("/businesses/{b}?q=gus")).await;
     assert!(!found.contains(&format!("id=\"thread-{id}\"")));
     // The owner still sees it.
-    assert!(m.owen.get_html(&format!("/businesses/{b}")).await.contains("zbodyfull"));
+    assert!(m
+        .owen
+        .get_html(&format!("/businesses/{b}"))
+        .await
+        .contains("zbodyfull"));
 
     let res = m
         .owen
         .post_form(&format!("/emails/{id}/private"), &[("private", "off")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(m.bea.get_html(&format!("/emails/{id}")).await.contains("zbodyfull"));
-    let audit = threadline::db::audit::list(&m.app.db, m.org, 50).await.unwrap();
+    assert!(m
+        .bea
+        .get_html(&format!("/emails/{id}"))
+        .await
+        .contains("zbodyfull"));
+    let audit = threadline::db::audit::list(&m.app.db, m.org, 50)
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"thread.private") && actions.contains(&"thread.shared"));
-    assert!(audit.iter().all(|e| e.action != "thread.private" || e.actor_user_id == Some(m.owen_id)));
+    assert!(audit
+        .iter()
+        .all(|e| e.action != "thread.private" || e.actor_user_id == Some(m.owen_id)));
 }
 
 #[tokio::test]
@@ -337,9 +390,16 @@ async fn a_message_in_several_mailboxes_is_seen_at_its_most_permissive_copy() {
 
     let b = m.business;
     let timeline = m.bea.get_html(&format!("/businesses/{b}")).await;
-    assert!(timeline.contains("zsubjmetadata") && timeline.contains("zbodymetadata"), "{timeline}");
+    assert!(
+        timeline.contains("zsubjmetadata") && timeline.contains("zbodymetadata"),
+        "{timeline}"
+    );
     assert!(timeline.contains("zsubjsubject") && !timeline.contains("zbodysubject"));
-    assert_eq!(timeline.matches("zsubjmetadata").count(), 1, "one line per message");
+    assert_eq!(
+        timeline.matches("zsubjmetadata").count(),
+        1,
+        "one line per message"
+    );
     for id in [meta, copy] {
         let page = m.bea.get_html(&format!("/emails/{id}")).await;
         assert!(page.contains("zbodymetadata"), "{id}: {page}");
@@ -347,12 +407,27 @@ async fn a_message_in_several_mailboxes_is_seen_at_its_most_permissive_copy() {
     let page = m.bea.get_html(&format!("/emails/{subj}")).await;
     assert!(page.contains("zsubjsubject") && !page.contains("zbodysubject"));
     // The private copy itself does not exist for colleagues (nor does Pat's mailbox).
-    assert_eq!(status(&m.bea, &format!("/emails/{hidden}")).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(&m.bea, &format!("/emails/{hidden}")).await,
+        StatusCode::NOT_FOUND
+    );
     assert!(!timeline.contains("pat-priv@acme.test"));
-    let found = m.bea.get_html(&format!("/businesses/{b}?q=zbodymetadata")).await;
-    assert!(found.contains("zsubjmetadata"), "found through the full copy");
-    let found = m.bea.get_html(&format!("/businesses/{b}?q=zbodysubject")).await;
-    assert!(!found.contains("zsubjsubject"), "never through the private copy");
+    let found = m
+        .bea
+        .get_html(&format!("/businesses/{b}?q=zbodymetadata"))
+        .await;
+    assert!(
+        found.contains("zsubjmetadata"),
+        "found through the full copy"
+    );
+    let found = m
+        .bea
+        .get_html(&format!("/businesses/{b}?q=zbodysubject"))
+        .await;
+    assert!(
+        !found.contains("zsubjsubject"),
+        "never through the private copy"
+    );
 }
 
 #[tokio::test]
@@ -363,7 +438,10 @@ async fn linking_never_raises_a_colleagues_access() {
     // The colleague's unlinked email: not found, nothing linked.
     let res = m
         .bea
-        .post_form(&format!("/emails/{}/links", m.unlinked), &[("target", &target)])
+        .post_form(
+            &format!("/emails/{}/links", m.unlinked),
+            &[("target", &target)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Linking the whole thread of the full-level email they see leaves the owner's unlinked
@@ -379,9 +457,11 @@ async fn linking_never_raises_a_colleagues_access() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let links = crate::support::inspect::email_links_of(&m.app.db, full, true).await;
     assert_eq!(links.len(), 2, "{links:?}");
-    assert!(crate::support::inspect::email_links_of(&m.app.db, m.unlinked, false)
-        .await
-        .is_empty());
+    assert!(
+        crate::support::inspect::email_links_of(&m.app.db, m.unlinked, false)
+            .await
+            .is_empty()
+    );
     assert_eq!(
         status(&m.bea, &format!("/emails/{}", m.unlinked)).await,
         StatusCode::NOT_FOUND
@@ -396,7 +476,9 @@ async fn linking_never_raises_a_colleagues_access() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        crate::support::inspect::email_links_of(&m.app.db, m.unlinked, true).await.len(),
+        crate::support::inspect::email_links_of(&m.app.db, m.unlinked, true)
+            .await
+            .len(),
         1
     );
 }

@@ -49,22 +49,35 @@ async fn owners_choose_within_the_maximum_and_lowering_it_lowers_mailboxes() {
     let page = owen.get_html(&format!("/mailboxes/{full}")).await;
     assert!(page.contains("What colleagues see"), "{page}");
     let res = owen
-        .post_form(&format!("/mailboxes/{full}/visibility"), &[("level", "subject")])
+        .post_form(
+            &format!("/mailboxes/{full}/visibility"),
+            &[("level", "subject")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(level_of(&app, org, full).await, Level::Subject);
     // Without the CSRF token, or from a colleague: nothing changes.
     let res = owen
-        .post_form_with(&format!("/mailboxes/{full}/visibility"), None, &[("level", "full")])
+        .post_form_with(
+            &format!("/mailboxes/{full}/visibility"),
+            None,
+            &[("level", "full")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = bea
-        .post_form(&format!("/mailboxes/{full}/visibility"), &[("level", "full")])
+        .post_form(
+            &format!("/mailboxes/{full}/visibility"),
+            &[("level", "full")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(level_of(&app, org, full).await, Level::Subject);
     let res = owen
-        .post_form(&format!("/mailboxes/{full}/visibility"), &[("level", "full")])
+        .post_form(
+            &format!("/mailboxes/{full}/visibility"),
+            &[("level", "full")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
@@ -78,7 +91,11 @@ async fn owners_choose_within_the_maximum_and_lowering_it_lowers_mailboxes() {
         )
         .await;
     assert_form_error(res, "the default cannot be above the maximum").await;
-    assert_eq!(level_of(&app, org, full).await, Level::Full, "nothing changed");
+    assert_eq!(
+        level_of(&app, org, full).await,
+        Level::Full,
+        "nothing changed"
+    );
     let res = app
         .post_form(
             "/settings/visibility",
@@ -89,38 +106,63 @@ async fn owners_choose_within_the_maximum_and_lowering_it_lowers_mailboxes() {
     assert_eq!(level_of(&app, org, full).await, Level::Subject);
     assert_eq!(level_of(&app, org, private).await, Level::Private);
     let policy = visibility::policy(&app.db, org).await.unwrap();
-    assert_eq!((policy.default, policy.max), (Level::Metadata, Level::Subject));
+    assert_eq!(
+        (policy.default, policy.max),
+        (Level::Metadata, Level::Subject)
+    );
     // A member cannot change the policy.
     let res = bea
-        .post_form("/settings/visibility", &[("default", "full"), ("max", "full")])
+        .post_form(
+            "/settings/visibility",
+            &[("default", "full"), ("max", "full")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(visibility::policy(&app.db, org).await.unwrap(), policy);
 
     // Above the maximum: a form error, nothing changed.
     let res = owen
-        .post_form(&format!("/mailboxes/{full}/visibility"), &[("level", "full")])
+        .post_form(
+            &format!("/mailboxes/{full}/visibility"),
+            &[("level", "full")],
+        )
         .await;
     assert_form_error(res, "the organization allows at most subject").await;
     assert_eq!(level_of(&app, org, full).await, Level::Subject);
     let page = owen.get_html(&format!("/mailboxes/{full}")).await;
-    assert!(page.contains("above the organization&#x27;s maximum") || page.contains("above the organization's maximum"), "{page}");
+    assert!(
+        page.contains("above the organization&#x27;s maximum")
+            || page.contains("above the organization's maximum"),
+        "{page}"
+    );
 
     // The admin console: one column, within the policy.
     let console = app.get_html("/admin/mailboxes").await;
-    assert!(console.contains(&format!("/admin/mailboxes/{full}/visibility")), "{console}");
+    assert!(
+        console.contains(&format!("/admin/mailboxes/{full}/visibility")),
+        "{console}"
+    );
     let res = app
-        .post_form(&format!("/admin/mailboxes/{private}/visibility"), &[("level", "full")])
+        .post_form(
+            &format!("/admin/mailboxes/{private}/visibility"),
+            &[("level", "full")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(level_of(&app, org, private).await, Level::Private);
     let res = app
-        .post_form(&format!("/admin/mailboxes/{private}/visibility"), &[("level", "metadata")])
+        .post_form(
+            &format!("/admin/mailboxes/{private}/visibility"),
+            &[("level", "metadata")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(level_of(&app, org, private).await, Level::Metadata);
     let res = bea
-        .post_form(&format!("/admin/mailboxes/{private}/visibility"), &[("level", "private")])
+        .post_form(
+            &format!("/admin/mailboxes/{private}/visibility"),
+            &[("level", "private")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(level_of(&app, org, private).await, Level::Metadata);
@@ -152,7 +194,8 @@ async fn owners_choose_within_the_maximum_and_lowering_it_lowers_mailboxes() {
         "{log:?}"
     );
     assert!(
-        log.iter().any(|(a, d)| a == "mailbox.visibility" && d.contains("owen-p@acme.test: private -> metadata")),
+        log.iter().any(|(a, d)| a == "mailbox.visibility"
+            && d.contains("owen-p@acme.test: private -> metadata")),
         "{log:?}"
     );
 }

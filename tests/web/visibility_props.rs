@@ -75,18 +75,28 @@ fn rank(c: &Case, copy: &Copy, mailbox: usize, reader: usize) -> Level {
 
 static ORGS: AtomicUsize = AtomicUsize::new(0);
 
-async fn check(db: &DatabaseConnection, c: Case) -> Result<(), TestCaseError> {
-    let n = ORGS.fetch_add(1, Ordering::SeqCst);
-    let org = world::organization(db, &format!("Org {n}")).await;
+async fn check(db: &DatabaseConnection, case: Case) -> Result<(), TestCaseError> {
+    let c = &case;
+    let serial = ORGS.fetch_add(1, Ordering::SeqCst);
+    let org = world::organization(db, &format!("Org {serial}")).await;
     let mut users = Vec::new();
     for u in 0..USERS {
-        users.push(world::user(db, org, &format!("u{u}@org{n}.test")).await);
+        users.push(world::user(db, org, &format!("u{u}@org{serial}.test")).await);
     }
     let business = world::business(db, org, "Globex", "globex.test").await;
     let mut accounts = Vec::new();
     for (i, (owner, level)) in c.mailboxes.iter().enumerate() {
         let owner = owner.map(|o| users[o]);
-        accounts.push(world::mailbox(db, org, owner, &format!("m{i}@org{n}.test"), level.as_str()).await);
+        accounts.push(
+            world::mailbox(
+                db,
+                org,
+                owner,
+                &format!("m{i}@org{serial}.test"),
+                level.as_str(),
+            )
+            .await,
+        );
     }
     for (u, t) in &c.private {
         world::private_thread(db, org, users[*u], &format!("t{t}")).await;
@@ -108,7 +118,7 @@ async fn check(db: &DatabaseConnection, c: Case) -> Result<(), TestCaseError> {
                     thread_key: &format!("t{thread}"),
                     subject: &format!("sub{k}x"),
                     body: &format!("bod{k}x"),
-                    minute: (k * 5 + j) as i64,
+                    minute: i64::try_from(k * 5 + j).unwrap(),
                 },
             )
             .await;
@@ -116,18 +126,26 @@ async fn check(db: &DatabaseConnection, c: Case) -> Result<(), TestCaseError> {
                 world::link(db, org, id, business).await;
             }
             let owner = c.mailboxes[mailbox].0;
-            copies.push((Copy { id, message: k, owner, linked }, mailbox));
+            copies.push((
+                Copy {
+                    id,
+                    message: k,
+                    owner,
+                    linked,
+                },
+                mailbox,
+            ));
         }
     }
-    for reader in 0..USERS {
+    for (reader, &user_id) in users.iter().enumerate() {
         let r = Reader {
             organization_id: org,
-            user_id: users[reader],
+            user_id,
         };
         // The email's level, copy by copy (the email page, its body and attachments).
         for (copy, mailbox) in &copies {
             let own = copy.owner == Some(reader);
-            let this = rank(&c, copy, *mailbox, reader);
+            let this = rank(c, copy, *mailbox, reader);
             let expected = if !(own || copy.linked) || this == Level::Private {
                 None
             } else {
@@ -135,15 +153,25 @@ async fn check(db: &DatabaseConnection, c: Case) -> Result<(), TestCaseError> {
                     .iter()
                     .filter(|(o, _)| o.message == copy.message)
                     .filter(|(o, _)| o.owner == Some(reader) || o.linked)
-                    .map(|(o, m)| rank(&c, o, *m, reader))
+                    .map(|(o, m)| rank(c, o, *m, reader))
                     .max()
             };
             let got = visible_email_at(db, org, r.user_id, copy.id)
                 .await
                 .unwrap()
                 .map(|(_, _, l)| l);
-            prop_assert_eq!(got, expected, "reader {} copy {} in {:?}", reader, copy.id, c);
-            if let Some(d) = threadline::db::email_view::load(db, org, r.user_id, copy.id).await.unwrap() {
+            prop_assert_eq!(
+                got,
+                expected,
+                "reader {} copy {} in {:?}",
+                reader,
+                copy.id,
+                c
+            );
+            if let Some(d) = threadline::db::email_view::load(db, org, r.user_id, copy.id)
+                .await
+                .unwrap()
+            {
                 let level = expected.unwrap_or(Level::Private);
                 prop_assert_eq!(d.body.is_some(), level == Level::Full);
                 prop_assert_eq!(d.attachments.is_empty(), level < Level::Full);
@@ -153,10 +181,10 @@ async fn check(db: &DatabaseConnection, c: Case) -> Result<(), TestCaseError> {
         // In the business timeline, a message is seen at its best linked copy.
         let mut in_scope: HashMap<usize, Level> = HashMap::new();
         for (copy, mailbox) in copies.iter().filter(|(o, _)| o.linked) {
-            let l = rank(&c, copy, *mailbox, reader);
-            if l > Level::Private {
-                let e = in_scope.entry(copy.message).or_insert(l);
-                *e = (*e).max(l);
+            let seen = rank(c, copy, *mailbox, reader);
+            if seen > Level::Private {
+                let best = in_scope.entry(copy.message).or_insert(seen);
+                *best = (*best).max(seen);
             }
         }
         let thread_of = |k: &usize| format!("t{}", c.messages[*k].0);

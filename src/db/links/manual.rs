@@ -63,7 +63,10 @@ async fn seen_by(
             seen.insert(row.try_get_by_index::<i64>(0)?);
         }
     }
-    Ok(emails.into_iter().filter(|(id, _)| seen.contains(id)).collect())
+    Ok(emails
+        .into_iter()
+        .filter(|(id, _)| seen.contains(id))
+        .collect())
 }
 
 async fn check_target(

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::sql::{from_where, keys, levels_apply, Drive, Sql, Within};
-use crate::domain::visibility::Level;
 use super::Scope;
+use crate::domain::visibility::Level;
 
 /// One message of a thread.
 #[derive(Debug, Clone)]
@@ -222,17 +222,14 @@ fn select_message(sql: &mut Sql, w: Within<'_>, at: &str, link: &str) {
 /// Append `m` unless `copies` (message key -> index in `out`) already holds its message; a
 /// copy the reader sees at a higher level replaces the one kept, at its place.
 fn keep_best(out: &mut Vec<Message>, copies: &mut HashMap<String, usize>, m: Message) {
-    match copies.get(&m.message_key) {
-        Some(&i) => {
-            if m.level > out[i].level {
-                let at = out[i].at;
-                out[i] = Message { at, ..m };
-            }
+    if let Some(&i) = copies.get(&m.message_key) {
+        if m.level > out[i].level {
+            let at = out[i].at;
+            out[i] = Message { at, ..m };
         }
-        None => {
-            copies.insert(m.message_key.clone(), out.len());
-            out.push(m);
-        }
+    } else {
+        copies.insert(m.message_key.clone(), out.len());
+        out.push(m);
     }
 }
 
