@@ -321,3 +321,21 @@ pub async fn email_level(
     }
     Ok(best.filter(|_| this_visible))
 }
+
+/// The owner of the mailbox holding the email `email_id` of the organization: None when there
+/// is no such email, `Some(None)` for an organization's mailbox.
+pub async fn mailbox_owner(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    email_id: i64,
+) -> Result<Option<Option<i64>>, DbErr> {
+    let row = query_one(
+        db,
+        "SELECT a.owner_user_id FROM emails e, mail_accounts a WHERE e.id = ? \
+         AND e.organization_id = ? AND a.id = e.account_id",
+        vec![email_id.into(), org_id.into()],
+    )
+    .await?;
+    row.map(|r| r.try_get_by_index::<Option<i64>>(0))
+        .transpose()
+}
