@@ -89,49 +89,44 @@ pub fn matches(backend: DbBackend, query: &SearchQuery, id: &str) -> (String, Ve
 
 /// [`matches`] for a colleague's timeline: the email matches only in the fields its level, as
 /// `reader` sees it ([`super::visibility::rank_sql`]), shows: every field at `full`,
-/// participants and subject at `subject`, participants at `metadata`, none at `private`.
+/// participants and subject at `subject`, participants at `metadata`, none at `private` (so
+/// the condition also leaves out what the reader may not see at all). The unrestricted match
+/// comes first: the level is computed only for the emails that have the words.
 pub fn matches_at_level(
     backend: DbBackend,
     query: &SearchQuery,
     id: &str,
     reader_user_id: i64,
 ) -> (String, Vec<Value>) {
-    let (rank, mut values) = super::visibility::rank_sql(reader_user_id, id);
-    let (nothing, fields) = match backend {
+    let (any, mut values) = matches(backend, query, id);
+    let (rank, rank_values) = super::visibility::rank_sql(reader_user_id, id);
+    values.extend(rank_values);
+    let (yes, nothing, fields) = match backend {
         DbBackend::Postgres => (
+            "true",
             "false",
-            [
-                query.tsquery(),
-                query.tsquery_in("AB"),
-                query.tsquery_in("A"),
-            ],
+            [query.tsquery_in("AB"), query.tsquery_in("A")],
         ),
         _ => (
+            "1",
             "0",
             [
-                query.fts5(),
                 query.fts5_in(&["people", "subject"]),
                 query.fts5_in(&["people"]),
             ],
         ),
     };
-    let mut text = format!("CASE {rank}");
-    for (level, expr) in [3, 2, 1].into_iter().zip(fields) {
-        let (cond, v) = match backend {
-            DbBackend::Postgres => (
-                format!(
-                    "(SELECT s.document @@ (SELECT to_tsquery('simple', ?)) FROM email_search s \
-                     WHERE s.email_id = {id})"
-                ),
-                expr,
+    let mut text = format!("{any} AND CASE {rank} WHEN 3 THEN {yes}");
+    for (level, expr) in [2, 1].into_iter().zip(fields) {
+        let cond = match backend {
+            DbBackend::Postgres => format!(
+                "(SELECT s.document @@ (SELECT to_tsquery('simple', ?)) FROM email_search s \
+                 WHERE s.email_id = {id})"
             ),
-            _ => (
-                format!("{id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)"),
-                expr,
-            ),
+            _ => format!("{id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)"),
         };
         let _ = write!(text, " WHEN {level} THEN COALESCE({cond}, {nothing})");
-        values.push(v.into());
+        values.push(expr.into());
     }
     let _ = write!(text, " ELSE {nothing} END");
     (text, values)

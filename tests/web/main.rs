@@ -36,6 +36,7 @@ mod timeline;
 mod timeline_paging;
 mod unmatched;
 mod visibility;
+mod visibility_copies;
 mod visibility_policy;
 mod visibility_props;
 mod visibility_world;

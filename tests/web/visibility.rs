@@ -10,25 +10,25 @@ use crate::visibility_world::{self as world, Mail};
 
 const OWEN: &str = "owen@acme.test";
 const BEA: &str = "bea@acme.test";
-const PASSWORD: &str = "a long enough password 1";
+pub const PASSWORD: &str = "a long enough password 1";
 
 /// One email per level in Owen's mailboxes, linked to Globex; words `zsubj<level>` (subject)
 /// and `zbody<level>` (body, snippet, attachment name) tell what leaked.
-struct Matrix {
-    app: TestApp,
-    owen: TestApp,
-    bea: TestApp,
-    org: i64,
-    owen_id: i64,
-    business: i64,
+pub struct Matrix {
+    pub app: TestApp,
+    pub owen: TestApp,
+    pub bea: TestApp,
+    pub org: i64,
+    pub owen_id: i64,
+    pub business: i64,
     /// `(level, email id, attachment id)`.
-    emails: Vec<(Level, i64, i64)>,
+    pub emails: Vec<(Level, i64, i64)>,
     /// Owen's unlinked email in the full-level email's thread (words `zsubjunlinked`,
     /// `zbodyunlinked`).
-    unlinked: i64,
+    pub unlinked: i64,
 }
 
-async fn matrix() -> Matrix {
+pub async fn matrix() -> Matrix {
     let app = TestApp::spawn_admin().await;
     let owen_id = app.create_user(OWEN, PASSWORD, false).await;
     let owen = app.other_browser();
@@ -101,7 +101,7 @@ async fn matrix() -> Matrix {
     }
 }
 
-async fn status(browser: &TestApp, path: &str) -> StatusCode {
+pub async fn status(browser: &TestApp, path: &str) -> StatusCode {
     browser.get(path).await.status()
 }
 
@@ -344,141 +344,4 @@ async fn a_thread_marked_private_disappears_for_colleagues_until_shared_again() 
     assert!(audit
         .iter()
         .all(|e| e.action != "thread.private" || e.actor_user_id == Some(m.owen_id)));
-}
-
-#[tokio::test]
-async fn a_message_in_several_mailboxes_is_seen_at_its_most_permissive_copy() {
-    let m = matrix().await;
-    let db = &m.app.db;
-    let pat = m.app.create_user("pat@acme.test", PASSWORD, false).await;
-    let pat_full = world::mailbox(db, m.org, Some(pat), "pat-full@acme.test", "full").await;
-    let pat_private = world::mailbox(db, m.org, Some(pat), "pat-priv@acme.test", "private").await;
-    // The metadata-level message also sits in Pat's full mailbox: full for colleagues.
-    let (_, meta, _) = m.emails[1];
-    let copy = world::email(
-        db,
-        m.org,
-        "pat@acme.test",
-        &Mail {
-            account: pat_full,
-            message_key: "m-metadata",
-            thread_key: "m-metadata",
-            subject: "zsubjmetadata",
-            body: "zbodymetadata",
-            minute: 1,
-        },
-    )
-    .await;
-    world::link(db, m.org, copy, m.business).await;
-    // The subject-level one also sits in Pat's private mailbox: still subject.
-    let (_, subj, _) = m.emails[2];
-    let hidden = world::email(
-        db,
-        m.org,
-        "pat@acme.test",
-        &Mail {
-            account: pat_private,
-            message_key: "m-subject",
-            thread_key: "m-subject",
-            subject: "zsubjsubject",
-            body: "zbodysubject",
-            minute: 2,
-        },
-    )
-    .await;
-    world::link(db, m.org, hidden, m.business).await;
-
-    let b = m.business;
-    let timeline = m.bea.get_html(&format!("/businesses/{b}")).await;
-    assert!(
-        timeline.contains("zsubjmetadata") && timeline.contains("zbodymetadata"),
-        "{timeline}"
-    );
-    assert!(timeline.contains("zsubjsubject") && !timeline.contains("zbodysubject"));
-    assert_eq!(
-        timeline.matches("zsubjmetadata").count(),
-        1,
-        "one line per message"
-    );
-    for id in [meta, copy] {
-        let page = m.bea.get_html(&format!("/emails/{id}")).await;
-        assert!(page.contains("zbodymetadata"), "{id}: {page}");
-    }
-    let page = m.bea.get_html(&format!("/emails/{subj}")).await;
-    assert!(page.contains("zsubjsubject") && !page.contains("zbodysubject"));
-    // The private copy itself does not exist for colleagues (nor does Pat's mailbox).
-    assert_eq!(
-        status(&m.bea, &format!("/emails/{hidden}")).await,
-        StatusCode::NOT_FOUND
-    );
-    assert!(!timeline.contains("pat-priv@acme.test"));
-    let found = m
-        .bea
-        .get_html(&format!("/businesses/{b}?q=zbodymetadata"))
-        .await;
-    assert!(
-        found.contains("zsubjmetadata"),
-        "found through the full copy"
-    );
-    let found = m
-        .bea
-        .get_html(&format!("/businesses/{b}?q=zbodysubject"))
-        .await;
-    assert!(
-        !found.contains("zsubjsubject"),
-        "never through the private copy"
-    );
-}
-
-#[tokio::test]
-async fn linking_never_raises_a_colleagues_access() {
-    let m = matrix().await;
-    let other = world::business(&m.app.db, m.org, "Initech", "initech.test").await;
-    let target = format!("business:{other}");
-    // The colleague's unlinked email: not found, nothing linked.
-    let res = m
-        .bea
-        .post_form(
-            &format!("/emails/{}/links", m.unlinked),
-            &[("target", &target)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    // Linking the whole thread of the full-level email they see leaves the owner's unlinked
-    // email of that thread out.
-    let (_, full, _) = m.emails[3];
-    let res = m
-        .bea
-        .post_form(
-            &format!("/emails/{full}/links"),
-            &[("target", &target), ("scope", "thread")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let links = crate::support::inspect::email_links_of(&m.app.db, full, true).await;
-    assert_eq!(links.len(), 2, "{links:?}");
-    assert!(
-        crate::support::inspect::email_links_of(&m.app.db, m.unlinked, false)
-            .await
-            .is_empty()
-    );
-    assert_eq!(
-        status(&m.bea, &format!("/emails/{}", m.unlinked)).await,
-        StatusCode::NOT_FOUND
-    );
-    // The owner linking their own thread takes their unlinked email along.
-    let res = m
-        .owen
-        .post_form(
-            &format!("/emails/{full}/links"),
-            &[("target", &target), ("scope", "thread")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        crate::support::inspect::email_links_of(&m.app.db, m.unlinked, true)
-            .await
-            .len(),
-        1
-    );
 }

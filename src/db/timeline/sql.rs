@@ -171,13 +171,13 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
                 if policy.hide_bulk {
                     sql.push(" AND l.is_bulk = ").bind(false);
                 }
-                visible_sql(sql, w, "l.email_id");
+                visible_sql(sql, w, "l.email_id", filters);
                 if let Some(f) = filters {
                     filters_sql(sql, w, f, keys(scope).message);
                 }
                 return;
             }
-            visible_sql(sql, w, "e.id");
+            visible_sql(sql, w, "e.id", filters);
         }
         Scope::Mine => {
             sql.push(" FROM emails e WHERE e.account_id IN (SELECT id FROM mail_accounts WHERE organization_id = ")
@@ -214,9 +214,10 @@ pub fn levels_apply(w: Within<'_>) -> bool {
 }
 
 /// Leave out the messages the reader may not see at all (level `private`): `id` names the
-/// email id column.
-fn visible_sql(sql: &mut Sql, w: Within<'_>, id: &str) {
-    if levels_apply(w) {
+/// email id column. A search leaves them out itself (`db::search::matches_at_level`), after
+/// its cheaper word match.
+fn visible_sql(sql: &mut Sql, w: Within<'_>, id: &str, filters: Option<&Filters>) {
+    if levels_apply(w) && filters.is_none_or(|f| f.search.is_none()) {
         let (rank, values) = crate::db::visibility::rank_sql(w.reader.user_id, id);
         sql.push(" AND ").splice(&rank, values).push(" > 0");
     }
