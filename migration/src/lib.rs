@@ -30,6 +30,8 @@ mod m20261207_000145_job_progress;
 mod m20261207_000200_mime_pending;
 mod m20261207_000210_hashed_session_ids;
 mod m20261207_000210_timeline_indexes;
+mod m20261207_000300_visibility_levels;
+mod m20261207_000301_search_fields;
 mod m20261207_000310_exclusion_rules;
 
 pub struct Migrator;
@@ -63,6 +65,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000200_mime_pending::Migration),
             Box::new(m20261207_000210_hashed_session_ids::Migration),
             Box::new(m20261207_000210_timeline_indexes::Migration),
+            Box::new(m20261207_000300_visibility_levels::Migration),
+            Box::new(m20261207_000301_search_fields::Migration),
             Box::new(m20261207_000310_exclusion_rules::Migration),
         ]
     }

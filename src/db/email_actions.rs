@@ -178,15 +178,32 @@ pub async fn deleted(
         .into_iter()
         .collect();
     let mut seen = HashSet::new();
-    let shown: Vec<emails::Model> = candidates
-        .into_iter()
-        .filter(|e| match owners.get(&e.account_id) {
-            None => false,
-            Some(owner) => *owner == Some(user_id) || linked.contains(&e.id),
-        })
-        .filter(|e| seen.insert(e.message_key.clone()))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
+    let restricted = super::visibility::restricted(db, org_id).await?;
+    let mut shown: Vec<emails::Model> = Vec::new();
+    for mut e in candidates {
+        if shown.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+            break;
+        }
+        let own = match owners.get(&e.account_id) {
+            None => continue,
+            Some(owner) => *owner == Some(user_id),
+        };
+        if !own && !linked.contains(&e.id) {
+            continue;
+        }
+        // A colleague's copy at its visibility level: not at all when private, without its
+        // subject below `subject`.
+        if !own && restricted {
+            match super::visibility::email_level(db, org_id, user_id, e.id).await? {
+                None => continue,
+                Some(level) if !level.shows_subject() => e.subject.clear(),
+                Some(_) => {}
+            }
+        }
+        if seen.insert(e.message_key.clone()) {
+            shown.push(e);
+        }
+    }
     let mut senders: HashMap<i64, String> = HashMap::new();
     for p in email_participants::Entity::find()
         .filter(email_participants::Column::EmailId.is_in(shown.iter().map(|e| e.id)))

@@ -1,12 +1,15 @@
 //! One stored email as a reader sees it: headers, participants, the businesses and contacts it
 //! is linked to and why, attachments and bodies. Access: an email is visible to a member of its
 //! organization when it sits in one of their own mailboxes or is linked (not tombstoned) to a
-//! business or contact; otherwise it does not exist for them (callers answer 404).
+//! business or contact, at the visibility level of its mailbox (`super::visibility`);
+//! otherwise it does not exist for them (callers answer 404). What the level hides is never
+//! loaded: below `subject` no subject, below `full` no snippet, body or attachments.
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::reassociation::Source;
+use crate::domain::visibility::Level;
 
 use super::entities::{
     attachments, businesses, contact_addresses, contacts, email_bodies, email_links,
@@ -37,15 +40,29 @@ pub struct EmailDetail {
     pub body: Option<email_bodies::Model>,
     /// Stored before its MIME text, which is still being fetched (`super::mime_pending`).
     pub body_pending: bool,
+    /// The level the reader sees it at (`Full` for their own mail).
+    pub level: Level,
 }
 
-/// The email `email_id` of organization `org_id` if `user_id` may read it.
+/// The email `email_id` of organization `org_id` if `user_id` may read it (at any level).
 pub async fn visible_email(
     db: &impl ConnectionTrait,
     org_id: i64,
     user_id: i64,
     email_id: i64,
 ) -> Result<Option<(emails::Model, mail_accounts::Model)>, DbErr> {
+    Ok(visible_email_at(db, org_id, user_id, email_id)
+        .await?
+        .map(|(e, a, _)| (e, a)))
+}
+
+/// [`visible_email`] with the level the reader sees it at.
+pub async fn visible_email_at(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    user_id: i64,
+    email_id: i64,
+) -> Result<Option<(emails::Model, mail_accounts::Model, Level)>, DbErr> {
     let Some(email) = emails::Entity::find_by_id(email_id)
         .filter(emails::Column::OrganizationId.eq(org_id))
         .one(db)
@@ -61,16 +78,10 @@ pub async fn visible_email(
         return Ok(None);
     };
     if account.owner_user_id == Some(user_id) {
-        return Ok(Some((email, account)));
+        return Ok(Some((email, account, Level::Full)));
     }
-    let linked = email_links::Entity::find()
-        .filter(email_links::Column::OrganizationId.eq(org_id))
-        .filter(email_links::Column::EmailId.eq(email_id))
-        .filter(email_links::Column::Tombstone.eq(false))
-        .one(db)
-        .await?
-        .is_some();
-    Ok(linked.then_some((email, account)))
+    let level = super::visibility::email_level(db, org_id, user_id, email_id).await?;
+    Ok(level.map(|l| (email, account, l)))
 }
 
 /// Everything the email page shows, or None when the user may not see the email.
@@ -80,9 +91,17 @@ pub async fn load(
     user_id: i64,
     email_id: i64,
 ) -> Result<Option<EmailDetail>, DbErr> {
-    let Some((email, account)) = visible_email(db, org_id, user_id, email_id).await? else {
+    let Some((mut email, account, level)) = visible_email_at(db, org_id, user_id, email_id).await?
+    else {
         return Ok(None);
     };
+    if !level.shows_subject() {
+        email.subject.clear();
+    }
+    if !level.shows_body() {
+        email.snippet.clear();
+        email.folders = crate::domain::stored::Folders::default();
+    }
     let participants = email_participants::Entity::find()
         .filter(email_participants::Column::OrganizationId.eq(org_id))
         .filter(email_participants::Column::EmailId.eq(email_id))
@@ -106,12 +125,18 @@ pub async fn load(
         }
     }
     let links = links(db, org_id, email_id).await?;
-    let attachments = attachments_of(db, org_id, email_id).await?;
-    let body = email_bodies::Entity::find_by_id(email_id)
-        .filter(email_bodies::Column::OrganizationId.eq(org_id))
-        .one(db)
-        .await?;
-    let body_pending = super::mime_pending::is_pending(db, email_id).await?;
+    let (attachments, body, body_pending) = if level.shows_body() {
+        (
+            attachments_of(db, org_id, email_id).await?,
+            email_bodies::Entity::find_by_id(email_id)
+                .filter(email_bodies::Column::OrganizationId.eq(org_id))
+                .one(db)
+                .await?,
+            super::mime_pending::is_pending(db, email_id).await?,
+        )
+    } else {
+        (Vec::new(), None, false)
+    };
     Ok(Some(EmailDetail {
         own_mailbox: account.owner_user_id == Some(user_id),
         mailbox: account.address,
@@ -122,6 +147,7 @@ pub async fn load(
         attachments,
         body,
         body_pending,
+        level,
     }))
 }
 

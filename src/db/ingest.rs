@@ -323,7 +323,7 @@ fn new_row(owner: Owner, m: &NormalizedMessage, now: DateTime<Utc>) -> emails::A
     }
 }
 
-pub(super) fn search_document(m: &NormalizedMessage) -> String {
+pub(super) fn search_document(m: &NormalizedMessage) -> crate::domain::search::SearchDocument {
     crate::domain::search::document(
         &m.subject,
         m.participants

@@ -86,7 +86,7 @@ pub struct NewAccount<'a> {
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<MailAccount, DbErr> {
     let now = super::now();
-    mail_accounts::ActiveModel {
+    let inserted = mail_accounts::ActiveModel {
         organization_id: Set(new.organization_id),
         owner_user_id: Set(Some(new.owner_user_id)),
         provider: Set(new.provider),
@@ -111,7 +111,10 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
         ..Default::default()
     }
     .insert(db)
-    .await
+    .await?;
+    // A new mailbox starts at the organization's default visibility level.
+    super::visibility::apply_default(db, inserted.organization_id, inserted.id).await?;
+    Ok(inserted)
 }
 
 /// `UPDATE mail_accounts SET <sets> WHERE id = <id>`.

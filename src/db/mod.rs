@@ -19,6 +19,7 @@ pub mod mailbox_console;
 pub mod maintenance;
 pub mod mime_pending;
 pub mod organizations;
+pub mod private_threads;
 pub mod purge;
 pub mod search;
 pub mod session_store;
@@ -29,6 +30,7 @@ pub mod threads;
 pub mod throttle;
 pub mod timeline;
 pub mod users;
+pub mod visibility;
 
 use std::path::Path;
 use std::time::Duration;

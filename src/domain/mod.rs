@@ -20,3 +20,4 @@ pub mod stored;
 pub mod sync_run;
 pub mod threading;
 pub mod user;
+pub mod visibility;

@@ -29,21 +29,41 @@ pub fn words(text: &str) -> String {
     out
 }
 
-/// The text an email is indexed under: subject, participants' names and addresses, and the
-/// body (the text part, else the HTML part reduced to its text), the body capped at
-/// [`BODY_LIMIT`].
+/// The text an email is indexed under, in three fields so a search can be held to what a
+/// reader's visibility level shows: participants' names and addresses, the subject, and the
+/// body (the text part, else the HTML part reduced to its text) capped at [`BODY_LIMIT`].
+/// Each field is [`words`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchDocument {
+    pub people: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl SearchDocument {
+    /// Bytes of text, for batching.
+    pub fn len(&self) -> usize {
+        self.people.len() + self.subject.len() + self.body.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The [`SearchDocument`] of an email.
 pub fn document<'a>(
     subject: &str,
     people: impl IntoIterator<Item = (&'a str, &'a str)>,
     body_text: Option<&str>,
     body_html: Option<&str>,
-) -> String {
-    let mut doc = String::from(subject);
+) -> SearchDocument {
+    let mut names = String::new();
     for (name, address) in people {
-        doc.push(' ');
-        doc.push_str(name);
-        doc.push(' ');
-        doc.push_str(address);
+        names.push(' ');
+        names.push_str(name);
+        names.push(' ');
+        names.push_str(address);
     }
     let stripped;
     let body = match (body_text, body_html) {
@@ -54,9 +74,11 @@ pub fn document<'a>(
         }
         _ => "",
     };
-    doc.push(' ');
-    doc.push_str(cut(body, BODY_LIMIT));
-    words(&doc)
+    SearchDocument {
+        people: words(&names),
+        subject: words(subject),
+        body: words(cut(body, BODY_LIMIT)),
+    }
 }
 
 /// `s` cut to at most `max` bytes at a character boundary.
@@ -104,9 +126,21 @@ impl SearchQuery {
 
     /// A PostgreSQL `to_tsquery('simple', ..)` expression: `acme:* & invoice:*`.
     pub fn tsquery(&self) -> String {
+        self.tsquery_in("")
+    }
+
+    /// [`Self::fts5`] with every term held to the fields `columns` (FTS5 column names):
+    /// `{people subject} : ("acme"* "invoice"*)`.
+    pub fn fts5_in(&self, columns: &[&str]) -> String {
+        format!("{{{}}} : ({})", columns.join(" "), self.fts5())
+    }
+
+    /// [`Self::tsquery`] with every term held to the weights `weights` (`"AB"`):
+    /// `acme:*AB & invoice:*AB`.
+    pub fn tsquery_in(&self, weights: &str) -> String {
         self.terms
             .iter()
-            .map(|t| format!("{t}:*"))
+            .map(|t| format!("{t}:*{weights}"))
             .collect::<Vec<_>>()
             .join(" & ")
     }
@@ -134,7 +168,9 @@ mod tests {
             Some("Hello, the contract."),
             None,
         );
-        assert_eq!(doc, "q3 renewal bob stone bob acme com hello the contract");
+        assert_eq!(doc.subject, "q3 renewal");
+        assert_eq!(doc.people, "bob stone bob acme com");
+        assert_eq!(doc.body, "hello the contract");
     }
 
     #[test]
@@ -145,14 +181,14 @@ mod tests {
             None,
             Some("<p>Price <b>list</b></p><script>var secret = 1;</script><style>p{}</style>"),
         );
-        assert_eq!(doc, "price list");
+        assert_eq!(doc.body, "price list");
     }
 
     #[test]
     fn huge_bodies_are_cut_at_a_char_boundary() {
         let body = "é".repeat(BODY_LIMIT);
         let doc = document("s", [], Some(&body), None);
-        assert!(doc.len() <= BODY_LIMIT + 2);
+        assert!(doc.body.len() <= BODY_LIMIT + 2);
     }
 
     #[test]
@@ -165,6 +201,12 @@ mod tests {
         assert_eq!(
             q.tsquery(),
             "acme:* & or:* & invoice:* & near:* & x:* & draft:*"
+        );
+        let q = SearchQuery::parse("acme invoice").unwrap();
+        assert_eq!(q.tsquery_in("AB"), "acme:*AB & invoice:*AB");
+        assert_eq!(
+            q.fts5_in(&["people", "subject"]),
+            "{people subject} : (\"acme\"* \"invoice\"*)"
         );
         assert_eq!(SearchQuery::parse(" !!! "), None);
         assert_eq!(

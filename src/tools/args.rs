@@ -126,6 +126,11 @@ pub struct BenchTimelineArgs {
     /// created when missing and emptied when seeding.
     #[arg(long, default_value = "threadline_bench_timeline")]
     pub pg_database: String,
+    /// Visibility levels of the colleagues' mailboxes: `full` (all of them, as after an
+    /// upgrade: no level is checked) or `mixed` (subject, metadata, private and full in turn,
+    /// so every walked link is checked). Applied to a reused database too.
+    #[arg(long, default_value = "full", value_parser = ["full", "mixed"])]
+    pub visibility: String,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

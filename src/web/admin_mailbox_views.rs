@@ -67,6 +67,8 @@ pub struct MailboxRow {
     pub can_resume: bool,
     pub can_sync: bool,
     pub can_disconnect: bool,
+    /// Visibility level choices (`mailbox_visibility`), filled by the page.
+    pub visibility: Vec<super::mailbox_visibility::LevelOption>,
 }
 
 impl MailboxRow {
@@ -113,6 +115,7 @@ impl MailboxRow {
             can_resume: r.status == MailboxStatus::Paused,
             can_sync: active,
             can_disconnect: r.status != MailboxStatus::Disconnected,
+            visibility: Vec::new(),
             address: r.address,
         }
     }

@@ -84,9 +84,19 @@ async fn list(
     let txn = db::begin_read(&deps.db).await?;
     let total = mailbox_console::count(&txn, org).await?;
     let found = mailbox_console::page(&txn, org, page).await?;
+    let levels = db::visibility::levels(&txn, org).await?;
+    let max = db::visibility::policy(&txn, org).await?.max;
     txn.commit().await?;
     let now = db::now();
-    let rows: Vec<MailboxRow> = found.into_iter().map(|r| MailboxRow::new(r, now)).collect();
+    let rows: Vec<MailboxRow> = found
+        .into_iter()
+        .map(|r| {
+            let level = levels.get(&r.id).copied().unwrap_or_default();
+            let mut row = MailboxRow::new(r, now);
+            row.visibility = super::mailbox_visibility::options(level, max);
+            row
+        })
+        .collect();
     let page = MailboxesPage {
         layout: Layout::for_user(&admin, "All mailboxes", "admin-mailboxes"),
         pager: Pager::new(page, rows.len(), total),

@@ -1,7 +1,7 @@
 //! Attachments through Threadline: `/emails/{id}/attachments/{attachment}` downloads one
 //! (always `Content-Disposition: attachment`, never rendered by us), and `/emails/{id}/cid/{cid}`
 //! serves an inline raster image the email body refers to. Both check that the reader may see
-//! the email, then fetch the part from the provider.
+//! the email in full (its mailbox's visibility level), then fetch the part from the provider.
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -51,9 +51,11 @@ async fn part(
     email_id: i64,
     pick: impl Fn(&attachments::Model) -> bool,
 ) -> Result<(attachments::Model, Vec<u8>), AppError> {
-    let (email, account) =
-        email_view::visible_email(&deps.db, user.organization_id, user.id, email_id)
+    // Below `full` a colleague gets no attachment: as if the email had none.
+    let (email, account, _) =
+        email_view::visible_email_at(&deps.db, user.organization_id, user.id, email_id)
             .await?
+            .filter(|(_, _, level)| level.shows_body())
             .ok_or(AppError::NotFound)?;
     let row = email_view::attachments_of(&deps.db, user.organization_id, email.id)
         .await?

@@ -145,6 +145,26 @@ impl From<LinkError> for AppError {
     }
 }
 
+/// Links are changed only on an email the reader may see (404 otherwise, as on its page), or,
+/// for an admin, on mail of the organization's own mailboxes (no owner), which admins triage:
+/// linking never lets anyone read a colleague's mail they could not.
+async fn may_link(db: &DatabaseConnection, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let org = user.organization_id;
+    if email_view::visible_email(db, org, user.id, id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let organizations =
+        user.is_admin() && crate::db::visibility::mailbox_owner(db, org, id).await? == Some(None);
+    if organizations {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 async fn link(
     State(db): State<DatabaseConnection>,
     user: CurrentUser,
@@ -158,6 +178,7 @@ async fn link(
         "" | "email" => Scope::Email,
         _ => return Err(AppError::Invalid("scope is email or thread".into())),
     };
+    may_link(&db, &user, id).await?;
     let n = manual::link(&db, user.organization_id, user.id, id, target, scope).await?;
     let notice = match scope {
         Scope::Thread => format!("Linked the thread ({n} emails)."),
@@ -173,6 +194,7 @@ async fn unlink(
     Path((id, link_id)): Path<(i64, i64)>,
     Form(form): Form<UnlinkForm>,
 ) -> Result<Response, AppError> {
+    may_link(&db, &user, id).await?;
     let target = manual::unlink(&db, user.organization_id, user.id, id, link_id).await?;
     let notice = "Unlinked.".to_string();
     answer(&db, &user, &headers, id, &form.back, target, notice).await

@@ -86,6 +86,10 @@ struct EmailPage {
     deleted_in_provider: bool,
     /// The provider folders (Outlook) or labels (Gmail) the message is in, readable.
     folders: String,
+    /// For a colleague below `full`: what their level leaves out.
+    level_note: Option<String>,
+    /// For the owner: whether the thread is marked private (the form to mark or share it).
+    thread_private: Option<bool>,
 }
 
 fn role_label(role: ParticipantRole) -> Option<&'static str> {
@@ -160,6 +164,11 @@ async fn show(
     let a = actions_view(&deps, &user, &d.email).await?;
     let targets =
         link_targets::for_page(&deps.db, user.organization_id, query.q.as_deref()).await?;
+    let thread_private = if d.own_mailbox {
+        Some(crate::db::private_threads::is_private(&deps.db, user.id, &d.email.thread_key).await?)
+    } else {
+        None
+    };
     let mut roles: Vec<RoleView> = Vec::new();
     for p in &d.participants {
         let Some(role) = role_label(p.role) else {
@@ -191,7 +200,9 @@ async fn show(
     let page = EmailPage {
         layout: Layout::for_user(&user, d.email.subject.clone(), ""),
         a,
-        subject: if d.email.subject.is_empty() {
+        subject: if !d.level.shows_subject() {
+            super::timeline_views::NOT_SHARED_SUBJECT.into()
+        } else if d.email.subject.is_empty() {
             "(no subject)".into()
         } else {
             d.email.subject.clone()
@@ -232,6 +243,14 @@ async fn show(
         truncated: d.body.as_ref().is_some_and(|b| b.truncated),
         deleted_in_provider: d.email.deleted_in_provider_at.is_some(),
         folders: d.email.folders.shown().join(", "),
+        level_note: (!d.level.shows_body()).then(|| {
+            format!(
+                "Its mailbox shares {} with colleagues: {}.",
+                d.level,
+                d.level.describe()
+            )
+        }),
+        thread_private,
     };
     Ok(render(&page)?.into_response())
 }

@@ -55,6 +55,8 @@ struct MailboxPage {
     folder_default: &'static str,
     runs: Vec<RunRow>,
     skips: Vec<SkipRow>,
+    /// The mailbox's visibility level and the choices within the organization's maximum.
+    visibility: super::mailbox_visibility::MailboxVisibility,
 }
 
 struct FormView {
@@ -118,6 +120,17 @@ async fn show(
     page(&deps, &user, account, form, FieldErrors::default(), flash).await
 }
 
+/// The mailbox's page with `errors` (a refused visibility level) and its stored settings.
+pub async fn page_with_errors(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    account: MailAccount,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
+    page(deps, user, account, form, errors, None).await
+}
+
 async fn page(
     deps: &MailDeps,
     user: &CurrentUser,
@@ -130,6 +143,8 @@ async fn page(
     let runs = sync_runs::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
     let skips = sync_status::recent_skips(&deps.db, account.id, SKIPS_SHOWN).await?;
     let title = account.address.clone();
+    let visibility =
+        super::mailbox_visibility::for_mailbox(&deps.db, user.organization_id, account.id).await?;
     let (mailboxes, polling) = mailbox_rows(deps, vec![account]).await?;
     let Some(mailbox) = mailboxes.first().cloned() else {
         return Err(AppError::NotFound);
@@ -160,6 +175,7 @@ async fn page(
         folder_default,
         runs: runs.into_iter().map(RunRow::from).collect(),
         skips: skips.into_iter().map(SkipRow::from).collect(),
+        visibility,
     };
     Ok((status, render(&view)?).into_response())
 }

@@ -21,6 +21,7 @@ pub mod link_targets;
 pub mod local_path;
 pub mod mailbox_sync;
 pub mod mailbox_views;
+pub mod mailbox_visibility;
 pub mod mailboxes;
 pub mod purge;
 pub mod reassociation_views;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(mailboxes::router())
         .merge(mailbox_sync::router())
+        .merge(mailbox_visibility::router())
         .merge(timeline::router())
         .merge(email_view::router())
         .merge(email_actions::router())

@@ -12,7 +12,7 @@ use super::session::AdminUser;
 use super::views::{render, Layout};
 use super::AppState;
 use crate::db::entities::emails;
-use crate::db::{begin_write, purge};
+use crate::db::{begin_write, email_view, purge};
 use crate::mailboxes::MailDeps;
 
 pub fn router() -> Router<AppState> {
@@ -62,10 +62,16 @@ async fn confirm(
     let e = email(&deps, user.organization_id, id).await?;
     let thread = scope.thread()?;
     let reach = purge::reach(&deps.db, user.organization_id, &e, thread).await?;
+    // Admins manage mail they may not read: the subject only at a level that shows it.
+    let level = email_view::visible_email_at(&deps.db, user.organization_id, user.id, id)
+        .await?
+        .map(|(_, _, l)| l);
     let page = ConfirmPage {
         layout: Layout::for_user(&user, "Delete for good", ""),
         id,
-        subject: if e.subject.is_empty() {
+        subject: if !level.is_some_and(crate::domain::visibility::Level::shows_subject) {
+            super::timeline_views::NOT_SHARED_SUBJECT.into()
+        } else if e.subject.is_empty() {
             "(no subject)".into()
         } else {
             e.subject

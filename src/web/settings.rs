@@ -17,6 +17,7 @@ use crate::db::directory::settings::{self, OrgSettings, Override, Policies, Sett
 use crate::domain::auto_contacts::AutoCreate;
 use crate::domain::domains::{Domain, DomainError};
 use crate::domain::freemail::is_shipped;
+use crate::domain::visibility::Level;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,6 +37,9 @@ struct SettingsPage {
     errors: FieldErrors,
     /// What was typed in the field that failed, shown again.
     typed: String,
+    /// The visibility policy's choices (`mailbox_visibility`).
+    visibility_default: Vec<super::mailbox_visibility::LevelOption>,
+    visibility_max: Vec<super::mailbox_visibility::LevelOption>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,7 +60,7 @@ struct DomainForm {
     how: String,
 }
 
-async fn page(
+pub(super) async fn page(
     db: &DatabaseConnection,
     user: &CurrentUser,
     errors: FieldErrors,
@@ -71,11 +75,14 @@ async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let layout = Layout::for_user(user, "Settings", "settings");
+    let v = crate::db::visibility::policy(db, user.organization_id).await?;
     let body = render(&SettingsPage {
         layout,
         s,
         errors,
         typed,
+        visibility_default: super::mailbox_visibility::options(v.default, Level::Full),
+        visibility_max: super::mailbox_visibility::options(v.max, Level::Full),
     })?;
     Ok((status, body).into_response())
 }

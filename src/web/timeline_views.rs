@@ -113,6 +113,11 @@ impl TimelineQuery {
     }
 }
 
+/// Stands in for a subject a colleague's visibility level hides.
+pub const NOT_SHARED_SUBJECT: &str = "(subject not shared)";
+/// Stands in for the content of a message a colleague's visibility level hides.
+pub const NOT_SHARED_CONTENT: &str = "(content not shared)";
+
 /// A thread as a line of the list.
 pub struct ThreadRow {
     pub handle: i64,
@@ -156,7 +161,9 @@ fn full_time(at: DateTime<Utc>) -> String {
 
 impl ThreadRow {
     fn new(t: ThreadSummary, base: &str, now: DateTime<Utc>) -> Self {
-        let subject = if t.subject.trim().is_empty() {
+        let subject = if t.subject_hidden {
+            NOT_SHARED_SUBJECT.to_string()
+        } else if t.subject.trim().is_empty() {
             "(no subject)".to_string()
         } else {
             t.subject
@@ -268,7 +275,11 @@ impl MessageRow {
             from_address: m.from_address,
             to: people_line(&m.to),
             subject: m.subject,
-            snippet: m.snippet,
+            snippet: if m.level.shows_body() {
+                m.snippet
+            } else {
+                NOT_SHARED_CONTENT.to_string()
+            },
             when: full_time(m.at),
             read: m.read,
             starred: m.starred,

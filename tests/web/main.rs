@@ -41,3 +41,8 @@ mod timeline;
 mod timeline_paging;
 mod timeline_search;
 mod unmatched;
+mod visibility;
+mod visibility_copies;
+mod visibility_policy;
+mod visibility_props;
+mod visibility_world;

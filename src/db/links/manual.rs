@@ -40,6 +40,39 @@ async fn email(
         .ok_or(LinkError::NotFound)
 }
 
+/// Of `emails`, `first` and those `actor` may see: in their own mailboxes or already linked;
+/// for an admin also the organization's own mailboxes' (no owner), which admins triage.
+async fn seen_by(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    actor: i64,
+    first: i64,
+    emails: Vec<(i64, chrono::DateTime<chrono::Utc>)>,
+) -> Result<Vec<(i64, chrono::DateTime<chrono::Utc>)>, DbErr> {
+    let mut seen = std::collections::HashSet::from([first]);
+    for chunk in emails.chunks(super::BATCH) {
+        let list = crate::db::batch::list(chunk.len());
+        let mut values: Vec<sea_orm::Value> = chunk.iter().map(|(id, _)| (*id).into()).collect();
+        values.extend([org_id.into(), actor.into(), false.into(), actor.into()]);
+        let sql = format!(
+            "SELECT e.id FROM emails e WHERE e.id IN {list} AND e.organization_id = ? AND \
+             (e.account_id IN (SELECT a.id FROM mail_accounts a WHERE a.owner_user_id = ?) \
+             OR EXISTS (SELECT 1 FROM email_links l WHERE l.email_id = e.id AND l.tombstone = ?) \
+             OR (e.account_id IN (SELECT a.id FROM mail_accounts a \
+             WHERE a.organization_id = e.organization_id AND a.owner_user_id IS NULL) \
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.role = 'admin')))"
+        );
+        let stmt = crate::db::batch::statement(db.get_database_backend(), &sql, values);
+        for row in db.query_all(stmt).await? {
+            seen.insert(row.try_get_by_index::<i64>(0)?);
+        }
+    }
+    Ok(emails
+        .into_iter()
+        .filter(|(id, _)| seen.contains(id))
+        .collect())
+}
+
 async fn check_target(
     db: &impl ConnectionTrait,
     org_id: i64,
@@ -101,6 +134,12 @@ pub async fn link<C: ConnectionTrait + TransactionTrait>(
                 .all(&txn)
                 .await?
         }
+    };
+    // A thread's emails the actor cannot see (a colleague's unlinked mail) stay out: linking
+    // never raises anyone's access.
+    let covered = match scope {
+        Scope::Email => covered,
+        Scope::Thread => seen_by(&txn, org_id, actor, first.id, covered).await?,
     };
     let ids: Vec<i64> = covered.iter().map(|(id, _)| *id).collect();
     lift_tombstones(&txn, org_id, &ids, target).await?;

@@ -1,13 +1,15 @@
 //! The messages of a page's threads as the reader sees them in a scope: one per message however
 //! many mailboxes hold a copy, with sender, recipients and the reader's marks; and the summary
-//! line of each thread built from them.
+//! line of each thread built from them. A colleague's message carries only what its level
+//! shows (`db::visibility`): of several copies, the most permissive one is kept.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::sql::{from_where, keys, Drive, Sql, Within};
+use super::sql::{from_where, keys, levels_apply, Drive, Sql, Within};
 use super::Scope;
+use crate::domain::visibility::Level;
 
 /// One message of a thread.
 #[derive(Debug, Clone)]
@@ -27,6 +29,9 @@ pub struct Message {
     pub to: Vec<String>,
     pub read: bool,
     pub starred: bool,
+    /// The level the reader sees it at: below `subject` the subject is empty, below `full`
+    /// the snippet too and `attachments` false.
+    pub level: Level,
 }
 
 /// A thread as one line of a timeline.
@@ -37,6 +42,8 @@ pub struct ThreadSummary {
     pub handle: i64,
     /// The first message's subject.
     pub subject: String,
+    /// No subject shown because the reader's level hides it (not because there is none).
+    pub subject_hidden: bool,
     /// Senders, first one first, each once.
     pub people: Vec<String>,
     pub messages: usize,
@@ -99,10 +106,13 @@ fn summarize(newest_first: &[Message]) -> ThreadSummary {
     } else {
         first.subject.clone()
     };
+    let subject_hidden =
+        subject.trim().is_empty() && newest_first.iter().any(|m| !m.level.shows_subject());
     ThreadSummary {
         key: latest.thread_key.clone(),
         handle: latest.email_id,
         subject,
+        subject_hidden,
         people,
         messages: newest_first.len(),
         unread: newest_first.iter().filter(|m| !m.read).count(),
@@ -128,7 +138,7 @@ pub async fn of_threads(
         "l.id"
     };
     let mut out = Vec::new();
-    let mut copies = HashSet::new();
+    let mut copies = HashMap::new();
     for chunk in thread_keys.chunks(300) {
         let mut sql = Sql::default();
         select_message(&mut sql, w, k.at, link);
@@ -174,11 +184,14 @@ async fn by_id(
         all.push(m);
     }
     // Copies of one message: keep the one the scope lists first (newest, then highest id),
-    // as the query by thread does.
+    // as the query by thread does, with the most permissive copy's content.
     all.sort_by(|a, b| b.at.cmp(&a.at).then(b.email_id.cmp(&a.email_id)));
-    let mut copies = HashSet::new();
-    all.retain(|m| copies.insert(m.message_key.clone()));
-    Ok(all)
+    let mut out = Vec::with_capacity(all.len());
+    let mut copies = HashMap::new();
+    for m in all {
+        keep_best(&mut out, &mut copies, m);
+    }
+    Ok(out)
 }
 
 /// `SELECT` of a message's columns as [`push_message`] reads them: `at` and `link` name the
@@ -197,19 +210,37 @@ fn select_message(sql: &mut Sql, w: Within<'_>, at: &str, link: &str) {
     )
     .bind(w.reader.user_id)
     .push(" AND s.message_key = e.message_key)");
+    // The level as its rank (3 = full, also for everyone when nothing is restricted).
+    if levels_apply(w) {
+        let (rank, values) = crate::db::visibility::rank_sql(w.reader.user_id, "e.id");
+        sql.push(", ").splice(&rank, values);
+    } else {
+        sql.push(", 3");
+    }
 }
 
-/// Append the message of `row` (as [`select_message`] selects it) unless `copies` already
-/// holds its message key.
+/// Append `m` unless `copies` (message key -> index in `out`) already holds its message; a
+/// copy the reader sees at a higher level replaces the one kept, at its place.
+fn keep_best(out: &mut Vec<Message>, copies: &mut HashMap<String, usize>, m: Message) {
+    if let Some(&i) = copies.get(&m.message_key) {
+        if m.level > out[i].level {
+            let at = out[i].at;
+            out[i] = Message { at, ..m };
+        }
+    } else {
+        copies.insert(m.message_key.clone(), out.len());
+        out.push(m);
+    }
+}
+
+/// Append the message of `row` (as [`select_message`] selects it), one per message (see
+/// [`keep_best`]).
 fn push_message(
     out: &mut Vec<Message>,
-    copies: &mut HashSet<String>,
+    copies: &mut HashMap<String, usize>,
     row: &sea_orm::QueryResult,
 ) -> Result<(), DbErr> {
-    let message_key: String = row.try_get_by_index(2)?;
-    if copies.insert(message_key) {
-        out.push(decode(row)?);
-    }
+    keep_best(out, copies, decode(row)?);
     Ok(())
 }
 
@@ -219,14 +250,25 @@ fn decode(row: &sea_orm::QueryResult) -> Result<Message, DbErr> {
     let marks = row.try_get_by_index::<Option<i32>>(10)?.unwrap_or(0);
     let from_address: String = row.try_get_by_index(9)?;
     let from_name = shown(row.try_get_by_index(8)?, &from_address);
+    let level = Level::from_rank(row.try_get_by_index::<Option<i32>>(11)?.unwrap_or(0).into());
+    let mut subject: String = row.try_get_by_index(3)?;
+    let mut snippet: String = row.try_get_by_index(4)?;
+    let mut attachments: bool = row.try_get_by_index(6)?;
+    if !level.shows_subject() {
+        subject.clear();
+    }
+    if !level.shows_body() {
+        snippet.clear();
+        attachments = false;
+    }
     Ok(Message {
         email_id: row.try_get_by_index(0)?,
         thread_key: row.try_get_by_index(1)?,
         message_key,
-        subject: row.try_get_by_index(3)?,
-        snippet: row.try_get_by_index(4)?,
+        subject,
+        snippet,
         at: row.try_get_by_index(5)?,
-        attachments: row.try_get_by_index(6)?,
+        attachments,
         link_id: row.try_get_by_index(7)?,
         from_name: if from_address.is_empty() {
             UNKNOWN_SENDER.into()
@@ -237,6 +279,7 @@ fn decode(row: &sea_orm::QueryResult) -> Result<Message, DbErr> {
         to: Vec::new(),
         read: marks & 1 != 0,
         starred: marks & 2 != 0,
+        level,
     })
 }
 

@@ -75,6 +75,10 @@ pub struct Policy {
     pub hide_internal_only: bool,
     /// The organization's own domains.
     pub internal: Vec<String>,
+    /// Some mailbox is below `full` or some thread is marked private: each message a
+    /// colleague's timeline reads is checked against its level (`db::visibility`). Without,
+    /// every linked message is seen in full and no check is made.
+    pub restricted: bool,
 }
 
 /// What a timeline page reads besides its mail: whether the scope's business or contact is
@@ -101,7 +105,8 @@ pub async fn context(
 /// One row of [`context_part`], by kind (the order sorts them as [`context_of`] reads them).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum ContextRow {
-    /// Kind 0: the organization's policy flags (1 hides bulk mail, 2 internal-only threads).
+    /// Kind 0: the organization's policy flags (1 hides bulk mail, 2 internal-only threads,
+    /// 4 visibility restricted).
     Policy { flags: i64 },
     /// Kind 1: one of the organization's domains.
     InternalDomain(String),
@@ -153,11 +158,13 @@ pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
             sql.push("SELECT 3, NULL, NULL, NULL UNION ALL ");
         }
     }
-    sql.push(
+    sql.push(&format!(
         "SELECT 0, CASE WHEN o.hide_bulk THEN 1 ELSE 0 END \
-         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END, NULL, NULL \
+         + CASE WHEN o.hide_internal_only THEN 2 ELSE 0 END \
+         + CASE WHEN {} THEN 4 ELSE 0 END, NULL, NULL \
          FROM organizations o WHERE o.id = ",
-    )
+        crate::db::visibility::restricted_sql("o.id")
+    ))
     .bind(org)
     .push(" UNION ALL SELECT 1, NULL, d.domain, NULL FROM organization_domains d WHERE d.organization_id = ")
     .bind(org)
@@ -165,6 +172,11 @@ pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
     .bind(org);
     if scope == Scope::Mine {
         sql.push(" AND a.owner_user_id = ").bind(reader.user_id);
+    } else {
+        // A colleague's private mailbox shows nothing here: not even in the mailbox filter.
+        sql.push(" AND (a.visibility <> 'private' OR a.owner_user_id = ")
+            .bind(reader.user_id)
+            .push(")");
     }
 }
 
@@ -178,6 +190,7 @@ pub fn context_of(rows: Vec<PartRow>) -> Context {
             ContextRow::Policy { flags } => {
                 ctx.policy.hide_bulk = flags & 1 != 0;
                 ctx.policy.hide_internal_only = flags & 2 != 0;
+                ctx.policy.restricted = flags & 4 != 0;
             }
             ContextRow::InternalDomain(domain) => ctx.policy.internal.push(domain),
             ContextRow::Mailbox { address, id } => ctx.mailboxes.push((id, address)),

@@ -171,11 +171,13 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
                 if policy.hide_bulk {
                     sql.push(" AND l.is_bulk = ").bind(false);
                 }
+                visible_sql(sql, w, "l.email_id", filters);
                 if let Some(f) = filters {
-                    filters_sql(sql, backend, reader, scope, f, keys(scope).message);
+                    filters_sql(sql, w, f, keys(scope).message);
                 }
                 return;
             }
+            visible_sql(sql, w, "e.id", filters);
         }
         Scope::Mine => {
             sql.push(" FROM emails e WHERE e.account_id IN (SELECT id FROM mail_accounts WHERE organization_id = ")
@@ -200,21 +202,37 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
         .push(")");
     }
     if let Some(f) = filters {
-        filters_sql(sql, backend, reader, scope, f, "e.message_key");
+        filters_sql(sql, w, f, "e.message_key");
+    }
+}
+
+/// Does a colleague's level decide what this reader sees of the scope's messages? Only in a
+/// business or contact timeline (my mail is the reader's own), and only when the organization
+/// restricts anything at all.
+pub fn levels_apply(w: Within<'_>) -> bool {
+    w.policy.restricted && !matches!(w.scope, Scope::Mine)
+}
+
+/// Leave out the messages the reader may not see at all (level `private`): `id` names the
+/// email id column. A search leaves them out itself (`db::search::matches_at_level`), after
+/// its cheaper word match.
+fn visible_sql(sql: &mut Sql, w: Within<'_>, id: &str, filters: Option<&Filters>) {
+    if levels_apply(w) && filters.is_none_or(|f| f.search.is_none()) {
+        let (rank, values) = crate::db::visibility::rank_sql(w.reader.user_id, id);
+        sql.push(" AND ").splice(&rank, values).push(" > 0");
     }
 }
 
 /// The reader's filters; dates and search go through the scope's keys (the link's copy of the
 /// time, the link's email id), and the marks through `message` (the link's copy of the message
 /// key on a walk of the link index alone, else the email's), so such a walk can apply them.
-fn filters_sql(
-    sql: &mut Sql,
-    backend: DbBackend,
-    reader: Reader,
-    scope: Scope,
-    f: &Filters,
-    message: &str,
-) {
+fn filters_sql(sql: &mut Sql, w: Within<'_>, f: &Filters, message: &str) {
+    let Within {
+        backend,
+        reader,
+        scope,
+        ..
+    } = w;
     let k = keys(scope);
     let time = |t: DateTime<Utc>| Value::from(t);
     if let Some(since) = f.since {
@@ -244,7 +262,11 @@ fn filters_sql(
             .push(&format!(" AND s.message_key = {message}) IS NOT NULL"));
     }
     if let Some(q) = &f.search {
-        let (text, values) = crate::db::search::matches(backend, q, k.id);
+        let (text, values) = if levels_apply(w) {
+            crate::db::search::matches_at_level(backend, q, k.id, reader.user_id)
+        } else {
+            crate::db::search::matches(backend, q, k.id)
+        };
         sql.push(" AND ").splice(&text, values);
     }
 }

@@ -93,6 +93,7 @@ pub async fn run(mut settings: Settings, args: &BenchTimelineArgs) -> anyhow::Re
         }
     };
     let db = threadline::db::connect(&settings.database_url).await?;
+    levels(&db, &args.visibility).await?;
     // The state the app's own upkeep leaves after a large write (as at the end of a sync pass
     // that stored mail, or every few minutes in `serve`): planner statistics where they are
     // due, and on PostgreSQL the visibility map index-only scans depend on. No manual ANALYZE
@@ -357,6 +358,24 @@ async fn mailbox(
         .await?
         .context("the bench mailbox vanished")?;
     Ok(row.try_get_by_index(0)?)
+}
+
+/// `--visibility`: every mailbox `full`, or the colleagues' (not the reader's) at the four
+/// levels in turn.
+async fn levels(db: &DatabaseConnection, visibility: &str) -> anyhow::Result<()> {
+    let sql = if visibility == "mixed" {
+        format!(
+            "UPDATE mail_accounts SET visibility = CASE WHEN owner_user_id = (SELECT id FROM \
+             users WHERE email = '{READER}') THEN 'full' ELSE CASE id % 4 WHEN 0 THEN 'subject' \
+             WHEN 1 THEN 'metadata' WHEN 2 THEN 'private' ELSE 'full' END END"
+        )
+    } else {
+        "UPDATE mail_accounts SET visibility = 'full'".to_string()
+    };
+    db.execute(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    eprintln!("visibility: {visibility}");
+    Ok(())
 }
 
 async fn heavy_emails(db: &DatabaseConnection, business: i64) -> anyhow::Result<u64> {
