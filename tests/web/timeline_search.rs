@@ -5,14 +5,14 @@
 //! `db::timeline::search_walk` (the walk; the walk cut at its budget, then the organization's
 //! matching emails; the walk cut, too many matching emails, the walk again); each must list
 //! every matching thread exactly once, ordered by its latest matching message.
-use std::collections::HashMap;
+use threadline::domain::search::SearchDocument;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::EntityTrait;
 use threadline::db::entities::{businesses, users};
 use threadline::db::organizations;
 use threadline::db::timeline::{self, Filters, Reader, Scope};
-use threadline::domain::search::SearchQuery;
+use threadline::domain::search::{SearchDocument, SearchQuery};
 
 use crate::support::inspect::execute;
 use crate::support::TestApp;
@@ -187,7 +187,18 @@ async fn store(app: &TestApp, org: i64, user: i64, rows: &[Row]) {
             )
             .await;
         }
-        let docs: Vec<(i64, String)> = chunk.iter().map(|r| (r.id, r.words.clone())).collect();
+        // The words as the body: every mailbox here is at the full level, so all fields match.
+        let docs: Vec<(i64, SearchDocument)> = chunk
+            .iter()
+            .map(|r| {
+                let doc = SearchDocument {
+                    people: String::new(),
+                    subject: String::new(),
+                    body: r.words.clone(),
+                };
+                (r.id, doc)
+            })
+            .collect();
         threadline::db::search::index(&app.db, org, &docs)
             .await
             .unwrap();
