@@ -226,17 +226,18 @@ fn invalid(errors: &FieldErrors, fields: &[&str]) -> AppError {
     AppError::Invalid(message)
 }
 
-/// Members triage only their own mailboxes' mail; admins the organization's.
+/// Everyone triages their own mailboxes' mail; admins also the organization's own mailboxes'
+/// (no owner), never a colleague's.
 fn triager(user: &CurrentUser) -> Triager {
     if user.is_admin() {
-        Triager::Admin
+        Triager::Admin(user.id)
     } else {
         Triager::Member(user.id)
     }
 }
 
 /// 404 unless the email is the user's to triage (a colleague's unlinked mail does not exist
-/// for a member).
+/// for anyone else, admins included).
 async fn check_email(db: &DatabaseConnection, user: &CurrentUser, id: i64) -> Result<(), AppError> {
     let org = user.organization_id;
     if unmatched::email_exists(db, org, triager(user), id).await? {

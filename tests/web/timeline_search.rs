@@ -5,7 +5,7 @@
 //! `db::timeline::search_walk` (the walk; the walk cut at its budget, then the organization's
 //! matching emails; the walk cut, too many matching emails, the walk again); each must list
 //! every matching thread exactly once, ordered by its latest matching message.
-use threadline::domain::search::SearchDocument;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::EntityTrait;

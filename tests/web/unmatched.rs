@@ -89,7 +89,7 @@ async fn lists_exactly_the_unlinked_external_mail_and_triage_links_it() {
     assert!(page.find("subject-free").unwrap() < page.find("subject-bo").unwrap());
 
     // Keyset pages of one correspondent.
-    let admin = unmatched::Triager::Admin;
+    let admin = unmatched::Triager::Admin(admin_id(&app).await);
     let (first, next) = correspondents::page(&app.db, org, admin, None, 1)
         .await
         .unwrap();
@@ -290,8 +290,11 @@ async fn a_member_sees_and_triages_only_their_own_unlinked_mail() {
             "{hidden} shown to a colleague:\n{page}"
         );
     }
+    // Nor does an admin see a colleague's unlinked mail: triage never raises anyone's access.
     let page = app.get_html("/unmatched").await;
-    assert!(page.contains("subject-ada-private") && page.contains("subject-bea-own"));
+    assert!(page.contains("subject-ada-private"), "{page}");
+    assert!(!page.contains("subject-bea-own"), "{page}");
+    assert!(!page.contains("cy@vendor.test"), "{page}");
 
     // Every triage action on Ada's email, as a form and with htmx: 404, nothing changes.
     assert_eq!(
@@ -299,6 +302,14 @@ async fn a_member_sees_and_triages_only_their_own_unlinked_mail() {
         StatusCode::NOT_FOUND
     );
     let target = format!("business:{known}");
+    assert_eq!(
+        app.post_form(&format!("/unmatched/{beas}/link"), &[("target", &target)])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "an admin cannot triage a colleague's unlinked email"
+    );
+    assert!(links(&app, "bea-own").await.is_empty());
     let actions: [(&str, Vec<(&str, &str)>); 3] = [
         (
             "contact",
@@ -328,7 +339,7 @@ async fn a_member_sees_and_triages_only_their_own_unlinked_mail() {
         StatusCode::NOT_FOUND
     );
 
-    // Her own mail she triages; the admin triages anyone's.
+    // Her own mail she triages; the admin his own.
     let res = bea
         .post_form(
             &format!("/unmatched/{beas}/contact"),
@@ -391,7 +402,7 @@ async fn one_row_per_correspondent_grouped_by_domain_and_one_click_per_person() 
         sync_account(&app.deps, account.id).await.unwrap();
     }
 
-    let admin = unmatched::Triager::Admin;
+    let admin = unmatched::Triager::Admin(admin_id(&app).await);
     let (groups, next) = correspondents::page(&app.db, org, admin, None, 50)
         .await
         .unwrap();
@@ -553,8 +564,8 @@ async fn a_members_one_click_links_only_their_own_mail_of_that_person() {
     assert!(!page.contains("subject-ada-bo"), "{page}");
     let page = app.get_html("/unmatched").await;
     assert!(
-        page.contains("3 emails"),
-        "the admin sees the organization's: {page}"
+        page.contains("2 emails") && !page.contains("3 emails"),
+        "the admin sees his own mail, not the colleague's: {page}"
     );
 
     // Ada's email with Bo's address: not Bea's to triage.
@@ -578,4 +589,15 @@ async fn a_members_one_click_links_only_their_own_mail_of_that_person() {
     );
     assert!(links(&app, "ada-bo-1").await.is_empty());
     assert!(links(&app, "ada-bo-2").await.is_empty());
+}
+
+/// The signed-in admin's user id (`ADMIN_EMAIL`).
+async fn admin_id(app: &TestApp) -> i64 {
+    let email =
+        threadline::domain::address::EmailAddress::parse(crate::support::ADMIN_EMAIL).unwrap();
+    threadline::db::users::find_by_email(&app.db, &email)
+        .await
+        .unwrap()
+        .expect("the admin")
+        .id
 }

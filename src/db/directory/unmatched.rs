@@ -1,7 +1,8 @@
 //! Unmatched mail: stored, live emails with an external participant and no live link, newest
 //! first by keyset; and the one-click triage that links one of them by hand. Unlinked mail is
 //! private to its mailbox's owner, so a member lists and triages only their own mailboxes'
-//! ([`Triager::Member`]); an admin the whole organization's.
+//! ([`Triager::Member`]); an admin also the organization's own mailboxes (those without an
+//! owner), never a colleague's: triage never raises anyone's access.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -22,8 +23,8 @@ use crate::domain::reassociation::Source;
 /// Whose unlinked mail is listed and may be triaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Triager {
-    /// An admin: every mailbox of the organization.
-    Admin,
+    /// An admin (by user id): their own mailboxes and the organization's mailboxes (no owner).
+    Admin(i64),
     /// A member (by user id): only the mailboxes they own.
     Member(i64),
 }
@@ -31,16 +32,21 @@ pub enum Triager {
 impl Triager {
     /// Emails (the outer `emails` row) in this triager's sight.
     fn condition(self) -> SimpleExpr {
+        let mut mailboxes = Query::select()
+            .column(mail_accounts::Column::Id)
+            .from(mail_accounts::Entity)
+            .to_owned();
         match self {
-            Triager::Admin => Expr::val(1).eq(1),
-            Triager::Member(user_id) => emails::Column::AccountId.in_subquery(
-                Query::select()
-                    .column(mail_accounts::Column::Id)
-                    .from(mail_accounts::Entity)
-                    .and_where(mail_accounts::Column::OwnerUserId.eq(user_id))
-                    .to_owned(),
+            Triager::Admin(user_id) => mailboxes.cond_where(
+                Condition::any()
+                    .add(mail_accounts::Column::OwnerUserId.eq(user_id))
+                    .add(mail_accounts::Column::OwnerUserId.is_null()),
             ),
-        }
+            Triager::Member(user_id) => {
+                mailboxes.and_where(mail_accounts::Column::OwnerUserId.eq(user_id))
+            }
+        };
+        emails::Column::AccountId.in_subquery(mailboxes)
     }
 }
 
