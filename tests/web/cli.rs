@@ -329,12 +329,11 @@ fn bench_sync_reports_figures_for_a_generated_mailbox() {
     assert!((100..=150).contains(&stored), "{report}");
     assert!(gmail["threads"].as_u64().unwrap() > 0);
     assert!(gmail["api_calls"].as_u64().unwrap() >= stored);
-    // Batches (of 4 parts: Gmail counts each part against its concurrent-request cap):
-    // several messages per HTTP request.
-    assert!(
-        gmail["http_requests"].as_u64().unwrap() * 3 < stored,
-        "{report}"
-    );
+    // The first screen (100 messages) goes one request per message, the rest in batches (of 4
+    // parts: Gmail counts each part against its concurrent-request cap), so the messages past
+    // the first 100 take fewer HTTP requests than API calls: at least half of them saved.
+    let saved = gmail["api_calls"].as_u64().unwrap() - gmail["http_requests"].as_u64().unwrap();
+    assert!(saved >= (stored - 100) / 2, "{report}");
     assert_eq!(gmail["quota_errors"], 0);
     assert!(gmail["cpu_ms_per_message"].as_f64().unwrap() > 0.0);
     assert!(gmail["peak_rss_mib"].as_f64().unwrap() > 1.0);
