@@ -23,7 +23,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::sql::{from_where, keys, Drive, Sql, Within};
+use super::sql::{from_where, keys, levels_apply, search_test, Drive, Sql, Within};
 use super::{Cursor, Filters};
 use crate::domain::search::SearchQuery;
 
@@ -113,7 +113,7 @@ impl<'a> SearchWalk<'a> {
         let batch = self.batch(threads, found);
         let fetched = match &mut self.mode {
             Mode::Candidates(ids) => {
-                candidate_batch(db, w, &self.rest, ids, position, batch).await?
+                candidate_batch(db, w, &self.rest, self.query, ids, position, batch).await?
             }
             Mode::Walk {
                 budget,
@@ -191,7 +191,8 @@ async fn walk_batch(
     batch: usize,
 ) -> Result<(Fetched, bool), DbErr> {
     let k = keys(w.scope);
-    let (test, values) = crate::db::search::matches(w.backend, query, "w.i");
+    // The reader's own search test (by level, when levels apply), as every timeline search.
+    let (test, values) = search_test(w, query, "w.i");
     let mut sql = Sql::default();
     // An email without a search row matches nothing (the sub-select is NULL).
     sql.push(&format!(
@@ -263,6 +264,7 @@ async fn candidate_batch(
     db: &impl ConnectionTrait,
     w: Within<'_>,
     rest: &Filters,
+    query: &SearchQuery,
     ids: &str,
     position: Option<Cursor>,
     batch: usize,
@@ -274,6 +276,11 @@ async fn candidate_batch(
     sql.push(" AND e.id = ANY(CAST(")
         .bind(ids.to_string())
         .push(" AS BIGINT[]))");
+    // The candidates matched the words in any field; a colleague's level may allow fewer.
+    if levels_apply(w) {
+        let (test, values) = search_test(w, query, k.id);
+        sql.push(" AND ").splice(&test, values);
+    }
     after(&mut sql, k.at, k.id, position);
     sql.push(&format!(" ORDER BY {} DESC, {} DESC LIMIT ", k.at, k.id))
         .bind(i64::try_from(batch).unwrap_or(i64::MAX));

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DbBackend, Statement, Value};
 
 use super::{Filters, Policy, Reader, Scope};
+use crate::domain::search::SearchQuery;
 
 /// A statement being assembled.
 #[derive(Debug, Default)]
@@ -227,12 +228,7 @@ fn visible_sql(sql: &mut Sql, w: Within<'_>, id: &str, filters: Option<&Filters>
 /// time, the link's email id), and the marks through `message` (the link's copy of the message
 /// key on a walk of the link index alone, else the email's), so such a walk can apply them.
 fn filters_sql(sql: &mut Sql, w: Within<'_>, f: &Filters, message: &str) {
-    let Within {
-        backend,
-        reader,
-        scope,
-        ..
-    } = w;
+    let Within { reader, scope, .. } = w;
     let k = keys(scope);
     let time = |t: DateTime<Utc>| Value::from(t);
     if let Some(since) = f.since {
@@ -262,11 +258,18 @@ fn filters_sql(sql: &mut Sql, w: Within<'_>, f: &Filters, message: &str) {
             .push(&format!(" AND s.message_key = {message}) IS NOT NULL"));
     }
     if let Some(q) = &f.search {
-        let (text, values) = if levels_apply(w) {
-            crate::db::search::matches_at_level(backend, q, k.id, reader.user_id)
-        } else {
-            crate::db::search::matches(backend, q, k.id)
-        };
+        let (text, values) = search_test(w, q, k.id);
         sql.push(" AND ").splice(&text, values);
+    }
+}
+
+/// The search condition for the email whose id is the column `id`, as this reader may match
+/// it: in the fields its level shows when levels apply (`db::search::matches_at_level`), else
+/// in all of them. Every search path of a timeline goes through here.
+pub fn search_test(w: Within<'_>, q: &SearchQuery, id: &str) -> (String, Vec<Value>) {
+    if levels_apply(w) {
+        crate::db::search::matches_at_level(w.backend, q, id, w.reader.user_id)
+    } else {
+        crate::db::search::matches(w.backend, q, id)
     }
 }
