@@ -33,6 +33,7 @@ mod m20261207_000210_timeline_indexes;
 mod m20261207_000300_visibility_levels;
 mod m20261207_000301_search_fields;
 mod m20261207_000310_exclusion_rules;
+mod m20261207_000400_connections;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000300_visibility_levels::Migration),
             Box::new(m20261207_000301_search_fields::Migration),
             Box::new(m20261207_000310_exclusion_rules::Migration),
+            Box::new(m20261207_000400_connections::Migration),
         ]
     }
 }

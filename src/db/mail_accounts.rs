@@ -108,6 +108,9 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
         created_at: Set(now),
         updated_at: Set(now),
         refresh_lock_until: Set(None),
+        connection_id: Set(None),
+        directory_id: Set(None),
+        directory_state: Set(None),
         ..Default::default()
     }
     .insert(db)

@@ -40,6 +40,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub refresh_lock_until: Option<DateTimeUtc>,
+    /// The organization-wide connection this mailbox syncs through (None: linked by its owner).
+    pub connection_id: Option<i64>,
+    /// The directory user's immutable id (Graph user id, Google user id); renames keep it.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub directory_id: Option<String>,
+    /// The directory's last word on that user: active | disabled | suspended | removed | ...
+    #[sea_orm(column_type = "Text", nullable)]
+    pub directory_state: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,8 @@ pub mod attachments;
 pub mod audit_log;
 pub mod business_domains;
 pub mod businesses;
+pub mod connection_tokens;
+pub mod connections;
 pub mod contact_addresses;
 pub mod contacts;
 pub mod directory_imports;
