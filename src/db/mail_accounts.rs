@@ -84,15 +84,59 @@ pub struct NewAccount<'a> {
     pub display_name: &'a str,
 }
 
+/// A mailbox an organization-wide connection syncs: it has no owner and follows a directory
+/// user by the user's immutable id.
+pub struct NewOrgAccount<'a> {
+    pub organization_id: i64,
+    pub connection_id: i64,
+    pub provider: Provider,
+    /// `app_only` (Microsoft 365) or `delegation` (Google Workspace).
+    pub auth_kind: &'a str,
+    pub address: &'a str,
+    pub display_name: &'a str,
+    pub directory_id: &'a str,
+    /// The directory's word on the user: `active`, `disabled`, `suspended`, ...
+    pub directory_state: &'a str,
+}
+
 pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<MailAccount, DbErr> {
-    let now = super::now();
-    let inserted = mail_accounts::ActiveModel {
-        organization_id: Set(new.organization_id),
+    let row = fresh_row(new.organization_id, new.provider, new.address, new.display_name);
+    let row = mail_accounts::ActiveModel {
         owner_user_id: Set(Some(new.owner_user_id)),
-        provider: Set(new.provider),
         auth_kind: Set("delegated".into()),
-        address: Set(new.address.to_string()),
-        display_name: Set(new.display_name.to_string()),
+        ..row
+    };
+    insert_row(db, row).await
+}
+
+pub async fn insert_org(
+    db: &impl ConnectionTrait,
+    new: NewOrgAccount<'_>,
+) -> Result<MailAccount, DbErr> {
+    let row = fresh_row(new.organization_id, new.provider, new.address, new.display_name);
+    let row = mail_accounts::ActiveModel {
+        owner_user_id: Set(None),
+        auth_kind: Set(new.auth_kind.to_string()),
+        connection_id: Set(Some(new.connection_id)),
+        directory_id: Set(Some(new.directory_id.to_string())),
+        directory_state: Set(Some(new.directory_state.to_string())),
+        ..row
+    };
+    insert_row(db, row).await
+}
+
+fn fresh_row(
+    organization_id: i64,
+    provider: Provider,
+    address: &str,
+    display_name: &str,
+) -> mail_accounts::ActiveModel {
+    let now = super::now();
+    mail_accounts::ActiveModel {
+        organization_id: Set(organization_id),
+        provider: Set(provider),
+        address: Set(address.to_string()),
+        display_name: Set(display_name.to_string()),
         status: Set(MailboxStatus::Active),
         credentials: Set(None),
         granted_scopes: Set(String::new()),
@@ -113,8 +157,13 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<Ma
         directory_state: Set(None),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+async fn insert_row(
+    db: &impl ConnectionTrait,
+    row: mail_accounts::ActiveModel,
+) -> Result<MailAccount, DbErr> {
+    let inserted = row.insert(db).await?;
     // A new mailbox starts at the organization's default visibility level.
     super::visibility::apply_default(db, inserted.organization_id, inserted.id).await?;
     Ok(inserted)
