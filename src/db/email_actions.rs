@@ -131,7 +131,8 @@ pub async fn set_deleted(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedEmail {
     pub id: i64,
-    pub subject: String,
+    /// None when the reader's level of a colleague's copy does not show the subject.
+    pub subject: Option<String>,
     /// The sender's display name, else address; empty when the copy has no `from`.
     pub from: String,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -180,7 +181,8 @@ pub async fn deleted(
     let mut seen = HashSet::new();
     let restricted = super::visibility::restricted(db, org_id).await?;
     let mut shown: Vec<emails::Model> = Vec::new();
-    for mut e in candidates {
+    let mut subject_hidden = HashSet::new();
+    for e in candidates {
         if shown.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
             break;
         }
@@ -196,7 +198,9 @@ pub async fn deleted(
         if !own && restricted {
             match super::visibility::email_level(db, org_id, user_id, e.id).await? {
                 None => continue,
-                Some(level) if !level.shows_subject() => e.subject.clear(),
+                Some(level) if !level.shows_subject() => {
+                    subject_hidden.insert(e.id);
+                }
                 Some(_) => {}
             }
         }
@@ -221,7 +225,7 @@ pub async fn deleted(
         .map(|e| DeletedEmail {
             id: e.id,
             from: senders.remove(&e.id).unwrap_or_default(),
-            subject: e.subject,
+            subject: (!subject_hidden.contains(&e.id)).then_some(e.subject),
             deleted_at: e.soft_deleted_at,
         })
         .collect())

@@ -1,5 +1,5 @@
 //! The admin's console of the organization's mailboxes (`/admin/mailboxes`): one page of them
-//! with what the table shows — owner, sync job, messages stored, failed passes since the last
+//! with what the table shows — owner, sync job, messages held, failed passes since the last
 //! success — in two statements (the count and the page) whatever the page holds, and the
 //! users a mailbox can be handed to.
 use chrono::{DateTime, Utc};
@@ -35,7 +35,8 @@ pub struct ConsoleRow {
     pub job_state: Option<String>,
     pub job_run_at: Option<DateTime<Utc>>,
     pub job_lease_until: Option<DateTime<Utc>>,
-    /// Stored copies of messages (rows in `emails`).
+    /// Messages the mailbox holds now: stored copies not deleted in the provider (a row whose
+    /// message the provider deleted stays, marked, until purged).
     pub messages: i64,
     /// Failed passes since the last successful one (within the kept runs).
     pub failures: i64,
@@ -73,7 +74,8 @@ pub async fn page(
          u.name AS owner_name, u.email AS owner_email, u.disabled AS owner_disabled, \
          m.sync_interval_secs, m.created_at, m.last_sync_at, m.last_success_at, m.last_error, \
          j.state AS job_state, j.run_at AS job_run_at, j.lease_until AS job_lease_until, \
-         (SELECT COUNT(*) FROM emails e WHERE e.account_id = m.id) AS messages, \
+         (SELECT COUNT(*) FROM emails e WHERE e.account_id = m.id \
+         AND e.deleted_in_provider_at IS NULL) AS messages, \
          (SELECT COUNT(*) {FAILED_SINCE_SUCCESS}) AS failures, \
          (SELECT MIN(r.started_at) {FAILED_SINCE_SUCCESS}) AS failing_since \
          FROM mail_accounts m \

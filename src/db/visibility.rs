@@ -272,6 +272,63 @@ pub fn rank_sql(reader_user_id: i64, id: &str) -> (String, Vec<Value>) {
     )
 }
 
+/// How a reader stands to one stored copy: whether it is in their own mailbox, the rank of
+/// [`rank_sql`] (0 when the copy is private to its owner: a private mailbox or thread), and
+/// whether it has a live link now (a colleague sees a copy above `private` only when linked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub own: bool,
+    pub rank: i32,
+    pub linked: bool,
+}
+
+impl Standing {
+    /// May the reader see the copy now, or once it has a link?
+    pub fn seen(self, with_a_link: bool) -> bool {
+        self.own || (self.rank > 0 && (self.linked || with_a_link))
+    }
+}
+
+/// [`Standing`] of `reader` to each of `ids` (emails of the organization; others are left out).
+pub async fn standings(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    reader_user_id: i64,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Standing>, DbErr> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for ids in ids.chunks(1_000) {
+        let (rank, mut values) = rank_sql(reader_user_id, "e.id");
+        let sql = format!(
+            "SELECT e.id, CASE WHEN a.owner_user_id = ? THEN 1 ELSE 0 END, {rank}, \
+             CASE WHEN EXISTS (SELECT 1 FROM email_links l WHERE l.email_id = e.id \
+             AND l.organization_id = ? AND l.tombstone = ?) THEN 1 ELSE 0 END \
+             FROM emails e, mail_accounts a WHERE a.id = e.account_id \
+             AND e.organization_id = ? AND e.id IN {}",
+            super::batch::list(ids.len())
+        );
+        values.extend([
+            reader_user_id.into(),
+            org_id.into(),
+            false.into(),
+            org_id.into(),
+        ]);
+        values.extend(ids.iter().map(|id| Value::from(*id)));
+        let rows = db
+            .query_all(statement(db.get_database_backend(), &sql, values))
+            .await?;
+        for r in rows {
+            let standing = Standing {
+                own: r.try_get_by_index::<i32>(1)? == 1,
+                rank: r.try_get_by_index::<Option<i32>>(2)?.unwrap_or(0),
+                linked: r.try_get_by_index::<i32>(3)? == 1,
+            };
+            out.insert(r.try_get_by_index::<i64>(0)?, standing);
+        }
+    }
+    Ok(out)
+}
+
 /// The level at which `reader` sees the email `email_id`: None when it is not theirs to see
 /// (neither in their own mailboxes nor linked, or private to them: a private copy does not
 /// exist for colleagues, even when another copy of its message is shared). A message in

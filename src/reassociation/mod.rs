@@ -49,6 +49,13 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// One email more, with what it gains or loses.
+    pub(crate) fn count(&mut self, d: &crate::domain::reassociation::EmailDiff) {
+        self.emails += 1;
+        self.gained += u64::from(d.gains());
+        self.lost += u64::from(d.loses());
+    }
+
     pub(crate) fn add(&mut self, other: Counts) {
         self.emails += other.emails;
         self.gained += other.gained;

@@ -6,7 +6,7 @@ use super::{Counts, CHUNK};
 use crate::db::directory;
 use crate::db::links::{self, Scope};
 use crate::domain::association::{associate, Directory};
-use crate::domain::reassociation::diff;
+use crate::domain::reassociation::{diff, EmailDiff};
 
 /// Recompute the automatic links of `ids` against `dir`; with `write`, store the changes.
 pub async fn chunk(
@@ -16,24 +16,37 @@ pub async fn chunk(
     ids: &[i64],
     write: bool,
 ) -> Result<Counts, DbErr> {
-    let people = links::participants(db, org_id, ids).await?;
-    let stored = links::stored(db, org_id, ids).await?;
     let mut counts = Counts::default();
     let mut diffs = Vec::new();
-    for id in ids {
-        let produced = associate(dir, people.get(id).into_iter().flatten());
-        let d = diff(stored.get(id).map_or(&[][..], Vec::as_slice), &produced);
-        counts.emails += 1;
-        counts.gained += u64::from(d.gains());
-        counts.lost += u64::from(d.loses());
+    for (id, d) in diffs_of(db, org_id, dir, ids).await? {
+        counts.count(&d);
         if d.gains() || d.loses() || !d.reason.is_empty() {
-            diffs.push((*id, d));
+            diffs.push((id, d));
         }
     }
     if write && !diffs.is_empty() {
         links::apply(db, org_id, &diffs).await?;
     }
     Ok(counts)
+}
+
+/// What re-association would change for each of `ids` against `dir` (nothing is written).
+pub(super) async fn diffs_of(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    dir: &Directory,
+    ids: &[i64],
+) -> Result<Vec<(i64, EmailDiff)>, DbErr> {
+    let people = links::participants(db, org_id, ids).await?;
+    let stored = links::stored(db, org_id, ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let produced = associate(dir, people.get(id).into_iter().flatten());
+            let d = diff(stored.get(id).map_or(&[][..], Vec::as_slice), &produced);
+            (*id, d)
+        })
+        .collect())
 }
 
 /// Re-associate, at once and within `db` (a caller's transaction), every stored email `scope`

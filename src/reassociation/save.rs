@@ -2,8 +2,10 @@
 //! once when small or queued as a job; a preview does the same and rolls back.
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use super::{chunk, job, Counts, Edit, ReassociateError, Saved, Subject, CHUNK, INLINE_LIMIT};
+use super::run::diffs_of;
+use super::{job, Counts, Edit, ReassociateError, Saved, Subject, CHUNK, INLINE_LIMIT};
 use crate::db::directory::{self, records, WriteError};
+use crate::db::visibility;
 use crate::db::links::{self, Scope};
 use crate::domain::records::RecordKind;
 
@@ -39,7 +41,10 @@ pub async fn save<C: ConnectionTrait + TransactionTrait>(
     })
 }
 
-/// What saving the edit would do to stored mail, without saving it.
+/// What saving the edit would do to stored mail, without saving it, as `actor` may know it:
+/// only emails they may see now or once linked count (their own, and colleagues' copies above
+/// `private` that are linked or would gain a link), never a colleague's private mailbox or
+/// private thread, nor unlinked mail that stays unlinked.
 pub async fn preview<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     org_id: i64,
@@ -52,7 +57,12 @@ pub async fn preview<C: ConnectionTrait + TransactionTrait>(
     let dir = directory::load(&txn, org_id).await?;
     let mut counts = Counts::default();
     for ids in ids.chunks(CHUNK) {
-        counts.add(chunk(&txn, org_id, &dir, ids, false).await?);
+        let standings = visibility::standings(&txn, org_id, actor, ids).await?;
+        for (id, d) in diffs_of(&txn, org_id, &dir, ids).await? {
+            if standings.get(&id).is_some_and(|s| s.seen(d.gains())) {
+                counts.count(&d);
+            }
+        }
     }
     txn.rollback().await?;
     Ok(counts)

@@ -19,7 +19,7 @@ use super::AppState;
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::{self, mail_accounts, mailbox_console, users};
 use crate::domain::mailbox::MailboxStatus;
-use crate::mailboxes::console::{self, ConsoleError, SyncRequest};
+use crate::mailboxes::console::{self, ConsoleError, Requester, SyncRequest};
 use crate::mailboxes::disconnect::{self as unlink, DisconnectError};
 use crate::mailboxes::pausing::{self, PauseError};
 use crate::mailboxes::MailDeps;
@@ -112,7 +112,8 @@ async fn done(admin: &CurrentUser, note: String) -> Result<Response, AppError> {
     Ok(Redirect::to(LIST).into_response())
 }
 
-fn console_error(e: ConsoleError) -> AppError {
+/// A console action's error as the web edge shows it (the owner's Sync now shares it).
+pub(super) fn console_error(e: ConsoleError) -> AppError {
     match e {
         ConsoleError::NotFound => AppError::NotFound,
         ConsoleError::Refused(why) => AppError::Invalid(why),
@@ -154,7 +155,7 @@ async fn sync_now(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let org = admin.organization_id;
-    let (mailbox, request) = console::sync_now(&deps.db, org, admin.id, id)
+    let (mailbox, request) = console::sync_now(&deps.db, org, Requester::Admin(admin.id), id)
         .await
         .map_err(console_error)?;
     let note = match request {

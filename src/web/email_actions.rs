@@ -166,10 +166,10 @@ async fn deleted(State(deps): State<MailDeps>, user: CurrentUser) -> Result<Resp
         .into_iter()
         .map(|e| DeletedRow {
             id: e.id,
-            subject: if e.subject.is_empty() {
-                "(no subject)".into()
-            } else {
-                e.subject
+            subject: match e.subject {
+                None => super::timeline_views::NOT_SHARED_SUBJECT.into(),
+                Some(s) if s.is_empty() => "(no subject)".into(),
+                Some(s) => s,
             },
             from: e.from,
             deleted_at: e

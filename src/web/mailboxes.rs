@@ -17,6 +17,7 @@ use super::views::{render, Layout};
 use super::AppState;
 use crate::db::{self, mail_accounts};
 use crate::mailboxes::connect::{self, ConnectError, ConnectRequest};
+use crate::mailboxes::console::{self, Requester, SyncRequest};
 use crate::mailboxes::disconnect::{self, Revocation};
 use crate::mailboxes::MailDeps;
 use crate::providers::{Provider, Secret};
@@ -146,27 +147,24 @@ async fn owned_account(
         .ok_or(AppError::NotFound)
 }
 
-/// "Sync now": make the mailbox's sync job due at once (a worker picks it up).
+/// "Sync now": make the mailbox's sync job due at once (a worker picks it up); refused, with
+/// nothing queued, for a mailbox that cannot sync (paused, needing a reconnect, disconnected).
 async fn sync_now(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let account = owned_account(&deps, &user, id).await?;
-    let now = db::now();
-    db::jobs::ensure(
-        &deps.db,
-        account.organization_id,
-        db::jobs::SYNC_ACCOUNT,
-        id,
-        now,
-    )
-    .await?;
-    db::jobs::run_now(&deps.db, db::jobs::SYNC_ACCOUNT, id).await?;
-    let note = format!(
-        "Sync of {} requested; it starts within moments.",
-        account.address
-    );
+    let by = Requester::Owner(user.id);
+    let (account, request) = console::sync_now(&deps.db, user.organization_id, by, id)
+        .await
+        .map_err(super::admin_mailboxes::console_error)?;
+    let note = match request {
+        SyncRequest::Due => format!(
+            "Sync of {} requested; it starts within moments.",
+            account.address
+        ),
+        SyncRequest::AlreadyRunning => format!("A pass of {} is running now.", account.address),
+    };
     user.session.insert(FLASH_KEY, note).await?;
     Ok(Redirect::to("/mailboxes").into_response())
 }

@@ -7,6 +7,7 @@ pub mod consent;
 mod db;
 pub mod inspect;
 pub mod mail;
+pub mod timeline_model;
 
 pub use db::TestDb;
 

@@ -282,6 +282,13 @@ async fn an_organization_rule_removes_matching_mail_everywhere_and_nothing_else(
         .contains(&"ada-hr-after".to_string()));
 }
 
+/// `who` removes rule `id` from `page`'s list (`/account` or `/settings`): the answer's status.
+async fn remove(who: &TestApp, page: &str, id: i64) -> StatusCode {
+    who.post_form(&format!("{page}/exclusions/{id}/remove"), &[])
+        .await
+        .status()
+}
+
 fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string()
 }
@@ -368,14 +375,9 @@ async fn a_personal_rule_covers_only_its_owners_mailboxes() {
         .get_html("/account/exclusions")
         .await
         .contains("mybank.test"));
-    let res = app
-        .post_form(&format!("/account/exclusions/{}/remove", rule.id), &[])
-        .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app
-        .post_form(&format!("/settings/exclusions/{}/remove", rule.id), &[])
-        .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for page in ["/account", "/settings"] {
+        assert_eq!(remove(&app, page, rule.id).await, StatusCode::NOT_FOUND);
+    }
     assert_eq!(
         exclusion_rules::Entity::find()
             .all(&app.db)
@@ -401,13 +403,13 @@ async fn a_personal_rule_covers_only_its_owners_mailboxes() {
         .get_html("/account/exclusions")
         .await
         .contains("legal@lawyers.test"));
-    let res = bea
-        .post_form(&format!("/account/exclusions/{}/remove", org_rule.id), &[])
-        .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = bea
-        .post_form(&format!("/account/exclusions/{}/remove", rule.id), &[])
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        remove(&bea, "/account", org_rule.id).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        remove(&bea, "/account", rule.id).await,
+        StatusCode::SEE_OTHER
+    );
     assert!(ledger_excluded(&app).await.is_empty());
 }

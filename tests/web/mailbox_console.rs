@@ -305,3 +305,36 @@ async fn sync_now_makes_the_pass_due_for_a_worker_and_refuses_a_paused_mailbox()
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_messages_column_counts_what_the_mailbox_holds_not_provider_deleted_rows() {
+    let (app, _bea, account) = bea_linked().await;
+    let gone = app
+        .deliver_gmail(BEA_MAILBOX, message("gone"), "INBOX", None)
+        .await;
+    jobs::run_now(&app.db, jobs::SYNC_ACCOUNT, account.id)
+        .await
+        .unwrap();
+    assert_eq!(drain(&app).await, vec![account.id]);
+    let html = app.get_html("/admin/mailboxes").await;
+    assert_eq!(cell(&row(&html, account.id), "messages"), "3");
+
+    // Deleted in Gmail: the next pass marks its row deleted in the provider and keeps it.
+    app.emulator_client()
+        .delete_message(BEA_MAILBOX, &gone)
+        .await
+        .unwrap();
+    jobs::run_now(&app.db, jobs::SYNC_ACCOUNT, account.id)
+        .await
+        .unwrap();
+    assert_eq!(drain(&app).await, vec![account.id]);
+    let marked = emails::Entity::find()
+        .filter(emails::Column::AccountId.eq(account.id))
+        .filter(emails::Column::DeletedInProviderAt.is_not_null())
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!((stored(&app, account.id).await, marked), (3, 1));
+    let html = app.get_html("/admin/mailboxes").await;
+    assert_eq!(cell(&row(&html, account.id), "messages"), "2");
+}

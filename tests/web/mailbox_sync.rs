@@ -5,7 +5,7 @@ use threadline::db::emails::{record_skipped, Owner};
 use threadline::db::entities::sync_cursors;
 use threadline::sync::sync_account;
 
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
 
@@ -171,4 +171,51 @@ async fn a_pass_whose_holder_died_shows_as_interrupted() {
     let page = app.get_html(&format!("/mailboxes/{}", account.id)).await;
     assert!(page.contains(">interrupted</span>"), "{page}");
     assert!(page.contains("initial"), "{page}");
+}
+
+#[tokio::test]
+async fn the_owners_sync_now_queues_a_pass_but_refuses_a_paused_mailbox() {
+    use threadline::db::entities::jobs as job_rows;
+
+    use crate::mailbox_console::{bea_linked, drain};
+    use crate::support::location;
+
+    let (app, bea, account) = bea_linked().await;
+    let job = || async {
+        job_rows::Entity::find()
+            .filter(job_rows::Column::SubjectId.eq(account.id))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("sync job")
+    };
+    let sync = format!("/mailboxes/{}/sync", account.id);
+    // Connected: the pass is due at once, for a worker.
+    assert!(job().await.run_at > threadline::db::now());
+    assert_eq!(location(&bea.post_form(&sync, &[]).await), "/mailboxes");
+    assert!(job().await.run_at <= threadline::db::now());
+    assert!(bea
+        .get_html("/mailboxes")
+        .await
+        .contains("Sync of other@gmail-user.test requested"));
+    assert_eq!(drain(&app).await, vec![account.id]);
+
+    // Paused by an admin: the owner's Sync now says so and queues nothing.
+    let res = app
+        .post_form(&format!("/admin/mailboxes/{}/pause", account.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let before = job().await.run_at;
+    assert!(before > threadline::db::now());
+    let res = bea.post_form(&sync, &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("This mailbox is paused"), "{body}");
+    assert_eq!(job().await.run_at, before, "nothing queued");
+    let list = bea.get_html("/mailboxes").await;
+    assert!(!list.contains("requested"), "{list}");
+    assert!(!list.contains(&format!("action=\"{sync}\"")), "{list}");
+    // Another user's mailbox is not theirs to sync.
+    let res = app.post_form(&sync, &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

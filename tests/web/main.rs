@@ -43,6 +43,7 @@ mod timeline_search;
 mod unmatched;
 mod visibility;
 mod visibility_copies;
+mod visibility_counts;
 mod visibility_policy;
 mod visibility_props;
 mod visibility_world;

@@ -1,28 +1,13 @@
 //! Keyset paging of timelines against a plain model: random threads with tied times, copies
 //! in two mailboxes, soft-deleted messages and filters; paging three threads at a time must list
 //! every matching thread exactly once, ordered by its latest matching message.
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::EntityTrait;
-use threadline::db::entities::users;
-use threadline::db::organizations;
-use threadline::db::timeline::{self, Filters, Reader, Scope, ThreadSummary};
+use threadline::db::timeline::{Filters, Scope, ThreadSummary};
 
 use crate::support::inspect::execute;
+use crate::support::timeline_model::{admin_reader, latest_first, paged, summaries, two_mailboxes, Lcg};
 use crate::support::TestApp;
-
-/// A tiny deterministic generator (no shared state between seeds).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -37,78 +22,22 @@ struct Row {
 }
 
 fn expected(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
-    let mut latest: HashMap<&str, (DateTime<Utc>, i64)> = HashMap::new();
-    for r in rows.iter().filter(|r| !r.deleted && keep(r)) {
-        let e = latest.entry(&r.thread).or_insert((r.at, r.id));
-        *e = (*e).max((r.at, r.id));
-    }
-    let mut threads: Vec<(&str, (DateTime<Utc>, i64))> = latest.into_iter().collect();
-    threads.sort_by_key(|t| std::cmp::Reverse(t.1));
-    threads.into_iter().map(|(k, _)| k.to_string()).collect()
-}
-
-async fn paged(app: &TestApp, reader: Reader, scope: Scope, filters: &Filters) -> Vec<String> {
-    summaries(app, reader, scope, filters, 3)
-        .await
-        .into_iter()
-        .map(|t| t.key)
-        .collect()
-}
-
-/// Every page's thread lines, `limit` threads a page.
-async fn summaries(
-    app: &TestApp,
-    reader: Reader,
-    scope: Scope,
-    filters: &Filters,
-    limit: usize,
-) -> Vec<ThreadSummary> {
-    let mut out = Vec::new();
-    let mut after = None;
-    for _ in 0..100 {
-        let ctx = timeline::context(&app.db, reader, scope).await.unwrap();
-        let page = timeline::page(&app.db, ctx, reader, scope, filters, after, limit)
-            .await
-            .unwrap();
-        out.extend(page.threads);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return out,
-        }
-    }
-    panic!("paging did not end");
+    let kept = rows.iter().filter(|r| !r.deleted && keep(r));
+    latest_first(kept.map(|r| (r.thread.as_str(), r.at, r.id)))
 }
 
 #[tokio::test]
 async fn paging_lists_every_matching_thread_once_in_order() {
     let app = TestApp::spawn_admin().await;
-    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
-    let user = users::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let reader = admin_reader(&app.db).await;
+    let (org, user) = (reader.organization_id, reader.user_id);
     let at = "2026-01-01T00:00:00+00:00";
-    for (n, owner) in [(1, user.to_string()), (2, "NULL".to_string())] {
-        execute(
-            &app.db,
-            &format!(
-                "INSERT INTO mail_accounts (organization_id, owner_user_id, provider, address, \
-                 created_at, updated_at) VALUES ({org}, {owner}, 'google', 'box{n}@acme.test', '{at}', '{at}')"
-            ),
-        )
-        .await;
-    }
+    two_mailboxes(&app.db, org, user).await;
     execute(
         &app.db,
         &format!("INSERT INTO businesses (organization_id, name, notes, created_at, updated_at) VALUES ({org}, 'Globex', '', '{at}', '{at}')"),
     )
     .await;
-    let reader = Reader {
-        organization_id: org,
-        user_id: user,
-    };
     let base: DateTime<Utc> = at.parse().unwrap();
     let mut next_id = 1;
     for seed in 1..=12u64 {
@@ -198,7 +127,7 @@ async fn paging_lists_every_matching_thread_once_in_order() {
         );
         let all = Filters::default();
         assert_eq!(
-            paged(&app, reader, business, &all).await,
+            paged(&app.db, reader, business, &all).await,
             expected(&rows, |_| true),
             "seed {seed}"
         );
@@ -219,12 +148,12 @@ async fn paging_lists_every_matching_thread_once_in_order() {
             )
         };
         for scope in [business, Scope::Mine] {
-            let one: Vec<String> = summaries(&app, reader, scope, &all, 100)
+            let one: Vec<String> = summaries(&app.db, reader, scope, &all, 100)
                 .await
                 .iter()
                 .map(line)
                 .collect();
-            let many: Vec<String> = summaries(&app, reader, scope, &all, 3)
+            let many: Vec<String> = summaries(&app.db, reader, scope, &all, 3)
                 .await
                 .iter()
                 .map(line)
@@ -236,7 +165,7 @@ async fn paging_lists_every_matching_thread_once_in_order() {
             ..Filters::default()
         };
         assert_eq!(
-            paged(&app, reader, business, &attachments).await,
+            paged(&app.db, reader, business, &attachments).await,
             expected(&rows, |r| r.attachments),
             "seed {seed}, attachments"
         );
@@ -245,13 +174,13 @@ async fn paging_lists_every_matching_thread_once_in_order() {
             ..Filters::default()
         };
         assert_eq!(
-            paged(&app, reader, business, &starred).await,
+            paged(&app.db, reader, business, &starred).await,
             expected(&rows, |r| r.starred),
             "seed {seed}, starred"
         );
         // My mail: the reader owns only the first mailbox.
         assert_eq!(
-            paged(&app, reader, Scope::Mine, &all).await,
+            paged(&app.db, reader, Scope::Mine, &all).await,
             expected(&rows, |r| r.mine),
             "seed {seed}, my mail"
         );

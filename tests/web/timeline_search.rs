@@ -5,28 +5,15 @@
 //! `db::timeline::search_walk` (the walk; the walk cut at its budget, then the organization's
 //! matching emails; the walk cut, too many matching emails, the walk again); each must list
 //! every matching thread exactly once, ordered by its latest matching message.
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::EntityTrait;
-use threadline::db::entities::{businesses, users};
-use threadline::db::organizations;
-use threadline::db::timeline::{self, Filters, Reader, Scope};
+use threadline::db::entities::businesses;
+use threadline::db::timeline::{Filters, Scope};
 use threadline::domain::search::{SearchDocument, SearchQuery};
 
 use crate::support::inspect::execute;
+use crate::support::timeline_model::{admin_reader, latest_first, paged, two_mailboxes, Lcg};
 use crate::support::TestApp;
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -50,31 +37,8 @@ impl Row {
 }
 
 fn expected(rows: &[Row], keep: impl Fn(&Row) -> bool) -> Vec<String> {
-    let mut latest: HashMap<&str, (DateTime<Utc>, i64)> = HashMap::new();
-    for r in rows.iter().filter(|r| !r.deleted && keep(r)) {
-        let e = latest.entry(&r.thread).or_insert((r.at, r.id));
-        *e = (*e).max((r.at, r.id));
-    }
-    let mut threads: Vec<(&str, (DateTime<Utc>, i64))> = latest.into_iter().collect();
-    threads.sort_by_key(|t| std::cmp::Reverse(t.1));
-    threads.into_iter().map(|(k, _)| k.to_string()).collect()
-}
-
-async fn paged(app: &TestApp, reader: Reader, scope: Scope, filters: &Filters) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut after = None;
-    for _ in 0..200 {
-        let ctx = timeline::context(&app.db, reader, scope).await.unwrap();
-        let page = timeline::page(&app.db, ctx, reader, scope, filters, after, 3)
-            .await
-            .unwrap();
-        out.extend(page.threads.into_iter().map(|t| t.key));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return out,
-        }
-    }
-    panic!("paging did not end");
+    let kept = rows.iter().filter(|r| !r.deleted && keep(r));
+    latest_first(kept.map(|r| (r.thread.as_str(), r.at, r.id)))
 }
 
 /// 600 emails of Globex in 150 threads (few distinct times, so many ties; some soft-deleted;
@@ -115,17 +79,7 @@ fn rows() -> Vec<Row> {
 
 async fn store(app: &TestApp, org: i64, user: i64, rows: &[Row]) {
     let at = "2026-01-01T00:00:00+00:00";
-    for (n, owner) in [(1, user.to_string()), (2, "NULL".to_string())] {
-        execute(
-            &app.db,
-            &format!(
-                "INSERT INTO mail_accounts (organization_id, owner_user_id, provider, address, \
-                 created_at, updated_at) VALUES ({org}, {owner}, 'google', 'box{n}@acme.test', \
-                 '{at}', '{at}')"
-            ),
-        )
-        .await;
-    }
+    two_mailboxes(&app.db, org, user).await;
     for name in ["Globex", "Initech"] {
         execute(
             &app.db,
@@ -224,13 +178,8 @@ async fn store(app: &TestApp, org: i64, user: i64, rows: &[Row]) {
 #[tokio::test]
 async fn search_pages_list_every_matching_thread_once_in_order() {
     let app = TestApp::spawn_admin().await;
-    let org = organizations::first(&app.db).await.unwrap().unwrap().id;
-    let user = users::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let reader = admin_reader(&app.db).await;
+    let (org, user) = (reader.organization_id, reader.user_id);
     let rows = rows();
     store(&app, org, user, &rows).await;
     let globex = businesses::Entity::find()
@@ -241,10 +190,6 @@ async fn search_pages_list_every_matching_thread_once_in_order() {
         .find(|b| b.name == "Globex")
         .unwrap()
         .id;
-    let reader = Reader {
-        organization_id: org,
-        user_id: user,
-    };
     let business = Scope::Business(globex);
     for query in [
         "invoice",
@@ -261,7 +206,7 @@ async fn search_pages_list_every_matching_thread_once_in_order() {
         let want = expected(&rows, |r| r.globex && r.matches(query));
         assert!(!want.is_empty(), "{query}: the model has matches");
         assert_eq!(
-            paged(&app, reader, business, &search).await,
+            paged(&app.db, reader, business, &search).await,
             want,
             "business, {query}"
         );
@@ -270,12 +215,12 @@ async fn search_pages_list_every_matching_thread_once_in_order() {
             ..search.clone()
         };
         assert_eq!(
-            paged(&app, reader, business, &starred).await,
+            paged(&app.db, reader, business, &starred).await,
             expected(&rows, |r| r.globex && r.starred && r.matches(query)),
             "business, starred, {query}"
         );
         assert_eq!(
-            paged(&app, reader, Scope::Mine, &search).await,
+            paged(&app.db, reader, Scope::Mine, &search).await,
             expected(&rows, |r| r.mine && r.matches(query)),
             "my mail, {query}"
         );
@@ -285,5 +230,5 @@ async fn search_pages_list_every_matching_thread_once_in_order() {
         search: SearchQuery::parse("quokka"),
         ..Filters::default()
     };
-    assert!(paged(&app, reader, business, &none).await.is_empty());
+    assert!(paged(&app.db, reader, business, &none).await.is_empty());
 }

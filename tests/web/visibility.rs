@@ -345,3 +345,55 @@ async fn a_thread_marked_private_disappears_for_colleagues_until_shared_again() 
         .iter()
         .all(|e| e.action != "thread.private" || e.actor_user_id == Some(m.owen_id)));
 }
+
+/// The `<tr>` of email `id` in the Deleted view, if listed.
+fn deleted_row(html: &str, id: i64) -> Option<&str> {
+    let start = html.find(&format!("<tr id=\"deleted-{id}\">"))?;
+    let end = html[start..].find("</tr>")? + start;
+    Some(&html[start..end])
+}
+
+#[tokio::test]
+async fn the_deleted_view_shows_a_colleague_each_level_as_the_timeline_does() {
+    let m = matrix().await;
+    for &(_, id, _) in &m.emails {
+        let res = m.owen.post_form(&format!("/emails/{id}/delete"), &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    for (who, name) in [(&m.bea, "member"), (&m.app, ADMIN_EMAIL)] {
+        let page = who.get_html("/deleted").await;
+        assert!(!page.contains("zbody"), "{name}: {page}");
+        for &(level, id, _) in &m.emails {
+            let ctx = format!("{name} at {level}");
+            let Some(row) = deleted_row(&page, id) else {
+                assert_eq!(level, Level::Private, "{ctx}: listed in {page}");
+                continue;
+            };
+            assert!(level > Level::Private, "{ctx}: not listed: {row}");
+            assert!(row.contains("Gus"), "{ctx}: sender in {row}");
+            assert_eq!(
+                row.contains(&format!("zsubj{level}")),
+                level >= Level::Subject,
+                "{ctx}: {row}"
+            );
+            assert_eq!(
+                row.contains("(subject not shared)"),
+                level < Level::Subject,
+                "{ctx}: as the timeline says it: {row}"
+            );
+        }
+        assert!(!page.contains("zsubjprivate"), "{name}: {page}");
+    }
+    // Owen marks the full-level email's thread private: it leaves his colleagues' view.
+    let (_, full, _) = m.emails[3];
+    world::private_thread(&m.app.db, m.org, m.owen_id, "m-full").await;
+    let page = m.bea.get_html("/deleted").await;
+    assert!(deleted_row(&page, full).is_none(), "{page}");
+    assert!(!page.contains("zsubjfull"), "{page}");
+    // The owner sees every one of them, subjects included.
+    let page = m.owen.get_html("/deleted").await;
+    for &(level, id, _) in &m.emails {
+        let row = deleted_row(&page, id).unwrap_or_else(|| panic!("{level}: {page}"));
+        assert!(row.contains(&format!("zsubj{level}")), "{level}: {row}");
+    }
+}

@@ -54,14 +54,16 @@ fn invalid(raw: &str) -> GraphError {
     GraphError::bad_request(format!("Invalid filter clause: syntax error in '{raw}'."))
 }
 
-/// Tokens: words, quoted strings, parentheses.
-fn tokenize(raw: &str) -> Result<Vec<String>, GraphError> {
+/// Tokens of a `$filter`: words, quoted strings (`'` doubled inside, the leading quote kept)
+/// and each of `punctuation` on its own; None for an unterminated string. Shared with the user
+/// filters (`user_filter`), whose punctuation has the comma of `in (...)`.
+pub(super) fn tokens(raw: &str, punctuation: &[char]) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut chars = raw.chars().peekable();
     while let Some(&c) = chars.peek() {
         if c.is_whitespace() {
             chars.next();
-        } else if c == '(' || c == ')' {
+        } else if punctuation.contains(&c) {
             out.push(c.to_string());
             chars.next();
         } else if c == '\'' {
@@ -75,14 +77,14 @@ fn tokenize(raw: &str) -> Result<Vec<String>, GraphError> {
                     }
                     Some('\'') => break,
                     Some(x) => s.push(x),
-                    None => return Err(invalid(raw)),
+                    None => return None,
                 }
             }
             out.push(s);
         } else {
             let mut s = String::new();
             while let Some(&x) = chars.peek() {
-                if x.is_whitespace() || x == '(' || x == ')' {
+                if x.is_whitespace() || punctuation.contains(&x) {
                     break;
                 }
                 s.push(x);
@@ -91,12 +93,12 @@ fn tokenize(raw: &str) -> Result<Vec<String>, GraphError> {
             out.push(s);
         }
     }
-    Ok(out)
+    Some(out)
 }
 
 /// Parse a `$filter`.
 pub fn parse_filter(raw: &str) -> Result<Expr, GraphError> {
-    let tokens = tokenize(raw)?;
+    let tokens = tokens(raw, &['(', ')']).ok_or_else(|| invalid(raw))?;
     let mut pos = 0;
     let expr = parse_or(&tokens, &mut pos, raw)?;
     if pos != tokens.len() {

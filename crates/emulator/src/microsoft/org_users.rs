@@ -18,22 +18,10 @@ use super::error::{odata_json, GraphError};
 use super::odata::link;
 use super::tenants::{DirectoryUser, MailboxKind, Tenant};
 use super::user_filter::{self, UserFilter};
+// Returned without `$select`: a user's default properties, as for a mailbox's `/users`.
+use super::users::USER_PROPERTIES;
 use crate::state::EmulatorState;
 
-/// Properties returned without `$select`.
-const DEFAULT_PROPERTIES: [&str; 11] = [
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-    "id",
-];
 /// Properties returned only when selected.
 const EXTRA_PROPERTIES: [&str; 4] = [
     "accountEnabled",
@@ -149,7 +137,7 @@ pub(super) fn parse_query(raw: Option<&str>, headers: &HeaderMap) -> Result<DirQ
                     .filter(|s| !s.is_empty())
                     .collect();
                 for n in &names {
-                    let known = DEFAULT_PROPERTIES
+                    let known = USER_PROPERTIES
                         .iter()
                         .chain(EXTRA_PROPERTIES.iter())
                         .any(|p| p.eq_ignore_ascii_case(n));
@@ -235,7 +223,7 @@ fn project(full: &Value, select: Option<&[String]>, cast: bool) -> Value {
     if let Value::Object(map) = full {
         for (k, v) in map {
             let keep = match select {
-                None => DEFAULT_PROPERTIES.contains(&k.as_str()),
+                None => USER_PROPERTIES.contains(&k.as_str()),
                 Some(sel) => k == "id" || sel.iter().any(|s| s.eq_ignore_ascii_case(k)),
             };
             if keep {

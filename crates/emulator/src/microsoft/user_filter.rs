@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::error::GraphError;
+use super::filter::tokens;
 use axum::http::StatusCode;
 
 /// A user filter.
@@ -72,45 +73,6 @@ pub fn needs_eventual(op: &str) -> GraphError {
     )
 }
 
-fn tokenize(raw: &str) -> Result<Vec<String>, GraphError> {
-    let mut out = Vec::new();
-    let mut chars = raw.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if matches!(c, '(' | ')' | ',') {
-            out.push(c.to_string());
-            chars.next();
-        } else if c == '\'' {
-            chars.next();
-            let mut s = String::from("'");
-            loop {
-                match chars.next() {
-                    Some('\'') if chars.peek() == Some(&'\'') => {
-                        chars.next();
-                        s.push('\'');
-                    }
-                    Some('\'') => break,
-                    Some(x) => s.push(x),
-                    None => return Err(syntax(raw)),
-                }
-            }
-            out.push(s);
-        } else {
-            let mut s = String::new();
-            while let Some(&x) = chars.peek() {
-                if x.is_whitespace() || matches!(x, '(' | ')' | ',') {
-                    break;
-                }
-                s.push(x);
-                chars.next();
-            }
-            out.push(s);
-        }
-    }
-    Ok(out)
-}
-
 struct Parser<'a> {
     t: Vec<String>,
     pos: usize,
@@ -121,7 +83,7 @@ struct Parser<'a> {
 /// Parse a user `$filter`.
 pub fn parse(raw: &str) -> Result<UserFilter, GraphError> {
     let mut p = Parser {
-        t: tokenize(raw)?,
+        t: tokens(raw, &['(', ')', ',']).ok_or_else(|| syntax(raw))?,
         pos: 0,
         raw,
         advanced: None,

@@ -20,7 +20,8 @@ use super::wire::User;
 use crate::store::Mailbox;
 use crate::SharedState;
 
-const USER_PROPERTIES: [&str; 11] = [
+/// A user's default properties (also the managed directory's, `org_users`).
+pub(super) const USER_PROPERTIES: [&str; 11] = [
     "id",
     "businessPhones",
     "displayName",
