@@ -9,7 +9,7 @@ use threadline::sync::SyncOptions;
 
 use super::helpers::{assert_matches_truth, delete, linked, options, patch, truth, tune};
 use crate::common::{
-    assert_each_stopped_pass_advanced, assert_no_duplicates, stop_passes_repeatedly, stored,
+    assert_each_stopped_pass_advanced, assert_no_duplicates, stop_passes_repeatedly, stored, Held,
 };
 
 #[tokio::test]
@@ -30,14 +30,14 @@ async fn passes_stopped_every_two_seconds_still_complete_the_first_sync() {
     };
     let total = truth(&l.app).await.len();
     let window = Duration::from_secs(2);
-    let mut after = stop_passes_repeatedly(&l, &opts, window, 2).await;
+    let mut after = stop_passes_repeatedly(&l, &opts, (window, Held::Live), 2).await;
     // Two stored messages change between stops: one deleted, one starred.
     let held: Vec<String> = stored(&l).await.live.into_keys().collect();
     assert!(held.len() >= 2, "stopped passes kept nothing: {after:?}");
     let (gone, starred) = (held[0].clone(), held[held.len() - 1].clone());
     delete(&l.app, &gone).await;
     patch(&l.app, &starred, json!({"starred": true})).await;
-    after.extend(stop_passes_repeatedly(&l, &opts, window, 60).await);
+    after.extend(stop_passes_repeatedly(&l, &opts, (window, Held::Live), 60).await);
 
     assert_each_stopped_pass_advanced(&after, 3, total);
     l.sync_with(&opts).await.expect("the last pass succeeds");

@@ -7,51 +7,11 @@ use std::time::Duration;
 use serde_json::json;
 use threadline::sync::SyncOptions;
 
-use sea_orm::{ConnectionTrait, Statement};
-
-use super::helpers::{assert_matches_truth, delete, expected, linked, options, patch, Linked};
-use crate::common::{assert_each_stopped_pass_advanced, assert_no_duplicates, stored, tune};
-
-/// Live messages stored with their MIME text (the newest mail is stored from Graph's fields
-/// first and filled in later: progress is what is complete).
-async fn complete(l: &Linked) -> usize {
-    let db = &l.app.db;
-    let sql = format!(
-        "SELECT COUNT(*) FROM emails e WHERE e.account_id = {} AND e.deleted_in_provider_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM mime_pending p WHERE p.email_id = e.id)",
-        l.account_id
-    );
-    let row = db
-        .query_one(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .expect("a count");
-    usize::try_from(row.try_get_by_index::<i64>(0).unwrap()).unwrap()
-}
-
-/// Passes stopped after `window` each (the future dropped, as a killed process stops), until
-/// one finishes within its window or `attempts` have run: the complete messages after each.
-async fn stop_passes_repeatedly(
-    l: &Linked,
-    options: &SyncOptions,
-    window: Duration,
-    attempts: usize,
-) -> Vec<usize> {
-    let mut after = Vec::new();
-    for _ in 0..attempts {
-        let pass = l.spawn_pass(options.clone());
-        tokio::time::sleep(window).await;
-        let finished = pass.is_finished();
-        pass.abort();
-        let outcome = pass.await;
-        if finished {
-            outcome.expect("the pass ran").expect("the pass succeeds");
-            break;
-        }
-        after.push(complete(l).await);
-    }
-    after
-}
+use super::helpers::{assert_matches_truth, delete, expected, linked, options, patch};
+use crate::common::{
+    assert_each_stopped_pass_advanced, assert_no_duplicates, stop_passes_repeatedly, stored, tune,
+    Held,
+};
 
 #[tokio::test]
 async fn passes_stopped_every_two_seconds_still_complete_the_first_sync() {
@@ -71,14 +31,14 @@ async fn passes_stopped_every_two_seconds_still_complete_the_first_sync() {
     };
     let total = expected(&l.app).await.len();
     let window = Duration::from_secs(2);
-    let mut after = stop_passes_repeatedly(&l, &opts, window, 2).await;
+    let mut after = stop_passes_repeatedly(&l, &opts, (window, Held::Complete), 2).await;
     // Two stored messages change between stops: one deleted, one moved to Archive (not synced).
     let held: Vec<String> = stored(&l).await.live.into_keys().collect();
     assert!(held.len() >= 2, "stopped passes kept nothing: {after:?}");
     let (gone, moved) = (held[0].clone(), held[held.len() - 1].clone());
     delete(&l.app, &gone).await;
     patch(&l.app, &moved, json!({"folder": "archive"})).await;
-    after.extend(stop_passes_repeatedly(&l, &opts, window, 60).await);
+    after.extend(stop_passes_repeatedly(&l, &opts, (window, Held::Complete), 60).await);
 
     // One of them is deleted: the others are what the passes can complete.
     assert_each_stopped_pass_advanced(&after, 3, total - 1);
