@@ -5,8 +5,8 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use super::run::diffs_of;
 use super::{job, Counts, Edit, ReassociateError, Saved, Subject, CHUNK, INLINE_LIMIT};
 use crate::db::directory::{self, records, WriteError};
-use crate::db::visibility;
 use crate::db::links::{self, Scope};
+use crate::db::visibility;
 use crate::domain::records::RecordKind;
 
 /// Save an edit and re-associate what it affects: at once when small, else queued.

@@ -27,7 +27,11 @@ impl Lcg {
 /// The organization's first user (its admin) as a timeline reader.
 pub async fn admin_reader(db: &DatabaseConnection) -> Reader {
     let organization_id = organizations::first(db).await.unwrap().unwrap().id;
-    let user = users::Entity::find().one(db).await.unwrap().expect("a user");
+    let user = users::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .expect("a user");
     Reader {
         organization_id,
         user_id: user.id,

@@ -306,6 +306,10 @@ async fn two_instances_share_the_mailboxes_without_double_passes() {
         slice: Some(Duration::from_millis(30)),
         ..options()
     };
+    // Leases as long as the product's: this is about claims, not expiry. With the takeover
+    // tests' short lease, six workers on one loaded machine can renew a lease late and see it
+    // taken over (a lost lease, not a double pass).
+    let lease = threadline::sync::worker::DEFAULT_LEASE;
     let mut workers = Vec::new();
     for (instance, deps) in [("a", app.deps.clone()), ("b", other)] {
         for i in 0..3 {
@@ -316,7 +320,7 @@ async fn two_instances_share_the_mailboxes_without_double_passes() {
                 // Idle twice in a row (another worker may hold the last slice meanwhile).
                 let mut idle = 0;
                 while idle < 2 {
-                    match sync_next_due_with(&deps, &id, TEST_LEASE, &options).await {
+                    match sync_next_due_with(&deps, &id, lease, &options).await {
                         Ok(Some(_)) => {
                             passes += 1;
                             idle = 0;

@@ -6,7 +6,9 @@ use sea_orm::EntityTrait;
 use threadline::db::timeline::{Filters, Scope, ThreadSummary};
 
 use crate::support::inspect::execute;
-use crate::support::timeline_model::{admin_reader, latest_first, paged, summaries, two_mailboxes, Lcg};
+use crate::support::timeline_model::{
+    admin_reader, latest_first, paged, summaries, two_mailboxes, Lcg,
+};
 use crate::support::TestApp;
 
 #[derive(Debug, Clone)]

@@ -55,7 +55,7 @@ async fn a_preview_counts_only_mail_the_reader_may_see() {
     let full = world::mailbox(db, org, Some(owen), "owen-f@acme.test", "full").await;
     let meta = world::mailbox(db, org, Some(owen), "owen-m@acme.test", "metadata").await;
     // Bea's own mailbox: private to colleagues, all hers.
-    let own = world::mailbox(db, org, Some(bea_id), "bea-b@acme.test", "private").await;
+    let bea_box = world::mailbox(db, org, Some(bea_id), "bea-b@acme.test", "private").await;
     // Every email is from Globex to Initech; all but one are linked to Globex.
     let mut n = 0;
     for (account, thread, linked) in [
@@ -64,7 +64,7 @@ async fn a_preview_counts_only_mail_the_reader_may_see() {
         (full, "t-f", true),
         (meta, "t-m", true),
         (full, "t-unlinked", false),
-        (own, "t-b", true),
+        (bea_box, "t-b", true),
     ] {
         n += 1;
         let key = format!("m{n}");
@@ -85,8 +85,14 @@ async fn a_preview_counts_only_mail_the_reader_may_see() {
 
     // Globex loses its domain: Bea counts her own, the full and the metadata ones; the admin
     // (a colleague of both) the full and the metadata ones.
-    assert_eq!(preview(&bea, globex, "Globex", "other.test").await, (0, 3, 3));
-    assert_eq!(preview(&app, globex, "Globex", "other.test").await, (0, 2, 2));
+    assert_eq!(
+        preview(&bea, globex, "Globex", "other.test").await,
+        (0, 3, 3)
+    );
+    assert_eq!(
+        preview(&app, globex, "Globex", "other.test").await,
+        (0, 2, 2)
+    );
     // Initech gains its domain: the unlinked full-level email counts too (linked, Bea will
     // see it), the private mailbox's and the private thread's never.
     assert_eq!(
