@@ -120,7 +120,9 @@ pub async fn set_deleted(
         } else {
             "email.restore"
         };
-        let detail = format!("{} \u{2014} {}", email.message_key, email.subject);
+        // The message key, not the subject: admins read the audit log, and a colleague's
+        // subject is theirs only at a level that shows it.
+        let detail = email.message_key.clone();
         let entry = Entry::by_user(organization_id, user_id, action, "email", email.id, detail);
         audit::record(db, entry).await?;
     }

@@ -107,6 +107,16 @@ pub async fn bea_linked() -> (TestApp, TestApp, mail_accounts::Model) {
     (app, bea, account)
 }
 
+/// The sync job of mailbox `id`.
+pub async fn sync_job(app: &TestApp, id: i64) -> job_rows::Model {
+    job_rows::Entity::find()
+        .filter(job_rows::Column::SubjectId.eq(id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("sync job")
+}
+
 /// The `<tr>` of mailbox `id` in the console's HTML.
 pub fn row(html: &str, id: i64) -> String {
     let start = html
@@ -244,14 +254,7 @@ async fn sync_now_makes_the_pass_due_for_a_worker_and_refuses_a_paused_mailbox()
     let admin = user_id(&app, ADMIN_EMAIL).await;
     app.deliver_gmail(BEA_MAILBOX, message("three"), "INBOX", None)
         .await;
-    let job = || async {
-        job_rows::Entity::find()
-            .filter(job_rows::Column::SubjectId.eq(account.id))
-            .one(&app.db)
-            .await
-            .unwrap()
-            .expect("sync job")
-    };
+    let job = || sync_job(&app, account.id);
     assert!(job().await.run_at > db::now(), "not due after its pass");
     assert!(drain(&app).await.is_empty());
     let sync = format!("/admin/mailboxes/{}/sync", account.id);

@@ -5,7 +5,7 @@ use threadline::db::emails::{record_skipped, Owner};
 use threadline::db::entities::sync_cursors;
 use threadline::sync::sync_account;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 
 use crate::mailbox_fixtures::{all_accounts, linked_app, GMAIL};
 
@@ -175,20 +175,11 @@ async fn a_pass_whose_holder_died_shows_as_interrupted() {
 
 #[tokio::test]
 async fn the_owners_sync_now_queues_a_pass_but_refuses_a_paused_mailbox() {
-    use threadline::db::entities::jobs as job_rows;
-
-    use crate::mailbox_console::{bea_linked, drain};
+    use crate::mailbox_console::{bea_linked, drain, sync_job};
     use crate::support::location;
 
     let (app, bea, account) = bea_linked().await;
-    let job = || async {
-        job_rows::Entity::find()
-            .filter(job_rows::Column::SubjectId.eq(account.id))
-            .one(&app.db)
-            .await
-            .unwrap()
-            .expect("sync job")
-    };
+    let job = || sync_job(&app, account.id);
     let sync = format!("/mailboxes/{}/sync", account.id);
     // Connected: the pass is due at once, for a worker.
     assert!(job().await.run_at > threadline::db::now());

@@ -384,6 +384,10 @@ async fn the_deleted_view_shows_a_colleague_each_level_as_the_timeline_does() {
         }
         assert!(!page.contains("zsubjprivate"), "{name}: {page}");
     }
+    // The audit log, an admin's page, names the deleted messages without their subjects.
+    let audit = m.app.get_html("/admin/audit").await;
+    assert!(audit.contains("email.soft_delete"), "{audit}");
+    assert!(!audit.contains("zsubj"), "{audit}");
     // Owen marks the full-level email's thread private: it leaves his colleagues' view.
     let (_, full, _) = m.emails[3];
     world::private_thread(&m.app.db, m.org, m.owen_id, "m-full").await;
