@@ -51,8 +51,14 @@ async fn a_page_reads_on_one_connection_without_a_transaction_on_postgres() {
             scalar(&read, "SELECT pg_backend_pid()").await,
             scalar(&read, "SELECT now()::text").await,
         );
-        assert_eq!(first.0, second.0, "the page's statements share one connection");
-        assert_ne!(first.1, second.1, "no BEGIN was sent before the page's statements");
+        assert_eq!(
+            first.0, second.0,
+            "the page's statements share one connection"
+        );
+        assert_ne!(
+            first.1, second.1,
+            "no BEGIN was sent before the page's statements"
+        );
     } else {
         assert!(!read.is_bare(), "a transaction on SQLite");
         assert_eq!(after, 1, "the page's reads share one snapshot on SQLite");
