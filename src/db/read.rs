@@ -37,7 +37,7 @@ pub async fn begin_read(db: &DatabaseConnection) -> Result<Read, DbErr> {
                 .get_postgres_connection_pool()
                 .acquire()
                 .await
-                .map_err(|e| DbErr::ConnectionAcquire(acquire_error(e)))?;
+                .map_err(|e| DbErr::ConnectionAcquire(acquire_error(&e)))?;
             Inner::Postgres(Mutex::new(conn))
         }
         _ => Inner::Transaction(db.begin().await?),
@@ -45,7 +45,7 @@ pub async fn begin_read(db: &DatabaseConnection) -> Result<Read, DbErr> {
     Ok(Read { inner })
 }
 
-fn acquire_error(e: sea_orm::sqlx::Error) -> sea_orm::ConnAcquireErr {
+fn acquire_error(e: &sea_orm::sqlx::Error) -> sea_orm::ConnAcquireErr {
     match e {
         sea_orm::sqlx::Error::PoolTimedOut => sea_orm::ConnAcquireErr::Timeout,
         _ => sea_orm::ConnAcquireErr::ConnectionClosed,
