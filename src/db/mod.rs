@@ -21,6 +21,7 @@ pub mod mime_pending;
 pub mod organizations;
 pub mod private_threads;
 pub mod purge;
+pub mod read;
 pub mod search;
 pub mod session_store;
 pub mod sync_cursors;
@@ -36,6 +37,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+
+pub use read::{begin_read, Read};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, TransactionTrait,
@@ -153,12 +156,6 @@ pub async fn begin_write(db: &impl TransactionTrait) -> Result<DatabaseTransacti
             .await?;
     }
     Ok(txn)
-}
-
-/// Begin the reads of one page: its statements share one pooled connection (one checkout, not
-/// one per statement) and, on SQLite, one snapshot. Nothing is written through it.
-pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin().await
 }
 
 /// Is the database answering?

@@ -32,6 +32,7 @@ mod mailboxes;
 mod mark_read;
 mod offboarding;
 mod org_cli;
+mod page_reads;
 mod redirects;
 mod relink;
 mod relink_db;

@@ -27,14 +27,21 @@ use super::sql::{from_where, keys, levels_apply, search_test, Drive, Sql, Within
 use super::{Cursor, Filters};
 use crate::domain::search::SearchQuery;
 
-/// Links the first walk statement may test, per wanted thread (2,080 for a page of 25); each
+/// Links the first walk statement may test, per wanted thread (1,040 for a page of 25); each
 /// further walk doubles it up to [`MAX_BUDGET`] per thread. Literal in the statement, so a
 /// page size has one prepared statement per budget.
-const FIRST_BUDGET: usize = 80;
+const FIRST_BUDGET: usize = 40;
 const MAX_BUDGET: usize = 640;
 /// The most matching emails of an organization the candidate path reads, per wanted thread
 /// (2,080 for a page of 25).
 const CANDIDATE_CAP: usize = 80;
+/// A word is rare in a scope when fewer than `RARE.0` of `RARE.1` walked links match (one in
+/// about 53): then the organization's matching emails are tried. The same rate as half the
+/// first batch (three matches per wanted thread) in the 80 links per thread the first walk
+/// used to test, now told from a first walk half as long: a thread number costs a page 1,040
+/// links before its candidates instead of 2,080, and a common word stops at its batch as
+/// before.
+const RARE: (usize, usize) = (3, 160);
 
 /// One walked row: its thread and position, and whether it matches (a walk stopped by its
 /// budget reports its last link, which may not).
@@ -125,7 +132,7 @@ impl<'a> SearchWalk<'a> {
                 if cut {
                     // Few matches in a whole budget of links: the word is rare here. If it is
                     // rare in the organization too, its matching emails are the cheaper path.
-                    if !*tried_candidates && hits * 2 < batch {
+                    if !*tried_candidates && hits * RARE.1 < *budget * RARE.0 {
                         *tried_candidates = true;
                         let cap = CANDIDATE_CAP * self.want.max(1);
                         if let Some(ids) = candidates(db, w, self.query, cap).await? {
