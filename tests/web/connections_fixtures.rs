@@ -29,7 +29,10 @@ pub struct Tenant {
 }
 
 pub async fn tenant(app: &TestApp, consent: bool) -> Tenant {
-    let e = emulator(app);
+    tenant_on(&emulator(app), consent).await
+}
+
+pub async fn tenant_on(e: &EmulatorClient, consent: bool) -> Tenant {
     let t = e
         .create_tenant(&CreateTenant {
             domain: "contoso.test".into(),
@@ -145,7 +148,10 @@ pub struct Workspace {
 }
 
 pub async fn workspace(app: &TestApp, scopes: &[&str]) -> Workspace {
-    let e = emulator(app);
+    workspace_on(&emulator(app), scopes).await
+}
+
+pub async fn workspace_on(e: &EmulatorClient, scopes: &[&str]) -> Workspace {
     let domain = "acme-corp.test";
     e.create_domain(&CreateDomain {
         domain: domain.into(),

@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod cli;
 mod connections;
+mod connections_cli;
 mod connections_fixtures;
 mod connections_web;
 mod csrf;
