@@ -251,3 +251,42 @@ pub fn open(keys: &KeyRing, conn: &Connection) -> Result<Credential, ConnectionE
         ))),
     }
 }
+
+/// Every stored credential must open with the key ring (checked at start-up). Returns how many.
+pub async fn check_keys(
+    db: &impl sea_orm::ConnectionTrait,
+    keys: &KeyRing,
+) -> Result<usize, (i64, ConnectionError)> {
+    let all = q::all(db).await.map_err(|e| (0, e.into()))?;
+    for conn in &all {
+        crypto::open(keys, &conn.credentials, &aad(conn.id, conn.organization_id))
+            .map_err(|e| (conn.id, e.into()))?;
+    }
+    Ok(all.len())
+}
+
+/// Re-seal every connection's credential with the ring's newest key, and drop cached tokens
+/// sealed with an older one (they are only a cache). Returns how many credentials changed.
+pub async fn reseal(
+    db: &impl sea_orm::ConnectionTrait,
+    keys: &KeyRing,
+) -> Result<usize, (i64, ConnectionError)> {
+    let current = keys.current().id.clone();
+    let mut changed = 0;
+    for conn in q::all(db).await.map_err(|e| (0, e.into()))? {
+        let bound = aad(conn.id, conn.organization_id);
+        if crypto::key_id(&conn.credentials) != Some(current.as_str()) {
+            let plain =
+                crypto::open(keys, &conn.credentials, &bound).map_err(|e| (conn.id, e.into()))?;
+            let sealed = crypto::seal(keys, &plain, &bound).map_err(|e| (conn.id, e.into()))?;
+            q::set_credentials(db, conn.organization_id, conn.id, sealed)
+                .await
+                .map_err(|e| (conn.id, e.into()))?;
+            changed += 1;
+        }
+        q::forget_all_tokens(db, conn.id)
+            .await
+            .map_err(|e| (conn.id, e.into()))?;
+    }
+    Ok(changed)
+}

@@ -515,3 +515,51 @@ async fn google_delegated_tokens_directory_and_gmail_probe() {
     .unwrap_err();
     assert!(matches!(err, ConnectionError::UnknownUser(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn key_rotation_reseals_connections_and_drops_cached_tokens() {
+    let app = TestApp::spawn_with_emulator().await;
+    app.setup_admin().await;
+    let t = fx::tenant(&app, true).await;
+    let conn = fx::add_microsoft(
+        &app,
+        "contoso",
+        &t,
+        NewCredential::Secret(Secret::new(t.secret.clone())),
+    )
+    .await;
+    tokens::access_token(&app.deps, &conn, None, &[])
+        .await
+        .unwrap();
+    // Start-up checks connection credentials too: a ring without their key is refused.
+    let wrong =
+        threadline::secrets::KeyRing::parse(&format!("x1:{}", "A".repeat(43) + "=")).unwrap();
+    let err = threadline::mailboxes::keys::check(&app.db, &wrong)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not in the key ring") || err.to_string().contains("connection"),
+        "{err}"
+    );
+
+    let ring =
+        threadline::secrets::KeyRing::add_key_to_file(&app.test_db.dir.join("data")).unwrap();
+    let n = threadline::mailboxes::keys::reencrypt(&app.db, &ring)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "the connection's credential was re-sealed");
+    let stored = raw_texts(&app, "SELECT credentials FROM connections").await;
+    assert!(stored[0].starts_with(&format!("v1:{}:", ring.current().id)));
+    assert!(raw_texts(&app, "SELECT token FROM connection_tokens")
+        .await
+        .is_empty());
+    // The app restarts with the rotated key file and the connection still works.
+    let app = app.restart().await;
+    let conn = threadline::db::connections::find(&app.db, conn.organization_id, conn.id)
+        .await
+        .unwrap()
+        .unwrap();
+    tokens::access_token(&app.deps, &conn, None, &[])
+        .await
+        .expect("opens with the new ring");
+}
