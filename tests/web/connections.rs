@@ -563,3 +563,67 @@ async fn key_rotation_reseals_connections_and_drops_cached_tokens() {
         .await
         .expect("opens with the new ring");
 }
+
+#[tokio::test]
+async fn removal_pauses_and_flags_mailboxes_and_is_scoped_to_the_organization() {
+    use threadline::connections::store;
+    use threadline::db::mail_accounts::{self, NewOrgAccount};
+    use threadline::domain::mailbox::MailboxStatus;
+    let app = TestApp::spawn_with_emulator().await;
+    app.setup_admin().await;
+    let t = fx::tenant(&app, true).await;
+    let conn = fx::add_microsoft(
+        &app,
+        "contoso",
+        &t,
+        NewCredential::Secret(Secret::new(t.secret.clone())),
+    )
+    .await;
+    let org = conn.organization_id;
+    let mailbox = mail_accounts::insert_org(
+        &app.db,
+        NewOrgAccount {
+            organization_id: org,
+            connection_id: conn.id,
+            provider: threadline::providers::Provider::Microsoft,
+            auth_kind: "app_only",
+            address: "alice@contoso.test",
+            display_name: "Alice",
+            directory_id: "id-alice",
+            directory_state: "active",
+        },
+    )
+    .await
+    .unwrap();
+    tokens::access_token(&app.deps, &conn, None, &[])
+        .await
+        .unwrap();
+
+    // Another organization sees nothing and removes nothing.
+    let other = threadline::db::organizations::create(&app.db, "Other")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store::get(&app.deps, other.id, conn.id).await,
+        Err(ConnectionError::NotFound)
+    ));
+    assert!(store::list(&app.deps, other.id).await.unwrap().is_empty());
+    assert!(matches!(
+        store::remove(&app.deps, other.id, conn.id).await,
+        Err(ConnectionError::NotFound)
+    ));
+    assert_eq!(store::list(&app.deps, org).await.unwrap().len(), 1);
+
+    assert_eq!(store::remove(&app.deps, org, conn.id).await.unwrap(), 1);
+    let row = mail_accounts::find(&app.db, mailbox.id)
+        .await
+        .unwrap()
+        .expect("mailbox kept");
+    assert_eq!(row.status, MailboxStatus::Paused);
+    assert_eq!(row.directory_state.as_deref(), Some("connection_removed"));
+    assert!(row.last_error.unwrap().contains("stored mail stays"));
+    assert!(raw_texts(&app, "SELECT token FROM connection_tokens")
+        .await
+        .is_empty());
+    assert!(store::list(&app.deps, org).await.unwrap().is_empty());
+}
