@@ -41,6 +41,12 @@ pub enum Command {
     Stats(StatsArgs),
     /// Organization-wide connections: Microsoft 365 tenants (app-only) and Google Workspace
     /// domains (domain-wide delegation).
+    ///
+    /// Secrets are never taken on the command line: a client secret is read from
+    /// `--secret-file` or standard input, a certificate (PEM with the certificate and its private
+    /// key) from `--certificate-file`, a Google service account JSON key from `--key-file` or
+    /// standard input (`-` as a file name means standard input). With several organizations on
+    /// this installation, choose one with `--org ID` (see `threadline org list`).
     #[command(subcommand)]
     Tenant(TenantCommand),
     /// Manage the keys that encrypt stored OAuth tokens.
@@ -88,10 +94,7 @@ pub enum OrgCommand {
     List,
 }
 
-/// Secrets are never taken on the command line: a client secret is read from `--secret-file`
-/// or standard input, a certificate (PEM with the certificate and its private key) from
-/// `--certificate-file`, a Google service account JSON key from `--key-file` or standard input.
-/// `-` as a file name means standard input.
+/// `threadline tenant ...` (secrets from files or standard input, never from argv).
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Add a connection. Microsoft 365: --tenant, --client-id and a secret or (preferred) a

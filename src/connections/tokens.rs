@@ -75,6 +75,38 @@ pub async fn access_token(
     Err(ConnectionError::Busy)
 }
 
+/// The token that reads the connection's directory: app-only on Microsoft 365; on Google
+/// Workspace, acting as its administrator with the Directory read scope.
+pub async fn directory_token(
+    deps: &MailDeps,
+    conn: &Connection,
+) -> Result<Secret, ConnectionError> {
+    match ConnectionKind::of(conn) {
+        Some(ConnectionKind::GoogleWorkspace) => {
+            let admin = conn.admin_address.as_deref().ok_or_else(|| {
+                ConnectionError::Invalid("the connection names no directory administrator".into())
+            })?;
+            access_token(deps, conn, Some(admin), &[super::DIRECTORY_USER_READONLY]).await
+        }
+        _ => access_token(deps, conn, None, &[]).await,
+    }
+}
+
+/// The token that reads the mailbox of `address`: app-only on Microsoft 365 (one for every
+/// mailbox); on Google Workspace, acting as that user with the Gmail read scope.
+pub async fn mailbox_token(
+    deps: &MailDeps,
+    conn: &Connection,
+    address: &str,
+) -> Result<Secret, ConnectionError> {
+    match ConnectionKind::of(conn) {
+        Some(ConnectionKind::GoogleWorkspace) => {
+            access_token(deps, conn, Some(address), &[super::GMAIL_READONLY]).await
+        }
+        _ => access_token(deps, conn, None, &[]).await,
+    }
+}
+
 /// Drop the cached token for (subject, scopes), after the provider refused it with 401.
 pub async fn forget(
     deps: &MailDeps,

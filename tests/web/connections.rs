@@ -420,6 +420,11 @@ async fn google_delegated_tokens_directory_and_gmail_probe() {
         before + 1,
         "cached per user and scope"
     );
+    assert_eq!(
+        tokens::directory_token(&app.deps, &conn).await.unwrap(),
+        admin,
+        "the directory token is the administrator's"
+    );
 
     let directory = GoogleDirectory::new(&app.deps.providers);
     let q = GQuery {
@@ -487,6 +492,12 @@ async fn google_delegated_tokens_directory_and_gmail_probe() {
     )
     .await
     .unwrap();
+    assert_eq!(
+        tokens::mailbox_token(&app.deps, &conn, "ann@acme-corp.test")
+            .await
+            .unwrap(),
+        ann
+    );
     probe::gmail_first_message(&app.deps.providers, &ann, "ann@acme-corp.test")
         .await
         .expect("ann's Gmail reads");
