@@ -244,6 +244,49 @@ async fn certificates_expired_certificates_and_bad_uploads() {
         "{page}"
     );
 
+    // A certificate registered on another app only: rejected, with its own message.
+    let e = fx::emulator(&app);
+    let other = e
+        .create_app(
+            &t.id,
+            &threadline_emulator::microsoft::app_control::CreateApp::default(),
+        )
+        .await
+        .unwrap();
+    let other_t = fx::Tenant {
+        id: t.id.clone(),
+        client_id: other.client_id.clone(),
+        secret: String::new(),
+    };
+    let foreign = fx::certificate(&app, &other_t, None, None).await;
+    let id = add_ms_web(&app, "foreign", &t, None, Some(&foreign)).await;
+    let page = test_page(&app, id, "").await;
+    assert!(
+        page.contains("data-problem=\"certificate_rejected\""),
+        "{page}"
+    );
+    // A certificate with another certificate's key is refused at once.
+    let cert_only = foreign.split("-----BEGIN PRIVATE KEY-----").next().unwrap();
+    let key_only = &pem[pem.find("-----BEGIN PRIVATE KEY-----").unwrap()..];
+    let mixed = format!("{cert_only}{key_only}");
+    let res = upload(
+        &app,
+        "/admin/connections/new/microsoft",
+        &[
+            ("name", "mixed"),
+            ("tenant", &t.id),
+            ("client_id", &t.client_id),
+        ],
+        &[("certificate", &mixed)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("does not belong to the certificate"));
+
     // Refusals the admin can fix come back on the form, with the fields kept.
     let res = upload(
         &app,
