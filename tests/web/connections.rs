@@ -638,3 +638,30 @@ async fn removal_pauses_and_flags_mailboxes_and_is_scoped_to_the_organization() 
         .is_empty());
     assert!(store::list(&app.deps, org).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn concurrent_callers_share_one_token_request() {
+    let app = TestApp::spawn_with_emulator().await;
+    app.setup_admin().await;
+    let t = fx::tenant(&app, true).await;
+    let conn = fx::add_microsoft(
+        &app,
+        "contoso",
+        &t,
+        NewCredential::Secret(Secret::new(t.secret.clone())),
+    )
+    .await;
+    let before = fx::token_requests(&app).await;
+    let (a, b, c) = tokio::join!(
+        tokens::access_token(&app.deps, &conn, None, &[]),
+        tokens::access_token(&app.deps, &conn, None, &[]),
+        tokens::access_token(&app.deps, &conn, None, &[]),
+    );
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    assert!(a == b && b == c, "every caller gets the one token");
+    assert_eq!(
+        fx::token_requests(&app).await,
+        before + 1,
+        "one holder asked"
+    );
+}
