@@ -457,3 +457,46 @@ async fn members_and_forged_posts_are_refused() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn another_organizations_admin_gets_not_found() {
+    let app = TestApp::spawn_with_emulator().await;
+    app.setup_admin().await;
+    let t = fx::tenant(&app, true).await;
+    let id = add_ms_web(&app, "contoso", &t, Some(&t.secret), None).await;
+    let new =
+        threadline::accounts::NewUser::parse("boss@bravo.test", "Bo", "bravo password 1").unwrap();
+    threadline::accounts::create_organization(&app.db, "Bravo", new)
+        .await
+        .unwrap();
+    let bravo = app.other_browser();
+    bravo.sign_in("boss@bravo.test", "bravo password 1").await;
+    assert!(!bravo
+        .get_html("/admin/connections")
+        .await
+        .contains("contoso"));
+    for path in [
+        format!("/admin/connections/{id}"),
+        format!("/admin/connections/{id}/remove"),
+    ] {
+        assert_eq!(
+            bravo.get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for action in ["test", "consent", "remove"] {
+        let res = bravo
+            .post_form(&format!("/admin/connections/{id}/{action}"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let conn = threadline::db::connections::all(&app.db)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(
+        conn.last_test_at.is_none() && conn.consent_state == "unknown",
+        "nothing changed"
+    );
+}
