@@ -15,6 +15,11 @@ pub enum KeyCheckError {
     MissingKey(String),
     #[error("stored mailbox credentials of account {0} cannot be opened with the key ring: {1}")]
     Unreadable(i64, CredentialError),
+    #[error(
+        "the stored credential of organization connection {0} cannot be opened with the key \
+         ring: {1}"
+    )]
+    ConnectionUnreadable(i64, crate::connections::ConnectionError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -31,7 +36,10 @@ pub async fn check(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize, Key
         credentials::open_sealed(keys, *id, *org, envelope)
             .map_err(|e| KeyCheckError::Unreadable(*id, e))?;
     }
-    Ok(sealed.len())
+    let connections = crate::connections::store::check_keys(db, keys)
+        .await
+        .map_err(|(id, e)| KeyCheckError::ConnectionUnreadable(id, e))?;
+    Ok(sealed.len() + connections)
 }
 
 /// Re-seal every stored credential with the ring's newest key; returns how many.
@@ -50,5 +58,9 @@ pub async fn reencrypt(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize,
         mail_accounts::replace_sealed(db, id, sealed).await?;
         changed += 1;
     }
+    // Organization connections' credentials too (their cached access tokens are dropped).
+    changed += crate::connections::store::reseal(db, keys)
+        .await
+        .map_err(|(id, e)| KeyCheckError::ConnectionUnreadable(id, e))?;
     Ok(changed)
 }
