@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod directory_sync;
 pub mod domain;
 pub mod mailboxes;
 pub mod providers;

@@ -5,6 +5,8 @@ pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
 pub mod attachments;
 pub mod auth;
+pub mod connection_rules;
+pub mod connection_rules_views;
 pub mod csrf;
 pub mod detach;
 pub mod directory;
@@ -103,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(purge::router())
         .merge(admin::router())
         .merge(admin_mailboxes::router())
+        .merge(connection_rules::router())
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())
