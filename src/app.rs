@@ -107,7 +107,8 @@ impl App {
         let job_ids: Vec<String> = (0..self.settings.job_workers)
             .map(|i| format!("{instance}-jobs-{i}"))
             .collect();
-        // One directory sync worker per instance (the job lease keeps one per connection).
+        // One directory sync worker per instance with job workers (the job lease keeps one
+        // runner per connection).
         let directory_id = format!("{instance}-directory");
         // What this instance held before a restart is free at once, its runs closed.
         let own: Vec<String> = sync_ids
@@ -146,13 +147,13 @@ impl App {
                     shutdown.child_token(),
                 ))
             }))
-            .chain(std::iter::once(tokio::spawn(
-                crate::directory_sync::job::run(
+            .chain((self.settings.job_workers > 0).then(|| {
+                tokio::spawn(crate::directory_sync::job::run(
                     self.mail_deps(),
                     directory_id,
                     shutdown.child_token(),
-                ),
-            )))
+                ))
+            }))
             .collect();
         let service = self
             .router

@@ -222,7 +222,8 @@ pub struct SettingsArgs {
         default_value_t = 20
     )]
     pub sync_lease_seconds: u64,
-    /// Background workers for re-association after large directory edits in `serve`.
+    /// Background workers for re-association after large directory edits in `serve`; with at
+    /// least 1, `serve` also runs the hourly directory sync of organization-wide connections.
     #[arg(
         long,
         global = true,

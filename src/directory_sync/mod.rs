@@ -10,7 +10,7 @@ pub mod job;
 pub mod listing;
 
 use chrono::Duration;
-use sea_orm::{DbErr, TransactionTrait as _};
+use sea_orm::DbErr;
 
 use crate::db::entities::connections::Model as Connection;
 use crate::db::entities::jobs::Model as Job;

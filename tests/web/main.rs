@@ -15,6 +15,7 @@ mod data_files;
 mod directory;
 mod directory_csv;
 mod directory_lists;
+mod directory_sync;
 mod directory_load;
 mod email_view;
 mod exclusions;

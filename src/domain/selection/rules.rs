@@ -147,7 +147,7 @@ pub enum RuleError {
     NotAnAddress,
     #[error("enter a whole number of mailboxes, at least 1")]
     NotACount,
-    #[error("an org unit path starts with / (for example /Sales)")]
+    #[error("an org unit path starts with / (for example /Sales) and has no quote")]
     NotAnOrgUnit,
     #[error("the value is too long (at most 500 characters)")]
     TooLong,
@@ -171,7 +171,9 @@ pub fn parse(directory: Directory, kind: &str, value: &str) -> Result<(RuleKind,
         RuleKind::AllUsers => String::new(),
         RuleKind::Filter if value.is_empty() => return Err(RuleError::Empty),
         RuleKind::Filter => value.to_string(),
-        RuleKind::OrgUnit if !value.starts_with('/') => return Err(RuleError::NotAnOrgUnit),
+        RuleKind::OrgUnit if !value.starts_with('/') || value.contains('\'') => {
+            return Err(RuleError::NotAnOrgUnit)
+        }
         RuleKind::OrgUnit => match value.trim_end_matches('/') {
             "" => "/".to_string(),
             unit => unit.to_string(),

@@ -246,7 +246,7 @@ fn arb_listing() -> impl Strategy<Value = (Listing, Vec<Rule>, Vec<usize>)> {
             let mut listing = Listing::default();
             let mut matched = BTreeSet::new();
             for (i, (state, has_mailbox, is_shared, dept)) in specs.iter().enumerate() {
-                let state = [UserState::Active, UserState::Disabled, UserState::Suspended, UserState::Active][*state as usize];
+                let state = [UserState::Active, UserState::Disabled, UserState::Suspended, UserState::Active][usize::from(*state)];
                 listing.users.push(DirectoryUser {
                     id: format!("id-{i}"),
                     address: format!("u{i}@d.test"),
@@ -267,7 +267,7 @@ fn arb_listing() -> impl Strategy<Value = (Listing, Vec<Rule>, Vec<usize>)> {
             }];
             rules.push(rule(2, RuleKind::Shared, "u3@d.test"));
             for (i, e) in excluded.iter().enumerate() {
-                rules.push(rule(10 + i as i64, RuleKind::Exclude, &format!("u{e}@d.test")));
+                rules.push(rule(10 + i64::try_from(i).unwrap(), RuleKind::Exclude, &format!("u{e}@d.test")));
             }
             if let Some(m) = max {
                 rules.push(rule(3, RuleKind::MaxCount, &m.to_string()));
