@@ -86,11 +86,26 @@ pub async fn finish(
     Runs::update_many()
         .filter(directory_syncs::Column::Id.eq(run.id))
         .col_expr(directory_syncs::Column::FinishedAt, Expr::value(now))
-        .col_expr(directory_syncs::Column::Added, Expr::value(count(summary.added)))
-        .col_expr(directory_syncs::Column::Paused, Expr::value(count(summary.paused)))
-        .col_expr(directory_syncs::Column::Resumed, Expr::value(count(summary.resumed)))
-        .col_expr(directory_syncs::Column::Renamed, Expr::value(count(summary.renamed)))
-        .col_expr(directory_syncs::Column::Skipped, Expr::value(count(summary.skipped)))
+        .col_expr(
+            directory_syncs::Column::Added,
+            Expr::value(count(summary.added)),
+        )
+        .col_expr(
+            directory_syncs::Column::Paused,
+            Expr::value(count(summary.paused)),
+        )
+        .col_expr(
+            directory_syncs::Column::Resumed,
+            Expr::value(count(summary.resumed)),
+        )
+        .col_expr(
+            directory_syncs::Column::Renamed,
+            Expr::value(count(summary.renamed)),
+        )
+        .col_expr(
+            directory_syncs::Column::Skipped,
+            Expr::value(count(summary.skipped)),
+        )
         .col_expr(directory_syncs::Column::Details, Expr::value(details))
         .col_expr(directory_syncs::Column::Error, Expr::value(error.clone()))
         .exec(db)
@@ -100,7 +115,10 @@ pub async fn finish(
         .filter(connections::Column::OrganizationId.eq(run.organization_id))
         .col_expr(connections::Column::UpdatedAt, Expr::value(now));
     if error.is_none() {
-        stamp = stamp.col_expr(connections::Column::LastDirectorySyncAt, Expr::value(Some(now)));
+        stamp = stamp.col_expr(
+            connections::Column::LastDirectorySyncAt,
+            Expr::value(Some(now)),
+        );
     }
     stamp.exec(db).await?;
     Ok(())

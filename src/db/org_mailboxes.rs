@@ -99,7 +99,14 @@ pub async fn add(
     .await?;
     // Due for its first pass at once.
     let now = super::now();
-    super::jobs::ensure(db, target.organization_id, super::jobs::SYNC_ACCOUNT, row.id, now).await?;
+    super::jobs::ensure(
+        db,
+        target.organization_id,
+        super::jobs::SYNC_ACCOUNT,
+        row.id,
+        now,
+    )
+    .await?;
     Ok(row.id)
 }
 
@@ -140,10 +147,17 @@ pub async fn pause(db: &impl ConnectionTrait, target: &Target<'_>, p: &Pause) ->
 }
 
 /// Active again, due for a pass at once.
-pub async fn resume(db: &impl ConnectionTrait, target: &Target<'_>, r: &Resume) -> Result<(), DbErr> {
+pub async fn resume(
+    db: &impl ConnectionTrait,
+    target: &Target<'_>,
+    r: &Resume,
+) -> Result<(), DbErr> {
     let sets = vec![
         (mail_accounts::Column::Status, MailboxStatus::Active.into()),
-        (mail_accounts::Column::LastError, Option::<String>::None.into()),
+        (
+            mail_accounts::Column::LastError,
+            Option::<String>::None.into(),
+        ),
         (
             mail_accounts::Column::DirectoryState,
             Some("active".to_string()).into(),
@@ -156,10 +170,17 @@ pub async fn resume(db: &impl ConnectionTrait, target: &Target<'_>, r: &Resume) 
 }
 
 /// The same row follows the user's new address and name.
-pub async fn rename(db: &impl ConnectionTrait, target: &Target<'_>, r: &Rename) -> Result<(), DbErr> {
+pub async fn rename(
+    db: &impl ConnectionTrait,
+    target: &Target<'_>,
+    r: &Rename,
+) -> Result<(), DbErr> {
     let sets = vec![
         (mail_accounts::Column::Address, r.new_address.clone().into()),
-        (mail_accounts::Column::DisplayName, r.display_name.clone().into()),
+        (
+            mail_accounts::Column::DisplayName,
+            r.display_name.clone().into(),
+        ),
     ];
     update(db, target, r.account_id, sets).await
 }

@@ -42,7 +42,11 @@ pub async fn sync(settings: &Settings, args: &DirectorySyncArgs) -> anyhow::Resu
             Ok(r) => {
                 println!("{name}: directory sync done: {}", r.summary);
                 for ch in &r.changes {
-                    let detail = if ch.detail.is_empty() { String::new() } else { format!(" ({})", ch.detail) };
+                    let detail = if ch.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", ch.detail)
+                    };
                     println!("  {} {}{detail}", ch.action, ch.address);
                 }
             }

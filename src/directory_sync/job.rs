@@ -15,7 +15,10 @@ const IDLE: StdDuration = StdDuration::from_secs(60);
 
 /// Give every connection its recurring job, then run one due directory sync; `None` when
 /// none is due.
-pub async fn run_next(deps: &MailDeps, worker: &str) -> Result<Option<(i64, Report)>, DirectorySyncError> {
+pub async fn run_next(
+    deps: &MailDeps,
+    worker: &str,
+) -> Result<Option<(i64, Report)>, DirectorySyncError> {
     let now = db::now();
     for c in connection_rules::all_connections(&deps.db).await? {
         jobs::ensure(&deps.db, c.organization_id, DIRECTORY_SYNC, c.id, now).await?;
@@ -23,7 +26,9 @@ pub async fn run_next(deps: &MailDeps, worker: &str) -> Result<Option<(i64, Repo
     let Some(job) = jobs::claim(&deps.db, DIRECTORY_SYNC, worker, LEASE, now).await? else {
         return Ok(None);
     };
-    let Some(connection) = connection_rules::connection(&deps.db, job.organization_id, job.subject_id).await? else {
+    let Some(connection) =
+        connection_rules::connection(&deps.db, job.organization_id, job.subject_id).await?
+    else {
         // The connection was removed: its job goes too.
         jobs::remove(&deps.db, DIRECTORY_SYNC, job.subject_id).await?;
         return Ok(None);

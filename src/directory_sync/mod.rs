@@ -68,7 +68,9 @@ impl Trigger {
 }
 
 /// The provider and credentials kind of a connection's mailboxes.
-pub fn mailbox_kind(connection: &Connection) -> Result<(Directory, Provider, &'static str), DirectorySyncError> {
+pub fn mailbox_kind(
+    connection: &Connection,
+) -> Result<(Directory, Provider, &'static str), DirectorySyncError> {
     match Directory::of_connection_kind(&connection.kind) {
         Some(Directory::Microsoft) => Ok((Directory::Microsoft, Provider::Microsoft, "app_only")),
         Some(Directory::Google) => Ok((Directory::Google, Provider::Google, "delegation")),
@@ -84,20 +86,34 @@ pub struct Evaluation {
 }
 
 /// Read the directory and evaluate the connection's rules; changes nothing.
-pub async fn evaluate(deps: &MailDeps, connection: &Connection) -> Result<Evaluation, DirectorySyncError> {
+pub async fn evaluate(
+    deps: &MailDeps,
+    connection: &Connection,
+) -> Result<Evaluation, DirectorySyncError> {
     let (directory, provider, _) = mailbox_kind(connection)?;
     let org = connection.organization_id;
     let rules = connection_rules::list(&deps.db, org, connection.id).await?;
     if !rules.iter().any(|r| r.kind.includes()) {
         // Nothing to select: the directory is not read (the preview says to add a rule).
-        let plan = selection::plan(&rules, &Listing::default(), &[], &Default::default());
-        return Ok(Evaluation { rules, listing: Listing::default(), plan });
+        let plan = Plan {
+            no_rules: true,
+            ..Plan::default()
+        };
+        return Ok(Evaluation {
+            rules,
+            listing: Listing::default(),
+            plan,
+        });
     }
     let listing = listing::read(deps, connection, directory, &rules).await?;
     let current = org_mailboxes::current(&deps.db, org, connection.id).await?;
     let taken = org_mailboxes::taken(&deps.db, org, provider, connection.id).await?;
     let plan = selection::plan(&rules, &listing, &current, &taken);
-    Ok(Evaluation { rules, listing, plan })
+    Ok(Evaluation {
+        rules,
+        listing,
+        plan,
+    })
 }
 
 /// What a run did.
@@ -143,16 +159,31 @@ async fn run_claimed(
     result
 }
 
-async fn run_held(deps: &MailDeps, connection: &Connection, trigger: Trigger) -> Result<Report, DirectorySyncError> {
+async fn run_held(
+    deps: &MailDeps,
+    connection: &Connection,
+    trigger: Trigger,
+) -> Result<Report, DirectorySyncError> {
     let org = connection.organization_id;
     let eval = match evaluate(deps, connection).await {
         Ok(eval) if eval.plan.no_rules => {
-            return Ok(Report { no_rules: true, ..Report::default() });
+            return Ok(Report {
+                no_rules: true,
+                ..Report::default()
+            });
         }
         Ok(eval) => eval,
         Err(e) => {
-            let run = directory_syncs::start(&deps.db, org, connection.id, trigger.as_str(), trigger.actor()).await?;
-            directory_syncs::finish(&deps.db, &run, Summary::default(), &[], Some(e.to_string())).await?;
+            let run = directory_syncs::start(
+                &deps.db,
+                org,
+                connection.id,
+                trigger.as_str(),
+                trigger.actor(),
+            )
+            .await?;
+            directory_syncs::finish(&deps.db, &run, Summary::default(), &[], Some(e.to_string()))
+                .await?;
             return Err(e);
         }
     };
@@ -174,7 +205,14 @@ pub async fn apply(
         auth_kind,
     };
     let txn = db::begin_write(&deps.db).await?;
-    let run = directory_syncs::start(&txn, target.organization_id, connection.id, trigger.as_str(), trigger.actor()).await?;
+    let run = directory_syncs::start(
+        &txn,
+        target.organization_id,
+        connection.id,
+        trigger.as_str(),
+        trigger.actor(),
+    )
+    .await?;
     let mut report = Report::default();
     let mut note = |action: &str, address: &str, detail: String| {
         report.changes.push(Change {

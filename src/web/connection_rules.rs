@@ -88,7 +88,11 @@ impl Done {
 }
 
 /// The organization's connection `id`, or 404.
-async fn connection(db: &DatabaseConnection, user: &CurrentUser, id: i64) -> Result<Connection, AppError> {
+async fn connection(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Connection, AppError> {
     connection_rules::connection(db, user.organization_id, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -107,7 +111,11 @@ async fn rules_page(
     let org = user.organization_id;
     let rows = connection_rules::rows(db, org, c.id).await?;
     let last = directory_syncs::last(db, org, c.id).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = RulesPage {
         layout: Layout::for_user(user, format!("Mailbox rules: {}", c.name), "admin"),
         connection: ConnectionView::new(c),
@@ -152,13 +160,27 @@ async fn add(
             return rules_page(&db, &user, &c, (errors, form, None)).await;
         }
     };
-    if connection_rules::add(&db, &c, kind, &value, Some(user.id)).await?.is_none() {
+    if connection_rules::add(&db, &c, kind, &value, Some(user.id))
+        .await?
+        .is_none()
+    {
         let mut errors = FieldErrors::default();
         errors.add("value", "the connection has this rule already");
         return rules_page(&db, &user, &c, (errors, form, None)).await;
     }
     let detail = format!("{}: {} {}", c.name, kind.as_str(), value);
-    audit::record(&db, audit::Entry::by_user(user.organization_id, user.id, "connection_rule.add", "connection", c.id, detail)).await?;
+    audit::record(
+        &db,
+        audit::Entry::by_user(
+            user.organization_id,
+            user.id,
+            "connection_rule.add",
+            "connection",
+            c.id,
+            detail,
+        ),
+    )
+    .await?;
     Ok(back(c.id, "added"))
 }
 
@@ -172,7 +194,18 @@ async fn remove(
         .await?
         .ok_or(AppError::NotFound)?;
     let detail = format!("{}: {} {}", c.name, removed.kind, removed.value);
-    audit::record(&db, audit::Entry::by_user(user.organization_id, user.id, "connection_rule.remove", "connection", c.id, detail)).await?;
+    audit::record(
+        &db,
+        audit::Entry::by_user(
+            user.organization_id,
+            user.id,
+            "connection_rule.remove",
+            "connection",
+            c.id,
+            detail,
+        ),
+    )
+    .await?;
     Ok(back(c.id, "removed"))
 }
 

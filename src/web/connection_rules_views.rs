@@ -28,9 +28,10 @@ impl ConnectionView {
                 None => "Unknown",
             },
             tenant: c.tenant.clone(),
-            last_sync: c
-                .last_directory_sync_at
-                .map_or_else(|| "never".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            last_sync: c.last_directory_sync_at.map_or_else(
+                || "never".into(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            ),
             microsoft: directory == Some(Directory::Microsoft),
         }
     }
@@ -67,11 +68,15 @@ pub fn kind_options(directory: Directory) -> Vec<KindOption> {
             label: k.label(),
             hint: match (k, directory) {
                 (RuleKind::AllUsers, _) => "(no value)",
-                (RuleKind::Filter, Directory::Microsoft) => "department eq 'Sales' or startswith(mail,'sales')",
+                (RuleKind::Filter, Directory::Microsoft) => {
+                    "department eq 'Sales' or startswith(mail,'sales')"
+                }
                 (RuleKind::Filter, Directory::Google) => "isAdmin=false or email:sales*",
                 (RuleKind::OrgUnit, _) => "/Sales",
                 (RuleKind::Group, _) => "the group's object id (GUID)",
-                (RuleKind::Address | RuleKind::Shared | RuleKind::Exclude, _) => "support@example.com",
+                (RuleKind::Address | RuleKind::Shared | RuleKind::Exclude, _) => {
+                    "support@example.com"
+                }
                 (RuleKind::MaxCount, _) => "100",
             },
         })
@@ -113,7 +118,10 @@ impl LastRunView {
             trigger: run.trigger.clone(),
             summary: directory_syncs::summary(run).to_string(),
             error: run.error.clone(),
-            changes: directory_syncs::changes(run).into_iter().map(ChangeView::from).collect(),
+            changes: directory_syncs::changes(run)
+                .into_iter()
+                .map(ChangeView::from)
+                .collect(),
         }
     }
 }
@@ -173,17 +181,34 @@ impl PreviewView {
                 .pause
                 .iter()
                 .map(|x| {
-                    let what = if x.already_paused { "stays paused: " } else { "" };
+                    let what = if x.already_paused {
+                        "stays paused: "
+                    } else {
+                        ""
+                    };
                     line(&x.address, format!("{what}{}", x.reason.describe()))
                 })
                 .collect(),
-            resume: p.resume.iter().map(|r| line(&r.address, "re-enabled in the directory".into())).collect(),
+            resume: p
+                .resume
+                .iter()
+                .map(|r| line(&r.address, "re-enabled in the directory".into()))
+                .collect(),
             rename: p
                 .rename
                 .iter()
-                .map(|r| line(&r.new_address, format!("was {} ({})", r.old_address, r.display_name)))
+                .map(|r| {
+                    line(
+                        &r.new_address,
+                        format!("was {} ({})", r.old_address, r.display_name),
+                    )
+                })
                 .collect(),
-            skip: p.skip.iter().map(|s| line(&s.address, s.reason.describe().into())).collect(),
+            skip: p
+                .skip
+                .iter()
+                .map(|s| line(&s.address, s.reason.describe().into()))
+                .collect(),
             over_max: p.over_max,
             no_rules: p.no_rules,
             changes: !p.is_empty(),
@@ -192,10 +217,10 @@ impl PreviewView {
                 .map(|u| SharedView {
                     address: u.address.clone(),
                     display_name: u.display_name.clone(),
-                    chosen: eval
-                        .rules
-                        .iter()
-                        .any(|r| matches!(r.kind, RuleKind::Shared | RuleKind::Address) && r.value == u.address),
+                    chosen: eval.rules.iter().any(|r| {
+                        matches!(r.kind, RuleKind::Shared | RuleKind::Address)
+                            && r.value == u.address
+                    }),
                 })
                 .collect(),
         }

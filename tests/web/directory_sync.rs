@@ -71,16 +71,17 @@ async fn microsoft_tenant(app: &TestApp) -> (String, String, Connection) {
         .await
         .unwrap();
     }
-    let group = e.create_group(
-        &t.id,
-        &CreateGroup {
-            display_name: "Platform".into(),
-            mail: None,
-            members: (20..25).map(user_address).collect(),
-        },
-    )
-    .await
-    .unwrap();
+    let group = e
+        .create_group(
+            &t.id,
+            &CreateGroup {
+                display_name: "Platform".into(),
+                mail: None,
+                members: (20..25).map(user_address).collect(),
+            },
+        )
+        .await
+        .unwrap();
     let registration = e
         .create_app(
             &t.id,
@@ -140,7 +141,9 @@ fn by_address<'a>(all: &'a [MailAccount], address: &str) -> &'a MailAccount {
 
 async fn add_rule(app: &TestApp, connection: i64, kind: &str, value: &str) {
     let path = format!("/admin/connections/{connection}/rules");
-    let res = app.post_form(&path, &[("kind", kind), ("value", value)]).await;
+    let res = app
+        .post_form(&path, &[("kind", kind), ("value", value)])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "adding {kind} {value}");
     assert!(location(&res).starts_with(&path));
 }
@@ -181,7 +184,10 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
     // The preview lists the shared mailboxes to choose; choosing is adding a rule.
     let preview = app.get_html(&format!("{rules}/preview")).await;
     for shared in ["support", "billing", "desk"] {
-        assert!(preview.contains(&format!("{shared}@{DOMAIN}")), "{shared} offered");
+        assert!(
+            preview.contains(&format!("{shared}@{DOMAIN}")),
+            "{shared} offered"
+        );
     }
     add_rule(&app, c.id, "shared", &format!("support@{DOMAIN}")).await;
     add_rule(&app, c.id, "shared", &format!("billing@{DOMAIN}")).await;
@@ -196,9 +202,19 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
     want.push(format!("billing@{DOMAIN}"));
     want.push(format!("support@{DOMAIN}"));
     want.sort();
-    assert_eq!(selected_rows(&preview), want, "the preview lists exactly those 22");
-    assert!(preview.contains("22 mailboxes selected, 22 to add"), "{preview}");
-    assert!(mailboxes_of(&app, c.id).await.is_empty(), "a preview changes nothing");
+    assert_eq!(
+        selected_rows(&preview),
+        want,
+        "the preview lists exactly those 22"
+    );
+    assert!(
+        preview.contains("22 mailboxes selected, 22 to add"),
+        "{preview}"
+    );
+    assert!(
+        mailboxes_of(&app, c.id).await.is_empty(),
+        "a preview changes nothing"
+    );
 
     let res = app.post_form(&format!("{rules}/apply"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -211,29 +227,45 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
         && m.provider == Provider::Microsoft
         && m.directory_state.as_deref() == Some("active")));
     let page = app.get_html(&rules).await;
-    assert!(page.contains("added 22, paused 0, resumed 0, renamed 0, skipped 0"), "{page}");
+    assert!(
+        page.contains("added 22, paused 0, resumed 0, renamed 0, skipped 0"),
+        "{page}"
+    );
     // Applying again changes nothing.
     let again = sync_now(&app, &c).await;
     assert_eq!(again.summary, Default::default());
 
     // The directory changes: u03 disabled, u05 renamed, u50 joins Sales, an engineer removed.
     let e = emulator(&app);
-    let disable = UserSpec { account_enabled: Some(false), ..UserSpec::default() };
-    e.update_tenant_user(&tenant, &user_address(3), &disable).await.unwrap();
+    let disable = UserSpec {
+        account_enabled: Some(false),
+        ..UserSpec::default()
+    };
+    e.update_tenant_user(&tenant, &user_address(3), &disable)
+        .await
+        .unwrap();
     let renamed = format!("u05.new@{DOMAIN}");
     let rename = UserSpec {
         user_principal_name: Some(renamed.clone()),
         display_name: Some("U05 Renamed".into()),
         ..UserSpec::default()
     };
-    e.update_tenant_user(&tenant, &user_address(5), &rename).await.unwrap();
-    e.create_tenant_user(&tenant, &user_spec(&user_address(50), "Sales")).await.unwrap();
+    e.update_tenant_user(&tenant, &user_address(5), &rename)
+        .await
+        .unwrap();
+    e.create_tenant_user(&tenant, &user_spec(&user_address(50), "Sales"))
+        .await
+        .unwrap();
     let before = mailboxes_of(&app, c.id).await;
     let u05_id = by_address(&before, &user_address(5)).id;
 
     let report = sync_now(&app, &c).await;
     assert_eq!(
-        (report.summary.added, report.summary.paused, report.summary.renamed),
+        (
+            report.summary.added,
+            report.summary.paused,
+            report.summary.renamed
+        ),
         (1, 1, 1),
         "{:?}",
         report.changes
@@ -246,11 +278,19 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
     let u05 = by_address(&all, &renamed);
     assert_eq!(u05.id, u05_id, "a renamed user keeps its row");
     assert_eq!(u05.display_name, "U05 Renamed");
-    assert_eq!(by_address(&all, &user_address(50)).status, MailboxStatus::Active);
+    assert_eq!(
+        by_address(&all, &user_address(50)).status,
+        MailboxStatus::Active
+    );
 
     // Re-enabled: resumes.
-    let enable = UserSpec { account_enabled: Some(true), ..UserSpec::default() };
-    e.update_tenant_user(&tenant, &user_address(3), &enable).await.unwrap();
+    let enable = UserSpec {
+        account_enabled: Some(true),
+        ..UserSpec::default()
+    };
+    e.update_tenant_user(&tenant, &user_address(3), &enable)
+        .await
+        .unwrap();
     let report = sync_now(&app, &c).await;
     assert_eq!(report.summary.resumed, 1, "{:?}", report.changes);
     let u03 = by_address(&mailboxes_of(&app, c.id).await, &user_address(3)).clone();
@@ -262,13 +302,19 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
     let report = sync_now(&app, &c).await;
     assert_eq!(report.summary.paused, 1);
     let u07 = by_address(&mailboxes_of(&app, c.id).await, &user_address(7)).clone();
-    assert_eq!((u07.status, u07.directory_state.as_deref()), (MailboxStatus::Paused, Some("excluded")));
+    assert_eq!(
+        (u07.status, u07.directory_state.as_deref()),
+        (MailboxStatus::Paused, Some("excluded"))
+    );
 
     // A maximum count: 22 selected (21 Sales users but u07, plus 2 shared), at most 15 active.
     add_rule(&app, c.id, "max_count", "15").await;
     let preview = app.get_html(&format!("{rules}/preview")).await;
     assert_eq!(selected_rows(&preview).len(), 15);
-    assert!(preview.contains("7 more matched past the maximum count"), "{preview}");
+    assert!(
+        preview.contains("7 more matched past the maximum count"),
+        "{preview}"
+    );
     sync_now(&app, &c).await;
     let active = mailboxes_of(&app, c.id)
         .await
@@ -285,11 +331,18 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
         .into_iter()
         .find(|r| r.kind == "max_count")
         .unwrap();
-    let res = app.post_form(&format!("{rules}/{}/remove", max_rule.id), &[]).await;
+    let res = app
+        .post_form(&format!("{rules}/{}/remove", max_rule.id), &[])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     add_rule(&app, c.id, "group", &group).await;
     let report = sync_now(&app, &c).await;
-    assert_eq!((report.summary.added, report.summary.resumed), (5, 7), "{:?}", report.changes);
+    assert_eq!(
+        (report.summary.added, report.summary.resumed),
+        (5, 7),
+        "{:?}",
+        report.changes
+    );
     let active = mailboxes_of(&app, c.id)
         .await
         .into_iter()
@@ -369,7 +422,9 @@ async fn google_org_unit_rule_suspension_new_user_and_personal_links() {
 
     // ben linked his own Gmail: the directory sync does not make a second mailbox.
     let org = first_org(&app).await;
-    let owner = app.create_user("ben@northwind.test", "correct horse battery", false).await;
+    let owner = app
+        .create_user("ben@northwind.test", "correct horse battery", false)
+        .await;
     threadline::db::mail_accounts::insert(
         &app.db,
         threadline::db::mail_accounts::NewAccount {
@@ -386,31 +441,56 @@ async fn google_org_unit_rule_suspension_new_user_and_personal_links() {
     let preview = app.get_html(&format!("{rules}/preview")).await;
     assert_eq!(
         selected_rows(&preview),
-        ["ann@northwind.test", "ben@northwind.test", "cat@northwind.test"],
+        [
+            "ann@northwind.test",
+            "ben@northwind.test",
+            "cat@northwind.test"
+        ],
         "the org unit and the units under it"
     );
-    assert!(preview.contains("ben@northwind.test: already linked by its owner"), "{preview}");
+    assert!(
+        preview.contains("ben@northwind.test: already linked by its owner"),
+        "{preview}"
+    );
     let res = app.post_form(&format!("{rules}/apply"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let all = mailboxes_of(&app, c.id).await;
     let mut got: Vec<&str> = all.iter().map(|m| m.address.as_str()).collect();
     got.sort_unstable();
     assert_eq!(got, ["ann@northwind.test", "cat@northwind.test"]);
-    assert!(all.iter().all(|m| m.provider == Provider::Google && m.auth_kind == "delegation"));
+    assert!(all
+        .iter()
+        .all(|m| m.provider == Provider::Google && m.auth_kind == "delegation"));
 
     // ann suspended; dan, new to Threadline, joins Sales.
     let e = emulator(&app);
-    let suspend = WorkspaceUserSpec { suspended: Some(true), ..WorkspaceUserSpec::default() };
-    e.update_workspace_user("northwind.test", "ann@northwind.test", &suspend).await.unwrap();
+    let suspend = WorkspaceUserSpec {
+        suspended: Some(true),
+        ..WorkspaceUserSpec::default()
+    };
+    e.update_workspace_user("northwind.test", "ann@northwind.test", &suspend)
+        .await
+        .unwrap();
     e.create_workspace_user("northwind.test", &workspace_user("dan", "/Sales", false))
         .await
         .unwrap();
     let report = sync_now(&app, &c).await;
-    assert_eq!((report.summary.added, report.summary.paused), (1, 1), "{:?}", report.changes);
+    assert_eq!(
+        (report.summary.added, report.summary.paused),
+        (1, 1),
+        "{:?}",
+        report.changes
+    );
     let all = mailboxes_of(&app, c.id).await;
     let ann = by_address(&all, "ann@northwind.test");
-    assert_eq!((ann.status, ann.directory_state.as_deref()), (MailboxStatus::Paused, Some("suspended")));
-    assert_eq!(by_address(&all, "dan@northwind.test").status, MailboxStatus::Active);
+    assert_eq!(
+        (ann.status, ann.directory_state.as_deref()),
+        (MailboxStatus::Paused, Some("suspended"))
+    );
+    assert_eq!(
+        by_address(&all, "dan@northwind.test").status,
+        MailboxStatus::Active
+    );
 }
 
 #[tokio::test]
@@ -420,15 +500,23 @@ async fn rules_pages_are_for_admins_of_the_organization() {
     let (_, _, c) = microsoft_tenant(&app).await;
     let rules = format!("/admin/connections/{}/rules", c.id);
     assert_eq!(app.get(&rules).await.status(), StatusCode::OK);
-    assert_eq!(app.get("/admin/connections/99999/rules").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/admin/connections/99999/rules").await.status(),
+        StatusCode::NOT_FOUND
+    );
     // Without a CSRF token nothing is added.
     let res = app
         .post_form_with(&rules, None, &[("kind", "all_users"), ("value", "")])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let member = app.member_browser("member@acme.test", "correct horse battery").await;
+    let member = app
+        .member_browser("member@acme.test", "correct horse battery")
+        .await;
     assert_eq!(member.get(&rules).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(member.get(&format!("{rules}/preview")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        member.get(&format!("{rules}/preview")).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let res = member.post_form(&format!("{rules}/apply"), &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -317,7 +317,10 @@ impl Store {
     /// Make `alias` another address of the mailbox `address` (a rename); false when `alias`
     /// is a mailbox's own address or `address` no mailbox's.
     pub fn alias(&self, alias: &str, address: &str) -> bool {
-        let (alias, address) = (alias.trim().to_ascii_lowercase(), address.to_ascii_lowercase());
+        let (alias, address) = (
+            alias.trim().to_ascii_lowercase(),
+            address.to_ascii_lowercase(),
+        );
         let map = self.mailboxes.read();
         let target = match map.get(&address) {
             Some(m) => m.info.address.clone(),

@@ -256,7 +256,11 @@ fn included_by(rules: &[Rule], listing: &Listing, u: &DirectoryUser) -> Option<R
         let hit = match r.kind {
             RuleKind::AllUsers => !u.shared,
             RuleKind::Filter | RuleKind::OrgUnit | RuleKind::Group => {
-                !u.shared && listing.matched.get(&r.id).is_some_and(|m| m.contains(&u.id))
+                !u.shared
+                    && listing
+                        .matched
+                        .get(&r.id)
+                        .is_some_and(|m| m.contains(&u.id))
             }
             RuleKind::Address | RuleKind::Shared => r.value == u.address,
             RuleKind::MaxCount | RuleKind::Exclude => false,
@@ -271,7 +275,12 @@ enum Standing {
     Out(PauseReason),
 }
 
-fn standing(rules: &[Rule], listing: &Listing, excluded: &BTreeSet<&str>, u: &DirectoryUser) -> Standing {
+fn standing(
+    rules: &[Rule],
+    listing: &Listing,
+    excluded: &BTreeSet<&str>,
+    u: &DirectoryUser,
+) -> Standing {
     let Some(via) = included_by(rules, listing, u) else {
         return Standing::Out(PauseReason::of_state(u.state).unwrap_or(PauseReason::NotSelected));
     };
@@ -308,7 +317,10 @@ pub fn plan(
         .map(|r| r.value.as_str())
         .collect();
     let max = rules.iter().filter_map(Rule::max).min();
-    let by_id: HashMap<&str, &Current> = current.iter().map(|c| (c.directory_id.as_str(), c)).collect();
+    let by_id: HashMap<&str, &Current> = current
+        .iter()
+        .map(|c| (c.directory_id.as_str(), c))
+        .collect();
 
     // Users the rules select (one per id, then one per address), existing mailboxes first so a
     // maximum count never swaps a synced mailbox for a new one, then by address.
@@ -327,8 +339,13 @@ pub fn plan(
         }
     }
     chosen.sort_by(|(a, _), (b, _)| {
-        let (ea, eb) = (by_id.contains_key(a.id.as_str()), by_id.contains_key(b.id.as_str()));
-        eb.cmp(&ea).then_with(|| a.address.cmp(&b.address)).then_with(|| a.id.cmp(&b.id))
+        let (ea, eb) = (
+            by_id.contains_key(a.id.as_str()),
+            by_id.contains_key(b.id.as_str()),
+        );
+        eb.cmp(&ea)
+            .then_with(|| a.address.cmp(&b.address))
+            .then_with(|| a.id.cmp(&b.id))
     });
     let mut seen_addresses = BTreeSet::new();
     chosen.retain(|(u, _)| seen_addresses.insert(u.address.as_str()));
@@ -357,7 +374,11 @@ pub fn plan(
             existing: existing.is_some(),
         });
         if let Some(c) = existing {
-            if c.paused && c.directory_state.as_deref().is_some_and(|s| s != UserState::Active.as_str()) {
+            if c.paused
+                && c.directory_state
+                    .as_deref()
+                    .is_some_and(|s| s != UserState::Active.as_str())
+            {
                 out.resume.push(Resume {
                     account_id: c.account_id,
                     address: u.address.clone(),
@@ -368,7 +389,9 @@ pub fn plan(
         let reason = match taken.get(&u.address) {
             Some(Taken::Personal) => Some(SkipReason::LinkedByOwner),
             Some(Taken::OtherConnection) => Some(SkipReason::OtherConnection),
-            None if own_addresses.contains_key(u.address.as_str()) => Some(SkipReason::AddressInUse),
+            None if own_addresses.contains_key(u.address.as_str()) => {
+                Some(SkipReason::AddressInUse)
+            }
             None => None,
         };
         match reason {
@@ -390,7 +413,10 @@ pub fn plan(
         let user = listed.get(c.directory_id.as_str()).copied();
         if let Some(u) = user {
             let moved = u.address != c.address && u.has_mailbox && !u.address.is_empty();
-            let new_address = if moved && !taken.contains_key(&u.address) && !own_addresses.contains_key(u.address.as_str()) {
+            let new_address = if moved
+                && !taken.contains_key(&u.address)
+                && !own_addresses.contains_key(u.address.as_str())
+            {
                 Some(u.address.clone())
             } else {
                 if moved {
@@ -428,8 +454,12 @@ pub fn plan(
     }
 
     // Addresses chosen one by one that selected nobody.
-    for r in rules.iter().filter(|r| matches!(r.kind, RuleKind::Address | RuleKind::Shared)) {
-        if out.selected.iter().any(|s| s.address == r.value) || excluded.contains(r.value.as_str()) {
+    for r in rules
+        .iter()
+        .filter(|r| matches!(r.kind, RuleKind::Address | RuleKind::Shared))
+    {
+        if out.selected.iter().any(|s| s.address == r.value) || excluded.contains(r.value.as_str())
+        {
             continue;
         }
         let reason = match listing.users.iter().find(|u| u.address == r.value) {
@@ -452,7 +482,11 @@ pub fn plan(
 
 /// The shared-mailbox candidates of a listing (Microsoft), by address, for choosing one by one.
 pub fn shared_candidates(listing: &Listing) -> Vec<&DirectoryUser> {
-    let mut v: Vec<&DirectoryUser> = listing.users.iter().filter(|u| u.shared && u.has_mailbox).collect();
+    let mut v: Vec<&DirectoryUser> = listing
+        .users
+        .iter()
+        .filter(|u| u.shared && u.has_mailbox)
+        .collect();
     v.sort_by(|a, b| a.address.cmp(&b.address));
     v
 }

@@ -102,10 +102,12 @@ impl RuleKind {
     pub fn offered(directory: Directory) -> Vec<Self> {
         Self::ALL
             .into_iter()
-            .filter(|k| match (k, directory) {
-                (Self::OrgUnit, Directory::Microsoft)
-                | (Self::Group | Self::Shared, Directory::Google) => false,
-                _ => true,
+            .filter(|k| {
+                !matches!(
+                    (k, directory),
+                    (Self::OrgUnit, Directory::Microsoft)
+                        | (Self::Group | Self::Shared, Directory::Google)
+                )
             })
             .collect()
     }
@@ -158,7 +160,11 @@ pub enum RuleError {
 const MAX_VALUE: usize = 500;
 
 /// Normalize a typed rule for `directory`: the kind and the value to store.
-pub fn parse(directory: Directory, kind: &str, value: &str) -> Result<(RuleKind, String), RuleError> {
+pub fn parse(
+    directory: Directory,
+    kind: &str,
+    value: &str,
+) -> Result<(RuleKind, String), RuleError> {
     let kind = RuleKind::parse(kind.trim()).ok_or(RuleError::UnknownKind)?;
     if !RuleKind::offered(directory).contains(&kind) {
         return Err(RuleError::NotForDirectory(kind.label()));
@@ -196,7 +202,9 @@ fn address(value: &str) -> Result<String, RuleError> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !value.chars().any(|c| c.is_whitespace() || c == ',' || c == ';')
+                && !value
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == ',' || c == ';')
                 && !domain.contains('@') =>
         {
             Ok(value)
@@ -232,8 +240,14 @@ mod tests {
             parse(d, "address", " Sales@Contoso.TEST "),
             Ok((RuleKind::Address, "sales@contoso.test".into()))
         );
-        assert_eq!(parse(d, "max_count", "20"), Ok((RuleKind::MaxCount, "20".into())));
-        assert_eq!(parse(d, "all_users", "ignored"), Ok((RuleKind::AllUsers, String::new())));
+        assert_eq!(
+            parse(d, "max_count", "20"),
+            Ok((RuleKind::MaxCount, "20".into()))
+        );
+        assert_eq!(
+            parse(d, "all_users", "ignored"),
+            Ok((RuleKind::AllUsers, String::new()))
+        );
         assert_eq!(
             parse(d, "filter", " department eq 'Sales' "),
             Ok((RuleKind::Filter, "department eq 'Sales'".into()))
@@ -266,7 +280,13 @@ mod tests {
             parse(Directory::Google, "shared", "a@b.test"),
             Err(RuleError::NotForDirectory("Shared mailbox"))
         );
-        assert_eq!(parse(Directory::Google, "org_unit", "Sales"), Err(RuleError::NotAnOrgUnit));
-        assert_eq!(parse(d, "filter", &"x".repeat(501)), Err(RuleError::TooLong));
+        assert_eq!(
+            parse(Directory::Google, "org_unit", "Sales"),
+            Err(RuleError::NotAnOrgUnit)
+        );
+        assert_eq!(
+            parse(d, "filter", &"x".repeat(501)),
+            Err(RuleError::TooLong)
+        );
     }
 }
