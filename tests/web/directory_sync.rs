@@ -492,31 +492,3 @@ async fn google_org_unit_rule_suspension_new_user_and_personal_links() {
         MailboxStatus::Active
     );
 }
-
-#[tokio::test]
-async fn rules_pages_are_for_admins_of_the_organization() {
-    let app = TestApp::spawn_with_emulator().await;
-    app.setup_admin().await;
-    let (_, _, c) = microsoft_tenant(&app).await;
-    let rules = format!("/admin/connections/{}/rules", c.id);
-    assert_eq!(app.get(&rules).await.status(), StatusCode::OK);
-    assert_eq!(
-        app.get("/admin/connections/99999/rules").await.status(),
-        StatusCode::NOT_FOUND
-    );
-    // Without a CSRF token nothing is added.
-    let res = app
-        .post_form_with(&rules, None, &[("kind", "all_users"), ("value", "")])
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let member = app
-        .member_browser("member@acme.test", "correct horse battery")
-        .await;
-    assert_eq!(member.get(&rules).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        member.get(&format!("{rules}/preview")).await.status(),
-        StatusCode::FORBIDDEN
-    );
-    let res = member.post_form(&format!("{rules}/apply"), &[]).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-}

@@ -12,7 +12,9 @@ use threadline::directory_sync::{self, DirectorySyncError, Trigger, DIRECTORY_SY
 use threadline::domain::mailbox::MailboxStatus;
 use threadline::domain::selection::{self, DirectoryUser, Listing, Rule, RuleKind, UserState};
 
-use crate::support::TestApp;
+use reqwest::StatusCode;
+
+use crate::support::{location, TestApp};
 
 async fn connection(app: &TestApp) -> Connection {
     let org = threadline::db::organizations::first(&app.db)
@@ -238,4 +240,103 @@ async fn one_runner_per_connection_at_a_time() {
         .await
         .unwrap();
     assert!(next.is_none());
+}
+
+#[tokio::test]
+async fn the_rules_page_is_for_admins_and_keeps_rules_per_connection() {
+    let app = TestApp::spawn_admin().await;
+    let c = connection(&app).await;
+    let rules = format!("/admin/connections/{}/rules", c.id);
+    let page = app.get_html(&rules).await;
+    assert!(page.contains("No rules yet"), "{page}");
+    // Without rules the preview reads nothing and says so; Apply does nothing.
+    let preview = app.get_html(&format!("{rules}/preview")).await;
+    assert!(preview.contains("preview-no-rules"), "{preview}");
+    let res = app.post_form(&format!("{rules}/apply"), &[]).await;
+    assert_eq!(location(&res), format!("{rules}?done=norules"));
+
+    let res = app
+        .post_form(
+            &rules,
+            &[("kind", "filter"), ("value", "department eq 'Sales'")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post_form(
+            &rules,
+            &[("kind", "shared"), ("value", "Support@Contoso.test")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The same rule twice, a rule of the other provider, a bad value: refused, with why.
+    for (kind, value, why) in [
+        (
+            "shared",
+            "support@contoso.test",
+            "the connection has this rule already",
+        ),
+        (
+            "org_unit",
+            "/Sales",
+            "rules do not exist for this kind of connection",
+        ),
+        ("max_count", "none", "enter a whole number"),
+    ] {
+        let res = app
+            .post_form(&rules, &[("kind", kind), ("value", value)])
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind} {value}"
+        );
+        assert!(res.text().await.unwrap().contains(why), "{why}");
+    }
+    let page = app.get_html(&rules).await;
+    assert!(
+        page.contains("department eq &#x27;Sales&#x27;")
+            || page.contains("department eq &#39;Sales&#39;"),
+        "{page}"
+    );
+    assert!(page.contains("support@contoso.test"));
+    let stored = threadline::db::connection_rules::list(&app.db, c.organization_id, c.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+
+    // Without a CSRF token nothing is added; a member may not see or change the rules.
+    let res = app
+        .post_form_with(&rules, None, &[("kind", "all_users"), ("value", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let member = app
+        .member_browser("member@acme.test", "correct horse battery")
+        .await;
+    assert_eq!(member.get(&rules).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        member.get(&format!("{rules}/preview")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = member.post_form(&format!("{rules}/apply"), &[]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = member
+        .post_form(&format!("{rules}/{}/remove", stored[0].id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/admin/connections/99999/rules").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Removing a rule.
+    let res = app
+        .post_form(&format!("{rules}/{}/remove", stored[0].id), &[])
+        .await;
+    assert_eq!(location(&res), format!("{rules}?done=removed"));
+    let left = threadline::db::connection_rules::list(&app.db, c.organization_id, c.id)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].kind, RuleKind::Shared);
 }

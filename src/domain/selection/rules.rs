@@ -141,7 +141,7 @@ impl Rule {
 pub enum RuleError {
     #[error("unknown kind of rule")]
     UnknownKind,
-    #[error("{0} rules do not exist for this kind of connection")]
+    #[error("\"{0}\" rules do not exist for this kind of connection")]
     NotForDirectory(&'static str),
     #[error("enter a value")]
     Empty,
