@@ -340,3 +340,46 @@ async fn the_rules_page_is_for_admins_and_keeps_rules_per_connection() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].kind, RuleKind::Shared);
 }
+
+#[tokio::test]
+async fn the_cli_syncs_each_connection_and_names_a_missing_one() {
+    let app = TestApp::spawn_admin().await;
+    let c = connection(&app).await;
+    let data = app.test_db.dir.join("data");
+    let run = |extra: &[&str]| {
+        let mut cmd = crate::cli::threadline(&app.test_db.dir);
+        cmd.args([
+            "directory",
+            "sync",
+            "--database-url",
+            &app.test_db.url,
+            "--data-dir",
+        ])
+        .arg(&data)
+        .args(extra);
+        cmd.output().expect("threadline runs")
+    };
+    let out = run(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{}: no mailbox rules yet", c.name)),
+        "{stdout}"
+    );
+    let out = run(&["--tenant", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no connection is called nope"));
+    let help = crate::cli::threadline(&app.test_db.dir)
+        .args(["directory", "sync", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--tenant") && help.contains("paused"),
+        "{help}"
+    );
+}
