@@ -5,6 +5,7 @@ use crate::db::entities::connections::Model as Connection;
 use crate::domain::selection::{Directory, Listing, Rule};
 use crate::mailboxes::MailDeps;
 
+#[allow(clippy::unused_async)]
 pub async fn read(
     _deps: &MailDeps,
     _connection: &Connection,
