@@ -4,6 +4,7 @@ pub mod audit;
 pub mod batch;
 pub mod combined;
 pub mod connection_rules;
+pub mod connections;
 pub mod directory;
 pub mod directory_syncs;
 pub mod email_actions;

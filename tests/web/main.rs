@@ -10,13 +10,16 @@ mod account;
 mod admin;
 mod auth;
 mod cli;
+mod connections;
+mod connections_fixtures;
+mod connections_web;
 mod csrf;
 mod data_files;
 mod directory;
 mod directory_csv;
 mod directory_lists;
 mod directory_load;
-// mod directory_sync; (needs the connections of conn's milestone)
+mod directory_sync;
 mod directory_sync_apply;
 mod email_view;
 mod exclusions;
