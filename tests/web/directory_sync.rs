@@ -233,7 +233,7 @@ async fn microsoft_rules_preview_apply_and_directory_changes() {
     );
     // Applying again changes nothing.
     let again = sync_now(&app, &c).await;
-    assert_eq!(again.summary, Default::default());
+    assert_eq!(again.summary, directory_sync::Summary::default());
 
     // The directory changes: u03 disabled, u05 renamed, u50 joins Sales, an engineer removed.
     let e = emulator(&app);
