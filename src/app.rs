@@ -107,8 +107,16 @@ impl App {
         let job_ids: Vec<String> = (0..self.settings.job_workers)
             .map(|i| format!("{instance}-jobs-{i}"))
             .collect();
+        // One directory sync worker per instance with job workers (the job lease keeps one
+        // runner per connection).
+        let directory_id = format!("{instance}-directory");
         // What this instance held before a restart is free at once, its runs closed.
-        let own: Vec<String> = sync_ids.iter().chain(&job_ids).cloned().collect();
+        let own: Vec<String> = sync_ids
+            .iter()
+            .chain(&job_ids)
+            .chain(std::iter::once(&directory_id))
+            .cloned()
+            .collect();
         if let Err(e) = crate::sync::worker::reclaim(&self.db, &own).await {
             tracing::warn!(error = %e, "could not reclaim this instance's leases");
         }
@@ -136,6 +144,13 @@ impl App {
                 tokio::spawn(crate::reassociation::job::run(
                     self.db.clone(),
                     id,
+                    shutdown.child_token(),
+                ))
+            }))
+            .chain((self.settings.job_workers > 0).then(|| {
+                tokio::spawn(crate::directory_sync::job::run(
+                    self.mail_deps(),
+                    directory_id,
                     shutdown.child_token(),
                 ))
             }))

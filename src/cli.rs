@@ -49,6 +49,9 @@ pub enum Command {
     /// this installation, choose one with `--org ID` (see `threadline org list`).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// The directories of organization-wide connections (Microsoft 365, Google Workspace).
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Manage the keys that encrypt stored OAuth tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -60,6 +63,27 @@ pub enum KeysCommand {
     /// key is added to it first; with THREADLINE_SECRET_KEY, append the new key there
     /// (`old:...,new:...`) before running this. Remove old keys only afterwards.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Re-read the connections' directories and apply their mailbox rules now: users the rules
+    /// select get a mailbox; removed, disabled or suspended users have theirs paused and
+    /// flagged (stored mail stays); re-enabled users resume; renamed users keep their mailbox.
+    /// Prints each connection's summary; exits non-zero if any failed. `serve` also does this
+    /// every hour.
+    Sync(DirectorySyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DirectorySyncArgs {
+    /// Only the connection with this name (as `threadline tenant list` shows it); default
+    /// every connection.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Only connections of this organization (its id, as `threadline org list` shows it).
+    #[arg(long)]
+    pub org: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -298,7 +322,8 @@ pub struct SettingsArgs {
         default_value_t = 20
     )]
     pub sync_lease_seconds: u64,
-    /// Background workers for re-association after large directory edits in `serve`.
+    /// Background workers for re-association after large directory edits in `serve`; with at
+    /// least 1, `serve` also runs the hourly directory sync of organization-wide connections.
     #[arg(
         long,
         global = true,

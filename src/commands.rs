@@ -7,7 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{self, AccountError, NewUser};
 use crate::app::App;
-use crate::cli::{Cli, Command, KeysCommand, OrgCommand, StatsArgs, SyncArgs, UserCommand};
+use crate::cli::{
+    Cli, Command, DirectoryCommand, KeysCommand, OrgCommand, StatsArgs, SyncArgs, UserCommand,
+};
 use crate::config::Settings;
 use crate::db::{self, organizations};
 use crate::domain::mailbox::MailboxStatus;
@@ -52,6 +54,9 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         Command::Sync(args) => sync(&settings, args).await,
         Command::Stats(args) => stats(&settings, &args).await,
+        Command::Directory(DirectoryCommand::Sync(args)) => {
+            crate::directory_sync::cli::sync(&settings, &args).await
+        }
     }
 }
 

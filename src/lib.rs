@@ -7,6 +7,7 @@ pub mod config;
 pub mod connections;
 pub mod crypto;
 pub mod db;
+pub mod directory_sync;
 pub mod domain;
 pub mod mailboxes;
 pub mod providers;

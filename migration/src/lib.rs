@@ -34,6 +34,7 @@ mod m20261207_000300_visibility_levels;
 mod m20261207_000301_search_fields;
 mod m20261207_000310_exclusion_rules;
 mod m20261207_000400_connections;
+mod m20261207_000410_connection_rules;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000301_search_fields::Migration),
             Box::new(m20261207_000310_exclusion_rules::Migration),
             Box::new(m20261207_000400_connections::Migration),
+            Box::new(m20261207_000410_connection_rules::Migration),
         ]
     }
 }

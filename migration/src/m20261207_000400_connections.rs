@@ -7,8 +7,8 @@
 use sea_orm_migration::prelude::*;
 
 use crate::common::{
-    cascade, drop_index, id, index, reference, reference_null, text, text_default, text_null,
-    time, time_null,
+    cascade, drop_index, id, index, reference, reference_null, text, text_default, text_null, time,
+    time_null,
 };
 
 #[derive(DeriveMigrationName)]

@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod batch;
 pub mod combined;
+pub mod connection_rules;
 pub mod connections;
 pub mod directory;
+pub mod directory_syncs;
 pub mod email_actions;
 pub mod email_states;
 pub mod email_view;
@@ -19,6 +21,7 @@ pub mod mail_accounts;
 pub mod mailbox_console;
 pub mod maintenance;
 pub mod mime_pending;
+pub mod org_mailboxes;
 pub mod organizations;
 pub mod private_threads;
 pub mod purge;

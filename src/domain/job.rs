@@ -3,7 +3,7 @@ use sea_orm::DeriveValueType;
 
 use super::stored::text_enum;
 
-/// Stored as `sync_account`, `reassociate_business`, `reassociate_contact`.
+/// Stored as `sync_account`, `reassociate_business`, `reassociate_contact`, `directory_sync`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, DeriveValueType)]
 #[sea_orm(value_type = "String")]
 pub enum JobKind {
@@ -13,6 +13,9 @@ pub enum JobKind {
     ReassociateBusiness,
     /// Re-associate mail after a contact's edit (the subject is the contact).
     ReassociateContact,
+    /// Re-read an organization-wide connection's directory and apply its selection rules
+    /// (recurring; the subject is the connection).
+    DirectorySync,
 }
 
 /// Stored as `queued`, `running`, `done`.
@@ -27,10 +30,11 @@ pub enum JobState {
 }
 
 impl JobKind {
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::SyncAccount,
         Self::ReassociateBusiness,
         Self::ReassociateContact,
+        Self::DirectorySync,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +42,7 @@ impl JobKind {
             Self::SyncAccount => "sync_account",
             Self::ReassociateBusiness => "reassociate_business",
             Self::ReassociateContact => "reassociate_contact",
+            Self::DirectorySync => "directory_sync",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod provider;
 pub mod reassociation;
 pub mod records;
 pub mod search;
+pub mod selection;
 pub mod stored;
 pub mod sync_run;
 pub mod threading;

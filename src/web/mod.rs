@@ -6,6 +6,8 @@ pub mod admin_mailboxes;
 pub mod attachments;
 pub mod auth;
 pub mod connection_consent;
+pub mod connection_rules;
+pub mod connection_rules_views;
 pub mod connection_views;
 pub mod connections;
 pub mod csrf;
@@ -108,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin_mailboxes::router())
         .merge(connections::router())
         .merge(connection_consent::router())
+        .merge(connection_rules::router())
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())

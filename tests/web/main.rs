@@ -20,6 +20,8 @@ mod directory;
 mod directory_csv;
 mod directory_lists;
 mod directory_load;
+mod directory_sync;
+mod directory_sync_apply;
 mod email_view;
 mod exclusions;
 mod isolation;

@@ -287,6 +287,9 @@ impl MailboxData {
 #[derive(Default)]
 pub struct Store {
     mailboxes: RwLock<HashMap<String, Arc<Mailbox>>>,
+    /// Other addresses of a mailbox (lowercase alias -> address), as a renamed directory user's
+    /// new address reaches the mailbox it always had.
+    aliases: RwLock<HashMap<String, String>>,
 }
 
 impl Store {
@@ -304,9 +307,33 @@ impl Store {
 
     pub fn get(&self, address: &str) -> Option<Arc<Mailbox>> {
         let map = self.mailboxes.read();
+        let lower = address.to_ascii_lowercase();
         map.get(address)
-            .or_else(|| map.get(&address.to_ascii_lowercase()))
+            .or_else(|| map.get(&lower))
+            .or_else(|| self.aliases.read().get(&lower).and_then(|a| map.get(a)))
             .cloned()
+    }
+
+    /// Make `alias` another address of the mailbox `address` (a rename); false when `alias`
+    /// is a mailbox's own address or `address` no mailbox's.
+    pub fn alias(&self, alias: &str, address: &str) -> bool {
+        let (alias, address) = (
+            alias.trim().to_ascii_lowercase(),
+            address.to_ascii_lowercase(),
+        );
+        let map = self.mailboxes.read();
+        let target = match map.get(&address) {
+            Some(m) => m.info.address.clone(),
+            None => match self.aliases.read().get(&address) {
+                Some(a) => a.clone(),
+                None => return false,
+            },
+        };
+        if map.contains_key(&alias) {
+            return false;
+        }
+        self.aliases.write().insert(alias, target);
+        true
     }
 
     /// Every mailbox, sorted by address.

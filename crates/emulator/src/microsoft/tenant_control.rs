@@ -253,8 +253,8 @@ async fn patch_user(
 ) -> Result<Json<DirectoryUser>> {
     let t = tenants::find(&state, &tenant).ok_or_else(|| missing("tenant"))?;
     let mut user = t.user(&key).cloned().ok_or_else(|| missing("user"))?;
-    if spec.user_principal_name.is_some() {
-        return Err(bad("renaming a user is not supported by this emulator"));
+    if let Some(upn) = spec.user_principal_name.as_deref() {
+        rename(&state, &t, &mut user, upn)?;
     }
     if let Some(v) = spec.display_name {
         user.display_name = v;
@@ -291,6 +291,32 @@ async fn patch_user(
         }
     });
     Ok(Json(user))
+}
+
+/// A rename: the object id stays, the user principal name and `mail` change, and the old
+/// address stays an alias of the same mailbox (as Exchange keeps it as a proxy address).
+fn rename(state: &SharedState, t: &Tenant, user: &mut DirectoryUser, upn: &str) -> Result<()> {
+    let upn = upn.trim().to_ascii_lowercase();
+    if !upn.contains('@') || !upn.ends_with(&format!("@{}", t.domain)) {
+        return Err(bad(format!(
+            "user_principal_name must be an address in the tenant's domain {}",
+            t.domain
+        )));
+    }
+    if t.user(&upn).is_some_and(|other| other.id != user.id) {
+        return Err(ControlError(StatusCode::CONFLICT, "user exists".into()));
+    }
+    if let Some(old) = user.mail.clone() {
+        if old != upn && !state.store.alias(&upn, &old) {
+            return Err(ControlError(
+                StatusCode::CONFLICT,
+                format!("a mailbox {upn} exists"),
+            ));
+        }
+        user.mail = Some(upn.clone());
+    }
+    user.user_principal_name = upn;
+    Ok(())
 }
 
 async fn delete_user(

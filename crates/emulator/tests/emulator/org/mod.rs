@@ -7,6 +7,7 @@ mod google;
 mod microsoft;
 mod microsoft_cert;
 mod microsoft_mail;
+mod microsoft_rename;
 
 use serde_json::Value;
 
