@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod links;
 pub mod mail_accounts;
 pub mod mailbox_console;
+pub mod org_mailboxes;
 pub mod maintenance;
 pub mod mime_pending;
 pub mod organizations;

@@ -40,7 +40,8 @@ pub async fn sync_now(
         .await?
         .ok_or(ConsoleError::NotFound)?;
     let refused = match mailbox.status {
-        MailboxStatus::Active => None,
+        // A refused organization mailbox may be tried again at once (after its scope changed).
+        MailboxStatus::Active | MailboxStatus::Refused => None,
         MailboxStatus::Paused => Some("This mailbox is paused: resume it first."),
         MailboxStatus::NeedsReconnect => {
             Some("This mailbox needs reconnecting: its owner must reconnect it first.")

@@ -25,7 +25,8 @@ use crate::domain::reassociation::Source;
 pub enum Triager {
     /// An admin (by user id): their own mailboxes and the organization's mailboxes (no owner).
     Admin(i64),
-    /// A member (by user id): only the mailboxes they own.
+    /// A member (by user id): only the mailboxes they own, and the organization mailbox at
+    /// their address (which they see as its owner).
     Member(i64),
 }
 
@@ -42,9 +43,10 @@ impl Triager {
                     .add(mail_accounts::Column::OwnerUserId.eq(user_id))
                     .add(mail_accounts::Column::OwnerUserId.is_null()),
             ),
-            Triager::Member(user_id) => {
-                mailboxes.and_where(mail_accounts::Column::OwnerUserId.eq(user_id))
-            }
+            Triager::Member(user_id) => mailboxes.and_where(Expr::cust_with_values(
+                crate::db::visibility::own_sql("mail_accounts"),
+                crate::db::visibility::own_values(user_id),
+            )),
         };
         emails::Column::AccountId.in_subquery(mailboxes)
     }
