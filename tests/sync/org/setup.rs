@@ -317,17 +317,16 @@ pub async fn assert_exact(app: &TestApp, account_id: i64, address: &str, provide
     assert!(stored.deleted.is_empty());
 }
 
-/// Requests the emulator answered for `mailbox` (by address or directory id), every route.
-pub async fn requests_for(app: &TestApp, keys: &[&str]) -> u64 {
+/// Requests the emulator answered on routes under `prefix` (`/v1.0/` for Graph, `/gmail/v1/`
+/// for Gmail), every mailbox (the emulator counts app-only Graph requests per app, not per
+/// mailbox: a test measures one mailbox's pass while nothing else runs).
+pub async fn api_requests(app: &TestApp, prefix: &str) -> u64 {
     let report = common::emulator_stats(app).await;
     report["requests"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| {
-            let m = r["mailbox"].as_str().unwrap_or_default();
-            keys.iter().any(|k| m.eq_ignore_ascii_case(k))
-        })
+        .filter(|r| r["route"].as_str().unwrap_or_default().starts_with(prefix))
         .map(|r| r["requests"].as_u64().unwrap_or(0))
         .sum()
 }

@@ -43,7 +43,9 @@ async fn organization_mail_on_timelines_and_in_my_mail_at_each_readers_level() {
     let support = m.mailbox(&app, &conn, SUPPORT).await;
     let ann_box = m.mailbox(&app, &conn, ANN).await;
     // Ann's mailbox shares metadata only with colleagues.
-    let admin = threadline::db::users::find_by_email(&app.db, crate::support::ADMIN_EMAIL)
+    let admin_address =
+        threadline::domain::address::EmailAddress::parse(crate::support::ADMIN_EMAIL).unwrap();
+    let admin = threadline::db::users::find_by_email(&app.db, &admin_address)
         .await
         .unwrap()
         .expect("admin")
