@@ -39,6 +39,10 @@ pub enum Command {
     Sync(SyncArgs),
     /// Per mailbox: messages, threads, last sync, status, errors.
     Stats(StatsArgs),
+    /// Organization-wide connections: Microsoft 365 tenants (app-only) and Google Workspace
+    /// domains (domain-wide delegation).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Manage the keys that encrypt stored OAuth tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -82,6 +86,99 @@ pub enum OrgCommand {
     },
     /// List the organizations: id, name, users, active admins.
     List,
+}
+
+/// Secrets are never taken on the command line: a client secret is read from `--secret-file`
+/// or standard input, a certificate (PEM with the certificate and its private key) from
+/// `--certificate-file`, a Google service account JSON key from `--key-file` or standard input.
+/// `-` as a file name means standard input.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Add a connection. Microsoft 365: --tenant, --client-id and a secret or (preferred) a
+    /// certificate. Google Workspace: --domain, --admin-email and --key-file.
+    Add(TenantAddArgs),
+    /// List the organization's connections: name, kind, tenant or domain, credential, consent,
+    /// status, last test.
+    List {
+        #[command(flatten)]
+        org: OrgChoice,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test a connection: get a token, list one user, read one mailbox; says exactly what is
+    /// wrong and how to fix it. Exits non-zero when a step fails.
+    Test {
+        /// The connection's name (or id).
+        connection: String,
+        /// The mailbox to read (default: one the directory lists).
+        #[arg(long)]
+        mailbox: Option<String>,
+        #[command(flatten)]
+        org: OrgChoice,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a connection: its mailboxes are paused and flagged, their stored mail stays.
+    Remove {
+        /// The connection's name (or id).
+        connection: String,
+        #[command(flatten)]
+        org: OrgChoice,
+        /// Confirm the removal (required).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Which organization (needed only when the installation hosts several; see `org list`).
+#[derive(Debug, Clone, Args)]
+pub struct OrgChoice {
+    /// The organization's id (default: the only one).
+    #[arg(long = "org", value_name = "ID")]
+    pub org: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TenantKind {
+    /// Microsoft 365 (Entra app registration, app-only Graph access).
+    Microsoft365,
+    /// Google Workspace (service account with domain-wide delegation).
+    GoogleWorkspace,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantAddArgs {
+    #[arg(long, value_enum)]
+    pub kind: TenantKind,
+    /// A short name for the connection, unique in the organization.
+    #[arg(long)]
+    pub name: String,
+    /// Microsoft 365: the tenant id (GUID) or a verified domain.
+    #[arg(long, required_if_eq("kind", "microsoft365"))]
+    pub tenant: Option<String>,
+    /// Microsoft 365: the application (client) id of the app registration.
+    #[arg(long, required_if_eq("kind", "microsoft365"))]
+    pub client_id: Option<String>,
+    /// Microsoft 365: a file holding the client secret's value (`-`: standard input; default
+    /// when no certificate is given).
+    #[arg(long, conflicts_with = "certificate_file")]
+    pub secret_file: Option<PathBuf>,
+    /// Microsoft 365 (preferred): a PEM file with the certificate and its unencrypted private key.
+    #[arg(long)]
+    pub certificate_file: Option<PathBuf>,
+    /// Google Workspace: the primary domain.
+    #[arg(long, required_if_eq("kind", "google-workspace"))]
+    pub domain: Option<String>,
+    /// Google Workspace: an administrator to act as when reading the directory.
+    #[arg(long, required_if_eq("kind", "google-workspace"))]
+    pub admin_email: Option<String>,
+    /// Google Workspace: the service account's JSON key file (`-` or absent: standard input).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub org: OrgChoice,
 }
 
 #[derive(Debug, Args)]
@@ -296,4 +393,12 @@ pub struct SettingsArgs {
         default_value = "https://graph.microsoft.com"
     )]
     pub graph_api_url: String,
+    /// Google Admin SDK host (the Directory API Google Workspace connections read users from).
+    #[arg(
+        long,
+        global = true,
+        env = "GOOGLE_ADMIN_URL",
+        default_value = "https://admin.googleapis.com"
+    )]
+    pub google_admin_url: String,
 }

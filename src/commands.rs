@@ -45,6 +45,10 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
             admin_name,
         }) => create_organization(&settings, &name, &admin_email, admin_name.as_deref()).await,
         Command::Org(OrgCommand::List) => list_organizations(&settings).await,
+        Command::Tenant(command) => {
+            // Boxed: its future is large, and every command's future is as large as the largest.
+            Box::pin(crate::connections::commands::run(&settings, command)).await
+        }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         Command::Sync(args) => sync(&settings, args).await,
         Command::Stats(args) => stats(&settings, &args).await,

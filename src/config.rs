@@ -31,6 +31,8 @@ pub struct ProviderUrls {
     pub gmail_api: String,
     pub microsoft_login: String,
     pub graph_api: String,
+    /// Google Admin SDK (Directory API) host, for Workspace connections.
+    pub google_admin: String,
 }
 
 impl ProviderUrls {
@@ -43,7 +45,8 @@ impl ProviderUrls {
             google_openid: base.clone(),
             gmail_api: base.clone(),
             microsoft_login: base.clone(),
-            graph_api: base,
+            graph_api: base.clone(),
+            google_admin: base,
         }
     }
 }
@@ -143,6 +146,7 @@ impl Settings {
                 gmail_api: trim(&args.gmail_api_url),
                 microsoft_login: trim(&args.microsoft_login_url),
                 graph_api: trim(&args.graph_api_url),
+                google_admin: trim(&args.google_admin_url),
             },
         }
     }

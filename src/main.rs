@@ -20,7 +20,8 @@ async fn main() -> std::process::ExitCode {
         Ok(tool) => {
             let settings = SettingsArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
             let settings = commands::start(&settings, tool.quiet());
-            commands::exit_code(tools::run(settings, tool).await)
+            // Boxed: the tooling futures (demo, bench) are large.
+            commands::exit_code(Box::pin(tools::run(settings, tool)).await)
         }
         Err(_) => commands::run(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())).await,
     }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod batch;
 pub mod combined;
+pub mod connections;
 pub mod directory;
 pub mod email_actions;
 pub mod email_states;

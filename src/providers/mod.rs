@@ -2,6 +2,8 @@
 //! identity, and mail (the Gmail and Graph clients, and MIME parsing into the domain's
 //! normalized message). Wire types stay private to these modules; base URLs and timeouts are
 //! injected; tokens are redacted in `Debug`. Nothing here touches the database.
+pub mod app_auth;
+pub mod directory;
 pub mod gmail;
 pub mod graph;
 pub mod identity;
@@ -79,6 +81,11 @@ pub struct Providers {
     pub gmail_api: String,
     pub graph_api: String,
     pub google_openid: String,
+    /// Hosts organization-wide connections use: the Microsoft identity platform (app-only
+    /// tokens, admin consent), Google's token endpoint (JWT bearer grant) and the Admin SDK.
+    pub microsoft_login: String,
+    pub google_oauth2: String,
+    pub google_admin: String,
     /// The Gmail project's per-user quota in units per minute (the sync limiter's budget).
     pub gmail_units_per_minute: u32,
     /// Graph requests per app and mailbox per 10 minutes (the Outlook limiter's budget).
@@ -106,6 +113,9 @@ impl Providers {
             gmail_api: urls.gmail_api.clone(),
             graph_api: urls.graph_api.clone(),
             google_openid: urls.google_openid.clone(),
+            microsoft_login: urls.microsoft_login.clone(),
+            google_oauth2: urls.google_oauth2.clone(),
+            google_admin: urls.google_admin.clone(),
             gmail_units_per_minute: settings.gmail_units_per_minute,
             graph_requests_per_10_minutes: settings.graph_requests_per_10_minutes,
         })

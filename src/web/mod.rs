@@ -5,6 +5,9 @@ pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
 pub mod attachments;
 pub mod auth;
+pub mod connection_consent;
+pub mod connection_views;
+pub mod connections;
 pub mod csrf;
 pub mod detach;
 pub mod directory;
@@ -103,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .merge(purge::router())
         .merge(admin::router())
         .merge(admin_mailboxes::router())
+        .merge(connections::router())
+        .merge(connection_consent::router())
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())

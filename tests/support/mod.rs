@@ -130,6 +130,7 @@ impl TestApp {
                 ("--gmail-api-url", &base),
                 ("--microsoft-login-url", &base),
                 ("--graph-api-url", &base),
+                ("--google-admin-url", &base),
             ] {
                 args.push(flag.to_string());
                 args.push(value.to_string());

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{self, TestDb};
 
-const SETTINGS: [&str; 18] = [
+const SETTINGS: [&str; 19] = [
     "DATABASE_URL",
     "THREADLINE_BIND",
     "THREADLINE_BASE_URL",
@@ -22,6 +22,7 @@ const SETTINGS: [&str; 18] = [
     "GMAIL_API_URL",
     "MICROSOFT_LOGIN_URL",
     "GRAPH_API_URL",
+    "GOOGLE_ADMIN_URL",
     "THREADLINE_GMAIL_UNITS_PER_MINUTE",
     "THREADLINE_GRAPH_REQUESTS_PER_10_MINUTES",
 ];
@@ -47,7 +48,7 @@ fn help_documents_every_setting() {
         assert!(help.contains(var), "--help does not mention {var}");
     }
     for cmd in [
-        "serve", "demo", "emulator", "migrate", "user", "org", "sync", "stats",
+        "serve", "demo", "emulator", "migrate", "user", "org", "tenant", "sync", "stats",
     ] {
         assert!(help.contains(cmd), "--help does not list `{cmd}`");
     }
