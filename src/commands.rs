@@ -50,7 +50,8 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
             Box::pin(crate::connections::commands::run(&settings, command)).await
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
-        Command::Sync(args) => sync(&settings, args).await,
+        // Boxed: a tenant's directory look-up makes the pass's future large.
+        Command::Sync(args) => Box::pin(sync(&settings, args)).await,
         Command::Stats(args) => stats(&settings, &args).await,
     }
 }
@@ -93,8 +94,7 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
     let selected: Vec<_> = match (&args.account, &args.tenant) {
         (_, Some(tenant)) => {
             let picked =
-                sync::tenant::select(&deps, tenant, args.filter.as_deref(), args.max_users)
-                    .await?;
+                sync::tenant::select(&deps, tenant, args.filter.as_deref(), args.max_users).await?;
             for address in &picked.without_mailbox {
                 eprintln!(
                     "{address}: matches the filter but has no mailbox of {} (its selection \

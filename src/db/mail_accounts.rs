@@ -100,7 +100,12 @@ pub struct NewOrgAccount<'a> {
 }
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewAccount<'_>) -> Result<MailAccount, DbErr> {
-    let row = fresh_row(new.organization_id, new.provider, new.address, new.display_name);
+    let row = fresh_row(
+        new.organization_id,
+        new.provider,
+        new.address,
+        new.display_name,
+    );
     let row = mail_accounts::ActiveModel {
         owner_user_id: Set(Some(new.owner_user_id)),
         auth_kind: Set("delegated".into()),
@@ -113,7 +118,12 @@ pub async fn insert_org(
     db: &impl ConnectionTrait,
     new: NewOrgAccount<'_>,
 ) -> Result<MailAccount, DbErr> {
-    let row = fresh_row(new.organization_id, new.provider, new.address, new.display_name);
+    let row = fresh_row(
+        new.organization_id,
+        new.provider,
+        new.address,
+        new.display_name,
+    );
     let row = mail_accounts::ActiveModel {
         owner_user_id: Set(None),
         auth_kind: Set(new.auth_kind.to_string()),

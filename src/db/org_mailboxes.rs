@@ -13,11 +13,7 @@ use crate::domain::mailbox::MailboxStatus;
 /// Mark an organization mailbox refused by its tenant's policy, with the reason; only a mailbox
 /// that is active (or already refused) changes: one paused or disconnected meanwhile stays so.
 /// Whether it changed.
-pub async fn mark_refused(
-    db: &impl ConnectionTrait,
-    id: i64,
-    reason: &str,
-) -> Result<bool, DbErr> {
+pub async fn mark_refused(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<bool, DbErr> {
     let res = MailAccounts::update_many()
         .col_expr(
             mail_accounts::Column::Status,

@@ -293,9 +293,13 @@ pub async fn sync_account_with(
     if account.connection_id.is_some() {
         match &result {
             Err((_, SyncError::Provider(ProviderError::Refused(reason)))) => {
-                if db::org_mailboxes::mark_refused(&deps.db, account_id, reason).await? {
-                    tracing::warn!(account = account_id, %reason, "organization mailbox refused by its tenant's policy");
-                }
+                let marked = db::org_mailboxes::mark_refused(&deps.db, account_id, reason).await?;
+                tracing::warn!(
+                    account = account_id,
+                    %reason,
+                    marked,
+                    "organization mailbox refused by its tenant's policy"
+                );
             }
             Ok(_) if account.status == MailboxStatus::Refused => {
                 db::org_mailboxes::lift_refused(&deps.db, account_id).await?;

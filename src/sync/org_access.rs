@@ -57,7 +57,9 @@ impl Access {
             .directory_id
             .clone()
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| SyncError::Internal("organization mailbox without its directory id".into()))?;
+            .ok_or_else(|| {
+                SyncError::Internal("organization mailbox without its directory id".into())
+            })?;
         Ok(Self::Org(OrgMailbox {
             account_id: account.id,
             connection_id,

@@ -264,9 +264,7 @@ impl Session {
             return Ok(t);
         }
         let t = match &self.0.access {
-            Access::Own => {
-                credentials::access_token(&self.0.deps, self.0.owner.account_id).await?
-            }
+            Access::Own => credentials::access_token(&self.0.deps, self.0.owner.account_id).await?,
             Access::Org(org) => org_access::access_token(&self.0.deps, org).await?,
         };
         *self.0.token.lock() = Some(t.clone());
@@ -278,8 +276,7 @@ impl Session {
     pub async fn refresh(&self, stale: &Secret) -> Result<Secret, SyncError> {
         let fresh = match &self.0.access {
             Access::Own => {
-                credentials::refresh_after_401(&self.0.deps, self.0.owner.account_id, stale)
-                    .await?
+                credentials::refresh_after_401(&self.0.deps, self.0.owner.account_id, stale).await?
             }
             Access::Org(org) => org_access::refresh_after_401(&self.0.deps, org).await?,
         };

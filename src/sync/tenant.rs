@@ -102,10 +102,7 @@ async fn directory_users(
             .all_users(&token, &query, None)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        Ok(users
-            .into_iter()
-            .map(|u| (u.id, u.primary_email))
-            .collect())
+        Ok(users.into_iter().map(|u| (u.id, u.primary_email)).collect())
     } else {
         let token = tokens::access_token(deps, conn, None, &[GRAPH_SCOPE])
             .await

@@ -362,7 +362,10 @@ mod tests {
             base: "https://gmail.example".into(),
             user: "me".into(),
         };
-        assert_eq!(me.url("/profile"), "https://gmail.example/gmail/v1/users/me/profile");
+        assert_eq!(
+            me.url("/profile"),
+            "https://gmail.example/gmail/v1/users/me/profile"
+        );
         let ann = me.for_user("ann+x@northwind.test");
         assert_eq!(
             ann.url("/messages"),

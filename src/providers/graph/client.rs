@@ -425,7 +425,10 @@ mod tests {
             base: "https://graph.example".into(),
             mailbox: "me".into(),
         };
-        assert_eq!(c.url("/mailFolders"), "https://graph.example/v1.0/me/mailFolders");
+        assert_eq!(
+            c.url("/mailFolders"),
+            "https://graph.example/v1.0/me/mailFolders"
+        );
         let user = c.for_user("6f1c/../x");
         assert_eq!(user.mailbox(), "users/6f1c%2F%2E%2E%2Fx");
         assert_eq!(

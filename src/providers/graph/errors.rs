@@ -131,7 +131,9 @@ mod tests {
         let no_mailbox = classify(
             s(404),
             None,
-            &body(r#"{"error":{"code":"MailboxNotEnabledForRESTAPI","message":"The mailbox is either inactive, soft-deleted, or is hosted on-premise."}}"#),
+            &body(
+                r#"{"error":{"code":"MailboxNotEnabledForRESTAPI","message":"The mailbox is either inactive, soft-deleted, or is hosted on-premise."}}"#,
+            ),
         );
         assert!(
             matches!(&no_mailbox, ProviderError::Refused(m) if m.contains("no Exchange Online mailbox")),

@@ -103,7 +103,11 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     let link_seconds = linking.elapsed().as_secs_f64();
     eprintln!(
         "{} {} mailboxes in {link_seconds:.1} s",
-        if args.organization { "enrolled" } else { "linked" },
+        if args.organization {
+            "enrolled"
+        } else {
+            "linked"
+        },
         mailboxes.len()
     );
     let db = threadline::db::connect_sized(&settings.database_url, Some(1)).await?;

@@ -96,7 +96,12 @@ pub async fn enroll_all(
                 )
                 .await
                 .with_context(|| format!("adding {} to the tenant", info.address))?;
-            enrolled.push((conn.clone(), Provider::Microsoft, info.address.clone(), user.id));
+            enrolled.push((
+                conn.clone(),
+                Provider::Microsoft,
+                info.address.clone(),
+                user.id,
+            ));
         }
     }
     if !gmail.is_empty() {
@@ -140,7 +145,12 @@ pub async fn enroll_all(
                 )
                 .await
                 .with_context(|| format!("adding {} to the domain", info.address))?;
-            enrolled.push((conn.clone(), Provider::Google, info.address.clone(), user.id));
+            enrolled.push((
+                conn.clone(),
+                Provider::Google,
+                info.address.clone(),
+                user.id,
+            ));
         }
     }
     for (conn, provider, address, directory_id) in &enrolled {

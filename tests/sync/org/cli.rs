@@ -59,25 +59,61 @@ async fn sync_by_tenant_with_a_filter_and_a_maximum_then_stats_per_tenant() {
     // Sales, at most one: Ann (by address).
     let out = threadline(
         &l,
-        &["sync", "--tenant", "contoso", "--filter", "department eq 'Sales'", "--max-users", "1"],
+        &[
+            "sync",
+            "--tenant",
+            "contoso",
+            "--filter",
+            "department eq 'Sales'",
+            "--max-users",
+            "1",
+        ],
     )
     .await;
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("tenant contoso: 1 mailbox(es) selected"), "{stdout}");
-    assert!(stdout.contains(&format!("{SALES_1}: initial sync done")), "{stdout}");
+    assert!(
+        stdout.contains("tenant contoso: 1 mailbox(es) selected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{SALES_1}: initial sync done")),
+        "{stdout}"
+    );
     assert!(!stdout.contains(SALES_2), "{stdout}");
-    assert!(stderr.contains(&format!("{SALES_3}: matches the filter but has no mailbox")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{SALES_3}: matches the filter but has no mailbox")),
+        "{stderr}"
+    );
     assert_exact(&app, ids[0].1, SALES_1, Provider::Microsoft).await;
 
     // Every Sales mailbox: Eve is outside the app's scope; she fails with her status, the
     // others sync, and the command says so with a failure exit.
-    let out = threadline(&l, &["sync", "--tenant", "contoso", "--filter", "department eq 'Sales'"]).await;
+    let out = threadline(
+        &l,
+        &[
+            "sync",
+            "--tenant",
+            "contoso",
+            "--filter",
+            "department eq 'Sales'",
+        ],
+    )
+    .await;
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("tenant contoso: 3 mailbox(es) selected"), "{stdout}");
-    assert!(stdout.contains(&format!("{SALES_2}: initial sync done")), "{stdout}");
-    assert!(stderr.contains(&format!("{OUTSIDE}: sync failed")), "{stderr}");
+    assert!(
+        stdout.contains("tenant contoso: 3 mailbox(es) selected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{SALES_2}: initial sync done")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("{OUTSIDE}: sync failed")),
+        "{stderr}"
+    );
     assert!(stderr.contains("ErrorAccessDenied"), "{stderr}");
     assert!(stderr.contains("1 mailbox(es) failed"), "{stderr}");
     assert!(!stdout.contains(FINANCE) && !stderr.contains(FINANCE));
@@ -86,7 +122,10 @@ async fn sync_by_tenant_with_a_filter_and_a_maximum_then_stats_per_tenant() {
     // The whole tenant: Carl too.
     let out = threadline(&l, &["sync", "--tenant", "contoso"]).await;
     let (stdout, _) = text(&out);
-    assert!(stdout.contains(&format!("{FINANCE}: initial sync done")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{FINANCE}: initial sync done")),
+        "{stdout}"
+    );
 
     let out = threadline(&l, &["stats", "--json"]).await;
     let (stdout, stderr) = text(&out);
@@ -94,7 +133,10 @@ async fn sync_by_tenant_with_a_filter_and_a_maximum_then_stats_per_tenant() {
     let stats: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     let accounts = stats["accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 4);
-    assert!(accounts.iter().all(|a| a["tenant"] == "contoso"), "{stdout}");
+    assert!(
+        accounts.iter().all(|a| a["tenant"] == "contoso"),
+        "{stdout}"
+    );
     let eve = accounts.iter().find(|a| a["address"] == OUTSIDE).unwrap();
     assert_eq!(eve["status"], "refused");
     let tenant = &stats["tenants"][0];
@@ -110,11 +152,17 @@ async fn sync_by_tenant_with_a_filter_and_a_maximum_then_stats_per_tenant() {
         stdout.contains("tenant contoso: 4 mailboxes (3 active, 1 refused"),
         "{stdout}"
     );
-    assert!(stdout.contains(&format!("{SALES_1} (microsoft, active, tenant contoso)")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{SALES_1} (microsoft, active, tenant contoso)")),
+        "{stdout}"
+    );
 
     // An unknown tenant is named.
     let out = threadline(&l, &["sync", "--tenant", "nope"]).await;
     let (_, stderr) = text(&out);
     assert!(!out.status.success());
-    assert!(stderr.contains("no organization-wide connection is called nope"), "{stderr}");
+    assert!(
+        stderr.contains("no organization-wide connection is called nope"),
+        "{stderr}"
+    );
 }

@@ -74,7 +74,11 @@ async fn workspace_mailboxes_sync_exactly_and_refusals_are_statuses() {
     // The administrator takes the Gmail scope out of the delegation grant: the next pass of a
     // working mailbox is refused with `unauthorized_client`, and costs no Gmail request.
     app.emulator_client()
-        .grant_delegation(DOMAIN, &w.key.client_id, &["https://www.googleapis.com/auth/admin.directory.user.readonly"])
+        .grant_delegation(
+            DOMAIN,
+            &w.key.client_id,
+            &["https://www.googleapis.com/auth/admin.directory.user.readonly"],
+        )
         .await
         .expect("grant changed");
     let ann = ids[1].1;
@@ -88,7 +92,11 @@ async fn workspace_mailboxes_sync_exactly_and_refusals_are_statuses() {
         matches!(refused, Err(SyncError::Provider(ProviderError::Refused(_)))),
         "{refused:?}"
     );
-    assert_eq!(api_requests(&app, "/gmail/v1/").await, before, "no Gmail request");
+    assert_eq!(
+        api_requests(&app, "/gmail/v1/").await,
+        before,
+        "no Gmail request"
+    );
     let a = account(&app, ann).await;
     assert_eq!(a.status, MailboxStatus::Refused);
     let error = a.last_error.unwrap_or_default();

@@ -18,10 +18,7 @@ const CARL: &str = "carl@contoso.test";
 const NOMAIL: &str = "nomail@contoso.test";
 
 fn refused(result: &Result<sync::SyncReport, SyncError>) -> bool {
-    matches!(
-        result,
-        Err(SyncError::Provider(ProviderError::Refused(_)))
-    )
+    matches!(result, Err(SyncError::Provider(ProviderError::Refused(_))))
 }
 
 #[tokio::test]
@@ -49,7 +46,10 @@ async fn tenant_mailboxes_sync_exactly_and_policy_refusals_are_statuses() {
     // One pass each, in order: the refused ones in the middle stop nobody.
     let mut outcomes = Vec::new();
     for (address, id) in &ids {
-        outcomes.push((*address, sync::sync_account_with(&app.deps, *id, &options()).await));
+        outcomes.push((
+            *address,
+            sync::sync_account_with(&app.deps, *id, &options()).await,
+        ));
     }
     for (address, result) in &outcomes {
         match *address {
@@ -147,6 +147,9 @@ async fn a_certificate_connection_syncs_a_mailbox() {
     let report = crate::common::emulator_stats(&app).await;
     for r in report["requests"].as_array().unwrap() {
         let route = r["route"].as_str().unwrap_or_default();
-        assert!(!route.contains("/me/") && !route.ends_with("/me"), "{route}");
+        assert!(
+            !route.contains("/me/") && !route.ends_with("/me"),
+            "{route}"
+        );
     }
 }

@@ -332,10 +332,7 @@ pub async fn api_requests(app: &TestApp, prefix: &str) -> u64 {
 }
 
 /// The mailbox row.
-pub async fn account(
-    app: &TestApp,
-    id: i64,
-) -> threadline::db::entities::mail_accounts::Model {
+pub async fn account(app: &TestApp, id: i64) -> threadline::db::entities::mail_accounts::Model {
     threadline::db::mail_accounts::find(&app.db, id)
         .await
         .unwrap()

@@ -29,7 +29,10 @@ async fn organization_mail_on_timelines_and_in_my_mail_at_each_readers_level() {
     let m = setup::m365(
         &app,
         "contoso.test",
-        &[(ANN, MailboxKind::User, None), (SUPPORT, MailboxKind::Shared, None)],
+        &[
+            (ANN, MailboxKind::User, None),
+            (SUPPORT, MailboxKind::Shared, None),
+        ],
         None,
     )
     .await;
@@ -37,9 +40,21 @@ async fn organization_mail_on_timelines_and_in_my_mail_at_each_readers_level() {
     let buyer = directory::create_business(&app.db, org, "Buyer Ltd", &["buyer.example".into()])
         .await
         .unwrap();
-    deliver(&app, SUPPORT, "Pat <pat@buyer.example>", "support-quote-request").await;
+    deliver(
+        &app,
+        SUPPORT,
+        "Pat <pat@buyer.example>",
+        "support-quote-request",
+    )
+    .await;
     deliver(&app, ANN, "Pat <pat@buyer.example>", "ann-pricing-question").await;
-    deliver(&app, ANN, "Zoe <zoe@elsewhere.example>", "ann-unlinked-note").await;
+    deliver(
+        &app,
+        ANN,
+        "Zoe <zoe@elsewhere.example>",
+        "ann-unlinked-note",
+    )
+    .await;
     let support = m.mailbox(&app, &conn, SUPPORT).await;
     let ann_box = m.mailbox(&app, &conn, ANN).await;
     // Ann's mailbox shares metadata only with colleagues.
