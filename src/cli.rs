@@ -211,8 +211,20 @@ pub struct TenantAddArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Only this mailbox (its address); default every active mailbox.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tenant")]
     pub account: Option<String>,
+    /// Only the organization mailboxes of this organization-wide connection (its name, or its
+    /// tenant id / Workspace domain): Microsoft 365 app-only or Google Workspace delegation.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// With --tenant: only the connection's mailboxes whose directory users match this filter,
+    /// asked of the directory (Microsoft Graph `$filter`, e.g. "department eq 'Sales'";
+    /// Google Directory query, e.g. "orgUnitPath='/Sales'").
+    #[arg(long, requires = "tenant")]
+    pub filter: Option<String>,
+    /// With --tenant: at most this many mailboxes (by address).
+    #[arg(long, requires = "tenant")]
+    pub max_users: Option<usize>,
     /// Only mail received on or after this date (YYYY-MM-DD).
     #[arg(long)]
     pub since: Option<chrono::NaiveDate>,

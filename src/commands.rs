@@ -52,7 +52,8 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
             Box::pin(crate::connections::commands::run(&settings, command)).await
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
-        Command::Sync(args) => sync(&settings, args).await,
+        // Boxed: a tenant's directory look-up makes the pass's future large.
+        Command::Sync(args) => Box::pin(sync(&settings, args)).await,
         Command::Stats(args) => stats(&settings, &args).await,
         Command::Directory(DirectoryCommand::Sync(args)) => {
             crate::directory_sync::cli::sync(&settings, &args).await
@@ -94,10 +95,31 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
     let deps = MailDeps::open(settings)
         .await
         .context("cannot open the database")?;
-    let all = db::mail_accounts::all(&deps.db).await?;
     let named = args.account.is_some();
-    let selected: Vec<_> = match &args.account {
-        Some(address) => {
+    let selected: Vec<_> = match (&args.account, &args.tenant) {
+        (_, Some(tenant)) => {
+            let picked =
+                sync::tenant::select(&deps, tenant, args.filter.as_deref(), args.max_users).await?;
+            for address in &picked.without_mailbox {
+                eprintln!(
+                    "{address}: matches the filter but has no mailbox of {} (its selection \
+                     rules leave it out; `threadline directory sync` adds what they select)",
+                    picked.connection.name
+                );
+            }
+            println!(
+                "tenant {}: {} mailbox(es) selected",
+                picked.connection.name,
+                picked.mailboxes.len()
+            );
+            picked
+                .mailboxes
+                .into_iter()
+                .filter(|a| a.status != MailboxStatus::Disconnected)
+                .collect()
+        }
+        (Some(address), None) => {
+            let all = db::mail_accounts::all(&deps.db).await?;
             let picked: Vec<_> = all
                 .into_iter()
                 .filter(|a| a.address.eq_ignore_ascii_case(address))
@@ -105,13 +127,15 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
             anyhow::ensure!(!picked.is_empty(), "no linked mailbox is called {address}");
             picked
         }
-        None => all
+        (None, None) => db::mail_accounts::all(&deps.db)
+            .await?
             .into_iter()
             .filter(|a| a.status != MailboxStatus::Disconnected)
             .collect(),
     };
     // A mailbox whose grant the provider refused, or whose owner was disabled, is paused: no
-    // pass until it is reconnected.
+    // pass until it is reconnected (an organization mailbox: until it is resumed). A mailbox
+    // its tenant's policy refused is tried (one request while the refusal lasts).
     let (paused, selected): (Vec<_>, Vec<_>) = selected.into_iter().partition(|a| {
         matches!(
             a.status,
@@ -119,10 +143,11 @@ async fn sync(settings: &Settings, args: SyncArgs) -> anyhow::Result<()> {
         )
     });
     for account in &paused {
-        eprintln!(
-            "{}: paused: needs reconnecting (Reconnect it on its mailbox page); not synced",
-            account.address
-        );
+        let why = match account.connection_id {
+            Some(_) => "paused (by the directory or an administrator; resume it first)",
+            None => "paused: needs reconnecting (Reconnect it on its mailbox page)",
+        };
+        eprintln!("{}: {why}; not synced", account.address);
     }
     anyhow::ensure!(
         !(named && selected.is_empty() && !paused.is_empty()),
@@ -198,8 +223,13 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
         let last = a
             .last_sync_at
             .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+        let tenant = a
+            .tenant
+            .as_deref()
+            .map(|t| format!(", tenant {t}"))
+            .unwrap_or_default();
         println!(
-            "{} ({}, {}): {} messages, {} threads, last sync {last}{}",
+            "{} ({}, {}{tenant}): {} messages, {} threads, last sync {last}{}",
             a.address,
             a.provider,
             a.status,
@@ -209,6 +239,16 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
                 .as_deref()
                 .map(|e| format!(", last error: {e}"))
                 .unwrap_or_default()
+        );
+    }
+    for t in &stats.tenants {
+        let last = t
+            .last_sync_at
+            .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+        println!(
+            "tenant {}: {} mailboxes ({} active, {} refused, {} paused, {} failing), \
+             {} messages, {} threads, last sync {last}",
+            t.tenant, t.mailboxes, t.active, t.refused, t.paused, t.failing, t.messages, t.threads
         );
     }
     Ok(())

@@ -77,7 +77,7 @@ pub async fn visible_email_at(
     else {
         return Ok(None);
     };
-    if account.owner_user_id == Some(user_id) {
+    if super::visibility::reads_as_owner_id(db, &account, user_id).await? {
         return Ok(Some((email, account, Level::Full)));
     }
     let level = super::visibility::email_level(db, org_id, user_id, email_id).await?;

@@ -132,7 +132,17 @@ pub async fn insert_org(
         directory_state: Set(Some(new.directory_state.to_string())),
         ..row
     };
-    insert_row(db, row).await
+    let inserted = insert_row(db, row).await?;
+    // Its sync job, due at once: the workers pick it up like a freshly linked mailbox.
+    super::jobs::ensure(
+        db,
+        inserted.organization_id,
+        super::jobs::SYNC_ACCOUNT,
+        inserted.id,
+        super::now(),
+    )
+    .await?;
+    Ok(inserted)
 }
 
 fn fresh_row(

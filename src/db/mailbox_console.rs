@@ -26,6 +26,8 @@ pub struct ConsoleRow {
     pub owner_name: Option<String>,
     pub owner_email: Option<String>,
     pub owner_disabled: Option<bool>,
+    /// The organization-wide connection an organization mailbox syncs through (its name).
+    pub tenant: Option<String>,
     pub sync_interval_secs: i32,
     pub created_at: DateTime<Utc>,
     pub last_sync_at: Option<DateTime<Utc>>,
@@ -72,7 +74,7 @@ pub async fn page(
     let sql = format!(
         "SELECT m.id, m.address, m.provider, m.status, m.owner_user_id, \
          u.name AS owner_name, u.email AS owner_email, u.disabled AS owner_disabled, \
-         m.sync_interval_secs, m.created_at, m.last_sync_at, m.last_success_at, m.last_error, \
+         c.name AS tenant, m.sync_interval_secs, m.created_at, m.last_sync_at, m.last_success_at, m.last_error, \
          j.state AS job_state, j.run_at AS job_run_at, j.lease_until AS job_lease_until, \
          (SELECT COUNT(*) FROM emails e WHERE e.account_id = m.id \
          AND e.deleted_in_provider_at IS NULL) AS messages, \
@@ -80,6 +82,7 @@ pub async fn page(
          (SELECT MIN(r.started_at) {FAILED_SINCE_SUCCESS}) AS failing_since \
          FROM mail_accounts m \
          LEFT JOIN users u ON u.id = m.owner_user_id AND u.organization_id = m.organization_id \
+         LEFT JOIN connections c ON c.id = m.connection_id AND c.organization_id = m.organization_id \
          LEFT JOIN jobs j ON j.kind = 'sync_account' AND j.subject_id = m.id \
          WHERE m.organization_id = ? ORDER BY m.address, m.id LIMIT ? OFFSET ?"
     );

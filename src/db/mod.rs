@@ -21,6 +21,7 @@ pub mod mail_accounts;
 pub mod mailbox_console;
 pub mod maintenance;
 pub mod mime_pending;
+pub mod org_access;
 pub mod org_mailboxes;
 pub mod organizations;
 pub mod private_threads;

@@ -253,22 +253,77 @@ pub async fn restricted(db: &impl ConnectionTrait, org_id: i64) -> Result<bool, 
     })
 }
 
+/// SQL: the mailbox `a` (an alias of `mail_accounts`) is the reader's own: they own it, or it
+/// is an organization mailbox (no owner, synced through a connection) at their address, which
+/// they see as its owner. Binds [`own_values`] (the reader's id twice), in that order.
+pub fn own_sql(a: &str) -> String {
+    format!(
+        "({a}.owner_user_id = ? OR ({a}.owner_user_id IS NULL AND {a}.connection_id IS NOT NULL \
+         AND LOWER({a}.address) = (SELECT LOWER(ou.email) FROM users ou WHERE ou.id = ? \
+         AND ou.organization_id = {a}.organization_id)))"
+    )
+}
+
+/// The values [`own_sql`] binds.
+pub fn own_values(reader_user_id: i64) -> [Value; 2] {
+    [reader_user_id.into(), reader_user_id.into()]
+}
+
+/// [`own_sql`] in Rust, for a mailbox already loaded: does `user` (id and address) see it as
+/// its owner?
+pub fn reads_as_owner(
+    account: &crate::db::entities::mail_accounts::Model,
+    user_id: i64,
+    user_email: &str,
+) -> bool {
+    account.owner_user_id == Some(user_id)
+        || (account.owner_user_id.is_none()
+            && account.connection_id.is_some()
+            && account.address.eq_ignore_ascii_case(user_email.trim()))
+}
+
+/// [`reads_as_owner`] for a user known by id only.
+pub async fn reads_as_owner_id(
+    db: &impl ConnectionTrait,
+    account: &crate::db::entities::mail_accounts::Model,
+    user_id: i64,
+) -> Result<bool, DbErr> {
+    if account.owner_user_id == Some(user_id) {
+        return Ok(true);
+    }
+    if account.owner_user_id.is_some() || account.connection_id.is_none() {
+        return Ok(false);
+    }
+    let row = query_one(
+        db,
+        "SELECT email FROM users WHERE id = ? AND organization_id = ?",
+        vec![user_id.into(), account.organization_id.into()],
+    )
+    .await?;
+    Ok(match row {
+        Some(r) => reads_as_owner(account, user_id, &r.try_get_by_index::<String>(0)?),
+        None => false,
+    })
+}
+
 /// The rank (`0` private .. `3` full, see [`Level::rank`]) at which `reader` sees the stored
-/// copy whose email id is the SQL expression `id`: 3 for the reader's own mailboxes, 0 when the
-/// owner marked its thread private, else its mailbox's level. One bound value (the reader).
+/// copy whose email id is the SQL expression `id`: 3 for the reader's own mailboxes (an
+/// organization mailbox at their address included, [`own_sql`]), 0 when the owner marked its
+/// thread private, else its mailbox's level. Bound values: the reader, twice.
 /// A scalar sub-select: one look-up of the email, its mailbox and the owner's mark per row.
 pub fn rank_sql(reader_user_id: i64, id: &str) -> (String, Vec<Value>) {
     (
         format!(
-            "(SELECT CASE WHEN va.owner_user_id = ? THEN 3 \
+            "(SELECT CASE WHEN {own} THEN 3 \
              WHEN va.visibility = 'private' THEN 0 \
              WHEN EXISTS (SELECT 1 FROM private_threads vp WHERE vp.user_id = va.owner_user_id \
              AND vp.thread_key = vx.thread_key) THEN 0 \
              WHEN va.visibility = 'metadata' THEN 1 WHEN va.visibility = 'subject' THEN 2 \
              ELSE 3 END FROM emails vx, mail_accounts va \
-             WHERE vx.id = {id} AND va.id = vx.account_id)"
+             WHERE vx.id = {id} AND va.id = vx.account_id)",
+            own = own_sql("va")
         ),
-        vec![reader_user_id.into()],
+        own_values(reader_user_id).to_vec(),
     )
 }
 
@@ -342,13 +397,15 @@ pub async fn email_level(
 ) -> Result<Option<Level>, DbErr> {
     let (rank, mut values) = rank_sql(reader_user_id, "c.id");
     let sql = format!(
-        "SELECT c.id, {rank}, (SELECT va.owner_user_id FROM mail_accounts va \
+        "SELECT c.id, {rank}, (SELECT CASE WHEN {own} THEN 1 ELSE 0 END FROM mail_accounts va \
          WHERE va.id = c.account_id), \
          CASE WHEN EXISTS (SELECT 1 FROM email_links l WHERE l.email_id = c.id \
          AND l.organization_id = ? AND l.tombstone = ?) THEN 1 ELSE 0 END \
          FROM emails c WHERE c.organization_id = ? AND c.message_key = \
-         (SELECT x.message_key FROM emails x WHERE x.id = ? AND x.organization_id = ?)"
+         (SELECT x.message_key FROM emails x WHERE x.id = ? AND x.organization_id = ?)",
+        own = own_sql("va")
     );
+    values.extend(own_values(reader_user_id));
     values.extend([
         org_id.into(),
         false.into(),
@@ -364,9 +421,8 @@ pub async fn email_level(
     for r in rows {
         let id: i64 = r.try_get_by_index(0)?;
         let rank: Option<i32> = r.try_get_by_index(1)?;
-        let owner: Option<i64> = r.try_get_by_index(2)?;
+        let own = r.try_get_by_index::<Option<i32>>(2)? == Some(1);
         let linked = r.try_get_by_index::<i32>(3)? == 1;
-        let own = owner == Some(reader_user_id);
         if !(own || linked) {
             continue;
         }

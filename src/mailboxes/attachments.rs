@@ -1,7 +1,8 @@
 //! Attachments are not stored: they are fetched from the provider when someone opens one. The
 //! message's MIME is read (Gmail `format=raw`, Graph `$value`) with the mailbox's token, and
 //! the part is taken by its stored part path, so ephemeral provider attachment ids never
-//! matter. A refused token is refreshed once.
+//! matter. An organization mailbox is read at its directory user's path with its connection's
+//! token. A refused token is refreshed once.
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::providers::gmail::GmailClient;
 use crate::providers::graph::GraphClient;
@@ -10,6 +11,8 @@ use crate::providers::{Provider, ProviderError, Secret};
 
 use super::credentials::{self, CredentialError};
 use super::MailDeps;
+use crate::sync::org_access::{self, Access};
+use crate::sync::SyncError;
 
 /// Largest message an attachment is taken from (Gmail caps messages at 25 MB, base64 included).
 pub const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
@@ -42,16 +45,58 @@ impl From<CredentialError> for AttachmentError {
 
 async fn raw(
     deps: &MailDeps,
+    access: &Access,
     provider: Provider,
     token: &Secret,
     id: &str,
 ) -> Result<Option<Vec<u8>>, ProviderError> {
+    let org = match access {
+        Access::Org(org) => Some(org),
+        Access::Own => None,
+    };
     match provider {
-        Provider::Google => Ok(GmailClient::new(&deps.providers)
-            .raw(token, id)
-            .await?
-            .map(|m| m.raw)),
-        Provider::Microsoft => GraphClient::new(&deps.providers).mime(token, id).await,
+        Provider::Google => {
+            let mut gmail = GmailClient::new(&deps.providers);
+            if let Some(org) = org {
+                gmail = gmail.for_user(&org.address);
+            }
+            Ok(gmail.raw(token, id).await?.map(|m| m.raw))
+        }
+        Provider::Microsoft => {
+            let mut graph = GraphClient::new(&deps.providers);
+            if let Some(org) = org {
+                graph = graph.for_user(&org.directory_id);
+            }
+            graph.mime(token, id).await
+        }
+    }
+}
+
+/// The mailbox's token: its owner's grant, or its organization connection's; after a 401
+/// (`stale`), a fresh one.
+async fn token(
+    deps: &MailDeps,
+    account: &MailAccount,
+    access: &Access,
+    stale: Option<&Secret>,
+) -> Result<Secret, AttachmentError> {
+    match (access, stale) {
+        (Access::Own, None) => Ok(credentials::access_token(deps, account.id).await?),
+        (Access::Own, Some(stale)) => {
+            Ok(credentials::refresh_after_401(deps, account.id, stale).await?)
+        }
+        (Access::Org(org), None) => org_access::access_token(deps, org).await.map_err(org_error),
+        (Access::Org(org), Some(_)) => org_access::refresh_after_401(deps, org)
+            .await
+            .map_err(org_error),
+    }
+}
+
+fn org_error(e: SyncError) -> AttachmentError {
+    match e {
+        SyncError::Provider(p) => AttachmentError::Provider(p),
+        SyncError::Credentials(c) => c.into(),
+        other => AttachmentError::Provider(ProviderError::Transient(other.to_string())),
     }
 }
 
@@ -63,15 +108,16 @@ pub async fn fetch(
     part_key: &str,
 ) -> Result<Vec<u8>, AttachmentError> {
     let provider = account.provider;
-    let mut token = credentials::access_token(deps, account.id).await?;
+    let access = Access::of(account).map_err(org_error)?;
+    let mut token = token(deps, account, &access, None).await?;
     let mut refreshed = false;
     let message = loop {
-        match raw(deps, provider, &token, provider_message_id).await {
+        match raw(deps, &access, provider, &token, provider_message_id).await {
             Ok(Some(bytes)) => break bytes,
             Ok(None) => return Err(AttachmentError::Gone),
             Err(ProviderError::Unauthorized) if !refreshed => {
                 refreshed = true;
-                token = credentials::refresh_after_401(deps, account.id, &token).await?;
+                token = self::token(deps, account, &access, Some(&token)).await?;
             }
             Err(e) => return Err(AttachmentError::Provider(e)),
         }

@@ -83,7 +83,8 @@ pub async fn sync_now(
 fn sync_refusal(status: MailboxStatus, by: Requester) -> Option<&'static str> {
     let admin = matches!(by, Requester::Admin(_));
     match status {
-        MailboxStatus::Active => None,
+        // A refused organization mailbox may be tried again at once (after its scope changed).
+        MailboxStatus::Active | MailboxStatus::Refused => None,
         MailboxStatus::Paused if admin => Some("This mailbox is paused: resume it first."),
         MailboxStatus::Paused => Some(
             "This mailbox is paused by the organization: reconnect it (or ask an admin to \

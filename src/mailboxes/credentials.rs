@@ -187,7 +187,7 @@ async fn obtain(
             MailboxStatus::Disconnected | MailboxStatus::Paused => {
                 return Err(CredentialError::Disconnected)
             }
-            MailboxStatus::Active => {}
+            MailboxStatus::Active | MailboxStatus::Refused => {}
         }
         let creds = open(&deps.keys, &account)?;
         let now = db::now();

@@ -61,7 +61,7 @@ pub async fn set_paused(
     let (status, message, action) = if pause {
         if !matches!(
             mailbox.status,
-            MailboxStatus::Active | MailboxStatus::NeedsReconnect
+            MailboxStatus::Active | MailboxStatus::NeedsReconnect | MailboxStatus::Refused
         ) {
             return Err(PauseError::Refused(
                 "Only a connected mailbox can be paused.",

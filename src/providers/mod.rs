@@ -36,6 +36,11 @@ pub enum ProviderError {
     Transient(String),
     #[error("provider refused the request: {0}")]
     Permanent(String),
+    /// The tenant's or domain's policy keeps this mailbox from the app (outside the app's
+    /// RBAC scope, no Exchange Online mailbox, no Gmail, delegation not granted, a suspended
+    /// or unknown user): nothing to retry until an administrator changes something.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The `{"error": {...}}` body Google and Microsoft APIs send with a failure; `D` is each API's

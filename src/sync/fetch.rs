@@ -259,6 +259,8 @@ impl Session {
                         transient = Some(detail);
                         again.push(id);
                     }
+                    // The mailbox itself is refused (policy): nothing more to ask for.
+                    Err(e @ ProviderError::Refused(_)) => return Err(e.into()),
                     Err(
                         e @ (ProviderError::Permanent(_)
                         | ProviderError::InvalidGrant(_)

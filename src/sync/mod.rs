@@ -7,8 +7,10 @@ mod fetch;
 mod gmail;
 mod graph;
 pub mod limiter;
+pub mod org_access;
 mod session;
 pub mod stats;
+pub mod tenant;
 pub mod worker;
 
 use std::time::{Duration, Instant};
@@ -18,6 +20,7 @@ use chrono::NaiveDate;
 use crate::db::emails::Owner;
 use crate::db::sync_runs::{self, Finished, RunCounts};
 use crate::db::{self, mail_accounts, sync_cursors};
+use crate::domain::mailbox::MailboxStatus;
 use crate::domain::sync_run::RunKind;
 use crate::mailboxes::credentials::CredentialError;
 use crate::mailboxes::MailDeps;
@@ -214,7 +217,7 @@ pub async fn sync_account_with(
         organization_id: account.organization_id,
         account_id,
     };
-    let stored = account.sync_settings;
+    let stored = account.sync_settings.clone();
     let mut options = options.clone();
     options.since = options.since.or(stored.since);
     if options.labels.as_ref().is_none_or(Vec::is_empty) {
@@ -228,24 +231,38 @@ pub async fn sync_account_with(
             stored.labels
         });
     }
+    let access = org_access::Access::of(&account)?;
+    // An organization mailbox the tenant refused, or that never got through, is first asked
+    // one cheap question: while the refusal lasts, a pass costs that one request.
+    let probe = matches!(access, org_access::Access::Org(_))
+        && (account.status == MailboxStatus::Refused || account.last_success_at.is_none());
     let started = Instant::now();
     let kind = sync_cursors::planned_kind(&deps.db, account_id).await?;
     let holder = options.holder.as_ref().map(|h| h.worker.as_str());
     let run_id = sync_runs::start_run(&deps.db, owner, kind, holder).await?;
     let graph_budget = options.graph_requests_per_10_minutes;
-    let session = match provider {
-        Provider::Google => Session::new(deps.clone(), owner, options),
+    let gmail_budget = options.gmail_units_per_minute;
+    let limits = match provider {
+        Provider::Google => limiter::Profile::gmail(gmail_budget),
         // Outlook: 4 concurrent requests and 10,000 per 10 minutes per app and mailbox.
-        Provider::Microsoft => Session::with_limiter(
-            deps.clone(),
-            owner,
-            options,
-            limiter::Limiter::new(limiter::Profile::graph(graph_budget)),
-        ),
+        Provider::Microsoft => limiter::Profile::graph(graph_budget),
     };
-    let result = match provider {
-        Provider::Google => gmail::pass(&session).await,
-        Provider::Microsoft => graph::pass(&session).await,
+    let session = Session::with_access(
+        deps.clone(),
+        owner,
+        access,
+        options,
+        limiter::Limiter::new(limits),
+    );
+    let probed = if probe {
+        org_access::probe(&session).await.map_err(|e| (kind, e))
+    } else {
+        Ok(())
+    };
+    let result = match (probed, provider) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Provider::Google) => gmail::pass(&session).await,
+        (Ok(()), Provider::Microsoft) => graph::pass(&session).await,
     };
     let counts = session.counts();
     let units = session.units();
@@ -272,6 +289,23 @@ pub async fn sync_account_with(
         // The credentials layer already put the reason on the mailbox; keep its wording.
         Err((_, SyncError::NeedsReconnect)) => {}
         _ => sync_runs::record_outcome(&deps.db, account_id, error.as_deref()).await?,
+    }
+    if account.connection_id.is_some() {
+        match &result {
+            Err((_, SyncError::Provider(ProviderError::Refused(reason)))) => {
+                let marked = db::org_access::mark_refused(&deps.db, account_id, reason).await?;
+                tracing::warn!(
+                    account = account_id,
+                    %reason,
+                    marked,
+                    "organization mailbox refused by its tenant's policy"
+                );
+            }
+            Ok(_) if account.status == MailboxStatus::Refused => {
+                db::org_access::lift_refused(&deps.db, account_id).await?;
+            }
+            _ => {}
+        }
     }
     sync_runs::prune_runs(&deps.db, db::now()).await?;
     db::maintenance::after_pass(&deps.db, counts.stored).await;

@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 use rand::Rng as _;
 
 use super::limiter::{Limiter, Profile};
+use super::org_access::{self, Access};
 use super::{SyncError, SyncOptions};
 use crate::db::directory::cache::PassDirectory;
 use crate::db::emails::Owner;
@@ -49,6 +50,8 @@ pub struct Session(Arc<Inner>);
 struct Inner {
     deps: MailDeps,
     owner: Owner,
+    /// Whose authority the pass acts with: the owner's grant, or an organization connection's.
+    access: Access,
     options: SyncOptions,
     gmail: GmailClient,
     graph: GraphClient,
@@ -73,24 +76,44 @@ struct Inner {
 const FIRST_UPKEEP: u64 = 1_000;
 
 impl Session {
-    /// A Gmail session: the limiter follows `options.gmail_units_per_minute`.
+    /// A Gmail session for the owner's own mailbox: the limiter follows
+    /// `options.gmail_units_per_minute`.
     pub fn new(deps: MailDeps, owner: Owner, options: SyncOptions) -> Self {
         let limiter = Limiter::new(Profile::gmail(options.gmail_units_per_minute));
         Self::with_limiter(deps, owner, options, limiter)
     }
 
-    /// A session under another provider's limits (e.g. [`Profile::graph`]).
+    /// A session for the owner's own mailbox under another provider's limits (e.g.
+    /// [`Profile::graph`]).
     pub fn with_limiter(
         deps: MailDeps,
         owner: Owner,
         options: SyncOptions,
         limiter: Limiter,
     ) -> Self {
-        let gmail = GmailClient::new(&deps.providers);
-        let graph = GraphClient::new(&deps.providers);
+        Self::with_access(deps, owner, Access::Own, options, limiter)
+    }
+
+    /// A session acting with `access`: an organization mailbox's clients address the
+    /// directory user's mailbox (`/users/{id}` on Graph, `users/{address}` on Gmail) and its
+    /// tokens come from the connection.
+    pub fn with_access(
+        deps: MailDeps,
+        owner: Owner,
+        access: Access,
+        options: SyncOptions,
+        limiter: Limiter,
+    ) -> Self {
+        let mut gmail = GmailClient::new(&deps.providers);
+        let mut graph = GraphClient::new(&deps.providers);
+        if let Access::Org(org) = &access {
+            gmail = gmail.for_user(&org.address);
+            graph = graph.for_user(&org.directory_id);
+        }
         Self(Arc::new(Inner {
             deps,
             owner,
+            access,
             options,
             gmail,
             graph,
@@ -240,17 +263,30 @@ impl Session {
         if let Some(t) = self.0.token.lock().clone() {
             return Ok(t);
         }
-        let t = credentials::access_token(&self.0.deps, self.0.owner.account_id).await?;
+        let t = match &self.0.access {
+            Access::Own => credentials::access_token(&self.0.deps, self.0.owner.account_id).await?,
+            Access::Org(org) => org_access::access_token(&self.0.deps, org).await?,
+        };
         *self.0.token.lock() = Some(t.clone());
         Ok(t)
     }
 
-    /// After the provider refused `stale` with 401: a fresh token for every later call.
+    /// After the provider refused `stale` with 401: a fresh token for every later call (an
+    /// organization mailbox's cached connection token is forgotten and asked for again).
     pub async fn refresh(&self, stale: &Secret) -> Result<Secret, SyncError> {
-        let fresh =
-            credentials::refresh_after_401(&self.0.deps, self.0.owner.account_id, stale).await?;
+        let fresh = match &self.0.access {
+            Access::Own => {
+                credentials::refresh_after_401(&self.0.deps, self.0.owner.account_id, stale).await?
+            }
+            Access::Org(org) => org_access::refresh_after_401(&self.0.deps, org).await?,
+        };
         *self.0.token.lock() = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    /// Whose authority the pass acts with.
+    pub fn access(&self) -> &Access {
+        &self.0.access
     }
 
     /// A throttle: count it, and pause the limiter (so every task of the pass waits) for the

@@ -1,5 +1,8 @@
 //! Per-mailbox figures for `threadline stats`: stored messages and threads, last sync, status,
-//! last error (the `--json` shape is fixed by CONTRACTS.md).
+//! last error, the organization-wide connection (tenant) an organization mailbox syncs through,
+//! and totals per tenant (the `--json` shape is fixed by CONTRACTS.md; fields are added).
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
 use serde::Serialize;
@@ -19,11 +22,30 @@ pub struct AccountStats {
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The connection's name for an organization mailbox; None for one linked by its owner.
+    pub tenant: Option<String>,
+}
+
+/// Totals over the mailboxes of one organization-wide connection.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct TenantStats {
+    pub tenant: String,
+    pub mailboxes: u64,
+    pub messages: u64,
+    pub threads: u64,
+    /// Mailboxes by status: active ones syncing, refused by the tenant's policy, paused.
+    pub active: u64,
+    pub refused: u64,
+    pub paused: u64,
+    /// Mailboxes whose last pass failed.
+    pub failing: u64,
+    pub last_sync_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
     pub accounts: Vec<AccountStats>,
+    pub tenants: Vec<TenantStats>,
 }
 
 /// Every linked mailbox of every organization, in a stable order.
@@ -34,9 +56,35 @@ pub async fn collect(db: &impl ConnectionTrait) -> Result<Stats, DbErr> {
         .order_by_asc(mail_accounts::Column::Address)
         .all(db)
         .await?;
+    let names = crate::db::org_access::connection_names(db).await?;
     let mut out = Vec::with_capacity(accounts.len());
+    let mut tenants: BTreeMap<(i64, i64), TenantStats> = BTreeMap::new();
     for a in accounts {
         let (messages, threads) = emails::counts(db, a.id).await?;
+        let tenant = a.connection_id.map(|id| {
+            names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("connection {id}"))
+        });
+        if let (Some(id), Some(name)) = (a.connection_id, &tenant) {
+            let t = tenants
+                .entry((a.organization_id, id))
+                .or_insert_with(|| TenantStats {
+                    tenant: name.clone(),
+                    ..TenantStats::default()
+                });
+            t.mailboxes += 1;
+            t.messages += messages;
+            t.threads += threads;
+            match a.status {
+                MailboxStatus::Active => t.active += 1,
+                MailboxStatus::Refused => t.refused += 1,
+                _ => t.paused += 1,
+            }
+            t.failing += u64::from(a.last_error.is_some());
+            t.last_sync_at = t.last_sync_at.max(a.last_sync_at);
+        }
         out.push(AccountStats {
             address: a.address,
             provider: a.provider,
@@ -46,7 +94,11 @@ pub async fn collect(db: &impl ConnectionTrait) -> Result<Stats, DbErr> {
             last_sync_at: a.last_sync_at,
             last_success_at: a.last_success_at,
             last_error: a.last_error,
+            tenant,
         });
     }
-    Ok(Stats { accounts: out })
+    Ok(Stats {
+        accounts: out,
+        tenants: tenants.into_values().collect(),
+    })
 }

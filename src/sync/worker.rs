@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{sync_account_with, Holder, SyncError, SyncOptions, SyncReport};
 use crate::db::{self, jobs, mail_accounts, sync_cursors, sync_runs};
+use crate::domain::mailbox::MailboxStatus;
 use crate::mailboxes::MailDeps;
 
 /// How long a claim holds without a heartbeat, by default (`THREADLINE_SYNC_LEASE_SECONDS`):
@@ -20,6 +21,8 @@ use crate::mailboxes::MailDeps;
 pub const DEFAULT_LEASE: StdDuration = StdDuration::from_secs(20);
 pub use crate::domain::sync_run::{DEFAULT_SLICE, DEFAULT_WORKERS};
 const IDLE: StdDuration = StdDuration::from_secs(5);
+/// When a mailbox refused by its tenant's policy is tried again: six hours later.
+pub const REFUSED_RETRY_SECS: i64 = 6 * 3600;
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 
 /// Sync the due mailbox that has had the least ([`jobs::claim`]), if any is due: `Ok(None)`
@@ -169,8 +172,14 @@ async fn run_claimed(
             return result;
         }
     }
-    let interval = account.map_or(300, |a| a.sync_interval_secs.max(30));
-    let next = db::now() + Duration::seconds(i64::from(interval));
+    // A mailbox its tenant's policy refuses is not retried hot: hours later (an administrator
+    // who fixed the scope can sync it at once from its page or the command line).
+    let interval = match &account {
+        Some(a) if a.status == MailboxStatus::Refused => REFUSED_RETRY_SECS,
+        Some(a) => i64::from(a.sync_interval_secs.max(30)),
+        None => 300,
+    };
+    let next = db::now() + Duration::seconds(interval);
     let error = result.as_ref().err().map(ToString::to_string);
     jobs::complete(&deps.db, job.id, worker_id, next, error).await?;
     result

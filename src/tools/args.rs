@@ -188,6 +188,11 @@ pub struct BenchSyncArgs {
     /// database (--provider is then ignored).
     #[arg(long, default_value_t = 1)]
     pub mailboxes: usize,
+    /// Multi-mailbox mode: the mailboxes are organization mailboxes instead of linked ones: the
+    /// Outlook ones of an emulated Microsoft 365 tenant (app-only, client secret), the Gmail
+    /// ones of a Google Workspace domain (domain-wide delegation), one connection each.
+    #[arg(long)]
+    pub organization: bool,
     /// Multi-mailbox mode: `threadline serve` processes syncing at once.
     #[arg(long, default_value_t = 2)]
     pub instances: usize,

@@ -18,6 +18,7 @@ pub fn status_label(status: MailboxStatus) -> &'static str {
         MailboxStatus::NeedsReconnect => "Needs reconnecting",
         MailboxStatus::Paused => "Paused",
         MailboxStatus::Disconnected => "Disconnected",
+        MailboxStatus::Refused => "Refused by the tenant's policy",
     }
 }
 
@@ -73,7 +74,7 @@ pub struct MailboxRow {
 
 impl MailboxRow {
     pub fn new(r: ConsoleRow, now: DateTime<Utc>) -> Self {
-        let active = r.status == MailboxStatus::Active;
+        let active = matches!(r.status, MailboxStatus::Active | MailboxStatus::Refused);
         let lease_live = r.job_lease_until.is_some_and(|t| t > now);
         let job = match (&r.job_state, r.job_run_at) {
             _ if !active => String::new(),
@@ -95,7 +96,13 @@ impl MailboxRow {
         Self {
             id: r.id,
             provider: r.provider.label(),
-            owner: owner_label(r.owner_name, r.owner_email, r.owner_disabled == Some(true)),
+            owner: match r.tenant {
+                // An organization mailbox: whose connection it syncs through.
+                Some(tenant) if r.owner_user_id.is_none() => {
+                    format!("the organization (tenant {tenant})")
+                }
+                _ => owner_label(r.owner_name, r.owner_email, r.owner_disabled == Some(true)),
+            },
             status: status_label(r.status),
             job,
             last_sync: r
@@ -110,7 +117,7 @@ impl MailboxRow {
             failing,
             can_pause: matches!(
                 r.status,
-                MailboxStatus::Active | MailboxStatus::NeedsReconnect
+                MailboxStatus::Active | MailboxStatus::NeedsReconnect | MailboxStatus::Refused
             ),
             can_resume: r.status == MailboxStatus::Paused,
             can_sync: active,

@@ -196,6 +196,7 @@ impl From<MailAccount> for MailboxRow {
             MailboxStatus::NeedsReconnect => ("Paused: needs reconnecting", "badge-error"),
             MailboxStatus::Paused => ("Paused by the organization", "badge-warn"),
             MailboxStatus::Disconnected => ("Disconnected", "badge-warn"),
+            MailboxStatus::Refused => ("Refused by the tenant's policy", "badge-error"),
         };
         Self {
             id: a.id,

@@ -9,5 +9,6 @@ mod common;
 mod exclusions;
 mod fairness;
 mod gmail;
+mod org;
 mod outlook;
 mod statements;

@@ -84,7 +84,7 @@ async fn sync_and_stats_work_on_a_database_without_mailboxes() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json, serde_json::json!({"accounts": []}));
+    assert_eq!(json, serde_json::json!({"accounts": [], "tenants": []}));
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::WriteError;
 use crate::db::entities::{
-    businesses, contacts, email_links, email_participants, emails, mail_accounts,
+    businesses, contacts, email_links, email_participants, emails, mail_accounts, users,
 };
 use crate::domain::address::EmailAddress;
 use crate::domain::association::{Reason, Target};
@@ -25,7 +25,8 @@ use crate::domain::reassociation::Source;
 pub enum Triager {
     /// An admin (by user id): their own mailboxes and the organization's mailboxes (no owner).
     Admin(i64),
-    /// A member (by user id): only the mailboxes they own.
+    /// A member (by user id): only the mailboxes they own, and the organization mailbox at
+    /// their address (which they see as its owner).
     Member(i64),
 }
 
@@ -43,7 +44,32 @@ impl Triager {
                     .add(mail_accounts::Column::OwnerUserId.is_null()),
             ),
             Triager::Member(user_id) => {
-                mailboxes.and_where(mail_accounts::Column::OwnerUserId.eq(user_id))
+                // `visibility::own_sql` as a query: owned, or an organization mailbox at the
+                // member's address.
+                let address = Query::select()
+                    .expr(Func::lower(Expr::col((
+                        users::Entity,
+                        users::Column::Email,
+                    ))))
+                    .from(users::Entity)
+                    .and_where(Expr::col((users::Entity, users::Column::Id)).eq(user_id))
+                    .to_owned();
+                mailboxes.cond_where(
+                    Condition::any()
+                        .add(mail_accounts::Column::OwnerUserId.eq(user_id))
+                        .add(
+                            Condition::all()
+                                .add(mail_accounts::Column::OwnerUserId.is_null())
+                                .add(mail_accounts::Column::ConnectionId.is_not_null())
+                                .add(
+                                    Expr::expr(Func::lower(Expr::col((
+                                        mail_accounts::Entity,
+                                        mail_accounts::Column::Address,
+                                    ))))
+                                    .in_subquery(address),
+                                ),
+                        ),
+                )
             }
         };
         emails::Column::AccountId.in_subquery(mailboxes)

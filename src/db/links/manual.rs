@@ -53,14 +53,19 @@ async fn seen_by(
     for chunk in emails.chunks(super::BATCH) {
         let list = crate::db::batch::list(chunk.len());
         let mut values: Vec<sea_orm::Value> = chunk.iter().map(|(id, _)| (*id).into()).collect();
-        values.extend([org_id.into(), actor.into(), false.into(), actor.into()]);
+        values.push(org_id.into());
+        values.extend(crate::db::visibility::own_values(actor));
+        values.extend([false.into(), actor.into()]);
+        // The actor's mailboxes (an organization mailbox at their address included), linked
+        // mail, and for an admin the organization's mailboxes.
         let sql = format!(
             "SELECT e.id FROM emails e WHERE e.id IN {list} AND e.organization_id = ? AND \
-             (e.account_id IN (SELECT a.id FROM mail_accounts a WHERE a.owner_user_id = ?) \
+             (e.account_id IN (SELECT a.id FROM mail_accounts a WHERE {own}) \
              OR EXISTS (SELECT 1 FROM email_links l WHERE l.email_id = e.id AND l.tombstone = ?) \
              OR (e.account_id IN (SELECT a.id FROM mail_accounts a \
              WHERE a.organization_id = e.organization_id AND a.owner_user_id IS NULL) \
-             AND EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.role = 'admin')))"
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.role = 'admin')))",
+            own = crate::db::visibility::own_sql("a")
         );
         let stmt = crate::db::batch::statement(db.get_database_backend(), &sql, values);
         for row in db.query_all(stmt).await? {

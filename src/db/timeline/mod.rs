@@ -170,12 +170,14 @@ pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
     .bind(org)
     .push(" UNION ALL SELECT 2, a.id, a.address, NULL FROM mail_accounts a WHERE a.organization_id = ")
     .bind(org);
+    let own = crate::db::visibility::own_sql("a");
+    let own_values = crate::db::visibility::own_values(reader.user_id).to_vec();
     if scope == Scope::Mine {
-        sql.push(" AND a.owner_user_id = ").bind(reader.user_id);
+        sql.push(" AND ").splice(&own, own_values);
     } else {
         // A colleague's private mailbox shows nothing here: not even in the mailbox filter.
-        sql.push(" AND (a.visibility <> 'private' OR a.owner_user_id = ")
-            .bind(reader.user_id)
+        sql.push(" AND (a.visibility <> 'private' OR ")
+            .splice(&own, own_values)
             .push(")");
     }
 }

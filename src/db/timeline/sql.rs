@@ -181,10 +181,14 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
             visible_sql(sql, w, "e.id", filters);
         }
         Scope::Mine => {
-            sql.push(" FROM emails e WHERE e.account_id IN (SELECT id FROM mail_accounts WHERE organization_id = ")
+            // The reader's mailboxes, and the organization mailbox at their address.
+            sql.push(" FROM emails e WHERE e.account_id IN (SELECT a.id FROM mail_accounts a WHERE a.organization_id = ")
                 .bind(org)
-                .push(" AND owner_user_id = ")
-                .bind(reader.user_id)
+                .push(" AND ")
+                .splice(
+                    &crate::db::visibility::own_sql("a"),
+                    crate::db::visibility::own_values(reader.user_id).to_vec(),
+                )
                 .push(")");
         }
     }

@@ -91,7 +91,8 @@ impl GmailClient {
                 (
                     format!("item{}", n + 1),
                     format!(
-                        "{prefix}/gmail/v1/users/me/messages/{}?format={format}",
+                        "{prefix}/gmail/v1/users/{}/messages/{}?format={format}",
+                        self.user,
                         urlencode(id)
                     ),
                 )

@@ -49,23 +49,42 @@ pub struct HistoryPage {
     pub history_id: String,
 }
 
-/// A Gmail client for one base URL (`Providers::gmail_api`: the real host or an emulator).
+/// A Gmail client for one base URL (`Providers::gmail_api`: the real host or an emulator) and
+/// one mailbox: the signed-in user's (`users/me`) or a Workspace user's (`users/{address}`, the
+/// tokens of domain-wide delegation acting as that user).
 #[derive(Clone)]
 pub struct GmailClient {
     pub(super) http: reqwest::Client,
     pub(super) base: String,
+    /// The `userId` path segment: `me` or the user's address (percent-encoded).
+    pub(super) user: String,
 }
 
 impl GmailClient {
+    /// A client for the signed-in user's mailbox (`users/me`).
     pub fn new(providers: &Providers) -> Self {
         Self {
             http: providers.http.clone(),
             base: providers.gmail_api.trim_end_matches('/').to_string(),
+            user: "me".into(),
         }
     }
 
+    /// The same client for a Workspace user's mailbox (`users/{address}`): every request and
+    /// batch part goes there.
+    #[must_use]
+    pub fn for_user(mut self, address: &str) -> Self {
+        self.user = urlencode(address);
+        self
+    }
+
+    /// The `userId` path segment: `me` or the user's address.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
     fn url(&self, path: &str) -> String {
-        format!("{}/gmail/v1/users/me{path}", self.base)
+        format!("{}/gmail/v1/users/{}{path}", self.base, self.user)
     }
 
     /// The mailbox's current history id (taken before an initial listing).
@@ -252,8 +271,13 @@ pub(super) fn classify(
             )
         })
     });
+    let reason = |r: &str| detail.is_some_and(|d| d.errors.iter().any(|e| e.reason == r));
     match status.as_u16() {
         401 => ProviderError::Unauthorized,
+        400 if reason("failedPrecondition") => ProviderError::Refused(format!(
+            "Gmail is not enabled for this user ({message}): the Workspace user has no Gmail \
+             licence or service, or their mailbox is not set up yet."
+        )),
         429 => ProviderError::RateLimited { retry_after },
         403 if rate_reason => ProviderError::RateLimited { retry_after },
         // An overloaded backend that says when to come back is a throttle, not a failure.
@@ -324,5 +348,28 @@ mod tests {
             classify(s(400), None, &none),
             ProviderError::Permanent(_)
         ));
+        let no_gmail = classify(s(400), None, &body("failedPrecondition"));
+        assert!(
+            matches!(&no_gmail, ProviderError::Refused(m) if m.contains("Gmail is not enabled")),
+            "{no_gmail:?}"
+        );
+    }
+
+    #[test]
+    fn a_workspace_user_s_mailbox_is_addressed_by_address() {
+        let me = GmailClient {
+            http: reqwest::Client::new(),
+            base: "https://gmail.example".into(),
+            user: "me".into(),
+        };
+        assert_eq!(
+            me.url("/profile"),
+            "https://gmail.example/gmail/v1/users/me/profile"
+        );
+        let ann = me.for_user("ann+x@northwind.test");
+        assert_eq!(
+            ann.url("/messages"),
+            "https://gmail.example/gmail/v1/users/ann%2Bx%40northwind.test/messages"
+        );
     }
 }

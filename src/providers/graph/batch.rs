@@ -62,7 +62,7 @@ impl GraphClient {
                 json!({
                     "id": i.to_string(),
                     "method": "GET",
-                    "url": format!("/me/messages/{}?$select=id,isRead,flag,parentFolderId", segment(id)),
+                    "url": format!("/{}/messages/{}?$select=id,isRead,flag,parentFolderId", self.mailbox, segment(id)),
                     "headers": {"Prefer": IMMUTABLE_IDS},
                 })
             })

@@ -59,23 +59,42 @@ pub struct DeltaPage {
     pub delta_link: Option<String>,
 }
 
-/// A Graph client for one base URL (`Providers::graph_api`: the real host or an emulator).
+/// A Graph client for one base URL (`Providers::graph_api`: the real host or an emulator) and
+/// one mailbox: the signed-in user's (`/me`, delegated tokens) or a directory user's
+/// (`/users/{id}`, app-only tokens of an organization-wide connection).
 #[derive(Clone)]
 pub struct GraphClient {
     pub(super) http: reqwest::Client,
     pub(super) base: String,
+    /// The mailbox's path after `/v1.0/`: `me` or `users/{id}` (the id percent-encoded).
+    pub(super) mailbox: String,
 }
 
 impl GraphClient {
+    /// A client for the signed-in user's mailbox (`/v1.0/me/...`).
     pub fn new(providers: &Providers) -> Self {
         Self {
             http: providers.http.clone(),
             base: providers.graph_api.trim_end_matches('/').to_string(),
+            mailbox: "me".into(),
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/v1.0/me{path}", self.base)
+    /// The same client for a directory user's mailbox (`/v1.0/users/{id}/...`, `id` the
+    /// user's immutable directory id): every request, delta link and batch part goes there.
+    #[must_use]
+    pub fn for_user(mut self, directory_id: &str) -> Self {
+        self.mailbox = format!("users/{}", segment(directory_id));
+        self
+    }
+
+    /// The mailbox's path after the version: `me` or `users/{id}`.
+    pub fn mailbox(&self) -> &str {
+        &self.mailbox
+    }
+
+    pub(super) fn url(&self, path: &str) -> String {
+        format!("{}/v1.0/{}{path}", self.base, self.mailbox)
     }
 
     /// A folder by well-known name (`inbox`, `sentitems`, ...) or id; None when Graph does not
@@ -91,6 +110,7 @@ impl GraphClient {
             res.status(),
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
         ) {
+            mailbox_level(res).await?;
             return Ok(None);
         }
         let f: wire::MailFolder = decode(check(res).await?).await?;
@@ -173,6 +193,7 @@ impl GraphClient {
     ) -> Result<DeltaPage, ProviderError> {
         let res = self.send(url, token, Some(page_size)).await?;
         if res.status() == StatusCode::NOT_FOUND {
+            mailbox_level(res).await?;
             return Err(ProviderError::Permanent(
                 "HTTP 404: the folder is gone".into(),
             ));
@@ -206,6 +227,7 @@ impl GraphClient {
         let url = self.url(&format!("/messages/{}/$value", segment(id)));
         let res = self.send(&url, token, None).await?;
         if res.status() == StatusCode::NOT_FOUND {
+            mailbox_level(res).await?;
             return Ok(None);
         }
         let bytes = check(res)
@@ -266,6 +288,18 @@ pub(super) async fn check(res: Response) -> Result<Response, ProviderError> {
     let wait = retry_after(res.headers());
     let body: wire::ErrorBody = res.json().await.unwrap_or_default();
     Err(classify(status, wait, &body))
+}
+
+/// A 404 or 400 the caller reads as "no such item": an error when it is about the whole
+/// mailbox instead (404 `MailboxNotEnabledForRESTAPI`: the user has no mailbox), so a mailbox
+/// without mail is never taken for an empty one.
+async fn mailbox_level(res: Response) -> Result<(), ProviderError> {
+    let status = res.status();
+    let body: wire::ErrorBody = res.json().await.unwrap_or_default();
+    match classify(status, None, &body) {
+        e @ ProviderError::Refused(_) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 pub(super) async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ProviderError> {
@@ -376,10 +410,30 @@ mod tests {
         let c = GraphClient {
             http: reqwest::Client::new(),
             base: "https://graph.example".into(),
+            mailbox: "me".into(),
         };
         assert!(c.is_own("https://graph.example/v1.0/me/x"));
         assert!(!c.is_own("https://graph.example.evil/v1.0"));
         assert!(!c.is_own("https://other/v1.0"));
         assert!(c.own("https://other/".into()).is_err());
+    }
+
+    #[test]
+    fn a_directory_user_s_mailbox_is_addressed_by_id() {
+        let c = GraphClient {
+            http: reqwest::Client::new(),
+            base: "https://graph.example".into(),
+            mailbox: "me".into(),
+        };
+        assert_eq!(
+            c.url("/mailFolders"),
+            "https://graph.example/v1.0/me/mailFolders"
+        );
+        let user = c.for_user("6f1c/../x");
+        assert_eq!(user.mailbox(), "users/6f1c%2F%2E%2E%2Fx");
+        assert_eq!(
+            user.url("/messages/a/$value"),
+            "https://graph.example/v1.0/users/6f1c%2F%2E%2E%2Fx/messages/a/$value"
+        );
     }
 }

@@ -56,6 +56,16 @@ pub(super) fn classify(
         .unwrap_or_default();
     match status.as_u16() {
         401 => ProviderError::Unauthorized,
+        403 if has(&["erroraccessdenied"]) => ProviderError::Refused(format!(
+            "Microsoft 365 refuses the app access to this mailbox ({message}): it is outside \
+             the app's allowed mailboxes (RBAC for Applications or an application access \
+             policy), or the app lacks the Mail.Read permission or admin consent. An Exchange \
+             administrator can add the mailbox to the app's scope."
+        )),
+        404 if has(&["mailboxnotenabledforrestapi"]) => ProviderError::Refused(format!(
+            "This user has no Exchange Online mailbox ({message}): it is inactive, \
+             soft-deleted, unlicensed or hosted on-premises."
+        )),
         410 => ProviderError::Gone,
         _ if has(&GONE_CODES) => ProviderError::Gone,
         429 => ProviderError::RateLimited { retry_after },
@@ -108,12 +118,30 @@ mod tests {
             classify(s(404), None, &none),
             ProviderError::Permanent(_)
         ));
-        assert!(matches!(
-            classify(
-                s(403),
-                None,
-                &body(r#"{"error":{"code":"ErrorAccessDenied"}}"#)
+        // The tenant's policy: the mailbox is refused, with the reason.
+        let denied = classify(
+            s(403),
+            None,
+            &body(r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#),
+        );
+        assert!(
+            matches!(&denied, ProviderError::Refused(m) if m.contains("ErrorAccessDenied: Access is denied.") && m.contains("RBAC")),
+            "{denied:?}"
+        );
+        let no_mailbox = classify(
+            s(404),
+            None,
+            &body(
+                r#"{"error":{"code":"MailboxNotEnabledForRESTAPI","message":"The mailbox is either inactive, soft-deleted, or is hosted on-premise."}}"#,
             ),
+        );
+        assert!(
+            matches!(&no_mailbox, ProviderError::Refused(m) if m.contains("no Exchange Online mailbox")),
+            "{no_mailbox:?}"
+        );
+        // Another 403 is not the mailbox's refusal.
+        assert!(matches!(
+            classify(s(403), None, &body(r#"{"error":{"code":"Forbidden"}}"#)),
             ProviderError::Permanent(_)
         ));
     }

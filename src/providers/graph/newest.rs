@@ -30,7 +30,7 @@ impl GraphClient {
     /// The `top` newest messages of the mailbox, every folder (the caller keeps the synced
     /// ones).
     pub async fn newest(&self, token: &Secret, top: u32) -> Result<Vec<Early>, ProviderError> {
-        let mut url = url::Url::parse(&format!("{}/v1.0/me/messages", self.base))
+        let mut url = url::Url::parse(&self.url("/messages"))
             .map_err(|e| ProviderError::Permanent(format!("bad Graph URL: {e}")))?;
         url.query_pairs_mut()
             .append_pair("$select", NEWEST_SELECT)

@@ -4,6 +4,7 @@ mod baseline;
 mod emulator;
 pub mod measure;
 pub mod multi;
+mod multi_org;
 mod multi_watch;
 pub mod reassociate;
 mod restarts;

@@ -40,6 +40,8 @@ struct Instance {
 #[derive(Debug, Serialize)]
 struct Report {
     database: &'static str,
+    /// linked (each through its owner's OAuth grant) | organization (tenant-wide connections)
+    mailbox_kind: &'static str,
     quota: &'static str,
     latency: &'static str,
     mailboxes: usize,
@@ -93,10 +95,19 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
     .await?;
     prepare(&mut settings, &emulator.base_url, quota)?;
     let linking = Instant::now();
-    let mailboxes = link_all(&settings, args.mailboxes).await?;
+    let mailboxes = if args.organization {
+        super::multi_org::enroll_all(&settings, &emulator.client(), args.mailboxes).await?
+    } else {
+        link_all(&settings, args.mailboxes).await?
+    };
     let link_seconds = linking.elapsed().as_secs_f64();
     eprintln!(
-        "linked {} mailboxes in {link_seconds:.1} s",
+        "{} {} mailboxes in {link_seconds:.1} s",
+        if args.organization {
+            "enrolled"
+        } else {
+            "linked"
+        },
         mailboxes.len()
     );
     let db = threadline::db::connect_sized(&settings.database_url, Some(1)).await?;
@@ -189,6 +200,11 @@ pub async fn run(mut settings: Settings, args: &BenchSyncArgs) -> anyhow::Result
             "SQLite"
         } else {
             "PostgreSQL"
+        },
+        mailbox_kind: if args.organization {
+            "organization"
+        } else {
+            "linked"
         },
         quota: quota_name(quota),
         latency: latency.name(),
@@ -362,8 +378,8 @@ fn print(r: &Report, json: bool) -> anyhow::Result<()> {
     }
     let s = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1} s"));
     println!(
-        "threadline bench sync: {} mailboxes of {} messages, {} instances x {} workers, slice {} s, quota {}, latency {}, {}",
-        r.mailboxes, r.messages_per_mailbox, r.instances, r.workers_per_instance, r.slice_seconds, r.quota, r.latency, r.database
+        "threadline bench sync: {} {} mailboxes of {} messages, {} instances x {} workers, slice {} s, quota {}, latency {}, {}",
+        r.mailboxes, r.mailbox_kind, r.messages_per_mailbox, r.instances, r.workers_per_instance, r.slice_seconds, r.quota, r.latency, r.database
     );
     println!(
         "  {}: {} messages in {:.1} s = {:.0} msg/s (linking took {:.1} s before)",
