@@ -23,6 +23,10 @@ async fn main() -> std::process::ExitCode {
             // Boxed: the tooling futures (demo, bench) are large.
             commands::exit_code(Box::pin(tools::run(settings, tool)).await)
         }
-        Err(_) => commands::run(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())).await,
+        Err(_) => {
+            // Boxed: the command futures (sync, directory sync, tenant tests) are large.
+            let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+            Box::pin(commands::run(cli)).await
+        }
     }
 }
