@@ -16,17 +16,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let matches = Tool::augment_subcommands(Cli::command()).get_matches();
-    match Tool::from_arg_matches(&matches) {
-        Ok(tool) => {
-            let settings = SettingsArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-            let settings = commands::start(&settings, tool.quiet());
-            // Boxed: the tooling futures (demo, bench) are large.
-            commands::exit_code(Box::pin(tools::run(settings, tool)).await)
-        }
-        Err(_) => {
-            // Boxed: the command futures (sync, directory sync, tenant tests) are large.
-            let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-            Box::pin(commands::run(cli)).await
-        }
+    if let Ok(tool) = Tool::from_arg_matches(&matches) {
+        let settings = SettingsArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let settings = commands::start(&settings, tool.quiet());
+        // Boxed: the tooling futures (demo, bench) are large.
+        commands::exit_code(Box::pin(tools::run(settings, tool)).await)
+    } else {
+        // Boxed: the command futures (sync, directory sync, tenant tests) are large.
+        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        Box::pin(commands::run(cli)).await
     }
 }
