@@ -49,7 +49,10 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
         Command::Org(OrgCommand::List) => list_organizations(&settings).await,
         Command::Tenant(command) => {
             // Boxed: its future is large, and every command's future is as large as the largest.
-            Box::pin(crate::connections::commands::run(&settings, command)).await
+            Box::pin(crate::mailboxes::connections::commands::run(
+                &settings, command,
+            ))
+            .await
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         // Boxed: a tenant's directory look-up makes the pass's future large.

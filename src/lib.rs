@@ -4,7 +4,6 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod connections;
 pub mod crypto;
 pub mod db;
 pub mod directory_sync;

@@ -19,7 +19,7 @@ pub enum KeyCheckError {
         "the stored credential of organization connection {0} cannot be opened with the key \
          ring: {1}"
     )]
-    ConnectionUnreadable(i64, crate::connections::ConnectionError),
+    ConnectionUnreadable(i64, crate::mailboxes::connections::ConnectionError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -36,7 +36,7 @@ pub async fn check(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize, Key
         credentials::open_sealed(keys, *id, *org, envelope)
             .map_err(|e| KeyCheckError::Unreadable(*id, e))?;
     }
-    let connections = crate::connections::store::check_keys(db, keys)
+    let connections = crate::mailboxes::connections::store::check_keys(db, keys)
         .await
         .map_err(|(id, e)| KeyCheckError::ConnectionUnreadable(id, e))?;
     Ok(sealed.len() + connections)
@@ -59,7 +59,7 @@ pub async fn reencrypt(db: &DatabaseConnection, keys: &KeyRing) -> Result<usize,
         changed += 1;
     }
     // Organization connections' credentials too (their cached access tokens are dropped).
-    changed += crate::connections::store::reseal(db, keys)
+    changed += crate::mailboxes::connections::store::reseal(db, keys)
         .await
         .map_err(|(id, e)| KeyCheckError::ConnectionUnreadable(id, e))?;
     Ok(changed)

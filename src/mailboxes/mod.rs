@@ -1,8 +1,9 @@
 //! Connected mailboxes: connecting through OAuth, tokens at rest and their refresh,
+//! organization-wide connections (app-only and domain-wide delegation) and their tokens,
 //! disconnecting, pausing, the admin console's sync-now and transfer, and key rotation. Shared by
 //! the web pages, the CLI and the sync engine.
-pub mod attachments;
 pub mod connect;
+pub mod connections;
 pub mod console;
 pub mod credentials;
 pub mod disconnect;

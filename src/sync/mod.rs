@@ -2,6 +2,7 @@
 //! the mailbox. Connectors live beside it (`gmail`, `graph` for Outlook; both use the same
 //! session, ingest and cursor tables), and `session` holds what every provider call needs
 //! (token refresh on 401, throttling, backoff, bounded-concurrency fetches).
+pub mod attachments;
 mod chunks;
 mod fetch;
 mod gmail;

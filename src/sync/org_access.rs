@@ -7,11 +7,11 @@
 //! the engine records as the mailbox's `refused` status.
 use super::session::Session;
 use super::SyncError;
-use crate::connections::{self, tokens, ConnectionError};
 use crate::db::entities::connections::Model as Connection;
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::org_access;
 use crate::domain::mailbox::MailboxStatus;
+use crate::mailboxes::connections::{self, tokens, ConnectionError};
 use crate::mailboxes::credentials::CredentialError;
 use crate::mailboxes::MailDeps;
 use crate::providers::{Provider, ProviderError, Secret};

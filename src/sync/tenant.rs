@@ -5,16 +5,16 @@
 //! never created here; directory users the filter matches without a mailbox are reported.
 use std::collections::HashSet;
 
-use crate::connections::tokens;
 use crate::db::entities::connections::Model as Connection;
 use crate::db::entities::mail_accounts::Model as MailAccount;
 use crate::db::org_access;
+use crate::mailboxes::connections::tokens;
 use crate::mailboxes::MailDeps;
 use crate::providers::directory::{google, graph};
 
 /// Graph and Google Directory read scopes for the filter's look-up.
 const GRAPH_SCOPE: &str = super::org_access::GRAPH_APP_SCOPE;
-const GOOGLE_DIRECTORY_SCOPE: &str = crate::connections::DIRECTORY_USER_READONLY;
+const GOOGLE_DIRECTORY_SCOPE: &str = crate::mailboxes::connections::DIRECTORY_USER_READONLY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {

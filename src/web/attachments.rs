@@ -14,8 +14,8 @@ use super::session::CurrentUser;
 use super::AppState;
 use crate::db::email_view;
 use crate::db::entities::attachments;
-use crate::mailboxes::attachments::{fetch, AttachmentError};
 use crate::mailboxes::MailDeps;
+use crate::sync::attachments::{fetch, AttachmentError};
 
 /// Inline images we serve with their own type; anything else (SVG included) is not an image
 /// to us.

@@ -19,8 +19,8 @@ use super::error::AppError;
 use super::session::AdminUser;
 use super::AppState;
 use crate::config::Settings;
-use crate::connections::{store, ConnectionError, ConnectionKind};
 use crate::db::{self, audit, connections as q};
+use crate::mailboxes::connections::{store, ConnectionError, ConnectionKind};
 use crate::mailboxes::MailDeps;
 
 const PENDING_KEY: &str = "connections.consent";

@@ -1,8 +1,8 @@
 //! View models of Organization › Connections: rows of the list, the detail page and the steps
 //! of the last Test connection. Built from stored rows; nothing secret is in them (the
 //! credential shows only as its hint).
-use crate::connections::test::{Outcome, Report};
-use crate::connections::{Connection, ConnectionKind};
+use crate::mailboxes::connections::test::{Outcome, Report};
+use crate::mailboxes::connections::{Connection, ConnectionKind};
 
 pub struct ConnectionRow {
     pub id: i64,

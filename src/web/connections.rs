@@ -17,9 +17,9 @@ use super::error::AppError;
 use super::session::{AdminUser, CurrentUser};
 use super::views::{render, Layout};
 use super::AppState;
-use crate::connections::store::{self, NewConnection, NewCredential};
-use crate::connections::{test, ConnectionError, ConnectionKind};
 use crate::db::{self, audit};
+use crate::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use crate::mailboxes::connections::{test, ConnectionError, ConnectionKind};
 use crate::mailboxes::MailDeps;
 use crate::providers::Secret;
 

@@ -3,8 +3,10 @@
 //! renewed ahead of expiry, classified token errors, and the directory and probe clients,
 //! all against the in-process emulator.
 use sea_orm::{ConnectionTrait, Statement};
-use threadline::connections::store::NewCredential;
-use threadline::connections::{tokens, ConnectionError, DIRECTORY_USER_READONLY, GMAIL_READONLY};
+use threadline::mailboxes::connections::store::NewCredential;
+use threadline::mailboxes::connections::{
+    tokens, ConnectionError, DIRECTORY_USER_READONLY, GMAIL_READONLY,
+};
 use threadline::providers::directory::google::{GoogleDirectory, UserQuery as GQuery};
 use threadline::providers::directory::graph::{GraphDirectory, UserQuery};
 use threadline::providers::directory::{probe, DirectoryError};
@@ -129,7 +131,7 @@ async fn tokens_are_renewed_ahead_of_expiry() {
         &app.db,
         conn.id,
         "",
-        threadline::connections::GRAPH_DEFAULT_SCOPE,
+        threadline::mailboxes::connections::GRAPH_DEFAULT_SCOPE,
     )
     .await
     .unwrap()
@@ -216,7 +218,7 @@ async fn certificate_assertions_get_tokens_and_failures_are_classified() {
         &app.db,
         stranger.id,
         "",
-        threadline::connections::GRAPH_DEFAULT_SCOPE,
+        threadline::mailboxes::connections::GRAPH_DEFAULT_SCOPE,
     )
     .await
     .unwrap()
@@ -577,9 +579,9 @@ async fn key_rotation_reseals_connections_and_drops_cached_tokens() {
 
 #[tokio::test]
 async fn removal_pauses_and_flags_mailboxes_and_is_scoped_to_the_organization() {
-    use threadline::connections::store;
     use threadline::db::mail_accounts::{self, NewOrgAccount};
     use threadline::domain::mailbox::MailboxStatus;
+    use threadline::mailboxes::connections::store;
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     let t = fx::tenant(&app, true).await;

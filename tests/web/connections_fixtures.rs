@@ -1,7 +1,7 @@
 //! Emulated Microsoft 365 tenants and Google Workspace domains for the connection tests, and
 //! connections made on them in the first organization.
-use threadline::connections::store::{self, NewConnection, NewCredential};
-use threadline::connections::{Connection, ConnectionKind};
+use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use threadline::mailboxes::connections::{Connection, ConnectionKind};
 use threadline::providers::Secret;
 use threadline_emulator::google::workspace_control::{
     CreateDomain, CreateServiceAccount, WorkspaceUserSpec,

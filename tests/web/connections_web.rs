@@ -399,9 +399,9 @@ async fn members_and_forged_posts_are_refused() {
         &app,
         "contoso",
         &t,
-        threadline::connections::store::NewCredential::Secret(threadline::providers::Secret::new(
-            t.secret.clone(),
-        )),
+        threadline::mailboxes::connections::store::NewCredential::Secret(
+            threadline::providers::Secret::new(t.secret.clone()),
+        ),
     )
     .await;
     // No CSRF token: refused, nothing runs.

@@ -83,9 +83,14 @@ async fn workspace_mailboxes_sync_exactly_and_refusals_are_statuses() {
         .expect("grant changed");
     let ann = ids[1].1;
     // Its cached token expires (Google keeps honouring an issued token until then).
-    threadline::connections::tokens::forget(&app.deps, conn.id, Some(ANN), &[GMAIL_READONLY])
-        .await
-        .unwrap();
+    threadline::mailboxes::connections::tokens::forget(
+        &app.deps,
+        conn.id,
+        Some(ANN),
+        &[GMAIL_READONLY],
+    )
+    .await
+    .unwrap();
     let before = api_requests(&app, "/gmail/v1/").await;
     let refused = sync::sync_account_with(&app.deps, ann, &options()).await;
     assert!(

@@ -3,9 +3,9 @@
 //! and checks against the emulator's ground truth and request statistics.
 use std::collections::BTreeMap;
 
-use threadline::connections::store::{self, NewConnection, NewCredential};
-use threadline::connections::{Connection, ConnectionKind};
 use threadline::db::mail_accounts::{insert_org, NewOrgAccount};
+use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use threadline::mailboxes::connections::{Connection, ConnectionKind};
 use threadline::providers::{Provider, Secret};
 use threadline_emulator::control::DeliverQuery;
 use threadline_emulator::google::workspace_control::{

@@ -9,10 +9,10 @@ use crate::providers::graph::GraphClient;
 use crate::providers::mime::{extract_part, Limits};
 use crate::providers::{Provider, ProviderError, Secret};
 
-use super::credentials::{self, CredentialError};
-use super::MailDeps;
-use crate::sync::org_access::{self, Access};
-use crate::sync::SyncError;
+use super::org_access::{self, Access};
+use super::SyncError;
+use crate::mailboxes::credentials::{self, CredentialError};
+use crate::mailboxes::MailDeps;
 
 /// Largest message an attachment is taken from (Gmail caps messages at 25 MB, base64 included).
 pub const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
