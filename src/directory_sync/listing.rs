@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::DirectorySyncError;
-use crate::connections::tokens::access_token;
-use crate::connections::ConnectionError;
+use crate::mailboxes::connections::tokens::access_token;
+use crate::mailboxes::connections::ConnectionError;
 use crate::db::entities::connections::Model as Connection;
 use crate::domain::selection::{Directory, DirectoryUser, Listing, Rule, RuleKind, UserState};
 use crate::mailboxes::MailDeps;

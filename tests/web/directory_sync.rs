@@ -3,12 +3,12 @@
 //! Workspace domain with org units. Preview, Apply, and the directory changing under them.
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
-use threadline::mailboxes::connections::{Connection, ConnectionKind};
 use threadline::db::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
 use threadline::directory_sync::{self, Trigger};
 use threadline::domain::mailbox::MailboxStatus;
 use threadline::domain::provider::Provider;
+use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use threadline::mailboxes::connections::{Connection, ConnectionKind};
 use threadline::providers::Secret;
 use threadline_emulator::google::workspace_control::{
     CreateDomain, CreateServiceAccount, WorkspaceUserSpec,
