@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::DirectorySyncError;
-use crate::mailboxes::connections::tokens::access_token;
-use crate::mailboxes::connections::ConnectionError;
 use crate::db::entities::connections::Model as Connection;
 use crate::domain::selection::{Directory, DirectoryUser, Listing, Rule, RuleKind, UserState};
+use crate::mailboxes::connections::tokens::access_token;
+use crate::mailboxes::connections::ConnectionError;
 use crate::mailboxes::MailDeps;
 use crate::providers::app_auth::google::DIRECTORY_USER_READONLY;
 use crate::providers::directory::google::{self, GoogleDirectory, GoogleUser};

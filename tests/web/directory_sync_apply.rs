@@ -5,12 +5,15 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use threadline::db::entities::connections::{self, Model as Connection};
+use threadline::db::entities::connections::Model as Connection;
 use threadline::db::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
 use threadline::db::{audit, directory_syncs, jobs, org_mailboxes};
 use threadline::directory_sync::{self, DirectorySyncError, Trigger, DIRECTORY_SYNC};
 use threadline::domain::mailbox::MailboxStatus;
 use threadline::domain::selection::{self, DirectoryUser, Listing, Rule, RuleKind, UserState};
+use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use threadline::mailboxes::connections::ConnectionKind;
+use threadline::providers::Secret;
 
 use reqwest::StatusCode;
 
@@ -22,32 +25,23 @@ async fn connection(app: &TestApp) -> Connection {
         .unwrap()
         .expect("org")
         .id;
-    let now = threadline::db::now();
-    connections::ActiveModel {
-        organization_id: Set(org),
-        kind: Set("microsoft365".into()),
-        name: Set("contoso".into()),
-        tenant: Set("contoso.test".into()),
-        client_id: Set("app".into()),
-        credential_kind: Set("secret".into()),
-        // Never opened here: these tests apply plans, they do not read a directory.
-        credentials: Set("unused".into()),
-        credential_hint: Set(String::new()),
-        admin_address: Set(None),
-        consent_state: Set("granted".into()),
-        status: Set("active".into()),
-        last_test_at: Set(None),
-        last_test_result: Set(None),
-        last_directory_sync_at: Set(None),
-        last_error: Set(None),
-        created_by: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&app.db)
+    // Sealed like any connection (the CLI's start-up key check opens it); never used to reach
+    // a directory here: these tests apply plans, they do not read one.
+    store::create(
+        &app.deps,
+        org,
+        None,
+        &NewConnection {
+            name: "contoso".into(),
+            kind: ConnectionKind::Microsoft365,
+            tenant: "contoso.test".into(),
+            client_id: "app".into(),
+            credential: NewCredential::Secret(Secret::new("unused-secret-value")),
+            admin_address: None,
+        },
+    )
     .await
-    .unwrap()
+    .expect("connection created")
 }
 
 fn user(n: usize, state: UserState) -> DirectoryUser {
