@@ -1,12 +1,14 @@
 //! `threadline demo`: Threadline plus an in-process provider emulator with seeded Gmail and
 //! Outlook mailboxes, a demo admin whose first Gmail and Outlook mailboxes are linked through
 //! the real OAuth flow (the demo drives its own web app like a browser), more mailboxes left to
-//! link by hand, and businesses and contacts that match the seeded mail. Each run starts from
-//! a fresh demo database in its own data directory.
+//! link by hand, businesses and contacts that match the seeded mail, and an emulated Microsoft
+//! 365 tenant and Google Workspace domain connected organization-wide (`demo_org`). Each run
+//! starts from a fresh demo database in its own data directory.
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::tools::args::DemoArgs;
+use crate::tools::demo_org;
 use crate::tools::driver::Browser;
 use threadline::accounts::{self, NewUser};
 use threadline::app::App;
@@ -53,6 +55,8 @@ pub async fn run(
     let app = App::build(settings).await?;
     let base = app.settings.base_url.clone();
     let db = app.db.clone();
+    let deps = app.mail_deps();
+    let worker = format!("{}-demo", app.settings.instance_id);
     let server = tokio::spawn(app.run(shutdown.clone()));
 
     // The contract's well-known demo password ("demo") is shorter than the password policy
@@ -72,6 +76,18 @@ pub async fn run(
     let linked = link_admin_mailboxes(&base, &args.admin_password).await?;
     // From now on the emulator shows its consent page, so people choose which mailbox to link.
     emulator.state.settings.write().auto_consent = false;
+    // The demo stays useful without them: the personal mailboxes still sync.
+    let organization =
+        match demo_org::connect(&emulator.client(), &deps, user.organization_id, &worker).await {
+            Ok(lines) => lines,
+            Err(err) => {
+                eprintln!(
+                    "warning: could not connect the emulated tenant and domain: {}",
+                    threadline::commands::causes_once(&err)
+                );
+                Vec::new()
+            }
+        };
 
     println!("Threadline demo is running at {base}");
     println!(
@@ -83,6 +99,15 @@ pub async fn run(
         "  provider emulator (Gmail, Outlook) at {}",
         emulator.base_url
     );
+    for line in &organization {
+        println!("  organization-wide (Connections): {line}");
+    }
+    if !organization.is_empty() {
+        println!(
+            "  see Connections, Mailboxes (all mailboxes) and the businesses' timelines \
+             (support@ requests)"
+        );
+    }
     server.await.context("web server task")??;
     emulator.shutdown().await;
     Ok(())

@@ -4,6 +4,7 @@
 pub mod args;
 mod bench;
 mod demo;
+mod demo_org;
 mod driver;
 
 use tokio_util::sync::CancellationToken;
