@@ -226,7 +226,7 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     let lines = tokio::task::spawn_blocking(move || {
         BufReader::new(stdout)
             .lines()
-            .take(4)
+            .take(7)
             .map(Result::unwrap)
             .collect::<Vec<_>>()
     });
@@ -241,6 +241,21 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     );
     assert!(
         text.contains("linked through OAuth: alice@northwind-labs.test, bruno@northwind-labs.test"),
+        "{text}"
+    );
+    // Organization-wide: the rules select the Sales users and the shared support@ mailbox of
+    // the tenant, and the /Sales org unit (with the unit under it) of the domain.
+    assert!(
+        text.contains(
+            "Microsoft 365 tenant northwind-uk.test (certificate; rules: department eq 'Sales', \
+             shared mailbox support@northwind-uk.test) syncs eva@northwind-uk.test, \
+             farid@northwind-uk.test, support@northwind-uk.test"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Google Workspace domain northwind-us.test")
+            && text.contains("syncs hiro@northwind-us.test, lena@northwind-us.test"),
         "{text}"
     );
     let base = lines[0].rsplit(' ').next().unwrap().to_string();
@@ -262,6 +277,7 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     assert!(
         page.contains("alice@northwind-labs.test") && page.contains("bruno@northwind-labs.test")
     );
+    demo_organization_wide_capture(&client, &base).await;
     // Linking by hand now shows the provider's consent page to choose a mailbox.
     let token = support::csrf_in(&page);
     let res = client
@@ -340,6 +356,51 @@ fn bench_sync_reports_figures_for_a_generated_mailbox() {
     assert!(gmail["peak_rss_mib"].as_f64().unwrap() > 1.0);
     assert!(dir.join("threadline-data/bench/bench.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// As the demo admin: both connections on Connections (tested: active), the organization
+/// mailboxes the rules selected on the admin mailbox console (and not the others), and a
+/// request to the shared support@ mailbox on its business's timeline once the workers synced it.
+async fn demo_organization_wide_capture(client: &reqwest::Client, base: &str) {
+    let page = page_text(client, &format!("{base}/admin/connections")).await;
+    for name in ["northwind-uk", "northwind-us", "northwind-us.test"] {
+        assert!(page.contains(name), "{name}: {page}");
+    }
+    assert!(!page.contains("failing"), "{page}");
+    let page = page_text(client, &format!("{base}/admin/mailboxes")).await;
+    for address in [
+        "eva@northwind-uk.test",
+        "farid@northwind-uk.test",
+        "support@northwind-uk.test",
+        "hiro@northwind-us.test",
+        "lena@northwind-us.test",
+    ] {
+        assert!(page.contains(address), "{address}: {page}");
+    }
+    for outside in ["grace@northwind-uk.test", "marco@northwind-us.test"] {
+        assert!(!page.contains(outside), "{outside} is not selected: {page}");
+    }
+    let businesses = page_text(client, &format!("{base}/businesses")).await;
+    let acme = businesses
+        .split("<a href=\"/businesses/")
+        .find_map(|part| {
+            let (id, rest) = part.split_once('"')?;
+            rest.starts_with(">Acme Trading Ltd<").then(|| id.to_string())
+        })
+        .unwrap_or_else(|| panic!("Acme Trading Ltd is listed: {businesses}"));
+    let timeline = format!("{base}/businesses/{acme}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let page = page_text(client, &timeline).await;
+        if page.contains("Support request #4200: Pricing for Q3 order") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "support@'s request is on Acme's timeline within two minutes: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// `(provider, address)` of the demo's mailboxes with stored mail, once both linked ones have
