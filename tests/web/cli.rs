@@ -210,7 +210,12 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     let db = TestDb::new().await;
     let dir = db.dir.join("demo");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = threadline(&dir)
+    let mut command = threadline(&dir);
+    if db.is_postgres() {
+        // The demo runs on an empty PostgreSQL database when DATABASE_URL names one.
+        command.env("DATABASE_URL", &db.url);
+    }
+    let mut child = command
         .args([
             "demo",
             "--bind",
@@ -296,10 +301,14 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     let consent = consent.text().await.unwrap();
     assert!(consent.contains("chloe@northwind-labs.test"), "{consent}");
     // Both linked mailboxes sync: Gmail (alice) and Outlook (bruno).
-    let demo_db = format!(
-        "sqlite://{}?mode=ro",
-        dir.join("threadline-data/demo/demo.db").display()
-    );
+    let demo_db = if db.is_postgres() {
+        db.url.clone()
+    } else {
+        format!(
+            "sqlite://{}?mode=ro",
+            dir.join("threadline-data/demo/demo.db").display()
+        )
+    };
     let synced = demo_mailboxes_synced(&demo_db).await;
     assert!(
         synced.contains(&(
@@ -313,7 +322,9 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(dir.join("threadline-data/demo/demo.db").exists());
+    if !db.is_postgres() {
+        assert!(dir.join("threadline-data/demo/demo.db").exists());
+    }
 }
 
 /// `threadline bench sync` links a generated Gmail mailbox through OAuth, syncs it against an
