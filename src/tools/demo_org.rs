@@ -53,10 +53,7 @@ const WORKSPACE_USERS: [(&str, &str, &str, &str); 3] = [
 const WORKSPACE_ADMIN: &str = "it-admin@northwind-us.test";
 
 /// Microsoft rules: `(kind, value)` as an admin types them on the rules page.
-const M365_RULES: [(&str, &str); 2] = [
-    ("filter", "department eq 'Sales'"),
-    ("shared", SUPPORT),
-];
+const M365_RULES: [(&str, &str); 2] = [("filter", "department eq 'Sales'"), ("shared", SUPPORT)];
 const WORKSPACE_RULES: [(&str, &str); 1] = [("org_unit", "/Sales")];
 
 /// Create the tenant and the domain in the emulator, connect both, and say (one line each)
@@ -141,7 +138,15 @@ async fn microsoft(
         credential: NewCredential::Certificate(threadline::providers::Secret::new(pem)),
         admin_address: None,
     };
-    let selected = enroll(deps, org_id, &new, Directory::Microsoft, &M365_RULES, worker).await?;
+    let selected = enroll(
+        deps,
+        org_id,
+        &new,
+        Directory::Microsoft,
+        &M365_RULES,
+        worker,
+    )
+    .await?;
     Ok(format!(
         "Microsoft 365 tenant {M365_DOMAIN} (certificate; rules: department eq 'Sales', shared \
          mailbox {SUPPORT}) syncs {selected}"

@@ -396,7 +396,8 @@ async fn demo_organization_wide_capture(client: &reqwest::Client, base: &str) {
         .split("<a href=\"/businesses/")
         .find_map(|part| {
             let (id, rest) = part.split_once('"')?;
-            rest.starts_with(">Acme Trading Ltd<").then(|| id.to_string())
+            rest.starts_with(">Acme Trading Ltd<")
+                .then(|| id.to_string())
         })
         .unwrap_or_else(|| panic!("Acme Trading Ltd is listed: {businesses}"));
     let timeline = format!("{base}/businesses/{acme}");
