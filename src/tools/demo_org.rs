@@ -8,11 +8,13 @@
 use anyhow::Context;
 use chrono::{Duration, Utc};
 
-use threadline::connections::store::{self, NewConnection, NewCredential};
-use threadline::connections::{self, ConnectionKind, DIRECTORY_USER_READONLY, GMAIL_READONLY};
 use threadline::db::{audit, connection_rules, directory};
 use threadline::directory_sync::{self, Trigger};
 use threadline::domain::selection::{rules, Directory};
+use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use threadline::mailboxes::connections::{
+    self, ConnectionKind, DIRECTORY_USER_READONLY, GMAIL_READONLY,
+};
 use threadline::mailboxes::MailDeps;
 use threadline_emulator::control::DeliverQuery;
 use threadline_emulator::corpus::{self, people::BUSINESSES};
