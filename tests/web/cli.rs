@@ -415,8 +415,8 @@ async fn demo_organization_wide_capture(client: &reqwest::Client, base: &str) {
     }
 }
 
-/// `(provider, address)` of the demo's mailboxes with stored mail, once both linked ones have
-/// some (or after a minute).
+/// `(provider, address)` of the demo's mailboxes with stored mail, once both linked ones (Alice
+/// and Bruno) have some (or after a minute).
 async fn demo_mailboxes_synced(url: &str) -> Vec<(String, String)> {
     use sea_orm::{ConnectionTrait, Database, Statement};
     let mut found = Vec::new();
@@ -437,7 +437,9 @@ async fn demo_mailboxes_synced(url: &str) -> Vec<(String, String)> {
                     .collect();
             }
             db.close().await.ok();
-            if found.len() >= 2 {
+            // The organization mailboxes sync too: wait for the two linked ones by name.
+            let has = |address: &str| found.iter().any(|(_, a)| a == address);
+            if has("alice@northwind-labs.test") && has("bruno@northwind-labs.test") {
                 break;
             }
         }
