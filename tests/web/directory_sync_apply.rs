@@ -4,7 +4,7 @@
 //! connection at a time.
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::connections::Model as Connection;
 use threadline::db::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
 use threadline::db::{audit, directory_syncs, jobs, org_mailboxes};
