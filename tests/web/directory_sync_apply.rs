@@ -166,7 +166,7 @@ async fn plans_apply_to_the_same_rows_with_a_summary_and_an_audit_trail() {
         .unwrap()
         .unwrap();
     assert_eq!(directory_syncs::summary(&last).resumed, 1);
-    let stamped = threadline::db::connection_rules::connection(&app.db, c.organization_id, c.id)
+    let stamped = threadline::db::connections::find(&app.db, c.organization_id, c.id)
         .await
         .unwrap()
         .unwrap();
