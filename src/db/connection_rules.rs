@@ -9,18 +9,6 @@ use super::entities::connection_rules::{self, Entity as Rules, Model as RuleRow}
 use super::entities::connections::{self, Entity as Connections, Model as Connection};
 use crate::domain::selection::{Rule, RuleKind};
 
-/// A connection of the organization.
-pub async fn connection(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    id: i64,
-) -> Result<Option<Connection>, DbErr> {
-    Connections::find_by_id(id)
-        .filter(connections::Column::OrganizationId.eq(org_id))
-        .one(db)
-        .await
-}
-
 /// The organization's connections, by name; only the one named `name` when given.
 pub async fn connections_of(
     db: &impl ConnectionTrait,

@@ -27,7 +27,7 @@ pub async fn run_next(
         return Ok(None);
     };
     let Some(connection) =
-        connection_rules::connection(&deps.db, job.organization_id, job.subject_id).await?
+        db::connections::find(&deps.db, job.organization_id, job.subject_id).await?
     else {
         // The connection was removed: its job goes too.
         jobs::remove(&deps.db, DIRECTORY_SYNC, job.subject_id).await?;

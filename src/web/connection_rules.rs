@@ -22,7 +22,7 @@ use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::config::Settings;
 use crate::db::entities::connections::Model as Connection;
-use crate::db::{audit, connection_rules, directory_syncs};
+use crate::db::{self, audit, connection_rules, directory_syncs};
 use crate::directory_sync::{self, DirectorySyncError, Trigger};
 use crate::domain::selection::{rules, Directory};
 use crate::mailboxes::MailDeps;
@@ -93,7 +93,7 @@ async fn connection(
     user: &CurrentUser,
     id: i64,
 ) -> Result<Connection, AppError> {
-    connection_rules::connection(db, user.organization_id, id)
+    db::connections::find(db, user.organization_id, id)
         .await?
         .ok_or(AppError::NotFound)
 }

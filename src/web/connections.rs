@@ -166,36 +166,66 @@ async fn add_microsoft(
     AdminUser(admin): AdminUser,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    let f = match fields(form).await {
-        Ok(f) => f,
-        Err(error) => {
-            return refused_microsoft(
-                &admin,
-                AddForm {
-                    error,
-                    ..AddForm::default()
-                },
-            )
-        }
+    add(&deps, &admin, form, microsoft_connection, refused_microsoft).await
+}
+
+async fn add_google(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    add(&deps, &admin, form, google_connection, refused_google).await
+}
+
+/// The connection a form asks for and the form to show again should it be refused, or the
+/// form with what to fix.
+type Parsed = Result<(NewConnection, AddForm), AddForm>;
+
+/// Read the form, `parse` it into a connection, create it; every refusal goes back to the
+/// form through `refused`.
+async fn add(
+    deps: &MailDeps,
+    admin: &CurrentUser,
+    form: Multipart,
+    parse: fn(&HashMap<String, String>) -> Parsed,
+    refused: fn(&CurrentUser, AddForm) -> Result<Response, AppError>,
+) -> Result<Response, AppError> {
+    let parsed = match fields(form).await {
+        Ok(f) => parse(&f),
+        Err(error) => Err(AddForm {
+            error,
+            ..AddForm::default()
+        }),
     };
+    let (new, shown) = match parsed {
+        Ok(parsed) => parsed,
+        Err(form) => return refused(admin, form),
+    };
+    match created(deps, admin, &new).await? {
+        Ok(response) => Ok(response),
+        Err(error) => refused(admin, AddForm { error, ..shown }),
+    }
+}
+
+fn microsoft_connection(f: &HashMap<String, String>) -> Parsed {
     let shown = AddForm {
-        name: field(&f, "name"),
-        tenant: field(&f, "tenant"),
-        client_id: field(&f, "client_id"),
+        name: field(f, "name"),
+        tenant: field(f, "tenant"),
+        client_id: field(f, "client_id"),
         ..AddForm::default()
     };
-    let certificate = field(&f, "certificate");
-    let secret = field(&f, "secret");
+    let certificate = field(f, "certificate");
+    let secret = field(f, "secret");
     let credential = match (certificate.is_empty(), secret.is_empty()) {
         (false, true) => NewCredential::Certificate(Secret::new(certificate)),
         (true, false) => NewCredential::Secret(Secret::new(secret)),
         (false, false) => {
             let error = "Give either a certificate or a client secret, not both.".into();
-            return refused_microsoft(&admin, AddForm { error, ..shown });
+            return Err(AddForm { error, ..shown });
         }
         (true, true) => {
             let error = "Upload the certificate (preferred) or give the client secret.".into();
-            return refused_microsoft(&admin, AddForm { error, ..shown });
+            return Err(AddForm { error, ..shown });
         }
     };
     let new = NewConnection {
@@ -206,39 +236,20 @@ async fn add_microsoft(
         credential,
         admin_address: None,
     };
-    match created(&deps, &admin, &new).await? {
-        Ok(response) => Ok(response),
-        Err(error) => refused_microsoft(&admin, AddForm { error, ..shown }),
-    }
+    Ok((new, shown))
 }
 
-async fn add_google(
-    State(deps): State<MailDeps>,
-    AdminUser(admin): AdminUser,
-    form: Multipart,
-) -> Result<Response, AppError> {
-    let f = match fields(form).await {
-        Ok(f) => f,
-        Err(error) => {
-            return refused_google(
-                &admin,
-                AddForm {
-                    error,
-                    ..AddForm::default()
-                },
-            )
-        }
-    };
+fn google_connection(f: &HashMap<String, String>) -> Parsed {
     let shown = AddForm {
-        name: field(&f, "name"),
-        tenant: field(&f, "domain"),
-        admin_address: field(&f, "admin_address"),
+        name: field(f, "name"),
+        tenant: field(f, "domain"),
+        admin_address: field(f, "admin_address"),
         ..AddForm::default()
     };
-    let key = field(&f, "key");
+    let key = field(f, "key");
     if key.is_empty() {
         let error = "Upload the service account's JSON key file.".into();
-        return refused_google(&admin, AddForm { error, ..shown });
+        return Err(AddForm { error, ..shown });
     }
     let new = NewConnection {
         name: shown.name.clone(),
@@ -248,10 +259,7 @@ async fn add_google(
         credential: NewCredential::ServiceAccountKey(Secret::new(key)),
         admin_address: Some(shown.admin_address.clone()),
     };
-    match created(&deps, &admin, &new).await? {
-        Ok(response) => Ok(response),
-        Err(error) => refused_google(&admin, AddForm { error, ..shown }),
-    }
+    Ok((new, shown))
 }
 
 /// Create and audit, then to the new connection's page; a refusal the admin can fix comes

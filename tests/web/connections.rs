@@ -37,13 +37,7 @@ async fn app_only_tokens_are_sealed_cached_and_shared_by_instances() {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     let t = fx::tenant(&app, true).await;
-    let conn = fx::add_microsoft(
-        &app,
-        "contoso",
-        &t,
-        NewCredential::Secret(Secret::new(t.secret.clone())),
-    )
-    .await;
+    let conn = fx::secret_connection(&app, "contoso", &t).await;
     assert!(conn
         .credential_hint
         .starts_with("client secret ending in …"));
@@ -97,13 +91,7 @@ async fn tokens_are_renewed_ahead_of_expiry() {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     let t = fx::tenant(&app, true).await;
-    let conn = fx::add_microsoft(
-        &app,
-        "contoso",
-        &t,
-        NewCredential::Secret(Secret::new(t.secret.clone())),
-    )
-    .await;
+    let conn = fx::secret_connection(&app, "contoso", &t).await;
     let first = tokens::access_token(&app.deps, &conn, None, &[])
         .await
         .unwrap();
@@ -254,13 +242,7 @@ async fn graph_directory_lists_pages_filters_groups_and_probes_mailboxes() {
     )
     .await
     .unwrap();
-    let conn = fx::add_microsoft(
-        &app,
-        "contoso",
-        &t,
-        NewCredential::Secret(Secret::new(t.secret.clone())),
-    )
-    .await;
+    let conn = fx::secret_connection(&app, "contoso", &t).await;
     let token = tokens::access_token(&app.deps, &conn, None, &[])
         .await
         .unwrap();
@@ -534,13 +516,7 @@ async fn key_rotation_reseals_connections_and_drops_cached_tokens() {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     let t = fx::tenant(&app, true).await;
-    let conn = fx::add_microsoft(
-        &app,
-        "contoso",
-        &t,
-        NewCredential::Secret(Secret::new(t.secret.clone())),
-    )
-    .await;
+    let conn = fx::secret_connection(&app, "contoso", &t).await;
     tokens::access_token(&app.deps, &conn, None, &[])
         .await
         .unwrap();
@@ -585,13 +561,7 @@ async fn removal_pauses_and_flags_mailboxes_and_is_scoped_to_the_organization() 
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     let t = fx::tenant(&app, true).await;
-    let conn = fx::add_microsoft(
-        &app,
-        "contoso",
-        &t,
-        NewCredential::Secret(Secret::new(t.secret.clone())),
-    )
-    .await;
+    let conn = fx::secret_connection(&app, "contoso", &t).await;
     let org = conn.organization_id;
     let mailbox = mail_accounts::insert_org(
         &app.db,
@@ -646,13 +616,7 @@ async fn concurrent_callers_share_one_token_request() {
     let app = TestApp::spawn_with_emulator().await;
     app.setup_admin().await;
     let t = fx::tenant(&app, true).await;
-    let conn = fx::add_microsoft(
-        &app,
-        "contoso",
-        &t,
-        NewCredential::Secret(Secret::new(t.secret.clone())),
-    )
-    .await;
+    let conn = fx::secret_connection(&app, "contoso", &t).await;
     let before = fx::token_requests(&app).await;
     let (a, b, c) = tokio::join!(
         tokens::access_token(&app.deps, &conn, None, &[]),

@@ -57,9 +57,20 @@ pub async fn tenant_on(e: &EmulatorClient, consent: bool) -> Tenant {
         .await
         .unwrap();
     }
-    let app_reg = e
+    let (client_id, secret) = app_with_secret(e, &t.id, consent).await;
+    Tenant {
+        id: t.id,
+        client_id,
+        secret,
+    }
+}
+
+/// The app `Threadline` registered in `tenant` (admin-consented or not) and a client secret
+/// for it: its client id and the secret's value.
+pub async fn app_with_secret(e: &EmulatorClient, tenant: &str, consent: bool) -> (String, String) {
+    let registration = e
         .create_app(
-            &t.id,
+            tenant,
             &CreateApp {
                 display_name: Some("Threadline".into()),
                 admin_consent: consent,
@@ -69,14 +80,10 @@ pub async fn tenant_on(e: &EmulatorClient, consent: bool) -> Tenant {
         .await
         .unwrap();
     let secret = e
-        .add_secret(&t.id, &app_reg.client_id, &AddSecret::default())
+        .add_secret(tenant, &registration.client_id, &AddSecret::default())
         .await
         .unwrap();
-    Tenant {
-        id: t.id,
-        client_id: app_reg.client_id,
-        secret: secret.value,
-    }
+    (registration.client_id, secret.value)
 }
 
 /// A certificate registered on the tenant's app, valid `start..end`: PEM with the
@@ -112,6 +119,12 @@ pub async fn first_org(app: &TestApp) -> i64 {
         .unwrap()
         .expect("org")
         .id
+}
+
+/// The connection `name` to the tenant's app, proving itself with the tenant's client secret.
+pub async fn secret_connection(app: &TestApp, name: &str, t: &Tenant) -> Connection {
+    let secret = NewCredential::Secret(Secret::new(t.secret.clone()));
+    add_microsoft(app, name, t, secret).await
 }
 
 pub async fn add_microsoft(
@@ -179,6 +192,17 @@ pub async fn workspace_on(e: &EmulatorClient, scopes: &[&str]) -> Workspace {
         .await
         .unwrap();
     }
+    service_account(e, domain, "admin@acme-corp.test", scopes).await
+}
+
+/// A new service account delegated `scopes` in `domain` (none when empty), acting through
+/// `admin`.
+pub async fn service_account(
+    e: &EmulatorClient,
+    domain: &str,
+    admin: &str,
+    scopes: &[&str],
+) -> Workspace {
     let key = e
         .create_service_account(&CreateServiceAccount::default())
         .await
@@ -192,7 +216,7 @@ pub async fn workspace_on(e: &EmulatorClient, scopes: &[&str]) -> Workspace {
         domain: domain.into(),
         key_json: serde_json::to_string(&key).unwrap(),
         client_number: key.client_id,
-        admin: "admin@acme-corp.test".into(),
+        admin: admin.into(),
     }
 }
 

@@ -48,6 +48,17 @@ async fn upload(
         .unwrap()
 }
 
+/// Upload the Microsoft 365 form expecting a refusal the admin can fix: the form again, 422.
+async fn refused_microsoft(
+    app: &TestApp,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str)],
+) -> String {
+    let res = upload(app, "/admin/connections/new/microsoft", fields, files).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    res.text().await.unwrap()
+}
+
 /// Add a Microsoft 365 connection through the page; its id.
 async fn add_ms_web(
     app: &TestApp,
@@ -269,9 +280,8 @@ async fn certificates_expired_certificates_and_bad_uploads() {
     let cert_only = foreign.split("-----BEGIN PRIVATE KEY-----").next().unwrap();
     let key_only = &pem[pem.find("-----BEGIN PRIVATE KEY-----").unwrap()..];
     let mixed = format!("{cert_only}{key_only}");
-    let res = upload(
+    assert!(refused_microsoft(
         &app,
-        "/admin/connections/new/microsoft",
         &[
             ("name", "mixed"),
             ("tenant", &t.id),
@@ -279,18 +289,12 @@ async fn certificates_expired_certificates_and_bad_uploads() {
         ],
         &[("certificate", &mixed)],
     )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("does not belong to the certificate"));
+    .await
+    .contains("does not belong to the certificate"));
 
     // Refusals the admin can fix come back on the form, with the fields kept.
-    let res = upload(
+    assert!(refused_microsoft(
         &app,
-        "/admin/connections/new/microsoft",
         &[
             ("name", "bad"),
             ("tenant", "common"),
@@ -299,16 +303,10 @@ async fn certificates_expired_certificates_and_bad_uploads() {
         ],
         &[],
     )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("never works with common"));
-    let res = upload(
+    .await
+    .contains("never works with common"));
+    assert!(refused_microsoft(
         &app,
-        "/admin/connections/new/microsoft",
         &[
             ("name", "bad"),
             ("tenant", &t.id),
@@ -316,12 +314,10 @@ async fn certificates_expired_certificates_and_bad_uploads() {
         ],
         &[("certificate", "not a pem")],
     )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("no certificate found"));
-    let res = upload(
+    .await
+    .contains("no certificate found"));
+    assert!(refused_microsoft(
         &app,
-        "/admin/connections/new/microsoft",
         &[
             ("name", "cert"),
             ("tenant", &t.id),
@@ -330,9 +326,8 @@ async fn certificates_expired_certificates_and_bad_uploads() {
         ],
         &[],
     )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("already exists"));
+    .await
+    .contains("already exists"));
 }
 
 #[tokio::test]

@@ -7,34 +7,18 @@ use threadline::db::entities::mail_accounts::{self, Entity as MailAccounts, Mode
 use threadline::directory_sync::{self, Trigger};
 use threadline::domain::mailbox::MailboxStatus;
 use threadline::domain::provider::Provider;
-use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
-use threadline::mailboxes::connections::{Connection, ConnectionKind};
-use threadline::providers::Secret;
-use threadline_emulator::google::workspace_control::{
-    CreateDomain, CreateServiceAccount, WorkspaceUserSpec,
-};
-use threadline_emulator::microsoft::app_control::{AddSecret, CreateApp};
+use threadline::mailboxes::connections::Connection;
+use threadline_emulator::google::workspace_control::{CreateDomain, WorkspaceUserSpec};
 use threadline_emulator::microsoft::tenant_control::{CreateGroup, CreateTenant, UserSpec};
 use threadline_emulator::microsoft::tenants::MailboxKind;
-use threadline_emulator::EmulatorClient;
 
+use crate::connections_fixtures::{
+    add_google, app_with_secret, emulator, first_org, secret_connection, service_account, Tenant,
+    DIRECTORY, GMAIL,
+};
 use crate::support::{location, TestApp};
 
-const GMAIL: &str = "https://www.googleapis.com/auth/gmail.readonly";
-const DIRECTORY: &str = "https://www.googleapis.com/auth/admin.directory.user.readonly";
 const DOMAIN: &str = "fabrikam.test";
-
-fn emulator(app: &TestApp) -> EmulatorClient {
-    app.emulator.as_ref().expect("app with emulator").client()
-}
-
-async fn first_org(app: &TestApp) -> i64 {
-    threadline::db::organizations::first(&app.db)
-        .await
-        .unwrap()
-        .expect("org")
-        .id
-}
 
 fn user_address(n: usize) -> String {
     format!("u{n:02}@{DOMAIN}")
@@ -82,38 +66,14 @@ async fn microsoft_tenant(app: &TestApp) -> (String, String, Connection) {
         )
         .await
         .unwrap();
-    let registration = e
-        .create_app(
-            &t.id,
-            &CreateApp {
-                display_name: Some("Threadline".into()),
-                admin_consent: true,
-                ..CreateApp::default()
-            },
-        )
-        .await
-        .unwrap();
-    let secret = e
-        .add_secret(&t.id, &registration.client_id, &AddSecret::default())
-        .await
-        .unwrap();
-    let org = first_org(app).await;
-    let connection = store::create(
-        &app.deps,
-        org,
-        None,
-        &NewConnection {
-            name: "fabrikam".into(),
-            kind: ConnectionKind::Microsoft365,
-            tenant: t.id.clone(),
-            client_id: registration.client_id,
-            credential: NewCredential::Secret(Secret::new(secret.value)),
-            admin_address: None,
-        },
-    )
-    .await
-    .expect("connection created");
-    (t.id, group.id, connection)
+    let (client_id, secret) = app_with_secret(&e, &t.id, true).await;
+    let tenant = Tenant {
+        id: t.id,
+        client_id,
+        secret,
+    };
+    let connection = secret_connection(app, "fabrikam", &tenant).await;
+    (tenant.id, group.id, connection)
 }
 
 fn user_spec(upn: &str, department: &str) -> UserSpec {
@@ -374,31 +334,8 @@ async fn google_domain(app: &TestApp) -> Connection {
             .await
             .unwrap();
     }
-    let key = e
-        .create_service_account(&CreateServiceAccount::default())
-        .await
-        .unwrap();
-    e.grant_delegation(domain, &key.client_id, &[GMAIL, DIRECTORY])
-        .await
-        .unwrap();
-    let org = first_org(app).await;
-    store::create(
-        &app.deps,
-        org,
-        None,
-        &NewConnection {
-            name: "northwind".into(),
-            kind: ConnectionKind::GoogleWorkspace,
-            tenant: domain.into(),
-            client_id: String::new(),
-            credential: NewCredential::ServiceAccountKey(Secret::new(
-                serde_json::to_string(&key).unwrap(),
-            )),
-            admin_address: Some(format!("admin@{domain}")),
-        },
-    )
-    .await
-    .expect("connection created")
+    let w = service_account(&e, domain, &format!("admin@{domain}"), &[GMAIL, DIRECTORY]).await;
+    add_google(app, "northwind", &w).await
 }
 
 fn workspace_user(local: &str, unit: &str, admin: bool) -> WorkspaceUserSpec {

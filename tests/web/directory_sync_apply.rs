@@ -4,7 +4,7 @@
 //! connection at a time.
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::connections::Model as Connection;
 use threadline::db::entities::mail_accounts::{self, Entity as MailAccounts, Model as MailAccount};
 use threadline::db::{audit, directory_syncs, jobs, org_mailboxes};
@@ -166,7 +166,7 @@ async fn plans_apply_to_the_same_rows_with_a_summary_and_an_audit_trail() {
         .unwrap()
         .unwrap();
     assert_eq!(directory_syncs::summary(&last).resumed, 1);
-    let stamped = threadline::db::connection_rules::connection(&app.db, c.organization_id, c.id)
+    let stamped = threadline::db::connections::find(&app.db, c.organization_id, c.id)
         .await
         .unwrap()
         .unwrap();

@@ -2,11 +2,9 @@
 //! `POST {oauth2}/token` with `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` and an
 //! assertion signed with the key, `sub` = the Workspace user to act as.
 use chrono::{Duration, Utc};
-use serde::Deserialize;
 use serde_json::json;
 
-use super::{by_status, transport, AppToken, GrantError, ServiceAccountKey};
-use crate::providers::Secret;
+use super::{request_token, AppToken, ErrorAnswer, GrantError, ServiceAccountKey};
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Google accepts assertions of at most one hour.
@@ -15,20 +13,6 @@ const ASSERTION_LIFETIME: Duration = Duration::hours(1);
 pub const GMAIL_READONLY: &str = "https://www.googleapis.com/auth/gmail.readonly";
 pub const DIRECTORY_USER_READONLY: &str =
     "https://www.googleapis.com/auth/admin.directory.user.readonly";
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: i64,
-}
-
-#[derive(Deserialize, Default)]
-struct ErrorAnswer {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_description: String,
-}
 
 pub fn token_url(oauth2_url: &str) -> String {
     format!("{}/token", oauth2_url.trim_end_matches('/'))
@@ -55,30 +39,17 @@ pub async fn jwt_bearer(
         claims["sub"] = json!(subject);
     }
     let assertion = key.sign(&claims)?;
-    let res = http
-        .post(&url)
-        .form(&[
+    request_token(
+        http,
+        &url,
+        &[
             ("grant_type", GRANT_TYPE),
             ("assertion", assertion.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(transport)?;
-    let status = res.status();
-    if status.is_success() {
-        let answer: TokenAnswer = res.json().await.map_err(transport)?;
-        return Ok(AppToken {
-            access_token: Secret::new(answer.access_token),
-            expires_at: now + Duration::seconds(answer.expires_in.max(0)),
-        });
-    }
-    let body: ErrorAnswer = res.json().await.unwrap_or_default();
-    if body.error.is_empty() {
-        if let Some(err) = by_status(status) {
-            return Err(err);
-        }
-    }
-    Err(classify(&body, scopes))
+        ],
+        now,
+        |body, _| classify(body, scopes),
+    )
+    .await
 }
 
 /// By `error`; Google's `invalid_grant` covers several causes that only its description tells
@@ -115,6 +86,7 @@ mod tests {
         ErrorAnswer {
             error: error.into(),
             error_description: description.into(),
+            ..ErrorAnswer::default()
         }
     }
 

@@ -3,10 +3,9 @@
 //! proving itself with a client secret or a client assertion (an RS256 JWT whose header names
 //! the certificate by `x5t`).
 use chrono::{Duration, Utc};
-use serde::Deserialize;
 use serde_json::json;
 
-use super::{by_status, transport, AppToken, CertificateCredential, GrantError};
+use super::{request_token, AppToken, CertificateCredential, ErrorAnswer, GrantError};
 use crate::providers::Secret;
 
 /// The one scope app-only Graph tokens are asked for.
@@ -19,22 +18,6 @@ const ASSERTION_LIFETIME: Duration = Duration::minutes(5);
 pub enum ClientCredential<'a> {
     Secret(&'a Secret),
     Certificate(&'a CertificateCredential),
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: i64,
-}
-
-#[derive(Deserialize, Default)]
-struct ErrorAnswer {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_description: String,
-    #[serde(default)]
-    error_codes: Vec<u64>,
 }
 
 /// The token endpoint of a tenant.
@@ -93,28 +76,7 @@ pub async fn client_credentials(
             form.push(("client_assertion", client_assertion(cert, client_id, &url)?));
         }
     }
-    let started = Utc::now();
-    let res = http
-        .post(&url)
-        .form(&form)
-        .send()
-        .await
-        .map_err(transport)?;
-    let status = res.status();
-    if status.is_success() {
-        let answer: TokenAnswer = res.json().await.map_err(transport)?;
-        return Ok(AppToken {
-            access_token: Secret::new(answer.access_token),
-            expires_at: started + Duration::seconds(answer.expires_in.max(0)),
-        });
-    }
-    let body: ErrorAnswer = res.json().await.unwrap_or_default();
-    if body.error.is_empty() {
-        if let Some(err) = by_status(status) {
-            return Err(err);
-        }
-    }
-    Err(classify(&body, status))
+    request_token(http, &url, &form, Utc::now(), classify).await
 }
 
 /// By the AADSTS code (`error_codes`), which is stable; the description only travels along.

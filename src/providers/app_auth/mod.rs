@@ -7,7 +7,8 @@ pub mod google;
 pub mod keys;
 pub mod microsoft;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
 
 use super::Secret;
 pub use keys::{CertificateCredential, KeyError, ServiceAccountKey};
@@ -88,4 +89,49 @@ pub(crate) fn by_status(status: reqwest::StatusCode) -> Option<GrantError> {
     } else {
         None
     }
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    expires_in: i64,
+}
+
+/// A token endpoint's refusal; `error_codes` is Microsoft's (AADSTS numbers), empty from Google.
+#[derive(Deserialize, Default)]
+pub(crate) struct ErrorAnswer {
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub error_description: String,
+    #[serde(default)]
+    pub error_codes: Vec<u64>,
+}
+
+/// POST `form` to the token endpoint at `url`: the token (valid from `started` for the
+/// answer's `expires_in`), or the refusal, by status when it carried no error body and
+/// otherwise by the provider's `classify`.
+pub(crate) async fn request_token<F: serde::Serialize + ?Sized>(
+    http: &reqwest::Client,
+    url: &str,
+    form: &F,
+    started: DateTime<Utc>,
+    classify: impl FnOnce(&ErrorAnswer, reqwest::StatusCode) -> GrantError,
+) -> Result<AppToken, GrantError> {
+    let res = http.post(url).form(form).send().await.map_err(transport)?;
+    let status = res.status();
+    if status.is_success() {
+        let answer: TokenAnswer = res.json().await.map_err(transport)?;
+        return Ok(AppToken {
+            access_token: Secret::new(answer.access_token),
+            expires_at: started + Duration::seconds(answer.expires_in.max(0)),
+        });
+    }
+    let body: ErrorAnswer = res.json().await.unwrap_or_default();
+    if body.error.is_empty() {
+        if let Some(err) = by_status(status) {
+            return Err(err);
+        }
+    }
+    Err(classify(&body, status))
 }
