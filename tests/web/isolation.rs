@@ -24,7 +24,7 @@ type Route = (
 );
 
 /// `(method, path, form fields)`. In paths and fields, `{email}`, `{link}`, `{attachment}`,
-/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}`, `{admin}` and `{exclusion}` are
+/// `{cid}`, `{business}`, `{contact}`, `{mailbox}`, `{member}`, `{admin}`, `{exclusion}`, `{connection}` and `{rule}` are
 /// organization B's records; `{my_email}`, `{my_business}` and `{my_user}` are A's own.
 const ROUTES: &[Route] = &[
     // The email page and its body.
@@ -152,6 +152,26 @@ const ROUTES: &[Route] = &[
         "/mailboxes/{mailbox}/disconnect",
         &[("purge", "false")],
     ),
+    // Organization-wide connections and their mailbox rules.
+    (Get, "/admin/connections/{connection}", &[]),
+    (Post, "/admin/connections/{connection}/test", &[]),
+    (Post, "/admin/connections/{connection}/consent", &[]),
+    (Get, "/admin/connections/{connection}/remove", &[]),
+    (Post, "/admin/connections/{connection}/remove", &[]),
+    (Get, "/admin/connections/{connection}/rules", &[]),
+    (
+        Post,
+        "/admin/connections/{connection}/rules",
+        &[("kind", "all_users")],
+    ),
+    // (The rules preview reads the live directory, which B's made-up tenant does not have; it
+    // takes the same organization-scoped lookup as the rules page and Apply.)
+    (Post, "/admin/connections/{connection}/rules/apply", &[]),
+    (
+        Post,
+        "/admin/connections/{connection}/rules/{rule}/remove",
+        &[],
+    ),
     // Users.
     (Post, "/admin/users/{member}/role", &[("role", "admin")]),
     (Post, "/admin/users/{admin}/role", &[("role", "member")]),
@@ -225,6 +245,9 @@ const ORG_TABLES: &[&str] = &[
     "audit_log",
     "directory_imports",
     "exclusion_rules",
+    "connections",
+    "connection_rules",
+    "directory_syncs",
 ];
 
 /// Every row of an organization, as sorted text.

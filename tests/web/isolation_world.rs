@@ -6,9 +6,14 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use threadline::db::connection_rules;
 use threadline::db::entities::{
     attachments, email_links, emails, exclusion_rules, mail_accounts, users,
 };
+use threadline::domain::selection::rules::RuleKind;
+use threadline::mailboxes::connections::store::{self, NewConnection, NewCredential};
+use threadline::mailboxes::connections::ConnectionKind;
+use threadline::providers::Secret;
 use threadline::sync::sync_account;
 use threadline_emulator::{self as emulator, EmulatorConfig};
 
@@ -226,6 +231,28 @@ pub async fn two_organizations() -> World {
         .expect("attachment stored");
     let lead = lead_message(B_MAILBOX, "Bravo");
     deliver_and_sync(&app, B_MAILBOX, lead, "lead-1@lead-bravo").await;
+    // B: an organization-wide connection and one of its mailbox rules.
+    let connection = store::create(
+        &app.deps,
+        org_b,
+        Some(root.id),
+        &NewConnection {
+            name: "bravo-tenant".into(),
+            kind: ConnectionKind::Microsoft365,
+            tenant: "bravo-tenant.test".into(),
+            client_id: "bravo-app".into(),
+            credential: NewCredential::Secret(Secret::new("bravo-secret-value")),
+            admin_address: None,
+        },
+    )
+    .await
+    .expect("B's connection");
+    let rule = connection_rules::add(&app.db, &connection, RuleKind::AllUsers, "", None)
+        .await
+        .unwrap()
+        .expect("B's rule");
+    ids.push(("connection", connection.id.to_string()));
+    ids.push(("rule", rule.id.to_string()));
 
     // A: its own business and mail.
     let my_business = create(
