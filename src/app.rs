@@ -129,6 +129,10 @@ impl App {
                 .await
                 .context("cannot open the sync workers' database pool")?;
         }
+        // Wakes announced by other instances reach this one's idle workers at once.
+        let wake_listener = (!sync_ids.is_empty())
+            .then(|| crate::sync::wake::listen(&sync_deps.db, shutdown.child_token()))
+            .flatten();
         let workers: Vec<_> = sync_ids
             .into_iter()
             .map(|id| {
@@ -164,6 +168,9 @@ impl App {
             .context("web server failed");
         cleanup.abort();
         statistics.abort();
+        if let Some(listener) = wake_listener {
+            listener.abort();
+        }
         // The workers saw the same cancellation: they stop and give their leases back.
         for worker in workers {
             let _ = worker.await;

@@ -429,4 +429,6 @@ pub struct SettingsArgs {
         default_value = "https://admin.googleapis.com"
     )]
     pub google_admin_url: String,
+    #[command(flatten)]
+    pub push: crate::config_push::PushArgs,
 }

@@ -77,6 +77,7 @@ pub struct Settings {
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
     pub provider_urls: ProviderUrls,
+    pub push: crate::config_push::PushSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -94,6 +95,7 @@ impl fmt::Debug for Settings {
             .field("microsoft", &self.microsoft)
             .field("microsoft_tenant", &self.microsoft_tenant)
             .field("provider_urls", &self.provider_urls)
+            .field("push", &self.push)
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +150,7 @@ impl Settings {
                 graph_api: trim(&args.graph_api_url),
                 google_admin: trim(&args.google_admin_url),
             },
+            push: crate::config_push::PushSettings::from_args(&args.push),
         }
     }
 

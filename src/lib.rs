@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_push;
 pub mod crypto;
 pub mod db;
 pub mod directory_sync;

@@ -35,6 +35,7 @@ mod m20261207_000301_search_fields;
 mod m20261207_000310_exclusion_rules;
 mod m20261207_000400_connections;
 mod m20261207_000410_connection_rules;
+mod m20261208_000500_push;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000310_exclusion_rules::Migration),
             Box::new(m20261207_000400_connections::Migration),
             Box::new(m20261207_000410_connection_rules::Migration),
+            Box::new(m20261208_000500_push::Migration),
         ]
     }
 }

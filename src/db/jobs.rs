@@ -144,8 +144,11 @@ pub async fn complete(
     next_run: DateTime<Utc>,
     error: Option<String>,
 ) -> Result<bool, DbErr> {
+    // A wake while the pass ran (`woken_at` at or after the claim, which set `updated_at`):
+    // the change it announced may have come after the pass read, so due again at once.
     let sql = "UPDATE jobs SET state = 'queued', locked_by = NULL, lease_until = NULL, \
-               run_at = {1}, last_error = {2}, updated_at = {3}, slices = 0, progress = 0 \
+               run_at = CASE WHEN woken_at IS NOT NULL AND woken_at >= updated_at THEN {3} \
+               ELSE {1} END, last_error = {2}, updated_at = {3}, slices = 0, progress = 0 \
                WHERE id = {4} AND locked_by = {5}";
     let values = vec![
         next_run.into(),
@@ -168,6 +171,24 @@ pub async fn release_all(db: &impl ConnectionTrait, worker: &str) -> Result<u64,
         vec![super::now().into(), worker.into()],
     );
     Ok(db.execute(stmt).await?.rows_affected())
+}
+
+/// A push notification asks for a pass of `subject_id`'s job: due now if queued for later,
+/// and stamped so that a pass running right now is followed by another ([`complete`]). Many
+/// wakes before the next claim are one pass. False when there is no such job.
+pub async fn wake(
+    db: &impl ConnectionTrait,
+    kind: JobKind,
+    subject_id: i64,
+) -> Result<bool, DbErr> {
+    let sql = "UPDATE jobs SET woken_at = {1}, run_at = CASE WHEN state = 'queued' AND \
+               run_at > {1} THEN {1} ELSE run_at END WHERE kind = {2} AND subject_id = {3}";
+    exec(
+        db,
+        sql,
+        vec![super::now().into(), kind.into(), subject_id.into()],
+    )
+    .await
 }
 
 /// Run a queued job as soon as possible ("Sync now"); running jobs are left alone.

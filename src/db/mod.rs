@@ -26,6 +26,7 @@ pub mod org_mailboxes;
 pub mod organizations;
 pub mod private_threads;
 pub mod purge;
+pub mod push;
 pub mod read;
 pub mod search;
 pub mod session_store;

@@ -12,6 +12,7 @@ pub mod org_access;
 mod session;
 pub mod stats;
 pub mod tenant;
+pub mod wake;
 pub mod worker;
 
 use std::time::{Duration, Instant};

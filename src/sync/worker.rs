@@ -254,6 +254,10 @@ pub async fn run_sliced(
         ..SyncOptions::for_deps(&deps)
     };
     loop {
+        // Armed before looking for work: a wake between the look and the pause is not missed.
+        let announced = super::wake::announced();
+        tokio::pin!(announced);
+        announced.as_mut().enable();
         let step = tokio::select! {
             () = shutdown.cancelled() => break,
             step = sync_next_due_with(&deps, &worker_id, lease, &options) => step,
@@ -272,9 +276,14 @@ pub async fn run_sliced(
             // A mailbox's failure is recorded on it and its run; the worker carries on.
             Err(_) => StdDuration::ZERO,
         };
+        if pause.is_zero() {
+            continue;
+        }
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(pause) => {}
+            // Work was announced (a push wake): look again now, unless the database is failing.
+            () = &mut announced, if pause == IDLE => {}
         }
     }
     if let Err(e) = jobs::release_all(&deps.db, &worker_id).await {

@@ -153,3 +153,42 @@ async fn shutdown_releases_leases_and_sync_now_moves_the_next_run() {
     let due = claim_now(&app, "c").await;
     assert_eq!(due.map(|j| j.subject_id), Some(next.subject_id));
 }
+
+#[tokio::test]
+async fn a_wake_makes_a_job_due_once_and_a_wake_during_a_pass_brings_it_back() {
+    let app = app_with_jobs(1).await;
+    let later = db::now() + Duration::hours(1);
+    let job = claim_now(&app, "a").await.expect("due at first");
+    assert!(jobs::complete(&app.db, job.id, "a", later, None)
+        .await
+        .unwrap());
+    assert!(claim_now(&app, "a").await.is_none(), "queued for an hour");
+
+    // A burst of wakes while queued: due now, and one claim takes it.
+    for _ in 0..50 {
+        assert!(jobs::wake(&app.db, jobs::SYNC_ACCOUNT, 1).await.unwrap());
+    }
+    let job = claim_now(&app, "a").await.expect("woken: due now");
+    assert!(claim_now(&app, "b").await.is_none(), "one pass, not fifty");
+    // That pass finishes without a wake after it began: back to its interval.
+    assert!(jobs::complete(&app.db, job.id, "a", later, None)
+        .await
+        .unwrap());
+    assert!(claim_now(&app, "a").await.is_none());
+
+    // A wake that comes while a pass runs: due again at once when the pass completes.
+    assert!(jobs::wake(&app.db, jobs::SYNC_ACCOUNT, 1).await.unwrap());
+    let job = claim_now(&app, "a").await.expect("woken");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(jobs::wake(&app.db, jobs::SYNC_ACCOUNT, 1).await.unwrap());
+    assert!(jobs::complete(&app.db, job.id, "a", later, None)
+        .await
+        .unwrap());
+    assert!(
+        claim_now(&app, "b").await.is_some(),
+        "the mid-pass wake is not lost"
+    );
+
+    // No job for a mailbox: nothing to wake.
+    assert!(!jobs::wake(&app.db, jobs::SYNC_ACCOUNT, 999).await.unwrap());
+}

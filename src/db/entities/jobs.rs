@@ -29,6 +29,8 @@ pub struct Model {
     pub slices: i64,
     /// Messages those passes went through (0 once one finishes).
     pub progress: i64,
+    /// When a push notification last asked for a pass ([`crate::sync::wake`]).
+    pub woken_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod link_tombstones;
 pub mod login_throttles;
 pub mod mail_accounts;
+pub mod mailbox_push;
 pub mod organization_domains;
 pub mod organizations;
 pub mod sessions;
