@@ -90,6 +90,9 @@ pub struct Providers {
     pub gmail_units_per_minute: u32,
     /// Graph requests per app and mailbox per 10 minutes (the Outlook limiter's budget).
     pub graph_requests_per_10_minutes: u32,
+    /// Threadline's public URL (push endpoints live under it) and the push settings.
+    pub base_url: String,
+    pub push: crate::config_push::PushSettings,
 }
 
 impl Providers {
@@ -118,6 +121,8 @@ impl Providers {
             google_admin: urls.google_admin.clone(),
             gmail_units_per_minute: settings.gmail_units_per_minute,
             graph_requests_per_10_minutes: settings.graph_requests_per_10_minutes,
+            base_url: settings.base_url.clone(),
+            push: settings.push.clone(),
         })
     }
 

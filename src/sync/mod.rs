@@ -9,6 +9,7 @@ mod gmail;
 mod graph;
 pub mod limiter;
 pub mod org_access;
+pub mod push;
 mod session;
 pub mod stats;
 pub mod tenant;

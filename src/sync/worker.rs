@@ -174,9 +174,15 @@ async fn run_claimed(
     }
     // A mailbox its tenant's policy refuses is not retried hot: hours later (an administrator
     // who fixed the scope can sync it at once from its page or the command line).
+    // A pass that got through its work keeps the mailbox's push up (create, renew, repair).
+    if let (Some(a), Ok(_)) = (&account, &result) {
+        if a.status != MailboxStatus::Refused {
+            super::push::maintain(deps, a).await;
+        }
+    }
     let interval = match &account {
         Some(a) if a.status == MailboxStatus::Refused => REFUSED_RETRY_SECS,
-        Some(a) => i64::from(a.sync_interval_secs.max(30)),
+        Some(a) => super::push::next_poll_secs(deps, a).await?,
         None => 300,
     };
     let next = db::now() + Duration::seconds(interval);
