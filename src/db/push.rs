@@ -114,3 +114,121 @@ pub async fn set_pending_event(
         .await?;
     Ok(())
 }
+
+/// The rows carrying any of the provider subscription `ids` (one query for a notification
+/// batch).
+pub async fn by_subscriptions(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<PushRow>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Push::find()
+        .filter(mailbox_push::Column::SubscriptionId.is_in(ids.iter().cloned()))
+        .all(db)
+        .await
+}
+
+/// Count `accepted` notifications and `rejected` ones for `row_id` in one statement (a
+/// notification batch).
+pub async fn record_batch(
+    db: &impl ConnectionTrait,
+    row_id: i64,
+    accepted: i64,
+    rejected: i64,
+) -> Result<(), DbErr> {
+    let mut update = Push::update_many()
+        .col_expr(
+            mailbox_push::Column::Notifications,
+            Expr::col(mailbox_push::Column::Notifications).add(accepted),
+        )
+        .col_expr(
+            mailbox_push::Column::Rejected,
+            Expr::col(mailbox_push::Column::Rejected).add(rejected),
+        );
+    if accepted > 0 {
+        update = update.col_expr(
+            mailbox_push::Column::LastNotificationAt,
+            Expr::value(super::now()),
+        );
+    }
+    update
+        .filter(mailbox_push::Column::Id.eq(row_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Leave lifecycle `event` for the next pass unless a stronger one waits already
+/// (subscriptionRemoved over reauthorizationRequired over missed: recreating covers the rest).
+pub async fn raise_event(db: &impl ConnectionTrait, row_id: i64, event: &str) -> Result<(), DbErr> {
+    let stronger: &[&str] = match event {
+        REMOVED => &[],
+        REAUTHORIZE => &[REMOVED],
+        _ => &[REMOVED, REAUTHORIZE],
+    };
+    let mut update = Push::update_many()
+        .col_expr(mailbox_push::Column::PendingEvent, Expr::value(event))
+        .col_expr(mailbox_push::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(mailbox_push::Column::Id.eq(row_id));
+    if !stronger.is_empty() {
+        update = update.filter(
+            sea_orm::Condition::any()
+                .add(mailbox_push::Column::PendingEvent.is_null())
+                .add(mailbox_push::Column::PendingEvent.is_not_in(stronger.iter().copied())),
+        );
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// What a push upkeep found: the subscription (or none), its state and why.
+#[derive(Debug, Clone, Default)]
+pub struct Upkeep {
+    pub state: &'static str,
+    pub reason: Option<String>,
+    pub subscription_id: Option<String>,
+    pub client_state_hash: Option<String>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub renewed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The lifecycle event the upkeep acted on: cleared unless another arrived meanwhile.
+    pub handled: Option<String>,
+}
+
+/// Record an upkeep's outcome on `row_id` without touching the notification counters (the
+/// endpoints update them concurrently); the pending event is cleared only when it is still
+/// the one that was handled.
+pub async fn record_upkeep(
+    db: &impl ConnectionTrait,
+    row_id: i64,
+    upkeep: Upkeep,
+) -> Result<(), DbErr> {
+    let mut update = Push::update_many()
+        .col_expr(mailbox_push::Column::State, Expr::value(upkeep.state))
+        .col_expr(mailbox_push::Column::Reason, Expr::value(upkeep.reason))
+        .col_expr(
+            mailbox_push::Column::SubscriptionId,
+            Expr::value(upkeep.subscription_id),
+        )
+        .col_expr(
+            mailbox_push::Column::ClientStateHash,
+            Expr::value(upkeep.client_state_hash),
+        )
+        .col_expr(mailbox_push::Column::ExpiresAt, Expr::value(upkeep.expires_at))
+        .col_expr(mailbox_push::Column::RenewedAt, Expr::value(upkeep.renewed_at))
+        .col_expr(mailbox_push::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(mailbox_push::Column::Id.eq(row_id));
+    update.exec(db).await?;
+    if let Some(event) = upkeep.handled {
+        update = Push::update_many()
+            .col_expr(
+                mailbox_push::Column::PendingEvent,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(mailbox_push::Column::Id.eq(row_id))
+            .filter(mailbox_push::Column::PendingEvent.eq(event));
+        update.exec(db).await?;
+    }
+    Ok(())
+}

@@ -75,6 +75,8 @@ async fn disconnect_found(
         },
         Err(_) => Revocation::NothingStored,
     };
+    // While its tokens still work: push to a disconnected mailbox stops now.
+    super::push_cleanup::unsubscribe(deps, &account).await;
     let txn = crate::db::begin_write(&deps.db).await?;
     if purge {
         mail_accounts::delete(&txn, account.id).await?;

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod disconnect;
 pub mod keys;
 pub mod pausing;
+pub mod push_cleanup;
 pub mod settings;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod client;
 mod errors;
 pub mod newest;
+pub mod subscriptions;
 mod wire;
 
 pub use batch::{Located, MAX_BATCH};

@@ -6,6 +6,7 @@
 //! only record and wake ([`super::wake`]).
 pub mod gmail;
 pub mod graph;
+pub mod graph_notifications;
 
 use crate::db::entities::mail_accounts::Model as Account;
 use crate::db::push;

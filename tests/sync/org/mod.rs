@@ -4,5 +4,5 @@
 mod cli;
 mod google;
 mod microsoft;
-mod setup;
+pub mod setup;
 mod visibility;
