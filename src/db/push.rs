@@ -215,8 +215,14 @@ pub async fn record_upkeep(
             mailbox_push::Column::ClientStateHash,
             Expr::value(upkeep.client_state_hash),
         )
-        .col_expr(mailbox_push::Column::ExpiresAt, Expr::value(upkeep.expires_at))
-        .col_expr(mailbox_push::Column::RenewedAt, Expr::value(upkeep.renewed_at))
+        .col_expr(
+            mailbox_push::Column::ExpiresAt,
+            Expr::value(upkeep.expires_at),
+        )
+        .col_expr(
+            mailbox_push::Column::RenewedAt,
+            Expr::value(upkeep.renewed_at),
+        )
         .col_expr(mailbox_push::Column::UpdatedAt, Expr::value(super::now()))
         .filter(mailbox_push::Column::Id.eq(row_id));
     update.exec(db).await?;

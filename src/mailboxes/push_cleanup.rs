@@ -26,7 +26,11 @@ pub async fn unsubscribe(deps: &MailDeps, account: &Account) {
         return;
     };
     let mut graph = GraphClient::new(&deps.providers);
-    if let Some(user) = account.directory_id.as_deref().filter(|_| account.connection_id.is_some()) {
+    if let Some(user) = account
+        .directory_id
+        .as_deref()
+        .filter(|_| account.connection_id.is_some())
+    {
         graph = graph.for_user(user);
     }
     let deleted = match token(deps, account).await {

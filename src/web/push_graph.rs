@@ -38,11 +38,7 @@ async fn notify(
     body: Bytes,
 ) -> Response {
     if let Some(token) = q.validation_token {
-        return (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            token,
-        )
-            .into_response();
+        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token).into_response();
     }
     let Ok(batch) = serde_json::from_slice::<Batch>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();

@@ -167,7 +167,10 @@ async fn a_pass_subscribes_the_mailbox_and_keeps_only_a_hash_of_its_client_state
     let secret = s.client_state.clone().expect("a clientState");
     assert!((43..=128).contains(&secret.len()), "{secret}");
     assert_eq!(r.client_state_hash, Some(client_state_hash(&secret)));
-    assert!(!format!("{r:?}").contains(&secret), "the secret is not stored");
+    assert!(
+        !format!("{r:?}").contains(&secret),
+        "the secret is not stored"
+    );
     let left = r.expires_at.unwrap() - Utc::now();
     assert!(left > chrono::Duration::hours(69) && left < chrono::Duration::hours(71));
     // Healthy push: the mailbox polls rarely, as a safety net.
@@ -209,7 +212,10 @@ async fn validation_tokens_are_echoed_decoded_as_plain_text() {
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         let content_type = res.headers()["content-type"].to_str().unwrap().to_string();
         assert!(content_type.starts_with("text/plain"), "{content_type}");
-        assert_eq!(res.text().await.unwrap(), "Validation: Testing client & <ok>");
+        assert_eq!(
+            res.text().await.unwrap(),
+            "Validation: Testing client & <ok>"
+        );
         let malformed = http
             .post(app.url(path))
             .body("{\"value\": [")
@@ -252,7 +258,10 @@ async fn forged_and_unknown_notifications_wake_nothing() {
         {"subscriptionId": "5a2f8a51-0000-4000-8000-000000000000", "clientState": secret,
          "changeType": "created"},
     ]});
-    assert_eq!(post(&l.app, "/push/graph", &forged).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        post(&l.app, "/push/graph", &forged).await,
+        StatusCode::ACCEPTED
+    );
     let lifecycle = json!({"value": [
         {"subscriptionId": sub.id, "clientState": secret.to_uppercase(),
          "lifecycleEvent": "subscriptionRemoved"},
@@ -271,7 +280,10 @@ async fn forged_and_unknown_notifications_wake_nothing() {
     // The real secret is accepted.
     let genuine = json!({"value": [{"subscriptionId": sub.id, "clientState": secret,
                                     "changeType": "updated"}]});
-    assert_eq!(post(&l.app, "/push/graph", &genuine).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        post(&l.app, "/push/graph", &genuine).await,
+        StatusCode::ACCEPTED
+    );
     assert!(due(&l).await);
     assert_eq!(row(&l.app, l.account_id).await.notifications, 1);
 }
@@ -344,7 +356,10 @@ async fn subscriptions_are_renewed_before_they_expire() {
     let subs = subs(&l.app);
     assert_eq!(subs.len(), 1);
     assert_ne!(subs[0].id, id);
-    assert_eq!(recreated.subscription_id.as_deref(), Some(subs[0].id.as_str()));
+    assert_eq!(
+        recreated.subscription_id.as_deref(),
+        Some(subs[0].id.as_str())
+    );
     assert_eq!(recreated.state, "active");
 }
 
@@ -429,7 +444,13 @@ async fn an_organization_mailbox_subscribes_through_its_directory_id() {
         .unwrap()
         .unwrap()
         .id;
-    let m = setup::m365(&app, "fabrikam.test", &[(ANN, MailboxKind::User, None)], None).await;
+    let m = setup::m365(
+        &app,
+        "fabrikam.test",
+        &[(ANN, MailboxKind::User, None)],
+        None,
+    )
+    .await;
     let conn = m.connect_secret(&app, org, "fabrikam").await;
     setup::fill_outlook(&app, ANN, "Pat Buyer <pat@buyer.example>", 3).await;
     let id = m.mailbox(&app, &conn, ANN).await;
@@ -456,7 +477,11 @@ async fn without_push_the_mailbox_polls_and_says_why() {
         drain(&l.app).await;
         let r = row(&l.app, l.account_id).await;
         assert_eq!(r.state, "off");
-        assert!(r.reason.as_deref().unwrap_or_default().contains(why), "{:?}", r.reason);
+        assert!(
+            r.reason.as_deref().unwrap_or_default().contains(why),
+            "{:?}",
+            r.reason
+        );
         assert_eq!(r.subscription_id, None);
         assert!(subs(&l.app).is_empty());
         let account = threadline::db::mail_accounts::find(&l.app.db, l.account_id)
@@ -464,6 +489,46 @@ async fn without_push_the_mailbox_polls_and_says_why() {
             .unwrap()
             .unwrap();
         let own = chrono::Duration::seconds(i64::from(account.sync_interval_secs.max(30)) + 5);
-        assert!(job(&l).await.run_at < Utc::now() + own, "polls at its own interval");
+        assert!(
+            job(&l).await.run_at < Utc::now() + own,
+            "polls at its own interval"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_failing_subscription_leaves_the_mailbox_polling_with_the_reason() {
+    let l = linked_with(PUSH_ON).await;
+    common::fault(
+        &l.app,
+        json!({"mailbox": ADDRESS, "route": "/v1.0/subscriptions", "status": 500}),
+    )
+    .await;
+    drain(&l.app).await;
+    let r = row(&l.app, l.account_id).await;
+    assert_eq!(r.state, "failing");
+    let reason = r.reason.unwrap_or_default();
+    assert!(
+        reason.contains("Outlook change notifications are not working")
+            && reason.contains("HTTP 500")
+            && reason.contains("polls every"),
+        "{reason}"
+    );
+    assert!(subs(&l.app).is_empty());
+    let account = threadline::db::mail_accounts::find(&l.app.db, l.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let own = chrono::Duration::seconds(i64::from(account.sync_interval_secs.max(30)) + 5);
+    assert!(
+        job(&l).await.run_at < Utc::now() + own,
+        "polls at its own interval"
+    );
+
+    // Once Graph accepts it, the next pass's upkeep subscribes.
+    common::clear_faults(&l.app).await;
+    maintain(&l.app.deps, &account).await.unwrap();
+    let r = row(&l.app, l.account_id).await;
+    assert_eq!((r.state.as_str(), r.reason), ("active", None));
+    assert_eq!(subs(&l.app).len(), 1);
 }

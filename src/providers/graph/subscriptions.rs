@@ -67,7 +67,12 @@ impl GraphClient {
             "clientState": new.client_state.expose(),
         });
         let res = self
-            .call(Method::POST, &self.subscriptions_url(None), token, Some(body))
+            .call(
+                Method::POST,
+                &self.subscriptions_url(None),
+                token,
+                Some(body),
+            )
             .await?;
         parse(check(res).await?).await
     }
@@ -81,7 +86,12 @@ impl GraphClient {
     ) -> Result<Option<Subscription>, ProviderError> {
         let body = json!({ "expirationDateTime": stamp(expires_at) });
         let res = self
-            .call(Method::PATCH, &self.subscriptions_url(Some(id)), token, Some(body))
+            .call(
+                Method::PATCH,
+                &self.subscriptions_url(Some(id)),
+                token,
+                Some(body),
+            )
             .await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -107,7 +117,12 @@ impl GraphClient {
     /// `DELETE /subscriptions/{id}`; one Graph no longer has is already gone.
     pub async fn unsubscribe(&self, token: &Secret, id: &str) -> Result<(), ProviderError> {
         let res = self
-            .call(Method::DELETE, &self.subscriptions_url(Some(id)), token, None)
+            .call(
+                Method::DELETE,
+                &self.subscriptions_url(Some(id)),
+                token,
+                None,
+            )
             .await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(());

@@ -120,10 +120,13 @@ async fn keep_up(deps: &MailDeps, account: &Account, row: &PushRow) -> Result<Up
                 .is_none_or(|at| at - now < Duration::hours(RENEW_WITHIN_HOURS));
         let kept = match (alive, due) {
             (false, _) => None,
-            (true, false) => Some((Subscription {
-                id,
-                expires_at: row.expires_at.unwrap_or(now),
-            }, row.renewed_at)),
+            (true, false) => Some((
+                Subscription {
+                    id,
+                    expires_at: row.expires_at.unwrap_or(now),
+                },
+                row.renewed_at,
+            )),
             (true, true) => renew(&s, &id).await?.map(|sub| (sub, Some(now))),
         };
         if let Some((sub, renewed_at)) = kept {
@@ -179,21 +182,18 @@ async fn create(s: &Session, deps: &MailDeps) -> Result<(Subscription, String), 
     let expires_at = crate::db::now() + Duration::minutes(LIFETIME_MINUTES);
     let graph = s.graph().clone();
     let sub = s
-        .call(|t| {
-            let (g, n, l, c) = (
-                graph.clone(),
-                notification_url.clone(),
-                lifecycle_url.clone(),
-                secret.clone(),
-            );
+        .call(|token| {
+            let graph = graph.clone();
+            let (notify, lifecycle) = (notification_url.clone(), lifecycle_url.clone());
+            let client_state = secret.clone();
             async move {
                 let new = NewSubscription {
-                    notification_url: &n,
-                    lifecycle_url: &l,
-                    client_state: &c,
+                    notification_url: &notify,
+                    lifecycle_url: &lifecycle,
+                    client_state: &client_state,
                     expires_at,
                 };
-                g.subscribe(&t, &new).await
+                graph.subscribe(&token, &new).await
             }
         })
         .await?;

@@ -148,7 +148,10 @@ mod tests {
     fn the_strongest_lifecycle_event_wins() {
         assert_eq!(stronger(None, push::MISSED), push::MISSED);
         assert_eq!(stronger(Some(push::MISSED), push::REMOVED), push::REMOVED);
-        assert_eq!(stronger(Some(push::REMOVED), push::REAUTHORIZE), push::REMOVED);
+        assert_eq!(
+            stronger(Some(push::REMOVED), push::REAUTHORIZE),
+            push::REMOVED
+        );
         assert_eq!(lifecycle_event("SubscriptionRemoved"), Some(push::REMOVED));
         assert_eq!(lifecycle_event("other"), None);
     }
