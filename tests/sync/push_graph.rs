@@ -286,6 +286,23 @@ async fn forged_and_unknown_notifications_wake_nothing() {
     );
     assert!(due(&l).await);
     assert_eq!(row(&l.app, l.account_id).await.notifications, 1);
+
+    // 500 items in one POST: answered well inside Graph's 3 s, one pass.
+    drain(&l.app).await;
+    let item = json!({"subscriptionId": sub.id, "clientState": secret, "changeType": "updated"});
+    let batch = json!({ "value": vec![item; 500] });
+    let started = std::time::Instant::now();
+    assert_eq!(
+        post(&l.app, "/push/graph", &batch).await,
+        StatusCode::ACCEPTED
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(row(&l.app, l.account_id).await.notifications, 501);
+    assert_eq!(drain(&l.app).await, 1);
 }
 
 #[tokio::test]
