@@ -18,6 +18,8 @@ use crate::sync::push::graph_notifications::{self, Batch};
 
 /// Largest notification body read (Graph's batches are far smaller).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Graph counts answers slower than about 2.9 s against the endpoint.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_millis(2_500);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,14 +45,25 @@ async fn notify(
     let Ok(batch) = serde_json::from_slice::<Batch>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    match graph_notifications::receive(&db, &batch).await {
-        Ok(received) => {
+    // Graph wants its answer within 3 s: recording goes on in the background past that (a
+    // busy SQLite writer), and the answer does not wait for it.
+    let recording = tokio::spawn(async move { graph_notifications::receive(&db, &batch).await });
+    match tokio::time::timeout(ANSWER_WITHIN, recording).await {
+        Ok(Ok(Ok(received))) => {
             tracing::debug!(?received, "Graph notifications received");
             StatusCode::ACCEPTED.into_response()
         }
-        // Not recorded: Graph delivers again later.
-        Err(e) => {
+        Err(_) => {
+            tracing::info!("Graph notifications still being recorded; answered 202");
+            StatusCode::ACCEPTED.into_response()
+        }
+        // Not recorded: Graph delivers them again later.
+        Ok(Ok(Err(e))) => {
             tracing::error!(error = %e, "could not record Graph notifications");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "recording Graph notifications failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
