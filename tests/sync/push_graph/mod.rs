@@ -2,8 +2,10 @@
 //! subscribes the mailbox (only the clientState's hash is kept), Graph's validation handshake,
 //! a delivered message waking the pass that stores it, forged and unknown notifications waking
 //! nothing, a burst being one pass, renewal before expiry, each lifecycle event, app-only
-//! organization mailboxes, and push off (or failing) leaving the mailbox polling.
+//! organization mailboxes, push off (or failing) leaving the mailbox polling, and several
+//! instances sharing the wakes through the database.
 mod helpers;
 
+mod instances;
 mod notifications;
 mod upkeep;
