@@ -61,7 +61,13 @@ pub async fn maintain(deps: &MailDeps, account: &Account) -> Result<(), SyncErro
             }
         },
     };
+    // A new subscription only reports changes from now on; the pass's delta ran before it
+    // existed, so one more delta (at once, after this pass) covers the moment in between.
+    let created = upkeep.subscription_id.is_some() && upkeep.subscription_id != row.subscription_id;
     push::record_upkeep(&deps.db, row.id, upkeep).await?;
+    if created {
+        crate::sync::wake::wake(&deps.db, account.id).await?;
+    }
     Ok(())
 }
 
