@@ -204,7 +204,7 @@ pub async fn record_upkeep(
     row_id: i64,
     upkeep: Upkeep,
 ) -> Result<(), DbErr> {
-    let mut update = Push::update_many()
+    Push::update_many()
         .col_expr(mailbox_push::Column::State, Expr::value(upkeep.state))
         .col_expr(mailbox_push::Column::Reason, Expr::value(upkeep.reason))
         .col_expr(
@@ -224,17 +224,19 @@ pub async fn record_upkeep(
             Expr::value(upkeep.renewed_at),
         )
         .col_expr(mailbox_push::Column::UpdatedAt, Expr::value(super::now()))
-        .filter(mailbox_push::Column::Id.eq(row_id));
-    update.exec(db).await?;
+        .filter(mailbox_push::Column::Id.eq(row_id))
+        .exec(db)
+        .await?;
     if let Some(event) = upkeep.handled {
-        update = Push::update_many()
+        Push::update_many()
             .col_expr(
                 mailbox_push::Column::PendingEvent,
                 Expr::value(Option::<String>::None),
             )
             .filter(mailbox_push::Column::Id.eq(row_id))
-            .filter(mailbox_push::Column::PendingEvent.eq(event));
-        update.exec(db).await?;
+            .filter(mailbox_push::Column::PendingEvent.eq(event))
+            .exec(db)
+            .await?;
     }
     Ok(())
 }

@@ -25,14 +25,8 @@ pub async fn unsubscribe(deps: &MailDeps, account: &Account) {
     let Some(id) = row.subscription_id.clone() else {
         return;
     };
-    let mut graph = GraphClient::new(&deps.providers);
-    if let Some(user) = account
-        .directory_id
-        .as_deref()
-        .filter(|_| account.connection_id.is_some())
-    {
-        graph = graph.for_user(user);
-    }
+    // Subscriptions live at `/subscriptions`, whoever's mailbox they watch.
+    let graph = GraphClient::new(&deps.providers);
     let deleted = match token(deps, account).await {
         Some(t) => graph.unsubscribe(&t, &id).await.map_err(|e| e.to_string()),
         None => Err("no token".into()),
