@@ -29,6 +29,7 @@ pub mod mailbox_views;
 pub mod mailbox_visibility;
 pub mod mailboxes;
 pub mod purge;
+pub mod push_gmail;
 pub mod reassociation_views;
 pub mod session;
 pub mod settings;
@@ -121,6 +122,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)
+        // Provider push endpoints: authenticated by their own means, not sessions or CSRF.
+        .merge(push_gmail::router())
         .layer(middleware::from_fn(detach::run_to_completion))
         .nest_service("/static", ServeDir::new(static_dir))
         .layer(middleware::from_fn(error::htmx_fragments))

@@ -5,6 +5,7 @@
 //! lives in `mailbox_push` ([`crate::db::push`]); the notification endpoints (`web::push_*`)
 //! only record and wake ([`super::wake`]).
 pub mod gmail;
+pub mod gmail_notice;
 pub mod graph;
 
 use crate::db::entities::mail_accounts::Model as Account;
