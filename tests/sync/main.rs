@@ -11,4 +11,5 @@ mod fairness;
 mod gmail;
 mod org;
 mod outlook;
+mod push_gmail;
 mod statements;
