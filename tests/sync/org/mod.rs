@@ -4,5 +4,5 @@
 mod cli;
 mod google;
 mod microsoft;
-mod setup;
+pub(crate) mod setup;
 mod visibility;

@@ -20,26 +20,21 @@ use threadline_emulator::{EmulatorConfig, RunningEmulator};
 use crate::common::{self, stored, Linked, Mailbox};
 use crate::support::{client, TestApp, TestDb};
 
-const TOPIC: &str = "projects/crm/topics/gmail";
-const PUSHER: &str = "gmail-push@crm.iam.gserviceaccount.com";
-const AUDIENCE: &str = "https://crm.example.test/push/gmail";
-const MAILBOX: Mailbox = Mailbox {
+mod upkeep;
+
+pub const TOPIC: &str = "projects/crm/topics/gmail";
+pub const PUSHER: &str = "gmail-push@crm.iam.gserviceaccount.com";
+pub const AUDIENCE: &str = "https://crm.example.test/push/gmail";
+pub const MAILBOX: Mailbox = Mailbox {
     provider: "google",
     address: "pia@push.test",
     name: "Pia Push",
 };
 
-/// An app with Gmail push on (`extra` flags after the push settings), the mailbox linked with
-/// a few messages, and the topic registered in the emulator to push to the app.
-async fn linked_with(push_flags: &[&str], topic: impl FnOnce(&TestApp) -> Topic) -> Linked {
-    let emulator = threadline_emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let certs = format!("{}/oauth2/v3/certs", emulator.base_url);
-    let mut args = vec!["--push", "on", "--google-certs-url", &certs];
-    args.extend_from_slice(push_flags);
-    let db = Arc::new(TestDb::new().await);
-    let app = TestApp::spawn_full(db, client(), Some(Arc::new(emulator)), &args).await;
+/// An app with Gmail push on (and `push_flags`), the mailbox linked with a few messages, and
+/// the topic registered in the emulator to push to the app.
+pub async fn linked_with(push_flags: &[&str], topic: impl FnOnce(&TestApp) -> Topic) -> Linked {
+    let app = push_app(push_flags).await;
     app.setup_admin().await;
     app.provider_mailbox(MAILBOX.provider, MAILBOX.address, MAILBOX.name)
         .await;
@@ -53,7 +48,20 @@ async fn linked_with(push_flags: &[&str], topic: impl FnOnce(&TestApp) -> Topic)
     common::link(app, MAILBOX).await
 }
 
-const CONFIGURED: [&str; 6] = [
+/// A fresh emulator and the app with `--push on`, Google's keys at the emulator, and
+/// `push_flags`.
+pub async fn push_app(push_flags: &[&str]) -> TestApp {
+    let emulator = threadline_emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let certs = format!("{}/oauth2/v3/certs", emulator.base_url);
+    let mut args = vec!["--push", "on", "--google-certs-url", &certs];
+    args.extend_from_slice(push_flags);
+    let db = Arc::new(TestDb::new().await);
+    TestApp::spawn_full(db, client(), Some(Arc::new(emulator)), &args).await
+}
+
+pub const CONFIGURED: [&str; 6] = [
     "--google-pubsub-topic",
     TOPIC,
     "--google-pubsub-service-account",
@@ -64,7 +72,7 @@ const CONFIGURED: [&str; 6] = [
 
 /// The topic as the operator sets it up: pushes to the app, authenticated as [`PUSHER`] for
 /// [`AUDIENCE`].
-fn topic_for(app: &TestApp) -> Topic {
+pub fn topic_for(app: &TestApp) -> Topic {
     Topic {
         audience: Some(AUDIENCE.into()),
         service_account: Some(PUSHER.into()),
@@ -72,11 +80,11 @@ fn topic_for(app: &TestApp) -> Topic {
     }
 }
 
-async fn linked() -> Linked {
+pub async fn linked() -> Linked {
     linked_with(&CONFIGURED, topic_for).await
 }
 
-async fn deliver(app: &TestApp, tag: &str) -> String {
+pub async fn deliver(app: &TestApp, tag: &str) -> String {
     let raw = common::message(
         &format!("{} <{}>", MAILBOX.name, MAILBOX.address),
         "",
@@ -92,7 +100,7 @@ async fn deliver(app: &TestApp, tag: &str) -> String {
 }
 
 /// Worker passes until nothing is due; how many ran.
-async fn run_due(l: &Linked) -> usize {
+pub async fn run_due(l: &Linked) -> usize {
     let mut passes = 0;
     while worker::sync_next_due(&l.app.deps, "push-w")
         .await
@@ -104,7 +112,7 @@ async fn run_due(l: &Linked) -> usize {
     passes
 }
 
-async fn row(l: &Linked) -> PushRow {
+pub async fn row(l: &Linked) -> PushRow {
     push::find(&l.app.db, l.account_id)
         .await
         .unwrap()
@@ -112,24 +120,28 @@ async fn row(l: &Linked) -> PushRow {
 }
 
 /// Whether the mailbox's sync job was woken (due now, or stamped by a wake).
-async fn woken(l: &Linked) -> bool {
-    let job = jobs::find(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+pub async fn woken(l: &Linked) -> bool {
+    job_woken(&l.app, l.account_id).await
+}
+
+pub async fn job_woken(app: &TestApp, account_id: i64) -> bool {
+    let job = jobs::find(&app.db, jobs::SYNC_ACCOUNT, account_id)
         .await
         .unwrap()
         .expect("job");
     job.woken_at.is_some() || job.run_at <= threadline::db::now()
 }
 
-fn emulator(l: &Linked) -> &RunningEmulator {
+pub fn emulator(l: &Linked) -> &RunningEmulator {
     l.app.emulator.as_deref().expect("emulator")
 }
 
-fn signer(l: &Linked) -> Arc<Signer> {
+pub fn signer(l: &Linked) -> Arc<Signer> {
     emulator(l).state.ext.get::<Signer>()
 }
 
 /// A Pub/Sub push body for the mailbox at `history_id`.
-fn push_body(address: &str, history_id: u64) -> serde_json::Value {
+pub fn push_body(address: &str, history_id: u64) -> serde_json::Value {
     use base64::Engine as _;
     let data = json!({"emailAddress": address, "historyId": history_id}).to_string();
     json!({
@@ -142,7 +154,7 @@ fn push_body(address: &str, history_id: u64) -> serde_json::Value {
     })
 }
 
-async fn post_push(l: &Linked, token: Option<&str>, body: &serde_json::Value) -> StatusCode {
+pub async fn post_push(l: &Linked, token: Option<&str>, body: &serde_json::Value) -> StatusCode {
     let mut request = l.app.client.post(l.app.url("/push/gmail")).json(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -151,7 +163,7 @@ async fn post_push(l: &Linked, token: Option<&str>, body: &serde_json::Value) ->
 }
 
 /// The stored Gmail history cursor.
-async fn cursor(l: &Linked) -> u64 {
+pub async fn cursor(l: &Linked) -> u64 {
     sync_cursors::cursor(&l.app.db, l.account_id, "gmail")
         .await
         .unwrap()
@@ -162,12 +174,12 @@ async fn cursor(l: &Linked) -> u64 {
 }
 
 /// When the emulator's watch on the mailbox lapses (epoch ms).
-async fn expiration(l: &Linked) -> i64 {
+pub async fn expiration(l: &Linked) -> i64 {
     let overview = l.app.emulator_client().push_state().await.unwrap();
     overview.watches[MAILBOX.address].expiration_ms
 }
 
-async fn until<F, Fut>(what: &str, mut check: F)
+pub async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -288,70 +300,4 @@ async fn a_push_for_an_unknown_address_is_acknowledged_and_ignored() {
     assert_eq!(post_push(&l, Some(&token), &body).await, StatusCode::NO_CONTENT);
     assert!(!woken(&l).await);
     assert_eq!(row(&l).await.notifications, 0);
-}
-
-#[tokio::test]
-async fn the_watch_is_renewed_once_it_is_a_day_old() {
-    let l = linked().await;
-    run_due(&l).await;
-    let first = row(&l).await;
-    let watched = expiration(&l).await;
-    // A pass within the day keeps the watch as it is.
-    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id).await.unwrap();
-    assert_eq!(run_due(&l).await, 1);
-    assert_eq!(row(&l).await.renewed_at, first.renewed_at);
-    assert_eq!(expiration(&l).await, watched);
-    // A day later the next pass renews it.
-    let mut aged = row(&l).await;
-    aged.renewed_at = Some(threadline::db::now() - chrono::Duration::hours(25));
-    push::save(&l.app.db, aged).await.unwrap();
-    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    assert_eq!(run_due(&l).await, 1);
-    let renewed = row(&l).await;
-    assert_eq!(renewed.state, push::ACTIVE);
-    assert!(renewed.renewed_at > first.renewed_at);
-    assert!(expiration(&l).await > watched, "Gmail was asked again");
-}
-
-#[tokio::test]
-async fn without_a_topic_gmail_polls_and_says_why() {
-    let l = linked_with(
-        &["--google-pubsub-service-account", PUSHER],
-        topic_for,
-    )
-    .await;
-    run_due(&l).await;
-    let r = row(&l).await;
-    assert_eq!(r.state, push::OFF);
-    assert!(
-        r.reason.as_deref().is_some_and(|m| m.contains("GOOGLE_PUBSUB_TOPIC")),
-        "{:?}",
-        r.reason
-    );
-    assert!(l.app.emulator_client().push_state().await.unwrap().watches.is_empty());
-    let token = signer(&l).push_token(AUDIENCE, PUSHER);
-    let body = push_body(MAILBOX.address, 99_999_999);
-    assert_eq!(post_push(&l, Some(&token), &body).await, StatusCode::NOT_FOUND);
-    assert!(!woken(&l).await);
-}
-
-#[tokio::test]
-async fn a_topic_gmail_may_not_publish_to_leaves_push_failing_with_the_fix() {
-    let l = linked_with(&CONFIGURED, |app| Topic {
-        gmail_may_publish: false,
-        ..topic_for(app)
-    })
-    .await;
-    run_due(&l).await;
-    let r = row(&l).await;
-    assert_eq!(r.state, push::FAILING);
-    assert!(
-        r.reason
-            .as_deref()
-            .is_some_and(|m| m.contains("gmail-api-push@system.gserviceaccount.com")),
-        "{:?}",
-        r.reason
-    );
-    assert!(l.app.emulator_client().push_state().await.unwrap().watches.is_empty());
 }
