@@ -1,8 +1,8 @@
 //! Google's signing key: the RSA key the emulator signs Pub/Sub push ID tokens with, published
 //! as a JWKS at `GET /oauth2/v3/certs` (the shape of `https://www.googleapis.com/oauth2/v3/certs`).
-//! One 2048-bit key per emulator run with a random `kid`, generated when first needed (the
-//! first JWKS request or authenticated push), so emulators that never push start as fast as
-//! before.
+//! One 2048-bit key with a random `kid`, generated when the first emulator of the process starts
+//! ([`prepare`]; the emulators of one process, e.g. a test binary's, share it, so only the first
+//! start pays the fraction of a second it takes).
 
 use std::sync::OnceLock;
 
@@ -22,23 +22,39 @@ struct Key {
     key: RsaPrivateKey,
 }
 
-/// The emulator's Google signing key (an extension of the emulator's state).
-#[derive(Default)]
+static KEY: OnceLock<Key> = OnceLock::new();
+
+/// The emulator's Google signing key (reached as an extension of the emulator's state).
 pub struct Signer {
-    key: OnceLock<Key>,
+    key: &'static Key,
+}
+
+impl Default for Signer {
+    fn default() -> Self {
+        Self { key: key() }
+    }
+}
+
+/// Generate the key unless this process has it (at start-up, off the async threads).
+pub async fn prepare() {
+    let _ = tokio::task::spawn_blocking(key).await;
+}
+
+/// The key, generated on first use (a fraction of a second: from a blocking task).
+fn key() -> &'static Key {
+    KEY.get_or_init(|| Key {
+        // Google's kids are 40 hex digits (a SHA-1); any unique string works.
+        kid: random_string(40)
+            .bytes()
+            .map(|b| char::from(b"0123456789abcdef"[usize::from(b % 16)]))
+            .collect(),
+        key: crypto::generate_key().expect("an RSA key can be generated"),
+    })
 }
 
 impl Signer {
-    /// The key, generated on first use (a fraction of a second: call from a blocking task).
-    fn key(&self) -> &Key {
-        self.key.get_or_init(|| Key {
-            // Google's kids are 40 hex digits (a SHA-1); any unique string works.
-            kid: random_string(40)
-                .bytes()
-                .map(|b| char::from(b"0123456789abcdef"[usize::from(b % 16)]))
-                .collect(),
-            key: crypto::generate_key().expect("an RSA key can be generated"),
-        })
+    fn key(&self) -> &'static Key {
+        self.key
     }
 
     /// The key's id (`kid` in the JWKS and in every token's header).
