@@ -79,8 +79,13 @@ impl CertsCache {
         if let Some(key) = cached.keys.get(kid) {
             return Ok(key.clone());
         }
-        if cached.fetched.is_some_and(|at| at.elapsed() < REFETCH_EVERY) {
-            return Err(PushAuthError::Invalid(format!("unknown signing key {kid:?}")));
+        if cached
+            .fetched
+            .is_some_and(|at| at.elapsed() < REFETCH_EVERY)
+        {
+            return Err(PushAuthError::Invalid(format!(
+                "unknown signing key {kid:?}"
+            )));
         }
         let set: JwkSet = fetch(http, url).await?;
         cached.fetched = Some(Instant::now());
@@ -101,7 +106,8 @@ impl CertsCache {
 }
 
 async fn fetch(http: &reqwest::Client, url: &str) -> Result<JwkSet, PushAuthError> {
-    let unavailable = |e: reqwest::Error| PushAuthError::KeysUnavailable(e.without_url().to_string());
+    let unavailable =
+        |e: reqwest::Error| PushAuthError::KeysUnavailable(e.without_url().to_string());
     http.get(url)
         .timeout(Duration::from_secs(10))
         .send()

@@ -63,12 +63,18 @@ async fn receive(
         }
         Err(e) => {
             tracing::warn!(error = %e, "gmail push refused");
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")])
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+            )
                 .into_response();
         }
     }
     let Some(notice) = gmail_notice::parse(&body) else {
-        tracing::warn!(bytes = body.len(), "gmail push is not a Gmail notification; acknowledged");
+        tracing::warn!(
+            bytes = body.len(),
+            "gmail push is not a Gmail notification; acknowledged"
+        );
         return StatusCode::NO_CONTENT.into_response();
     };
     match gmail_notice::received(&db, &notice).await {

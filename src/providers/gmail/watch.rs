@@ -62,7 +62,11 @@ impl GmailClient {
             }));
         }
         let body: wire::ErrorBody = res.json().await.unwrap_or_default();
-        let message = body.error.as_ref().map(|d| d.message.clone()).unwrap_or_default();
+        let message = body
+            .error
+            .as_ref()
+            .map(|d| d.message.clone())
+            .unwrap_or_default();
         match (status, classify(status, None, &body)) {
             (StatusCode::NOT_FOUND, _) => Ok(Err(WatchRefusal::TopicNotFound(message))),
             (StatusCode::FORBIDDEN, ProviderError::Permanent(_)) => {

@@ -72,7 +72,11 @@ pub async fn maintain(deps: &MailDeps, account: &Account) -> Result<(), SyncErro
         }
     }
     if row.state == push::FAILING {
-        tracing::warn!(account = account.id, reason = row.reason.as_deref(), "gmail watch failed");
+        tracing::warn!(
+            account = account.id,
+            reason = row.reason.as_deref(),
+            "gmail watch failed"
+        );
     }
     push::save(&deps.db, row).await?;
     Ok(())
@@ -172,8 +176,8 @@ fn refused(topic: &str, refusal: &WatchRefusal) -> String {
              gmail-api-push@system.gserviceaccount.com the Pub/Sub Publisher role on it; \
              polling meanwhile ({m})"
         ),
-        WatchRefusal::Invalid(m) => format!(
-            "Gmail refused to watch this mailbox on {topic}: {m}; polling meanwhile"
-        ),
+        WatchRefusal::Invalid(m) => {
+            format!("Gmail refused to watch this mailbox on {topic}: {m}; polling meanwhile")
+        }
     }
 }

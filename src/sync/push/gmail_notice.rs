@@ -117,7 +117,8 @@ mod tests {
             .encode(r#"{"emailAddress":"sam@example.com","historyId":"1234567890"}"#);
         assert_eq!(parse(&body(&url)), Some(want));
         // The example from Gmail's documentation.
-        let doc = "eyJlbWFpbEFkZHJlc3MiOiAidXNlckBleGFtcGxlLmNvbSIsICJoaXN0b3J5SWQiOiAiMTIzNDU2Nzg5MCJ9";
+        let doc =
+            "eyJlbWFpbEFkZHJlc3MiOiAidXNlckBleGFtcGxlLmNvbSIsICJoaXN0b3J5SWQiOiAiMTIzNDU2Nzg5MCJ9";
         assert_eq!(parse(&body(doc)).map(|n| n.history_id), Some(1_234_567_890));
         assert_eq!(parse(b"{}"), None);
         assert_eq!(parse(&body("not base64!")), None);

@@ -51,9 +51,10 @@ pub async fn linked_with(push_flags: &[&str], topic: impl FnOnce(&TestApp) -> To
 /// A fresh emulator and the app with `--push on`, Google's keys at the emulator, and
 /// `push_flags`.
 pub async fn push_app(push_flags: &[&str]) -> TestApp {
-    let emulator = threadline_emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
+    let emulator =
+        threadline_emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig::default())
+            .await
+            .expect("emulator starts");
     let certs = format!("{}/oauth2/v3/certs", emulator.base_url);
     let mut args = vec!["--push", "on", "--google-certs-url", &certs];
     args.extend_from_slice(push_flags);
@@ -201,13 +202,18 @@ async fn a_delivered_message_is_pushed_signed_wakes_the_mailbox_and_the_next_pas
     let r = row(&l).await;
     assert_eq!(r.state, push::ACTIVE, "{:?}", r.reason);
     assert_eq!(r.subscription_id.as_deref(), Some(TOPIC));
-    assert!(r.expires_at.is_some_and(|e| e > threadline::db::now() + chrono::Duration::days(6)));
+    assert!(r
+        .expires_at
+        .is_some_and(|e| e > threadline::db::now() + chrono::Duration::days(6)));
     let overview = l.app.emulator_client().push_state().await.unwrap();
     let watch = &overview.watches[MAILBOX.address];
     assert_eq!(watch.topic, TOPIC);
     assert_eq!(watch.label_ids, ["INBOX", "SENT"], "the synced labels");
     assert!(!watch.exclude);
-    assert!(!woken(&l).await, "healthy push: the next poll is an hour away");
+    assert!(
+        !woken(&l).await,
+        "healthy push: the next poll is an hour away"
+    );
 
     let id = deliver(&l.app, "push-new").await;
     let pushed = || async {
@@ -221,9 +227,15 @@ async fn a_delivered_message_is_pushed_signed_wakes_the_mailbox_and_the_next_pas
     assert!(sent[0].authenticated);
     assert_eq!(sent[0].status, Some(204));
     assert_eq!(row(&l).await.notifications, 1);
-    assert!(!stored(&l).await.live.contains_key(&id), "not before the pass");
+    assert!(
+        !stored(&l).await.live.contains_key(&id),
+        "not before the pass"
+    );
     assert_eq!(run_due(&l).await, 1, "one pass for the wake");
-    assert!(stored(&l).await.live.contains_key(&id), "the pass stored it");
+    assert!(
+        stored(&l).await.live.contains_key(&id),
+        "the pass stored it"
+    );
 }
 
 #[tokio::test]
@@ -246,8 +258,10 @@ async fn forged_expired_misaddressed_and_missing_tokens_are_refused_and_wake_not
     let expired = signer.sign(&claims(AUDIENCE, PUSHER, now - 7200));
     let wrong_audience = signer.push_token("https://elsewhere.test/push/gmail", PUSHER);
     let wrong_account = signer.push_token(AUDIENCE, "intruder@evil.iam.gserviceaccount.com");
-    let unverified = signer.sign(&json!({"iss": "https://accounts.google.com", "aud": AUDIENCE,
-        "email": PUSHER, "email_verified": false, "iat": now, "exp": now + 3600}));
+    let unverified = signer.sign(
+        &json!({"iss": "https://accounts.google.com", "aud": AUDIENCE,
+        "email": PUSHER, "email_verified": false, "iat": now, "exp": now + 3600}),
+    );
     let wrong_issuer = signer.sign(&json!({"iss": "https://evil.test", "aud": AUDIENCE,
         "email": PUSHER, "email_verified": true, "iat": now, "exp": now + 3600}));
     for (what, token) in [
@@ -260,13 +274,20 @@ async fn forged_expired_misaddressed_and_missing_tokens_are_refused_and_wake_not
         ("garbage", Some("not.a.jwt")),
         ("no token", None),
     ] {
-        assert_eq!(post_push(&l, token, &body).await, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(
+            post_push(&l, token, &body).await,
+            StatusCode::UNAUTHORIZED,
+            "{what}"
+        );
     }
     assert!(!woken(&l).await, "nothing woken");
     assert_eq!(row(&l).await.notifications, 0);
 
     let genuine = signer.push_token(AUDIENCE, PUSHER);
-    assert_eq!(post_push(&l, Some(&genuine), &body).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post_push(&l, Some(&genuine), &body).await,
+        StatusCode::NO_CONTENT
+    );
     assert!(woken(&l).await, "the same push, signed by Google, wakes it");
 }
 
@@ -278,16 +299,25 @@ async fn a_pushed_history_id_not_newer_than_the_cursor_wakes_nothing() {
     let token = signer(&l).push_token(AUDIENCE, PUSHER);
     for stale in [at - 1, at] {
         let body = push_body(MAILBOX.address, stale);
-        assert_eq!(post_push(&l, Some(&token), &body).await, StatusCode::NO_CONTENT);
+        assert_eq!(
+            post_push(&l, Some(&token), &body).await,
+            StatusCode::NO_CONTENT
+        );
     }
     assert!(!woken(&l).await);
     assert_eq!(row(&l).await.notifications, 2, "counted, not acted on");
     // Not a Gmail notification at all: acknowledged (Pub/Sub would redeliver it for days).
     let junk = json!({"message": {"data": "bm90IGpzb24="}});
-    assert_eq!(post_push(&l, Some(&token), &junk).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post_push(&l, Some(&token), &junk).await,
+        StatusCode::NO_CONTENT
+    );
     assert!(!woken(&l).await);
     let body = push_body(MAILBOX.address, at + 1);
-    assert_eq!(post_push(&l, Some(&token), &body).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post_push(&l, Some(&token), &body).await,
+        StatusCode::NO_CONTENT
+    );
     assert!(woken(&l).await);
 }
 
@@ -297,7 +327,10 @@ async fn a_push_for_an_unknown_address_is_acknowledged_and_ignored() {
     run_due(&l).await;
     let token = signer(&l).push_token(AUDIENCE, PUSHER);
     let body = push_body("stranger@push.test", 99_999_999);
-    assert_eq!(post_push(&l, Some(&token), &body).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post_push(&l, Some(&token), &body).await,
+        StatusCode::NO_CONTENT
+    );
     assert!(!woken(&l).await);
     assert_eq!(row(&l).await.notifications, 0);
 }

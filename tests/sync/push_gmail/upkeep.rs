@@ -24,7 +24,9 @@ async fn the_watch_is_renewed_once_it_is_a_day_old() {
     let first = row(&l).await;
     let watched = expiration(&l).await;
     // A pass within the day keeps the watch as it is.
-    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id).await.unwrap();
+    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap();
     assert_eq!(run_due(&l).await, 1);
     assert_eq!(row(&l).await.renewed_at, first.renewed_at);
     assert_eq!(expiration(&l).await, watched);
@@ -32,7 +34,9 @@ async fn the_watch_is_renewed_once_it_is_a_day_old() {
     let mut aged = row(&l).await;
     aged.renewed_at = Some(threadline::db::now() - chrono::Duration::hours(25));
     push::save(&l.app.db, aged).await.unwrap();
-    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id).await.unwrap();
+    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert_eq!(run_due(&l).await, 1);
     let renewed = row(&l).await;
@@ -43,23 +47,31 @@ async fn the_watch_is_renewed_once_it_is_a_day_old() {
 
 #[tokio::test]
 async fn without_a_topic_gmail_polls_and_says_why() {
-    let l = linked_with(
-        &["--google-pubsub-service-account", PUSHER],
-        topic_for,
-    )
-    .await;
+    let l = linked_with(&["--google-pubsub-service-account", PUSHER], topic_for).await;
     run_due(&l).await;
     let r = row(&l).await;
     assert_eq!(r.state, push::OFF);
     assert!(
-        r.reason.as_deref().is_some_and(|m| m.contains("GOOGLE_PUBSUB_TOPIC")),
+        r.reason
+            .as_deref()
+            .is_some_and(|m| m.contains("GOOGLE_PUBSUB_TOPIC")),
         "{:?}",
         r.reason
     );
-    assert!(l.app.emulator_client().push_state().await.unwrap().watches.is_empty());
+    assert!(l
+        .app
+        .emulator_client()
+        .push_state()
+        .await
+        .unwrap()
+        .watches
+        .is_empty());
     let token = signer(&l).push_token(AUDIENCE, PUSHER);
     let body = push_body(MAILBOX.address, 99_999_999);
-    assert_eq!(post_push(&l, Some(&token), &body).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        post_push(&l, Some(&token), &body).await,
+        StatusCode::NOT_FOUND
+    );
     assert!(!woken(&l).await);
 }
 
@@ -80,7 +92,14 @@ async fn a_topic_gmail_may_not_publish_to_leaves_push_failing_with_the_fix() {
         "{:?}",
         r.reason
     );
-    assert!(l.app.emulator_client().push_state().await.unwrap().watches.is_empty());
+    assert!(l
+        .app
+        .emulator_client()
+        .push_state()
+        .await
+        .unwrap()
+        .watches
+        .is_empty());
 }
 
 #[tokio::test]
@@ -96,11 +115,21 @@ async fn turning_push_off_stops_the_watch_and_the_endpoint() {
         &["--push", "off"],
     )
     .await;
-    jobs::run_now(&off.db, jobs::SYNC_ACCOUNT, l.account_id).await.unwrap();
-    assert!(worker::sync_next_due(&off.deps, "off-w").await.unwrap().is_some());
+    jobs::run_now(&off.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap();
+    assert!(worker::sync_next_due(&off.deps, "off-w")
+        .await
+        .unwrap()
+        .is_some());
     let r = row(&l).await;
     assert_eq!(r.state, push::OFF);
-    assert!(r.reason.as_deref().is_some_and(|m| m.contains("THREADLINE_PUSH=off")), "{r:?}");
+    assert!(
+        r.reason
+            .as_deref()
+            .is_some_and(|m| m.contains("THREADLINE_PUSH=off")),
+        "{r:?}"
+    );
     let overview = l.app.emulator_client().push_state().await.unwrap();
     assert!(overview.watches.is_empty(), "users.stop was called");
     let token = signer(&l).push_token(AUDIENCE, PUSHER);
@@ -121,13 +150,20 @@ async fn a_workspace_mailbox_is_watched_through_domain_wide_delegation() {
     const ADMIN: &str = "it@northwind.test";
     let app = push_app(&CONFIGURED).await;
     app.setup_admin().await;
-    let org = organizations::first(&app.db).await.unwrap().expect("org").id;
+    let org = organizations::first(&app.db)
+        .await
+        .unwrap()
+        .expect("org")
+        .id;
     let users = [(ANN, true, false), (ADMIN, true, false)];
     let w = setup::workspace(&app, "northwind.test", &users, &[GMAIL_READONLY]).await;
     let conn = w.connect(&app, org, "northwind", ADMIN).await;
     setup::fill_gmail(&app, ANN, "Pat <pat@buyer.example>", 3).await;
     let id = w.mailbox(&app, &conn, ANN).await;
-    app.emulator_client().add_topic(&topic_for(&app)).await.unwrap();
+    app.emulator_client()
+        .add_topic(&topic_for(&app))
+        .await
+        .unwrap();
     let account = mail_accounts::find(&app.db, id).await.unwrap().unwrap();
     let options = SyncOptions::for_deps(&app.deps);
     let lease = Duration::from_secs(20);

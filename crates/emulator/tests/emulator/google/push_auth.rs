@@ -88,9 +88,11 @@ async fn pushes_carry_an_id_token_signed_with_the_published_key() {
         .control(
             reqwest::Method::POST,
             "/_emulator/pubsub/topics",
-            Some(json!({"topic": "projects/crm/topics/gmail", "push_endpoint": url,
+            Some(
+                json!({"topic": "projects/crm/topics/gmail", "push_endpoint": url,
                         "audience": "https://crm.test/push/gmail",
-                        "service_account": "push@crm.iam.gserviceaccount.com"})),
+                        "service_account": "push@crm.iam.gserviceaccount.com"}),
+            ),
         )
         .await;
     assert_eq!(status, 201);
@@ -106,12 +108,18 @@ async fn pushes_carry_an_id_token_signed_with_the_published_key() {
     assert!(jwt.verify_rs256(&key), "signed with the published key");
     assert_eq!(jwt.claim_str("iss"), Some("https://accounts.google.com"));
     assert_eq!(jwt.claim_str("aud"), Some("https://crm.test/push/gmail"));
-    assert_eq!(jwt.claim_str("email"), Some("push@crm.iam.gserviceaccount.com"));
+    assert_eq!(
+        jwt.claim_str("email"),
+        Some("push@crm.iam.gserviceaccount.com")
+    );
     assert_eq!(jwt.claims["email_verified"], json!(true));
     assert!(jwt
         .claim_str("sub")
         .is_some_and(|s| s.chars().all(|c| c.is_ascii_digit())));
-    let (iat, exp) = (jwt.claim_time("iat").unwrap(), jwt.claim_time("exp").unwrap());
+    let (iat, exp) = (
+        jwt.claim_time("iat").unwrap(),
+        jwt.claim_time("exp").unwrap(),
+    );
     assert_eq!(exp - iat, 3600);
     assert!((iat - chrono::Utc::now().timestamp()).abs() < 60);
 }
@@ -130,17 +138,28 @@ async fn defaults_unsigned_registrations_and_unpublishable_topics() {
     for (topic, extra) in [
         ("projects/p/topics/plain", json!({})),
         ("projects/p/topics/open", json!({"authenticated": false})),
-        ("projects/p/topics/closed", json!({"gmail_may_publish": false})),
+        (
+            "projects/p/topics/closed",
+            json!({"gmail_may_publish": false}),
+        ),
     ] {
         let body = register(topic, extra);
-        emu.control(reqwest::Method::POST, "/_emulator/pubsub/topics", Some(body))
-            .await;
+        emu.control(
+            reqwest::Method::POST,
+            "/_emulator/pubsub/topics",
+            Some(body),
+        )
+        .await;
     }
     push_one(&emu, &token, "projects/p/topics/plain", "plain").await;
     let headers = first(&seen, 1).await;
-    let jwt = Jwt::decode(headers[0].as_deref().unwrap().trim_start_matches("Bearer "))
-        .expect("a JWT");
-    assert_eq!(jwt.claim_str("aud"), Some(url.as_str()), "the push endpoint");
+    let jwt =
+        Jwt::decode(headers[0].as_deref().unwrap().trim_start_matches("Bearer ")).expect("a JWT");
+    assert_eq!(
+        jwt.claim_str("aud"),
+        Some(url.as_str()),
+        "the push endpoint"
+    );
     assert_eq!(jwt.claim_str("email"), Some(DEFAULT_PUSH_ACCOUNT));
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
