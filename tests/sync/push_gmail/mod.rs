@@ -255,6 +255,11 @@ async fn forged_expired_misaddressed_and_missing_tokens_are_refused_and_wake_not
         &json!({"alg": "RS256", "kid": signer.kid(), "typ": "JWT"}),
         &claims(AUDIENCE, PUSHER, now),
     );
+    let unknown_key = threadline_emulator::crypto::sign_rs256(
+        &other_key,
+        &json!({"alg": "RS256", "kid": "not-a-google-key", "typ": "JWT"}),
+        &claims(AUDIENCE, PUSHER, now),
+    );
     let expired = signer.sign(&claims(AUDIENCE, PUSHER, now - 7200));
     let wrong_audience = signer.push_token("https://elsewhere.test/push/gmail", PUSHER);
     let wrong_account = signer.push_token(AUDIENCE, "intruder@evil.iam.gserviceaccount.com");
@@ -266,6 +271,7 @@ async fn forged_expired_misaddressed_and_missing_tokens_are_refused_and_wake_not
         "email": PUSHER, "email_verified": true, "iat": now, "exp": now + 3600}));
     for (what, token) in [
         ("forged", Some(forged.as_str())),
+        ("unknown key", Some(unknown_key.as_str())),
         ("expired", Some(expired.as_str())),
         ("wrong audience", Some(wrong_audience.as_str())),
         ("wrong service account", Some(wrong_account.as_str())),

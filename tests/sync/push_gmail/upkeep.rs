@@ -18,7 +18,7 @@ use crate::org::setup::{self, GMAIL_READONLY};
 use crate::support::{client, TestApp};
 
 #[tokio::test]
-async fn the_watch_is_renewed_once_it_is_a_day_old() {
+async fn the_watch_is_renewed_once_it_is_a_day_old_and_when_the_labels_change() {
     let l = linked().await;
     run_due(&l).await;
     let first = row(&l).await;
@@ -43,6 +43,25 @@ async fn the_watch_is_renewed_once_it_is_a_day_old() {
     assert_eq!(renewed.state, push::ACTIVE);
     assert!(renewed.renewed_at > first.renewed_at);
     assert!(expiration(&l).await > watched, "Gmail was asked again");
+    // New labels in the mailbox's settings: the next pass watches those.
+    let labels = threadline::domain::stored::SyncSettings {
+        since: None,
+        labels: vec!["INBOX".into()],
+    };
+    threadline::db::sync_status::save_settings(&l.app.db, l.account_id, &labels, 300, true)
+        .await
+        .unwrap();
+    jobs::run_now(&l.app.db, jobs::SYNC_ACCOUNT, l.account_id)
+        .await
+        .unwrap();
+    while worker::sync_next_due(&l.app.deps, "w")
+        .await
+        .unwrap()
+        .is_some()
+    {}
+    let overview = l.app.emulator_client().push_state().await.unwrap();
+    assert_eq!(overview.watches[MAILBOX.address].label_ids, ["INBOX"]);
+    assert_eq!(row(&l).await.state, push::ACTIVE);
 }
 
 #[tokio::test]
