@@ -38,6 +38,20 @@ pub async fn find_by_address(
         .await
 }
 
+/// The `provider` mailboxes at `address` in every organization: a provider's push notification
+/// names its mailbox by address only (Gmail through Pub/Sub).
+pub async fn with_address(
+    db: &impl ConnectionTrait,
+    provider: Provider,
+    address: &str,
+) -> Result<Vec<MailAccount>, DbErr> {
+    MailAccounts::find()
+        .filter(mail_accounts::Column::Provider.eq(provider))
+        .filter(mail_accounts::Column::Address.eq(address))
+        .all(db)
+        .await
+}
+
 /// Every mailbox of every organization, in a stable order (operator commands).
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<MailAccount>, DbErr> {
     MailAccounts::find()

@@ -8,7 +8,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::entities::{emails, jobs, mail_accounts, sync_cursors, sync_ledger};
+use super::entities::{emails, jobs, mail_accounts, mailbox_push, sync_cursors, sync_ledger};
 use super::sync_cursors::PHASE_INITIAL;
 use crate::domain::stored::SyncSettings;
 use crate::domain::sync_run::CursorPhase;
@@ -115,6 +115,16 @@ pub async fn save_settings(
         .await?;
     if restart_listing {
         super::sync_cursors::forget_all(db, account_id).await?;
+        // A Gmail watch covers the synced labels: the next pass watches the new ones.
+        mailbox_push::Entity::update_many()
+            .col_expr(
+                mailbox_push::Column::RenewedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(mailbox_push::Column::AccountId.eq(account_id))
+            .filter(mailbox_push::Column::Provider.eq("google"))
+            .exec(db)
+            .await?;
     }
     // The next pass comes due after the new interval at the latest.
     let due = super::now() + chrono::Duration::seconds(i64::from(interval_secs));

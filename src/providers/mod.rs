@@ -9,6 +9,7 @@ pub mod graph;
 pub mod identity;
 pub mod mime;
 pub mod oauth;
+pub mod pubsub;
 
 use std::fmt;
 use std::time::Duration;
@@ -93,6 +94,8 @@ pub struct Providers {
     /// Threadline's public URL (push endpoints live under it) and the push settings.
     pub base_url: String,
     pub push: crate::config_push::PushSettings,
+    /// Google's keys that sign Pub/Sub push tokens, cached (`GOOGLE_CERTS_URL`).
+    pub google_certs: std::sync::Arc<pubsub::CertsCache>,
 }
 
 impl Providers {
@@ -123,6 +126,7 @@ impl Providers {
             graph_requests_per_10_minutes: settings.graph_requests_per_10_minutes,
             base_url: settings.base_url.clone(),
             push: settings.push.clone(),
+            google_certs: std::sync::Arc::default(),
         })
     }
 

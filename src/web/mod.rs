@@ -30,6 +30,7 @@ pub mod mailbox_visibility;
 pub mod mailboxes;
 pub mod purge;
 pub mod push_graph;
+pub mod push_gmail;
 pub mod reassociation_views;
 pub mod session;
 pub mod settings;
@@ -124,6 +125,8 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         // Machine webhooks authenticate themselves: no session, no CSRF token.
         .merge(push_graph::router())
+        // Provider push endpoints: authenticated by their own means, not sessions or CSRF.
+        .merge(push_gmail::router())
         .layer(middleware::from_fn(detach::run_to_completion))
         .nest_service("/static", ServeDir::new(static_dir))
         .layer(middleware::from_fn(error::htmx_fragments))

@@ -12,4 +12,5 @@ mod gmail;
 mod org;
 mod outlook;
 mod push_graph;
+mod push_gmail;
 mod statements;

@@ -221,6 +221,8 @@ pub async fn start(bind: SocketAddr, config: EmulatorConfig) -> anyhow::Result<R
         let count = corpus::import::import_path(&mailbox, path)?;
         tracing::info!(count, %address, "imported messages");
     }
+    // The key that signs Gmail's Pub/Sub pushes, ready before anything is pushed.
+    google::signing::prepare().await;
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");

@@ -83,7 +83,7 @@ impl GmailClient {
         &self.user
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/gmail/v1/users/{}{path}", self.base, self.user)
     }
 

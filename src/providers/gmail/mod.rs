@@ -3,12 +3,14 @@
 mod batch;
 pub mod client;
 mod multipart;
+pub mod watch;
 mod wire;
 
 use chrono::{DateTime, Utc};
 
 pub use batch::{Fetched, MessageState, BATCH_MAX};
 pub use client::{Change, GmailClient, HistoryPage, ListPage, RawMessage};
+pub use watch::{Watch, WatchRefusal};
 
 use crate::domain::message::NormalizedMessage;
 use crate::providers::mime::{self, Limits, ProviderFields};
@@ -23,6 +25,8 @@ pub mod units {
     pub const HISTORY_LIST: u32 = 2;
     pub const MESSAGES_LIST: u32 = 5;
     pub const MESSAGES_GET: u32 = 5;
+    pub const WATCH: u32 = 100;
+    pub const STOP: u32 = 50;
 }
 
 /// Parses the raw bytes and joins them with what Gmail said (labels, flags, internalDate).

@@ -100,3 +100,11 @@ pub(super) struct MinimalMessage {
     #[serde(default)]
     pub label_ids: Vec<String>,
 }
+
+/// users.watch's answer (int64 as strings).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WatchResponse {
+    pub history_id: String,
+    pub expiration: String,
+}

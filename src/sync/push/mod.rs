@@ -5,6 +5,7 @@
 //! lives in `mailbox_push` ([`crate::db::push`]); the notification endpoints (`web::push_*`)
 //! only record and wake ([`super::wake`]).
 pub mod gmail;
+pub mod gmail_notice;
 pub mod graph;
 pub mod graph_notifications;
 

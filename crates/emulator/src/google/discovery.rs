@@ -1,5 +1,6 @@
-//! Google's `OpenID` discovery document, an empty JWKS and the `tokeninfo` endpoint, with every
-//! endpoint pointing at this emulator.
+//! Google's `OpenID` discovery document, the JWKS of the emulator's signing key (it signs
+//! Pub/Sub push tokens: `signing`) and the `tokeninfo` endpoint, with every endpoint pointing
+//! at this emulator.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -44,9 +45,21 @@ async fn openid_configuration(State(state): State<SharedState>) -> Json<serde_js
     }))
 }
 
-/// No keys: the emulator's id tokens are not verifiable (documented in `token`).
-async fn certs() -> Json<serde_json::Value> {
-    Json(json!({ "keys": [] }))
+/// The emulator's Google signing key as a JWKS (Pub/Sub push tokens verify against it; the
+/// OAuth `id_token`s do not, see `token`).
+async fn certs(State(state): State<SharedState>) -> Response {
+    let signer = state.ext.get::<super::signing::Signer>();
+    match tokio::task::spawn_blocking(move || signer.jwks()).await {
+        Ok(jwks) => (
+            [(
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=21600, must-revalidate, no-transform",
+            )],
+            Json(jwks),
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn tokeninfo(

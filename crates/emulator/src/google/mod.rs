@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod gmail;
 pub mod oauth;
+pub mod signing;
 pub mod token;
 pub mod workspace;
 pub mod workspace_control;

@@ -2,7 +2,8 @@
 //! PKCE, `refresh_token` without rotation), `POST /revoke` and `OpenID` `GET /v1/userinfo`.
 //!
 //! The `id_token` is a JWT whose claims are real (iss, aud, sub, email, nonce, iat, exp) but
-//! whose RS256 signature is not verifiable: the emulator publishes no JWKS.
+//! whose RS256 signature is not verifiable (the JWKS at `/oauth2/v3/certs` holds only the key
+//! that signs Pub/Sub push tokens).
 
 use std::collections::HashMap;
 

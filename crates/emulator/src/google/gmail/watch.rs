@@ -8,6 +8,15 @@
 //! is a hint; history.list is the truth). An endpoint that does not answer 2xx gets the
 //! notification again with exponential backoff (up to 5 attempts), as Pub/Sub redelivers.
 //! `GET /_emulator/pubsub` lists topics, watches and every delivery attempt.
+//!
+//! Pushes are authenticated as a Pub/Sub push subscription with authentication configured:
+//! each POST carries `Authorization: Bearer <ID token>`, RS256-signed with the emulator's
+//! Google key (JWKS at `/oauth2/v3/certs`, see `google::signing`), `iss`
+//! `https://accounts.google.com`, `aud` the registration's `audience` (default: the push
+//! endpoint URL, as Pub/Sub defaults it), `email` its `service_account` (verified), valid for an
+//! hour. `"authenticated": false` sends them unsigned. `"gmail_may_publish": false` makes
+//! users.watch answer 403 as Gmail does when gmail-api-push@system.gserviceaccount.com may not
+//! publish to the topic.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -34,13 +43,50 @@ use crate::SharedState;
 
 const WATCH_DAYS_MS: i64 = 7 * 24 * 3600 * 1000;
 
+/// The service account a push subscription authenticates as when its registration names none.
+pub const DEFAULT_PUSH_ACCOUNT: &str = "pubsub-push@emulator-project.iam.gserviceaccount.com";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Topic {
     pub topic: String,
     pub push_endpoint: String,
     #[serde(default)]
     pub subscription: Option<String>,
+    /// The `aud` of the pushes' ID tokens (default: `push_endpoint`).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The `email` of the pushes' ID tokens (default: [`DEFAULT_PUSH_ACCOUNT`]).
+    #[serde(default)]
+    pub service_account: Option<String>,
+    /// Whether pushes carry a signed ID token (default true).
+    #[serde(default = "yes")]
+    pub authenticated: bool,
+    /// Whether Gmail may publish to the topic (default true); false: users.watch answers 403.
+    #[serde(default = "yes")]
+    pub gmail_may_publish: bool,
 }
+
+fn yes() -> bool {
+    true
+}
+
+impl Topic {
+    /// A topic whose notifications go to `push_endpoint`, authenticated with the defaults.
+    pub fn new(topic: impl Into<String>, push_endpoint: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            push_endpoint: push_endpoint.into(),
+            subscription: None,
+            audience: None,
+            service_account: None,
+            authenticated: true,
+            gmail_may_publish: true,
+        }
+    }
+}
+
+/// How one topic's pushes are authenticated: `(audience, service account)`, None unsigned.
+type PushAuth = Option<(String, String)>;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Watch {
@@ -60,6 +106,9 @@ pub struct SentNotification {
     pub endpoint: String,
     pub history_id: String,
     pub status: Option<u16>,
+    /// Whether the push carried a signed ID token.
+    #[serde(default)]
+    pub authenticated: bool,
 }
 
 #[derive(Default)]
@@ -131,6 +180,19 @@ pub async fn watch(
             "Invalid topicName does not match projects/SOME_PROJECT/topics/SOME_TOPIC: {topic}"
         )));
     }
+    let refused = state
+        .ext
+        .get::<WatchState>()
+        .topics
+        .lock()
+        .get(&topic)
+        .is_some_and(|t| !t.gmail_may_publish);
+    if refused {
+        return Err(GoogleError::forbidden(format!(
+            "Error sending test message to Cloud PubSub {topic} : User not authorized to \
+             perform this action."
+        )));
+    }
     let head = ctx.mailbox.data.read().log.head();
     let expiration_ms = chrono::Utc::now().timestamp_millis() + WATCH_DAYS_MS;
     let behavior = request
@@ -174,29 +236,41 @@ pub async fn stop(
 /// Attempts per notification: Pub/Sub redelivers until the endpoint answers 2xx.
 const PUSH_ATTEMPTS: u32 = 5;
 
-/// POST one notification, redelivering with exponential backoff (0.5 s, 1 s, 2 s, ...) while
-/// the endpoint fails; every attempt is recorded.
-async fn deliver(
-    client: reqwest::Client,
-    ws: std::sync::Arc<WatchState>,
+/// One notification on its way: where, what, and how it is authenticated.
+struct Delivery {
     endpoint: String,
     body: serde_json::Value,
     mailbox: String,
     head: u64,
-) {
+    auth: PushAuth,
+}
+
+/// POST one notification, redelivering with exponential backoff (0.5 s, 1 s, 2 s, ...) while
+/// the endpoint fails; every attempt is recorded. An authenticated push signs its ID token
+/// once (a token is good for an hour, longer than all the attempts).
+async fn deliver(state: SharedState, d: Delivery) {
+    let ws = state.ext.get::<WatchState>();
+    let token = match d.auth {
+        Some((audience, email)) => {
+            let signer = state.ext.get::<crate::google::signing::Signer>();
+            tokio::task::spawn_blocking(move || signer.push_token(&audience, &email))
+                .await
+                .ok()
+        }
+        None => None,
+    };
     for attempt in 0..PUSH_ATTEMPTS {
-        let status = client
-            .post(&endpoint)
-            .json(&body)
-            .send()
-            .await
-            .ok()
-            .map(|r| r.status().as_u16());
+        let mut request = state.http.post(&d.endpoint).json(&d.body);
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
+        }
+        let status = request.send().await.ok().map(|r| r.status().as_u16());
         ws.sent.lock().push(SentNotification {
-            mailbox: mailbox.clone(),
-            endpoint: endpoint.clone(),
-            history_id: head.to_string(),
+            mailbox: d.mailbox.clone(),
+            endpoint: d.endpoint.clone(),
+            history_id: d.head.to_string(),
             status,
+            authenticated: token.is_some(),
         });
         if status.is_some_and(|s| (200..300).contains(&s)) {
             return;
@@ -258,15 +332,24 @@ fn notify_due(state: &SharedState) {
     }
     for (address, topic, head) in due {
         let registered = ws.topics.lock().get(&topic).cloned();
-        let (endpoint, subscription) = match registered {
-            Some(t) => (
-                t.push_endpoint,
-                t.subscription
-                    .unwrap_or_else(|| topic.replace("/topics/", "/subscriptions/")),
-            ),
+        let (endpoint, subscription, auth) = match registered {
+            Some(t) => {
+                let auth = t.authenticated.then(|| {
+                    (
+                        t.audience.unwrap_or_else(|| t.push_endpoint.clone()),
+                        t.service_account
+                            .unwrap_or_else(|| DEFAULT_PUSH_ACCOUNT.to_string()),
+                    )
+                });
+                let subscription = t
+                    .subscription
+                    .unwrap_or_else(|| topic.replace("/topics/", "/subscriptions/"));
+                (t.push_endpoint, subscription, auth)
+            }
             None if topic.starts_with("http") => (
                 topic.clone(),
                 "projects/emulator/subscriptions/push".to_string(),
+                Some((topic.clone(), DEFAULT_PUSH_ACCOUNT.to_string())),
             ),
             None => continue,
         };
@@ -284,8 +367,13 @@ fn notify_due(state: &SharedState) {
             },
             "subscription": subscription,
         });
-        let client = state.http.clone();
-        let ws = ws.clone();
-        tokio::spawn(deliver(client, ws, endpoint, body, address, head));
+        let delivery = Delivery {
+            endpoint,
+            body,
+            mailbox: address,
+            head,
+            auth,
+        };
+        tokio::spawn(deliver(state.clone(), delivery));
     }
 }

@@ -14,7 +14,8 @@ async fn openid_configuration_points_at_the_emulator() {
     let (status, keys) = emu.control_get("/oauth2/v3/certs").await;
     assert_eq!(
         (status, keys["keys"].as_array().map(Vec::len)),
-        (200, Some(0))
+        (200, Some(1)),
+        "the key that signs Pub/Sub push tokens"
     );
 }
 

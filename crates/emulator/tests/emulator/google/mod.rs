@@ -18,6 +18,8 @@ mod modify;
 
 mod batch_watch;
 
+mod push_auth;
+
 mod corpora;
 
 mod discovery;
