@@ -16,6 +16,7 @@ pub mod exclusions;
 pub mod files;
 pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod links;
 pub mod mail_accounts;
 pub mod mailbox_console;

@@ -22,6 +22,8 @@ pub mod error;
 pub mod exclusions;
 pub mod headers;
 pub mod home;
+pub mod live;
+pub mod live_hub;
 pub mod link_targets;
 pub mod local_path;
 pub mod mailbox_sync;
@@ -62,6 +64,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
+    pub live: live_hub::LiveHub,
 }
 
 /// Mailbox operations take their slice of the state.
@@ -102,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailbox_sync::router())
         .merge(mailbox_visibility::router())
         .merge(timeline::router())
+        .merge(live::router())
         .merge(email_view::router())
         .merge(email_actions::router())
         .merge(attachments::router())

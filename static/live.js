@@ -1,0 +1,130 @@
+// Live pages (README "Live pages"): a timeline listens to /live/events and, on each change,
+// asks its changes URL (with the filter form's values and its cursor) which threads changed.
+// New and moved threads go where their time puts them, changed ones are replaced in place, an
+// expanded thread keeps its messages (only its summary line is updated), and whatever the
+// reader looks at stays where it is on screen.
+(function () {
+  "use strict";
+  var timeline = null;
+  var busy = false;
+  var again = false;
+
+  function list() { return document.getElementById("threads"); }
+
+  function rows() { return Array.prototype.slice.call(list().querySelectorAll("details.thread")); }
+
+  function byThread(id) {
+    return rows().filter(function (r) { return r.dataset.thread === id; })[0] || null;
+  }
+
+  // The first row still on screen and where it is, to put it back there after the changes.
+  function anchor() {
+    var all = rows();
+    for (var i = 0; i < all.length; i++) {
+      var box = all[i].getBoundingClientRect();
+      if (box.bottom > 0) { return { el: all[i], top: box.top }; }
+    }
+    return null;
+  }
+
+  function at(row) { return Number(row.dataset.at || 0); }
+
+  // Insert `row` before the first shown row older than it; past the last one only when the
+  // list is complete (otherwise "Load more" brings it in its turn).
+  function place(row) {
+    var l = list();
+    var all = rows();
+    for (var i = 0; i < all.length; i++) {
+      if (at(all[i]) < at(row)) { l.insertBefore(row, all[i]); return true; }
+    }
+    var more = l.querySelector(".load-more");
+    if (more) { return false; }
+    l.appendChild(row);
+    return true;
+  }
+
+  function apply(html, mark) {
+    var box = document.createElement("template");
+    box.innerHTML = html;
+    var root = box.content.querySelector(".live-changes");
+    if (!root) { return; }
+    var pinned = mark;
+    var gone = root.querySelectorAll("[data-gone]");
+    for (var g = 0; g < gone.length; g++) {
+      var old = byThread(gone[g].dataset.gone);
+      if (!old) { continue; }
+      if (old.open) { old.classList.add("gone"); continue; }
+      if (pinned && pinned.el === old) { pinned = null; }
+      old.remove();
+    }
+    var fresh = Array.prototype.slice.call(root.querySelectorAll("details.thread"));
+    // Oldest first, so each newer one lands above the last.
+    fresh.reverse().forEach(function (row) {
+      var old = byThread(row.dataset.thread);
+      if (old && old.open) {
+        old.querySelector("summary").innerHTML = row.querySelector("summary").innerHTML;
+        old.classList.toggle("unread", row.classList.contains("unread"));
+        old.classList.remove("gone");
+        return;
+      }
+      if (old && at(row) <= at(old)) {
+        old.replaceWith(row);
+        if (pinned && pinned.el === old) { pinned.el = row; }
+      } else {
+        if (old) {
+          if (pinned && pinned.el === old) { pinned = null; }
+          old.remove();
+        }
+        if (!place(row)) { return; }
+        row.classList.add("fresh");
+      }
+      if (window.htmx) { window.htmx.process(row); }
+    });
+    if (fresh.length) {
+      var empty = list().querySelector("p.empty");
+      if (empty) { empty.remove(); }
+    }
+    if (pinned && pinned.el.isConnected) {
+      var moved = pinned.el.getBoundingClientRect().top - pinned.top;
+      if (moved) { window.scrollBy(0, moved); }
+    }
+    timeline.dataset.cursor = root.dataset.cursor;
+  }
+
+  function refresh() {
+    if (!timeline || !timeline.isConnected) { return; }
+    if (busy) { again = true; return; }
+    busy = true;
+    var form = timeline.querySelector("form.filters");
+    var params = form ? new URLSearchParams(new FormData(form)) : new URLSearchParams();
+    params.set("live", timeline.dataset.cursor || "0");
+    fetch(timeline.dataset.live + "?" + params.toString(), {
+      credentials: "same-origin",
+      headers: { "Accept": "text/html" },
+      redirect: "error"
+    }).then(function (res) {
+      return res.ok ? res.text() : null;
+    }).then(function (html) {
+      if (html !== null) { apply(html, anchor()); }
+    }).catch(function () {}).then(function () {
+      busy = false;
+      if (again) { again = false; refresh(); }
+    });
+  }
+
+  function start() {
+    timeline = document.querySelector("#timeline[data-live]");
+    if (!timeline || !window.EventSource) { return; }
+    var events = new EventSource("/live/events");
+    // On (re)connecting, catch up with what changed while not listening.
+    events.addEventListener("open", refresh);
+    events.addEventListener("change", refresh);
+    window.addEventListener("pagehide", function () { events.close(); });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
