@@ -8,6 +8,38 @@
   var timeline = null;
   var busy = false;
   var again = false;
+  var notice = null;
+
+  // "N new threads above": fixed over the page, so showing it moves nothing.
+  function freshAbove() {
+    return rows().filter(function (r) {
+      return r.classList.contains("fresh") && r.getBoundingClientRect().bottom <= 0;
+    });
+  }
+
+  function announce() {
+    var above = freshAbove();
+    if (!above.length) {
+      if (notice) { notice.hidden = true; }
+      return;
+    }
+    if (!notice) {
+      notice = document.createElement("button");
+      notice.type = "button";
+      notice.className = "live-new primary small";
+      notice.addEventListener("click", function () {
+        notice.hidden = true;
+        var first = freshAbove()[0];
+        if (first) { first.scrollIntoView({ block: "start" }); }
+      });
+      window.addEventListener("scroll", function () {
+        if (notice && !notice.hidden && !freshAbove().length) { notice.hidden = true; }
+      }, { passive: true });
+      document.body.appendChild(notice);
+    }
+    notice.textContent = above.length === 1 ? "1 new thread above ↑" : above.length + " new threads above ↑";
+    notice.hidden = false;
+  }
 
   function list() { return document.getElementById("threads"); }
 
@@ -68,6 +100,8 @@
         return;
       }
       if (old && at(row) <= at(old)) {
+        // The same thread again (the cursor overlaps): still new to the reader if it was.
+        row.classList.toggle("fresh", old.classList.contains("fresh"));
         old.replaceWith(row);
         if (pinned && pinned.el === old) { pinned.el = row; }
       } else {
@@ -89,6 +123,7 @@
       if (moved) { window.scrollBy(0, moved); }
     }
     timeline.dataset.cursor = root.dataset.cursor;
+    announce();
   }
 
   function refresh() {
