@@ -95,11 +95,7 @@ pub async fn touch_email(
     organization_id: i64,
     email_id: i64,
 ) -> Result<(), DbErr> {
-    let values: Vec<Value> = vec![
-        super::now().into(),
-        email_id.into(),
-        organization_id.into(),
-    ];
+    let values: Vec<Value> = vec![super::now().into(), email_id.into(), organization_id.into()];
     db.execute(statement(
         db.get_database_backend(),
         "UPDATE emails SET updated_at = ? WHERE id = ? AND organization_id = ?",

@@ -122,8 +122,12 @@ pub const NOT_SHARED_CONTENT: &str = "(content not shared)";
 /// the thread itself (its key is made of Message-IDs).
 pub fn live_id(thread_key: &str) -> String {
     use sha2::{Digest, Sha256};
+    use std::fmt::Write;
     let digest = Sha256::digest(thread_key.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    digest[..8].iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// A thread as a line of the list.

@@ -75,14 +75,28 @@ async fn business_with_mail() -> (TestApp, i64) {
     // 2026-10-01 plus an hour per thread: "Topic 30" is the newest.
     let at = |i: usize| 1_790_848_800_000 + i64::try_from(i).unwrap() * 3_600_000;
     for i in 1..=THREADS {
-        let raw = mail(&format!("t{i}@globex.test"), None, &format!("Topic {i}"), "Hello.");
+        let raw = mail(
+            &format!("t{i}@globex.test"),
+            None,
+            &format!("Topic {i}"),
+            "Hello.",
+        );
         app.deliver_gmail(MAILBOX, raw, "INBOX", Some(at(i))).await;
     }
-    let reply = mail("r20@globex.test", Some("t20@globex.test"), "Re: Topic 20", "Agreed.");
+    let reply = mail(
+        "r20@globex.test",
+        Some("t20@globex.test"),
+        "Re: Topic 20",
+        "Agreed.",
+    );
     app.deliver_gmail(MAILBOX, reply, "INBOX", Some(at(20) + 60_000))
         .await;
     sync(&app).await;
-    let business = businesses::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let business = businesses::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     (app, business.id)
 }
 
@@ -107,7 +121,10 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
     eventually("the thread's summary to take the click", || {
         let summary = summary.clone();
         async move {
-            let found = c.find(Locator::Css(&summary)).await.map_err(|e| e.to_string())?;
+            let found = c
+                .find(Locator::Css(&summary))
+                .await
+                .map_err(|e| e.to_string())?;
             found.click().await.map_err(|e| e.to_string())
         }
     })
@@ -141,7 +158,11 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
     assert_eq!(first, 26, "one thread more, none lost");
     browser.screenshot("live-new-thread").await;
     assert!(same_page(c, "live").await, "no reload");
-    let open = js(c, &format!("return document.getElementById('{expanded}').open")).await;
+    let open = js(
+        c,
+        &format!("return document.getElementById('{expanded}').open"),
+    )
+    .await;
     assert_eq!(open, json!(true), "the expanded thread is still expanded");
     wait_count(c, &format!("#{expanded} li.message"), 2).await;
     let after = top(c, &expanded).await;
@@ -150,8 +171,12 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
         "the expanded thread moved on screen: {before} -> {after}"
     );
     // Above the window, the new thread is announced instead of pushing the page down.
-    let notice = js(c, "const n = document.querySelector('.live-new'); \
-                        return n && !n.hidden ? n.textContent : null").await;
+    let notice = js(
+        c,
+        "const n = document.querySelector('.live-new'); \
+                        return n && !n.hidden ? n.textContent : null",
+    )
+    .await;
     assert_eq!(notice, json!("1 new thread above ↑"));
 
     // In another session (the test's own client), the reader marks "Topic 19" read.
@@ -186,7 +211,11 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
     .await;
     browser.screenshot("live-marked-read").await;
     assert!(same_page(c, "live").await, "no reload");
-    let open = js(c, &format!("return document.getElementById('{expanded}').open")).await;
+    let open = js(
+        c,
+        &format!("return document.getElementById('{expanded}').open"),
+    )
+    .await;
     assert_eq!(open, json!(true));
     let last = top(c, &expanded).await;
     assert!((last - before).abs() < 1.0, "moved: {before} -> {last}");

@@ -71,7 +71,7 @@ pub async fn changed(
     let (shown, gone): (Vec<String>, Vec<String>) =
         candidates.into_iter().partition(|k| seen.contains(k));
     let mut threads = messages::summaries(db, w, &shown).await?;
-    threads.sort_by(|a, b| (b.latest_at, b.handle).cmp(&(a.latest_at, a.handle)));
+    threads.sort_by_key(|t| std::cmp::Reverse((t.latest_at, t.handle)));
     Ok(Changed {
         threads,
         gone,
