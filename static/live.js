@@ -61,6 +61,8 @@
 
   function at(row) { return Number(row.dataset.at || 0); }
 
+  function summary(row) { return row.querySelector("summary").innerHTML; }
+
   // Insert `row` before the first shown row older than it; past the last one only when the
   // list is complete (otherwise "Load more" brings it in its turn).
   function place(row) {
@@ -93,6 +95,8 @@
     // Oldest first, so each newer one lands above the last.
     fresh.reverse().forEach(function (row) {
       var old = byThread(row.dataset.thread);
+      // Sent again unchanged (the cursor overlaps): leave the row alone.
+      if (old && old.id === row.id && summary(old) === summary(row)) { return; }
       if (old && old.open) {
         old.querySelector("summary").innerHTML = row.querySelector("summary").innerHTML;
         old.classList.toggle("unread", row.classList.contains("unread"));
@@ -127,7 +131,11 @@
   }
 
   function refresh() {
-    if (!timeline || !timeline.isConnected) { return; }
+    // The timeline may have been swapped in again (a link panel refreshed): use the current one.
+    if (!timeline || !timeline.isConnected) {
+      timeline = document.querySelector("#timeline[data-live]");
+      if (!timeline) { return; }
+    }
     if (busy) { again = true; return; }
     busy = true;
     var form = timeline.querySelector("form.filters");

@@ -32,6 +32,9 @@ use crate::db::timeline::{self, Scope};
 const OVERLAP: chrono::Duration = chrono::Duration::seconds(30);
 /// Changed threads read per request (the newest changed first).
 const LIMIT: usize = 200;
+/// A stream ends after this long; the browser reconnects at once, which checks the session
+/// again (a signed-out or removed user's stream does not outlive it by more than this).
+const LIFETIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,11 +70,13 @@ async fn events(State(hub): State<LiveHub>, user: CurrentUser) -> Response {
             .into_response();
     };
     let org = user.organization_id;
+    let end = tokio::time::Instant::now() + LIFETIME;
     let events = stream::unfold(sub, move |mut sub: Subscription| async move {
         loop {
             let got = tokio::select! {
                 got = sub.rx.recv() => got,
                 () = sub.closing.cancelled() => return None,
+                () = tokio::time::sleep_until(end) => return None,
             };
             let seq = match got {
                 Ok(change) if change.organization_id == org => change.seq.to_string(),
