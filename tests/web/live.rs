@@ -8,7 +8,7 @@ use chrono::Utc;
 use reqwest::{Response, StatusCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use threadline::db::entities::{emails, mail_accounts};
+use threadline::db::entities::{contacts, emails, mail_accounts};
 use threadline::web::timeline_views::live_id;
 
 use crate::isolation_world::{deliver_and_sync, two_organizations, A_MAILBOX, B_MAILBOX};
@@ -73,6 +73,19 @@ async fn thread_of(app: &TestApp, message_id: &str) -> String {
 async fn changes_list_only_threads_changed_since_the_cursor_under_the_filters() {
     let app = linked_app().await;
     let b = globex(&app).await;
+    let res = app
+        .post_form(
+            "/contacts",
+            &[("name", "Bob Stone"), ("addresses", "bob@globex.test")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let bob = contacts::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("Bob's contact")
+        .id;
     deliver(
         &app,
         message("c1@globex.test", None, "Contract", 1, "Draft."),
@@ -89,6 +102,8 @@ async fn changes_list_only_threads_changed_since_the_cursor_under_the_filters() 
     let base = format!("/businesses/{b}");
     let since = cursor(&app, &base).await;
     assert!(rows(&changes(&app, &base, &since, "").await).is_empty());
+    let bob_page = format!("/contacts/{bob}");
+    let bob_since = cursor(&app, &bob_page).await;
 
     // A reply to the contract arrives; the pricing mail is read somewhere else.
     let reply = message(
