@@ -147,6 +147,7 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
     let raw = mail("fresh@globex.test", None, "Fresh news", "Just in.");
     app.deliver_gmail(MAILBOX, raw, "INBOX", Some(now)).await;
     sync(&app).await;
+    let stored = std::time::Instant::now();
     let first = eventually("the new thread at the top of the list", || async move {
         let s = crate::page::texts(c, SUBJECTS).await;
         match s.first() {
@@ -156,6 +157,7 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
     })
     .await;
     assert_eq!(first, 26, "one thread more, none lost");
+    eprintln!("stored -> on screen: {} ms", stored.elapsed().as_millis());
     browser.screenshot("live-new-thread").await;
     assert!(same_page(c, "live").await, "no reload");
     let open = js(
