@@ -89,8 +89,12 @@ async fn events(State(hub): State<LiveHub>, user: CurrentUser) -> Response {
             return Some((Ok::<_, Infallible>(event), sub));
         }
     });
-    Sse::new(events)
-        .keep_alive(KeepAlive::default())
+    // A proxy must pass each event on at once (nginx buffers responses otherwise).
+    let unbuffered = [("X-Accel-Buffering", "no")];
+    (
+        unbuffered,
+        Sse::new(events).keep_alive(KeepAlive::default()),
+    )
         .into_response()
 }
 

@@ -134,6 +134,9 @@ async fn changes_list_only_threads_changed_since_the_cursor_under_the_filters() 
         !all.contains("Support"),
         "an unchanged thread is not sent: {all}"
     );
+    // The contact's timeline sees the same changes.
+    let bobs = changes(&app, &bob_page, &bob_since, "").await;
+    assert_eq!(rows(&bobs), rows(&all), "{bobs}");
     // The read thread's row carries no unread mark any more.
     let pricing_row = &all[all
         .find(&format!("data-thread=\"{pricing_thread}\""))
@@ -246,7 +249,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn the_event_stream_needs_a_session_and_tells_of_each_commit() {
-    let app = linked_app().await;
+    let mut app = linked_app().await;
     let stranger = app.other_browser();
     let res = stranger.get("/live/events").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -286,6 +289,13 @@ async fn the_event_stream_needs_a_session_and_tells_of_each_commit() {
         }
     }
     assert!(freed.is_some(), "a closed stream gives its place back");
+    // Open streams do not hold the server up when it stops.
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("the server stops with streams open");
+    assert!(next_change(&mut stream, Duration::from_secs(1))
+        .await
+        .is_none());
 }
 
 #[tokio::test]
