@@ -49,14 +49,21 @@
     return rows().filter(function (r) { return r.dataset.thread === id; })[0] || null;
   }
 
-  // The first row still on screen and where it is, to put it back there after the changes.
+  // The first rows still on screen and where they are, to put the first of them that stays
+  // on the page back there after the changes.
   function anchor() {
     var all = rows();
-    for (var i = 0; i < all.length; i++) {
+    var marks = [];
+    for (var i = 0; i < all.length && marks.length < 5; i++) {
       var box = all[i].getBoundingClientRect();
-      if (box.bottom > 0) { return { el: all[i], top: box.top }; }
+      if (box.bottom > 0) { marks.push({ el: all[i], top: box.top }); }
     }
-    return null;
+    return marks;
+  }
+
+  // `old` was replaced by `row`: a mark on it follows.
+  function follow(marks, old, row) {
+    marks.forEach(function (m) { if (m.el === old) { m.el = row; } });
   }
 
   function at(row) { return Number(row.dataset.at || 0); }
@@ -77,18 +84,17 @@
     return true;
   }
 
-  function apply(html, mark) {
+  function apply(html, marks) {
     var box = document.createElement("template");
     box.innerHTML = html;
     var root = box.content.querySelector(".live-changes");
     if (!root) { return; }
-    var pinned = mark;
+    var pinned = marks;
     var gone = root.querySelectorAll("[data-gone]");
     for (var g = 0; g < gone.length; g++) {
       var old = byThread(gone[g].dataset.gone);
       if (!old) { continue; }
       if (old.open) { old.classList.add("gone"); continue; }
-      if (pinned && pinned.el === old) { pinned = null; }
       old.remove();
     }
     var fresh = Array.prototype.slice.call(root.querySelectorAll("details.thread"));
@@ -107,12 +113,9 @@
         // The same thread again (the cursor overlaps): still new to the reader if it was.
         row.classList.toggle("fresh", old.classList.contains("fresh"));
         old.replaceWith(row);
-        if (pinned && pinned.el === old) { pinned.el = row; }
+        follow(pinned, old, row);
       } else {
-        if (old) {
-          if (pinned && pinned.el === old) { pinned = null; }
-          old.remove();
-        }
+        if (old) { old.remove(); }
         if (!place(row)) { return; }
         row.classList.add("fresh");
       }
@@ -122,8 +125,9 @@
       var empty = list().querySelector("p.empty");
       if (empty) { empty.remove(); }
     }
-    if (pinned && pinned.el.isConnected) {
-      var moved = pinned.el.getBoundingClientRect().top - pinned.top;
+    var still = pinned.filter(function (m) { return m.el.isConnected; })[0];
+    if (still) {
+      var moved = still.el.getBoundingClientRect().top - still.top;
       if (moved) { window.scrollBy(0, moved); }
     }
     timeline.dataset.cursor = root.dataset.cursor;
