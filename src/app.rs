@@ -25,6 +25,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub keys: KeyRing,
     pub providers: Arc<Providers>,
+    /// Live pages' streams on this instance.
+    pub live: web::live_hub::LiveHub,
 }
 
 impl App {
@@ -64,7 +66,9 @@ impl App {
             settings: settings.clone(),
             keys: Arc::new(keys.clone()),
             providers: providers.clone(),
+            live: web::live_hub::LiveHub::new(db.clone()),
         };
+        let live = state.live.clone();
         let router = web::router(state);
         Ok(Self {
             listener,
@@ -74,6 +78,7 @@ impl App {
             settings,
             keys,
             providers,
+            live,
         })
     }
 
@@ -159,6 +164,13 @@ impl App {
                 ))
             }))
             .collect();
+        // Event streams never end by themselves: end them so the server can stop.
+        let live = self.live.clone();
+        let stop_streams = shutdown.clone();
+        tokio::spawn(async move {
+            stop_streams.cancelled().await;
+            live.close();
+        });
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -36,6 +36,7 @@ mod m20261207_000310_exclusion_rules;
 mod m20261207_000400_connections;
 mod m20261207_000410_connection_rules;
 mod m20261208_000500_push;
+mod m20261208_000510_live;
 
 pub struct Migrator;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000400_connections::Migration),
             Box::new(m20261207_000410_connection_rules::Migration),
             Box::new(m20261208_000500_push::Migration),
+            Box::new(m20261208_000510_live::Migration),
         ]
     }
 }

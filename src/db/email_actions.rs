@@ -81,7 +81,7 @@ pub async fn set_mark(
         )
         .exec_without_returning(db)
         .await?;
-    Ok(())
+    super::live::touch_message(db, organization_id, message_key).await
 }
 
 /// Hide (`deleted`) or bring back every copy of a message in the organization; audited.
@@ -125,6 +125,7 @@ pub async fn set_deleted(
         let detail = email.message_key.clone();
         let entry = Entry::by_user(organization_id, user_id, action, "email", email.id, detail);
         audit::record(db, entry).await?;
+        super::live::touch_message(db, organization_id, &email.message_key).await?;
     }
     Ok(changed)
 }

@@ -61,6 +61,7 @@ pub async fn set_states(
         }
     }
     let stamp = super::now();
+    let first = groups.values().flatten().next().copied();
     for ((folders, read, starred), ids) in groups {
         let set = if live {
             "folders = ?, provider_read = ?, provider_starred = ?, updated_at = ?, \
@@ -75,6 +76,10 @@ pub async fn set_states(
             stamp.into(),
         ];
         super::batch::update_by_id(db, "emails", (set, &values), &ids, ("", &[])).await?;
+    }
+    if let Some(id) = first {
+        // Open pages of the organization show the new marks.
+        super::live::bump_for_email(db, id).await?;
     }
     Ok(out)
 }

@@ -150,7 +150,7 @@ pub async fn mark_deleted(
         .into_values()
         .collect();
     let now = super::now();
-    super::batch::update_by_id(
+    let marked = super::batch::update_by_id(
         db,
         "emails",
         (
@@ -160,7 +160,11 @@ pub async fn mark_deleted(
         &ids,
         ("AND deleted_in_provider_at IS NULL", &[]),
     )
-    .await
+    .await?;
+    if let (true, Some(&id)) = (marked > 0, ids.first()) {
+        super::live::bump_for_email(db, id).await?;
+    }
+    Ok(marked)
 }
 
 /// Stamp the stored messages among `provider_ids` as named by the listing that began at or

@@ -134,6 +134,8 @@ pub async fn upsert_page(
         )
     })
     .await?;
+    // One statement per page: open pages of the organization look for the new threads.
+    super::live::bump(db, owner.organization_id).await?;
     Ok(out)
 }
 

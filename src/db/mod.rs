@@ -17,6 +17,7 @@ pub mod files;
 pub mod ingest;
 pub mod jobs;
 pub mod links;
+pub mod live;
 pub mod mail_accounts;
 pub mod mailbox_console;
 pub mod maintenance;

@@ -74,6 +74,7 @@ pub async fn set(
             },
         )
         .await?;
+        super::live::touch_thread(db, org_id, thread_key).await?;
     }
     Ok(changed)
 }

@@ -23,6 +23,8 @@ pub mod exclusions;
 pub mod headers;
 pub mod home;
 pub mod link_targets;
+pub mod live;
+pub mod live_hub;
 pub mod local_path;
 pub mod mailbox_sync;
 pub mod mailbox_views;
@@ -64,6 +66,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
+    pub live: live_hub::LiveHub,
 }
 
 /// Mailbox operations take their slice of the state.
@@ -104,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailbox_sync::router())
         .merge(mailbox_visibility::router())
         .merge(timeline::router())
+        .merge(live::router())
         .merge(email_view::router())
         .merge(email_actions::router())
         .merge(attachments::router())

@@ -118,9 +118,25 @@ pub const NOT_SHARED_SUBJECT: &str = "(subject not shared)";
 /// Stands in for the content of a message a colleague's visibility level hides.
 pub const NOT_SHARED_CONTENT: &str = "(content not shared)";
 
+/// A thread's name on a live page: stable while the thread grows, and telling nothing about
+/// the thread itself (its key is made of Message-IDs).
+pub fn live_id(thread_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let digest = Sha256::digest(thread_key.as_bytes());
+    digest[..8].iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
 /// A thread as a line of the list.
 pub struct ThreadRow {
     pub handle: i64,
+    /// [`live_id`] of the thread.
+    pub thread: String,
+    /// Its latest message's time (ms), for placing it on a live page.
+    pub at: i64,
     pub subject: String,
     pub people: String,
     pub messages: usize,
@@ -160,7 +176,7 @@ fn full_time(at: DateTime<Utc>) -> String {
 }
 
 impl ThreadRow {
-    fn new(t: ThreadSummary, base: &str, now: DateTime<Utc>) -> Self {
+    pub fn new(t: ThreadSummary, base: &str, now: DateTime<Utc>) -> Self {
         let subject = if t.subject_hidden {
             NOT_SHARED_SUBJECT.to_string()
         } else if t.subject.trim().is_empty() {
@@ -170,6 +186,8 @@ impl ThreadRow {
         };
         Self {
             expand_url: format!("{base}/threads/{}", t.handle),
+            thread: live_id(&t.key),
+            at: t.latest_at.timestamp_millis(),
             handle: t.handle,
             subject,
             people: people_line(&t.people),
@@ -205,6 +223,9 @@ pub struct TimelineView {
     /// The first page (not a "Load more").
     pub first: bool,
     pub csrf: String,
+    /// Where a live page asks for changed threads, and the time its threads were read at.
+    pub changes_url: String,
+    pub cursor: String,
 }
 
 impl TimelineView {
@@ -218,6 +239,7 @@ impl TimelineView {
     ) -> Self {
         let now = Utc::now();
         let threads_url = format!("{base}/threads");
+        let changes_url = format!("{base}/threads/changes");
         let more = page.next.map(|c| More {
             fragment: query.url(&threads_url, Some(c)),
             page: query.url(&base, Some(c)),
@@ -243,6 +265,8 @@ impl TimelineView {
             errors,
             first,
             csrf,
+            changes_url,
+            cursor: (now.timestamp_millis() - 1).to_string(),
         }
     }
 }

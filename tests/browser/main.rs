@@ -8,6 +8,7 @@ mod driver;
 mod flow;
 mod flow_mail;
 mod flow_setup;
+mod live;
 mod page;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -62,7 +62,7 @@ fn lead_message(mailbox: &str, org: &str) -> String {
 
 /// Deliver `raw` to a linked mailbox and sync it; returns the mailbox id and the id of the
 /// email whose Message-ID is `message_id`.
-async fn deliver_and_sync(
+pub async fn deliver_and_sync(
     app: &TestApp,
     mailbox: &str,
     raw: String,

@@ -29,6 +29,7 @@ mod isolation_pages;
 mod isolation_world;
 mod jobs;
 mod link_typeahead;
+mod live;
 mod mailbox_console;
 mod mailbox_console_actions;
 mod mailbox_fixtures;

@@ -11,7 +11,7 @@ use crate::support::inspect::execute;
 use crate::support::{location, TestApp};
 
 /// One RFC 822 message from a Globex person to the mailbox.
-fn message(id: &str, parent: Option<&str>, subject: &str, day: u32, body: &str) -> String {
+pub fn message(id: &str, parent: Option<&str>, subject: &str, day: u32, body: &str) -> String {
     let thread = parent
         .map(|p| format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"))
         .unwrap_or_default();
@@ -23,7 +23,7 @@ fn message(id: &str, parent: Option<&str>, subject: &str, day: u32, body: &str) 
 }
 
 /// Deliver `raw`, received on October `day` (ties on purpose when days repeat).
-async fn deliver(app: &TestApp, raw: String) {
+pub async fn deliver(app: &TestApp, raw: String) {
     let day: i64 = raw
         .split("Date: ")
         .nth(1)
@@ -34,12 +34,12 @@ async fn deliver(app: &TestApp, raw: String) {
     app.deliver_gmail(GMAIL, raw, "INBOX", Some(received)).await;
 }
 
-async fn sync(app: &TestApp) {
+pub async fn sync(app: &TestApp) {
     let account = all_accounts(app).await.remove(0);
     sync_account(&app.deps, account.id).await.unwrap();
 }
 
-async fn globex(app: &TestApp) -> i64 {
+pub async fn globex(app: &TestApp) -> i64 {
     let res = app
         .post_form(
             "/businesses",
@@ -56,7 +56,7 @@ async fn globex(app: &TestApp) -> i64 {
         .id
 }
 
-async fn email_id(app: &TestApp, message_id: &str) -> i64 {
+pub async fn email_id(app: &TestApp, message_id: &str) -> i64 {
     emails::Entity::find()
         .filter(emails::Column::MessageId.eq(message_id))
         .one(&app.db)

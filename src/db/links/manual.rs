@@ -188,6 +188,7 @@ pub async fn link<C: ConnectionTrait + TransactionTrait>(
         Scope::Thread => format!("{} (thread of {n} emails)", describe(target)),
     };
     audit(&txn, org_id, actor, "email.link", email_id, detail).await?;
+    crate::db::live::touch_email(&txn, org_id, first.id).await?;
     txn.commit().await?;
     Ok(n)
 }
@@ -219,6 +220,7 @@ pub async fn unlink<C: ConnectionTrait + TransactionTrait>(
     }
     let detail = describe(link.target);
     audit(&txn, org_id, actor, "email.unlink", email_id, detail).await?;
+    crate::db::live::touch_email(&txn, org_id, email_id).await?;
     txn.commit().await?;
     Ok(link.target)
 }

@@ -8,6 +8,7 @@
 //! the cursor, because an earlier page already showed them. A page costs its own messages plus
 //! a look-up per thread, however much mail the business has. Copies of one message in
 //! several colleagues' mailboxes share a thread and are shown once.
+mod live;
 mod messages;
 mod search_walk;
 pub mod sql;
@@ -22,6 +23,7 @@ use self::sql::{from_where, keys, Drive, Sql, Within};
 use super::combined::{self, FromPartRow, PartRow};
 use crate::domain::search::SearchQuery;
 
+pub use self::live::{changed, Changed};
 pub use self::messages::{Message, ThreadSummary};
 
 /// Whose timeline.
