@@ -60,6 +60,13 @@ pub struct SentNotification {
     pub endpoint: String,
     pub history_id: String,
     pub status: Option<u16>,
+    /// When the attempt was made, how long the answer took, and why there was none.
+    #[serde(default)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 #[derive(Default)]
@@ -185,18 +192,21 @@ async fn deliver(
     head: u64,
 ) {
     for attempt in 0..PUSH_ATTEMPTS {
-        let status = client
-            .post(&endpoint)
-            .json(&body)
-            .send()
-            .await
-            .ok()
-            .map(|r| r.status().as_u16());
+        let (at, started) = (chrono::Utc::now(), Instant::now());
+        let answer = client.post(&endpoint).json(&body).send().await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).ok();
+        let (status, error) = match answer {
+            Ok(r) => (Some(r.status().as_u16()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         ws.sent.lock().push(SentNotification {
             mailbox: mailbox.clone(),
             endpoint: endpoint.clone(),
             history_id: head.to_string(),
             status,
+            at: Some(at),
+            latency_ms,
+            error,
         });
         if status.is_some_and(|s| (200..300).contains(&s)) {
             return;
