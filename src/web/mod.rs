@@ -29,6 +29,7 @@ pub mod mailbox_views;
 pub mod mailbox_visibility;
 pub mod mailboxes;
 pub mod purge;
+pub mod push_views;
 pub mod reassociation_views;
 pub mod session;
 pub mod settings;
