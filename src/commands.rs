@@ -232,8 +232,8 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
             .map(|t| format!(", tenant {t}"))
             .unwrap_or_default();
         let push = match (&a.push.state[..], &a.push.reason) {
-            (state, Some(reason)) => format!(", push {state} ({reason})"),
-            (state, None) => format!(", push {state}"),
+            (mode, Some(reason)) => format!(", push {mode} ({reason})"),
+            (mode, None) => format!(", push {mode}"),
         };
         println!(
             "{} ({}, {}{tenant}): {} messages, {} threads, last sync {last}{push}{}",

@@ -99,7 +99,12 @@ async fn list(
             let p = &deps.providers;
             row.push = syncing.then(|| {
                 super::push_views::PushView::new(
-                    provider, &facts, interval, &p.push, &p.base_url, now,
+                    provider,
+                    &facts,
+                    interval,
+                    &p.push,
+                    &p.base_url,
+                    now,
                 )
             });
             row.visibility = super::mailbox_visibility::options(level, max);

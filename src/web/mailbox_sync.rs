@@ -91,7 +91,12 @@ pub async fn mailbox_rows(
         if row.connected && !row.can_reconnect {
             let p = &deps.providers;
             row.push = Some(PushView::new(
-                provider, &facts, interval, &p.push, &p.base_url, now,
+                provider,
+                &facts,
+                interval,
+                &p.push,
+                &p.base_url,
+                now,
             ));
         }
         rows.push(row);

@@ -29,7 +29,9 @@ async fn set_push(
 async fn list_line(app: &TestApp, id: i64) -> String {
     let html = app.get_html("/mailboxes").await;
     let r = row(&html, id);
-    let start = r.find("push-line").unwrap_or_else(|| panic!("no push line: {r}"));
+    let start = r
+        .find("push-line")
+        .unwrap_or_else(|| panic!("no push line: {r}"));
     text(&r[start..r[start..].find("</div>").unwrap() + start])
 }
 
@@ -64,12 +66,18 @@ async fn gmail_mailbox_shows_why_it_polls_then_push_being_set_up_active_and_fail
     );
     assert!(line.contains("Polls every 5 min"), "{line}");
     let page = text(&app.get_html(&format!("/mailboxes/{}", account.id)).await);
-    assert!(page.contains("Polling every 5 min: no public https URL"), "{page}");
+    assert!(
+        page.contains("Polling every 5 min: no public https URL"),
+        "{page}"
+    );
 
     set_push(&app, &account, |_| {}).await;
     let line = list_line(&app, account.id).await;
     assert!(line.contains("Push being set up (Gmail watch)"), "{line}");
-    assert!(line.contains("polling every 5 min until it is active"), "{line}");
+    assert!(
+        line.contains("polling every 5 min until it is active"),
+        "{line}"
+    );
 
     let now = db::now();
     set_push(&app, &account, |r| {
@@ -82,9 +90,7 @@ async fn gmail_mailbox_shows_why_it_polls_then_push_being_set_up_active_and_fail
     .await;
     let line = list_line(&app, account.id).await;
     assert!(
-        line.contains(
-            "Push active (Gmail watch, renews in 2 days; last notification 3 min ago)"
-        ),
+        line.contains("Push active (Gmail watch, renews in 2 days; last notification 3 min ago)"),
         "{line}"
     );
     assert!(
@@ -97,9 +103,12 @@ async fn gmail_mailbox_shows_why_it_polls_then_push_being_set_up_active_and_fail
         3600,
         "the worker polls at the interval the page shows"
     );
-    let status = console_status(&app, account.id).await;
-    assert!(status.contains("Push active (Gmail watch"), "{status}");
-    assert!(status.contains("Polls every 1 h (safety net)"), "{status}");
+    let console = console_status(&app, account.id).await;
+    assert!(console.contains("Push active (Gmail watch"), "{console}");
+    assert!(
+        console.contains("Polls every 1 h (safety net)"),
+        "{console}"
+    );
 
     set_push(&app, &account, |r| {
         r.state = push::FAILING.into();
@@ -108,17 +117,18 @@ async fn gmail_mailbox_shows_why_it_polls_then_push_being_set_up_active_and_fail
     .await;
     let line = list_line(&app, account.id).await;
     assert!(
-        line.contains(
-            "Push failing: the Pub/Sub topic does not exist (404); polling every 5 min"
-        ),
+        line.contains("Push failing: the Pub/Sub topic does not exist (404); polling every 5 min"),
         "{line}"
     );
     assert_eq!(next_poll_secs(&app.deps, &account).await.unwrap(), 300);
-    let status = console_status(&app, account.id).await;
-    assert!(status.contains("Push failing: the Pub/Sub topic"), "{status}");
+    let console = console_status(&app, account.id).await;
+    assert!(
+        console.contains("Push failing: the Pub/Sub topic"),
+        "{console}"
+    );
 
-    let stats = threadline::sync::stats::collect(&app.db).await.unwrap();
-    let json = serde_json::to_value(&stats).unwrap();
+    let report = threadline::sync::stats::collect(&app.db).await.unwrap();
+    let json = serde_json::to_value(&report).unwrap();
     let mine = json["accounts"]
         .as_array()
         .unwrap()
@@ -140,8 +150,8 @@ async fn gmail_mailbox_shows_why_it_polls_then_push_being_set_up_active_and_fail
 async fn outlook_mailbox_in_the_console_shows_its_graph_subscription_and_push_turned_off() {
     let app = outlook_app().await;
     let account = find(&app, OUTLOOK).await.expect("mailbox");
-    let stats = serde_json::to_value(threadline::sync::stats::collect(&app.db).await.unwrap())
-        .unwrap();
+    let stats =
+        serde_json::to_value(threadline::sync::stats::collect(&app.db).await.unwrap()).unwrap();
     assert_eq!(stats["accounts"][0]["push"]["state"], "none", "{stats}");
 
     let now = db::now();
@@ -151,10 +161,10 @@ async fn outlook_mailbox_in_the_console_shows_its_graph_subscription_and_push_tu
         r.expires_at = Some(now + Duration::hours(50));
     })
     .await;
-    let status = console_status(&app, account.id).await;
+    let console = console_status(&app, account.id).await;
     assert!(
-        status.contains("Push active (Graph subscription, renews in 2 days; no notification yet)"),
-        "{status}"
+        console.contains("Push active (Graph subscription, renews in 2 days; no notification yet)"),
+        "{console}"
     );
 
     // Expired without renewal: no longer trusted, so it polls at its own interval again.
@@ -162,10 +172,10 @@ async fn outlook_mailbox_in_the_console_shows_its_graph_subscription_and_push_tu
         r.expires_at = Some(now - Duration::minutes(1));
     })
     .await;
-    let status = console_status(&app, account.id).await;
+    let console = console_status(&app, account.id).await;
     assert!(
-        status.contains("Push lapsed: the Graph subscription expired; polling every 5 min"),
-        "{status}"
+        console.contains("Push lapsed: the Graph subscription expired; polling every 5 min"),
+        "{console}"
     );
     assert_eq!(next_poll_secs(&app.deps, &account).await.unwrap(), 300);
 
@@ -174,11 +184,14 @@ async fn outlook_mailbox_in_the_console_shows_its_graph_subscription_and_push_tu
         r.reason = Some("push is turned off (THREADLINE_PUSH=off); polling".into());
     })
     .await;
-    let status = console_status(&app, account.id).await;
+    let console = console_status(&app, account.id).await;
     assert!(
-        status.contains("Polling every 5 min: push is turned off (THREADLINE_PUSH=off)"),
-        "{status}"
+        console.contains("Polling every 5 min: push is turned off (THREADLINE_PUSH=off)"),
+        "{console}"
     );
     let line = list_line(&app, account.id).await;
-    assert!(line.contains("Polling every 5 min: push is turned off"), "{line}");
+    assert!(
+        line.contains("Polling every 5 min: push is turned off"),
+        "{line}"
+    );
 }

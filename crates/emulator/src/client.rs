@@ -4,11 +4,11 @@
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::control::push::MailboxPush;
 use crate::control::{
     CreateMailbox, DeliverQuery, Delivered, ExpiredAccess, MailboxSummary, MessagePatch, Revoked,
     TruthItem,
 };
-use crate::control::push::MailboxPush;
 use crate::faults::FaultRule;
 use crate::google::gmail::watch::{PubsubOverview, Topic};
 use crate::latency::Latency;

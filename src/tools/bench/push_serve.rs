@@ -26,10 +26,7 @@ pub const AUDIENCE: &str = "threadline-bench-gmail-push";
 
 /// Sign up the bench organization and link the generated mailboxes `indexes` through the
 /// OAuth flow on an in-process app without workers (listening on `bind`).
-pub async fn link(
-    settings: &Settings,
-    indexes: &[usize],
-) -> anyhow::Result<BTreeMap<i64, String>> {
+pub async fn link(settings: &Settings, indexes: &[usize]) -> anyhow::Result<BTreeMap<i64, String>> {
     let app = App::build(settings.clone()).await?;
     let base = app.settings.base_url.clone();
     let db = app.db.clone();
@@ -100,7 +97,12 @@ pub fn spawn_serve(
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .env("THREADLINE_BASE_URL", format!("http://127.0.0.1:{port}"))
         .args(["--data-dir", &settings.data_dir.display().to_string()])
-        .args(["--instance-id", &format!("bench-{name}"), "--job-workers", "0"])
+        .args([
+            "--instance-id",
+            &format!("bench-{name}"),
+            "--job-workers",
+            "0",
+        ])
         .args(["--google-client-id", &google.client_id])
         .args(["--google-client-secret", &google.client_secret])
         .args(["--microsoft-client-id", &microsoft.client_id])
@@ -164,6 +166,11 @@ pub async fn synced(db: &DatabaseConnection) -> anyhow::Result<i64> {
         "SELECT COUNT(DISTINCT account_id) AS n FROM sync_runs WHERE status = 'succeeded'",
     )
     .await
+}
+
+/// Sync passes started so far.
+pub async fn runs(db: &DatabaseConnection) -> anyhow::Result<i64> {
+    count(db, "SELECT COUNT(*) AS n FROM sync_runs").await
 }
 
 /// Passes running now.

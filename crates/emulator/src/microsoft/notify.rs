@@ -288,8 +288,8 @@ fn post(state: &SharedState, sub: &Sub, kind: &'static str, url: String, body: V
     let (mailbox, subscription) = (sub.mailbox.clone(), sub.id.clone());
     tokio::spawn(async move {
         for attempt in 1..=ATTEMPTS {
-            let ok = attempt_once(&state, &mailbox, &subscription, kind, attempt, &url, &body)
-                .await;
+            let ok =
+                attempt_once(&state, &mailbox, &subscription, kind, attempt, &url, &body).await;
             if ok || attempt == ATTEMPTS {
                 if !ok {
                     tracing::debug!(%url, "graph notification given up after {ATTEMPTS} attempts");

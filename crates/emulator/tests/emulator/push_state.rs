@@ -72,11 +72,19 @@ async fn graph_subscription_shows_its_deliveries_and_refused_ones_are_retried_wi
     assert_eq!(shown.resource, resource);
     assert_eq!(shown.change_type, "created,updated,deleted");
     assert_eq!(shown.notification_url, url);
-    assert_eq!(shown.lifecycle_notification_url.as_deref(), Some(url.as_str()));
+    assert_eq!(
+        shown.lifecycle_notification_url.as_deref(),
+        Some(url.as_str())
+    );
     assert!(shown.deliveries.is_empty(), "nothing delivered yet");
     assert!(before.gmail_watch.is_none());
 
-    emu.deliver(ME, raw("p@x", "Pushed", "", "b"), "inbox", 1_727_776_800_000);
+    emu.deliver(
+        ME,
+        raw("p@x", "Pushed", "", "b"),
+        "inbox",
+        1_727_776_800_000,
+    );
     let mut attempts = Vec::new();
     for _ in 0..100 {
         let state = client.mailbox_push(ME).await.expect("push state");
@@ -99,13 +107,22 @@ async fn graph_subscription_shows_its_deliveries_and_refused_ones_are_retried_wi
         .is_some_and(|e| e.contains("timed out")));
     assert!(attempts[1].latency_ms >= 2900, "{:?}", attempts[1]);
     assert_eq!(attempts[2].status, Some(202));
-    assert!(attempts.iter().all(|a| a.kind == "notification" && a.url == url && a.items == 1));
+    assert!(attempts
+        .iter()
+        .all(|a| a.kind == "notification" && a.url == url && a.items == 1));
     let gap = |a: usize, b: usize| (attempts[b].at - attempts[a].at).num_milliseconds();
     assert!(gap(0, 1) >= 1000, "first retry after 1 s");
-    assert!(gap(1, 2) >= 3000 + 2000, "second retry 2 s after the 3 s timeout");
+    assert!(
+        gap(1, 2) >= 3000 + 2000,
+        "second retry 2 s after the 3 s timeout"
+    );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let after = client.mailbox_push(ME).await.expect("push state");
-    assert_eq!(after.graph_subscriptions[0].deliveries.len(), 3, "no retry after 202");
+    assert_eq!(
+        after.graph_subscriptions[0].deliveries.len(),
+        3,
+        "no retry after 202"
+    );
     assert_eq!(after.delivered(), 1);
 
     // A lifecycle event is recorded too, and stays visible after the subscription is removed.
