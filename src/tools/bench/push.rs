@@ -157,9 +157,11 @@ pub async fn run(mut settings: Settings, args: &BenchPushArgs) -> anyhow::Result
         threadline::sync::wake::wake(&db, *id).await?;
     }
     serve::wait_until(Duration::from_secs(60), || async {
+        // Set up (or refused) by this instance: the push-off passes left every row `off`.
         let states = serve::push_states(&db, n).await?;
-        Ok(states.get("pending").copied().unwrap_or(0) == 0
-            && states.get("none").copied().unwrap_or(0) == 0)
+        Ok(["pending", "none", "off"]
+            .iter()
+            .all(|s| states.get(*s).copied().unwrap_or(0) == 0))
     })
     .await?;
     let push_states = serve::push_states(&db, n).await?;
