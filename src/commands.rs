@@ -231,8 +231,12 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
             .as_deref()
             .map(|t| format!(", tenant {t}"))
             .unwrap_or_default();
+        let push = match (&a.push.state[..], &a.push.reason) {
+            (mode, Some(reason)) => format!(", push {mode} ({reason})"),
+            (mode, None) => format!(", push {mode}"),
+        };
         println!(
-            "{} ({}, {}{tenant}): {} messages, {} threads, last sync {last}{}",
+            "{} ({}, {}{tenant}): {} messages, {} threads, last sync {last}{push}{}",
             a.address,
             a.provider,
             a.status,

@@ -44,6 +44,13 @@ pub struct ConsoleRow {
     pub failures: i64,
     /// When the first of those failed passes started.
     pub failing_since: Option<DateTime<Utc>>,
+    /// Its push row (`mailbox_push`), when a pass set push up or refused it.
+    pub push_state: Option<String>,
+    pub push_reason: Option<String>,
+    pub push_expires_at: Option<DateTime<Utc>>,
+    pub push_last_notification_at: Option<DateTime<Utc>>,
+    pub push_notifications: Option<i64>,
+    pub push_rejected: Option<i64>,
 }
 
 /// The failed runs of mailbox `m` that started after its last successful pass ended.
@@ -79,11 +86,15 @@ pub async fn page(
          (SELECT COUNT(*) FROM emails e WHERE e.account_id = m.id \
          AND e.deleted_in_provider_at IS NULL) AS messages, \
          (SELECT COUNT(*) {FAILED_SINCE_SUCCESS}) AS failures, \
-         (SELECT MIN(r.started_at) {FAILED_SINCE_SUCCESS}) AS failing_since \
+         (SELECT MIN(r.started_at) {FAILED_SINCE_SUCCESS}) AS failing_since, \
+         p.state AS push_state, p.reason AS push_reason, p.expires_at AS push_expires_at, \
+         p.last_notification_at AS push_last_notification_at, \
+         p.notifications AS push_notifications, p.rejected AS push_rejected \
          FROM mail_accounts m \
          LEFT JOIN users u ON u.id = m.owner_user_id AND u.organization_id = m.organization_id \
          LEFT JOIN connections c ON c.id = m.connection_id AND c.organization_id = m.organization_id \
          LEFT JOIN jobs j ON j.kind = 'sync_account' AND j.subject_id = m.id \
+         LEFT JOIN mailbox_push p ON p.account_id = m.id AND p.organization_id = m.organization_id \
          WHERE m.organization_id = ? ORDER BY m.address, m.id LIMIT ? OFFSET ?"
     );
     let limit = i64::try_from(PAGE_SIZE).unwrap_or(50);

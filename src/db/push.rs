@@ -115,6 +115,16 @@ pub async fn set_pending_event(
     Ok(())
 }
 
+/// Whether push carries a mailbox in `state` expiring at `expires_at`: active and not past
+/// its expiry. Such a mailbox polls only at the safety-net interval.
+pub fn healthy(
+    state: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    state == ACTIVE && expires_at.is_some_and(|e| e > now)
+}
+
 /// The rows carrying any of the provider subscription `ids` (one query for a notification
 /// batch).
 pub async fn by_subscriptions(

@@ -24,6 +24,40 @@ pub struct AccountStats {
     pub last_error: Option<String>,
     /// The connection's name for an organization mailbox; None for one linked by its owner.
     pub tenant: Option<String>,
+    /// The mailbox's push (Graph subscription or Gmail watch).
+    pub push: PushStats,
+}
+
+/// Push as `stats --json` shows it: `state` is `off`, `pending`, `active` or `failing`, or
+/// `none` while no pass has set push up (or refused it) yet.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PushStats {
+    pub state: String,
+    pub reason: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_notification_at: Option<DateTime<Utc>>,
+    pub notifications: i64,
+}
+
+impl From<Option<crate::db::entities::mailbox_push::Model>> for PushStats {
+    fn from(row: Option<crate::db::entities::mailbox_push::Model>) -> Self {
+        match row {
+            Some(r) => Self {
+                state: r.state,
+                reason: r.reason,
+                expires_at: r.expires_at,
+                last_notification_at: r.last_notification_at,
+                notifications: r.notifications,
+            },
+            None => Self {
+                state: "none".into(),
+                reason: None,
+                expires_at: None,
+                last_notification_at: None,
+                notifications: 0,
+            },
+        }
+    }
 }
 
 /// Totals over the mailboxes of one organization-wide connection.
@@ -85,7 +119,9 @@ pub async fn collect(db: &impl ConnectionTrait) -> Result<Stats, DbErr> {
             t.failing += u64::from(a.last_error.is_some());
             t.last_sync_at = t.last_sync_at.max(a.last_sync_at);
         }
+        let push = crate::db::push::find(db, a.id).await?.into();
         out.push(AccountStats {
+            push,
             address: a.address,
             provider: a.provider,
             status: a.status,

@@ -89,6 +89,46 @@ pub enum BenchCommand {
     /// PostgreSQL, where the database `--pg-database` (default `threadline_bench_timeline`) on
     /// that server is used. `--after-sync` measures pages right after a real sync instead.
     Timeline(BenchTimelineArgs),
+    /// Push against the emulator (realistic latency): N generated mailboxes (half Gmail, half
+    /// Outlook) linked and first-synced by one `threadline serve`; provider requests per idle
+    /// mailbox per hour while polling (THREADLINE_PUSH=off, every 5 min) and with push on, and
+    /// the latency from a message's delivery in the emulator until its email row is stored
+    /// (p50, p95, max) with push on. Binds ports 4700-4702. Uses a fresh SQLite database under
+    /// the data directory unless DATABASE_URL (or --database-url) names an empty PostgreSQL one.
+    Push(BenchPushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPushArgs {
+    /// Generated mailboxes (Gmail and Outlook in turn, or only `--provider`'s).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mailboxes: u32,
+    #[arg(long, value_enum, default_value_t = BenchProvider::Both)]
+    pub provider: BenchProvider,
+    /// Messages delivered at random mailboxes for the latency figures, at `--rate` per second.
+    #[arg(long, default_value_t = 100)]
+    pub messages: u32,
+    /// Deliveries per second.
+    #[arg(long, default_value_t = 2.0)]
+    pub rate: f64,
+    /// Each idle window (polling, then push) in seconds; 300 sees every mailbox poll once.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seconds: u64,
+    /// How long to wait for the delivered messages to be stored before counting them missing.
+    #[arg(long, default_value_t = 360)]
+    pub wait_seconds: u64,
+    /// Messages already in each generated mailbox (its first sync).
+    #[arg(long, default_value_t = 20)]
+    pub corpus: usize,
+    /// The emulator's service times.
+    #[arg(long, value_enum, default_value_t = LatencyArg::Realistic)]
+    pub latency: LatencyArg,
+    /// Seed of the generated mailboxes and of the choice of mailboxes.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ use crate::tools::driver::Browser;
 use threadline::accounts::{self, NewUser};
 use threadline::app::App;
 use threadline::config::{OAuthClient, ProviderUrls, Settings};
+use threadline::config_push::{PushMode, PushSettings};
 use threadline::db::directory;
 use threadline::domain::address::EmailAddress;
 use threadline::domain::domains::registrable;
@@ -22,6 +23,11 @@ use threadline_emulator::store::Provider as EmuProvider;
 use threadline_emulator::{self as emulator, EmulatorConfig, Quota, RunningEmulator, Tunables};
 
 pub const ADMIN_EMAIL: &str = "admin@demo.test";
+/// The Pub/Sub topic the demo's Gmail mailboxes are watched on, the service account its pushes
+/// are signed as and their audience (registered on the emulator, given to Threadline).
+const PUBSUB_TOPIC: &str = "projects/threadline-demo/topics/gmail";
+const PUBSUB_SERVICE_ACCOUNT: &str = "gmail-push@threadline-demo.iam.gserviceaccount.com";
+const PUBSUB_AUDIENCE: &str = "threadline-demo-gmail-push";
 const SEEDED_MAILBOXES: usize = 4;
 const MESSAGES_PER_MAILBOX: usize = 500;
 
@@ -57,6 +63,13 @@ pub async fn run(
     let db = app.db.clone();
     let deps = app.mail_deps();
     let worker = format!("{}-demo", app.settings.instance_id);
+    let push_on = app.settings.push.mode != PushMode::Off;
+    let safety_net_min = app.settings.push.poll_seconds / 60;
+    if push_on {
+        register_topic(&emulator, &base)
+            .await
+            .context("cannot register the demo's Pub/Sub topic on the emulator")?;
+    }
     let server = tokio::spawn(app.run(shutdown.clone()));
 
     // The contract's well-known demo password ("demo") is shorter than the password policy
@@ -108,6 +121,13 @@ pub async fn run(
              (support@ requests)"
         );
     }
+    if push_on {
+        println!(
+            "  push on: Outlook mailboxes get Graph change notifications and Gmail mailboxes a \
+             watch on {PUBSUB_TOPIC}, so new mail shows within seconds (polling every \
+             {safety_net_min} min as a safety net); see each mailbox's page"
+        );
+    }
     server.await.context("web server task")??;
     emulator.shutdown().await;
     Ok(())
@@ -134,6 +154,40 @@ fn prepare_settings(settings: &mut Settings, emulator: &RunningEmulator) -> anyh
         client_id: "0b4c3f2e-7d1a-4e5b-9c8f-3a2d1e0f9b8c".into(),
         client_secret: "demo-microsoft-secret".into(),
     });
+    push_settings(&mut settings.push, &emulator.base_url);
+    Ok(())
+}
+
+/// Push on against the emulator (which may call Threadline's plain-http loopback URL), unless
+/// the operator turned it off with THREADLINE_PUSH=off: Gmail watches on the demo topic,
+/// pushes verified with the emulator's keys.
+fn push_settings(push: &mut PushSettings, emulator_url: &str) {
+    if push.mode == PushMode::Off {
+        return;
+    }
+    push.mode = PushMode::On;
+    push.pubsub_topic = Some(PUBSUB_TOPIC.into());
+    push.pubsub_service_account = Some(PUBSUB_SERVICE_ACCOUNT.into());
+    push.pubsub_audience = Some(PUBSUB_AUDIENCE.into());
+    push.certs_url = format!("{emulator_url}/oauth2/v3/certs");
+}
+
+/// Tell the emulator where the demo topic's pushes go and how to sign them
+/// (`POST /_emulator/pubsub/topics` with its `audience` and `service_account`).
+async fn register_topic(emulator: &RunningEmulator, base: &str) -> anyhow::Result<()> {
+    let topic = serde_json::json!({
+        "topic": PUBSUB_TOPIC,
+        "push_endpoint": format!("{base}{}", threadline::config_push::GMAIL_PATH),
+        "subscription": "projects/threadline-demo/subscriptions/gmail-push",
+        "audience": PUBSUB_AUDIENCE,
+        "service_account": PUBSUB_SERVICE_ACCOUNT,
+    });
+    reqwest::Client::new()
+        .post(format!("{}/_emulator/pubsub/topics", emulator.base_url))
+        .json(&topic)
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 

@@ -43,6 +43,7 @@ pub async fn run(settings: Settings, tool: Tool) -> anyhow::Result<()> {
             bench::reassociate::run(settings, &args).await
         }
         Tool::Bench(BenchCommand::Timeline(args)) => bench::timeline::run(settings, &args).await,
+        Tool::Bench(BenchCommand::Push(args)) => bench::push::run(settings, &args).await,
     }
 }
 

@@ -68,6 +68,8 @@ pub struct MailboxRow {
     pub can_resume: bool,
     pub can_sync: bool,
     pub can_disconnect: bool,
+    /// Push and the poll interval in effect (mailboxes that sync), filled by the page.
+    pub push: Option<super::push_views::PushView>,
     /// Visibility level choices (`mailbox_visibility`), filled by the page.
     pub visibility: Vec<super::mailbox_visibility::LevelOption>,
 }
@@ -123,8 +125,21 @@ impl MailboxRow {
             can_sync: active,
             can_disconnect: r.status != MailboxStatus::Disconnected,
             visibility: Vec::new(),
+            push: None,
             address: r.address,
         }
+    }
+}
+
+/// What the console row knows of the mailbox's push.
+pub fn push_facts(r: &ConsoleRow) -> super::push_views::PushFacts {
+    super::push_views::PushFacts {
+        state: r.push_state.clone(),
+        reason: r.push_reason.clone(),
+        expires_at: r.push_expires_at,
+        last_notification_at: r.push_last_notification_at,
+        notifications: r.push_notifications.unwrap_or(0),
+        rejected: r.push_rejected.unwrap_or(0),
     }
 }
 

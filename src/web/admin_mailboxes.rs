@@ -92,7 +92,21 @@ async fn list(
         .into_iter()
         .map(|r| {
             let level = levels.get(&r.id).copied().unwrap_or_default();
+            let syncing = r.status == crate::domain::mailbox::MailboxStatus::Active;
+            let facts = super::admin_mailbox_views::push_facts(&r);
+            let (provider, interval) = (r.provider, r.sync_interval_secs);
             let mut row = MailboxRow::new(r, now);
+            let p = &deps.providers;
+            row.push = syncing.then(|| {
+                super::push_views::PushView::new(
+                    provider,
+                    &facts,
+                    interval,
+                    &p.push,
+                    &p.base_url,
+                    now,
+                )
+            });
             row.visibility = super::mailbox_visibility::options(level, max);
             row
         })

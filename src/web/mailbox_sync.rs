@@ -9,6 +9,7 @@ use axum::{Form, Router};
 
 use super::error::AppError;
 use super::mailbox_views::{MailboxRow, RunRow, SkipRow};
+use super::push_views::{PushFacts, PushView};
 use super::session::CurrentUser;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
@@ -84,7 +85,21 @@ pub async fn mailbox_rows(
     let mut rows = Vec::with_capacity(accounts.len());
     for account in accounts {
         let status = sync_status::status(&deps.db, &account, now).await?;
-        rows.push(MailboxRow::new(account, &status, now));
+        let facts = PushFacts::from(db::push::find(&deps.db, account.id).await?);
+        let (provider, interval) = (account.provider, account.sync_interval_secs);
+        let mut row = MailboxRow::new(account, &status, now);
+        if row.connected && !row.can_reconnect {
+            let p = &deps.providers;
+            row.push = Some(PushView::new(
+                provider,
+                &facts,
+                interval,
+                &p.push,
+                &p.base_url,
+                now,
+            ));
+        }
+        rows.push(row);
     }
     let polling = rows.iter().any(|r| r.sync.active);
     Ok((rows, polling))

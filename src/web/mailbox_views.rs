@@ -20,6 +20,8 @@ pub struct MailboxRow {
     pub can_reconnect: bool,
     pub connected: bool,
     pub sync: SyncCell,
+    /// Push and the poll interval in effect (connected, syncing mailboxes only).
+    pub push: Option<super::push_views::PushView>,
 }
 
 /// The "Sync" column: what the engine is doing for this mailbox, in words.
@@ -209,6 +211,7 @@ impl From<MailAccount> for MailboxRow {
             can_reconnect: a.status != MailboxStatus::Active,
             connected: a.status != MailboxStatus::Disconnected,
             sync: SyncCell::default(),
+            push: None,
             status,
             status_class,
             address: a.address,

@@ -11,6 +11,6 @@ mod fairness;
 mod gmail;
 mod org;
 mod outlook;
-mod push_graph;
 mod push_gmail;
+mod push_graph;
 mod statements;

@@ -40,6 +40,7 @@ mod mark_read;
 mod offboarding;
 mod org_cli;
 mod page_reads;
+mod push_state;
 mod redirects;
 mod relink;
 mod relink_db;

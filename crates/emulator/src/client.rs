@@ -4,6 +4,7 @@
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::control::push::MailboxPush;
 use crate::control::{
     CreateMailbox, DeliverQuery, Delivered, ExpiredAccess, MailboxSummary, MessagePatch, Revoked,
     TruthItem,
@@ -211,6 +212,12 @@ impl EmulatorClient {
     /// `GET /_emulator/pubsub`: topics, Gmail watches and the notifications sent.
     pub async fn push_state(&self) -> ClientResult<PubsubOverview> {
         json(self.request(Method::GET, "/_emulator/pubsub")).await
+    }
+
+    /// `GET /_emulator/mailboxes/{address}/push`: the mailbox's Graph subscriptions and Gmail
+    /// watch with every delivery attempt and its answer.
+    pub async fn mailbox_push(&self, address: &str) -> ClientResult<MailboxPush> {
+        json(self.request(Method::GET, &mailbox_path(address, "/push"))).await
     }
 
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {

@@ -31,9 +31,9 @@ pub async fn maintain(deps: &MailDeps, account: &Account) {
 /// not past its expiry) the longer safety-net interval.
 pub async fn next_poll_secs(deps: &MailDeps, account: &Account) -> Result<i64, sea_orm::DbErr> {
     let own = i64::from(account.sync_interval_secs.max(30));
-    let healthy = push::find(&deps.db, account.id).await?.is_some_and(|row| {
-        row.state == push::ACTIVE && row.expires_at.is_some_and(|e| e > crate::db::now())
-    });
+    let healthy = push::find(&deps.db, account.id)
+        .await?
+        .is_some_and(|row| push::healthy(&row.state, row.expires_at, crate::db::now()));
     Ok(if healthy {
         own.max(i64::from(deps.providers.push.poll_seconds))
     } else {

@@ -60,6 +60,18 @@ impl EmulatorProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        Self::start_on(port, seed, mailboxes, messages, quota, latency).await
+    }
+
+    /// [`Self::start`] on a given port (benchmarks with a port block).
+    pub async fn start_on(
+        port: u16,
+        seed: u64,
+        mailboxes: usize,
+        messages: usize,
+        quota: Quota,
+        latency: Latency,
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find the threadline executable")?;
         let quota = match quota {
             Quota::Realistic => "realistic",

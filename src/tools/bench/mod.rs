@@ -6,6 +6,8 @@ pub mod measure;
 pub mod multi;
 mod multi_org;
 mod multi_watch;
+pub mod push;
+mod push_serve;
 pub mod reassociate;
 mod restarts;
 pub mod seed;

@@ -3,6 +3,7 @@
 //! Errors are `{"error": "..."}` with 400/404/409.
 
 mod messages;
+pub mod push;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -67,6 +68,7 @@ pub fn router() -> Router<SharedState> {
             "/_emulator/faults",
             post(add_fault).delete(clear_faults).get(list_faults),
         )
+        .route("/_emulator/mailboxes/{address}/push", get(push::show))
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/tokens", get(tokens))
         .route(

@@ -3,6 +3,12 @@
 //! into change notifications posted to the `notificationUrl`; a cursor lost to `expire-cursors`
 //! yields a `missed` lifecycle notification. Expired subscriptions are dropped. The control
 //! route `POST /_emulator/mailboxes/{address}/lifecycle` sends lifecycle notifications.
+//!
+//! Every delivery attempt is recorded ([`Deliveries`], shown by
+//! `GET /_emulator/mailboxes/{address}/push`). A change notification the receiver does not
+//! answer 2xx within 3 s (Graph's limit) is delivered again with exponential backoff, as
+//! Graph does for up to 4 hours; scaled down here to [`ATTEMPTS`] attempts 1 s, 2 s, 4 s and
+//! 8 s apart, so a test sees the retries and a dead receiver is given up in 15 s.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +32,59 @@ use crate::SharedState;
 
 /// How often the notifier looks at the change logs.
 const POLL: Duration = Duration::from_millis(200);
+
+/// Attempts per change notification (the first and four retries).
+pub const ATTEMPTS: u32 = 5;
+/// The first retry's delay; each next one doubles it.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// How long a receiver may take to answer (Graph: 3 s).
+const ANSWER_WITHIN: Duration = Duration::from_secs(3);
+/// Most delivery attempts kept per mailbox (oldest dropped first).
+const KEPT: usize = 2000;
+
+/// One delivery attempt of a change or lifecycle notification and its answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub subscription_id: String,
+    /// `notification` or `lifecycle`.
+    pub kind: String,
+    /// 1 for the first try, 2.. for retries.
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+    pub url: String,
+    /// The receiver's status, when it answered in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why there was no answer (timed out after 3 s, connection refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub latency_ms: u64,
+    /// Notification items in the request.
+    pub items: usize,
+}
+
+/// Every delivery attempt, per mailbox.
+#[derive(Default)]
+pub struct Deliveries {
+    map: Mutex<HashMap<String, Vec<Delivery>>>,
+}
+
+impl Deliveries {
+    fn record(&self, mailbox: &str, delivery: Delivery) {
+        let mut map = self.map.lock();
+        let list = map.entry(mailbox.to_string()).or_default();
+        if list.len() >= KEPT {
+            list.remove(0);
+        }
+        list.push(delivery);
+    }
+
+    /// The attempts of `mailbox`, oldest first.
+    pub fn of(&self, mailbox: &str) -> Vec<Delivery> {
+        self.map.lock().get(mailbox).cloned().unwrap_or_default()
+    }
+}
 
 /// One subscription.
 #[derive(Debug, Clone)]
@@ -147,6 +206,8 @@ fn tick(state: &SharedState, subs: &Subs, sub: &Sub) {
         if let Some(url) = &sub.lifecycle_url {
             post(
                 state,
+                sub,
+                "lifecycle",
                 url.clone(),
                 json!({"value": [lifecycle_item(sub, "missed")]}),
             );
@@ -155,6 +216,8 @@ fn tick(state: &SharedState, subs: &Subs, sub: &Sub) {
     if !items.is_empty() {
         post(
             state,
+            sub,
+            "notification",
             sub.notification_url.clone(),
             json!({ "value": items }),
         );
@@ -218,20 +281,67 @@ fn lifecycle_item(sub: &Sub, event: &str) -> Value {
     })
 }
 
-/// POST a notification body without waiting for the receiver.
-fn post(state: &SharedState, url: String, body: Value) {
-    let http = state.http.clone();
+/// POST a notification body without waiting for the receiver, retrying (see the module
+/// doc) until it answers 2xx within 3 s.
+fn post(state: &SharedState, sub: &Sub, kind: &'static str, url: String, body: Value) {
+    let state = state.clone();
+    let (mailbox, subscription) = (sub.mailbox.clone(), sub.id.clone());
     tokio::spawn(async move {
-        let sent = http
-            .post(&url)
-            .timeout(Duration::from_secs(3))
-            .json(&body)
-            .send()
-            .await;
-        if let Err(err) = sent {
-            tracing::debug!(%url, error = %err, "graph notification not delivered");
+        for attempt in 1..=ATTEMPTS {
+            let ok =
+                attempt_once(&state, &mailbox, &subscription, kind, attempt, &url, &body).await;
+            if ok || attempt == ATTEMPTS {
+                if !ok {
+                    tracing::debug!(%url, "graph notification given up after {ATTEMPTS} attempts");
+                }
+                return;
+            }
+            tokio::time::sleep(FIRST_RETRY * 2u32.pow(attempt - 1)).await;
         }
     });
+}
+
+/// One delivery attempt, recorded; true when the receiver answered 2xx in time.
+async fn attempt_once(
+    state: &SharedState,
+    mailbox: &str,
+    subscription: &str,
+    kind: &str,
+    attempt: u32,
+    url: &str,
+    body: &Value,
+) -> bool {
+    let at = Utc::now();
+    let started = std::time::Instant::now();
+    let sent = state
+        .http
+        .post(url)
+        .timeout(ANSWER_WITHIN)
+        .json(body)
+        .send()
+        .await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let (status, error) = match sent {
+        Ok(r) => (Some(r.status().as_u16()), None),
+        Err(e) if e.is_timeout() => (None, Some("timed out after 3 s".to_string())),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let items = body["value"].as_array().map_or(0, Vec::len);
+    state.ext.get::<Deliveries>().record(
+        mailbox,
+        Delivery {
+            subscription_id: subscription.to_string(),
+            kind: kind.to_string(),
+            attempt,
+            at,
+            url: url.to_string(),
+            status,
+            error,
+            latency_ms,
+            items,
+        },
+    );
+    status.is_some_and(|s| (200..300).contains(&s))
 }
 
 /// The body of `POST /_emulator/mailboxes/{address}/lifecycle`.
@@ -282,14 +392,10 @@ pub async fn lifecycle(
     let mut sent = 0;
     for sub in &chosen {
         if let Some(url) = &sub.lifecycle_url {
-            let delivered = state
-                .http
-                .post(url)
-                .timeout(Duration::from_secs(3))
-                .json(&json!({"value": [lifecycle_item(sub, &req.event)]}))
-                .send()
-                .await;
-            sent += usize::from(delivered.is_ok_and(|r| r.status().is_success()));
+            let body = json!({"value": [lifecycle_item(sub, &req.event)]});
+            let delivered =
+                attempt_once(&state, &address, &sub.id, "lifecycle", 1, url, &body).await;
+            sent += usize::from(delivered);
         }
         if req.event == "subscriptionRemoved" {
             subs.remove(&sub.id);

@@ -3,7 +3,8 @@
 //! identity platform and Graph mail, `client` the typed control-plane client; `support` is what they share.
 
 mod client;
-mod google;
+pub mod google;
 pub mod graph;
 mod org;
+mod push_state;
 mod support;

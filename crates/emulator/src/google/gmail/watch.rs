@@ -109,6 +109,13 @@ pub struct SentNotification {
     /// Whether the push carried a signed ID token.
     #[serde(default)]
     pub authenticated: bool,
+    /// When the attempt was made, how long the answer took, and why there was none.
+    #[serde(default)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 #[derive(Default)]
@@ -264,13 +271,22 @@ async fn deliver(state: SharedState, d: Delivery) {
         if let Some(token) = &token {
             request = request.bearer_auth(token);
         }
-        let status = request.send().await.ok().map(|r| r.status().as_u16());
+        let (at, started) = (chrono::Utc::now(), Instant::now());
+        let answer = request.send().await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).ok();
+        let (status, error) = match answer {
+            Ok(r) => (Some(r.status().as_u16()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         ws.sent.lock().push(SentNotification {
             mailbox: d.mailbox.clone(),
             endpoint: d.endpoint.clone(),
             history_id: d.head.to_string(),
             status,
             authenticated: token.is_some(),
+            at: Some(at),
+            latency_ms,
+            error,
         });
         if status.is_some_and(|s| (200..300).contains(&s)) {
             return;

@@ -1,6 +1,6 @@
 //! The Google side (OAuth, Gmail API, control plane), through HTTP.
 
-mod support;
+pub mod support;
 
 mod schema;
 
@@ -16,7 +16,7 @@ mod traps_7_12;
 
 mod modify;
 
-mod batch_watch;
+pub mod batch_watch;
 
 mod push_auth;
 
