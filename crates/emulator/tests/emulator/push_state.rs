@@ -151,11 +151,10 @@ async fn gmail_watch_shows_topic_labels_expiry_and_each_push_with_its_answer() {
     let (emu, token) = google_with(&[READONLY]).await;
     let client = EmulatorClient::new(emu.url(""));
     client
-        .add_topic(&threadline_emulator::google::gmail::watch::Topic {
-            topic: "projects/crm/topics/gmail".into(),
-            push_endpoint: url.clone(),
-            subscription: None,
-        })
+        .add_topic(&threadline_emulator::google::gmail::watch::Topic::new(
+            "projects/crm/topics/gmail",
+            url.clone(),
+        ))
         .await
         .expect("topic");
     let (status, watch) = emu
