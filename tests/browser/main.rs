@@ -9,6 +9,7 @@ mod flow;
 mod flow_mail;
 mod flow_setup;
 mod live;
+mod live_push;
 mod page;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
