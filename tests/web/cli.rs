@@ -224,17 +224,21 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
             "127.0.0.1:0",
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("demo.log")).unwrap())
         .spawn()
         .unwrap();
+    let _log = ShowLogOnFailure(dir.join("demo.log"));
     let stdout = child.stdout.take().unwrap();
-    let lines = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .take(7)
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
+    // The first seven lines, then the rest drained in the background: a closed pipe would
+    // make the demo's next line fail (as it would for an operator who closed the terminal).
+    let (first, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let head: Vec<String> = lines.by_ref().take(7).map_while(Result::ok).collect();
+        let _ = first.send(head);
+        for _ in lines {}
     });
+    let lines = tokio::task::spawn_blocking(move || rx.recv().unwrap_or_default());
     let lines = tokio::time::timeout(std::time::Duration::from_secs(120), lines)
         .await
         .expect("the demo starts within two minutes")
@@ -446,6 +450,22 @@ async fn demo_mailboxes_synced(url: &str) -> Vec<(String, String)> {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     found
+}
+
+/// Prints the tail of a child's log when the test fails, so a crash says why.
+struct ShowLogOnFailure(std::path::PathBuf);
+
+impl Drop for ShowLogOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- the demo's log, last lines ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
 }
 
 /// The text of the page at `url`.

@@ -355,7 +355,7 @@ async fn connections(
 }
 
 /// Ask an instance to shut down (its workers give their leases back), then make sure it is gone.
-async fn stop(child: &mut Child) {
+pub(super) async fn stop(child: &mut Child) {
     if let Some(pid) = child.id() {
         let _ = Command::new("kill")
             .args(["-TERM", &pid.to_string()])

@@ -134,19 +134,7 @@ pub fn spawn_serve(
 
 /// Ask the instance to shut down (its workers give their leases back), then make sure.
 pub async fn stop(mut child: Child) {
-    if let Some(pid) = child.id() {
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await;
-        if tokio::time::timeout(Duration::from_secs(30), child.wait())
-            .await
-            .is_ok()
-        {
-            return;
-        }
-    }
-    let _ = child.kill().await;
+    super::multi::stop(&mut child).await;
 }
 
 async fn count(db: &DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
