@@ -14,19 +14,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::Serialize;
 use tokio::process::{Child, Command};
-use tokio_util::sync::CancellationToken;
 
 use super::emulator::EmulatorProcess;
 use super::multi_watch::{self as watch, Runs};
-use super::sync::{prepare, quota_name, ADMIN, PASSWORD};
+use super::sync::{prepare, quota_name};
 use crate::tools::args::{BenchSyncArgs, LatencyArg};
-use crate::tools::driver::Browser;
-use threadline::accounts::{self, NewUser};
-use threadline::app::App;
 use threadline::config::Settings;
-use threadline::db::mail_accounts;
-use threadline_emulator::corpus::mailbox_info;
-use threadline_emulator::store::Provider as EmulatedProvider;
 use threadline_emulator::{Latency, Quota};
 
 #[derive(Debug, Serialize)]
@@ -243,35 +236,8 @@ fn mib(bytes: u64) -> f64 {
 /// Sign up the bench organization and link every generated mailbox through the OAuth flow, on
 /// an in-process app without sync workers; account ids with addresses.
 async fn link_all(settings: &Settings, n: usize) -> anyhow::Result<BTreeMap<i64, String>> {
-    let app = App::build(settings.clone()).await?;
-    let base = app.settings.base_url.clone();
-    let db = app.db.clone();
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(app.run(shutdown.clone()));
-    let admin = NewUser::parse(ADMIN, "Bench", PASSWORD)?;
-    accounts::setup(&db, "Bench", admin)
-        .await
-        .context("the bench needs an empty database (unset DATABASE_URL for a fresh SQLite one)")?;
-    let browser = Browser::new(&base)?;
-    browser.sign_in(ADMIN, PASSWORD).await?;
-    for i in 0..n {
-        let info = mailbox_info(i);
-        let provider = match info.provider {
-            EmulatedProvider::Google => "google",
-            EmulatedProvider::Microsoft => "microsoft",
-        };
-        browser
-            .connect(provider, &info.address)
-            .await
-            .with_context(|| format!("linking {}", info.address))?;
-    }
-    shutdown.cancel();
-    let _ = server.await;
-    Ok(mail_accounts::all(&db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.address))
-        .collect())
+    let indexes: Vec<usize> = (0..n).collect();
+    super::push_serve::link(settings, &indexes).await
 }
 
 /// `threadline serve` as instance `i`: its own port and instance id, the bench's database and
