@@ -38,6 +38,15 @@ pub const RENEW_WITHIN_HOURS: i64 = 24;
 pub async fn maintain(deps: &MailDeps, account: &Account) -> Result<(), SyncError> {
     let row = push::ensure(&deps.db, account.organization_id, account.id, PROVIDER).await?;
     let upkeep = match deps.providers.push.available(&deps.providers.base_url) {
+        // Off before, for the same reason, with nothing held or pending: nothing to write.
+        Err(reason)
+            if row.state == push::OFF
+                && row.reason.as_deref() == Some(reason.as_str())
+                && row.subscription_id.is_none()
+                && row.pending_event.is_none() =>
+        {
+            return Ok(());
+        }
         Err(reason) => {
             if let Some(id) = &row.subscription_id {
                 // Best effort: it expires within days anyway.
