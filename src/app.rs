@@ -1,5 +1,7 @@
 //! `App::build(settings)`: connect and migrate the database, load the key ring, bind the
-//! listener (port 0 in tests); `run` serves until the shutdown token is cancelled.
+//! listener (port 0 in tests); `run` serves until the shutdown token is cancelled, then stops
+//! within its bound.
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +29,8 @@ pub struct App {
     pub providers: Arc<Providers>,
     /// Live pages' streams on this instance.
     pub live: web::live_hub::LiveHub,
+    /// This instance's sync workers, as `/readyz` counts them.
+    pub workers: crate::lifecycle::Workers,
 }
 
 impl App {
@@ -67,8 +71,10 @@ impl App {
             keys: Arc::new(keys.clone()),
             providers: providers.clone(),
             live: web::live_hub::LiveHub::new(db.clone()),
+            workers: crate::lifecycle::Workers::new(settings.sync_workers),
         };
         let live = state.live.clone();
+        let workers = state.workers.clone();
         let router = web::router(state);
         Ok(Self {
             listener,
@@ -79,6 +85,7 @@ impl App {
             keys,
             providers,
             live,
+            workers,
         })
     }
 
@@ -91,7 +98,10 @@ impl App {
         }
     }
 
-    /// Serve until `shutdown` is cancelled; in-flight requests finish first.
+    /// Serve until `shutdown` is cancelled, then stop within `THREADLINE_SHUTDOWN_SECONDS`: no
+    /// work is claimed any more, running sync passes end at their next committed page and
+    /// give their mailboxes back, live streams end, in-flight requests finish. What still runs
+    /// at the deadline is abandoned, and the leases it holds are logged (they expire).
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let store = DbSessionStore::new(self.db.clone());
         let cleanup = tokio::spawn(async move {
@@ -126,6 +136,9 @@ impl App {
             tracing::warn!(error = %e, "could not reclaim this instance's leases");
         }
         let (lease, slice) = (self.settings.sync_lease, self.settings.sync_slice);
+        // Half the shutdown bound for a running pass to reach a page; the rest to give its
+        // mailbox back and finish the web requests.
+        let grace = self.settings.shutdown_timeout / 2;
         // The workers' own pool: they can never take the web's connections.
         let mut sync_deps = self.mail_deps();
         if !sync_ids.is_empty() {
@@ -138,16 +151,22 @@ impl App {
         let wake_listener = (!sync_ids.is_empty())
             .then(|| crate::sync::wake::listen(&sync_deps.db, shutdown.child_token()))
             .flatten();
-        let workers: Vec<_> = sync_ids
+        let tasks: Vec<_> = sync_ids
             .into_iter()
             .map(|id| {
-                tokio::spawn(crate::sync::worker::run_sliced(
+                let running = self.workers.clone();
+                let worker = crate::sync::worker::run_sliced(
                     sync_deps.clone(),
                     id,
                     lease,
                     slice,
+                    grace,
                     shutdown.child_token(),
-                ))
+                );
+                tokio::spawn(async move {
+                    let _running = running.started();
+                    worker.await;
+                })
             })
             .chain(job_ids.into_iter().map(|id| {
                 tokio::spawn(crate::reassociation::job::run(
@@ -174,19 +193,48 @@ impl App {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
-            .context("web server failed");
+        let server = axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future();
+        let mut server = tokio::spawn(server);
+        let early = tokio::select! {
+            () = shutdown.cancelled() => None,
+            served = &mut server => Some(served),
+        };
+        // Whatever ended the serving, everything else stops with it, within the bound.
+        shutdown.cancel();
+        let bound = self.settings.shutdown_timeout;
+        tracing::info!(
+            seconds = bound.as_secs(),
+            "stopping: no new work is claimed; running sync passes stop at their next page"
+        );
         cleanup.abort();
         statistics.abort();
         if let Some(listener) = wake_listener {
             listener.abort();
         }
-        // The workers saw the same cancellation: they stop and give their leases back.
-        for worker in workers {
-            let _ = worker.await;
+        let deadline = tokio::time::Instant::now() + bound;
+        let served = match early {
+            Some(served) => Some(served),
+            None => tokio::time::timeout_at(deadline, &mut server).await.ok(),
+        };
+        // The workers saw the same cancellation: they stop at their next committed page and
+        // give their leases back. What is still running at the deadline is left.
+        let mut overdue = served.is_none();
+        for mut task in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+                overdue = true;
+            }
         }
-        result
+        if overdue {
+            server.abort();
+            crate::lifecycle::log_leases_left(&self.db, &own).await;
+        }
+        match served {
+            Some(Ok(result)) => result.context("web server failed"),
+            Some(Err(join)) => Err(anyhow::anyhow!("web server task failed: {join}")),
+            None => Ok(()),
+        }
     }
 }

@@ -55,6 +55,20 @@ pub enum Command {
     /// Manage the keys that encrypt stored OAuth tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy the SQLite database to a file while Threadline runs: a consistent snapshot, mode
+    /// 0600. Not the key that encrypts its stored tokens: keep that apart. PostgreSQL: use
+    /// pg_dump (see the README).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy.
+    #[arg(long, value_name = "PATH")]
+    pub to: PathBuf,
+    /// Overwrite PATH if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -334,6 +348,16 @@ pub struct SettingsArgs {
         default_value_t = 20
     )]
     pub sync_lease_seconds: u64,
+    /// How long `serve` takes at most to stop after SIGTERM or Ctrl-C: it stops claiming work
+    /// at once, running sync passes stop at their next committed page and give their mailboxes
+    /// back; what is still running after this is left (its leases expire as a crash's would).
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_SHUTDOWN_SECONDS",
+        default_value_t = 30
+    )]
+    pub shutdown_seconds: u64,
     /// Background workers for re-association after large directory edits in `serve`; with at
     /// least 1, `serve` also runs the hourly directory sync of organization-wide connections.
     #[arg(

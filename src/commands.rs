@@ -61,6 +61,7 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
         Command::Directory(DirectoryCommand::Sync(args)) => {
             crate::directory_sync::cli::sync(&settings, &args).await
         }
+        Command::Backup(args) => Ok(crate::backup::run(&settings, &args.to, args.force).await?),
     }
 }
 
@@ -274,6 +275,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         wait_for_signal().await;
         tracing::info!("shutting down");
         signal.cancel();
+        // A second signal while stopping: the operator will not wait for the bound.
+        wait_for_signal().await;
+        tracing::warn!("second signal: exiting at once; held leases expire by themselves");
+        std::process::exit(130);
     });
     app.run(shutdown).await
 }

@@ -73,6 +73,8 @@ pub struct Settings {
     pub sync_lease: std::time::Duration,
     /// How long a worker's pass runs before it lets another mailbox go next.
     pub sync_slice: std::time::Duration,
+    /// The bound on a graceful shutdown (`THREADLINE_SHUTDOWN_SECONDS`).
+    pub shutdown_timeout: std::time::Duration,
     pub google: Option<OAuthClient>,
     pub microsoft: Option<OAuthClient>,
     pub microsoft_tenant: String,
@@ -138,6 +140,7 @@ impl Settings {
                 .unwrap_or_else(|| default_instance_id(args.bind)),
             sync_lease: std::time::Duration::from_secs(args.sync_lease_seconds.max(3)),
             sync_slice: std::time::Duration::from_secs(args.sync_slice_seconds.max(1)),
+            shutdown_timeout: std::time::Duration::from_secs(args.shutdown_seconds),
             google: client(&args.google_client_id, &args.google_client_secret),
             microsoft: client(&args.microsoft_client_id, &args.microsoft_client_secret),
             microsoft_tenant: args.microsoft_tenant.clone(),

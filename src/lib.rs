@@ -1,6 +1,7 @@
 //! Threadline: a self-hosted CRM email timeline.
 pub mod accounts;
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod directory_sync;
 pub mod domain;
+pub mod lifecycle;
 pub mod mailboxes;
 pub mod providers;
 pub mod reassociation;

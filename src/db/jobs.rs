@@ -173,6 +173,17 @@ pub async fn release_all(db: &impl ConnectionTrait, worker: &str) -> Result<u64,
     Ok(db.execute(stmt).await?.rows_affected())
 }
 
+/// The jobs `workers` hold right now (running under their lease): what a shutdown that ran
+/// out of time leaves behind.
+pub async fn held_by(db: &impl ConnectionTrait, workers: &[String]) -> Result<Vec<Job>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Jobs::find()
+        .filter(jobs::Column::State.eq(RUNNING))
+        .filter(jobs::Column::LockedBy.is_in(workers.iter().cloned()))
+        .all(db)
+        .await
+}
+
 /// A push notification asks for a pass of `subject_id`'s job: due now if queued for later,
 /// and stamped so that a pass running right now is followed by another ([`complete`]). Many
 /// wakes before the next claim are one pass. False when there is no such job.

@@ -67,6 +67,59 @@ pub async fn logged(db: &DatabaseConnection, when: &str) {
     }
 }
 
+/// After migrations upgraded the database (`db::schema::migrate`): refresh the statistics of
+/// every table, whatever changed, as the `VACUUM ANALYZE` an operator used to run after an
+/// upgrade. A migration may rewrite every row of a table (PostgreSQL then also needs the
+/// visibility map rebuilt for index-only reads) or add indexes with no statistics yet.
+/// SQLite: `ANALYZE` of every table under the analysis limit; PostgreSQL:
+/// `VACUUM (ANALYZE, SKIP_LOCKED)` of every table of the schema, outside any transaction.
+/// A failure is logged, never the migration's.
+pub async fn after_upgrade(db: &DatabaseConnection) {
+    let done = match db.get_database_backend() {
+        DbBackend::Postgres => postgres_all(db).await,
+        _ => sqlite_all(db).await,
+    };
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "could not refresh planner statistics after the upgrade");
+    }
+}
+
+async fn sqlite_all(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = super::begin_write(db).await?;
+    txn.execute_unprepared(&format!("PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}"))
+        .await?;
+    txn.execute_unprepared("ANALYZE").await?;
+    txn.execute_unprepared("PRAGMA analysis_limit = 0").await?;
+    // As in `upkeep`: a schema touch makes every pooled connection load the new statistics.
+    txn.execute_unprepared(
+        "CREATE VIEW threadline_statistics_reload AS SELECT 1; \
+         DROP VIEW threadline_statistics_reload",
+    )
+    .await?;
+    txn.commit().await
+}
+
+async fn postgres_all(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let sql = "SELECT quote_ident(c.relname) FROM pg_class c WHERE c.relkind = 'r' \
+               AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+               ORDER BY c.relname";
+    let tables: Vec<String> = db
+        .query_all(Statement::from_string(DbBackend::Postgres, sql))
+        .await?
+        .into_iter()
+        .map(|row| row.try_get_by_index::<String>(0))
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    db.execute_unprepared(&format!(
+        "VACUUM (ANALYZE, SKIP_LOCKED) {}",
+        tables.join(", ")
+    ))
+    .await?;
+    Ok(())
+}
+
 async fn sqlite(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     // One write transaction on one connection (the write lock taken at once, waiting under the
     // busy timeout). `PRAGMA optimize` decides from the statistics this connection holds in

@@ -29,6 +29,7 @@ pub mod private_threads;
 pub mod purge;
 pub mod push;
 pub mod read;
+pub mod schema;
 pub mod search;
 pub mod session_store;
 pub mod sync_cursors;
@@ -42,8 +43,6 @@ pub mod visibility;
 
 use std::path::Path;
 use std::time::Duration;
-
-use migration::{Migrator, MigratorTrait};
 
 pub use read::{begin_read, Read};
 use sea_orm::{
@@ -147,9 +146,10 @@ pub fn sync_pool_size(workers: usize) -> u32 {
     u32::try_from(workers.saturating_add(2)).unwrap_or(u32::MAX)
 }
 
-/// Apply every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Apply every pending migration; refused for a database a newer Threadline migrated
+/// ([`schema::migrate`]).
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), schema::MigrateError> {
+    schema::migrate(db).await
 }
 
 /// Begin a transaction that will write. On SQLite the write lock is taken at once (a no-op
@@ -175,7 +175,7 @@ pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
 }
 
 /// The file path of a `sqlite://path?...` URL (None for memory databases and other backends).
-fn sqlite_path(url: &str) -> Option<String> {
+pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -97,6 +97,9 @@ pub struct SyncOptions {
     /// (workers: `THREADLINE_SYNC_SLICE_SECONDS`), so one long history does not hold a worker
     /// while other mailboxes wait; None runs to the end (`threadline sync`).
     pub slice: Option<Duration>,
+    /// Cancelled when the instance shuts down: the pass then stops at its next committed page
+    /// as if its slice were spent (workers; None for passes nothing stops early).
+    pub stop: Option<tokio_util::sync::CancellationToken>,
     /// How many of a freshly linked Outlook mailbox's newest messages (across its synced
     /// folders) are stored from their Graph fields before any MIME text is fetched, so the
     /// timeline shows them within a second or two; their bodies and attachments follow
@@ -131,6 +134,7 @@ impl Default for SyncOptions {
             limits: Limits::default(),
             holder: None,
             slice: None,
+            stop: None,
             newest_first: NEWEST_FIRST,
         }
     }

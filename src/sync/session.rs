@@ -173,12 +173,19 @@ impl Session {
     /// Asked right after a page is committed, where the pass could go on: has it used its time
     /// slice (`SyncOptions::slice`)? Then it stops there with more to do; the committed cursor
     /// lets the next pass resume, and the worker queues the mailbox behind the ones that have
-    /// had less ([`crate::db::jobs::claim`]). Never true for a pass without a slice.
+    /// had less ([`crate::db::jobs::claim`]). Once the instance shuts down
+    /// (`SyncOptions::stop`) the slice counts as spent: the pass ends here like a slice, its
+    /// mailbox due again at once for any instance. Never true for a pass with neither.
     pub fn slice_spent(&self) -> bool {
-        let spent = self
-            .options()
-            .slice
-            .is_some_and(|slice| self.0.started.elapsed() >= slice);
+        let options = self.options();
+        let stopping = options
+            .stop
+            .as_ref()
+            .is_some_and(tokio_util::sync::CancellationToken::is_cancelled);
+        let spent = stopping
+            || options
+                .slice
+                .is_some_and(|slice| self.0.started.elapsed() >= slice);
         if spent {
             self.0.more.store(true, Ordering::Relaxed);
         }

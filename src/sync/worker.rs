@@ -241,32 +241,55 @@ pub async fn run_leased(
     lease: StdDuration,
     shutdown: CancellationToken,
 ) {
-    run_sliced(deps, worker_id, lease, DEFAULT_SLICE, shutdown).await;
+    run_sliced(deps, worker_id, lease, DEFAULT_SLICE, DEFAULT_GRACE, shutdown).await;
 }
+
+/// How long a running pass has, once the instance shuts down, to reach its next committed
+/// page, by default (`serve` gives half its shutdown bound).
+pub const DEFAULT_GRACE: StdDuration = StdDuration::from_secs(15);
 
 /// Run [`sync_next_due_with`] until `shutdown`, each pass stopping after `slice`: straight on
 /// while work is due, a pause when idle, exponential backoff while the database itself fails.
-/// Leases are released on the way out.
+/// Once `shutdown` is cancelled nothing more is claimed, and a running pass ends at its next
+/// committed page; one that reaches none within `grace` (a slow provider page) is dropped as
+/// a killed process's would be (what it committed stays; the next pass resumes from there).
+/// Either way the leases are released on the way out, so another instance takes the mailbox
+/// at once, and a dropped pass's run is closed as interrupted.
 pub async fn run_sliced(
     deps: MailDeps,
     worker_id: String,
     lease: StdDuration,
     slice: StdDuration,
+    grace: StdDuration,
     shutdown: CancellationToken,
 ) {
     let mut backoff = IDLE;
     let options = SyncOptions {
         slice: Some(slice),
+        stop: Some(shutdown.clone()),
         ..SyncOptions::for_deps(&deps)
     };
     loop {
+        // Shutting down: claim nothing more. A pass already running is not dropped: it sees
+        // the same cancellation and ends at its next committed page, its mailbox requeued.
+        if shutdown.is_cancelled() {
+            break;
+        }
         // Armed before looking for work: a wake between the look and the pause is not missed.
         let announced = super::wake::announced();
         tokio::pin!(announced);
         announced.as_mut().enable();
         let step = tokio::select! {
-            () = shutdown.cancelled() => break,
             step = sync_next_due_with(&deps, &worker_id, lease, &options) => step,
+            () = past_grace(&shutdown, grace) => {
+                tracing::warn!(
+                    worker = %worker_id,
+                    grace_ms = grace.as_millis(),
+                    "shutting down: the pass reached no page in time; dropped (what it \
+                     committed stays)"
+                );
+                break;
+            }
         };
         let pause = match step {
             Ok(Some(_)) => {
@@ -292,7 +315,21 @@ pub async fn run_sliced(
             () = &mut announced, if pause == IDLE => {}
         }
     }
-    if let Err(e) = jobs::release_all(&deps.db, &worker_id).await {
-        tracing::warn!(error = %e, "sync worker could not release its leases");
+    match jobs::release_all(&deps.db, &worker_id).await {
+        Ok(0) => {}
+        Ok(released) => {
+            // A dropped pass left its run open: closed as interrupted, as a takeover would.
+            if let Err(e) = sync_runs::interrupt_orphans(&deps.db, db::now()).await {
+                tracing::warn!(error = %e, "sync worker could not close its interrupted run");
+            }
+            tracing::info!(worker = %worker_id, released, "sync worker gave its mailbox back");
+        }
+        Err(e) => tracing::warn!(error = %e, "sync worker could not release its leases"),
     }
+}
+
+/// `grace` after `shutdown` was cancelled.
+async fn past_grace(shutdown: &CancellationToken, grace: StdDuration) {
+    shutdown.cancelled().await;
+    tokio::time::sleep(grace).await;
 }

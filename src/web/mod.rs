@@ -34,6 +34,7 @@ pub mod purge;
 pub mod push_gmail;
 pub mod push_graph;
 pub mod push_views;
+pub mod readiness;
 pub mod reassociation_views;
 pub mod session;
 pub mod settings;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
     pub live: live_hub::LiveHub,
+    /// This instance's sync workers, as `/readyz` counts them.
+    pub workers: crate::lifecycle::Workers,
 }
 
 /// Mailbox operations take their slice of the state.
@@ -132,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .merge(push_graph::router())
         // Provider push endpoints: authenticated by their own means, not sessions or CSRF.
         .merge(push_gmail::router())
+        // Probes: no session, no CSRF token.
+        .merge(readiness::router())
         .layer(middleware::from_fn(detach::run_to_completion))
         .nest_service("/static", ServeDir::new(static_dir))
         .layer(middleware::from_fn(error::htmx_fragments))

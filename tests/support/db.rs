@@ -48,6 +48,15 @@ impl TestDb {
         }
     }
 
+    /// The SQLite database at `dir/data/threadline.db` (where `threadline` keeps it with
+    /// `--data-dir dir/data`), e.g. one restored there from a backup; `dir` is removed when
+    /// dropped.
+    pub fn sqlite_in(dir: PathBuf) -> Self {
+        let file = dir.join("data").join("threadline.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        Self { url, dir, pg: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }

@@ -3,6 +3,7 @@ mod helpers;
 
 mod association;
 mod auto_contacts;
+mod backup;
 mod cli;
 mod faults;
 mod folders;
@@ -12,6 +13,7 @@ mod latency;
 mod quota;
 mod relink;
 mod restarts;
+mod shutdown;
 mod statistics;
 mod threads;
 mod worker;
