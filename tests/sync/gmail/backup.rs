@@ -27,10 +27,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A page without its per-session CSRF tokens.
+/// A page without what differs from one request to the next: the session's CSRF token and
+/// the live stream's starting point (the time of the request).
 fn without_tokens(html: &str) -> String {
-    let re = regex::Regex::new(r#"(csrf[-_]token"?\s*(value|content)=")[^"]*""#).unwrap();
-    re.replace_all(html, "$1\"").into_owned()
+    let token = regex::Regex::new(r#"(name="csrf_token" value=")[^"]*"|X-CSRF-Token&#34;:&#34;[^&]*&#34;"#).unwrap();
+    let cursor = regex::Regex::new(r#"data-cursor="[0-9]*""#).unwrap();
+    cursor
+        .replace_all(&token.replace_all(html, "TOKEN"), "CURSOR")
+        .into_owned()
 }
 
 /// `threadline stats --json` of the database at `url` with the data directory `data`.
