@@ -193,13 +193,13 @@ impl App {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service)
+        let serving = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future();
-        let mut server = tokio::spawn(server);
+        let mut web = tokio::spawn(serving);
         let early = tokio::select! {
             () = shutdown.cancelled() => None,
-            served = &mut server => Some(served),
+            ended = &mut web => Some(ended),
         };
         // Whatever ended the serving, everything else stops with it, within the bound.
         shutdown.cancel();
@@ -214,13 +214,13 @@ impl App {
             listener.abort();
         }
         let deadline = tokio::time::Instant::now() + bound;
-        let served = match early {
-            Some(served) => Some(served),
-            None => tokio::time::timeout_at(deadline, &mut server).await.ok(),
+        let outcome = match early {
+            Some(ended) => Some(ended),
+            None => tokio::time::timeout_at(deadline, &mut web).await.ok(),
         };
         // The workers saw the same cancellation: they stop at their next committed page and
         // give their leases back. What is still running at the deadline is left.
-        let mut overdue = served.is_none();
+        let mut overdue = outcome.is_none();
         for mut task in tasks {
             if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
                 task.abort();
@@ -228,10 +228,10 @@ impl App {
             }
         }
         if overdue {
-            server.abort();
+            web.abort();
             crate::lifecycle::log_leases_left(&self.db, &own).await;
         }
-        match served {
+        match outcome {
             Some(Ok(result)) => result.context("web server failed"),
             Some(Err(join)) => Err(anyhow::anyhow!("web server task failed: {join}")),
             None => Ok(()),

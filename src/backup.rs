@@ -92,10 +92,10 @@ pub async fn sqlite(
     if !force && to.exists() {
         return Err(BackupError::Exists(to.to_path_buf()));
     }
-    let name = to
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "threadline-backup".into());
+    let name = to.file_name().map_or_else(
+        || "threadline-backup".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let partial = to.with_file_name(format!(".{name}.{}.partial", uuid::Uuid::new_v4().simple()));
     let io = |path: &Path| {
         let path = path.to_path_buf();

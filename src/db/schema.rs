@@ -86,7 +86,9 @@ async fn applied(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
             "SELECT COUNT(*) FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_name = 'seaql_migrations'"
         }
-        _ => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+        _ => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'"
+        }
     };
     let found = db
         .query_one(Statement::from_string(backend, exists))

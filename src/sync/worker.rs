@@ -241,7 +241,15 @@ pub async fn run_leased(
     lease: StdDuration,
     shutdown: CancellationToken,
 ) {
-    run_sliced(deps, worker_id, lease, DEFAULT_SLICE, DEFAULT_GRACE, shutdown).await;
+    run_sliced(
+        deps,
+        worker_id,
+        lease,
+        DEFAULT_SLICE,
+        DEFAULT_GRACE,
+        shutdown,
+    )
+    .await;
 }
 
 /// How long a running pass has, once the instance shuts down, to reach its next committed

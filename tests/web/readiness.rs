@@ -32,7 +32,10 @@ async fn readyz_fails_while_a_migration_is_pending_and_passes_after_migrating() 
         body.starts_with("migrations: 1 pending") && body.contains(&newest),
         "{body}"
     );
-    assert!(!body.contains("database") && !body.contains("workers"), "{body}");
+    assert!(
+        !body.contains("database") && !body.contains("workers"),
+        "{body}"
+    );
     // `/healthz` only says the process and its database are alive.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 
@@ -79,7 +82,10 @@ async fn readyz_asks_for_the_sync_workers_and_fails_once_they_stopped() {
         }
         let body = res.text().await.unwrap();
         assert!(body.starts_with("workers: "), "{body}");
-        assert!(tokio::time::Instant::now() < deadline, "never ready: {body}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never ready: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(workers.running(), 2);

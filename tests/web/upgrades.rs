@@ -43,7 +43,9 @@ async fn migrate_and_serve_refuse_a_database_from_a_newer_threadline() {
     Migrator::down(&conn, Some(1)).await.unwrap();
     exec(
         &conn,
-        &format!("INSERT INTO seaql_migrations (version, applied_at) VALUES ('{FUTURE}', 4102444800)"),
+        &format!(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('{FUTURE}', 4102444800)"
+        ),
     )
     .await;
     let data = db.dir.join("data").display().to_string();
@@ -91,21 +93,39 @@ async fn an_upgrade_refreshes_planner_statistics_and_a_fresh_install_does_not() 
         {
             0
         } else {
-            count(&conn, "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'users'").await
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'users'",
+            )
+            .await
         }
     };
-    let admin = threadline::accounts::NewUser::parse("ops@acme.test", "Ops", "long enough pw").unwrap();
-    threadline::accounts::setup(&conn, "Acme", admin).await.unwrap();
-    assert_eq!(analyzed(conn.clone()).await, 0, "a fresh install analyzes nothing");
+    let admin =
+        threadline::accounts::NewUser::parse("ops@acme.test", "Ops", "long enough pw").unwrap();
+    threadline::accounts::setup(&conn, "Acme", admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        analyzed(conn.clone()).await,
+        0,
+        "a fresh install analyzes nothing"
+    );
 
     // An upgrade: the database had every migration but the newest.
     Migrator::down(&conn, Some(1)).await.unwrap();
     threadline::db::migrate(&conn).await.unwrap();
     assert!(
-        threadline::db::schema::status(&conn).await.unwrap().pending.is_empty(),
+        threadline::db::schema::status(&conn)
+            .await
+            .unwrap()
+            .pending
+            .is_empty(),
         "migrated"
     );
-    assert!(analyzed(conn.clone()).await > 0, "statistics after the upgrade");
+    assert!(
+        analyzed(conn.clone()).await > 0,
+        "statistics after the upgrade"
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,9 @@ fn text(bytes: &[u8]) -> String {
 /// A page without what differs from one request to the next: the session's CSRF token and
 /// the live stream's starting point (the time of the request).
 fn without_tokens(html: &str) -> String {
-    let token = regex::Regex::new(r#"(name="csrf_token" value=")[^"]*"|X-CSRF-Token&#34;:&#34;[^&]*&#34;"#).unwrap();
+    let token =
+        regex::Regex::new(r#"(name="csrf_token" value=")[^"]*"|X-CSRF-Token&#34;:&#34;[^&]*&#34;"#)
+            .unwrap();
     let cursor = regex::Regex::new(r#"data-cursor="[0-9]*""#).unwrap();
     cursor
         .replace_all(&token.replace_all(html, "TOKEN"), "CURSOR")
@@ -50,7 +52,10 @@ async fn stats(args: &[&str]) -> serde_json::Value {
 fn writer(l: &Linked, stop: Arc<AtomicBool>, wrote: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
     let db = l.app.db.clone();
     tokio::spawn(async move {
-        let org = threadline::db::organizations::first(&db).await.unwrap().unwrap();
+        let org = threadline::db::organizations::first(&db)
+            .await
+            .unwrap()
+            .unwrap();
         while !stop.load(Ordering::SeqCst) {
             let entry = audit::Entry {
                 organization_id: org.id,
@@ -105,7 +110,10 @@ async fn a_backup_made_while_the_app_writes_restores_to_the_same_stats_and_timel
         return;
     }
 
-    let (stop, wrote) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (stop, wrote) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let writing = writer(&l, stop.clone(), wrote.clone());
     while wrote.load(Ordering::SeqCst) == 0 {
         tokio::task::yield_now().await;
@@ -128,11 +136,16 @@ async fn a_backup_made_while_the_app_writes_restores_to_the_same_stats_and_timel
     }
     let again = backup(false).await;
     assert!(!again.status.success(), "an existing file is kept");
-    assert!(text(&again.stderr).contains("give --force"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("give --force"),
+        "{}",
+        text(&again.stderr)
+    );
     assert!(backup(true).await.status.success(), "--force overwrites");
 
     // Restore into a fresh data directory: the copy as its database, and the key file.
-    let restored_dir = std::env::temp_dir().join(format!("threadline-restore-{}", uuid::Uuid::new_v4()));
+    let restored_dir =
+        std::env::temp_dir().join(format!("threadline-restore-{}", uuid::Uuid::new_v4()));
     let restored_data = restored_dir.join("data");
     std::fs::create_dir_all(&restored_data).unwrap();
     std::fs::copy(&copy, restored_data.join("threadline.db")).unwrap();
@@ -140,7 +153,10 @@ async fn a_backup_made_while_the_app_writes_restores_to_the_same_stats_and_timel
     let restored_arg = restored_data.display().to_string();
     let original = stats(&["--database-url", &test_db.url, "--data-dir", &data_arg]).await;
     let restored = stats(&["--data-dir", &restored_arg]).await;
-    assert!(original["accounts"][0]["messages"].as_u64() > Some(0), "{original}");
+    assert!(
+        original["accounts"][0]["messages"].as_u64() > Some(0),
+        "{original}"
+    );
     assert_eq!(restored, original);
 
     let restored_app = TestApp::spawn_full(
@@ -156,7 +172,10 @@ async fn a_backup_made_while_the_app_writes_restores_to_the_same_stats_and_timel
         .status()
         .is_redirection());
     let page = without_tokens(&l.app.get_html("/mail").await);
-    assert!(page.contains("/mail/threads/"), "the synced mail shows: {page}");
+    assert!(
+        page.contains("/mail/threads/"),
+        "the synced mail shows: {page}"
+    );
     assert_eq!(without_tokens(&restored_app.get_html("/mail").await), page);
 }
 
