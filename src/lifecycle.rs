@@ -119,7 +119,7 @@ pub async fn log_leases_left(db: &DatabaseConnection, worker_ids: &[String]) {
         }
         Ok(Err(e)) => tracing::warn!(error = %e, "shutdown timed out; cannot list the leases left"),
         Err(_) => {
-            tracing::warn!("shutdown timed out; the database did not say which leases are left")
+            tracing::warn!("shutdown timed out; the database did not say which leases are left");
         }
     }
 }
