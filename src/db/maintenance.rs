@@ -5,7 +5,9 @@
 //!
 //! [`upkeep`] analyzes the tables that need it and nothing else, so callers may call it often:
 //! at the end of a sync pass that stored mail ([`after_pass`]) and every few minutes from
-//! `serve`. What it checks is kept by the database itself, so several instances share it:
+//! `serve`; [`after_upgrade`] analyzes every table once after migrations upgraded a database
+//! (the `VACUUM ANALYZE` operators used to run by hand). What [`upkeep`] checks is kept by the
+//! database itself, so several instances share it:
 //! - SQLite: `PRAGMA optimize` over every table (mask `0x10012`): a table is analyzed when one
 //!   of its indexes has no statistics yet or its size changed tenfold since the last analysis,
 //!   each `ANALYZE` bounded by SQLite's own analysis limit (a few milliseconds even for a
