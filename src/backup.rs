@@ -27,6 +27,8 @@ pub enum BackupError {
     NoDatabase(PathBuf),
     #[error("{0} exists; give --force to overwrite it")]
     Exists(PathBuf),
+    #[error("{0} is a directory: give the backup file's name (e.g. {0}/threadline.db)")]
+    Directory(PathBuf),
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -89,6 +91,9 @@ pub async fn sqlite(
     to: &Path,
     force: bool,
 ) -> Result<Backup, BackupError> {
+    if to.is_dir() {
+        return Err(BackupError::Directory(to.to_path_buf()));
+    }
     if !force && to.exists() {
         return Err(BackupError::Exists(to.to_path_buf()));
     }
