@@ -213,7 +213,8 @@ impl App {
         if let Some(listener) = wake_listener {
             listener.abort();
         }
-        let deadline = tokio::time::Instant::now() + bound;
+        let began = tokio::time::Instant::now();
+        let deadline = began + bound;
         let outcome = match early {
             Some(ended) => Some(ended),
             None => tokio::time::timeout_at(deadline, &mut web).await.ok(),
@@ -231,6 +232,11 @@ impl App {
             web.abort();
             crate::lifecycle::log_leases_left(&self.db, &own).await;
         }
+        tracing::info!(
+            elapsed_ms = began.elapsed().as_millis(),
+            within_bound = !overdue,
+            "stopped"
+        );
         match outcome {
             Some(Ok(result)) => result.context("web server failed"),
             Some(Err(join)) => Err(anyhow::anyhow!("web server task failed: {join}")),
