@@ -30,6 +30,7 @@ pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailbox_visibility;
 pub mod mailboxes;
+pub mod metrics;
 pub mod purge;
 pub mod push_gmail;
 pub mod push_graph;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
     pub live: live_hub::LiveHub,
+    /// `/metrics`: the token and this instance's database pools.
+    pub scrape: metrics::Scrape,
 }
 
 /// Mailbox operations take their slice of the state.
@@ -132,10 +135,13 @@ pub fn router(state: AppState) -> Router {
         .merge(push_graph::router())
         // Provider push endpoints: authenticated by their own means, not sessions or CSRF.
         .merge(push_gmail::router())
+        // Prometheus scrapes authenticate with their bearer token.
+        .merge(metrics::router())
         .layer(middleware::from_fn(detach::run_to_completion))
         .nest_service("/static", ServeDir::new(static_dir))
         .layer(middleware::from_fn(error::htmx_fragments))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security))
+        .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

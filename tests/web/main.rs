@@ -37,6 +37,7 @@ mod mailbox_lifecycle;
 mod mailbox_sync;
 mod mailboxes;
 mod mark_read;
+mod metrics;
 mod offboarding;
 mod org_cli;
 mod page_reads;
