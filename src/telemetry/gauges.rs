@@ -46,7 +46,7 @@ impl Pools {
                     let p = db.get_postgres_connection_pool();
                     (p.size(), p.num_idle())
                 }
-                _ => (0, 0),
+                DatabaseConnection::Disconnected => (0, 0),
             };
             let free = u64::try_from(free).unwrap_or(u64::MAX);
             (used + u64::from(size).saturating_sub(free), idle + free)

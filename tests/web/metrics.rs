@@ -71,6 +71,12 @@ impl Figures {
             .sum()
     }
 
+    /// A gauge of things counted (mailboxes, jobs), as a whole number.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn count(&self, metric: &str, labels: &[(&str, &str)]) -> u64 {
+        self.value(metric, labels).round() as u64
+    }
+
     /// Metric family names.
     fn names(&self) -> BTreeSet<String> {
         self.0.families.keys().cloned().collect()
@@ -178,8 +184,8 @@ async fn a_separate_metrics_address_serves_them_without_a_token() {
     let pool = figures.value("threadline_db_pool_connections", &[]);
     assert!(pool >= 1.0, "{pool}");
     assert_eq!(
-        figures.value("threadline_mailboxes", &[("status", "active")]),
-        0.0
+        figures.count("threadline_mailboxes", &[("status", "active")]),
+        0
     );
     // Only /metrics there; and the web address, without a token configured, does not serve it.
     let other = client
@@ -268,10 +274,10 @@ async fn counters_move_with_a_page_load_and_a_sync_pass_and_name_no_one() {
     );
     // Gauges read from this app's database at scrape time.
     let active = [("provider", "google"), ("status", "active")];
-    assert_eq!(after.value("threadline_mailboxes", &active), 1.0);
+    assert_eq!(after.count("threadline_mailboxes", &active), 1);
     assert_eq!(
-        after.value("threadline_jobs_due", &[("kind", "sync_account")]),
-        0.0,
+        after.count("threadline_jobs_due", &[("kind", "sync_account")]),
+        0,
         "the mailbox was just synced"
     );
     let lag = after.value("threadline_sync_lag_seconds", &[("provider", "google")]);
@@ -353,8 +359,8 @@ async fn a_mailbox_taken_over_from_an_expired_lease_counts_as_a_takeover() {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let before = scrape(&app).await;
     assert_eq!(
-        before.value("threadline_jobs_due", &[("kind", "sync_account")]),
-        1.0,
+        before.count("threadline_jobs_due", &[("kind", "sync_account")]),
+        1,
         "an expired lease is due again"
     );
 
