@@ -113,33 +113,12 @@ pub async fn finish_run(
     Ok(())
 }
 
-/// Whether a run of `account_id` is still open under a holder other than `worker`: right after
-/// `worker` claimed the mailbox, that holder's lease ran out mid-pass (a takeover).
-pub async fn open_elsewhere(
+/// The mailbox's latest run (None before its first).
+pub async fn latest(
     db: &impl ConnectionTrait,
     account_id: i64,
-    worker: &str,
-) -> Result<bool, DbErr> {
-    use sea_orm::PaginatorTrait;
-    let open = sync_runs::Entity::find()
-        .filter(sync_runs::Column::AccountId.eq(account_id))
-        .filter(sync_runs::Column::Status.eq(RunStatus::Running))
-        .filter(sync_runs::Column::Holder.is_not_null())
-        .filter(sync_runs::Column::Holder.ne(worker))
-        .count(db)
-        .await?;
-    Ok(open > 0)
-}
-
-/// When the mailbox's latest run began (None before its first).
-pub async fn latest_start(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Ok(newest_first(account_id)
-        .one(db)
-        .await?
-        .map(|r| r.started_at))
+) -> Result<Option<sync_runs::Model>, DbErr> {
+    newest_first(account_id).one(db).await
 }
 
 /// The holder is alive: its running runs were seen now.

@@ -275,11 +275,6 @@ impl Session {
         record::sync_skipped(self.0.provider, crate::db::exclusions::EXCLUDED, excluded);
     }
 
-    /// The mailbox's provider.
-    pub fn provider(&self) -> Provider {
-        self.0.provider
-    }
-
     async fn token(&self) -> Result<Secret, SyncError> {
         if let Some(t) = self.0.token.lock().clone() {
             return Ok(t);

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::{sync_account_with, Holder, SyncError, SyncOptions, SyncReport};
 use crate::db::{self, jobs, mail_accounts, sync_cursors, sync_runs};
 use crate::domain::mailbox::MailboxStatus;
+use crate::domain::sync_run::RunStatus;
 use crate::mailboxes::MailDeps;
 use crate::telemetry::record;
 
@@ -115,17 +116,17 @@ async fn run_claimed(
 ) -> Result<SyncReport, SyncError> {
     let lease_len = Duration::from_std(lease).unwrap_or(Duration::seconds(30));
     let _held = record::LeaseHeld::new();
-    if sync_runs::open_elsewhere(&deps.db, job.subject_id, worker_id).await? {
+    let last = sync_runs::latest(&deps.db, job.subject_id).await?;
+    // Its latest run still open under another holder: that holder's lease ran out mid-pass.
+    if last.as_ref().is_some_and(|r| {
+        r.status == RunStatus::Running && r.holder.as_deref().is_some_and(|h| h != worker_id)
+    }) {
         record::lease_takeover();
     }
     // A push notification asked for this pass if it came after the mailbox's last pass began.
-    let woken = match job.woken_at {
-        Some(at) => match sync_runs::latest_start(&deps.db, job.subject_id).await? {
-            Some(began) if began >= at => None,
-            _ => Some(at),
-        },
-        None => None,
-    };
+    let woken = job
+        .woken_at
+        .filter(|at| last.as_ref().is_none_or(|r| r.started_at < *at));
     // A takeover: the runs of holders whose lease is gone ended when they were last seen.
     let closed = sync_runs::interrupt_orphans(&deps.db, db::now()).await?;
     if closed > 0 {

@@ -38,6 +38,7 @@ mod mailbox_sync;
 mod mailboxes;
 mod mark_read;
 mod metrics;
+mod metrics_scrape;
 mod offboarding;
 mod org_cli;
 mod page_reads;
