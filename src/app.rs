@@ -23,6 +23,10 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     pub addr: SocketAddr,
+    /// `/metrics` without a token on its own address (`THREADLINE_METRICS_BIND`), bound.
+    metrics: Option<(TcpListener, Router)>,
+    pub metrics_addr: Option<SocketAddr>,
+    scrape: web::metrics::Scrape,
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: KeyRing,
@@ -58,6 +62,19 @@ impl App {
             // instance its own).
             settings.instance_id = default_instance_id(addr);
         }
+        let metrics = match settings.metrics_bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot serve /metrics on {bind}"))?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics.as_ref().map(TcpListener::local_addr).transpose()?;
+        if settings.metrics_enabled() {
+            crate::telemetry::exporter::install();
+            crate::telemetry::record::set_mailbox_labels(settings.metrics_mailbox_labels);
+        }
         let settings = Arc::new(settings);
         let checked = crate::mailboxes::keys::check(&db, &keys).await?;
         tracing::debug!(
@@ -72,14 +89,20 @@ impl App {
             providers: providers.clone(),
             live: web::live_hub::LiveHub::new(db.clone()),
             workers: crate::lifecycle::Workers::new(settings.sync_workers),
+            scrape: web::metrics::Scrape::new(settings.metrics_token.as_deref(), db.clone()),
         };
         let live = state.live.clone();
         let workers = state.workers.clone();
+        let scrape = state.scrape.clone();
+        let metrics = metrics.map(|l| (l, web::metrics::separate(scrape.clone())));
         let router = web::router(state);
         Ok(Self {
             listener,
             router,
             addr,
+            metrics,
+            metrics_addr,
+            scrape,
             db,
             settings,
             keys,
@@ -146,6 +169,7 @@ impl App {
             sync_deps.db = crate::db::connect_sized(&self.settings.database_url, Some(size))
                 .await
                 .context("cannot open the sync workers' database pool")?;
+            self.scrape.pools.add(sync_deps.db.clone());
         }
         // Wakes announced by other instances reach this one's idle workers at once.
         let wake_listener = (!sync_ids.is_empty())
@@ -190,6 +214,17 @@ impl App {
             stop_streams.cancelled().await;
             live.close();
         });
+        let metrics_server = self.metrics.map(|(listener, router)| {
+            let stop = shutdown.clone().cancelled_owned();
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+                {
+                    tracing::warn!(error = %e, "the /metrics server failed");
+                }
+            })
+        });
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -210,6 +245,10 @@ impl App {
         );
         cleanup.abort();
         statistics.abort();
+        if let Some(server) = metrics_server {
+            // A scrape in flight finishes; the bound holds whatever it does.
+            let _ = tokio::time::timeout(bound, server).await;
+        }
         if let Some(listener) = wake_listener {
             listener.abort();
         }

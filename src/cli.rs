@@ -453,6 +453,31 @@ pub struct SettingsArgs {
         default_value = "https://admin.googleapis.com"
     )]
     pub google_admin_url: String,
+    /// Bearer token that GET /metrics (Prometheus text format) on the web server's address
+    /// requires; unset: /metrics answers 404 there.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics without a token on this address of its own (keep it private, e.g.
+    /// 127.0.0.1:9464); unset: not served apart. `demo`: 127.0.0.1:9464.
+    #[arg(long, global = true, env = "THREADLINE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Label the per-mailbox quota histogram with each mailbox's id (true/false): one series
+    /// set per mailbox, so only where the mailboxes are few enough to bound it.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_METRICS_MAILBOX_LABELS",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub metrics_mailbox_labels: bool,
     #[command(flatten)]
     pub push: crate::config_push::PushArgs,
 }

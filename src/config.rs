@@ -80,6 +80,14 @@ pub struct Settings {
     pub microsoft_tenant: String,
     pub provider_urls: ProviderUrls,
     pub push: crate::config_push::PushSettings,
+    /// `THREADLINE_METRICS_TOKEN`: GET /metrics on `bind` requires it as a bearer token; unset,
+    /// /metrics there answers 404.
+    pub metrics_token: Option<String>,
+    /// `THREADLINE_METRICS_BIND`: /metrics served without a token on this address of its own.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `THREADLINE_METRICS_MAILBOX_LABELS`: the quota histogram carries a `mailbox` label (the
+    /// mailbox's id), one series set per mailbox.
+    pub metrics_mailbox_labels: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -98,6 +106,11 @@ impl fmt::Debug for Settings {
             .field("microsoft_tenant", &self.microsoft_tenant)
             .field("provider_urls", &self.provider_urls)
             .field("push", &self.push)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("metrics_bind", &self.metrics_bind)
             .finish_non_exhaustive()
     }
 }
@@ -154,7 +167,15 @@ impl Settings {
                 google_admin: trim(&args.google_admin_url),
             },
             push: crate::config_push::PushSettings::from_args(&args.push),
+            metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+            metrics_bind: args.metrics_bind,
+            metrics_mailbox_labels: args.metrics_mailbox_labels,
         }
+    }
+
+    /// Whether this process serves /metrics anywhere (and so records metrics at all).
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_token.is_some() || self.metrics_bind.is_some()
     }
 
     /// Cookies get `Secure` (and the `__Host-` prefix) when the public URL is https.

@@ -1,5 +1,6 @@
 //! Logging to stderr (stdout is for command output): human-readable or JSON lines, filtered by
-//! `RUST_LOG` (default `info`; `warn` for the load benchmark, which would log every request).
+//! `RUST_LOG` (default `info`; `warn` for the load benchmark, which would log every request);
+//! Prometheus metrics in the submodules (`exporter`, `record`, `gauges`).
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -24,3 +25,8 @@ pub fn init(json: bool, quiet: bool) {
     };
     drop(result);
 }
+
+// Prometheus metrics: the recorder and its names, recording helpers, scrape-time gauges.
+pub mod exporter;
+pub mod gauges;
+pub mod record;

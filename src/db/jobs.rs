@@ -67,7 +67,8 @@ pub async fn ensure(
 /// Jobs that wait for their owner rather than for time: a mailbox that needs reconnecting, or
 /// that was paused (its owner disabled), gets no sync pass until it is reconnected (which makes
 /// its job due at once, see [`run_now`]).
-const PAUSED: &str = "NOT (kind = 'sync_account' AND EXISTS (SELECT 1 FROM mail_accounts m \
+pub(crate) const PAUSED: &str =
+    "NOT (kind = 'sync_account' AND EXISTS (SELECT 1 FROM mail_accounts m \
                       WHERE m.id = jobs.subject_id AND m.status IN ('needs_reconnect', 'paused')))";
 
 /// Claim a due job of `kind` for `worker`, for `lease`; paused jobs are skipped. Fair share:

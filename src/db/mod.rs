@@ -14,6 +14,7 @@ pub mod emails;
 pub mod entities;
 pub mod exclusions;
 pub mod files;
+pub mod gauges;
 pub mod ingest;
 pub mod jobs;
 pub mod links;

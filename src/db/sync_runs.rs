@@ -113,6 +113,14 @@ pub async fn finish_run(
     Ok(())
 }
 
+/// The mailbox's latest run (None before its first).
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Option<sync_runs::Model>, DbErr> {
+    newest_first(account_id).one(db).await
+}
+
 /// The holder is alive: its running runs were seen now.
 pub async fn heartbeat(db: &impl ConnectionTrait, holder: &str) -> Result<(), DbErr> {
     sync_runs::Entity::update_many()

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::{Provider, ProviderError, Providers, Secret};
+use crate::telemetry::record;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxIdentity {
@@ -43,14 +44,12 @@ pub fn status_error(status: reqwest::StatusCode, retry_after: Option<&str>) -> P
 
 async fn get_json<T: for<'de> Deserialize<'de>>(
     providers: &Providers,
+    (provider, endpoint): (Provider, &'static str),
     url: &str,
     token: &Secret,
 ) -> Result<T, ProviderError> {
-    let res = providers
-        .http
-        .get(url)
-        .bearer_auth(token.expose())
-        .send()
+    let req = providers.http.get(url).bearer_auth(token.expose());
+    let res = record::provider_request(provider, endpoint, req)
         .await
         .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
     if !res.status().is_success() {
@@ -74,7 +73,7 @@ pub async fn fetch(
     match provider {
         Provider::Google => {
             let url = format!("{}/v1/userinfo", providers.google_openid);
-            let info: UserInfo = get_json(providers, &url, token).await?;
+            let info: UserInfo = get_json(providers, (provider, "userinfo"), &url, token).await?;
             let address = info
                 .email
                 .filter(|_| info.email_verified != Some(false))
@@ -91,7 +90,7 @@ pub async fn fetch(
                 "{}/v1.0/me?$select=mail,userPrincipalName,displayName",
                 providers.graph_api
             );
-            let me: GraphMe = get_json(providers, &url, token).await?;
+            let me: GraphMe = get_json(providers, (provider, "me"), &url, token).await?;
             let address = me
                 .mail
                 .filter(|m| !m.is_empty())

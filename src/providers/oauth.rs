@@ -10,6 +10,7 @@ use oauth2::{
 
 use super::{Provider, ProviderError, Secret};
 use crate::config::{OAuthClient, Settings};
+use crate::telemetry::record;
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -144,7 +145,10 @@ impl OAuthProvider {
             .client()?
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.expose().to_string()))
-            .request_async(http)
+            .request_async(&Recorded {
+                http,
+                provider: self.provider,
+            })
             .await
             .map_err(classify)?;
         Ok(self.token_set(&response))
@@ -159,7 +163,10 @@ impl OAuthProvider {
         let response = self
             .client()?
             .exchange_refresh_token(&token)
-            .request_async(http)
+            .request_async(&Recorded {
+                http,
+                provider: self.provider,
+            })
             .await
             .map_err(classify)?;
         Ok(self.token_set(&response))
@@ -175,10 +182,8 @@ impl OAuthProvider {
         let Some(url) = &self.revoke_url else {
             return Ok(false);
         };
-        let res = http
-            .post(url)
-            .form(&[("token", token.expose())])
-            .send()
+        let req = http.post(url).form(&[("token", token.expose())]);
+        let res = record::provider_request(self.provider, "token.revoke", req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         match res.status().as_u16() {
@@ -272,5 +277,34 @@ fn classify<RE: std::error::Error + 'static>(
             body.len()
         )),
         RequestTokenError::Other(msg) => ProviderError::Transient(msg),
+    }
+}
+
+/// The OAuth client's HTTP calls (code exchange, refresh) through `http`, each recorded in the
+/// metrics as the provider's `token` endpoint.
+struct Recorded<'a> {
+    http: &'a reqwest::Client,
+    provider: Provider,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Recorded<'_> {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<oauth2::HttpResponse, Self::Error>>
+                + Send
+                + Sync
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let began = std::time::Instant::now();
+            let result = self.http.call(request).await;
+            let status = result.as_ref().ok().map(|r| r.status().as_u16());
+            record::provider_answered(self.provider, "token", status, began.elapsed());
+            result
+        })
     }
 }

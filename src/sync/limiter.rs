@@ -139,6 +139,17 @@ impl Limiter {
         budget
     }
 
+    /// The share of the provider's quota that `units` spent over `elapsed` used: of one
+    /// window's units when the pass was shorter than a window, else of what its windows allow.
+    pub fn used_ratio(&self, units: u64, elapsed: Duration) -> f64 {
+        let window = self.profile.window.as_secs_f64().max(0.001);
+        let windows = (elapsed.as_secs_f64() / window).max(1.0);
+        // Unit counts stay far below 2^52.
+        #[allow(clippy::cast_precision_loss)]
+        let units = units as f64;
+        units / (f64::from(self.profile.units.max(1)) * windows)
+    }
+
     /// Requests we keep in flight at most (a batch's parts each count).
     pub fn slots(&self) -> usize {
         self.profile.concurrency.max(1)

@@ -257,6 +257,7 @@ pub async fn sync_account_with(
     let session = Session::with_access(
         deps.clone(),
         owner,
+        provider,
         access,
         options,
         limiter::Limiter::new(limits),
@@ -285,6 +286,16 @@ pub async fn sync_account_with(
         duration_ms,
         error: error.as_deref(),
     };
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err((_, SyncError::LeaseLost)) => "interrupted",
+        Err(_) => "failed",
+    };
+    crate::telemetry::record::sync_pass(provider, kind, outcome, duration);
+    if units > 0 {
+        let ratio = session.limiter().used_ratio(units, duration);
+        crate::telemetry::record::quota_used(provider, account_id, ratio);
+    }
     if matches!(result, Err((_, SyncError::LeaseLost))) {
         // Another worker holds the mailbox now: record nothing more (the new holder closes
         // this run as interrupted).

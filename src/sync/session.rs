@@ -19,7 +19,8 @@ use crate::db::sync_runs::RunCounts;
 use crate::mailboxes::{credentials, MailDeps};
 use crate::providers::gmail::GmailClient;
 use crate::providers::graph::GraphClient;
-use crate::providers::{ProviderError, Secret};
+use crate::providers::{Provider, ProviderError, Secret};
+use crate::telemetry::record;
 
 /// A message deliberately not stored: recorded in the sync ledger.
 #[derive(Debug, Clone)]
@@ -50,6 +51,8 @@ pub struct Session(Arc<Inner>);
 struct Inner {
     deps: MailDeps,
     owner: Owner,
+    /// The mailbox's provider: the label of the pass's metrics.
+    provider: Provider,
     /// Whose authority the pass acts with: the owner's grant, or an organization connection's.
     access: Access,
     options: SyncOptions,
@@ -80,7 +83,7 @@ impl Session {
     /// `options.gmail_units_per_minute`.
     pub fn new(deps: MailDeps, owner: Owner, options: SyncOptions) -> Self {
         let limiter = Limiter::new(Profile::gmail(options.gmail_units_per_minute));
-        Self::with_limiter(deps, owner, options, limiter)
+        Self::with_limiter(deps, owner, Provider::Google, options, limiter)
     }
 
     /// A session for the owner's own mailbox under another provider's limits (e.g.
@@ -88,10 +91,11 @@ impl Session {
     pub fn with_limiter(
         deps: MailDeps,
         owner: Owner,
+        provider: Provider,
         options: SyncOptions,
         limiter: Limiter,
     ) -> Self {
-        Self::with_access(deps, owner, Access::Own, options, limiter)
+        Self::with_access(deps, owner, provider, Access::Own, options, limiter)
     }
 
     /// A session acting with `access`: an organization mailbox's clients address the
@@ -100,6 +104,7 @@ impl Session {
     pub fn with_access(
         deps: MailDeps,
         owner: Owner,
+        provider: Provider,
         access: Access,
         options: SyncOptions,
         limiter: Limiter,
@@ -113,6 +118,7 @@ impl Session {
         Self(Arc::new(Inner {
             deps,
             owner,
+            provider,
             access,
             options,
             gmail,
@@ -255,6 +261,7 @@ impl Session {
     }
 
     pub fn add(&self, delta: &RunCounts) {
+        record::sync_committed(self.0.provider, delta);
         let c = &self.0.counters;
         c.commits.fetch_add(1, Ordering::Relaxed);
         let add = |a: &AtomicU64, n: u64| a.fetch_add(n, Ordering::Relaxed);
@@ -264,6 +271,15 @@ impl Session {
         add(&c.updated, delta.updated);
         add(&c.skipped, delta.skipped);
         add(&c.deleted, delta.deleted);
+    }
+
+    /// After a committed page: the messages it recorded in the ledger (`skips`), and the new
+    /// ones an exclusion rule kept out (`excluded`), counted by reason in the metrics.
+    pub fn ledgered(&self, skips: &[Skip], excluded: u64) {
+        for skip in skips {
+            record::sync_skipped(self.0.provider, skip.reason, 1);
+        }
+        record::sync_skipped(self.0.provider, crate::db::exclusions::EXCLUDED, excluded);
     }
 
     async fn token(&self) -> Result<Secret, SyncError> {
@@ -308,6 +324,7 @@ impl Session {
             .unwrap_or_else(|| backoff(opts.backoff_base, n))
             .min(opts.max_retry_after);
         tracing::debug!(?wait, parts, "throttled by the provider; waiting");
+        record::throttle(self.0.provider, parts, wait);
         self.0.limiter.throttled(Some(wait));
     }
 

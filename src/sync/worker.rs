@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use super::{sync_account_with, Holder, SyncError, SyncOptions, SyncReport};
 use crate::db::{self, jobs, mail_accounts, sync_cursors, sync_runs};
 use crate::domain::mailbox::MailboxStatus;
+use crate::domain::sync_run::RunStatus;
 use crate::mailboxes::MailDeps;
+use crate::telemetry::record;
 
 /// How long a claim holds without a heartbeat, by default (`THREADLINE_SYNC_LEASE_SECONDS`):
 /// a dead instance's mailboxes are taken over within this.
@@ -113,6 +115,18 @@ async fn run_claimed(
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
     let lease_len = Duration::from_std(lease).unwrap_or(Duration::seconds(30));
+    let _held = record::LeaseHeld::new();
+    let last = sync_runs::latest(&deps.db, job.subject_id).await?;
+    // Its latest run still open under another holder: that holder's lease ran out mid-pass.
+    if last.as_ref().is_some_and(|r| {
+        r.status == RunStatus::Running && r.holder.as_deref().is_some_and(|h| h != worker_id)
+    }) {
+        record::lease_takeover();
+    }
+    // A push notification asked for this pass if it came after the mailbox's last pass began.
+    let woken = job
+        .woken_at
+        .filter(|at| last.as_ref().is_none_or(|r| r.started_at < *at));
     // A takeover: the runs of holders whose lease is gone ended when they were last seen.
     let closed = sync_runs::interrupt_orphans(&deps.db, db::now()).await?;
     if closed > 0 {
@@ -137,6 +151,7 @@ async fn run_claimed(
     // A mailbox that has never finished a pass (just linked) stops at its first committed page
     // that is not its last: every new mailbox shows its newest mail before anyone's history.
     let first = before.as_ref().is_some_and(|a| a.last_success_at.is_none());
+    let provider = before.as_ref().map(|a| a.provider);
     let settings_before = before.map(|a| a.sync_settings);
     let options = SyncOptions {
         holder: Some(Holder {
@@ -150,6 +165,10 @@ async fn run_claimed(
         ..options.clone()
     };
     let result = sync_account_with(deps, job.subject_id, &options).await;
+    if let (Some(at), Some(provider), Ok(_)) = (woken, provider, &result) {
+        let elapsed = (db::now() - at).to_std().unwrap_or_default();
+        record::push_to_stored(provider, elapsed);
+    }
     if matches!(result, Err(SyncError::LeaseLost)) {
         // The new holder owns the job now: touch nothing of it.
         return Err(SyncError::LeaseLost);

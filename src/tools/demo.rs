@@ -29,6 +29,8 @@ const PUBSUB_TOPIC: &str = "projects/threadline-demo/topics/gmail";
 const PUBSUB_SERVICE_ACCOUNT: &str = "gmail-push@threadline-demo.iam.gserviceaccount.com";
 const PUBSUB_AUDIENCE: &str = "threadline-demo-gmail-push";
 const SEEDED_MAILBOXES: usize = 4;
+/// Where the demo serves /metrics by default (Prometheus exporters' customary port).
+const DEMO_METRICS_PORT: u16 = 9464;
 const MESSAGES_PER_MAILBOX: usize = 500;
 
 /// Run the demo until a shutdown signal.
@@ -60,6 +62,7 @@ pub async fn run(
     prepare_settings(&mut settings, &emulator)?;
     let app = App::build(settings).await?;
     let base = app.settings.base_url.clone();
+    let metrics = app.metrics_addr.map(|a| format!("http://{a}/metrics"));
     let db = app.db.clone();
     let deps = app.mail_deps();
     let worker = format!("{}-demo", app.settings.instance_id);
@@ -112,6 +115,9 @@ pub async fn run(
         "  provider emulator (Gmail, Outlook) at {}",
         emulator.base_url
     );
+    if let Some(url) = &metrics {
+        println!("  Prometheus metrics (no token, this machine only) at {url}");
+    }
     for line in &organization {
         println!("  organization-wide (Connections): {line}");
     }
@@ -155,7 +161,26 @@ fn prepare_settings(settings: &mut Settings, emulator: &RunningEmulator) -> anyh
         client_secret: "demo-microsoft-secret".into(),
     });
     push_settings(&mut settings.push, &emulator.base_url);
+    if settings.metrics_bind.is_none() {
+        settings.metrics_bind = default_metrics_bind();
+    }
     Ok(())
+}
+
+/// `/metrics` on 127.0.0.1:9464 unless the operator chose an address (`--metrics-bind`); when
+/// that port is taken, the demo runs without it.
+fn default_metrics_bind() -> Option<std::net::SocketAddr> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], DEMO_METRICS_PORT));
+    match std::net::TcpListener::bind(addr) {
+        Ok(probe) => {
+            drop(probe);
+            Some(addr)
+        }
+        Err(e) => {
+            eprintln!("warning: not serving /metrics on {addr} ({e}); choose --metrics-bind");
+            None
+        }
+    }
 }
 
 /// Push on against the emulator (which may call Threadline's plain-http loopback URL), unless

@@ -30,6 +30,7 @@ pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailbox_visibility;
 pub mod mailboxes;
+pub mod metrics;
 pub mod purge;
 pub mod push_gmail;
 pub mod push_graph;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub live: live_hub::LiveHub,
     /// This instance's sync workers, as `/readyz` counts them.
     pub workers: crate::lifecycle::Workers,
+    /// `/metrics`: the token and this instance's database pools.
+    pub scrape: metrics::Scrape,
 }
 
 /// Mailbox operations take their slice of the state.
@@ -137,10 +140,13 @@ pub fn router(state: AppState) -> Router {
         .merge(push_gmail::router())
         // Probes: no session, no CSRF token.
         .merge(readiness::router())
+        // Prometheus scrapes authenticate with their bearer token.
+        .merge(metrics::router())
         .layer(middleware::from_fn(detach::run_to_completion))
         .nest_service("/static", ServeDir::new(static_dir))
         .layer(middleware::from_fn(error::htmx_fragments))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security))
+        .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

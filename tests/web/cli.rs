@@ -222,6 +222,8 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
             "127.0.0.1:0",
             "--emulator-bind",
             "127.0.0.1:0",
+            "--metrics-bind",
+            "127.0.0.1:0",
         ])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(dir.join("demo.log")).unwrap())
@@ -269,6 +271,16 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
     );
     let base = lines[0].rsplit(' ').next().unwrap().to_string();
     let client = support::client();
+    // Its metrics, on their own address without a token.
+    let metrics = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("  Prometheus metrics (no token, this machine only) at "))
+        .unwrap_or_else(|| panic!("no metrics line in {text}"));
+    let scrape = page_text(&client, metrics).await;
+    assert!(
+        scrape.contains("# TYPE threadline_mailboxes gauge"),
+        "{scrape}"
+    );
     let login = page_text(&client, &format!("{base}/login")).await;
     let token = support::csrf_in(&login);
     let res = client

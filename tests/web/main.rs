@@ -37,6 +37,8 @@ mod mailbox_lifecycle;
 mod mailbox_sync;
 mod mailboxes;
 mod mark_read;
+mod metrics;
+mod metrics_scrape;
 mod offboarding;
 mod org_cli;
 mod page_reads;

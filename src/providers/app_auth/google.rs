@@ -40,7 +40,7 @@ pub async fn jwt_bearer(
     }
     let assertion = key.sign(&claims)?;
     request_token(
-        http,
+        (http, crate::providers::Provider::Google),
         &url,
         &[
             ("grant_type", GRANT_TYPE),

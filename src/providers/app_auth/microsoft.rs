@@ -76,7 +76,14 @@ pub async fn client_credentials(
             form.push(("client_assertion", client_assertion(cert, client_id, &url)?));
         }
     }
-    request_token(http, &url, &form, Utc::now(), classify).await
+    request_token(
+        (http, crate::providers::Provider::Microsoft),
+        &url,
+        &form,
+        Utc::now(),
+        classify,
+    )
+    .await
 }
 
 /// By the AADSTS code (`error_codes`), which is stable; the description only travels along.

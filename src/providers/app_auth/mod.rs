@@ -112,13 +112,16 @@ pub(crate) struct ErrorAnswer {
 /// answer's `expires_in`), or the refusal, by status when it carried no error body and
 /// otherwise by the provider's `classify`.
 pub(crate) async fn request_token<F: serde::Serialize + ?Sized>(
-    http: &reqwest::Client,
+    (http, provider): (&reqwest::Client, crate::providers::Provider),
     url: &str,
     form: &F,
     started: DateTime<Utc>,
     classify: impl FnOnce(&ErrorAnswer, reqwest::StatusCode) -> GrantError,
 ) -> Result<AppToken, GrantError> {
-    let res = http.post(url).form(form).send().await.map_err(transport)?;
+    let req = http.post(url).form(form);
+    let res = crate::telemetry::record::provider_request(provider, "token", req)
+        .await
+        .map_err(transport)?;
     let status = res.status();
     if status.is_success() {
         let answer: TokenAnswer = res.json().await.map_err(transport)?;

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{get_json, segment, DirectoryError, Page};
-use crate::providers::{Providers, Secret};
+use crate::providers::{Provider, Providers, Secret};
 
 /// The largest page the Directory API gives.
 pub const MAX_RESULTS: u32 = 500;
@@ -113,7 +113,14 @@ impl GoogleDirectory {
         page_token: Option<&str>,
     ) -> Result<Page<GoogleUser>, DirectoryError> {
         let url = self.list_url(query, page_token);
-        let body = get_json(&self.http, token, &url, &[]).await?;
+        let body = get_json(
+            &self.http,
+            (Provider::Google, "directory.users.list"),
+            token,
+            &url,
+            &[],
+        )
+        .await?;
         let answer: UsersAnswer =
             serde_json::from_value(body).map_err(|e| DirectoryError::Decode(e.to_string()))?;
         Ok(Page {
@@ -155,7 +162,15 @@ impl GoogleDirectory {
         key: &str,
     ) -> Result<Option<GoogleUser>, DirectoryError> {
         let url = format!("{}/admin/directory/v1/users/{}", self.base, segment(key));
-        match get_json(&self.http, token, &url, &[]).await {
+        match get_json(
+            &self.http,
+            (Provider::Google, "directory.users.get"),
+            token,
+            &url,
+            &[],
+        )
+        .await
+        {
             Ok(body) => serde_json::from_value(body)
                 .map(Some)
                 .map_err(|e| DirectoryError::Decode(e.to_string())),

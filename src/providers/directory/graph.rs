@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{get_json, segment, DirectoryError, Page};
-use crate::providers::{Providers, Secret};
+use crate::providers::{Provider, Providers, Secret};
 
 /// The user properties Threadline reads.
 pub const USER_SELECT: &str =
@@ -134,7 +134,14 @@ impl GraphDirectory {
         } else {
             &[]
         };
-        let body = get_json(&self.http, token, url, headers).await?;
+        let body = get_json(
+            &self.http,
+            (Provider::Microsoft, "users.list"),
+            token,
+            url,
+            headers,
+        )
+        .await?;
         parse_page(body)
     }
 
@@ -227,7 +234,15 @@ impl GraphDirectory {
             self.base,
             segment(id)
         );
-        match get_json(&self.http, token, &url, &[]).await {
+        match get_json(
+            &self.http,
+            (Provider::Microsoft, "users.get"),
+            token,
+            &url,
+            &[],
+        )
+        .await
+        {
             Ok(body) => serde_json::from_value(body)
                 .map(Some)
                 .map_err(|e| DirectoryError::Decode(e.to_string())),

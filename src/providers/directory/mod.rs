@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-use super::Secret;
+use super::{Provider, Secret};
 
 /// One page of a listing and how to ask for the next.
 #[derive(Debug, Clone)]
@@ -141,9 +141,11 @@ fn classify(
     }
 }
 
-/// GET `url` with a bearer token (and extra headers), JSON back.
+/// GET `url` with a bearer token (and extra headers), JSON back; recorded in the metrics as the
+/// provider's `endpoint`.
 pub(crate) async fn get_json(
     http: &reqwest::Client,
+    (provider, endpoint): (Provider, &'static str),
     token: &Secret,
     url: &str,
     headers: &[(&str, &str)],
@@ -152,7 +154,9 @@ pub(crate) async fn get_json(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let res = request.send().await.map_err(transport)?;
+    let res = crate::telemetry::record::provider_request(provider, endpoint, request)
+        .await
+        .map_err(transport)?;
     if !res.status().is_success() {
         return Err(failure(res).await);
     }

@@ -2,7 +2,7 @@
 //! has. Graph `GET /v1.0/users/{id}/messages?$top=1&$select=id` (app-only token); Gmail
 //! `GET /gmail/v1/users/{address}/messages?maxResults=1` (a token delegated as that user).
 use super::{get_json, segment, DirectoryError};
-use crate::providers::{Providers, Secret};
+use crate::providers::{Provider, Providers, Secret};
 
 /// The newest message's id, or `None` for an empty mailbox.
 pub async fn graph_first_message(
@@ -15,7 +15,8 @@ pub async fn graph_first_message(
         providers.graph_api.trim_end_matches('/'),
         segment(user)
     );
-    let body = get_json(&providers.http, token, &url, &[]).await?;
+    let probe = (Provider::Microsoft, "messages.list");
+    let body = get_json(&providers.http, probe, token, &url, &[]).await?;
     Ok(body["value"][0]["id"].as_str().map(str::to_string))
 }
 
@@ -30,6 +31,7 @@ pub async fn gmail_first_message(
         providers.gmail_api.trim_end_matches('/'),
         segment(address)
     );
-    let body = get_json(&providers.http, token, &url, &[]).await?;
+    let probe = (Provider::Google, "messages.list");
+    let body = get_json(&providers.http, probe, token, &url, &[]).await?;
     Ok(body["messages"][0]["id"].as_str().map(str::to_string))
 }

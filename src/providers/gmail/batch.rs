@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use super::client::{classify, failure, raw_message, urlencode, GmailClient, RawMessage};
 use super::multipart::{self, Reply};
 use super::wire;
-use crate::providers::{ProviderError, Secret};
+use crate::providers::{Provider, ProviderError, Secret};
+use crate::telemetry::record;
 
 /// Parts per batch: Google takes 100 but advises against more than 50.
 pub const BATCH_MAX: usize = 50;
@@ -102,7 +103,7 @@ impl GmailClient {
             "batch_{}",
             Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
         );
-        let res = self
+        let req = self
             .http
             .post(format!("{}/batch/gmail/v1", self.base))
             .bearer_auth(token.expose())
@@ -110,8 +111,8 @@ impl GmailClient {
                 CONTENT_TYPE,
                 format!("multipart/mixed; boundary={boundary}"),
             )
-            .body(multipart::request(&boundary, &parts))
-            .send()
+            .body(multipart::request(&boundary, &parts));
+        let res = record::provider_request(Provider::Google, "batch", req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         if !res.status().is_success() {

@@ -7,7 +7,8 @@ use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::wire;
-use crate::providers::{ProviderError, Providers, Secret};
+use crate::providers::{Provider, ProviderError, Providers, Secret};
+use crate::telemetry::record;
 
 /// Gmail's maximum page size for messages.list and history.list.
 pub const MAX_PAGE: u32 = 500;
@@ -89,7 +90,9 @@ impl GmailClient {
 
     /// The mailbox's current history id (taken before an initial listing).
     pub async fn history_id(&self, token: &Secret) -> Result<String, ProviderError> {
-        let p: wire::Profile = self.get(&self.url("/profile"), &[], token).await?;
+        let p: wire::Profile = self
+            .get("users.getProfile", &self.url("/profile"), &[], token)
+            .await?;
         Ok(p.history_id)
     }
 
@@ -113,7 +116,9 @@ impl GmailClient {
         if let Some(t) = page_token {
             query.push(("pageToken", t.to_string()));
         }
-        let r: wire::ListResponse = self.get(&self.url("/messages"), &query, token).await?;
+        let r: wire::ListResponse = self
+            .get("messages.list", &self.url("/messages"), &query, token)
+            .await?;
         let (ids, thread_ids) = r.messages.into_iter().map(|m| (m.id, m.thread_id)).unzip();
         Ok(ListPage {
             ids,
@@ -126,7 +131,9 @@ impl GmailClient {
     /// The raw message, or None when it no longer exists (deleted since it was listed).
     pub async fn raw(&self, token: &Secret, id: &str) -> Result<Option<RawMessage>, ProviderError> {
         let url = self.url(&format!("/messages/{}", urlencode(id)));
-        let res = self.send(&url, &[("format", "raw".into())], token).await?;
+        let res = self
+            .send("messages.get", &url, &[("format", "raw".into())], token)
+            .await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -156,7 +163,9 @@ impl GmailClient {
         if let Some(t) = page_token {
             query.push(("pageToken", t.to_string()));
         }
-        let res = self.send(&self.url("/history"), &query, token).await?;
+        let res = self
+            .send("history.list", &self.url("/history"), &query, token)
+            .await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Err(ProviderError::Gone);
         }
@@ -194,30 +203,29 @@ impl GmailClient {
 
     async fn get<T: DeserializeOwned>(
         &self,
+        endpoint: &'static str,
         url: &str,
         query: &[(&str, String)],
         token: &Secret,
     ) -> Result<T, ProviderError> {
-        let res = self.send(url, query, token).await?;
+        let res = self.send(endpoint, url, query, token).await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Err(ProviderError::Permanent("HTTP 404".into()));
         }
         decode(res).await
     }
 
-    /// Sends a GET; any failure but 404 is classified here, 404 is left to the caller.
+    /// Sends a GET (recorded in the metrics as `endpoint`, a fixed name); any failure but 404
+    /// is classified here, 404 is left to the caller.
     async fn send(
         &self,
+        endpoint: &'static str,
         url: &str,
         query: &[(&str, String)],
         token: &Secret,
     ) -> Result<Response, ProviderError> {
-        let res = self
-            .http
-            .get(url)
-            .query(query)
-            .bearer_auth(token.expose())
-            .send()
+        let req = self.http.get(url).query(query).bearer_auth(token.expose());
+        let res = record::provider_request(Provider::Google, endpoint, req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         let status = res.status();

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::client::{classify, decode, failure};
 use super::{wire, GmailClient};
-use crate::providers::{ProviderError, Secret};
+use crate::providers::{Provider, ProviderError, Secret};
+use crate::telemetry::record;
 
 /// A watch Gmail accepted.
 #[derive(Debug, Clone)]
@@ -42,12 +43,12 @@ impl GmailClient {
             "labelIds": labels,
             "labelFilterBehavior": "include",
         });
-        let res = self
+        let req = self
             .http
             .post(self.url("/watch"))
             .bearer_auth(token.expose())
-            .json(&body)
-            .send()
+            .json(&body);
+        let res = record::provider_request(Provider::Google, "users.watch", req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         let status = res.status();
@@ -81,11 +82,11 @@ impl GmailClient {
 
     /// users.stop: Gmail stops publishing this mailbox's changes.
     pub async fn stop(&self, token: &Secret) -> Result<(), ProviderError> {
-        let res = self
+        let req = self
             .http
             .post(self.url("/stop"))
-            .bearer_auth(token.expose())
-            .send()
+            .bearer_auth(token.expose());
+        let res = record::provider_request(Provider::Google, "users.stop", req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         if res.status().is_success() || res.status() == StatusCode::NOT_FOUND {

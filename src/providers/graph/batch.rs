@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use super::client::{check, decode, light, segment, GraphClient, Light, IMMUTABLE_IDS};
 use super::errors::classify;
 use super::wire;
-use crate::providers::ProviderError;
 use crate::providers::Secret;
+use crate::providers::{Provider, ProviderError};
+use crate::telemetry::record;
 
 /// Graph's limit of requests per batch.
 pub const MAX_BATCH: usize = 20;
@@ -67,13 +68,13 @@ impl GraphClient {
                 })
             })
             .collect();
-        let res = self
+        let req = self
             .http
             .post(format!("{}/v1.0/$batch", self.base))
             .bearer_auth(token.expose())
             .header("Prefer", IMMUTABLE_IDS)
-            .json(&json!({ "requests": requests }))
-            .send()
+            .json(&json!({ "requests": requests }));
+        let res = record::provider_request(Provider::Microsoft, "$batch", req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))?;
         let batch: BatchResponse = decode(check(res).await?).await?;

@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::errors::{classify, retry_after};
 use super::wire;
-use crate::providers::{ProviderError, Providers, Secret};
+use crate::providers::{Provider, ProviderError, Providers, Secret};
+use crate::telemetry::record;
 
 /// Ids that survive moves between folders (trap 15): the delta of the target folder names the
 /// same id the source folder reported `@removed`.
@@ -105,7 +106,7 @@ impl GraphClient {
         name: &str,
     ) -> Result<Option<Folder>, ProviderError> {
         let url = self.url(&format!("/mailFolders/{}", segment(name)));
-        let res = self.send(&url, token, None).await?;
+        let res = self.send("mailFolders.get", &url, token, None).await?;
         if matches!(
             res.status(),
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST
@@ -130,7 +131,7 @@ impl GraphClient {
         let mut url = self.url(&path);
         let mut out = Vec::new();
         loop {
-            let res = check(self.send(&url, token, None).await?).await?;
+            let res = check(self.send("mailFolders.list", &url, token, None).await?).await?;
             let page: wire::Page = decode(res).await?;
             out.extend(
                 page.value
@@ -191,7 +192,9 @@ impl GraphClient {
         token: &Secret,
         page_size: u32,
     ) -> Result<DeltaPage, ProviderError> {
-        let res = self.send(url, token, Some(page_size)).await?;
+        let res = self
+            .send("messages.delta", url, token, Some(page_size))
+            .await?;
         if res.status() == StatusCode::NOT_FOUND {
             mailbox_level(res).await?;
             return Err(ProviderError::Permanent(
@@ -225,7 +228,7 @@ impl GraphClient {
     /// The message as MIME text (`$value`), or None when it no longer exists.
     pub async fn mime(&self, token: &Secret, id: &str) -> Result<Option<Vec<u8>>, ProviderError> {
         let url = self.url(&format!("/messages/{}/$value", segment(id)));
-        let res = self.send(&url, token, None).await?;
+        let res = self.send("messages.$value", &url, token, None).await?;
         if res.status() == StatusCode::NOT_FOUND {
             mailbox_level(res).await?;
             return Ok(None);
@@ -255,9 +258,11 @@ impl GraphClient {
         }
     }
 
-    /// Sends a GET; connection failures are transient, every status is left to the caller.
+    /// Sends a GET (recorded in the metrics as `endpoint`, a fixed name); connection failures
+    /// are transient, every status is left to the caller.
     pub(super) async fn send(
         &self,
+        endpoint: &'static str,
         url: &str,
         token: &Secret,
         page_size: Option<u32>,
@@ -273,7 +278,7 @@ impl GraphClient {
                 format!("odata.maxpagesize={}", n.clamp(1, MAX_PAGE)),
             );
         }
-        req.send()
+        record::provider_request(Provider::Microsoft, endpoint, req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))
     }

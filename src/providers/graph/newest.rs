@@ -36,7 +36,11 @@ impl GraphClient {
             .append_pair("$select", NEWEST_SELECT)
             .append_pair("$orderby", "receivedDateTime desc")
             .append_pair("$top", &top.clamp(1, super::client::MAX_PAGE).to_string());
-        let res = check(self.send(url.as_str(), token, None).await?).await?;
+        let res = check(
+            self.send("messages.list", url.as_str(), token, None)
+                .await?,
+        )
+        .await?;
         let page: wire::Page = decode(res).await?;
         Ok(page.value.into_iter().filter_map(early).collect())
     }

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::client::{check, decode, segment, GraphClient};
-use crate::providers::{ProviderError, Secret};
+use crate::providers::{Provider, ProviderError, Secret};
+use crate::telemetry::record;
 
 /// What Threadline asks Graph to notify: new, changed and deleted messages.
 pub const CHANGE_TYPES: &str = "created,updated,deleted";
@@ -68,6 +69,7 @@ impl GraphClient {
         });
         let res = self
             .call(
+                "subscriptions.create",
                 Method::POST,
                 &self.subscriptions_url(None),
                 token,
@@ -87,6 +89,7 @@ impl GraphClient {
         let body = json!({ "expirationDateTime": stamp(expires_at) });
         let res = self
             .call(
+                "subscriptions.renew",
                 Method::PATCH,
                 &self.subscriptions_url(Some(id)),
                 token,
@@ -107,7 +110,9 @@ impl GraphClient {
         id: &str,
     ) -> Result<bool, ProviderError> {
         let url = format!("{}/reauthorize", self.subscriptions_url(Some(id)));
-        let res = self.call(Method::POST, &url, token, None).await?;
+        let res = self
+            .call("subscriptions.reauthorize", Method::POST, &url, token, None)
+            .await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(false);
         }
@@ -118,6 +123,7 @@ impl GraphClient {
     pub async fn unsubscribe(&self, token: &Secret, id: &str) -> Result<(), ProviderError> {
         let res = self
             .call(
+                "subscriptions.delete",
                 Method::DELETE,
                 &self.subscriptions_url(Some(id)),
                 token,
@@ -130,8 +136,10 @@ impl GraphClient {
         check(res).await.map(|_| ())
     }
 
+    /// One request, recorded in the metrics as `endpoint`.
     async fn call(
         &self,
+        endpoint: &'static str,
         method: Method,
         url: &str,
         token: &Secret,
@@ -143,7 +151,7 @@ impl GraphClient {
             // Graph wants a length on a body-less POST.
             None => req.header(reqwest::header::CONTENT_LENGTH, "0"),
         };
-        req.send()
+        record::provider_request(Provider::Microsoft, endpoint, req)
             .await
             .map_err(|e| ProviderError::Transient(e.without_url().to_string()))
     }

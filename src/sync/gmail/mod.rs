@@ -249,6 +249,7 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
         "gmail page or chunk committed"
     );
     s.grew(upserted.inserted).await;
+    s.ledgered(page.skips, upserted.excluded);
     Ok(RunCounts {
         stored: upserted.inserted,
         updated: upserted.updated + relabelled,

@@ -391,6 +391,7 @@ pub async fn store(
     s.hold_lease(&txn).await?;
     txn.commit().await?;
     s.grew(upserted.inserted).await;
+    s.ledgered(&work.skips, upserted.excluded);
     Ok(RunCounts {
         listed: work.named.len() as u64,
         fetched: work.fetched,

@@ -88,6 +88,7 @@ pub async fn store(s: &Session, synced: &Synced, listed: Vec<Early>) -> Result<(
     s.hold_lease(&txn).await?;
     txn.commit().await?;
     s.grew(upserted.inserted).await;
+    s.ledgered(&[], upserted.excluded);
     s.add(&RunCounts {
         stored: upserted.inserted,
         skipped: upserted.excluded,

@@ -144,6 +144,7 @@ fn session(deps: &MailDeps, account: &Account) -> Result<Session, SyncError> {
     Ok(Session::with_access(
         deps.clone(),
         owner,
+        crate::providers::Provider::Google,
         access,
         options,
         limiter,

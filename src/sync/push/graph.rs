@@ -108,6 +108,7 @@ fn session(deps: &MailDeps, account: &Account) -> Result<Session, SyncError> {
     Ok(Session::with_access(
         deps.clone(),
         owner,
+        crate::providers::Provider::Microsoft,
         access,
         options,
         limiter,
