@@ -12,6 +12,7 @@ pub mod domain;
 pub mod mailboxes;
 pub mod providers;
 pub mod reassociation;
+pub mod retention;
 pub mod secrets;
 pub mod sync;
 pub mod telemetry;

@@ -29,6 +29,8 @@ pub mod private_threads;
 pub mod purge;
 pub mod push;
 pub mod read;
+pub mod reconciliation;
+pub mod retention;
 pub mod search;
 pub mod session_store;
 pub mod sync_cursors;

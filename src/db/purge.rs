@@ -90,6 +90,24 @@ async fn purge_keys(
                 "deleted for good by an administrator",
             )
             .await?;
+            // Reconciliation counts the purged message where the provider still files it.
+            let gone = copy.deleted_in_provider_at;
+            super::entities::sync_ledger::Entity::update_many()
+                .col_expr(
+                    super::entities::sync_ledger::Column::Folders,
+                    sea_orm::sea_query::Expr::value(copy.folders.to_json()),
+                )
+                .col_expr(
+                    super::entities::sync_ledger::Column::GoneAt,
+                    sea_orm::sea_query::Expr::value(gone),
+                )
+                .filter(super::entities::sync_ledger::Column::AccountId.eq(copy.account_id))
+                .filter(
+                    super::entities::sync_ledger::Column::ProviderMessageId
+                        .eq(copy.provider_message_id.as_str()),
+                )
+                .exec(db)
+                .await?;
         }
         let removed = emails::Entity::delete_many()
             .filter(emails::Column::OrganizationId.eq(organization_id))

@@ -13,6 +13,7 @@ pub mod mailbox;
 pub mod message;
 pub mod password;
 pub mod provider;
+pub mod reconciliation;
 pub mod reassociation;
 pub mod records;
 pub mod search;

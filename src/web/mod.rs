@@ -35,6 +35,7 @@ pub mod push_gmail;
 pub mod push_graph;
 pub mod push_views;
 pub mod reassociation_views;
+pub mod reconciliation_views;
 pub mod session;
 pub mod settings;
 pub mod timeline;
