@@ -248,10 +248,18 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     }
-    for a in stats.accounts.iter().filter(|a| !a.reconciliation.folders.is_empty()) {
+    for a in stats
+        .accounts
+        .iter()
+        .filter(|a| !a.reconciliation.folders.is_empty())
+    {
         let r = &a.reconciliation;
         let at = r.checked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
-        println!("{} reconciliation: {} (checked {at})", a.address, r.status.as_str());
+        println!(
+            "{} reconciliation: {} (checked {at})",
+            a.address,
+            r.status.as_str()
+        );
         for f in &r.folders {
             let synced = f
                 .last_synced_at

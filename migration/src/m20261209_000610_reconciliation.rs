@@ -83,13 +83,21 @@ impl MigrationTrait for Migration {
         add_columns(
             m,
             SyncLedger::Table,
-            vec![text_null(SyncLedger::Folders), time_null(SyncLedger::GoneAt)],
+            vec![
+                text_null(SyncLedger::Folders),
+                time_null(SyncLedger::GoneAt),
+            ],
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        drop_columns(m, SyncLedger::Table, [SyncLedger::GoneAt, SyncLedger::Folders]).await?;
+        drop_columns(
+            m,
+            SyncLedger::Table,
+            [SyncLedger::GoneAt, SyncLedger::Folders],
+        )
+        .await?;
         drop_index(m, "ux_folder_counts_folder", FolderCounts::Table).await?;
         m.drop_table(Table::drop().table(FolderCounts::Table).to_owned())
             .await

@@ -219,7 +219,14 @@ pub async fn of_mailboxes(
     }
     Ok(account_ids
         .iter()
-        .map(|id| summarize(all.iter().filter(|r| r.account_id == *id).cloned().collect()))
+        .map(|id| {
+            summarize(
+                all.iter()
+                    .filter(|r| r.account_id == *id)
+                    .cloned()
+                    .collect(),
+            )
+        })
         .collect())
 }
 
@@ -241,4 +248,27 @@ fn summarize(rows: Vec<folder_counts::Model>) -> Reconciliation {
         checked_at: folders.iter().map(|f| f.checked_at).max(),
         folders,
     }
+}
+
+/// Mailboxes by reconciliation status, `(matches, differs, unknown)`, over every mailbox that
+/// syncs (the `threadline_reconciliation_mailboxes{status}` gauge).
+pub async fn mailboxes_by_status(db: &impl ConnectionTrait) -> Result<(u64, u64, u64), DbErr> {
+    use super::entities::mail_accounts;
+    use crate::domain::mailbox::MailboxStatus;
+    let ids: Vec<i64> = mail_accounts::Entity::find()
+        .filter(mail_accounts::Column::Status.eq(MailboxStatus::Active))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let mut out = (0, 0, 0);
+    for r in of_mailboxes(db, &ids).await? {
+        match r.status {
+            Status::Matches => out.0 += 1,
+            Status::Differs => out.1 += 1,
+            Status::Unknown => out.2 += 1,
+        }
+    }
+    Ok(out)
 }

@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(Status::of_folder(first), Status::Unknown);
         let second = differing_passes(first, 10, 9);
         assert_eq!(Status::of_folder(second), Status::Differs);
-        assert_eq!(Status::of_folder(differing_passes(second, 10, 10)), Status::Matches);
+        assert_eq!(
+            Status::of_folder(differing_passes(second, 10, 10)),
+            Status::Matches
+        );
     }
 
     #[test]

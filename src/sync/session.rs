@@ -11,8 +11,8 @@ use parking_lot::Mutex;
 use rand::Rng as _;
 
 use super::limiter::{Limiter, Profile};
-use super::reconcile::ProviderTotal;
 use super::org_access::{self, Access};
+use super::reconcile::ProviderTotal;
 use super::{SyncError, SyncOptions};
 use crate::db::directory::cache::PassDirectory;
 use crate::db::emails::Owner;

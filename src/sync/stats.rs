@@ -9,10 +9,10 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
 use serde::Serialize;
 
 use crate::db::emails;
-use crate::db::reconciliation::{self, Reconciliation};
-use crate::domain::reconciliation::Status;
 use crate::db::entities::mail_accounts;
+use crate::db::reconciliation::{self, Reconciliation};
 use crate::domain::mailbox::MailboxStatus;
+use crate::domain::reconciliation::Status;
 use crate::providers::Provider;
 
 #[derive(Debug, Clone, Serialize)]

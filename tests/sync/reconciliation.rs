@@ -34,7 +34,13 @@ fn message(mailbox: Mailbox, tag: &str, from: &str) -> String {
         .replace("Pat Buyer <pat@buyer.example>", from)
 }
 
-async fn deliver(l: &Linked, mailbox: Mailbox, query: &DeliverQuery, tag: &str, from: &str) -> String {
+async fn deliver(
+    l: &Linked,
+    mailbox: Mailbox,
+    query: &DeliverQuery,
+    tag: &str,
+    from: &str,
+) -> String {
     common::deliver_to(&l.app, mailbox.address, query, &message(mailbox, tag, from)).await
 }
 
@@ -76,9 +82,18 @@ async fn scenario(mailbox: Mailbox, query: DeliverQuery, inbox_name: &str) {
     let r = state(&l).await;
     assert_eq!(r.status, Status::Matches, "{r:?}");
     assert!(r.checked_at.is_some());
+    let by_status = reconciliation::mailboxes_by_status(&l.app.db).await.unwrap();
+    assert_eq!(by_status, (1, 0, 0));
     let folder = inbox(&r, inbox_name);
-    assert!(folder.ledgered >= 1, "the excluded message is ledgered: {folder:?}");
-    assert_eq!(folder.provider_count, folder.stored + folder.ledgered, "{folder:?}");
+    assert!(
+        folder.ledgered >= 1,
+        "the excluded message is ledgered: {folder:?}"
+    );
+    assert_eq!(
+        folder.provider_count,
+        folder.stored + folder.ledgered,
+        "{folder:?}"
+    );
     assert!(folder.synced_at.is_some());
     let ledgered = sync_ledger::Entity::find()
         .filter(sync_ledger::Column::ProviderMessageId.eq(hr.as_str()))
@@ -101,16 +116,27 @@ async fn scenario(mailbox: Mailbox, query: DeliverQuery, inbox_name: &str) {
         .await
         .unwrap();
     l.sync_ok().await;
-    assert_eq!(state(&l).await.status, Status::Unknown, "one pass is not enough");
+    assert_eq!(
+        state(&l).await.status,
+        Status::Unknown,
+        "one pass is not enough"
+    );
     l.sync_ok().await;
     let r = state(&l).await;
     assert_eq!(r.status, Status::Differs, "{r:?}");
     let folder = inbox(&r, inbox_name);
     assert_eq!(folder.status, Status::Differs);
-    assert_eq!(folder.provider_count, folder.stored + folder.ledgered + 1, "{folder:?}");
+    assert_eq!(
+        folder.provider_count,
+        folder.stored + folder.ledgered + 1,
+        "{folder:?}"
+    );
 
     // Where people look: the mailbox page, the admin console, `stats --json`.
-    let page = l.app.get_html(&format!("/mailboxes/{}", l.account_id)).await;
+    let page = l
+        .app
+        .get_html(&format!("/mailboxes/{}", l.account_id))
+        .await;
     assert!(page.contains("Differs from the provider: "), "{page}");
     assert!(page.contains(&folder.name));
     let console = l.app.get_html("/admin/mailboxes").await;
@@ -130,6 +156,19 @@ async fn scenario(mailbox: Mailbox, query: DeliverQuery, inbox_name: &str) {
         assert!(named[field].is_u64(), "{named}");
     }
     assert!(named["last_synced_at"].is_string(), "{named}");
+    let by_status = reconciliation::mailboxes_by_status(&l.app.db).await.unwrap();
+    assert_eq!(by_status, (0, 1, 0));
+    let quiet = ["--sync-workers", "0", "--job-workers", "0"];
+    let out = common::threadline(&l, &["stats"], quiet, &[]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = format!("{} reconciliation: differs", mailbox.address);
+    assert!(text.contains(&line), "{text}");
+    let counts = format!(
+        "  {}: provider {}, stored {}, ledgered {}, differs",
+        folder.name, folder.provider_count, folder.stored, folder.ledgered
+    );
+    assert!(text.contains(&counts), "{text}");
 }
 
 #[tokio::test]
@@ -160,7 +199,10 @@ async fn a_message_in_two_synced_labels_counts_in_each() {
     let r = state(&l).await;
     assert_eq!(r.status, Status::Matches, "{r:?}");
     let (inbox, sent) = (inbox(&r, "INBOX"), inbox(&r, "SENT"));
-    assert_eq!((inbox.provider_count, inbox.stored, inbox.ledgered), (4, 3, 1));
+    assert_eq!(
+        (inbox.provider_count, inbox.stored, inbox.ledgered),
+        (4, 3, 1)
+    );
     assert_eq!((sent.provider_count, sent.stored, sent.ledgered), (4, 3, 1));
 }
 
@@ -240,7 +282,14 @@ async fn retention_prunes_only_old_history_and_counts_still_match() {
     // recent entry.
     ledger(&l, "old-gone", "gone", 40, false).await;
     ledger(&l, "old-deleted", "provider_error", 40, true).await;
-    ledger(&l, &stored_one.provider_message_id, "provider_error", 40, false).await;
+    ledger(
+        &l,
+        &stored_one.provider_message_id,
+        "provider_error",
+        40,
+        false,
+    )
+    .await;
     ledger(&l, "old-error", "provider_error", 40, false).await;
     ledger(&l, "new-gone", "gone", 1, false).await;
     let audit_before = audit_log::Entity::find().count(db).await.unwrap();
@@ -260,7 +309,10 @@ async fn retention_prunes_only_old_history_and_counts_still_match() {
     let mut want = vec![hr.clone(), "new-gone".to_string(), "old-error".to_string()];
     want.sort();
     assert_eq!(ledger_ids(&l).await, want);
-    assert_eq!(audit_log::Entity::find().count(db).await.unwrap(), audit_before);
+    assert_eq!(
+        audit_log::Entity::find().count(db).await.unwrap(),
+        audit_before
+    );
     // At most daily: the organization's job is not due again today.
     assert!(threadline::retention::run_next(db, "test-retention", 30)
         .await

@@ -106,7 +106,11 @@ impl GmailClient {
             return Ok(None);
         }
         let l: wire::Label = decode(res).await?;
-        let name = if l.name.is_empty() { id.to_string() } else { l.name };
+        let name = if l.name.is_empty() {
+            id.to_string()
+        } else {
+            l.name
+        };
         Ok(Some((name, l.messages_total.unwrap_or(0))))
     }
 
