@@ -82,7 +82,9 @@ async fn scenario(mailbox: Mailbox, query: DeliverQuery, inbox_name: &str) {
     let r = state(&l).await;
     assert_eq!(r.status, Status::Matches, "{r:?}");
     assert!(r.checked_at.is_some());
-    let by_status = reconciliation::mailboxes_by_status(&l.app.db).await.unwrap();
+    let by_status = reconciliation::mailboxes_by_status(&l.app.db)
+        .await
+        .unwrap();
     assert_eq!(by_status, (1, 0, 0));
     let folder = inbox(&r, inbox_name);
     assert!(
@@ -156,11 +158,17 @@ async fn scenario(mailbox: Mailbox, query: DeliverQuery, inbox_name: &str) {
         assert!(named[field].is_u64(), "{named}");
     }
     assert!(named["last_synced_at"].is_string(), "{named}");
-    let by_status = reconciliation::mailboxes_by_status(&l.app.db).await.unwrap();
+    let by_status = reconciliation::mailboxes_by_status(&l.app.db)
+        .await
+        .unwrap();
     assert_eq!(by_status, (0, 1, 0));
     let quiet = ["--sync-workers", "0", "--job-workers", "0"];
     let out = common::threadline(&l, &["stats"], quiet, &[]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let line = format!("{} reconciliation: differs", mailbox.address);
     assert!(text.contains(&line), "{text}");

@@ -37,7 +37,9 @@ async fn label_totals_count_each_label_and_follow_changes() {
     assert_eq!(total(&emu, &token, "SENT").await, 1);
 
     let (status, _) = emu
-        .control_delete(&format!("/_emulator/mailboxes/me@ourco.test/messages/{inbox}"))
+        .control_delete(&format!(
+            "/_emulator/mailboxes/me@ourco.test/messages/{inbox}"
+        ))
         .await;
     assert_eq!(status, 204);
     assert_eq!(total(&emu, &token, "INBOX").await, 0);
