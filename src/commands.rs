@@ -248,30 +248,9 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     }
-    for a in stats
-        .accounts
-        .iter()
-        .filter(|a| !a.reconciliation.folders.is_empty())
-    {
-        let r = &a.reconciliation;
-        let at = r.checked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
-        println!(
-            "{} reconciliation: {} (checked {at})",
-            a.address,
-            r.status.as_str()
-        );
-        for f in &r.folders {
-            let synced = f
-                .last_synced_at
-                .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
-            println!(
-                "  {}: provider {}, stored {}, ledgered {}, {}, last synced {synced}",
-                f.name,
-                f.provider_count,
-                f.stored,
-                f.ledgered,
-                f.status.as_str()
-            );
+    for a in &stats.accounts {
+        for line in a.reconciliation.lines(&a.address) {
+            println!("{line}");
         }
     }
     for t in &stats.tenants {

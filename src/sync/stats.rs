@@ -51,6 +51,35 @@ pub struct FolderStats {
     pub status: Status,
 }
 
+impl ReconciliationStats {
+    /// How plain `threadline stats` shows it: a line for the mailbox, one per folder (none
+    /// before the first check).
+    pub fn lines(&self, address: &str) -> Vec<String> {
+        if self.folders.is_empty() {
+            return Vec::new();
+        }
+        let at = self.checked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let mut out = vec![format!(
+            "{address} reconciliation: {} (checked {at})",
+            self.status.as_str()
+        )];
+        for f in &self.folders {
+            let synced = f
+                .last_synced_at
+                .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+            out.push(format!(
+                "  {}: provider {}, stored {}, ledgered {}, {}, last synced {synced}",
+                f.name,
+                f.provider_count,
+                f.stored,
+                f.ledgered,
+                f.status.as_str()
+            ));
+        }
+        out
+    }
+}
+
 impl From<Reconciliation> for ReconciliationStats {
     fn from(r: Reconciliation) -> Self {
         Self {
