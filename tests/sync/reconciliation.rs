@@ -203,7 +203,7 @@ async fn a_message_in_two_synced_labels_counts_in_each() {
         labels: Some("INBOX,SENT".into()),
         ..DeliverQuery::default()
     };
-    let (l, _) = synced(GMAIL, &query, 0).await;
+    let (l, hr) = synced(GMAIL, &query, 0).await;
     let r = state(&l).await;
     assert_eq!(r.status, Status::Matches, "{r:?}");
     let (inbox, sent) = (inbox(&r, "INBOX"), inbox(&r, "SENT"));
@@ -212,6 +212,28 @@ async fn a_message_in_two_synced_labels_counts_in_each() {
         (4, 3, 1)
     );
     assert_eq!((sent.provider_count, sent.stored, sent.ledgered), (4, 3, 1));
+
+    // The excluded message deleted in Gmail: the ledger stops counting it, the counts agree.
+    common::delete_in(&l.app, GMAIL.address, &hr).await;
+    l.sync_ok().await;
+    l.sync_ok().await;
+    let r = state(&l).await;
+    assert_eq!(r.status, Status::Matches, "{r:?}");
+    let inbox = self::inbox(&r, "INBOX");
+    assert_eq!(
+        (inbox.provider_count, inbox.stored, inbox.ledgered),
+        (3, 3, 0)
+    );
+    let entry = sync_ledger::Entity::find()
+        .filter(sync_ledger::Column::ProviderMessageId.eq(hr.as_str()))
+        .one(&l.app.db)
+        .await
+        .unwrap()
+        .expect("still ledgered");
+    assert!(
+        entry.gone_at.is_some(),
+        "stamped gone: retention may forget it"
+    );
 }
 
 async fn age_runs(l: &Linked, days: i64) {
