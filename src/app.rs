@@ -148,11 +148,13 @@ impl App {
         // One directory sync worker per instance with job workers (the job lease keeps one
         // runner per connection).
         let directory_id = format!("{instance}-directory");
+        // And one retention worker (the job lease keeps one pruning per organization a day).
+        let retention_id = format!("{instance}-retention");
         // What this instance held before a restart is free at once, its runs closed.
         let own: Vec<String> = sync_ids
             .iter()
             .chain(&job_ids)
-            .chain(std::iter::once(&directory_id))
+            .chain([&directory_id, &retention_id])
             .cloned()
             .collect();
         if let Err(e) = crate::sync::worker::reclaim(&self.db, &own).await {
@@ -206,6 +208,16 @@ impl App {
                     shutdown.child_token(),
                 ))
             }))
+            .chain(
+                (self.settings.job_workers > 0 && self.settings.retention_days > 0).then(|| {
+                    tokio::spawn(crate::retention::run(
+                        self.db.clone(),
+                        retention_id,
+                        self.settings.retention_days,
+                        shutdown.child_token(),
+                    ))
+                }),
+            )
             .collect();
         // Event streams never end by themselves: end them so the server can stop.
         let live = self.live.clone();

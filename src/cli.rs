@@ -367,6 +367,15 @@ pub struct SettingsArgs {
         default_value_t = 1
     )]
     pub job_workers: usize,
+    /// Days sync runs and ledger history are kept (pruned daily by `serve`); 0 keeps them
+    /// forever.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_RETENTION_DAYS",
+        default_value_t = 30
+    )]
+    pub retention_days: u32,
     /// Google OAuth client id; unset: Gmail linking disabled.
     #[arg(long, global = true, env = "GOOGLE_CLIENT_ID")]
     pub google_client_id: Option<String>,

@@ -249,6 +249,11 @@ async fn stats(settings: &Settings, args: &StatsArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     }
+    for a in &stats.accounts {
+        for line in a.reconciliation.lines(&a.address) {
+            println!("{line}");
+        }
+    }
     for t in &stats.tenants {
         let last = t
             .last_sync_at

@@ -67,6 +67,8 @@ pub struct Settings {
     pub graph_requests_per_10_minutes: u32,
     /// Background re-association workers `App::run` starts.
     pub job_workers: usize,
+    /// Days sync runs and ledger history are kept (`THREADLINE_RETENTION_DAYS`); 0: forever.
+    pub retention_days: u32,
     /// Stable across restarts; worker ids are `{instance_id}-sync-{i}` and `-jobs-{i}`.
     pub instance_id: String,
     /// A sync worker's lease on a mailbox (renewed every third of it).
@@ -146,6 +148,7 @@ impl Settings {
             gmail_units_per_minute: args.gmail_units_per_minute.max(1),
             graph_requests_per_10_minutes: args.graph_requests_per_10_minutes.max(1),
             job_workers: args.job_workers,
+            retention_days: args.retention_days,
             instance_id: args
                 .instance_id
                 .clone()

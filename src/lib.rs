@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod mailboxes;
 pub mod providers;
 pub mod reassociation;
+pub mod retention;
 pub mod secrets;
 pub mod sync;
 pub mod telemetry;

@@ -37,6 +37,7 @@ mod m20261207_000400_connections;
 mod m20261207_000410_connection_rules;
 mod m20261208_000500_push;
 mod m20261208_000510_live;
+mod m20261209_000610_reconciliation;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000410_connection_rules::Migration),
             Box::new(m20261208_000500_push::Migration),
             Box::new(m20261208_000510_live::Migration),
+            Box::new(m20261209_000610_reconciliation::Migration),
         ]
     }
 }

@@ -145,11 +145,22 @@ pub async fn mark_deleted(
     if provider_ids.is_empty() {
         return Ok(0);
     }
+    let now = super::now();
+    // Ledgered ones (kept out, never stored) are gone from the provider too: reconciliation
+    // stops counting them, and retention may forget them.
+    for chunk in provider_ids.chunks(500) {
+        sync_ledger::Entity::update_many()
+            .col_expr(sync_ledger::Column::GoneAt, Expr::value(now))
+            .filter(sync_ledger::Column::AccountId.eq(account_id))
+            .filter(sync_ledger::Column::GoneAt.is_null())
+            .filter(sync_ledger::Column::ProviderMessageId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
     let ids: Vec<i64> = ids_by_provider_id(db, account_id, provider_ids)
         .await?
         .into_values()
         .collect();
-    let now = super::now();
     let marked = super::batch::update_by_id(
         db,
         "emails",

@@ -31,6 +31,8 @@ pub mod purge;
 pub mod push;
 pub mod read;
 pub mod schema;
+pub mod reconciliation;
+pub mod retention;
 pub mod search;
 pub mod session_store;
 pub mod sync_cursors;

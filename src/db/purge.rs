@@ -4,11 +4,12 @@
 //! `purged`, and ingest skips ledgered copies, so no later pass or resync brings it back.
 use std::collections::BTreeSet;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::audit::{self, Entry};
 use super::emails::{record_skipped, Owner};
-use super::entities::{emails, user_email_states};
+use super::entities::{emails, sync_ledger, user_email_states};
 
 /// The ledger reason that keeps a purged message out for good.
 pub const PURGED: &str = "purged";
@@ -90,6 +91,22 @@ async fn purge_keys(
                 "deleted for good by an administrator",
             )
             .await?;
+            // Reconciliation counts the purged message where the provider still files it.
+            sync_ledger::Entity::update_many()
+                .col_expr(
+                    sync_ledger::Column::Folders,
+                    Expr::value(copy.folders.to_json()),
+                )
+                .col_expr(
+                    sync_ledger::Column::GoneAt,
+                    Expr::value(copy.deleted_in_provider_at),
+                )
+                .filter(sync_ledger::Column::AccountId.eq(copy.account_id))
+                .filter(
+                    sync_ledger::Column::ProviderMessageId.eq(copy.provider_message_id.as_str()),
+                )
+                .exec(db)
+                .await?;
         }
         let removed = emails::Entity::delete_many()
             .filter(emails::Column::OrganizationId.eq(organization_id))

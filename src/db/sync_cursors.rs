@@ -166,3 +166,14 @@ pub async fn forget_all(db: &impl ConnectionTrait, account_id: i64) -> Result<()
         .await?;
     Ok(())
 }
+
+/// Every scope's row of a mailbox (reconciliation reads phases and when each last moved).
+pub async fn rows(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Vec<sync_cursors::Model>, DbErr> {
+    sync_cursors::Entity::find()
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .all(db)
+        .await
+}

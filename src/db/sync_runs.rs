@@ -1,6 +1,6 @@
-//! What each sync pass did (`sync_runs`: started, finished, counts, error, pruned after
-//! [`RUN_RETENTION_DAYS`]), plus the progress and outcome fields of `mail_accounts`.
-use chrono::{DateTime, Duration, Utc};
+//! What each sync pass did (`sync_runs`: started, finished, counts, error; pruned by
+//! [`super::retention`]), plus the progress and outcome fields of `mail_accounts`.
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -10,9 +10,6 @@ use sea_orm::{
 use super::emails::Owner;
 use super::entities::{mail_accounts, sync_runs};
 use crate::domain::sync_run::{RunKind, RunStatus};
-
-/// How long finished runs are kept.
-pub const RUN_RETENTION_DAYS: i64 = 30;
 
 /// What a finished pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -189,15 +186,6 @@ pub async fn recent_runs(
     limit: u64,
 ) -> Result<Vec<sync_runs::Model>, DbErr> {
     newest_first(account_id).limit(limit).all(db).await
-}
-
-/// Forget runs that started more than [`RUN_RETENTION_DAYS`] before `now`.
-pub async fn prune_runs(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let res = sync_runs::Entity::delete_many()
-        .filter(sync_runs::Column::StartedAt.lt(now - Duration::days(RUN_RETENTION_DAYS)))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
 }
 
 /// Progress of the initial listing: `total` from the provider's estimate.

@@ -3,7 +3,8 @@ use sea_orm::DeriveValueType;
 
 use super::stored::text_enum;
 
-/// Stored as `sync_account`, `reassociate_business`, `reassociate_contact`, `directory_sync`.
+/// Stored as `sync_account`, `reassociate_business`, `reassociate_contact`, `directory_sync`,
+/// `retention`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, DeriveValueType)]
 #[sea_orm(value_type = "String")]
 pub enum JobKind {
@@ -16,6 +17,9 @@ pub enum JobKind {
     /// Re-read an organization-wide connection's directory and apply its selection rules
     /// (recurring; the subject is the connection).
     DirectorySync,
+    /// Prune an organization's old sync runs and ledger history (recurring, daily; the
+    /// subject is the organization).
+    Retention,
 }
 
 /// Stored as `queued`, `running`, `done`.
@@ -30,11 +34,12 @@ pub enum JobState {
 }
 
 impl JobKind {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::SyncAccount,
         Self::ReassociateBusiness,
         Self::ReassociateContact,
         Self::DirectorySync,
+        Self::Retention,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +48,7 @@ impl JobKind {
             Self::ReassociateBusiness => "reassociate_business",
             Self::ReassociateContact => "reassociate_contact",
             Self::DirectorySync => "directory_sync",
+            Self::Retention => "retention",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod message;
 pub mod password;
 pub mod provider;
 pub mod reassociation;
+pub mod reconciliation;
 pub mod records;
 pub mod search;
 pub mod selection;

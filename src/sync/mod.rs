@@ -10,6 +10,7 @@ mod graph;
 pub mod limiter;
 pub mod org_access;
 pub mod push;
+mod reconcile;
 mod session;
 pub mod stats;
 pub mod tenant;
@@ -272,6 +273,9 @@ pub async fn sync_account_with(
         (Ok(()), Provider::Google) => gmail::pass(&session).await,
         (Ok(()), Provider::Microsoft) => graph::pass(&session).await,
     };
+    if result.is_ok() && !session.more() {
+        reconcile::after_pass(&session, provider).await;
+    }
     let counts = session.counts();
     let units = session.units();
     let duration = started.elapsed();
@@ -325,7 +329,6 @@ pub async fn sync_account_with(
             _ => {}
         }
     }
-    sync_runs::prune_runs(&deps.db, db::now()).await?;
     db::maintenance::after_pass(&deps.db, counts.stored).await;
     match result {
         Ok(kind) => {

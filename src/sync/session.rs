@@ -12,6 +12,7 @@ use rand::Rng as _;
 
 use super::limiter::{Limiter, Profile};
 use super::org_access::{self, Access};
+use super::reconcile::ProviderTotal;
 use super::{SyncError, SyncOptions};
 use crate::db::directory::cache::PassDirectory;
 use crate::db::emails::Owner;
@@ -69,6 +70,8 @@ struct Inner {
     /// Messages this pass stored, and the count at which it next refreshes planner statistics.
     grown: AtomicU64,
     next_upkeep: AtomicU64,
+    /// Provider counts of the synced folders read during the pass (Graph's folder look-ups).
+    provider_totals: Mutex<Vec<ProviderTotal>>,
 }
 
 /// Messages a pass stores before it first refreshes planner statistics; each refresh doubles
@@ -134,7 +137,17 @@ impl Session {
             more: AtomicBool::new(false),
             grown: AtomicU64::new(0),
             next_upkeep: AtomicU64::new(FIRST_UPKEEP),
+            provider_totals: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Keep the provider's folder counts the pass read, for reconciliation at its end.
+    pub fn set_provider_totals(&self, totals: Vec<ProviderTotal>) {
+        *self.0.provider_totals.lock() = totals;
+    }
+
+    pub fn provider_totals(&self) -> Vec<ProviderTotal> {
+        self.0.provider_totals.lock().clone()
     }
 
     pub fn limiter(&self) -> &Limiter {

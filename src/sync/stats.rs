@@ -1,6 +1,7 @@
 //! Per-mailbox figures for `threadline stats`: stored messages and threads, last sync, status,
 //! last error, the organization-wide connection (tenant) an organization mailbox syncs through,
-//! and totals per tenant (the `--json` shape is fixed by CONTRACTS.md; fields are added).
+//! reconciliation per folder, and totals per tenant (the `--json` shape is fixed by
+//! CONTRACTS.md; fields are added).
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +10,9 @@ use serde::Serialize;
 
 use crate::db::emails;
 use crate::db::entities::mail_accounts;
+use crate::db::reconciliation::{self, Reconciliation};
 use crate::domain::mailbox::MailboxStatus;
+use crate::domain::reconciliation::Status;
 use crate::providers::Provider;
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +29,76 @@ pub struct AccountStats {
     pub tenant: Option<String>,
     /// The mailbox's push (Graph subscription or Gmail watch).
     pub push: PushStats,
+    /// The provider's counts against what Threadline holds, per synced folder (label).
+    pub reconciliation: ReconciliationStats,
+}
+
+/// Reconciliation as `stats --json` shows it: `status` is `matches`, `differs` or `unknown`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconciliationStats {
+    pub status: Status,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub folders: Vec<FolderStats>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderStats {
+    pub name: String,
+    pub provider_count: u64,
+    pub stored: u64,
+    pub ledgered: u64,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub status: Status,
+}
+
+impl ReconciliationStats {
+    /// How plain `threadline stats` shows it: a line for the mailbox, one per folder (none
+    /// before the first check).
+    pub fn lines(&self, address: &str) -> Vec<String> {
+        if self.folders.is_empty() {
+            return Vec::new();
+        }
+        let at = self.checked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let mut out = vec![format!(
+            "{address} reconciliation: {} (checked {at})",
+            self.status.as_str()
+        )];
+        for f in &self.folders {
+            let synced = f
+                .last_synced_at
+                .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+            out.push(format!(
+                "  {}: provider {}, stored {}, ledgered {}, {}, last synced {synced}",
+                f.name,
+                f.provider_count,
+                f.stored,
+                f.ledgered,
+                f.status.as_str()
+            ));
+        }
+        out
+    }
+}
+
+impl From<Reconciliation> for ReconciliationStats {
+    fn from(r: Reconciliation) -> Self {
+        Self {
+            status: r.status,
+            checked_at: r.checked_at,
+            folders: r
+                .folders
+                .into_iter()
+                .map(|f| FolderStats {
+                    name: f.name,
+                    provider_count: f.provider_count,
+                    stored: f.stored,
+                    ledgered: f.ledgered,
+                    last_synced_at: f.synced_at,
+                    status: f.status,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Push as `stats --json` shows it: `state` is `off`, `pending`, `active` or `failing`, or
@@ -120,8 +193,10 @@ pub async fn collect(db: &impl ConnectionTrait) -> Result<Stats, DbErr> {
             t.last_sync_at = t.last_sync_at.max(a.last_sync_at);
         }
         let push = crate::db::push::find(db, a.id).await?.into();
+        let reconciliation = reconciliation::of_mailbox(db, a.id).await?.into();
         out.push(AccountStats {
             push,
+            reconciliation,
             address: a.address,
             provider: a.provider,
             status: a.status,

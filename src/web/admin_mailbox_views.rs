@@ -70,6 +70,8 @@ pub struct MailboxRow {
     pub can_disconnect: bool,
     /// Push and the poll interval in effect (mailboxes that sync), filled by the page.
     pub push: Option<super::push_views::PushView>,
+    /// Counts against the provider (reconciliation), filled by the page.
+    pub reconciliation: Option<super::reconciliation_views::ReconciliationView>,
     /// Visibility level choices (`mailbox_visibility`), filled by the page.
     pub visibility: Vec<super::mailbox_visibility::LevelOption>,
 }
@@ -126,6 +128,7 @@ impl MailboxRow {
             can_disconnect: r.status != MailboxStatus::Disconnected,
             visibility: Vec::new(),
             push: None,
+            reconciliation: None,
             address: r.address,
         }
     }

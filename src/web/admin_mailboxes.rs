@@ -86,11 +86,14 @@ async fn list(
     let found = mailbox_console::page(&txn, org, page).await?;
     let levels = db::visibility::levels(&txn, org).await?;
     let max = db::visibility::policy(&txn, org).await?.max;
+    let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+    let reconciled = db::reconciliation::of_mailboxes(&txn, &ids).await?;
     txn.commit().await?;
     let now = db::now();
     let rows: Vec<MailboxRow> = found
         .into_iter()
-        .map(|r| {
+        .zip(reconciled)
+        .map(|(r, reconciliation)| {
             let level = levels.get(&r.id).copied().unwrap_or_default();
             let syncing = r.status == crate::domain::mailbox::MailboxStatus::Active;
             let facts = super::admin_mailbox_views::push_facts(&r);
@@ -108,6 +111,10 @@ async fn list(
                 )
             });
             row.visibility = super::mailbox_visibility::options(level, max);
+            row.reconciliation = Some(super::reconciliation_views::ReconciliationView::new(
+                &reconciliation,
+                now,
+            ));
             row
         })
         .collect();

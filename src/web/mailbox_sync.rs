@@ -10,6 +10,7 @@ use axum::{Form, Router};
 use super::error::AppError;
 use super::mailbox_views::{MailboxRow, RunRow, SkipRow};
 use super::push_views::{PushFacts, PushView};
+use super::reconciliation_views::ReconciliationView;
 use super::session::CurrentUser;
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
@@ -56,6 +57,8 @@ struct MailboxPage {
     folder_default: &'static str,
     runs: Vec<RunRow>,
     skips: Vec<SkipRow>,
+    /// The provider's counts against what Threadline holds, per synced folder.
+    reconciliation: ReconciliationView,
     /// The mailbox's visibility level and the choices within the organization's maximum.
     visibility: super::mailbox_visibility::MailboxVisibility,
 }
@@ -157,6 +160,7 @@ async fn page(
     let provider = account.provider;
     let runs = sync_runs::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
     let skips = sync_status::recent_skips(&deps.db, account.id, SKIPS_SHOWN).await?;
+    let reconciliation = db::reconciliation::of_mailbox(&deps.db, account.id).await?;
     let title = account.address.clone();
     let visibility =
         super::mailbox_visibility::for_mailbox(&deps.db, user.organization_id, account.id).await?;
@@ -190,6 +194,7 @@ async fn page(
         folder_default,
         runs: runs.into_iter().map(RunRow::from).collect(),
         skips: skips.into_iter().map(SkipRow::from).collect(),
+        reconciliation: ReconciliationView::new(&reconciliation, db::now()),
         visibility,
     };
     Ok((status, render(&view)?).into_response())

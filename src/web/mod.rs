@@ -37,6 +37,7 @@ pub mod push_graph;
 pub mod push_views;
 pub mod readiness;
 pub mod reassociation_views;
+pub mod reconciliation_views;
 pub mod session;
 pub mod settings;
 pub mod timeline;

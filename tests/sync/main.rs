@@ -13,4 +13,5 @@ mod org;
 mod outlook;
 mod push_gmail;
 mod push_graph;
+mod reconciliation;
 mod statements;

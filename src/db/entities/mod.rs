@@ -15,6 +15,7 @@ pub mod email_links;
 pub mod email_participants;
 pub mod emails;
 pub mod exclusion_rules;
+pub mod folder_counts;
 pub mod jobs;
 pub mod link_tombstones;
 pub mod login_throttles;

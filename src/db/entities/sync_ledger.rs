@@ -17,6 +17,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The exclusion rule that kept the message out (reason `excluded`).
     pub exclusion_rule_id: Option<i64>,
+    /// The folder labels the message was in when ledgered (JSON, as `emails.folders`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub folders: Option<String>,
+    /// When the provider reported the message deleted.
+    pub gone_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -224,24 +224,25 @@ async fn purge_matching(
 ) -> Result<u64, DbErr> {
     let (cond, values) = matching(org_id, scope, rule);
     let sql = format!(
-        "SELECT e.id, e.account_id, e.provider_message_id, e.message_key FROM emails e \
-         WHERE {cond}"
+        "SELECT e.id, e.account_id, e.provider_message_id, e.message_key, e.folders \
+         FROM emails e WHERE {cond}"
     );
-    let mut copies: Vec<(i64, i64, String, String)> = Vec::new();
+    let mut copies: Vec<(i64, i64, String, String, String)> = Vec::new();
     for row in query(db, &sql, values).await? {
         copies.push((
             row.try_get("", "id")?,
             row.try_get("", "account_id")?,
             row.try_get("", "provider_message_id")?,
             row.try_get("", "message_key")?,
+            row.try_get("", "folders")?,
         ));
     }
     let mut accounts: BTreeSet<i64> = copies.iter().map(|c| c.1).collect();
     for account in std::mem::take(&mut accounts) {
-        let skips: Vec<(&str, i64)> = copies
+        let skips: Vec<(&str, i64, String)> = copies
             .iter()
             .filter(|c| c.1 == account)
-            .map(|c| (c.2.as_str(), rule_id))
+            .map(|c| (c.2.as_str(), rule_id, c.4.clone()))
             .collect();
         let owner = Owner {
             organization_id: org_id,

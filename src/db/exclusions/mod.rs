@@ -17,6 +17,7 @@ use super::emails::Owner;
 use super::entities::{exclusion_rules, sync_ledger};
 use crate::domain::exclusions::{Exclusions, RuleKind, RuleValue};
 use crate::domain::message::NormalizedMessage;
+use crate::domain::stored::Folders;
 
 /// The ledger reason of a message an exclusion rule keeps out.
 pub const EXCLUDED: &str = "excluded";
@@ -227,19 +228,19 @@ pub(crate) async fn keep_out(
         return Ok(0);
     }
     let rules = directory.exclusions(db).await?;
-    let excluded: Vec<(&str, i64)> = messages
+    let excluded: Vec<(&str, i64, String)> = messages
         .iter()
         .filter(|(pid, _)| !stored.contains_key(**pid))
         .filter_map(|(pid, m)| {
             let rule = rules.matching(m.participants.iter().map(|p| &p.address))?;
-            Some((*pid, rule))
+            Some((*pid, rule, Folders::from_labels(&m.folders).to_json()))
         })
         .collect();
     if excluded.is_empty() {
         return Ok(0);
     }
     record_excluded(db, owner, &excluded).await?;
-    for (pid, _) in &excluded {
+    for (pid, _, _) in &excluded {
         messages.remove(pid);
     }
     Ok(excluded.len() as u64)
@@ -276,19 +277,20 @@ pub(crate) async fn lock_rules(
     Ok(())
 }
 
-/// Record messages of one mailbox kept out by rules: `(provider id, rule id)`. An entry
-/// already there takes the new reason (the latest wins, as for every skip).
+/// Record messages of one mailbox kept out by rules: `(provider id, rule id, folders)` with
+/// the folders (JSON, as `emails.folders`) the message is in, which reconciliation counts it
+/// under. An entry already there takes the new reason (the latest wins, as for every skip).
 pub async fn record_excluded(
     db: &impl ConnectionTrait,
     owner: Owner,
-    skips: &[(&str, i64)],
+    skips: &[(&str, i64, String)],
 ) -> Result<(), DbErr> {
     let now = super::now();
-    for chunk in skips.chunks(super::batch::rows_per_insert(7)) {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+    for chunk in skips.chunks(super::batch::rows_per_insert(8)) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
         let rows: Vec<&str> = chunk
             .iter()
-            .map(|(pid, rule)| {
+            .map(|(pid, rule, folders)| {
                 values.extend([
                     owner.organization_id.into(),
                     owner.account_id.into(),
@@ -297,16 +299,17 @@ pub async fn record_excluded(
                     format!("excluded by rule {rule}").into(),
                     now.into(),
                     (*rule).into(),
+                    folders.clone().into(),
                 ]);
-                "(?, ?, ?, ?, ?, ?, ?)"
+                "(?, ?, ?, ?, ?, ?, ?, ?)"
             })
             .collect();
         let sql = format!(
             "INSERT INTO sync_ledger (organization_id, account_id, provider_message_id, reason, \
-             detail, created_at, exclusion_rule_id) VALUES {} \
+             detail, created_at, exclusion_rule_id, folders) VALUES {} \
              ON CONFLICT (account_id, provider_message_id) DO UPDATE SET \
              reason = excluded.reason, detail = excluded.detail, \
-             exclusion_rule_id = excluded.exclusion_rule_id",
+             exclusion_rule_id = excluded.exclusion_rule_id, folders = excluded.folders",
             rows.join(", ")
         );
         let st = super::batch::statement(db.get_database_backend(), &sql, values);

@@ -96,6 +96,27 @@ impl GmailClient {
         Ok(p.history_id)
     }
 
+    /// A label's name and `messagesTotal` (`users.labels.get`, 1 unit); None when the mailbox
+    /// has no such label.
+    pub async fn label_total(
+        &self,
+        token: &Secret,
+        id: &str,
+    ) -> Result<Option<(String, u64)>, ProviderError> {
+        let url = self.url(&format!("/labels/{}", urlencode(id)));
+        let res = self.send(&url, &[], token).await?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let l: wire::Label = decode(res).await?;
+        let name = if l.name.is_empty() {
+            id.to_string()
+        } else {
+            l.name
+        };
+        Ok(Some((name, l.messages_total.unwrap_or(0))))
+    }
+
     /// One page of message ids carrying `label`, newest first, optionally after a date
     /// (`after:YYYY/MM/DD`).
     pub async fn list(

@@ -22,6 +22,7 @@ pub const NEVER_SYNCED: [&str; 2] = ["SPAM", "TRASH"];
 /// Quota units per method (provider-apis.md §B.10); a batch costs the sum of its parts.
 pub mod units {
     pub const GET_PROFILE: u32 = 1;
+    pub const LABELS_GET: u32 = 1;
     pub const HISTORY_LIST: u32 = 2;
     pub const MESSAGES_LIST: u32 = 5;
     pub const MESSAGES_GET: u32 = 5;

@@ -8,6 +8,16 @@ pub(super) struct Profile {
     pub history_id: String,
 }
 
+/// `users.labels.get`: the label with its counts.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Label {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub messages_total: Option<u64>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct MessageRef {

@@ -54,7 +54,7 @@ pub async fn pass(s: &Session) -> PassResult {
     }
 }
 
-fn labels(s: &Session) -> Vec<String> {
+pub(super) fn labels(s: &Session) -> Vec<String> {
     s.options()
         .labels
         .clone()

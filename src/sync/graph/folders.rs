@@ -21,7 +21,10 @@ const MAX_FOLDERS: usize = 2000;
 pub struct SyncedFolder {
     pub id: String,
     pub label: String,
-    /// `totalItemCount`: the progress estimate of a listing.
+    /// Its display name.
+    pub name: String,
+    /// `totalItemCount`: the progress estimate of a listing, and the count reconciliation
+    /// compares with what Threadline holds.
     pub total: u64,
 }
 
@@ -64,6 +67,7 @@ impl Synced {
         self.folders.push(SyncedFolder {
             id: folder.id.clone(),
             label,
+            name: folder.display_name.clone(),
             total: folder.total,
         });
         true

@@ -61,6 +61,19 @@ pub async fn pass(s: &Session) -> PassResult {
         }
     });
     let synced = synced.map_err(|e| (kind, e))?;
+    // The counts read with the folders are what reconciliation compares at the pass's end.
+    s.set_provider_totals(
+        synced
+            .folders
+            .iter()
+            .map(|f| super::reconcile::ProviderTotal {
+                folder: f.label.clone(),
+                name: f.name.clone(),
+                scope: scope(&f.id),
+                count: f.total,
+            })
+            .collect(),
+    );
     let mut plan = Vec::with_capacity(synced.folders.len());
     let mut progress = Progress::default();
     for folder in &synced.folders {

@@ -29,3 +29,5 @@ mod robustness;
 mod corpus;
 
 mod latency;
+
+mod label_totals;

@@ -1,0 +1,85 @@
+//! Retention on a schedule: every organization has a recurring `retention` job, due once a
+//! day; [`run_next`] claims a due one (leased in the `jobs` table, so with several instances
+//! each organization is pruned by one of them, at most daily) and prunes its sync runs and
+//! ledger history older than `THREADLINE_RETENTION_DAYS` ([`crate::db::retention`]); [`run`]
+//! is the cancellable loop `threadline serve` runs when retention is on (days > 0).
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::entities::organizations;
+use crate::db::retention::Pruned;
+use crate::db::{self, jobs};
+use crate::domain::job::JobKind;
+
+pub const RETENTION: JobKind = JobKind::Retention;
+/// How long a claim holds; pruning in batches ends well within it.
+const LEASE: Duration = Duration::minutes(10);
+/// How often an organization is pruned.
+pub const EVERY: Duration = Duration::days(1);
+/// How long an idle worker waits before looking for due work again.
+const IDLE: StdDuration = StdDuration::from_secs(300);
+
+/// Give every organization its recurring job, then prune one whose job is due, keeping
+/// `days` days; `None` when none is due.
+pub async fn run_next(
+    db: &DatabaseConnection,
+    worker: &str,
+    days: u32,
+) -> Result<Option<(i64, Pruned)>, DbErr> {
+    let now = db::now();
+    let orgs: Vec<i64> = organizations::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    for org in orgs {
+        jobs::ensure(db, org, RETENTION, org, now).await?;
+    }
+    let Some(job) = jobs::claim(db, RETENTION, worker, LEASE, now).await? else {
+        return Ok(None);
+    };
+    let cutoff = now - Duration::days(i64::from(days));
+    let result = db::retention::prune(db, job.organization_id, cutoff).await;
+    let error = result.as_ref().err().map(ToString::to_string);
+    jobs::complete(db, job.id, worker, now + EVERY, error).await?;
+    let pruned = result?;
+    if pruned != Pruned::default() {
+        tracing::info!(
+            organization = job.organization_id,
+            runs = pruned.runs,
+            ledger = pruned.ledger,
+            days,
+            "retention pruned old sync history"
+        );
+    }
+    Ok(Some((job.organization_id, pruned)))
+}
+
+/// Run [`run_next`] until `shutdown`; leases are given back on the way out.
+pub async fn run(db: DatabaseConnection, worker: String, days: u32, shutdown: CancellationToken) {
+    loop {
+        let step = tokio::select! {
+            () = shutdown.cancelled() => break,
+            step = run_next(&db, &worker, days) => step,
+        };
+        let pause = match step {
+            Ok(Some(_)) => StdDuration::ZERO,
+            Ok(None) => IDLE,
+            Err(e) => {
+                tracing::warn!(error = %e, "retention failed; retrying at its next run");
+                IDLE
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+    if let Err(e) = jobs::release_all(&db, &worker).await {
+        tracing::warn!(error = %e, "retention worker could not release its leases");
+    }
+}
