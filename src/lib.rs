@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod app;
 pub mod cli;
+pub mod cli_help;
 pub mod commands;
 pub mod config;
 pub mod config_push;
@@ -9,6 +10,8 @@ pub mod crypto;
 pub mod db;
 pub mod directory_sync;
 pub mod domain;
+pub mod env_file;
+pub mod healthcheck;
 pub mod mailboxes;
 pub mod providers;
 pub mod reassociation;
