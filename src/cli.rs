@@ -247,7 +247,8 @@ pub struct StatsArgs {
 
 /// The help heading of the settings: `threadline --help` and `serve --help` list them, every
 /// other command's help points there (`crate::cli_help`).
-pub const SETTINGS_HEADING: &str = "Settings (environment variables; a flag wins over its variable)";
+pub const SETTINGS_HEADING: &str =
+    "Settings (environment variables; a flag wins over its variable)";
 
 /// Every setting; each flag falls back to the environment variable of the same name.
 #[derive(Debug, Clone, Args)]

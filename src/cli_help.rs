@@ -95,7 +95,12 @@ mod tests {
             assert!(text.contains("GOOGLE_CLIENT_SECRET"), "{path:?}: {text}");
             assert!(text.contains(SETTINGS_HEADING), "{path:?}: {text}");
         }
-        for path in [&["sync"][..], &["stats"], &["tenant", "add"], &["directory", "sync"]] {
+        for path in [
+            &["sync"][..],
+            &["stats"],
+            &["tenant", "add"],
+            &["directory", "sync"],
+        ] {
             let text = help(&mut cmd, path);
             assert!(!text.contains("GOOGLE_CLIENT_SECRET"), "{path:?}: {text}");
             assert!(!text.contains("--gmail-api-url"), "{path:?}: {text}");
@@ -103,7 +108,10 @@ mod tests {
             assert!(text.contains("--demo"), "{path:?}: {text}");
         }
         let sync = help(&mut cmd, &["sync"]);
-        assert!(sync.contains("--account") && sync.contains("--since"), "{sync}");
+        assert!(
+            sync.contains("--account") && sync.contains("--since"),
+            "{sync}"
+        );
     }
 
     #[test]

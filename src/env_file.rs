@@ -2,6 +2,7 @@
 //! the demo's client secrets) so that `threadline --demo stats` reaches the demo's database and
 //! emulator; `THREADLINE_ENV_FILE=path` reads any such file. Lines are `KEY='value'`, as
 //! dotenv and systemd's `EnvironmentFile=` read them.
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,10 @@ pub fn chosen(settings: &SettingsArgs) -> anyhow::Result<Option<PathBuf>> {
         );
         return Ok(Some(path));
     }
-    Ok(settings.env_file.clone().filter(|p| !p.as_os_str().is_empty()))
+    Ok(settings
+        .env_file
+        .clone()
+        .filter(|p| !p.as_os_str().is_empty()))
 }
 
 /// Set every variable of the file in this process's environment, over what is there.
@@ -48,7 +52,7 @@ pub fn write(path: &Path, header: &str, vars: &[(&str, String)]) -> anyhow::Resu
         text.push('\n');
     }
     for (key, value) in vars {
-        text.push_str(&format!("{key}={}\n", quote(value)));
+        let _ = writeln!(text, "{key}={}", quote(value));
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -64,8 +64,14 @@ mod tests {
     #[test]
     fn an_unspecified_bind_is_asked_on_loopback() {
         let url = |bind: &str, path| url_for(bind.parse().unwrap(), path);
-        assert_eq!(url("0.0.0.0:3000", "/healthz"), "http://127.0.0.1:3000/healthz");
+        assert_eq!(
+            url("0.0.0.0:3000", "/healthz"),
+            "http://127.0.0.1:3000/healthz"
+        );
         assert_eq!(url("[::]:8080", "readyz"), "http://[::1]:8080/readyz");
-        assert_eq!(url("10.0.0.5:3000", "/healthz"), "http://10.0.0.5:3000/healthz");
+        assert_eq!(
+            url("10.0.0.5:3000", "/healthz"),
+            "http://10.0.0.5:3000/healthz"
+        );
     }
 }

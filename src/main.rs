@@ -15,7 +15,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let matches = match threadline::cli_help::matches(|| Tool::augment_subcommands(Cli::command())) {
+    let matches = match threadline::cli_help::matches(|| Tool::augment_subcommands(Cli::command()))
+    {
         Ok(matches) => matches,
         Err(err) => return commands::exit_code(Err(err)),
     };

@@ -171,7 +171,10 @@ fn write_env_file(settings: &Settings) -> anyhow::Result<std::path::PathBuf> {
     let urls = &settings.provider_urls;
     let mut vars = vec![
         ("DATABASE_URL", settings.database_url.clone()),
-        ("THREADLINE_DATA_DIR", settings.data_dir.display().to_string()),
+        (
+            "THREADLINE_DATA_DIR",
+            settings.data_dir.display().to_string(),
+        ),
         ("THREADLINE_BASE_URL", settings.base_url.clone()),
         ("GOOGLE_ACCOUNTS_URL", urls.google_accounts.clone()),
         ("GOOGLE_OAUTH2_URL", urls.google_oauth2.clone()),
@@ -184,7 +187,11 @@ fn write_env_file(settings: &Settings) -> anyhow::Result<std::path::PathBuf> {
     ];
     for (id, secret, client) in [
         ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", &settings.google),
-        ("MICROSOFT_CLIENT_ID", "MICROSOFT_CLIENT_SECRET", &settings.microsoft),
+        (
+            "MICROSOFT_CLIENT_ID",
+            "MICROSOFT_CLIENT_SECRET",
+            &settings.microsoft,
+        ),
     ] {
         if let Some(client) = client {
             vars.push((id, client.client_id.clone()));
@@ -193,11 +200,18 @@ fn write_env_file(settings: &Settings) -> anyhow::Result<std::path::PathBuf> {
     }
     // A command's pass keeps push up as the demo's own workers do.
     let push = &settings.push;
-    let mode = if push.mode == PushMode::Off { "off" } else { "on" };
+    let mode = if push.mode == PushMode::Off {
+        "off"
+    } else {
+        "on"
+    };
     vars.push(("THREADLINE_PUSH", mode.into()));
     for (key, value) in [
         ("GOOGLE_PUBSUB_TOPIC", &push.pubsub_topic),
-        ("GOOGLE_PUBSUB_SERVICE_ACCOUNT", &push.pubsub_service_account),
+        (
+            "GOOGLE_PUBSUB_SERVICE_ACCOUNT",
+            &push.pubsub_service_account,
+        ),
         ("GOOGLE_PUBSUB_AUDIENCE", &push.pubsub_audience),
     ] {
         if let Some(value) = value {

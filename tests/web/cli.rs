@@ -73,17 +73,26 @@ fn each_command_s_help_shows_its_own_options_and_the_settings_once() {
     assert!(root.contains("--demo"), "{root}");
     for text in [&root, &help(&["serve", "--help"])] {
         assert!(text.contains("THREADLINE_SYNC_WORKERS"), "{text}");
-        assert!(!text.contains("never-shown"), "a secret's value in help: {text}");
+        assert!(
+            !text.contains("never-shown"),
+            "a secret's value in help: {text}"
+        );
     }
     let bench = help(&["bench", "sync", "--help"]);
     assert!(!bench.contains("GOOGLE_CLIENT_SECRET"), "{bench}");
     assert!(!bench.contains("--gmail-api-url"), "{bench}");
-    assert!(bench.contains("--messages") && bench.contains("--quota"), "{bench}");
+    assert!(
+        bench.contains("--messages") && bench.contains("--quota"),
+        "{bench}"
+    );
     assert!(bench.contains("threadline --help"), "{bench}");
     // Lines of their own options only: a subcommand's help is short again.
     assert!(bench.lines().count() < root.lines().count() / 2, "{bench}");
     let sync = help(&["sync", "--help"]);
-    assert!(sync.contains("--account") && !sync.contains("MICROSOFT_CLIENT_SECRET"), "{sync}");
+    assert!(
+        sync.contains("--account") && !sync.contains("MICROSOFT_CLIENT_SECRET"),
+        "{sync}"
+    );
     // Hidden from the help, the settings still work after a subcommand.
     let dir = std::env::temp_dir().join(format!("tl-help-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -91,7 +100,11 @@ fn each_command_s_help_shows_its_own_options_and_the_settings_once() {
         .args(["stats", "--json", "--data-dir", "elsewhere"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("elsewhere/threadline.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -165,7 +178,11 @@ async fn serve_in_an_empty_directory_creates_its_data_and_answers_healthz() {
             .unwrap()
     };
     let out = healthcheck();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("/healthz: ok"));
     child.kill().unwrap();
     child.wait().unwrap();
@@ -418,7 +435,11 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
         .env("THREADLINE_ENV_FILE", &demo_env)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let addresses: Vec<&str> = stats["accounts"]
         .as_array()
@@ -433,7 +454,11 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
         .args(["--demo", "stats", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again["accounts"], stats["accounts"]);
 }
