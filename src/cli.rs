@@ -14,7 +14,9 @@ use clap::{Args, Parser, Subcommand};
     long_about = "Threadline syncs linked Gmail and Outlook / Microsoft 365 mailboxes and shows \
                   each business's and contact's email history as thread-grouped timelines.\n\n\
                   Settings come from the environment (a .env file in the working directory is \
-                  read first) or from the flags below; flags win."
+                  read first, then the file of --demo or THREADLINE_ENV_FILE) or from the flags \
+                  under \"Settings\" below; flags win. They apply to every command; the \
+                  operator's guide is docs/operator-guide.md."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -55,6 +57,9 @@ pub enum Command {
     /// Manage the keys that encrypt stored OAuth tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Ask a running `threadline serve` whether it is healthy: GET its /healthz (or --path) on
+    /// the bind address, exit 0 on 200 and 1 otherwise (a container's HEALTHCHECK).
+    Healthcheck(crate::healthcheck::HealthcheckArgs),
     /// Copy the SQLite database to a file while Threadline runs: a consistent snapshot, mode
     /// 0600. Not the key that encrypts its stored tokens: keep that apart. PostgreSQL: use
     /// pg_dump (see the README).
@@ -254,9 +259,29 @@ pub struct StatsArgs {
     pub json: bool,
 }
 
+/// The help heading of the settings: `threadline --help` and `serve --help` list them, every
+/// other command's help points there (`crate::cli_help`).
+pub const SETTINGS_HEADING: &str =
+    "Settings (environment variables; a flag wins over its variable)";
+
 /// Every setting; each flag falls back to the environment variable of the same name.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = SETTINGS_HEADING)]
 pub struct SettingsArgs {
+    /// Run against the demo: read the file `threadline demo` wrote, <data dir>/demo/demo.env
+    /// (its values win over the environment's).
+    #[arg(long, global = true, help_heading = None::<&str>, display_order = 900)]
+    pub demo: bool,
+    /// Read settings from this KEY=value file first (its values win over the environment's;
+    /// flags win over both).
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_ENV_FILE",
+        help_heading = None::<&str>,
+        display_order = 901
+    )]
+    pub env_file: Option<PathBuf>,
     /// Database: SQLite (default) or PostgreSQL (`postgres://user@host/db`).
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,

@@ -24,10 +24,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     exit_code(run_command(settings, cli.command.unwrap_or(Command::Serve)).await)
 }
 
-/// Read `.env`, resolve the settings and start logging (`quiet`: warnings and errors only);
-/// every command, the binary's tooling ones too, starts here.
+/// Resolve the settings and start logging (`quiet`: warnings and errors only); every command,
+/// the binary's tooling ones too, starts here. The environment files were read before the
+/// command line was parsed (`cli_help::matches`).
 pub fn start(args: &crate::cli::SettingsArgs, quiet: bool) -> Settings {
-    let _ = dotenvy::dotenv();
     let settings = Settings::from_args(args);
     crate::telemetry::init(settings.json_logs, quiet);
     settings
@@ -62,6 +62,10 @@ pub async fn run_command(settings: Settings, command: Command) -> anyhow::Result
             crate::directory_sync::cli::sync(&settings, &args).await
         }
         Command::Backup(args) => Ok(crate::backup::run(&settings, &args.to, args.force).await?),
+        Command::Healthcheck(args) => {
+            println!("{}", crate::healthcheck::check(settings.bind, &args).await?);
+            Ok(())
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub enum PushMode {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = crate::cli::SETTINGS_HEADING)]
 pub struct PushArgs {
     /// Push: `auto` (when THREADLINE_BASE_URL is https), `on`, or `off` (poll only).
     #[arg(long, global = true, env = "THREADLINE_PUSH", value_enum, default_value_t = PushMode::Auto)]

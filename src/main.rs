@@ -15,7 +15,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let matches = Tool::augment_subcommands(Cli::command()).get_matches();
+    let matches = match threadline::cli_help::matches(|| Tool::augment_subcommands(Cli::command()))
+    {
+        Ok(matches) => matches,
+        Err(err) => return commands::exit_code(Err(err)),
+    };
     if let Ok(tool) = Tool::from_arg_matches(&matches) {
         let settings = SettingsArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let settings = commands::start(&settings, tool.quiet());

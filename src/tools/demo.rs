@@ -61,6 +61,7 @@ pub async fn run(
         })?;
     prepare_settings(&mut settings, &emulator)?;
     let app = App::build(settings).await?;
+    let env_file = write_env_file(&app.settings).context("cannot write the demo's demo.env")?;
     let base = app.settings.base_url.clone();
     let metrics = app.metrics_addr.map(|a| format!("http://{a}/metrics"));
     let db = app.db.clone();
@@ -134,6 +135,10 @@ pub async fn run(
              {safety_net_min} min as a safety net); see each mailbox's page"
         );
     }
+    println!(
+        "  command line against this demo: threadline --demo stats (settings in {})",
+        env_file.display()
+    );
     server.await.context("web server task")??;
     emulator.shutdown().await;
     Ok(())
@@ -147,6 +152,8 @@ fn prepare_settings(settings: &mut Settings, emulator: &RunningEmulator) -> anyh
             .with_context(|| format!("cannot reset {}", demo_dir.display()))?;
     }
     std::fs::create_dir_all(&demo_dir)?;
+    // Absolute, so the demo.env written from these works from any directory.
+    let demo_dir = demo_dir.canonicalize()?;
     if settings.is_sqlite() {
         settings.database_url = format!("sqlite://{}?mode=rwc", demo_dir.join("demo.db").display());
     }
@@ -181,6 +188,75 @@ fn default_metrics_bind() -> Option<std::net::SocketAddr> {
             None
         }
     }
+}
+
+/// `<demo data dir>/demo.env` (0600): what a command needs to reach this demo's database and
+/// emulator, read by `threadline --demo <command>`.
+fn write_env_file(settings: &Settings) -> anyhow::Result<std::path::PathBuf> {
+    let urls = &settings.provider_urls;
+    let mut vars = vec![
+        ("DATABASE_URL", settings.database_url.clone()),
+        (
+            "THREADLINE_DATA_DIR",
+            settings.data_dir.display().to_string(),
+        ),
+        ("THREADLINE_BASE_URL", settings.base_url.clone()),
+        ("GOOGLE_ACCOUNTS_URL", urls.google_accounts.clone()),
+        ("GOOGLE_OAUTH2_URL", urls.google_oauth2.clone()),
+        ("GOOGLE_OPENID_URL", urls.google_openid.clone()),
+        ("GMAIL_API_URL", urls.gmail_api.clone()),
+        ("GOOGLE_ADMIN_URL", urls.google_admin.clone()),
+        ("MICROSOFT_LOGIN_URL", urls.microsoft_login.clone()),
+        ("GRAPH_API_URL", urls.graph_api.clone()),
+        ("MICROSOFT_TENANT", settings.microsoft_tenant.clone()),
+    ];
+    for (id, secret, client) in [
+        ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", &settings.google),
+        (
+            "MICROSOFT_CLIENT_ID",
+            "MICROSOFT_CLIENT_SECRET",
+            &settings.microsoft,
+        ),
+    ] {
+        if let Some(client) = client {
+            vars.push((id, client.client_id.clone()));
+            vars.push((secret, client.client_secret.clone()));
+        }
+    }
+    // A command's pass keeps push up as the demo's own workers do.
+    let push = &settings.push;
+    let mode = if push.mode == PushMode::Off {
+        "off"
+    } else {
+        "on"
+    };
+    vars.push(("THREADLINE_PUSH", mode.into()));
+    for (key, value) in [
+        ("GOOGLE_PUBSUB_TOPIC", &push.pubsub_topic),
+        (
+            "GOOGLE_PUBSUB_SERVICE_ACCOUNT",
+            &push.pubsub_service_account,
+        ),
+        ("GOOGLE_PUBSUB_AUDIENCE", &push.pubsub_audience),
+    ] {
+        if let Some(value) = value {
+            vars.push((key, value.clone()));
+        }
+    }
+    vars.push(("GOOGLE_CERTS_URL", push.certs_url.clone()));
+    // The demo's tokens are sealed with this key when one was given (else the key file in
+    // THREADLINE_DATA_DIR).
+    if let Some(key) = &settings.secret_key {
+        vars.push(("THREADLINE_SECRET_KEY", key.clone()));
+    }
+    let path = settings.data_dir.join(threadline::env_file::DEMO_FILE);
+    threadline::env_file::write(
+        &path,
+        "Written by `threadline demo` at each start: the demo's database, emulator and OAuth\n\
+         clients. `threadline --demo <command>` (or THREADLINE_ENV_FILE=this file) reads it.",
+        &vars,
+    )?;
+    Ok(path)
 }
 
 /// Push on against the emulator (which may call Threadline's plain-http loopback URL), unless

@@ -54,6 +54,61 @@ fn help_documents_every_setting() {
     }
 }
 
+/// The settings are listed once, by `threadline --help` (and `serve --help`), without the
+/// values of secrets; any other command's help shows its own options and points there.
+#[test]
+fn each_command_s_help_shows_its_own_options_and_the_settings_once() {
+    let help = |args: &[&str]| {
+        let out = threadline(&std::env::temp_dir())
+            .args(args)
+            .env("GOOGLE_CLIENT_SECRET", "never-shown-google-secret")
+            .env("THREADLINE_SECRET_KEY", "k1:never-shown-key")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let root = help(&["--help"]);
+    assert!(root.contains("GOOGLE_CLIENT_SECRET"), "{root}");
+    assert!(root.contains("--demo"), "{root}");
+    for text in [&root, &help(&["serve", "--help"])] {
+        assert!(text.contains("THREADLINE_SYNC_WORKERS"), "{text}");
+        assert!(
+            !text.contains("never-shown"),
+            "a secret's value in help: {text}"
+        );
+    }
+    let bench = help(&["bench", "sync", "--help"]);
+    assert!(!bench.contains("GOOGLE_CLIENT_SECRET"), "{bench}");
+    assert!(!bench.contains("--gmail-api-url"), "{bench}");
+    assert!(
+        bench.contains("--messages") && bench.contains("--quota"),
+        "{bench}"
+    );
+    assert!(bench.contains("threadline --help"), "{bench}");
+    // Lines of their own options only: a subcommand's help is short again.
+    assert!(bench.lines().count() < root.lines().count() / 2, "{bench}");
+    let sync = help(&["sync", "--help"]);
+    assert!(
+        sync.contains("--account") && !sync.contains("MICROSOFT_CLIENT_SECRET"),
+        "{sync}"
+    );
+    // Hidden from the help, the settings still work after a subcommand.
+    let dir = std::env::temp_dir().join(format!("tl-help-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = threadline(&dir)
+        .args(["stats", "--json", "--data-dir", "elsewhere"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("elsewhere/threadline.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn sync_and_stats_work_on_a_database_without_mailboxes() {
     let db = TestDb::new().await;
@@ -115,8 +170,25 @@ async fn serve_in_an_empty_directory_creates_its_data_and_answers_healthz() {
     assert_eq!(health.text().await.unwrap(), "ok");
     let setup = reqwest::get(format!("http://{addr}/setup")).await.unwrap();
     assert!(setup.text().await.unwrap().contains("Create organization"));
+    // The container's HEALTHCHECK: asked on the bind address, 0 while it answers, 1 once not.
+    let healthcheck = || {
+        threadline(&dir)
+            .args(["healthcheck", "--bind", &addr])
+            .output()
+            .unwrap()
+    };
+    let out = healthcheck();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/healthz: ok"));
     child.kill().unwrap();
     child.wait().unwrap();
+    let out = healthcheck();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no answer"));
     assert!(
         dir.join("threadline-data/secret.key").exists(),
         "key file generated"
@@ -336,11 +408,71 @@ async fn demo_links_the_admin_mailboxes_through_oauth_and_serves() {
         )),
         "{synced:?}"
     );
+    // The command line reaches the running demo's database and emulator through --demo: a
+    // pass over Alice's mailbox (once no worker holds it) syncs against the emulator.
+    let demo_env = dir.join("threadline-data/demo/demo.env");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&demo_env).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "demo.env holds client secrets");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let out = threadline(&dir)
+            .args(["--demo", "sync", "--account", "alice@northwind-labs.test"])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() {
+            assert!(stdout.contains("alice@northwind-labs.test: "), "{stdout}");
+            assert!(stdout.contains("sync done"), "{stdout}");
+            break;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("another worker is syncing it"), "{stderr}");
+        assert!(std::time::Instant::now() < deadline, "{stderr}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     if !db.is_postgres() {
         assert!(dir.join("threadline-data/demo/demo.db").exists());
     }
+    // And a stopped demo's database, from another directory with THREADLINE_ENV_FILE.
+    let out = threadline(&std::env::temp_dir())
+        .args(["stats", "--json"])
+        .env_remove("DATABASE_URL")
+        .env("THREADLINE_ENV_FILE", &demo_env)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let addresses: Vec<&str> = stats["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["address"].as_str())
+        .collect();
+    for address in ["alice@northwind-labs.test", "bruno@northwind-labs.test"] {
+        assert!(addresses.contains(&address), "{stats}");
+    }
+    let out = threadline(&dir)
+        .args(["--demo", "stats", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["accounts"], stats["accounts"]);
 }
 
 /// `threadline bench sync` links a generated Gmail mailbox through OAuth, syncs it against an
