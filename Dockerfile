@@ -6,8 +6,6 @@ ARG DEBIAN_RELEASE=bookworm
 
 # --- build ---------------------------------------------------------------------------------
 FROM docker.io/library/rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS build
-# The binary serves /static from the source tree's static/ at the path it was built in
-# (CARGO_MANIFEST_DIR), so the runtime stage puts static/ at this same path.
 WORKDIR /usr/src/threadline
 # Manifests first: the dependency download is a cached layer while only sources change.
 COPY Cargo.toml Cargo.lock ./
@@ -33,7 +31,6 @@ RUN apt-get update \
     --shell /usr/sbin/nologin threadline \
  && install -d -o threadline -g threadline -m 0700 /var/lib/threadline
 COPY --from=build /out/threadline /usr/local/bin/threadline
-COPY --from=build /usr/src/threadline/static /usr/src/threadline/static
 
 ENV THREADLINE_BIND=0.0.0.0:3000 \
     THREADLINE_DATA_DIR=/var/lib/threadline \

@@ -106,7 +106,15 @@ pub struct SyncOptions {
     /// timeline shows them within a second or two; their bodies and attachments follow
     /// (`db::mime_pending`). 0 fetches every message's MIME text before storing it.
     pub newest_first: u32,
+    /// Reconciliation (the provider's counts against what is stored) runs at the end of a
+    /// finished pass at most this often per mailbox: background workers use
+    /// [`RECONCILE_EVERY`], so a mailbox woken by push many times an hour is not recounted each
+    /// time; zero (`threadline sync`, tests) checks after every finished pass.
+    pub reconcile_every: Duration,
 }
+
+/// How often a background worker's passes reconcile a mailbox.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(600);
 
 /// A worker's hold on a mailbox's sync job.
 #[derive(Debug, Clone)]
@@ -137,6 +145,7 @@ impl Default for SyncOptions {
             slice: None,
             stop: None,
             newest_first: NEWEST_FIRST,
+            reconcile_every: Duration::ZERO,
         }
     }
 }

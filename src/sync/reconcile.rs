@@ -37,6 +37,17 @@ async fn check(s: &Session, provider: Provider) -> Result<(), SyncError> {
         reconciliation::clear(db, owner.account_id).await?;
         return Ok(());
     }
+    let every = s.options().reconcile_every;
+    if !every.is_zero() {
+        // Checked recently (a worker's pass woken again by push): not again yet.
+        let last = reconciliation::of_mailbox(db, owner.account_id)
+            .await?
+            .checked_at;
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        if last.is_some_and(|at| crate::db::now() - at < every) {
+            return Ok(());
+        }
+    }
     let cursors = sync_cursors::rows(db, owner.account_id).await?;
     let listed = |scope: &str| {
         cursors

@@ -294,6 +294,7 @@ pub async fn run_sliced(
     let options = SyncOptions {
         slice: Some(slice),
         stop: Some(shutdown.clone()),
+        reconcile_every: super::RECONCILE_EVERY,
         ..SyncOptions::for_deps(&deps)
     };
     loop {

@@ -28,9 +28,10 @@ pub const LEASES_HELD: &str = "threadline_sync_leases_held";
 pub const LEASE_TAKEOVERS: &str = "threadline_sync_lease_takeovers_total";
 pub const JOBS_DUE: &str = "threadline_jobs_due";
 pub const DB_POOL: &str = "threadline_db_pool_connections";
+pub const RECONCILIATION: &str = "threadline_reconciliation_mailboxes";
 
 /// Every metric name above, for tests and the dashboard check.
-pub const ALL: [&str; 18] = [
+pub const ALL: [&str; 19] = [
     HTTP_REQUESTS,
     HTTP_DURATION,
     SYNC_PASSES,
@@ -49,6 +50,7 @@ pub const ALL: [&str; 18] = [
     LEASE_TAKEOVERS,
     JOBS_DUE,
     DB_POOL,
+    RECONCILIATION,
 ];
 
 /// Seconds: from a fast page to a slow provider call or a long sync slice.
@@ -169,6 +171,11 @@ fn describe() {
     describe_gauge!(
         DB_POOL,
         "Database connections of this instance's pools, by state (in_use|idle)"
+    );
+    describe_gauge!(
+        RECONCILIATION,
+        "Syncing mailboxes by reconciliation status against the provider's own counts \
+         (matches|differs|unknown)"
     );
 }
 

@@ -1,6 +1,6 @@
 //! Gauges computed when `/metrics` is scraped: mailboxes by status and the sync lag (one
-//! aggregate query), jobs due by kind (one more), and this instance's database pools (no
-//! query). Every label combination is set on each scrape, so a status that empties reads 0
+//! aggregate query), jobs due by kind (one more), mailboxes by reconciliation status, and
+//! this instance's database pools (no query). Every label combination is set on each scrape, so a status that empties reads 0
 //! rather than its last count.
 use std::sync::Arc;
 
@@ -71,6 +71,15 @@ pub async fn refresh(pools: &Pools) {
     }
     match crate::db::gauges::jobs_due(&db, now).await {
         Ok(rows) => set_jobs(&rows),
+        Err(e) => warn(&e),
+    }
+    match crate::db::reconciliation::mailboxes_by_status(&db).await {
+        Ok((matches, differs, unknown)) => {
+            #[allow(clippy::cast_precision_loss)]
+            for (status, n) in [("matches", matches), ("differs", differs), ("unknown", unknown)] {
+                gauge!(names::RECONCILIATION, "status" => status).set(n as f64);
+            }
+        }
         Err(e) => warn(&e),
     }
 }

@@ -3,6 +3,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
+pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod connection_consent;
@@ -52,7 +53,6 @@ use axum::extract::{FromRef, MatchedPath, Request};
 use axum::middleware;
 use axum::Router;
 use sea_orm::DatabaseConnection;
-use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -106,7 +106,6 @@ pub fn router(state: AppState) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT));
 
-    let static_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
     Router::new()
         .merge(home::router())
         .merge(auth::router())
@@ -144,7 +143,7 @@ pub fn router(state: AppState) -> Router {
         // Prometheus scrapes authenticate with their bearer token.
         .merge(metrics::router())
         .layer(middleware::from_fn(detach::run_to_completion))
-        .nest_service("/static", ServeDir::new(static_dir))
+        .merge(assets::router())
         .layer(middleware::from_fn(error::htmx_fragments))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security))
         .layer(middleware::from_fn(metrics::track))

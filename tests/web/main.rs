@@ -8,6 +8,7 @@ mod support;
 
 mod account;
 mod admin;
+mod assets;
 mod auth;
 mod cli;
 mod connections;

@@ -104,7 +104,7 @@ impl GmailClient {
         id: &str,
     ) -> Result<Option<(String, u64)>, ProviderError> {
         let url = self.url(&format!("/labels/{}", urlencode(id)));
-        let res = self.send(&url, &[], token).await?;
+        let res = self.send("labels.get", &url, &[], token).await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
