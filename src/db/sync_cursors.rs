@@ -144,6 +144,29 @@ pub async fn scopes(
         .await
 }
 
+/// The positions of every scope of a mailbox starting with `prefix`, in one query.
+pub async fn cursors(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    prefix: &str,
+) -> Result<Vec<(String, Cursor)>, DbErr> {
+    Ok(sync_cursors::Entity::find()
+        .filter(sync_cursors::Column::AccountId.eq(account_id))
+        .filter(sync_cursors::Column::Scope.starts_with(prefix))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let cursor = Cursor {
+                cursor: m.cursor,
+                page_token: m.page_token,
+                phase: m.phase,
+            };
+            (m.scope, cursor)
+        })
+        .collect())
+}
+
 /// Forget a scope's position (its folder is gone).
 pub async fn drop_cursor(
     db: &impl ConnectionTrait,

@@ -7,6 +7,7 @@
 //! folder's well-known name, else its display name).
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use futures_util::future::join_all;
 use tokio::sync::OnceCell;
 
 use super::super::session::Session;
@@ -120,25 +121,34 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
     let mut well_known: HashMap<String, String> = HashMap::new();
     let mut excluded: HashSet<String> = HashSet::new();
     let mut bins: HashMap<String, String> = HashMap::new();
-    for name in NEVER_SYNCED.iter().take(2) {
-        if let Some(f) = get_folder(s, name).await? {
+    // Every folder asked for by name is looked up at once (the limiter keeps it within
+    // Graph's four requests in flight): a woken pass waits for one round trip, not six.
+    let names: Vec<&str> = names
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty() && !NEVER_SYNCED.contains(&n.to_ascii_lowercase().as_str()))
+        .collect();
+    let (never, named) = tokio::join!(
+        join_all(NEVER_SYNCED.iter().take(2).map(|name| get_folder(s, name))),
+        join_all(names.iter().map(|name| async move {
+            if name.contains('/') {
+                Ok(None)
+            } else {
+                get_folder(s, name).await
+            }
+        }))
+    );
+    for (name, found) in NEVER_SYNCED.iter().take(2).zip(never) {
+        if let Some(f) = found? {
             bins.insert(f.id.clone(), (*name).to_string());
             excluded.insert(f.id);
         }
     }
     let mut roots: Vec<(Folder, String)> = Vec::new();
     let mut all: Option<Vec<Folder>> = None;
-    for name in names {
-        let name = name.trim();
+    for (name, found) in names.into_iter().zip(named) {
         let lower = name.to_ascii_lowercase();
-        if name.is_empty() || NEVER_SYNCED.contains(&lower.as_str()) {
-            continue;
-        }
-        let found = if name.contains('/') {
-            None
-        } else {
-            get_folder(s, name).await?
-        };
+        let found = found?;
         let root = match found {
             Some(f) if WELL_KNOWN.contains(&lower.as_str()) => {
                 well_known.insert(f.id.clone(), lower.clone());
@@ -175,11 +185,17 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
             queue.push_back(folder);
         }
     }
-    while let Some(folder) = queue.pop_front() {
-        if folder.child_count == 0 || synced.folders.len() >= MAX_FOLDERS {
-            continue;
+    // Level by level, the children of a level's folders asked for at once.
+    while !queue.is_empty() {
+        let parents: Vec<Folder> = queue
+            .drain(..)
+            .filter(|f| f.child_count > 0)
+            .collect();
+        if synced.folders.len() >= MAX_FOLDERS {
+            break;
         }
-        for child in children(s, Some(&folder.id)).await? {
+        let found = join_all(parents.iter().map(|f| children(s, Some(&f.id)))).await;
+        for child in found.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter().flatten() {
             if excluded.contains(&child.id) {
                 continue;
             }

@@ -6,10 +6,13 @@
 //! in any other folder (synced or not) they stay live, filed under it. Later
 //! passes follow the folder's deltaLink; an expired one (410) resyncs that folder the same
 //! way. Every page is stored with the cursor that covers it in one transaction.
+mod ahead;
 mod apply;
 mod folders;
 mod newest;
 mod retire;
+
+use std::collections::HashMap;
 
 use super::session::Session;
 use super::SyncError;
@@ -46,20 +49,33 @@ struct Progress {
 pub async fn pass(s: &Session) -> PassResult {
     let mut kind = RunKind::Incremental;
     let db = &s.deps().db;
-    // A mailbox no folder of which was ever listed shows its newest mail first; the request
+    let stored = sync_cursors::cursors(db, s.owner().account_id, SCOPE_PREFIX)
+        .await
+        .map_err(|e| (kind, e.into()))?;
+    // A mailbox no folder of which was ever listed shows its newest mail first; a mailbox whose
+    // folders all follow their deltaLinks asks for their first delta pages at once. Either
     // runs beside the folder look-ups.
-    let fresh = s.options().newest_first > 0
-        && sync_cursors::scopes(db, s.owner().account_id, SCOPE_PREFIX)
-            .await
-            .map_err(|e| (kind, e.into()))?
-            .is_empty();
-    let (synced, newest) = tokio::join!(folders::resolve(s), async {
-        if fresh {
-            newest::list(s).await.map(Some)
-        } else {
-            Ok(None)
+    let fresh = s.options().newest_first > 0 && stored.is_empty();
+    let following = stored.iter().all(|(_, c)| is_incremental(Some(c)));
+    // The delta pages are asked for first: they take the longest, and the folder look-ups
+    // share the mailbox's four request slots with them.
+    let (mut ahead, synced, newest) = tokio::join!(
+        async {
+            if following {
+                ahead::first_pages(s, &stored).await
+            } else {
+                ahead::Ahead::new()
+            }
+        },
+        folders::resolve(s),
+        async {
+            if fresh {
+                newest::list(s).await.map(Some)
+            } else {
+                Ok(None)
+            }
         }
-    });
+    );
     let synced = synced.map_err(|e| (kind, e))?;
     // The counts read with the folders are what reconciliation compares at the pass's end.
     s.set_provider_totals(
@@ -74,25 +90,22 @@ pub async fn pass(s: &Session) -> PassResult {
             })
             .collect(),
     );
-    let mut plan = Vec::with_capacity(synced.folders.len());
+    let mut positions: HashMap<String, Cursor> = stored.into_iter().collect();
+    let mut listings = Vec::new();
+    let mut deltas = Vec::new();
     let mut progress = Progress::default();
     for folder in &synced.folders {
-        let cursor = sync_cursors::cursor(db, s.owner().account_id, &scope(&folder.id))
-            .await
-            .map_err(|e| (kind, e.into()))?;
-        if !is_incremental(cursor.as_ref()) {
+        let cursor = positions.remove(&scope(&folder.id));
+        if is_incremental(cursor.as_ref()) {
+            let first = ahead.remove(&folder.id);
+            deltas.push((folder, cursor, first));
+        } else {
             kind = RunKind::Initial;
             progress.total += folder.total;
+            listings.push((folder, cursor));
         }
-        plan.push((folder, cursor));
     }
-    // Unfinished listings first (in folder order), then the delta rounds of listed folders:
-    // a first sync restarted every few seconds spends its time on what it has not stored yet.
-    plan.sort_by_key(|(_, cursor)| is_incremental(cursor.as_ref()));
-    if plan
-        .iter()
-        .any(|(_, c)| c.is_some() && !is_incremental(c.as_ref()))
-    {
+    if listings.iter().any(|(_, c)| c.is_some()) {
         // A listing resumed (after a time slice, a restart) counts its progress on.
         let (total, done) = sync_runs::progress(db, s.owner().account_id)
             .await
@@ -114,18 +127,36 @@ pub async fn pass(s: &Session) -> PassResult {
     // at the end. Anything else (throttling that outlasted its retries, the database, the
     // grant) stops it at once.
     let mut refused: Option<ProviderError> = None;
-    for (folder, cursor) in plan {
-        match folder_pass(s, &synced, folder, cursor, &mut progress, &mut kind).await {
+    let mut settle = |folder: &SyncedFolder, result: Result<(), SyncError>| match result {
+        Ok(()) => Ok(()),
+        Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
+            tracing::warn!(folder = %folder.label, %detail, "Graph refused a folder");
+            refused.get_or_insert(ProviderError::Permanent(detail));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
+    // Unfinished listings first (in folder order): a first sync restarted every few seconds
+    // spends its time on what it has not stored yet.
+    for (folder, cursor) in listings {
+        let result = folder_pass(s, &synced, folder, cursor, None, &mut progress, &mut kind).await;
+        settle(folder, result).map_err(|e| (kind, e))?;
+        if s.more() {
             // Stopped at its time slice: the folders left are the next pass's, and so is
             // retiring folders no longer synced.
-            Ok(()) if s.more() => break,
-            Ok(()) => {}
-            Err(SyncError::Provider(ProviderError::Permanent(detail))) => {
-                tracing::warn!(folder = %folder.label, %detail, "Graph refused a folder");
-                refused.get_or_insert(ProviderError::Permanent(detail));
-            }
-            Err(e) => return Err((kind, e)),
+            break;
         }
+    }
+    // Then the delta rounds of listed folders, one after the other: their first pages are
+    // usually here already (requested beside the folder look-ups). Their writes stay in
+    // sequence: two folders' transactions may touch the same message (one moved between
+    // them) and must not lock it in opposite orders.
+    for (folder, cursor, first) in deltas {
+        if s.more() {
+            break;
+        }
+        let result = folder_pass(s, &synced, folder, cursor, first, &mut progress, &mut kind).await;
+        settle(folder, result).map_err(|e| (kind, e))?;
     }
     if !s.more() {
         retire::stale_folders(s, &synced)
@@ -147,6 +178,7 @@ async fn folder_pass(
     synced: &Synced,
     folder: &SyncedFolder,
     cursor: Option<Cursor>,
+    first: Option<Result<DeltaPage, SyncError>>,
     progress: &mut Progress,
     kind: &mut RunKind,
 ) -> Result<(), SyncError> {
@@ -154,7 +186,7 @@ async fn folder_pass(
         |r: &Result<(), SyncError>| matches!(r, Err(SyncError::Provider(ProviderError::Gone)));
     match cursor {
         Some(c) if is_incremental(Some(&c)) => {
-            let result = rounds(s, synced, folder, c).await;
+            let result = rounds(s, synced, folder, c, first).await;
             if !gone(&result) {
                 return result;
             }
@@ -320,12 +352,17 @@ async fn rounds(
     synced: &Synced,
     folder: &SyncedFolder,
     at: Cursor,
+    mut first: Option<Result<DeltaPage, SyncError>>,
 ) -> Result<(), SyncError> {
     let scope = scope(&folder.id);
     let base = at.cursor.unwrap_or_default();
     let mut link = at.page_token.unwrap_or_else(|| base.clone());
     loop {
-        let page = follow(s, &link).await?;
+        // The first page may have been requested while the folders were being resolved.
+        let page = match first.take() {
+            Some(page) => page?,
+            None => follow(s, &link).await?,
+        };
         let work = apply::page(s, synced, folder, page.items).await?;
         let cursor = match (&page.next_link, &page.delta_link) {
             (Some(next), _) => Cursor {

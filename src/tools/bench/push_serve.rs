@@ -170,6 +170,31 @@ pub async fn running(db: &DatabaseConnection) -> anyhow::Result<i64> {
     .await
 }
 
+/// Sync passes running now or due now (the instance still has work queued).
+pub async fn busy(db: &DatabaseConnection) -> anyhow::Result<i64> {
+    let backend = db.get_database_backend();
+    let at = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'sync_account' \
+         AND (state = 'running' OR (state = 'queued' AND run_at <= {at}))"
+    );
+    let row = db
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [threadline::db::now().into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    })
+}
+
 /// Mailboxes by push state (`none` for those without a push row).
 pub async fn push_states(
     db: &DatabaseConnection,
