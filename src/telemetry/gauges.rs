@@ -76,7 +76,11 @@ pub async fn refresh(pools: &Pools) {
     match crate::db::reconciliation::mailboxes_by_status(&db).await {
         Ok((matches, differs, unknown)) => {
             #[allow(clippy::cast_precision_loss)]
-            for (status, n) in [("matches", matches), ("differs", differs), ("unknown", unknown)] {
+            for (status, n) in [
+                ("matches", matches),
+                ("differs", differs),
+                ("unknown", unknown),
+            ] {
                 gauge!(names::RECONCILIATION, "status" => status).set(n as f64);
             }
         }

@@ -42,7 +42,9 @@ pub async fn run(settings: Settings, tool: Tool) -> anyhow::Result<()> {
         Tool::Bench(BenchCommand::Reassociate(args)) => {
             bench::reassociate::run(settings, &args).await
         }
-        Tool::Bench(BenchCommand::Timeline(args)) => bench::timeline::run(settings, &args).await,
+        Tool::Bench(BenchCommand::Timeline(args)) => {
+            Box::pin(bench::timeline::run(settings, &args)).await
+        }
         Tool::Bench(BenchCommand::Push(args)) => bench::push::run(settings, &args).await,
     }
 }

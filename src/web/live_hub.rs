@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::db::live::{markers, Marker};
 
 /// How often the watcher reads the markers.
-pub const POLL: Duration = Duration::from_millis(500);
+pub const POLL: Duration = Duration::from_millis(250);
 /// Open streams per session (browsers keep about six connections per site).
 pub const STREAMS_PER_SESSION: usize = 4;
 /// Markers are re-read this far behind the newest one seen: a commit stamped a little before

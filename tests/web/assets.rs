@@ -19,11 +19,18 @@ async fn static_files_are_served_with_their_type_and_revalidated_by_etag() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static/vendor/htmx-2.0.11.min.js"),
     )
     .unwrap();
-    assert_eq!(body.as_ref(), on_disk.as_slice(), "the vendored htmx itself");
+    assert_eq!(
+        body.as_ref(),
+        on_disk.as_slice(),
+        "the vendored htmx itself"
+    );
 
     let css = app.get("/static/app.css").await;
     assert_eq!(css.status(), StatusCode::OK);
-    assert!(css.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+    assert!(css.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
     assert_ne!(css.headers()[ETAG], etag, "each file has its own tag");
 
     let again = app

@@ -28,9 +28,5 @@ pub async fn first_pages(s: &Session, stored: &[(String, Cursor)]) -> Ahead {
         })
         .collect();
     let pages = join_all(wanted.iter().map(|(_, link)| follow(s, link))).await;
-    wanted
-        .into_iter()
-        .map(|(id, _)| id)
-        .zip(pages)
-        .collect()
+    wanted.into_iter().map(|(id, _)| id).zip(pages).collect()
 }

@@ -128,7 +128,7 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
         .map(|n| n.trim())
         .filter(|n| !n.is_empty() && !NEVER_SYNCED.contains(&n.to_ascii_lowercase().as_str()))
         .collect();
-    let (never, named) = tokio::join!(
+    let (never, lookups) = tokio::join!(
         join_all(NEVER_SYNCED.iter().take(2).map(|name| get_folder(s, name))),
         join_all(names.iter().map(|name| async move {
             if name.contains('/') {
@@ -146,7 +146,7 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
     }
     let mut roots: Vec<(Folder, String)> = Vec::new();
     let mut all: Option<Vec<Folder>> = None;
-    for (name, found) in names.into_iter().zip(named) {
+    for (name, found) in names.into_iter().zip(lookups) {
         let lower = name.to_ascii_lowercase();
         let found = found?;
         let root = match found {
@@ -187,15 +187,17 @@ pub async fn resolve(s: &Session) -> Result<Synced, SyncError> {
     }
     // Level by level, the children of a level's folders asked for at once.
     while !queue.is_empty() {
-        let parents: Vec<Folder> = queue
-            .drain(..)
-            .filter(|f| f.child_count > 0)
-            .collect();
+        let parents: Vec<Folder> = queue.drain(..).filter(|f| f.child_count > 0).collect();
         if synced.folders.len() >= MAX_FOLDERS {
             break;
         }
         let found = join_all(parents.iter().map(|f| children(s, Some(&f.id)))).await;
-        for child in found.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter().flatten() {
+        for child in found
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+        {
             if excluded.contains(&child.id) {
                 continue;
             }
