@@ -204,6 +204,19 @@ pub async fn remove(db: &impl ConnectionTrait, org_id: i64, id: i64) -> Result<u
     Ok(paused)
 }
 
+/// The mailboxes synced through a connection.
+pub async fn mailboxes(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    id: i64,
+) -> Result<Vec<mail_accounts::Model>, DbErr> {
+    MailAccounts::find()
+        .filter(mail_accounts::Column::OrganizationId.eq(org_id))
+        .filter(mail_accounts::Column::ConnectionId.eq(id))
+        .all(db)
+        .await
+}
+
 /// Mailboxes synced through a connection: (total, active).
 pub async fn mailbox_counts(
     db: &impl ConnectionTrait,

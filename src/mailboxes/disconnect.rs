@@ -76,7 +76,7 @@ async fn disconnect_found(
         Err(_) => Revocation::NothingStored,
     };
     // While its tokens still work: push to a disconnected mailbox stops now.
-    super::push_cleanup::unsubscribe(deps, &account).await;
+    super::push_cleanup::unsubscribe(deps, &account, "The mailbox is disconnected.").await;
     let txn = crate::db::begin_write(&deps.db).await?;
     if purge {
         mail_accounts::delete(&txn, account.id).await?;

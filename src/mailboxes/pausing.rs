@@ -93,3 +93,22 @@ pub async fn set_paused(
     }
     Ok(mailbox)
 }
+
+/// [`set_paused`], and a paused mailbox's Graph subscription deleted (its next pass after
+/// resuming subscribes it again).
+pub async fn pause_or_resume(
+    deps: &super::MailDeps,
+    org_id: i64,
+    actor: i64,
+    mailbox_id: i64,
+    pause: bool,
+) -> Result<MailAccount, PauseError> {
+    if pause {
+        // While its tokens still serve it (a paused mailbox gets none).
+        let found = mail_accounts::find_in_org(&deps.db, org_id, mailbox_id).await?;
+        if let Some(mailbox) = found.filter(|m| m.status == MailboxStatus::Active) {
+            super::push_cleanup::unsubscribe(deps, &mailbox, "The mailbox is paused.").await;
+        }
+    }
+    set_paused(&deps.db, org_id, actor, mailbox_id, pause).await
+}

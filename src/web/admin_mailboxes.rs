@@ -149,7 +149,7 @@ async fn pause<const PAUSE: bool>(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let org = admin.organization_id;
-    let mailbox = match pausing::set_paused(&deps.db, org, admin.id, id, PAUSE).await {
+    let mailbox = match pausing::pause_or_resume(&deps, org, admin.id, id, PAUSE).await {
         Ok(mailbox) => mailbox,
         Err(PauseError::NotFound) => return Err(AppError::NotFound),
         Err(PauseError::Refused(why)) => return Err(AppError::Invalid(why.to_string())),

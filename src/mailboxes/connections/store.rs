@@ -224,6 +224,17 @@ pub async fn get_by_name(
 /// Remove a connection: its cached tokens go; its mailboxes are paused and flagged and keep
 /// their stored mail. Returns how many mailboxes were paused.
 pub async fn remove(deps: &MailDeps, org_id: i64, id: i64) -> Result<u64, ConnectionError> {
+    q::find(&deps.db, org_id, id)
+        .await?
+        .ok_or(ConnectionError::NotFound)?;
+    // Their Graph subscriptions go while the connection's credential can still delete them.
+    crate::mailboxes::push_cleanup::unsubscribe_connection(
+        deps,
+        org_id,
+        id,
+        "The organization connection this mailbox synced through was removed.",
+    )
+    .await;
     let txn = deps.db.begin().await?;
     q::find(&txn, org_id, id)
         .await?

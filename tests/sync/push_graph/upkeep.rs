@@ -298,3 +298,43 @@ async fn a_failing_subscription_leaves_the_mailbox_polling_with_the_reason() {
     assert_eq!((r.state.as_str(), r.reason), ("active", None));
     assert_eq!(subs(&l.app).len(), 1);
 }
+
+#[tokio::test]
+async fn pausing_deletes_the_subscription_and_resuming_subscribes_again() {
+    let l = linked_with(PUSH_ON).await;
+    drain(&l.app).await;
+    assert_eq!(subs(&l.app).len(), 1);
+    let account = threadline::db::mail_accounts::find(&l.app.db, l.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let (org, actor) = (account.organization_id, account.owner_user_id.unwrap());
+    let pausing = |pause| {
+        threadline::mailboxes::pausing::pause_or_resume(
+            &l.app.deps,
+            org,
+            actor,
+            l.account_id,
+            pause,
+        )
+    };
+
+    // Paused by an admin: Graph stops calling for a mailbox nobody syncs.
+    pausing(true).await.unwrap();
+    assert!(subs(&l.app).is_empty());
+    let r = row(&l.app, l.account_id).await;
+    assert_eq!(r.state, "off");
+    assert_eq!(r.subscription_id, None);
+    assert_eq!(r.reason.as_deref(), Some("The mailbox is paused."));
+
+    // Resumed: its next pass subscribes it again, and mail pushed then arrives.
+    pausing(false).await.unwrap();
+    drain(&l.app).await;
+    assert_eq!(subs(&l.app).len(), 1);
+    let r = row(&l.app, l.account_id).await;
+    assert_eq!(r.state, "active", "{:?}", r.reason);
+    assert_eq!(
+        r.subscription_id.as_deref(),
+        Some(subs(&l.app)[0].id.as_str())
+    );
+}
