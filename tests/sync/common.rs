@@ -30,6 +30,21 @@ pub struct Mailbox {
     pub name: &'static str,
 }
 
+/// Deliver to `mailbox` a message from `from` (`Name <address>`) with subject `subject {tag}`,
+/// unread or read.
+pub async fn deliver_from(
+    l: &Linked,
+    mailbox: Mailbox,
+    query: &DeliverQuery,
+    (tag, from): (&str, &str),
+    unread: bool,
+) -> String {
+    let to = format!("{} <{}>", mailbox.name, mailbox.address);
+    let raw = message(&to, "", tag, &format!("subject {tag}"), unread)
+        .replace("Pat Buyer <pat@buyer.example>", from);
+    deliver_to(&l.app, mailbox.address, query, &raw).await
+}
+
 /// Small pages (several transactions per label or folder) and short waits.
 pub fn options() -> SyncOptions {
     SyncOptions {

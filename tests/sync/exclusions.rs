@@ -20,13 +20,6 @@ const OUTLOOK: Mailbox = Mailbox {
     name: "Olive Exclusions",
 };
 
-/// A message to the mailbox from `from` (`Name <address>`).
-fn message(mailbox: Mailbox, tag: &str, from: &str) -> String {
-    let to = format!("{} <{}>", mailbox.name, mailbox.address);
-    common::message(&to, "", tag, &format!("subject {tag}"), true)
-        .replace("Pat Buyer <pat@buyer.example>", from)
-}
-
 async fn deliver(
     l: &Linked,
     mailbox: Mailbox,
@@ -34,7 +27,7 @@ async fn deliver(
     tag: &str,
     from: &str,
 ) -> String {
-    common::deliver_to(&l.app, mailbox.address, query, &message(mailbox, tag, from)).await
+    common::deliver_from(l, mailbox, query, (tag, from), true).await
 }
 
 async fn excluded(l: &Linked) -> Vec<String> {

@@ -28,12 +28,6 @@ const OUTLOOK: Mailbox = Mailbox {
     name: "Otto Reconcile",
 };
 
-fn message(mailbox: Mailbox, tag: &str, from: &str) -> String {
-    let to = format!("{} <{}>", mailbox.name, mailbox.address);
-    common::message(&to, "", tag, &format!("subject {tag}"), false)
-        .replace("Pat Buyer <pat@buyer.example>", from)
-}
-
 async fn deliver(
     l: &Linked,
     mailbox: Mailbox,
@@ -41,7 +35,7 @@ async fn deliver(
     tag: &str,
     from: &str,
 ) -> String {
-    common::deliver_to(&l.app, mailbox.address, query, &message(mailbox, tag, from)).await
+    common::deliver_from(l, mailbox, query, (tag, from), false).await
 }
 
 async fn state(l: &Linked) -> Reconciliation {

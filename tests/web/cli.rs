@@ -27,6 +27,29 @@ const SETTINGS: [&str; 19] = [
     "THREADLINE_GRAPH_REQUESTS_PER_10_MINUTES",
 ];
 
+/// `threadline serve` on a free port in `dir` (on the test's PostgreSQL database when it has
+/// one), with `args` added; the child and the address it printed.
+pub fn serve(dir: &std::path::Path, db: &TestDb, args: &[&str]) -> (std::process::Child, String) {
+    let mut cmd = threadline(dir);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if db.is_postgres() {
+        cmd.env("DATABASE_URL", &db.url);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().expect("a startup line").unwrap();
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .expect("address")
+        .trim_end_matches(')')
+        .to_string();
+    (child, addr)
+}
+
 pub fn threadline(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_threadline"));
     cmd.current_dir(dir);
@@ -147,22 +170,7 @@ async fn serve_in_an_empty_directory_creates_its_data_and_answers_healthz() {
     let db = TestDb::new().await;
     let dir = db.dir.join("empty");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = threadline(&dir);
-    cmd.args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if db.is_postgres() {
-        cmd.env("DATABASE_URL", &db.url);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next().expect("a startup line").unwrap();
-    let addr = line
-        .split("listening on ")
-        .nth(1)
-        .expect("address")
-        .trim_end_matches(')')
-        .to_string();
+    let (mut child, addr) = serve(&dir, &db, &[]);
     let health = reqwest::get(format!("http://{addr}/healthz"))
         .await
         .unwrap();

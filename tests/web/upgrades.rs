@@ -1,8 +1,6 @@
 //! Upgrades as an operator meets them: a database a newer Threadline migrated is refused
 //! before anything changes; an upgrade refreshes planner statistics by itself; `serve`
 //! answers `/readyz` and stops on SIGTERM.
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -133,23 +131,11 @@ async fn serve_answers_readyz_and_stops_on_sigterm() {
     let db = TestDb::new().await;
     let dir = db.dir.join("serve");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = threadline(&dir);
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--sync-workers", "2"])
-        .args(["--shutdown-seconds", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if db.is_postgres() {
-        cmd.env("DATABASE_URL", &db.url);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next().expect("a startup line").unwrap();
-    let addr = line
-        .split("listening on ")
-        .nth(1)
-        .expect("address")
-        .trim_end_matches(')')
-        .to_string();
+    let (mut child, addr) = super::cli::serve(
+        &dir,
+        &db,
+        &["--sync-workers", "2", "--shutdown-seconds", "20"],
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let res = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
