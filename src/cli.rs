@@ -259,10 +259,9 @@ pub struct StatsArgs {
     pub json: bool,
 }
 
-/// The help heading of the settings: `threadline --help` and `serve --help` list them, every
-/// other command's help points there (`crate::cli_help`).
-pub const SETTINGS_HEADING: &str =
-    "Settings (environment variables; a flag wins over its variable)";
+/// The help heading of the settings (defined beside the push settings, which `cli` flattens
+/// in: a constant here would make the two modules import each other).
+pub use crate::config_push::SETTINGS_HEADING;
 
 /// Every setting; each flag falls back to the environment variable of the same name.
 #[derive(Debug, Clone, Args)]

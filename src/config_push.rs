@@ -15,8 +15,13 @@ pub enum PushMode {
     Off,
 }
 
+/// The help heading of the settings: `threadline --help` and `serve --help` list them, every
+/// other command's help points there (`crate::cli_help`).
+pub const SETTINGS_HEADING: &str =
+    "Settings (environment variables; a flag wins over its variable)";
+
 #[derive(Debug, Clone, Args)]
-#[command(next_help_heading = crate::cli::SETTINGS_HEADING)]
+#[command(next_help_heading = SETTINGS_HEADING)]
 pub struct PushArgs {
     /// Push: `auto` (when THREADLINE_BASE_URL is https), `on`, or `off` (poll only).
     #[arg(long, global = true, env = "THREADLINE_PUSH", value_enum, default_value_t = PushMode::Auto)]
