@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Value,
 };
 
 use super::emails::Owner;
@@ -217,16 +218,16 @@ pub async fn of_mailboxes(
                 .await?,
         );
     }
+    // Grouped once (rows stay in id order): a scrape over thousands of mailboxes reads each row
+    // once, not once per mailbox.
+    let mut by_account: std::collections::HashMap<i64, Vec<folder_counts::Model>> =
+        std::collections::HashMap::new();
+    for row in all {
+        by_account.entry(row.account_id).or_default().push(row);
+    }
     Ok(account_ids
         .iter()
-        .map(|id| {
-            summarize(
-                all.iter()
-                    .filter(|r| r.account_id == *id)
-                    .cloned()
-                    .collect(),
-            )
-        })
+        .map(|id| summarize(by_account.remove(id).unwrap_or_default()))
         .collect())
 }
 
@@ -256,12 +257,12 @@ pub async fn mailboxes_by_status(db: &impl ConnectionTrait) -> Result<(u64, u64,
     use super::entities::mail_accounts;
     use crate::domain::mailbox::MailboxStatus;
     let ids: Vec<i64> = mail_accounts::Entity::find()
+        .select_only()
+        .column(mail_accounts::Column::Id)
         .filter(mail_accounts::Column::Status.eq(MailboxStatus::Active))
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+        .await?;
     let mut out = (0, 0, 0);
     for r in of_mailboxes(db, &ids).await? {
         match r.status {
