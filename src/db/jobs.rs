@@ -340,7 +340,7 @@ async fn exec(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Resul
 }
 
 /// `{n}` -> `$n` (PostgreSQL) or `?n` (SQLite), so one statement text serves both.
-fn placeholders(sql: &str, backend: DbBackend) -> String {
+pub(super) fn placeholders(sql: &str, backend: DbBackend) -> String {
     let mut out = sql.to_string();
     for n in (1..=9).rev() {
         let to = match backend {

@@ -88,11 +88,17 @@ impl OAuthProvider {
         }
     }
 
-    pub fn requested_scopes(&self) -> &'static [&'static str] {
-        match self.provider {
-            Provider::Google => &GOOGLE_SCOPES,
-            Provider::Microsoft => &MICROSOFT_SCOPES,
+    /// What the consent asks for: least privilege, plus the provider's modify scope when the
+    /// mailbox is to write the reader's marks back (`write`).
+    pub fn requested_scopes(&self, write: bool) -> Vec<&'static str> {
+        let mut scopes: Vec<&'static str> = match self.provider {
+            Provider::Google => GOOGLE_SCOPES.to_vec(),
+            Provider::Microsoft => MICROSOFT_SCOPES.to_vec(),
+        };
+        if write {
+            scopes.push(crate::domain::write_back::write_scope(self.provider));
         }
+        scopes
     }
 
     fn client(&self) -> Result<Client, ProviderError> {
@@ -106,14 +112,19 @@ impl OAuthProvider {
             .set_redirect_uri(RedirectUrl::new(self.redirect_uri.clone()).map_err(bad)?))
     }
 
-    /// Build the consent URL with a fresh one-time state and PKCE challenge.
-    pub fn authorize(&self, login_hint: Option<&str>) -> Result<Authorization, ProviderError> {
+    /// Build the consent URL with a fresh one-time state and PKCE challenge; `write` also asks
+    /// for the modify scope (write-back).
+    pub fn authorize(
+        &self,
+        login_hint: Option<&str>,
+        write: bool,
+    ) -> Result<Authorization, ProviderError> {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let client = self.client()?;
         let mut request = client
             .authorize_url(CsrfToken::new_random)
             .add_scopes(
-                self.requested_scopes()
+                self.requested_scopes(write)
                     .iter()
                     .map(|s| Scope::new((*s).to_string())),
             )
@@ -200,7 +211,7 @@ impl OAuthProvider {
             .and_then(|d| Duration::from_std(d).ok());
         let scopes = response.scopes().map_or_else(
             || {
-                self.requested_scopes()
+                self.requested_scopes(false)
                     .iter()
                     .map(|s| (*s).to_string())
                     .collect()

@@ -16,6 +16,7 @@ pub mod stats;
 pub mod tenant;
 pub mod wake;
 pub mod worker;
+pub mod write_back;
 
 use std::time::{Duration, Instant};
 

@@ -236,6 +236,7 @@ pub async fn reclaim(
     let mut reclaimed = 0;
     for id in worker_ids {
         reclaimed += jobs::release_all(db, id).await?;
+        crate::db::write_back::outbox::release_all(db, id).await?;
     }
     let closed = sync_runs::interrupt_orphans(db, db::now()).await?;
     if reclaimed > 0 || closed > 0 {
@@ -307,6 +308,14 @@ pub async fn run_sliced(
         let announced = super::wake::announced();
         tokio::pin!(announced);
         announced.as_mut().enable();
+        // Marks waiting to be written back go first: a few quick requests, due at once.
+        let wrote = match super::write_back::drain_due(&deps, &worker_id, db::now()).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "write-back step failed");
+                0
+            }
+        };
         let step = tokio::select! {
             step = sync_next_due_with(&deps, &worker_id, lease, &options) => step,
             () = past_grace(&shutdown, grace) => {
@@ -324,6 +333,7 @@ pub async fn run_sliced(
                 backoff = IDLE;
                 StdDuration::ZERO
             }
+            Ok(None) if wrote > 0 => StdDuration::ZERO,
             Ok(None) => IDLE,
             Err(SyncError::Db(e)) => {
                 tracing::warn!(error = %e, "sync worker: database error; backing off");
@@ -342,6 +352,9 @@ pub async fn run_sliced(
             // Work was announced (a push wake): look again now, unless the database is failing.
             () = &mut announced, if pause == IDLE => {}
         }
+    }
+    if let Err(e) = crate::db::write_back::outbox::release_all(&deps.db, &worker_id).await {
+        tracing::warn!(error = %e, "sync worker could not release its write-back rows");
     }
     match jobs::release_all(&deps.db, &worker_id).await {
         Ok(0) => {}

@@ -15,8 +15,8 @@ use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
 use crate::db::email_actions::{self, Mark};
-use crate::db::email_view;
 use crate::db::entities::emails;
+use crate::db::{email_view, write_back};
 use crate::mailboxes::MailDeps;
 
 const DELETED_SHOWN: u64 = 200;
@@ -120,15 +120,15 @@ async fn toggle<const WHICH: u8>(
     };
     let on = form.on()?;
     let email = visible(&deps, &user, id).await?;
-    email_actions::set_mark(
-        &deps.db,
-        user.organization_id,
-        user.id,
-        &email.message_key,
-        which,
-        on,
-    )
-    .await?;
+    let (org, key) = (user.organization_id, email.message_key.as_str());
+    let txn = crate::db::begin_write(&deps.db).await?;
+    email_actions::set_mark(&txn, org, user.id, key, which, on).await?;
+    // The reader's own mailboxes that write back get the change too (through the outbox).
+    let queued = write_back::queue_mark(&txn, org, user.id, key, which, on).await?;
+    txn.commit().await?;
+    if queued > 0 {
+        crate::sync::wake::announce(&deps.db).await;
+    }
     respond(&deps, &user, &headers, id).await
 }
 

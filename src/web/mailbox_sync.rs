@@ -61,6 +61,8 @@ struct MailboxPage {
     reconciliation: ReconciliationView,
     /// The mailbox's visibility level and the choices within the organization's maximum.
     visibility: super::mailbox_visibility::MailboxVisibility,
+    /// Whether the owner's marks are written back to the mailbox, and why not.
+    write_back: super::mailbox_write_back::WriteBackView,
 }
 
 struct FormView {
@@ -164,6 +166,7 @@ async fn page(
     let title = account.address.clone();
     let visibility =
         super::mailbox_visibility::for_mailbox(&deps.db, user.organization_id, account.id).await?;
+    let write_back = super::mailbox_write_back::for_mailbox(&deps.db, &account).await?;
     let (mailboxes, polling) = mailbox_rows(deps, vec![account]).await?;
     let Some(mailbox) = mailboxes.first().cloned() else {
         return Err(AppError::NotFound);
@@ -196,6 +199,7 @@ async fn page(
         skips: skips.into_iter().map(SkipRow::from).collect(),
         reconciliation: ReconciliationView::new(&reconciliation, db::now()),
         visibility,
+        write_back,
     };
     Ok((status, render(&view)?).into_response())
 }

@@ -15,7 +15,8 @@ use super::error::AppError;
 use super::session::CurrentUser;
 use super::views::{render, Layout};
 use super::AppState;
-use crate::db::{self, mail_accounts};
+use crate::db::{self, mail_accounts, write_back};
+use crate::domain::write_back::can_write;
 use crate::mailboxes::connect::{self, ConnectError, ConnectRequest};
 use crate::mailboxes::console::{self, Requester, SyncRequest};
 use crate::mailboxes::disconnect::{self, Revocation};
@@ -48,6 +49,9 @@ struct PendingOAuth {
     state: String,
     pkce_verifier: Secret,
     reconnect: Option<i64>,
+    /// The consent also asked for the modify scope (write-back).
+    #[serde(default)]
+    write: bool,
     started_at: DateTime<Utc>,
 }
 
@@ -115,7 +119,7 @@ async fn connect(
         .as_deref()
         .map(str::trim)
         .filter(|h| !h.is_empty());
-    start(&deps, &user, provider, None, hint).await
+    start(&deps, &user, provider, None, hint, false).await
 }
 
 async fn reconnect(
@@ -125,12 +129,15 @@ async fn reconnect(
 ) -> Result<Response, AppError> {
     let account = owned_account(&deps, &user, id).await?;
     let provider = account.provider;
+    // A mailbox that may write back keeps its write access through a reconnect.
+    let write = can_write(provider, &account.granted_scopes);
     start(
         &deps,
         &user,
         provider,
         Some(account.id),
         Some(&account.address),
+        write,
     )
     .await
 }
@@ -169,25 +176,28 @@ async fn sync_now(
     Ok(Redirect::to("/mailboxes").into_response())
 }
 
-/// Remember a fresh state and PKCE verifier, then send the browser to the provider.
-async fn start(
+/// Remember a fresh state and PKCE verifier, then send the browser to the provider (asking for
+/// the modify scope as well when `write`).
+pub(super) async fn start(
     deps: &MailDeps,
     user: &CurrentUser,
     provider: Provider,
     reconnect: Option<i64>,
     login_hint: Option<&str>,
+    write: bool,
 ) -> Result<Response, AppError> {
     let oauth = deps.providers.oauth(provider).ok_or(AppError::Forbidden(
         "Linking this kind of mailbox is not configured on this server.",
     ))?;
     let auth = oauth
-        .authorize(login_hint)
+        .authorize(login_hint, write)
         .map_err(|e| AppError::Unexpected(e.into()))?;
     let pending = PendingOAuth {
         provider,
         state: auth.state,
         pkce_verifier: auth.pkce_verifier,
         reconnect,
+        write,
         started_at: db::now(),
     };
     user.session.insert(PENDING_KEY, pending).await?;
@@ -268,6 +278,18 @@ async fn callback(
     };
     match connect::complete(&deps, request).await {
         Ok(account) => {
+            if pending.write && can_write(account.provider, &account.granted_scopes) {
+                let txn = db::begin_write(&deps.db).await?;
+                write_back::settings::set_mailbox(
+                    &txn,
+                    user.organization_id,
+                    user.id,
+                    account.id,
+                    true,
+                )
+                .await?;
+                txn.commit().await?;
+            }
             let verb = if pending.reconnect.is_some() {
                 "Reconnected"
             } else {

@@ -30,6 +30,7 @@ pub mod local_path;
 pub mod mailbox_sync;
 pub mod mailbox_views;
 pub mod mailbox_visibility;
+pub mod mailbox_write_back;
 pub mod mailboxes;
 pub mod metrics;
 pub mod purge;
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mailboxes::router())
         .merge(mailbox_sync::router())
         .merge(mailbox_visibility::router())
+        .merge(mailbox_write_back::router())
         .merge(timeline::router())
         .merge(live::router())
         .merge(email_view::router())

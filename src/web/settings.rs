@@ -40,6 +40,8 @@ struct SettingsPage {
     /// The visibility policy's choices (`mailbox_visibility`).
     visibility_default: Vec<super::mailbox_visibility::LevelOption>,
     visibility_max: Vec<super::mailbox_visibility::LevelOption>,
+    /// Members may write their marks back to their mailboxes.
+    write_back: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +78,7 @@ pub(super) async fn page(
     };
     let layout = Layout::for_user(user, "Settings", "settings");
     let v = crate::db::visibility::policy(db, user.organization_id).await?;
+    let write_back = crate::db::write_back::settings::org_allows(db, user.organization_id).await?;
     let body = render(&SettingsPage {
         layout,
         s,
@@ -83,6 +86,7 @@ pub(super) async fn page(
         typed,
         visibility_default: super::mailbox_visibility::options(v.default, Level::Full),
         visibility_max: super::mailbox_visibility::options(v.max, Level::Full),
+        write_back,
     })?;
     Ok((status, body).into_response())
 }

@@ -15,3 +15,4 @@ mod push_gmail;
 mod push_graph;
 mod reconciliation;
 mod statements;
+mod write_back;

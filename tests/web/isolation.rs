@@ -117,6 +117,17 @@ const ROUTES: &[Route] = &[
         &[("interval_minutes", "5"), ("since", ""), ("folders", "")],
     ),
     (Post, "/mailboxes/{mailbox}/sync", &[]),
+    (
+        Post,
+        "/mailboxes/{mailbox}/write-back",
+        &[("enabled", "on")],
+    ),
+    (
+        Post,
+        "/mailboxes/{mailbox}/write-back",
+        &[("enabled", "off")],
+    ),
+    (Post, "/mailboxes/{mailbox}/write-access", &[]),
     // The admins' mailbox console.
     (Post, "/admin/mailboxes/{mailbox}/pause", &[]),
     (Post, "/admin/mailboxes/{mailbox}/resume", &[]),

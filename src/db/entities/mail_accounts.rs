@@ -48,6 +48,9 @@ pub struct Model {
     /// The directory's last word on that user: active | disabled | suspended | removed | ...
     #[sea_orm(column_type = "Text", nullable)]
     pub directory_state: Option<String>,
+    /// The owner's read / starred marks are written to the mailbox (when the organization
+    /// allows it and the grant has the modify scope).
+    pub write_back: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

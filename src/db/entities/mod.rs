@@ -29,3 +29,4 @@ pub mod sync_ledger;
 pub mod sync_runs;
 pub mod user_email_states;
 pub mod users;
+pub mod write_back_outbox;

@@ -15,6 +15,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub free_mail_domains: String,
     pub created_at: DateTimeUtc,
+    /// Marks may be written back to members' mailboxes (each mailbox opts in as well).
+    pub write_back: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

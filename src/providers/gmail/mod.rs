@@ -2,6 +2,7 @@
 //! message to a [`NormalizedMessage`]. Wire types stay private in `wire`.
 mod batch;
 pub mod client;
+mod modify;
 mod multipart;
 pub mod watch;
 mod wire;
@@ -10,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 pub use batch::{Fetched, MessageState, BATCH_MAX};
 pub use client::{Change, GmailClient, HistoryPage, ListPage, RawMessage};
+pub use modify::BATCH_MODIFY_MAX;
 pub use watch::{Watch, WatchRefusal};
 
 use crate::domain::message::NormalizedMessage;
@@ -28,6 +30,7 @@ pub mod units {
     pub const MESSAGES_GET: u32 = 5;
     pub const WATCH: u32 = 100;
     pub const STOP: u32 = 50;
+    pub const BATCH_MODIFY: u32 = 50;
 }
 
 /// Parses the raw bytes and joins them with what Gmail said (labels, flags, internalDate).

@@ -118,3 +118,12 @@ pub(super) struct WatchResponse {
     pub history_id: String,
     pub expiration: String,
 }
+
+/// The body of `users.messages.batchModify`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BatchModify<'a> {
+    pub ids: &'a [String],
+    pub add_label_ids: &'a [&'a str],
+    pub remove_label_ids: &'a [&'a str],
+}

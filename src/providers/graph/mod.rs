@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod client;
 mod errors;
+mod modify;
 pub mod newest;
 pub mod subscriptions;
 mod wire;

@@ -80,3 +80,19 @@ pub(super) struct HeaderPair {
     #[serde(default)]
     pub value: String,
 }
+
+/// The body of `PATCH /messages/{id}`: only the properties being changed.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct MessagePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_read: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag: Option<FlagPatch>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct FlagPatch {
+    pub flag_status: &'static str,
+}

@@ -17,3 +17,4 @@ mod shutdown;
 mod statistics;
 mod threads;
 mod worker;
+mod write_back;

@@ -10,3 +10,4 @@ mod initial;
 mod latency;
 mod newest;
 mod restarts;
+mod write_back;
