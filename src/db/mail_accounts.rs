@@ -257,13 +257,16 @@ pub async fn refresh_credentials(
     expires_at: DateTime<Utc>,
     scopes: &str,
 ) -> Result<(), DbErr> {
-    let sets = [
+    let mut sets = vec![
         (mail_accounts::Column::Credentials, sealed.into()),
         (mail_accounts::Column::TokenExpiresAt, expires_at.into()),
-        (mail_accounts::Column::GrantedScopes, scopes.into()),
         (mail_accounts::Column::RefreshLockUntil, NO_TIME.into()),
         (mail_accounts::Column::UpdatedAt, super::now().into()),
     ];
+    // Empty: the provider did not say, so the stored grant stands.
+    if !scopes.is_empty() {
+        sets.push((mail_accounts::Column::GrantedScopes, scopes.into()));
+    }
     update_by_id(db, id, sets).await
 }
 

@@ -51,6 +51,10 @@ pub struct ConsoleRow {
     pub push_last_notification_at: Option<DateTime<Utc>>,
     pub push_notifications: Option<i64>,
     pub push_rejected: Option<i64>,
+    /// Write-back: the mailbox's switch, its grant and whether it syncs through a connection.
+    pub write_back: bool,
+    pub granted_scopes: String,
+    pub connection_id: Option<i64>,
 }
 
 /// The failed runs of mailbox `m` that started after its last successful pass ended.
@@ -89,7 +93,8 @@ pub async fn page(
          (SELECT MIN(r.started_at) {FAILED_SINCE_SUCCESS}) AS failing_since, \
          p.state AS push_state, p.reason AS push_reason, p.expires_at AS push_expires_at, \
          p.last_notification_at AS push_last_notification_at, \
-         p.notifications AS push_notifications, p.rejected AS push_rejected \
+         p.notifications AS push_notifications, p.rejected AS push_rejected, \
+         m.write_back, m.granted_scopes, m.connection_id \
          FROM mail_accounts m \
          LEFT JOIN users u ON u.id = m.owner_user_id AND u.organization_id = m.organization_id \
          LEFT JOIN connections c ON c.id = m.connection_id AND c.organization_id = m.organization_id \

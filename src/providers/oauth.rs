@@ -180,7 +180,12 @@ impl OAuthProvider {
             })
             .await
             .map_err(classify)?;
-        Ok(self.token_set(&response))
+        let mut tokens = self.token_set(&response);
+        if response.scopes().is_none() {
+            // Not reported: the grant keeps the scopes stored with it (write access included).
+            tokens.scopes.clear();
+        }
+        Ok(tokens)
     }
 
     /// Revoke the grant where the provider has an endpoint (Google). Microsoft has none for

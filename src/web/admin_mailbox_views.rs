@@ -74,6 +74,8 @@ pub struct MailboxRow {
     pub reconciliation: Option<super::reconciliation_views::ReconciliationView>,
     /// Visibility level choices (`mailbox_visibility`), filled by the page.
     pub visibility: Vec<super::mailbox_visibility::LevelOption>,
+    /// Write-back's switch when it can be changed (`Some(on)`), else why not (`Err`).
+    pub write_back: Result<bool, &'static str>,
 }
 
 impl MailboxRow {
@@ -127,10 +129,29 @@ impl MailboxRow {
             can_sync: active,
             can_disconnect: r.status != MailboxStatus::Disconnected,
             visibility: Vec::new(),
+            write_back: Err(""),
             push: None,
             reconciliation: None,
             address: r.address,
         }
+    }
+}
+
+/// Write-back's switch for the console (`Ok(on)`), or why it cannot be switched.
+pub fn write_back_switch(r: &ConsoleRow, org_allows: bool) -> Result<bool, &'static str> {
+    use crate::domain::write_back::{eligibility, Eligibility, Facts};
+    let facts = Facts {
+        provider: r.provider,
+        granted_scopes: &r.granted_scopes,
+        org_allows,
+        mailbox_on: r.write_back,
+        via_connection: r.connection_id.is_some(),
+    };
+    match eligibility(&facts) {
+        Eligibility::On | Eligibility::MailboxOff => Ok(r.write_back),
+        Eligibility::OrgOff => Err("not allowed"),
+        Eligibility::ReadOnly => Err("read-only"),
+        Eligibility::OrgConnection => Err("not available"),
     }
 }
 

@@ -86,6 +86,7 @@ async fn list(
     let found = mailbox_console::page(&txn, org, page).await?;
     let levels = db::visibility::levels(&txn, org).await?;
     let max = db::visibility::policy(&txn, org).await?.max;
+    let allows = db::write_back::settings::org_allows(&txn, org).await?;
     let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
     let reconciled = db::reconciliation::of_mailboxes(&txn, &ids).await?;
     txn.commit().await?;
@@ -95,6 +96,7 @@ async fn list(
         .zip(reconciled)
         .map(|(r, reconciliation)| {
             let level = levels.get(&r.id).copied().unwrap_or_default();
+            let write_back = super::admin_mailbox_views::write_back_switch(&r, allows);
             let syncing = r.status == crate::domain::mailbox::MailboxStatus::Active;
             let facts = super::admin_mailbox_views::push_facts(&r);
             let (provider, interval) = (r.provider, r.sync_interval_secs);
@@ -110,6 +112,7 @@ async fn list(
                     now,
                 )
             });
+            row.write_back = write_back;
             row.visibility = super::mailbox_visibility::options(level, max);
             row.reconciliation = Some(super::reconciliation_views::ReconciliationView::new(
                 &reconciliation,

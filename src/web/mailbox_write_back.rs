@@ -1,5 +1,5 @@
 //! Write-back on the web: the organization's switch (admins, on /settings), a mailbox's switch
-//! (its owner on the mailbox's page, or an admin), and "Reconnect with write access" for a
+//! (its owner on the mailbox's page, an admin on the mailbox console), and "Reconnect with write access" for a
 //! mailbox linked read-only (the only time the consent asks for the modify scope). Plain forms,
 //! CSRF-checked by the middleware, each change audited (`db::write_back::settings`).
 use axum::extract::{Path, State};
@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/settings/write-back", post(org_switch))
         .route("/mailboxes/{id}/write-back", post(mailbox_switch))
+        .route("/admin/mailboxes/{id}/write-back", post(admin_switch))
         .route("/mailboxes/{id}/write-access", post(write_access))
 }
 
@@ -117,18 +118,40 @@ async fn org_switch(
     Ok(Redirect::to("/settings#write-back").into_response())
 }
 
-/// The owner, or an admin, turns a mailbox's write-back on or off. Turning it on needs a grant
-/// with the modify scope and the organization's consent.
+/// The owner turns their mailbox's write-back on or off (from its page).
 async fn mailbox_switch(
     State(deps): State<MailDeps>,
     user: CurrentUser,
     Path(id): Path<i64>,
     Form(form): Form<SwitchForm>,
 ) -> Result<Response, AppError> {
-    let on = form.on()?;
+    switch(&deps, &user, id, form.on()?, false).await?;
+    Ok(Redirect::to(&format!("/mailboxes/{id}#write-back")).into_response())
+}
+
+/// An admin turns any mailbox's write-back on or off (from the mailbox console).
+async fn admin_switch(
+    State(deps): State<MailDeps>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, AppError> {
+    switch(&deps, &admin, id, form.on()?, true).await?;
+    Ok(Redirect::to(&format!("/admin/mailboxes#mailbox-{id}")).into_response())
+}
+
+/// Set the switch of mailbox `id` (the user's own, or any of the organization's for an
+/// `admin`). Turning it on needs a grant with the modify scope and the organization's consent.
+async fn switch(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    id: i64,
+    on: bool,
+    admin: bool,
+) -> Result<(), AppError> {
     let account = mail_accounts::find_in_org(&deps.db, user.organization_id, id)
         .await?
-        .filter(|a| a.owner_user_id == Some(user.id) || user.is_admin())
+        .filter(|a| admin || a.owner_user_id == Some(user.id))
         .ok_or(AppError::NotFound)?;
     if on {
         let allows = settings::org_allows(&deps.db, account.organization_id).await?;
@@ -141,12 +164,7 @@ async fn mailbox_switch(
     let txn = db::begin_write(&deps.db).await?;
     settings::set_mailbox(&txn, user.organization_id, user.id, id, on).await?;
     txn.commit().await?;
-    let back = if account.owner_user_id == Some(user.id) {
-        format!("/mailboxes/{id}#write-back")
-    } else {
-        "/admin/mailboxes".to_string()
-    };
-    Ok(Redirect::to(&back).into_response())
+    Ok(())
 }
 
 /// "Reconnect with write access": the owner's consent again, this time asking for the modify

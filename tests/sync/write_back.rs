@@ -117,8 +117,13 @@ pub async fn drain(l: &Linked) -> usize {
 
 /// The same step `later` from now (rows that failed are due again by then).
 pub async fn drain_at(l: &Linked, later: Duration) -> usize {
+    drain_as(l, "test-writer", later).await
+}
+
+/// The step of worker `worker`, `later` from now.
+pub async fn drain_as(l: &Linked, worker: &str, later: Duration) -> usize {
     let at = threadline::db::now() + later;
-    threadline::sync::write_back::drain_due(&l.app.deps, "test-writer", at)
+    threadline::sync::write_back::drain_due(&l.app.deps, worker, at)
         .await
         .expect("the write-back step runs")
 }

@@ -129,6 +129,11 @@ const ROUTES: &[Route] = &[
     ),
     (Post, "/mailboxes/{mailbox}/write-access", &[]),
     // The admins' mailbox console.
+    (
+        Post,
+        "/admin/mailboxes/{mailbox}/write-back",
+        &[("enabled", "on")],
+    ),
     (Post, "/admin/mailboxes/{mailbox}/pause", &[]),
     (Post, "/admin/mailboxes/{mailbox}/resume", &[]),
     (Post, "/admin/mailboxes/{mailbox}/sync", &[]),

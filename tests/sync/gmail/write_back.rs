@@ -10,8 +10,8 @@ use threadline::db::email_actions::{Mark, Marks};
 
 use super::helpers::{clear_faults, deliver, fault, linked, raw, GMAIL};
 use crate::write_back::{
-    account, allow_for_org, drain, drain_at, email_of, grant_write_access, mark, marks, outbox,
-    page_state, requests, switch_mailbox, truth_of, GMAIL_MODIFY_ROUTE,
+    account, allow_for_org, drain, drain_as, drain_at, email_of, grant_write_access, mark, marks,
+    outbox, page_state, requests, switch_mailbox, truth_of, GMAIL_MODIFY_ROUTE,
 };
 
 #[tokio::test]
@@ -119,11 +119,20 @@ async fn with_write_back_off_nothing_is_sent_and_a_colleague_never_writes() {
     mark(&l, email.id, "read", true).await;
     assert!(outbox(&l).await.is_empty());
 
-    // On again: a star waits; the organization then stops write-back and it is dropped.
-    assert_eq!(
-        switch_mailbox(&l, true).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    // An admin turns it on again from the mailbox console; a star waits; the organization
+    // then stops write-back and what waited is dropped.
+    let console = l.app.get_html("/admin/mailboxes").await;
+    let switch = format!(r#"action="/admin/mailboxes/{}/write-back""#, l.account_id);
+    assert!(console.contains(&switch), "{console}");
+    let res = l
+        .app
+        .post_form(
+            &format!("/admin/mailboxes/{}/write-back", l.account_id),
+            &[("enabled", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page_state(&l).await, "on");
     mark(&l, email.id, "star", true).await;
     assert_eq!(outbox(&l).await.len(), 1);
     allow_for_org(&l, false).await;
@@ -188,4 +197,45 @@ async fn a_throttled_gmail_write_waits_in_the_outbox_and_goes_out_later() {
     assert_eq!(drain_at(&l, Duration::hours(2)).await, 1);
     assert!(truth_of(&l, GMAIL, &id).await.read);
     assert!(outbox(&l).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_write_is_sent_once_by_concurrent_workers_and_survives_a_dead_one() {
+    let l = linked(0).await;
+    let first = deliver(&l.app, &raw("wb-5", "Terms", false), "INBOX,UNREAD").await;
+    let second = deliver(&l.app, &raw("wb-6", "Renewal", false), "INBOX,UNREAD").await;
+    l.sync_ok().await;
+    allow_for_org(&l, true).await;
+    grant_write_access(&l, GMAIL).await;
+
+    // Two workers (two instances on one database) step at once: the write goes out once.
+    mark(&l, email_of(&l, &first).await.id, "read", true).await;
+    let (a, b) = tokio::join!(
+        drain_as(&l, "instance-a-sync-0", Duration::zero()),
+        drain_as(&l, "instance-b-sync-0", Duration::zero())
+    );
+    assert_eq!(a + b, 1);
+    assert_eq!(requests(&l, GMAIL_MODIFY_ROUTE).await, 1);
+    assert!(truth_of(&l, GMAIL, &first).await.read);
+
+    // A worker leases the next write and dies before sending it: nobody else sends it while
+    // the lease holds; once it has run out, another worker does.
+    mark(&l, email_of(&l, &second).await.id, "star", true).await;
+    let now = threadline::db::now();
+    let leased = threadline::db::write_back::outbox::lease(
+        &l.app.db,
+        "dead-sync-0",
+        now,
+        Duration::seconds(60),
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(drain(&l).await, 0);
+    assert_eq!(outbox(&l).await.len(), 1, "the leased write is kept");
+    assert_eq!(drain_at(&l, Duration::minutes(2)).await, 1);
+    assert!(truth_of(&l, GMAIL, &second).await.starred);
+    assert!(outbox(&l).await.is_empty());
+    assert_eq!(requests(&l, GMAIL_MODIFY_ROUTE).await, 2);
 }
