@@ -78,6 +78,15 @@ pub async fn lease(
     lease: Duration,
     limit: u32,
 ) -> Result<Vec<Pending>, DbErr> {
+    // Nearly always nothing is due: a plain read, so idle workers take no write lock.
+    let due = Outbox::find()
+        .filter(Column::DueAt.lte(now))
+        .one(db)
+        .await?
+        .is_some();
+    if !due {
+        return Ok(Vec::new());
+    }
     let backend = db.get_database_backend();
     let pick = "SELECT o.id FROM write_back_outbox o WHERE o.due_at <= {3} \
                 AND (o.lease_until IS NULL OR o.lease_until < {3}) \
