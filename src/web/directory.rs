@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::directory_views::{FormMeta, ListQuery, RecordForm, RecordInput};
+use super::directory_views::{ActivityView, FormMeta, ListQuery, RecordForm, RecordInput};
 use super::error::AppError;
 use super::reassociation_views::{self, edit_error, edit_failed, LinkedMail, PanelParts};
 use super::session::{AdminUser, CurrentUser};
@@ -19,7 +19,7 @@ use super::timeline_views::{TimelineQuery, TimelineView};
 use super::views::{render, FieldErrors, Layout};
 use super::AppState;
 use crate::db::combined::Combined;
-use crate::db::directory::records::{self, RecordDetail, RecordRow};
+use crate::db::directory::records::{self, activity, RecordDetail, RecordRow};
 use crate::db::directory::{self, PAGE_SIZE};
 use crate::db::timeline::{self as db_timeline, Scope};
 use crate::domain::records::RecordKind;
@@ -97,7 +97,11 @@ struct ListRows {
     kind: RecordKind,
     columns: usize,
     q: String,
-    rows: Vec<RecordRow>,
+    /// Sorted by last activity (else by name).
+    by_activity: bool,
+    /// The first page in the other order.
+    resort: String,
+    rows: Vec<(RecordRow, ActivityView)>,
     more: Option<String>,
     first: bool,
 }
@@ -138,16 +142,37 @@ async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let cursor = query.cursor();
     let org = user.organization_id;
-    let page = records::list(&db, org, kind, &query.q, cursor.as_ref(), PAGE_SIZE).await?;
+    let sight = activity::sight(&db, timeline::reader(&user)).await?;
+    let by_activity = query.by_activity();
+    let (mut rows, more, first) = if by_activity {
+        let cursor = query.activity_cursor();
+        let size = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+        let page = activity::by_activity(&db, sight, kind, &query.q, cursor.as_ref(), size).await?;
+        let more = query.more_activity_url(kind.base(), page.next.as_ref());
+        (page.items, more, cursor.is_none())
+    } else {
+        let cursor = query.cursor();
+        let page = records::list(&db, org, kind, &query.q, cursor.as_ref(), PAGE_SIZE).await?;
+        let more = query.more_url(kind.base(), page.next.as_ref());
+        (page.items, more, cursor.is_none())
+    };
+    activity::fill(&db, sight, kind, &mut rows).await?;
     let list = ListRows {
-        more: query.more_url(kind.base(), page.next.as_ref()),
         kind,
-        columns: if kind.is_contact() { 3 } else { 2 },
+        columns: if kind.is_contact() { 6 } else { 5 },
+        resort: query.sort_url(kind.base(), !by_activity),
         q: query.q,
-        rows: page.items,
-        first: cursor.is_none(),
+        by_activity,
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let a = ActivityView::of(&r.activity);
+                (r, a)
+            })
+            .collect(),
+        more,
+        first,
     };
     if headers.contains_key("HX-Request") {
         return Ok(render(&list)?.into_response());

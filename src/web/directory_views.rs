@@ -9,6 +9,7 @@ use super::error::AppError;
 use super::views::FieldErrors;
 use crate::db::directory::businesses::BusinessInput;
 use crate::db::directory::contacts::ContactInput;
+use crate::db::directory::records::activity::{Activity, ActivityCursor, Position};
 use crate::db::directory::records::RecordDetail;
 use crate::db::directory::{Cursor, WriteError};
 use crate::domain::address::EmailAddress;
@@ -20,18 +21,31 @@ use crate::reassociation::Edit;
 const NAME_MAX: usize = 200;
 const NOTES_MAX: usize = 10_000;
 
-/// `?q=&after=&after_name=` of a list page.
+/// `?q=&sort=&after=&after_name=&at=&idle=` of a list page: by name (the default) or by last
+/// activity (`sort=activity`), whose cursor is a walk position (`at`) or, among records
+/// without mail (`idle=1`), a name cursor.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ListQuery {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub q: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sort: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<u8>,
 }
 
 impl ListQuery {
+    /// Sorted by last activity?
+    pub fn by_activity(&self) -> bool {
+        self.sort == "activity"
+    }
+
     pub fn cursor(&self) -> Option<Cursor> {
         Some(Cursor {
             id: self.after?,
@@ -39,17 +53,105 @@ impl ListQuery {
         })
     }
 
+    /// Where a list by activity goes on; None for its first page (and for a cursor that does
+    /// not read, which starts it again).
+    pub fn activity_cursor(&self) -> Option<ActivityCursor> {
+        if self.idle.is_some() {
+            return Some(ActivityCursor::Idle(self.cursor()));
+        }
+        self.at
+            .as_deref()
+            .and_then(Position::decode)
+            .map(ActivityCursor::Walk)
+    }
+
     /// The URL of the page after `next`, keeping the search.
     pub fn more_url(&self, base: &str, next: Option<&Cursor>) -> Option<String> {
         let next = next?;
-        let query = ListQuery {
-            q: self.q.clone(),
-            after: Some(next.id),
-            after_name: Some(next.name.clone()),
+        Self::url(
+            base,
+            &ListQuery {
+                after: Some(next.id),
+                after_name: Some(next.name.clone()),
+                ..self.base()
+            },
+        )
+    }
+
+    /// The URL of the page by activity after `next`, keeping the search.
+    pub fn more_activity_url(&self, base: &str, next: Option<&ActivityCursor>) -> Option<String> {
+        let query = match next? {
+            ActivityCursor::Walk(p) => ListQuery {
+                at: Some(p.encode()),
+                ..self.base()
+            },
+            ActivityCursor::Idle(c) => ListQuery {
+                idle: Some(1),
+                after: c.as_ref().map(|c| c.id),
+                after_name: c.as_ref().map(|c| c.name.clone()),
+                ..self.base()
+            },
         };
-        serde_urlencoded::to_string(&query)
-            .ok()
-            .map(|qs| format!("{base}?{qs}"))
+        Self::url(base, &query)
+    }
+
+    /// The first page in the other order, keeping the search.
+    pub fn sort_url(&self, base: &str, activity: bool) -> String {
+        let query = ListQuery {
+            sort: if activity {
+                "activity".into()
+            } else {
+                String::new()
+            },
+            ..ListQuery {
+                q: self.q.clone(),
+                ..ListQuery::default()
+            }
+        };
+        Self::url(base, &query).unwrap_or_else(|| base.to_string())
+    }
+
+    /// The search and the order, without a cursor.
+    fn base(&self) -> ListQuery {
+        ListQuery {
+            q: self.q.clone(),
+            sort: self.sort.clone(),
+            ..ListQuery::default()
+        }
+    }
+
+    fn url(base: &str, query: &ListQuery) -> Option<String> {
+        serde_urlencoded::to_string(query).ok().map(|qs| {
+            if qs.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?{qs}")
+            }
+        })
+    }
+}
+
+/// A record's activity as a list row shows it.
+#[derive(Debug, Clone)]
+pub struct ActivityView {
+    /// `2026-12-08 09:30`, or empty without visible mail.
+    pub last: String,
+    /// `12`, or `1000+` when counting stopped.
+    pub threads: String,
+    pub messages: String,
+}
+
+impl ActivityView {
+    pub fn of(a: &Activity) -> Self {
+        let plus = if a.capped { "+" } else { "" };
+        Self {
+            last: a
+                .last_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            threads: format!("{}{plus}", a.threads),
+            messages: format!("{}{plus}", a.messages),
+        }
     }
 }
 

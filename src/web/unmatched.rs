@@ -228,7 +228,7 @@ fn invalid(errors: &FieldErrors, fields: &[&str]) -> AppError {
 
 /// Everyone triages their own mailboxes' mail; admins also the organization's own mailboxes'
 /// (no owner), never a colleague's.
-fn triager(user: &CurrentUser) -> Triager {
+pub(super) fn triager(user: &CurrentUser) -> Triager {
     if user.is_admin() {
         Triager::Admin(user.id)
     } else {

@@ -6,5 +6,6 @@ mod assign;
 mod cases;
 mod conformance;
 mod normalize;
+mod normalize_python;
 mod props;
 mod support;

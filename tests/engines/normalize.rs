@@ -8,9 +8,9 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 use proptest::prelude::*;
 use threadline::providers::mime::{parse, Limits};
 
-struct Corpus {
-    name: &'static str,
-    files: Vec<PathBuf>,
+pub(crate) struct Corpus {
+    pub(crate) name: &'static str,
+    pub(crate) files: Vec<PathBuf>,
 }
 
 fn collect(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
@@ -84,7 +84,7 @@ fn cpython_corpus() -> Corpus {
     }
 }
 
-fn corpora() -> &'static [(Corpus, Vec<Vec<u8>>)] {
+pub(crate) fn corpora() -> &'static [(Corpus, Vec<Vec<u8>>)] {
     static CORPORA: OnceLock<Vec<(Corpus, Vec<Vec<u8>>)>> = OnceLock::new();
     CORPORA.get_or_init(|| {
         [mail_parser_corpus(), cpython_corpus()]

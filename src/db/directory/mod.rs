@@ -9,6 +9,7 @@ pub mod correspondents;
 pub mod export;
 pub mod import;
 mod import_plan;
+pub mod recent;
 pub mod records;
 pub mod settings;
 pub mod unmatched;

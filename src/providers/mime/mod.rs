@@ -5,6 +5,7 @@ mod attachments;
 mod body;
 mod headers;
 mod html;
+mod separators;
 mod tree;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -100,6 +101,8 @@ impl ParsedMime {
 /// itself fails the headers alone are tried, then an empty result carrying only the size.
 pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
     let size_bytes = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+    let repaired = separators::repair(raw);
+    let raw: &[u8] = &repaired;
     let mut parsed = match guarded(|| MessageParser::default().parse(raw)) {
         Some(message) => from_message(&message, limits),
         None => guarded(|| MessageParser::default().parse_headers(raw))
@@ -113,6 +116,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
 /// The decoded content of the part stored under `part_key` (`attachments.part_key`: the
 /// Gmail-style part path), or None when the message has no such part.
 pub fn extract_part(raw: &[u8], part_key: &str, limits: &Limits) -> Option<Vec<u8>> {
+    let repaired = separators::repair(raw);
+    let raw: &[u8] = &repaired;
     let message = guarded(|| MessageParser::default().parse(raw))?;
     let tree = tree::Tree::build(&message, limits.max_depth);
     let node = tree.nodes.iter().position(|n| n.key == part_key)?;

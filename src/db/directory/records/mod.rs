@@ -2,16 +2,19 @@
 //! with everything its page shows, pickers; writes ([`write`]) create or replace a record with
 //! its identifiers (domains or addresses), naming the owner of a taken one, and delete it with
 //! its links.
+pub mod activity;
+mod list;
 mod write;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
+pub use list::list;
+use list::{matching_sql, rows_of};
 pub use write::{delete_in, write_in, Fields};
 pub(super) use write::{insert_identifiers, insert_row};
 
-use super::{contains_pattern, paginate, Cursor, Page};
 use crate::db::combined::{self, FromPartRow, PartRow};
 use crate::db::timeline::sql::Sql;
 use crate::domain::records::RecordKind;
@@ -24,6 +27,8 @@ pub struct RecordRow {
     /// Domains or addresses.
     pub identifiers: Vec<String>,
     pub business: Option<(i64, String)>,
+    /// Last activity and counts as the reader's timeline shows them ([`activity::fill`]).
+    pub activity: activity::Activity,
 }
 
 /// A business or contact with everything its page shows.
@@ -75,71 +80,6 @@ async fn execute(db: &impl ConnectionTrait, sql: Sql) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Records whose name or an identifier contains `query` (any case), by (name, id), after
-/// `after`.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    org_id: i64,
-    kind: RecordKind,
-    query: &str,
-    after: Option<&Cursor>,
-    size: u64,
-) -> Result<Page<RecordRow>, DbErr> {
-    let t = tables(kind);
-    let mut sql = select_records(kind, org_id);
-    if !query.trim().is_empty() {
-        let pattern = contains_pattern(query);
-        sql.push(" AND (LOWER(r.name) LIKE ")
-            .bind(pattern.clone())
-            .push(" ESCAPE '\\' OR r.id IN (SELECT i.")
-            .push(t.owner)
-            .push(" FROM ")
-            .push(t.identifiers)
-            .push(" i WHERE i.organization_id = ")
-            .bind(org_id)
-            .push(" AND LOWER(i.")
-            .push(t.value)
-            .push(") LIKE ")
-            .bind(pattern)
-            .push(" ESCAPE '\\'))");
-    }
-    if let Some(c) = after {
-        sql.push(" AND (r.name > ")
-            .bind(c.name.clone())
-            .push(" OR (r.name = ")
-            .bind(c.name.clone())
-            .push(" AND r.id > ")
-            .bind(c.id)
-            .push("))");
-    }
-    sql.push(" ORDER BY r.name, r.id LIMIT ")
-        .bind(i64::try_from(size + 1).unwrap_or(i64::MAX));
-    let mut rows = Vec::new();
-    for row in fetch(db, sql).await? {
-        let business = business_of(kind, &row)?;
-        rows.push((
-            row.try_get::<i64>("", "id")?,
-            row.try_get("", "name")?,
-            business,
-        ));
-    }
-    let mut identifiers = identifiers_of(db, kind, rows.iter().map(|r| r.0).collect()).await?;
-    let names = business_names(db, rows.iter().filter_map(|r| r.2).collect()).await?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, name, business)| RecordRow {
-            identifiers: identifiers.remove(&id).unwrap_or_default(),
-            business: business.and_then(|b| names.get(&b).map(|n| (b, n.clone()))),
-            id,
-            name,
-        })
-        .collect();
-    Ok(paginate(rows, size, |r| Cursor {
-        name: r.name.clone(),
-        id: r.id,
-    }))
-}
-
 /// `SELECT` the organization's records of `kind` (id, name, notes and a contact's business)
 /// `FROM` its table `r`, for the caller's further conditions.
 fn select_records(kind: RecordKind, org_id: i64) -> Sql {
@@ -177,49 +117,6 @@ fn select_identifiers(t: &Tables) -> Sql {
         .push(t.identifiers)
         .push(" i WHERE ");
     sql
-}
-
-/// The identifiers of `ids`, each record's in order.
-async fn identifiers_of(
-    db: &impl ConnectionTrait,
-    kind: RecordKind,
-    ids: Vec<i64>,
-) -> Result<HashMap<i64, Vec<String>>, DbErr> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let t = tables(kind);
-    let mut sql = select_identifiers(&t);
-    sql.push("i.")
-        .push(t.owner)
-        .push(" IN ")
-        .bind_list(ids)
-        .push(" ORDER BY i.")
-        .push(t.value);
-    for row in fetch(db, sql).await? {
-        out.entry(row.try_get("", "owner")?)
-            .or_default()
-            .push(row.try_get("", "value")?);
-    }
-    Ok(out)
-}
-
-async fn business_names(
-    db: &impl ConnectionTrait,
-    ids: BTreeSet<i64>,
-) -> Result<HashMap<i64, String>, DbErr> {
-    let mut out = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let mut sql = Sql::default();
-    sql.push("SELECT b.id, b.name FROM businesses b WHERE b.id IN ")
-        .bind_list(ids);
-    for row in fetch(db, sql).await? {
-        out.insert(row.try_get("", "id")?, row.try_get("", "name")?);
-    }
-    Ok(out)
 }
 
 /// One record of the organization with everything its page shows.
