@@ -4,7 +4,7 @@
 //! finds in an email's subject and body, normalized (trimmed, inner blanks one space, upper
 //! case) so `wo-00042` and `WO-00042` are one reference.
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use regex::{Regex, RegexBuilder};
 
@@ -247,7 +247,7 @@ pub fn encode(value: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
