@@ -150,11 +150,13 @@ impl App {
         let directory_id = format!("{instance}-directory");
         // And one retention worker (the job lease keeps one pruning per organization a day).
         let retention_id = format!("{instance}-retention");
+        // And one reference-rule apply worker.
+        let references_id = format!("{instance}-references");
         // What this instance held before a restart is free at once, its runs closed.
         let own: Vec<String> = sync_ids
             .iter()
             .chain(&job_ids)
-            .chain([&directory_id, &retention_id])
+            .chain([&directory_id, &retention_id, &references_id])
             .cloned()
             .collect();
         if let Err(e) = crate::sync::worker::reclaim(&self.db, &own).await {
@@ -198,6 +200,13 @@ impl App {
                 tokio::spawn(crate::reassociation::job::run(
                     self.db.clone(),
                     id,
+                    shutdown.child_token(),
+                ))
+            }))
+            .chain((self.settings.job_workers > 0).then(|| {
+                tokio::spawn(crate::references::job::run(
+                    self.db.clone(),
+                    references_id,
                     shutdown.child_token(),
                 ))
             }))

@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod mailboxes;
 pub mod providers;
 pub mod reassociation;
+pub mod references;
 pub mod retention;
 pub mod secrets;
 pub mod sync;

@@ -39,6 +39,7 @@ mod m20261208_000500_push;
 mod m20261208_000510_live;
 mod m20261209_000610_reconciliation;
 mod m20261210_000710_write_back;
+mod m20261210_000720_references;
 
 pub struct Migrator;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000510_live::Migration),
             Box::new(m20261209_000610_reconciliation::Migration),
             Box::new(m20261210_000710_write_back::Migration),
+            Box::new(m20261210_000720_references::Migration),
         ]
     }
 }

@@ -126,6 +126,8 @@ pub async fn upsert_page(
     // stored mail is a separate job.
     insert_chunked(db, links, 10, email_links::Entity::insert_many).await?;
     super::search::index(db, owner.organization_id, &documents).await?;
+    // The reference rules' matches, with their email (one statement when no rule matches).
+    super::references::match_messages(db, owner.organization_id, &fresh).await?;
     insert_chunked(db, files, 8, |rows| {
         attachments::Entity::insert_many(rows).on_conflict(
             OnConflict::columns([attachments::Column::EmailId, attachments::Column::PartKey])

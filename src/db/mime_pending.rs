@@ -156,6 +156,10 @@ pub async fn fill(
         db.execute(insert.build(backend)).await?;
     }
     super::search::index(db, owner.organization_id, &documents).await?;
+    // The references, read again from the full text.
+    delete_by_email(db, "email_references", "email_id", &ids).await?;
+    let messages: Vec<(i64, &NormalizedMessage)> = filled.iter().map(|(id, m)| (*id, m)).collect();
+    super::references::match_messages(db, owner.organization_id, &messages).await?;
     Ok(filled.len() as u64)
 }
 

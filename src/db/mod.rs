@@ -31,6 +31,7 @@ pub mod purge;
 pub mod push;
 pub mod read;
 pub mod reconciliation;
+pub mod references;
 pub mod retention;
 pub mod schema;
 pub mod search;

@@ -4,7 +4,7 @@ use sea_orm::DeriveValueType;
 use super::stored::text_enum;
 
 /// Stored as `sync_account`, `reassociate_business`, `reassociate_contact`, `directory_sync`,
-/// `retention`.
+/// `retention`, `apply_references`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, DeriveValueType)]
 #[sea_orm(value_type = "String")]
 pub enum JobKind {
@@ -20,6 +20,9 @@ pub enum JobKind {
     /// Prune an organization's old sync runs and ledger history (recurring, daily; the
     /// subject is the organization).
     Retention,
+    /// Apply a reference rule to stored mail after it was added or edited (the subject is the
+    /// rule).
+    ApplyReferences,
 }
 
 /// Stored as `queued`, `running`, `done`.
@@ -34,12 +37,13 @@ pub enum JobState {
 }
 
 impl JobKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::SyncAccount,
         Self::ReassociateBusiness,
         Self::ReassociateContact,
         Self::DirectorySync,
         Self::Retention,
+        Self::ApplyReferences,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl JobKind {
             Self::ReassociateContact => "reassociate_contact",
             Self::DirectorySync => "directory_sync",
             Self::Retention => "retention",
+            Self::ApplyReferences => "apply_references",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod provider;
 pub mod reassociation;
 pub mod reconciliation;
 pub mod records;
+pub mod references;
 pub mod search;
 pub mod selection;
 pub mod stored;

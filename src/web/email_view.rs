@@ -90,6 +90,34 @@ struct EmailPage {
     level_note: Option<String>,
     /// For the owner: whether the thread is marked private (the form to mark or share it).
     thread_private: Option<bool>,
+    /// The references reference rules found where the reader may see them.
+    refs: Vec<RefView>,
+}
+
+/// A reference on the email page: its timeline, and the system that owns it when its rule
+/// has a URL template.
+pub struct RefView {
+    pub rule: String,
+    pub value: String,
+    pub href: String,
+    pub external: Option<String>,
+}
+
+impl From<crate::db::references::read::Shown> for RefView {
+    fn from(s: crate::db::references::read::Shown) -> Self {
+        use crate::domain::references::{encode, UrlTemplate};
+        let external = s
+            .url_template
+            .as_deref()
+            .and_then(|t| UrlTemplate::parse(t).ok().flatten())
+            .map(|t| t.link(&s.value));
+        Self {
+            href: format!("/references/{}/{}", encode(&s.rule), encode(&s.value)),
+            rule: s.rule,
+            value: s.value,
+            external,
+        }
+    }
 }
 
 fn role_label(role: ParticipantRole) -> Option<&'static str> {
@@ -169,6 +197,11 @@ async fn show(
     } else {
         None
     };
+    let refs = crate::db::references::read::of_email(&deps.db, user.organization_id, id, d.level)
+        .await?
+        .into_iter()
+        .map(RefView::from)
+        .collect();
     let mut roles: Vec<RoleView> = Vec::new();
     for p in &d.participants {
         let Some(role) = role_label(p.role) else {
@@ -251,6 +284,7 @@ async fn show(
             )
         }),
         thread_private,
+        refs,
     };
     Ok(render(&page)?.into_response())
 }

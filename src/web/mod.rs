@@ -40,6 +40,8 @@ pub mod push_views;
 pub mod readiness;
 pub mod reassociation_views;
 pub mod reconciliation_views;
+pub mod reference_timeline;
+pub mod references;
 pub mod session;
 pub mod settings;
 pub mod timeline;
@@ -130,6 +132,8 @@ pub fn router(state: AppState) -> Router {
         .merge(directory_csv::router())
         .merge(settings::router())
         .merge(exclusions::router())
+        .merge(references::router())
+        .merge(reference_timeline::router())
         .merge(unmatched::router())
         .merge(email_links::router())
         .merge(link_targets::router())

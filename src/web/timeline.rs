@@ -50,6 +50,8 @@ pub fn base_of(scope: Scope) -> String {
         Scope::Business(id) => format!("/businesses/{id}"),
         Scope::Contact(id) => format!("/contacts/{id}"),
         Scope::Mine => "/mail".into(),
+        // Its page knows the rule's name and the value (`web::references`).
+        Scope::Reference(_) => "/references".into(),
     }
 }
 

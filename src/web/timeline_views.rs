@@ -4,6 +4,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::timeline::{Cursor, Filters, Message, Page, Scope, ThreadSummary};
+use crate::domain::references::encode;
 use crate::domain::search::SearchQuery;
 
 /// `?q=&since=&until=&mailbox=&attachments=on&unread=on&starred=on&after=`
@@ -147,6 +148,8 @@ pub struct ThreadRow {
     pub when: String,
     pub when_full: String,
     pub expand_url: String,
+    /// The latest message's references: `(value, its timeline)`.
+    pub references: Vec<(String, String)>,
 }
 
 /// "Alice, Bob, Carol +2".
@@ -186,6 +189,14 @@ impl ThreadRow {
         };
         Self {
             expand_url: format!("{base}/threads/{}", t.handle),
+            references: t
+                .references
+                .iter()
+                .map(|(rule, value)| {
+                    let href = format!("/references/{}/{}", encode(rule), encode(value));
+                    (value.clone(), href)
+                })
+                .collect(),
             thread: live_id(&t.key),
             at: t.latest_at.timestamp_millis(),
             handle: t.handle,
@@ -290,7 +301,7 @@ pub struct MessageRow {
 impl MessageRow {
     pub fn new(m: Message, scope: Scope) -> Self {
         let unlink = match (scope, m.link_id) {
-            (Scope::Mine, _) | (_, None) => None,
+            (Scope::Mine | Scope::Reference(_), _) | (_, None) => None,
             (_, Some(link)) => Some(format!("/emails/{}/links/{link}/delete", m.email_id)),
         };
         Self {

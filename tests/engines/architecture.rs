@@ -96,18 +96,19 @@ fn lower_layers_never_import_upper_ones() {
     let forbidden = [
         (
             "domain",
-            "providers db web sync mailboxes reassociation accounts app",
+            "providers db web sync mailboxes reassociation references accounts app",
         ),
         (
             "db",
-            "providers sync web mailboxes reassociation accounts app",
+            "providers sync web mailboxes reassociation references accounts app",
         ),
         (
             "providers",
-            "db sync web mailboxes reassociation accounts app",
+            "db sync web mailboxes reassociation references accounts app",
         ),
         ("mailboxes", "web sync app"),
         ("reassociation", "web sync app"),
+        ("references", "web sync app"),
         ("sync", "web app"),
         ("accounts", "web app"),
     ];

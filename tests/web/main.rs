@@ -49,6 +49,7 @@ mod page_reads;
 mod push_state;
 mod readiness;
 mod redirects;
+mod references;
 mod relink;
 mod relink_db;
 mod sessions;

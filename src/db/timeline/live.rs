@@ -71,6 +71,7 @@ pub async fn changed(
     let (shown, gone): (Vec<String>, Vec<String>) =
         candidates.into_iter().partition(|k| seen.contains(k));
     let mut threads = messages::summaries(db, w, &shown).await?;
+    messages::with_references(db, w.reader.organization_id, &mut threads).await?;
     threads.sort_by_key(|t| std::cmp::Reverse((t.latest_at, t.handle)));
     Ok(Changed {
         threads,

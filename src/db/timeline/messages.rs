@@ -53,6 +53,28 @@ pub struct ThreadSummary {
     /// The latest message's snippet.
     pub snippet: String,
     pub latest_at: DateTime<Utc>,
+    /// The level the reader sees the latest message at.
+    pub level: Level,
+    /// The latest message's references as the reader may see them: `(rule, value)`
+    /// ([`with_references`]).
+    pub references: Vec<(String, String)>,
+}
+
+/// Fill each summary's references: those of its latest message, at its level (one statement
+/// per page).
+pub async fn with_references(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    threads: &mut [ThreadSummary],
+) -> Result<(), DbErr> {
+    let handles: Vec<(i64, Level)> = threads.iter().map(|t| (t.handle, t.level)).collect();
+    let mut found = crate::db::references::read::of_emails(db, org_id, &handles).await?;
+    for t in threads {
+        if let Some(list) = found.remove(&t.handle) {
+            t.references = list.into_iter().map(|s| (s.rule, s.value)).collect();
+        }
+    }
+    Ok(())
 }
 
 /// The summaries of the threads `keys`, in that order.
@@ -120,6 +142,8 @@ fn summarize(newest_first: &[Message]) -> ThreadSummary {
         attachments: newest_first.iter().any(|m| m.attachments),
         snippet: latest.snippet.clone(),
         latest_at: latest.at,
+        level: latest.level,
+        references: Vec::new(),
     }
 }
 
@@ -132,7 +156,7 @@ pub async fn of_threads(
     recipients: bool,
 ) -> Result<Vec<Message>, DbErr> {
     let k = keys(w.scope);
-    let link = if matches!(w.scope, Scope::Mine) {
+    let link = if matches!(w.scope, Scope::Mine | Scope::Reference(_)) {
         "NULL"
     } else {
         "l.id"

@@ -33,6 +33,9 @@ pub enum Scope {
     Contact(i64),
     /// The reader's own mailboxes.
     Mine,
+    /// The emails that mention one reference (`reference_values.id`), as the reader may see
+    /// them: their own, and colleagues' linked copies whose level shows where it was found.
+    Reference(i64),
 }
 
 /// Who is reading: their organization bounds every query; marks are theirs.
@@ -159,6 +162,13 @@ pub fn context_part(sql: &mut Sql, reader: Reader, scope: Scope) {
         Scope::Mine => {
             sql.push("SELECT 3, NULL, NULL, NULL UNION ALL ");
         }
+        Scope::Reference(id) => {
+            sql.push("SELECT 3, NULL, NULL, NULL FROM reference_values v WHERE v.id = ")
+                .bind(id)
+                .push(" AND v.organization_id = ")
+                .bind(org)
+                .push(" UNION ALL ");
+        }
     }
     sql.push(&format!(
         "SELECT 0, CASE WHEN o.hide_bulk THEN 1 ELSE 0 END \
@@ -264,7 +274,7 @@ pub async fn page(
         None
     };
     let keys: Vec<String> = found.into_iter().map(|(k, _)| k).collect();
-    let threads = match whole {
+    let mut threads = match whole {
         // The walk read every message of the scope: the page's are among them.
         Some(walked) => {
             let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
@@ -277,6 +287,7 @@ pub async fn page(
         }
         None => messages::summaries(db, w, &keys).await?,
     };
+    messages::with_references(db, reader.organization_id, &mut threads).await?;
     Ok(Page {
         threads,
         next,

@@ -82,7 +82,7 @@ pub fn keys(scope: Scope) -> Keys {
             thread: "l.thread_key",
             message: "l.message_key",
         },
-        Scope::Mine => Keys {
+        Scope::Mine | Scope::Reference(_) => Keys {
             at: "e.received_at",
             id: "e.id",
             thread: "e.thread_key",
@@ -191,6 +191,21 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
                 )
                 .push(")");
         }
+        Scope::Reference(id) => {
+            sql.push(match drive {
+                Drive::Time => {
+                    " FROM email_references r CROSS JOIN emails e WHERE e.id = r.email_id AND"
+                }
+                Drive::Emails => {
+                    " FROM emails e CROSS JOIN email_references r WHERE r.email_id = e.id AND"
+                }
+            })
+            .push(" r.organization_id = ")
+            .bind(org)
+            .push(" AND r.reference_id = ")
+            .bind(id);
+            reference_visible_sql(sql, w);
+        }
     }
     sql.push(" AND e.organization_id = ")
         .bind(org)
@@ -198,7 +213,10 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
     if policy.hide_bulk {
         sql.push(" AND e.is_bulk = ").bind(false);
     }
-    if matches!(scope, Scope::Mine) && policy.hide_internal_only && !policy.internal.is_empty() {
+    if matches!(scope, Scope::Mine | Scope::Reference(_))
+        && policy.hide_internal_only
+        && !policy.internal.is_empty()
+    {
         sql.push(
             " AND EXISTS (SELECT 1 FROM email_participants p WHERE p.email_id = e.id \
              AND COALESCE(NULLIF(p.registrable, ''), p.domain) NOT IN ",
@@ -216,6 +234,34 @@ pub fn from_where(sql: &mut Sql, w: Within<'_>, drive: Drive, filters: Option<&F
 /// restricts anything at all.
 pub fn levels_apply(w: Within<'_>) -> bool {
     w.policy.restricted && !matches!(w.scope, Scope::Mine)
+}
+
+/// A reference timeline's rule of who sees what (`r` the email's match): the reader's own
+/// mail; a colleague's copy only when it is linked (as in every shared timeline) and, when
+/// levels apply, at a level that shows where the reference was found (the subject from
+/// `subject` up, the body at `full`): a reference in the body of a copy shared at `subject`
+/// does not reveal that email.
+fn reference_visible_sql(sql: &mut Sql, w: Within<'_>) {
+    let org = w.reader.organization_id;
+    sql.push(" AND (e.account_id IN (SELECT a.id FROM mail_accounts a WHERE a.organization_id = ")
+        .bind(org)
+        .push(" AND ")
+        .splice(
+            &crate::db::visibility::own_sql("a"),
+            crate::db::visibility::own_values(w.reader.user_id).to_vec(),
+        )
+        .push(") OR (EXISTS (SELECT 1 FROM email_links rl WHERE rl.email_id = e.id AND rl.organization_id = ")
+        .bind(org)
+        .push(" AND rl.tombstone = ")
+        .bind(false)
+        .push(")");
+    if w.policy.restricted {
+        let (rank, values) = crate::db::visibility::rank_sql(w.reader.user_id, "e.id");
+        sql.push(" AND ")
+            .splice(&rank, values)
+            .push(" >= CASE WHEN r.in_subject THEN 2 ELSE 3 END");
+    }
+    sql.push("))");
 }
 
 /// Leave out the messages the reader may not see at all (level `private`): `id` names the
