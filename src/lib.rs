@@ -22,3 +22,4 @@ pub mod secrets;
 pub mod sync;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;

@@ -43,6 +43,7 @@ pub mod throttle;
 pub mod timeline;
 pub mod users;
 pub mod visibility;
+pub mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;

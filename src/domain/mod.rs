@@ -23,3 +23,4 @@ pub mod sync_run;
 pub mod threading;
 pub mod user;
 pub mod visibility;
+pub mod webhooks;

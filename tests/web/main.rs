@@ -61,3 +61,4 @@ mod visibility_counts;
 mod visibility_policy;
 mod visibility_props;
 mod visibility_world;
+mod webhooks;

@@ -16,4 +16,5 @@ mod restarts;
 mod shutdown;
 mod statistics;
 mod threads;
+mod webhooks;
 mod worker;
