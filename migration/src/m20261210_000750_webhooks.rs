@@ -189,7 +189,11 @@ impl MigrationTrait for Migration {
                 .col(time(WebhookDeliveries::NextAttemptAt))
                 .col(time_null(WebhookDeliveries::LeasedUntil))
                 .col(text_null(WebhookDeliveries::LeaseHolder))
-                .col(ColumnDef::new(WebhookDeliveries::LastStatus).integer().null())
+                .col(
+                    ColumnDef::new(WebhookDeliveries::LastStatus)
+                        .integer()
+                        .null(),
+                )
                 .col(text_null(WebhookDeliveries::LastResponse))
                 .col(time_null(WebhookDeliveries::DeliveredAt))
                 .col(time(WebhookDeliveries::CreatedAt))
@@ -251,8 +255,10 @@ impl MigrationTrait for Migration {
         let db = m.get_connection();
         match db.get_database_backend() {
             DbBackend::Postgres => {
-                db.execute_unprepared("DROP TRIGGER IF EXISTS webhook_mailbox_status ON mail_accounts")
-                    .await?;
+                db.execute_unprepared(
+                    "DROP TRIGGER IF EXISTS webhook_mailbox_status ON mail_accounts",
+                )
+                .await?;
                 db.execute_unprepared("DROP FUNCTION IF EXISTS webhook_mailbox_status()")
                     .await?;
             }

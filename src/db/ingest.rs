@@ -142,7 +142,6 @@ pub async fn upsert_page(
     Ok(out)
 }
 
-
 /// PostgreSQL: `SET LOCAL synchronous_commit = off` for the rest of the sync transaction `db`.
 /// Its commit then returns before the WAL is flushed (the WAL writer flushes it within a few
 /// hundred milliseconds); the data is visible to others at once, and a server crash in that

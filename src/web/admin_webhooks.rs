@@ -119,7 +119,10 @@ async fn page(
     })
 }
 
-async fn list(State(db): State<DatabaseConnection>, admin: AdminUser) -> Result<Response, AppError> {
+async fn list(
+    State(db): State<DatabaseConnection>,
+    admin: AdminUser,
+) -> Result<Response, AppError> {
     Ok(render(&page(&db, &admin, None, None, String::new()).await?)?.into_response())
 }
 
@@ -231,7 +234,14 @@ async fn rotate(
         .await?
         .map(|e| e.url)
         .unwrap_or_default();
-    let page = page(&db, &admin, Some(Revealed { url, secret }), None, String::new()).await?;
+    let page = page(
+        &db,
+        &admin,
+        Some(Revealed { url, secret }),
+        None,
+        String::new(),
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 

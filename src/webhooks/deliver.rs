@@ -67,7 +67,11 @@ pub async fn run(deps: WebhookDeps, holder: String, shutdown: CancellationToken)
                 true
             }
         };
-        let pause = if idle { Duration::from_secs(1) } else { Duration::ZERO };
+        let pause = if idle {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        };
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(pause) => {}
@@ -96,7 +100,11 @@ async fn attempt(deps: &WebhookDeps, c: &Claimed, now: DateTime<Utc>) -> Attempt
 }
 
 /// POST the event; the receiver's status and the start of its answer, or why nothing was sent.
-async fn send(deps: &WebhookDeps, c: &Claimed, now: DateTime<Utc>) -> Result<(u16, String), String> {
+async fn send(
+    deps: &WebhookDeps,
+    c: &Claimed,
+    now: DateTime<Utc>,
+) -> Result<(u16, String), String> {
     let url = parse_url(&c.url).map_err(|e| e.to_string())?;
     if !deps.allow_private {
         refuse_private(&url).await?;
@@ -104,8 +112,7 @@ async fn send(deps: &WebhookDeps, c: &Claimed, now: DateTime<Utc>) -> Result<(u1
     let secret = open_secret(&deps.keys, c.endpoint_id, c.org_id, &c.sealed_secret)
         .map_err(|e| format!("the secret cannot be opened: {e}"))?;
     let timestamp = now.timestamp();
-    let signature =
-        sign(&secret, &c.msg_id, timestamp, &c.payload).map_err(|e| e.to_string())?;
+    let signature = sign(&secret, &c.msg_id, timestamp, &c.payload).map_err(|e| e.to_string())?;
     let response = deps
         .http
         .post(url)
@@ -162,5 +169,8 @@ async fn excerpt(mut response: reqwest::Response) -> String {
             _ => break,
         }
     }
-    String::from_utf8_lossy(&bytes).chars().take(EXCERPT).collect()
+    String::from_utf8_lossy(&bytes)
+        .chars()
+        .take(EXCERPT)
+        .collect()
 }

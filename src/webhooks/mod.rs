@@ -106,8 +106,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         return Err(WebhookError::NoEvents);
     }
     let txn = crate::db::begin_write(db).await?;
-    let endpoint =
-        store::insert(&txn, org_id, actor, url.as_str(), &events_column(events)).await?;
+    let endpoint = store::insert(&txn, org_id, actor, url.as_str(), &events_column(events)).await?;
     let secret = new_secret();
     let sealed = crypto::seal(keys, secret.as_bytes(), &aad(endpoint.id, org_id))?;
     store::set_secret(&txn, org_id, endpoint.id, sealed).await?;

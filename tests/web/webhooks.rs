@@ -29,7 +29,9 @@ async fn endpoint(app: &TestApp, url: &str, events: &[&str]) -> (i64, String) {
     let res = app.post_form("/admin/webhooks", &fields).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let secret = secret_in(&res.text().await.unwrap());
-    let all = threadline::db::webhooks::list(&app.db, org(app).await).await.unwrap();
+    let all = threadline::db::webhooks::list(&app.db, org(app).await)
+        .await
+        .unwrap();
     let id = all.iter().find(|e| e.url == url).expect("listed").id;
     (id, secret)
 }
@@ -62,8 +64,14 @@ async fn test_events_arrive_signed_with_the_secret_shown_once() {
     let (id, secret) = endpoint(&app, &receiver.url, &["email.linked"]).await;
     assert!(secret.len() > "whsec_".len() + 30, "{secret}");
     let list = app.get_html("/admin/webhooks").await;
-    assert!(list.contains("email.linked") && !list.contains(&secret), "shown once only");
-    let stored = threadline::db::webhooks::get(&app.db, org(&app).await, id).await.unwrap().unwrap();
+    assert!(
+        list.contains("email.linked") && !list.contains(&secret),
+        "shown once only"
+    );
+    let stored = threadline::db::webhooks::get(&app.db, org(&app).await, id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!stored.secret.contains(&secret[6..]), "sealed at rest");
 
     send_test(&app, id).await;
@@ -73,7 +81,10 @@ async fn test_events_arrive_signed_with_the_secret_shown_once() {
     assert_eq!(hits.len(), 1);
     let hit = &hits[0];
     assert!(hit.id.starts_with("msg_"), "{hit:?}");
-    assert!(verify(&secret, hit), "signature verifies independently: {hit:?}");
+    assert!(
+        verify(&secret, hit),
+        "signature verifies independently: {hit:?}"
+    );
     assert_eq!(hit.json()["type"], "webhook.test");
     if let Ok(path) = std::env::var("THREADLINE_WEBHOOK_SAMPLE") {
         // For .ci/run: the `standardwebhooks` Python package verifies this delivery too.
@@ -104,7 +115,10 @@ async fn a_failing_receiver_gets_retries_with_the_same_id() {
     let receiver = Receiver::start(&[500]).await;
     let (id, secret) = endpoint(&app, &receiver.url, &["business.created"]).await;
     let res = app
-        .post_form("/businesses", &[("name", "Acme"), ("domains", "acme.example")])
+        .post_form(
+            "/businesses",
+            &[("name", "Acme"), ("domains", "acme.example")],
+        )
         .await;
     assert!(res.status().is_redirection() || res.status().is_success());
     let deps = deps(&app, true);
@@ -137,8 +151,11 @@ async fn two_instances_deliver_each_event_once_per_endpoint() {
     endpoint(&a, &second.url, &["business.created", "business.updated"]).await;
     for n in 0..12 {
         let (name, domain) = (format!("Firm {n}"), format!("firm{n}.example"));
-        a.post_form("/businesses", &[("name", name.as_str()), ("domains", domain.as_str())])
-            .await;
+        a.post_form(
+            "/businesses",
+            &[("name", name.as_str()), ("domains", domain.as_str())],
+        )
+        .await;
     }
     let (da, db) = (deps(&a, true), deps(&b, true));
     let now = Utc::now();
@@ -163,7 +180,11 @@ async fn two_instances_deliver_each_event_once_per_endpoint() {
         v.sort();
         v
     };
-    assert_eq!(ids(&first), ids(&second), "one id per event, the same for every endpoint");
+    assert_eq!(
+        ids(&first),
+        ids(&second),
+        "one id per event, the same for every endpoint"
+    );
     drop(b);
 }
 
@@ -187,12 +208,18 @@ async fn endpoints_failing_for_a_day_or_gone_are_disabled_with_a_notice() {
     let step = drain(&deps, t0 + Duration::hours(25)).await;
     assert_eq!((step.attempted, step.disabled), (1, 1));
     let page = app.get_html("/admin/webhooks").await;
-    assert!(page.contains("was disabled: every delivery attempt failed since"), "{page}");
+    assert!(
+        page.contains("was disabled: every delivery attempt failed since"),
+        "{page}"
+    );
     // Disabled endpoints get nothing more; enabling one again clears the notice.
     send_test(&app, down_id).await;
     assert_eq!(drain(&deps, t0 + Duration::hours(26)).await.attempted, 0);
     let res = app
-        .post_form(&format!("/admin/webhooks/{down_id}/enabled"), &[("enabled", "true")])
+        .post_form(
+            &format!("/admin/webhooks/{down_id}/enabled"),
+            &[("enabled", "true")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = app.get_html("/admin/webhooks").await;
@@ -211,7 +238,10 @@ async fn private_addresses_are_refused_unless_allowed() {
     let log = app.get_html(&format!("/admin/webhooks/{id}")).await;
     assert!(log.contains("THREADLINE_WEBHOOK_ALLOW_PRIVATE"), "{log}");
     let res = app
-        .post_form("/admin/webhooks", &[("url", "file:///etc/passwd"), ("event", "email.linked")])
+        .post_form(
+            "/admin/webhooks",
+            &[("url", "file:///etc/passwd"), ("event", "email.linked")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -222,21 +252,37 @@ async fn members_are_forbidden_and_every_post_needs_the_csrf_token() {
     let receiver = Receiver::start(&[]).await;
     let (id, _) = endpoint(&app, &receiver.url, &["email.linked"]).await;
     let mia = app.member_browser("mia@acme.test", "mia password").await;
-    for path in ["/admin/webhooks".to_string(), format!("/admin/webhooks/{id}")] {
-        assert_eq!(mia.get(&path).await.status(), StatusCode::FORBIDDEN, "{path}");
+    for path in [
+        "/admin/webhooks".to_string(),
+        format!("/admin/webhooks/{id}"),
+    ] {
+        assert_eq!(
+            mia.get(&path).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
     let fields = [("url", "http://127.0.0.1:9/x"), ("event", "email.linked")];
     let res = mia.post_form("/admin/webhooks", &fields).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     for action in ["rotate", "test", "delete"] {
         let path = format!("/admin/webhooks/{id}/{action}");
-        assert_eq!(mia.post_form(&path, &[]).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            mia.post_form(&path, &[]).await.status(),
+            StatusCode::FORBIDDEN
+        );
         let forged = app.post_form_with(&path, Some("forged"), &[]).await;
         assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{path}");
     }
     let res = app.post_form_with("/admin/webhooks", None, &fields).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(threadline::db::webhooks::list(&app.db, org(&app).await).await.unwrap().len(), 1);
+    assert_eq!(
+        threadline::db::webhooks::list(&app.db, org(&app).await)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -253,10 +299,14 @@ async fn manual_links_announce_email_linked_and_unlinked() {
     app.deliver_gmail(gmail, raw, "INBOX", None).await;
     let email = app.sync_then_first_email().await;
     let org = org(&app).await;
-    let business =
-        threadline::db::directory::create_business(&app.db, org, "Northwind", &["nw-hq.test".into()])
-            .await
-            .unwrap();
+    let business = threadline::db::directory::create_business(
+        &app.db,
+        org,
+        "Northwind",
+        &["nw-hq.test".into()],
+    )
+    .await
+    .unwrap();
     let receiver = Receiver::start(&[]).await;
     let (_, secret) = endpoint(&app, &receiver.url, &["email.linked", "email.unlinked"]).await;
     let target = format!("business:{}", business.id);
@@ -292,5 +342,9 @@ async fn manual_links_announce_email_linked_and_unlinked() {
         assert_eq!(data["email_ids"], serde_json::json!([email]));
         assert_eq!(data["business_id"], business.id);
     }
-    assert!(emails::Entity::find_by_id(email).one(&app.db).await.unwrap().is_some());
+    assert!(emails::Entity::find_by_id(email)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .is_some());
 }

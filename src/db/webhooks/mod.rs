@@ -62,7 +62,14 @@ pub async fn insert(
     .await?;
     audit::record(
         db,
-        Entry::by_user(org_id, actor, "webhook.create", "webhook_endpoint", row.id, url.to_string()),
+        Entry::by_user(
+            org_id,
+            actor,
+            "webhook.create",
+            "webhook_endpoint",
+            row.id,
+            url.to_string(),
+        ),
     )
     .await?;
     Ok(row)
@@ -77,7 +84,10 @@ pub async fn set_secret(
 ) -> Result<bool, DbErr> {
     let res = Endpoints::update_many()
         .col_expr(webhook_endpoints::Column::Secret, Expr::value(sealed))
-        .col_expr(webhook_endpoints::Column::UpdatedAt, Expr::value(super::now()))
+        .col_expr(
+            webhook_endpoints::Column::UpdatedAt,
+            Expr::value(super::now()),
+        )
         .filter(webhook_endpoints::Column::Id.eq(id))
         .filter(webhook_endpoints::Column::OrganizationId.eq(org_id))
         .exec(db)
@@ -104,7 +114,10 @@ pub async fn set_enabled(
             webhook_endpoints::Column::DisabledReason,
             Expr::value(Option::<String>::None),
         )
-        .col_expr(webhook_endpoints::Column::UpdatedAt, Expr::value(super::now()))
+        .col_expr(
+            webhook_endpoints::Column::UpdatedAt,
+            Expr::value(super::now()),
+        )
         .filter(webhook_endpoints::Column::Id.eq(id))
         .filter(webhook_endpoints::Column::OrganizationId.eq(org_id))
         .exec(db)
@@ -112,7 +125,11 @@ pub async fn set_enabled(
     if res.rows_affected == 0 {
         return Ok(false);
     }
-    let action = if enabled { "webhook.enable" } else { "webhook.disable" };
+    let action = if enabled {
+        "webhook.enable"
+    } else {
+        "webhook.disable"
+    };
     audit::record(
         db,
         Entry::by_user(org_id, actor, action, "webhook_endpoint", id, String::new()),
@@ -139,7 +156,14 @@ pub async fn delete(
     Endpoints::delete_by_id(id).exec(db).await?;
     audit::record(
         db,
-        Entry::by_user(org_id, actor, "webhook.delete", "webhook_endpoint", id, found.url),
+        Entry::by_user(
+            org_id,
+            actor,
+            "webhook.delete",
+            "webhook_endpoint",
+            id,
+            found.url,
+        ),
     )
     .await?;
     Ok(true)

@@ -96,7 +96,13 @@ pub async fn enqueue_test(
     actor: i64,
 ) -> Result<String, DbErr> {
     let data = json!({ "endpoint_id": endpoint_id, "sent_by_user_id": actor });
-    let (msg_id, row) = event(org_id, EventType::Test, &data, Some(endpoint_id), crate::db::now());
+    let (msg_id, row) = event(
+        org_id,
+        EventType::Test,
+        &data,
+        Some(endpoint_id),
+        crate::db::now(),
+    );
     webhook_events::Entity::insert(row)
         .exec_without_returning(db)
         .await?;
@@ -242,7 +248,11 @@ pub async fn link_changed(
         return Ok(false);
     }
     let shown = shareable(db, org_id, email_ids).await?;
-    let mut ids: Vec<i64> = email_ids.iter().copied().filter(|id| shown.contains(id)).collect();
+    let mut ids: Vec<i64> = email_ids
+        .iter()
+        .copied()
+        .filter(|id| shown.contains(id))
+        .collect();
     if ids.is_empty() {
         return Ok(false);
     }

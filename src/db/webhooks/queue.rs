@@ -261,9 +261,12 @@ async fn failed(
     if streak >= MAX_FAILURE_STREAK {
         return Ok(Some(format!("{streak} delivery attempts in a row failed")));
     }
-    Ok(since
-        .filter(|s| now - *s >= MAX_FAILING)
-        .map(|s| format!("every delivery attempt failed since {}", s.format("%Y-%m-%d %H:%M UTC"))))
+    Ok(since.filter(|s| now - *s >= MAX_FAILING).map(|s| {
+        format!(
+            "every delivery attempt failed since {}",
+            s.format("%Y-%m-%d %H:%M UTC")
+        )
+    }))
 }
 
 /// One delivery as the endpoint's log shows it.
