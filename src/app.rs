@@ -121,6 +121,15 @@ impl App {
         }
     }
 
+    /// What the webhook delivery worker needs (tests call its step with it).
+    pub fn webhook_deps(&self) -> crate::webhooks::WebhookDeps {
+        crate::webhooks::WebhookDeps::new(
+            self.db.clone(),
+            Arc::new(self.keys.clone()),
+            self.settings.webhook_allow_private,
+        )
+    }
+
     /// Serve until `shutdown` is cancelled, then stop within `THREADLINE_SHUTDOWN_SECONDS`: no
     /// work is claimed any more, running sync passes end at their next committed page and
     /// give their mailboxes back, live streams end, in-flight requests finish. What still runs
@@ -152,6 +161,8 @@ impl App {
         let retention_id = format!("{instance}-retention");
         // And one reference-rule apply worker.
         let references_id = format!("{instance}-references");
+        // And one webhook delivery worker (leases keep each delivery to one attempt at a time).
+        let webhooks_id = format!("{instance}-webhooks");
         // What this instance held before a restart is free at once, its runs closed.
         let own: Vec<String> = sync_ids
             .iter()
@@ -214,6 +225,13 @@ impl App {
                 tokio::spawn(crate::directory_sync::job::run(
                     self.mail_deps(),
                     directory_id,
+                    shutdown.child_token(),
+                ))
+            }))
+            .chain((self.settings.job_workers > 0).then(|| {
+                tokio::spawn(crate::webhooks::deliver::run(
+                    self.webhook_deps(),
+                    webhooks_id,
                     shutdown.child_token(),
                 ))
             }))

@@ -511,6 +511,18 @@ pub struct SettingsArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub metrics_mailbox_labels: bool,
+    /// Let webhooks reach loopback and private addresses (true/false); off, a delivery to
+    /// 127.0.0.1, 10.x, 192.168.x, link-local and the like is refused.
+    #[arg(
+        long,
+        global = true,
+        env = "THREADLINE_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        value_name = "BOOL",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub webhook_allow_private: bool,
     #[command(flatten)]
     pub push: crate::config_push::PushArgs,
 }

@@ -90,6 +90,9 @@ pub struct Settings {
     /// `THREADLINE_METRICS_MAILBOX_LABELS`: the quota histogram carries a `mailbox` label (the
     /// mailbox's id), one series set per mailbox.
     pub metrics_mailbox_labels: bool,
+    /// `THREADLINE_WEBHOOK_ALLOW_PRIVATE`: webhook deliveries may reach loopback and private
+    /// addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -113,6 +116,7 @@ impl fmt::Debug for Settings {
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
             )
             .field("metrics_bind", &self.metrics_bind)
+            .field("webhook_allow_private", &self.webhook_allow_private)
             .finish_non_exhaustive()
     }
 }
@@ -173,6 +177,7 @@ impl Settings {
             metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
             metrics_bind: args.metrics_bind,
             metrics_mailbox_labels: args.metrics_mailbox_labels,
+            webhook_allow_private: args.webhook_allow_private,
         }
     }
 

@@ -23,3 +23,4 @@ pub mod secrets;
 pub mod sync;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;

@@ -121,6 +121,7 @@ pub async fn upsert_page(
         // The in-memory directory holds contacts of a transaction that may yet roll back.
         directory.forget();
     }
+    let received = super::webhooks::outbox::received(owner.account_id, &fresh, &links);
     insert_chunked(db, people, 8, email_participants::Entity::insert_many).await?;
     // Only emails this call claimed get links here, so none exist yet; re-association of
     // stored mail is a separate job.
@@ -138,6 +139,8 @@ pub async fn upsert_page(
     .await?;
     // One statement per page: open pages of the organization look for the new threads.
     super::live::bump(db, owner.organization_id).await?;
+    // `email.received`, in the page's transaction (one statement when no endpoint wants it).
+    super::webhooks::outbox::email_received(db, owner.organization_id, received).await?;
     Ok(out)
 }
 

@@ -45,6 +45,7 @@ pub mod timeline;
 pub mod users;
 pub mod visibility;
 pub mod write_back;
+pub mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;

@@ -25,3 +25,4 @@ pub mod threading;
 pub mod user;
 pub mod visibility;
 pub mod write_back;
+pub mod webhooks;

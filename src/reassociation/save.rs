@@ -94,6 +94,7 @@ pub async fn save_in(
         }
     };
     let id = records::write_in(txn, org_id, actor, kind, existing, fields).await?;
+    crate::db::webhooks::outbox::record_saved(txn, org_id, kind, existing.is_none(), id).await?;
     let subject = Subject::of(kind, id);
     scope.merge(scope_of(txn, org_id, subject).await?);
     Ok((subject, scope))

@@ -3,6 +3,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
+pub mod admin_webhooks;
 pub mod assets;
 pub mod attachments;
 pub mod auth;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .merge(purge::router())
         .merge(admin::router())
         .merge(admin_mailboxes::router())
+        .merge(admin_webhooks::router())
         .merge(connections::router())
         .merge(connection_consent::router())
         .merge(connection_rules::router())

@@ -8,6 +8,7 @@ mod db;
 pub mod inspect;
 pub mod mail;
 pub mod timeline_model;
+pub mod webhooks;
 
 pub use db::TestDb;
 

@@ -65,3 +65,4 @@ mod visibility_counts;
 mod visibility_policy;
 mod visibility_props;
 mod visibility_world;
+mod webhooks;

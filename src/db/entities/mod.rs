@@ -33,3 +33,6 @@ pub mod sync_runs;
 pub mod user_email_states;
 pub mod users;
 pub mod write_back_outbox;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
+pub mod webhook_events;

@@ -107,6 +107,14 @@ fn target_filter(target: Target) -> sea_orm::Condition {
     }
 }
 
+/// `(business id, contact id)` of a target, as webhooks announce it.
+fn ids_of(target: Target) -> (Option<i64>, Option<i64>) {
+    match target {
+        Target::Business(id) => (Some(id), None),
+        Target::Contact(id) => (None, Some(id)),
+    }
+}
+
 fn describe(target: Target) -> String {
     match target {
         Target::Business(id) => format!("business {id}"),
@@ -189,6 +197,9 @@ pub async fn link<C: ConnectionTrait + TransactionTrait>(
     };
     audit(&txn, org_id, actor, "email.link", email_id, detail).await?;
     crate::db::live::touch_email(&txn, org_id, first.id).await?;
+    let kind = crate::domain::webhooks::EventType::EmailLinked;
+    crate::db::webhooks::outbox::link_changed(&txn, org_id, kind, &ids, ids_of(target), actor)
+        .await?;
     txn.commit().await?;
     Ok(n)
 }
@@ -221,6 +232,10 @@ pub async fn unlink<C: ConnectionTrait + TransactionTrait>(
     let detail = describe(link.target);
     audit(&txn, org_id, actor, "email.unlink", email_id, detail).await?;
     crate::db::live::touch_email(&txn, org_id, email_id).await?;
+    let kind = crate::domain::webhooks::EventType::EmailUnlinked;
+    let target = ids_of(link.target);
+    crate::db::webhooks::outbox::link_changed(&txn, org_id, kind, &[email_id], target, actor)
+        .await?;
     txn.commit().await?;
     Ok(link.target)
 }

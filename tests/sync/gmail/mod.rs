@@ -16,5 +16,6 @@ mod restarts;
 mod shutdown;
 mod statistics;
 mod threads;
+mod webhooks;
 mod worker;
 mod write_back;
