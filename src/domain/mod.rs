@@ -1,6 +1,7 @@
 //! Pure types and rules, no I/O: addresses, domains, messages, association, threading, roles,
 //! passwords.
 pub mod address;
+pub mod attachments;
 pub mod association;
 pub mod auto_contacts;
 pub mod directory_csv;

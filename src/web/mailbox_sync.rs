@@ -61,6 +61,8 @@ struct MailboxPage {
     reconciliation: ReconciliationView,
     /// The mailbox's visibility level and the choices within the organization's maximum.
     visibility: super::mailbox_visibility::MailboxVisibility,
+    /// The mailbox's own attachment limit and the organization's.
+    attachment_limit: super::attachment_settings::MailboxLimitView,
 }
 
 struct FormView {
@@ -135,7 +137,7 @@ async fn show(
     let account = owned(&deps, &user, id).await?;
     let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
     let flash = user.session.remove::<String>(FLASH_KEY).await?;
-    page(&deps, &user, account, form, FieldErrors::default(), flash).await
+    page(&deps, &user, account, form, FieldErrors::default(), flash, None).await
 }
 
 /// The mailbox's page with `errors` (a refused visibility level) and its stored settings.
@@ -146,7 +148,19 @@ pub async fn page_with_errors(
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
-    page(deps, user, account, form, errors, None).await
+    page(deps, user, account, form, errors, None, None).await
+}
+
+/// The mailbox's page with a refused attachment limit (`typed`) and why (`errors`).
+pub async fn page_with_limit(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    account: MailAccount,
+    errors: FieldErrors,
+    typed: String,
+) -> Result<Response, AppError> {
+    let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
+    page(deps, user, account, form, errors, None, Some(typed)).await
 }
 
 async fn page(
@@ -156,8 +170,16 @@ async fn page(
     form: SettingsForm,
     errors: FieldErrors,
     flash: Option<String>,
+    typed_limit: Option<String>,
 ) -> Result<Response, AppError> {
     let provider = account.provider;
+    let attachment_limit = super::attachment_settings::mailbox_view(
+        &deps.db,
+        user.organization_id,
+        account.id,
+        typed_limit,
+    )
+    .await?;
     let runs = sync_runs::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
     let skips = sync_status::recent_skips(&deps.db, account.id, SKIPS_SHOWN).await?;
     let reconciliation = db::reconciliation::of_mailbox(&deps.db, account.id).await?;
@@ -196,6 +218,7 @@ async fn page(
         skips: skips.into_iter().map(SkipRow::from).collect(),
         reconciliation: ReconciliationView::new(&reconciliation, db::now()),
         visibility,
+        attachment_limit,
     };
     Ok((status, render(&view)?).into_response())
 }
@@ -215,7 +238,7 @@ async fn save(
             for p in problems {
                 errors.add(p.field, p.message);
             }
-            return page(&deps, &user, account, form, errors, None).await;
+            return page(&deps, &user, account, form, errors, None, None).await;
         }
     };
     let before = account.sync_settings.clone();

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
 pub mod assets;
+pub mod attachment_settings;
 pub mod attachments;
 pub mod auth;
 pub mod connection_consent;
@@ -84,6 +85,7 @@ impl FromRef<AppState> for MailDeps {
             db: state.db.clone(),
             keys: state.keys.clone(),
             providers: state.providers.clone(),
+            blobs: crate::db::blobs::BlobDir::under(&state.settings.data_dir),
         }
     }
 }
@@ -127,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())
+        .merge(attachment_settings::router())
         .merge(exclusions::router())
         .merge(unmatched::router())
         .merge(email_links::router())

@@ -48,6 +48,8 @@ pub struct Model {
     /// The directory's last word on that user: active | disabled | suspended | removed | ...
     #[sea_orm(column_type = "Text", nullable)]
     pub directory_state: Option<String>,
+    /// The mailbox's own attachment size limit; None: the organization's.
+    pub attachment_limit_bytes: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

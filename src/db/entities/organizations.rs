@@ -15,6 +15,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub free_mail_domains: String,
     pub created_at: DateTimeUtc,
+    /// `off`, `database` or `directory` (`domain::attachments::Storage`).
+    #[sea_orm(column_type = "Text")]
+    pub attachment_storage: String,
+    pub attachment_limit_bytes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
