@@ -145,12 +145,7 @@ impl MigrationTrait for Migration {
             .await?;
         m.drop_table(Table::drop().table(AttachmentBlobs::Table).to_owned())
             .await?;
-        drop_columns(
-            m,
-            MailAccounts::Table,
-            [MailAccounts::AttachmentLimitBytes],
-        )
-        .await?;
+        drop_columns(m, MailAccounts::Table, [MailAccounts::AttachmentLimitBytes]).await?;
         drop_columns(
             m,
             Organizations::Table,

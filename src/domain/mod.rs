@@ -1,8 +1,8 @@
 //! Pure types and rules, no I/O: addresses, domains, messages, association, threading, roles,
 //! passwords.
 pub mod address;
-pub mod attachments;
 pub mod association;
+pub mod attachments;
 pub mod auto_contacts;
 pub mod directory_csv;
 pub mod domains;

@@ -113,8 +113,8 @@ pub async fn content(
     if let Some(bytes) = blobs::content_of(&deps.db, &deps.blobs, attachment.id).await? {
         return Ok(bytes);
     }
-    let policy = attachment_settings::for_mailbox(&deps.db, account.organization_id, account.id)
-        .await?;
+    let policy =
+        attachment_settings::for_mailbox(&deps.db, account.organization_id, account.id).await?;
     let limit = usize::try_from(policy.limit_bytes).unwrap_or(usize::MAX);
     fetch(
         deps,

@@ -137,8 +137,7 @@ async fn save_mailbox_limit(
         Err(message) => {
             let mut errors = FieldErrors::default();
             errors.add("attachment_limit", message);
-            super::mailbox_sync::page_with_limit(&deps, &user, account, errors, form.limit_mb)
-                .await
+            super::mailbox_sync::page_with_limit(&deps, &user, account, errors, form.limit_mb).await
         }
     }
 }

@@ -137,7 +137,16 @@ async fn show(
     let account = owned(&deps, &user, id).await?;
     let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
     let flash = user.session.remove::<String>(FLASH_KEY).await?;
-    page(&deps, &user, account, form, FieldErrors::default(), flash, None).await
+    page(
+        &deps,
+        &user,
+        account,
+        form,
+        FieldErrors::default(),
+        flash,
+        None,
+    )
+    .await
 }
 
 /// The mailbox's page with `errors` (a refused visibility level) and its stored settings.

@@ -36,6 +36,10 @@ fn message(to: &str, id: &str, subject: &str, file: &str, content: &[u8]) -> Str
     )
 }
 
+fn len(bytes: &[u8]) -> i64 {
+    i64::try_from(bytes.len()).unwrap()
+}
+
 /// Both mailboxes linked by the admin.
 async fn two_mailboxes() -> TestApp {
     let app = linked_app().await;
@@ -157,8 +161,11 @@ async fn stored_once_served_and_cleaned_up(mode: &str) {
     sync_all(&app).await;
     let stored = blobs(&app).await;
     assert_eq!(stored.len(), 1, "the same content is stored once");
-    assert_eq!(stored[0].size_bytes, QUOTE.len() as i64);
-    let joins = attachment_contents::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(stored[0].size_bytes, len(QUOTE));
+    let joins = attachment_contents::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
     assert_eq!(joins.len(), 2, "both attachments have it");
     let on_disk = files(&app);
     if mode == "directory" {
@@ -303,7 +310,7 @@ async fn a_message_over_the_mailbox_limit_is_ledgered_too_large_and_keeps_its_te
     let stored = blobs(&app).await;
     let mut sizes: Vec<i64> = stored.iter().map(|b| b.size_bytes).collect();
     sizes.sort_unstable();
-    assert_eq!(sizes, [QUOTE.len() as i64, big.len() as i64]);
+    assert_eq!(sizes, [len(QUOTE), len(&big)]);
     let other = email_by_subject(&app, "Big drawing again").await;
     let href = download_link(&app, other, "drawing.pdf").await;
     assert_eq!(app.get(&href).await.bytes().await.unwrap().len(), big.len());
@@ -329,7 +336,10 @@ async fn invalid_attachment_settings_are_refused_with_form_errors() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.unwrap();
-    assert!(page.contains("Choose off, in the database or in files."), "{page}");
+    assert!(
+        page.contains("Choose off, in the database or in files."),
+        "{page}"
+    );
     assert!(page.contains("Enter a whole number of megabytes from 1 to 150."));
     assert_form_error(
         app.post_form(

@@ -207,8 +207,15 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
         let mut directory = s.directory().await;
         let listed_at = page.listed.map(|(_, at)| at);
         let store = s.store();
-        emails::upsert_page(&txn, owner, page.messages, &mut directory, listed_at, &store)
-            .await?
+        emails::upsert_page(
+            &txn,
+            owner,
+            page.messages,
+            &mut directory,
+            listed_at,
+            &store,
+        )
+        .await?
     };
     let skips: Vec<(&str, &str, &str)> = page
         .skips
