@@ -118,6 +118,7 @@ impl App {
             db: self.db.clone(),
             keys: Arc::new(self.keys.clone()),
             providers: self.providers.clone(),
+            blobs: crate::db::blobs::BlobDir::under(&self.settings.data_dir),
         }
     }
 
@@ -241,6 +242,7 @@ impl App {
                         self.db.clone(),
                         retention_id,
                         self.settings.retention_days,
+                        crate::db::blobs::BlobDir::under(&self.settings.data_dir),
                         shutdown.child_token(),
                     ))
                 }),

@@ -2,7 +2,9 @@
 //! day; [`run_next`] claims a due one (leased in the `jobs` table, so with several instances
 //! each organization is pruned by one of them, at most daily) and prunes its sync runs and
 //! ledger history older than `THREADLINE_RETENTION_DAYS` ([`crate::db::retention`]); [`run`]
-//! is the cancellable loop `threadline serve` runs when retention is on (days > 0).
+//! is the cancellable loop `threadline serve` runs when retention is on (days > 0). After each
+//! organization's pruning it also sweeps stored attachment content no email uses and files a
+//! crash left without a row ([`crate::db::blobs`]).
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -59,13 +61,32 @@ pub async fn run_next(
     Ok(Some((job.organization_id, pruned)))
 }
 
+/// Stored attachment content no email uses, and files without a row.
+async fn collect_attachments(db: &DatabaseConnection, blobs: &crate::db::blobs::BlobDir) {
+    crate::db::blobs::sweep_quietly(db, blobs).await;
+    match crate::db::blobs::collect_orphan_files(db, blobs).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "removed attachment files no row stores"),
+        Err(e) => tracing::warn!(error = %e, "cannot collect orphan attachment files"),
+    }
+}
+
 /// Run [`run_next`] until `shutdown`; leases are given back on the way out.
-pub async fn run(db: DatabaseConnection, worker: String, days: u32, shutdown: CancellationToken) {
+pub async fn run(
+    db: DatabaseConnection,
+    worker: String,
+    days: u32,
+    blobs: crate::db::blobs::BlobDir,
+    shutdown: CancellationToken,
+) {
     loop {
         let step = tokio::select! {
             () = shutdown.cancelled() => break,
             step = run_next(&db, &worker, days) => step,
         };
+        if matches!(step, Ok(Some(_))) {
+            collect_attachments(&db, &blobs).await;
+        }
         let pause = match step {
             Ok(Some(_)) => StdDuration::ZERO,
             Ok(None) => IDLE,

@@ -40,6 +40,7 @@ mod m20261208_000510_live;
 mod m20261209_000610_reconciliation;
 mod m20261210_000710_write_back;
 mod m20261210_000720_references;
+mod m20261210_000730_attachment_store;
 mod m20261210_000750_webhooks;
 
 pub struct Migrator;
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000610_reconciliation::Migration),
             Box::new(m20261210_000710_write_back::Migration),
             Box::new(m20261210_000720_references::Migration),
+            Box::new(m20261210_000730_attachment_store::Migration),
             Box::new(m20261210_000750_webhooks::Migration),
         ]
     }

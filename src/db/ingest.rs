@@ -25,6 +25,8 @@ use crate::domain::stored::Folders;
 /// repeat: rows are keyed by (account_id, provider_message_id) and children are only written
 /// for rows this call claimed. New mail is associated with `directory` (kept by the pass) and,
 /// when the page belongs to a listing that began at `listed_at`, inserted stamped as listed.
+/// New mail over the attachment limit is ledgered `too_large`, and attachment content the
+/// messages carry is kept in `store` ([`super::blobs::keep`]).
 ///
 /// `db` is the page's transaction; on PostgreSQL it commits without waiting for its WAL to
 /// reach disk (see [`relax_commit`]).
@@ -34,6 +36,7 @@ pub async fn upsert_page(
     messages: &[NormalizedMessage],
     directory: &mut PassDirectory,
     listed_at: Option<DateTime<Utc>>,
+    store: &super::blobs::Store,
 ) -> Result<Upserted, DbErr> {
     relax_commit(db).await?;
     let mut unique: HashMap<&str, &NormalizedMessage> = HashMap::new();
@@ -137,6 +140,7 @@ pub async fn upsert_page(
         )
     })
     .await?;
+    super::blobs::keep(db, owner, store, &fresh).await?;
     // One statement per page: open pages of the organization look for the new threads.
     super::live::bump(db, owner.organization_id).await?;
     // `email.received`, in the page's transaction (one statement when no endpoint wants it).

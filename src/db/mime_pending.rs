@@ -114,6 +114,7 @@ pub async fn fill(
     db: &impl ConnectionTrait,
     owner: Owner,
     filled: &[(i64, NormalizedMessage)],
+    store: &super::blobs::Store,
 ) -> Result<u64, DbErr> {
     let ids: Vec<i64> = filled.iter().map(|(id, _)| *id).collect();
     let claimed: std::collections::HashSet<i64> = claim(db, &ids).await?.into_iter().collect();
@@ -160,6 +161,8 @@ pub async fn fill(
     delete_by_email(db, "email_references", "email_id", &ids).await?;
     let messages: Vec<(i64, &NormalizedMessage)> = filled.iter().map(|(id, m)| (*id, m)).collect();
     super::references::match_messages(db, owner.organization_id, &messages).await?;
+    let kept: Vec<(i64, &NormalizedMessage)> = filled.iter().map(|(id, m)| (*id, m)).collect();
+    super::blobs::keep(db, owner, store, &kept).await?;
     Ok(filled.len() as u64)
 }
 

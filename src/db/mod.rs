@@ -1,7 +1,10 @@
 //! Database access: connecting and migrating, generated entities, and query modules that take
 //! `&impl ConnectionTrait` so callers pass a pool or a transaction.
+pub mod attachment_settings;
 pub mod audit;
 pub mod batch;
+pub mod blob_files;
+pub mod blobs;
 pub mod combined;
 pub mod connection_rules;
 pub mod connections;

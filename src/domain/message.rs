@@ -37,6 +37,9 @@ pub struct NormalizedMessage {
     /// `is_bulk` because an auto-reply inside a real conversation is still part of it.
     pub auto_submitted: bool,
     pub size_bytes: u64,
+    /// The attachment limit the message is over, if it is: it is stored with its text and
+    /// attachment list but without its attachments' content, and ledgered `too_large`.
+    pub over_limit: Option<u64>,
 }
 
 impl NormalizedMessage {
@@ -109,6 +112,8 @@ pub struct AttachmentMeta {
     /// Without angle brackets.
     pub content_id: Option<String>,
     pub inline: bool,
+    /// The decoded bytes, kept only when the organization stores attachment content.
+    pub content: Option<Vec<u8>>,
 }
 
 /// An RFC 5322 Message-ID without its angle brackets, parsed once.

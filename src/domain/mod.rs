@@ -2,6 +2,7 @@
 //! passwords.
 pub mod address;
 pub mod association;
+pub mod attachments;
 pub mod auto_contacts;
 pub mod directory_csv;
 pub mod domains;

@@ -92,5 +92,8 @@ async fn disconnect_found(
     let entry = audit::Entry::by_user(org_id, user_id, action, "mail_account", account.id, detail);
     audit::record(&txn, entry).await?;
     txn.commit().await?;
+    if purge {
+        crate::db::blobs::sweep_quietly(&deps.db, &deps.blobs).await;
+    }
     Ok(revocation)
 }

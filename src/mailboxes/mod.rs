@@ -26,6 +26,8 @@ pub struct MailDeps {
     pub db: DatabaseConnection,
     pub keys: Arc<KeyRing>,
     pub providers: Arc<Providers>,
+    /// Where attachment content kept in files lives (`<data dir>/attachments`).
+    pub blobs: crate::db::blobs::BlobDir,
 }
 
 impl MailDeps {
@@ -42,6 +44,7 @@ impl MailDeps {
             db,
             keys: Arc::new(keys),
             providers: Arc::new(providers),
+            blobs: crate::db::blobs::BlobDir::under(&settings.data_dir),
         })
     }
 }

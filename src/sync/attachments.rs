@@ -1,9 +1,12 @@
-//! Attachments are not stored: they are fetched from the provider when someone opens one. The
-//! message's MIME is read (Gmail `format=raw`, Graph `$value`) with the mailbox's token, and
+//! An attachment's content: its stored copy when the organization stores attachment content
+//! and the message was synced under the limit (`db::blobs`), else fetched from the provider
+//! when someone opens it. The message's MIME is read (Gmail `format=raw`, Graph `$value`) with the mailbox's token, and
 //! the part is taken by its stored part path, so ephemeral provider attachment ids never
 //! matter. An organization mailbox is read at its directory user's path with its connection's
 //! token. A refused token is refreshed once.
+use crate::db::entities::attachments;
 use crate::db::entities::mail_accounts::Model as MailAccount;
+use crate::db::{attachment_settings, blobs};
 use crate::providers::gmail::GmailClient;
 use crate::providers::graph::GraphClient;
 use crate::providers::mime::{extract_part, Limits};
@@ -14,16 +17,13 @@ use super::SyncError;
 use crate::mailboxes::credentials::{self, CredentialError};
 use crate::mailboxes::MailDeps;
 
-/// Largest message an attachment is taken from (Gmail caps messages at 25 MB, base64 included).
-pub const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
-
 #[derive(Debug, thiserror::Error)]
 pub enum AttachmentError {
     #[error("the message is no longer in the mailbox")]
     Gone,
     #[error("the message has no such part")]
     NoSuchPart,
-    #[error("the message is too large to take an attachment from")]
+    #[error("the message is over the attachment size limit: open it in the mailbox itself")]
     TooLarge,
     #[error("the mailbox must be reconnected first")]
     NeedsReconnect,
@@ -31,6 +31,8 @@ pub enum AttachmentError {
     Provider(ProviderError),
     #[error("credentials: {0}")]
     Credentials(CredentialError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
 }
 
 impl From<CredentialError> for AttachmentError {
@@ -100,12 +102,38 @@ fn org_error(e: SyncError) -> AttachmentError {
     }
 }
 
-/// The decoded bytes of part `part_key` of the provider message `provider_message_id`.
+/// The decoded bytes of `attachment` of the provider message `provider_message_id`: the
+/// stored copy if there is one, else from the provider.
+pub async fn content(
+    deps: &MailDeps,
+    account: &MailAccount,
+    provider_message_id: &str,
+    attachment: &attachments::Model,
+) -> Result<Vec<u8>, AttachmentError> {
+    if let Some(bytes) = blobs::content_of(&deps.db, &deps.blobs, attachment.id).await? {
+        return Ok(bytes);
+    }
+    let policy =
+        attachment_settings::for_mailbox(&deps.db, account.organization_id, account.id).await?;
+    let limit = usize::try_from(policy.limit_bytes).unwrap_or(usize::MAX);
+    fetch(
+        deps,
+        account,
+        provider_message_id,
+        &attachment.part_key,
+        limit,
+    )
+    .await
+}
+
+/// The decoded bytes of part `part_key` of the provider message `provider_message_id`, if
+/// the message is not larger than `limit` bytes.
 pub async fn fetch(
     deps: &MailDeps,
     account: &MailAccount,
     provider_message_id: &str,
     part_key: &str,
+    limit: usize,
 ) -> Result<Vec<u8>, AttachmentError> {
     let provider = account.provider;
     let access = Access::of(account).map_err(org_error)?;
@@ -122,7 +150,7 @@ pub async fn fetch(
             Err(e) => return Err(AttachmentError::Provider(e)),
         }
     };
-    if message.len() > MAX_MESSAGE_BYTES {
+    if message.len() > limit {
         return Err(AttachmentError::TooLarge);
     }
     extract_part(&message, part_key, &Limits::default()).ok_or(AttachmentError::NoSuchPart)

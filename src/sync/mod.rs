@@ -112,6 +112,9 @@ pub struct SyncOptions {
     /// [`RECONCILE_EVERY`], so a mailbox woken by push many times an hour is not recounted each
     /// time; zero (`threadline sync`, tests) checks after every finished pass.
     pub reconcile_every: Duration,
+    /// Where the pass stores attachment content (the organization's policy, read at the start
+    /// of a pass together with the size limit in `limits`).
+    pub attachment_storage: crate::domain::attachments::Storage,
 }
 
 /// How often a background worker's passes reconcile a mailbox.
@@ -147,6 +150,7 @@ impl Default for SyncOptions {
             stop: None,
             newest_first: NEWEST_FIRST,
             reconcile_every: Duration::ZERO,
+            attachment_storage: crate::domain::attachments::Storage::Off,
         }
     }
 }
@@ -237,6 +241,12 @@ pub async fn sync_account_with(
     };
     let stored = account.sync_settings.clone();
     let mut options = options.clone();
+    let policy =
+        crate::db::attachment_settings::for_mailbox(&deps.db, owner.organization_id, account_id)
+            .await?;
+    options.limits.max_message_bytes = usize::try_from(policy.limit_bytes).unwrap_or(usize::MAX);
+    options.limits.keep_content = policy.storage != crate::domain::attachments::Storage::Off;
+    options.attachment_storage = policy.storage;
     options.since = options.since.or(stored.since);
     if options.labels.as_ref().is_none_or(Vec::is_empty) {
         let defaults: &[&str] = match provider {

@@ -163,6 +163,14 @@ impl Session {
         &self.0.deps
     }
 
+    /// Where the pass keeps attachment content.
+    pub fn store(&self) -> crate::db::blobs::Store {
+        crate::db::blobs::Store {
+            storage: self.0.options.attachment_storage,
+            dir: self.0.deps.blobs.clone(),
+        }
+    }
+
     pub fn owner(&self) -> Owner {
         self.0.owner
     }

@@ -1,7 +1,8 @@
 //! Attachments through Threadline: `/emails/{id}/attachments/{attachment}` downloads one
 //! (always `Content-Disposition: attachment`, never rendered by us), and `/emails/{id}/cid/{cid}`
 //! serves an inline raster image the email body refers to. Both check that the reader may see
-//! the email in full (its mailbox's visibility level), then fetch the part from the provider.
+//! the email in full (its mailbox's visibility level), then serve the stored copy of the part,
+//! or fetch it from the provider.
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,7 @@ use super::AppState;
 use crate::db::email_view;
 use crate::db::entities::attachments;
 use crate::mailboxes::MailDeps;
-use crate::sync::attachments::{fetch, AttachmentError};
+use crate::sync::attachments::{content, AttachmentError};
 
 /// Inline images we serve with their own type; anything else (SVG included) is not an image
 /// to us.
@@ -62,7 +63,7 @@ async fn part(
         .into_iter()
         .find(|a| pick(a))
         .ok_or(AppError::NotFound)?;
-    let bytes = fetch(deps, &account, &email.provider_message_id, &row.part_key).await?;
+    let bytes = content(deps, &account, &email.provider_message_id, &row).await?;
     Ok((row, bytes))
 }
 

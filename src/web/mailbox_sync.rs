@@ -63,6 +63,8 @@ struct MailboxPage {
     visibility: super::mailbox_visibility::MailboxVisibility,
     /// Whether the owner's marks are written back to the mailbox, and why not.
     write_back: super::mailbox_write_back::WriteBackView,
+    /// The mailbox's own attachment limit and the organization's.
+    attachment_limit: super::attachment_settings::MailboxLimitView,
 }
 
 struct FormView {
@@ -137,7 +139,16 @@ async fn show(
     let account = owned(&deps, &user, id).await?;
     let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
     let flash = user.session.remove::<String>(FLASH_KEY).await?;
-    page(&deps, &user, account, form, FieldErrors::default(), flash).await
+    page(
+        &deps,
+        &user,
+        account,
+        form,
+        FieldErrors::default(),
+        flash,
+        None,
+    )
+    .await
 }
 
 /// The mailbox's page with `errors` (a refused visibility level) and its stored settings.
@@ -148,7 +159,19 @@ pub async fn page_with_errors(
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
-    page(deps, user, account, form, errors, None).await
+    page(deps, user, account, form, errors, None, None).await
+}
+
+/// The mailbox's page with a refused attachment limit (`typed`) and why (`errors`).
+pub async fn page_with_limit(
+    deps: &MailDeps,
+    user: &CurrentUser,
+    account: MailAccount,
+    errors: FieldErrors,
+    typed: String,
+) -> Result<Response, AppError> {
+    let form = SettingsForm::from_stored(&account.sync_settings, account.sync_interval_secs);
+    page(deps, user, account, form, errors, None, Some(typed)).await
 }
 
 async fn page(
@@ -158,8 +181,16 @@ async fn page(
     form: SettingsForm,
     errors: FieldErrors,
     flash: Option<String>,
+    typed_limit: Option<String>,
 ) -> Result<Response, AppError> {
     let provider = account.provider;
+    let attachment_limit = super::attachment_settings::mailbox_view(
+        &deps.db,
+        user.organization_id,
+        account.id,
+        typed_limit,
+    )
+    .await?;
     let runs = sync_runs::recent_runs(&deps.db, account.id, RUNS_SHOWN).await?;
     let skips = sync_status::recent_skips(&deps.db, account.id, SKIPS_SHOWN).await?;
     let reconciliation = db::reconciliation::of_mailbox(&deps.db, account.id).await?;
@@ -200,6 +231,7 @@ async fn page(
         reconciliation: ReconciliationView::new(&reconciliation, db::now()),
         visibility,
         write_back,
+        attachment_limit,
     };
     Ok((status, render(&view)?).into_response())
 }
@@ -219,7 +251,7 @@ async fn save(
             for p in problems {
                 errors.add(p.field, p.message);
             }
-            return page(&deps, &user, account, form, errors, None).await;
+            return page(&deps, &user, account, form, errors, None, None).await;
         }
     };
     let before = account.sync_settings.clone();

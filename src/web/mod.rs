@@ -5,6 +5,7 @@ pub mod admin_mailbox_views;
 pub mod admin_mailboxes;
 pub mod admin_webhooks;
 pub mod assets;
+pub mod attachment_settings;
 pub mod attachments;
 pub mod auth;
 pub mod connection_consent;
@@ -88,6 +89,7 @@ impl FromRef<AppState> for MailDeps {
             db: state.db.clone(),
             keys: state.keys.clone(),
             providers: state.providers.clone(),
+            blobs: crate::db::blobs::BlobDir::under(&state.settings.data_dir),
         }
     }
 }
@@ -133,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .merge(directory::router())
         .merge(directory_csv::router())
         .merge(settings::router())
+        .merge(attachment_settings::router())
         .merge(exclusions::router())
         .merge(references::router())
         .merge(reference_timeline::router())

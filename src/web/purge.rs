@@ -98,5 +98,7 @@ async fn apply(
         purge::purge_email(&txn, user.organization_id, user.id, &e).await?;
     }
     txn.commit().await?;
+    // Stored attachment content no email uses any more goes with them.
+    crate::db::blobs::sweep_quietly(&deps.db, &deps.blobs).await;
     Ok(Redirect::to("/").into_response())
 }

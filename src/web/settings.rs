@@ -1,5 +1,6 @@
 //! Organization settings (admins only): internal domains, free-mail overrides, the auto-create
-//! contacts policy and the timeline filters.
+//! contacts policy and the timeline filters (the visibility policy and the attachment settings
+//! are saved by their own modules and shown here).
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,6 +43,8 @@ struct SettingsPage {
     visibility_max: Vec<super::mailbox_visibility::LevelOption>,
     /// Members may write their marks back to their mailboxes.
     write_back: bool,
+    /// The attachment storage mode and size limit (`attachment_settings`).
+    attachments: super::attachment_settings::PolicyView,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +71,23 @@ pub(super) async fn page(
     errors: FieldErrors,
     typed: String,
 ) -> Result<Response, AppError> {
+    page_with(db, user, errors, typed, None).await
+}
+
+/// The page with the attachment form as typed (`attachments`) instead of as stored.
+pub(super) async fn page_with(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    errors: FieldErrors,
+    typed: String,
+    attachments: Option<super::attachment_settings::PolicyView>,
+) -> Result<Response, AppError> {
+    let attachments = match attachments {
+        Some(a) => a,
+        None => super::attachment_settings::PolicyView::stored(
+            crate::db::attachment_settings::policy(db, user.organization_id).await?,
+        ),
+    };
     let s = settings::load(db, user.organization_id)
         .await
         .map_err(settings_failed)?;
@@ -87,6 +107,7 @@ pub(super) async fn page(
         visibility_default: super::mailbox_visibility::options(v.default, Level::Full),
         visibility_max: super::mailbox_visibility::options(v.max, Level::Full),
         write_back,
+        attachments,
     })?;
     Ok((status, body).into_response())
 }

@@ -165,6 +165,7 @@ fn corpus_messages_survive_tight_limits() {
         max_body_bytes: 7,
         max_depth: 2,
         max_attachments: 1,
+        ..Limits::default()
     };
     for (_, raws) in corpora() {
         for raw in raws {

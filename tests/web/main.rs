@@ -9,6 +9,7 @@ mod support;
 mod account;
 mod admin;
 mod assets;
+mod attachment_store;
 mod auth;
 mod cli;
 mod connections;

@@ -51,6 +51,8 @@ pub struct Model {
     /// The owner's read / starred marks are written to the mailbox (when the organization
     /// allows it and the grant has the modify scope).
     pub write_back: bool,
+    /// The mailbox's own attachment size limit; None: the organization's.
+    pub attachment_limit_bytes: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,6 @@
 //! sea-orm entities, one module per table; each mirrors its migration in `migration/`.
+pub mod attachment_blobs;
+pub mod attachment_contents;
 pub mod attachments;
 pub mod audit_log;
 pub mod business_domains;

@@ -17,6 +17,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Marks may be written back to members' mailboxes (each mailbox opts in as well).
     pub write_back: bool,
+    /// `off`, `database` or `directory` (`domain::attachments::Storage`).
+    #[sea_orm(column_type = "Text")]
+    pub attachment_storage: String,
+    pub attachment_limit_bytes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,7 +15,7 @@ pub fn list(
     message: &Message<'_>,
     tree: &Tree,
     bodies: &Bodies,
-    max_attachments: usize,
+    limits: &super::Limits,
 ) -> Vec<AttachmentMeta> {
     tree.leaves()
         .into_iter()
@@ -28,9 +28,12 @@ pub fn list(
                 return None;
             }
             let key = tree.nodes.get(node)?.key.clone();
-            Some(describe(part, key, bodies))
+            let mut meta = describe(part, key, bodies);
+            // The same bytes a download takes (`extract_part`).
+            meta.content = limits.keep_content.then(|| part.contents().to_vec());
+            Some(meta)
         })
-        .take(max_attachments)
+        .take(limits.max_attachments)
         .collect()
 }
 
@@ -52,6 +55,7 @@ fn describe(part: &MessagePart<'_>, part_key: String, bodies: &Bodies) -> Attach
         size: u64::try_from(part.len()).unwrap_or(u64::MAX),
         content_id,
         inline: disposition_inline || referenced,
+        content: None,
     }
 }
 

@@ -27,6 +27,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Attachments past this many are not listed.
     pub max_attachments: usize,
+    /// A message larger than this (its raw bytes) keeps its text and attachment list, but not
+    /// its attachments' content (the organization's or the mailbox's attachment limit).
+    pub max_message_bytes: usize,
+    /// Keep each attachment's decoded content (`AttachmentMeta::content`) for storage.
+    pub keep_content: bool,
 }
 
 impl Default for Limits {
@@ -35,6 +40,9 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_depth: 32,
             max_attachments: 500,
+            max_message_bytes: usize::try_from(crate::domain::attachments::DEFAULT_LIMIT_BYTES)
+                .unwrap_or(usize::MAX),
+            keep_content: false,
         }
     }
 }
@@ -56,6 +64,8 @@ pub struct ParsedMime {
     pub is_bulk: bool,
     pub auto_submitted: bool,
     pub size_bytes: u64,
+    /// The limit the message is over (`Limits::max_message_bytes`), if it is.
+    pub over_limit: Option<u64>,
 }
 
 /// What only the provider knows about a message: the connectors fill this in.
@@ -93,6 +103,7 @@ impl ParsedMime {
             is_bulk: self.is_bulk,
             auto_submitted: self.auto_submitted,
             size_bytes: self.size_bytes,
+            over_limit: self.over_limit,
         }
     }
 }
@@ -101,6 +112,11 @@ impl ParsedMime {
 /// itself fails the headers alone are tried, then an empty result carrying only the size.
 pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
     let size_bytes = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+    let over = raw.len() > limits.max_message_bytes;
+    let limits = &Limits {
+        keep_content: limits.keep_content && !over,
+        ..*limits
+    };
     let repaired = separators::repair(raw);
     let raw: &[u8] = &repaired;
     let mut parsed = match guarded(|| MessageParser::default().parse(raw)) {
@@ -110,6 +126,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMime {
             .unwrap_or_default(),
     };
     parsed.size_bytes = size_bytes;
+    parsed.over_limit = over.then(|| u64::try_from(limits.max_message_bytes).unwrap_or(u64::MAX));
     parsed
 }
 
@@ -134,7 +151,7 @@ fn guarded<'x>(run: impl FnOnce() -> Option<Message<'x>>) -> Option<Message<'x>>
 fn from_message(message: &Message<'_>, limits: &Limits) -> ParsedMime {
     let tree = tree::Tree::build(message, limits.max_depth);
     let bodies = body::extract(message, &tree, limits.max_body_bytes);
-    let attachments = attachments::list(message, &tree, &bodies, limits.max_attachments);
+    let attachments = attachments::list(message, &tree, &bodies, limits);
     ParsedMime {
         body_text: bodies.text,
         body_html: bodies.html,

@@ -206,7 +206,16 @@ async fn store_page(s: &Session, page: &Page<'_>) -> Result<RunCounts, SyncError
     let upserted = {
         let mut directory = s.directory().await;
         let listed_at = page.listed.map(|(_, at)| at);
-        emails::upsert_page(&txn, owner, page.messages, &mut directory, listed_at).await?
+        let store = s.store();
+        emails::upsert_page(
+            &txn,
+            owner,
+            page.messages,
+            &mut directory,
+            listed_at,
+            &store,
+        )
+        .await?
     };
     let skips: Vec<(&str, &str, &str)> = page
         .skips

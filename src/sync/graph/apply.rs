@@ -355,7 +355,15 @@ pub async fn store(
     let txn = crate::db::begin_write(&s.deps().db).await?;
     let upserted = {
         let mut directory = s.directory().await;
-        emails::upsert_page(&txn, owner, &work.fresh, &mut directory, listing).await?
+        emails::upsert_page(
+            &txn,
+            owner,
+            &work.fresh,
+            &mut directory,
+            listing,
+            &s.store(),
+        )
+        .await?
     };
     let skips: Vec<(&str, &str, &str)> = work
         .skips

@@ -73,7 +73,7 @@ pub async fn store(s: &Session, synced: &Synced, listed: Vec<Early>) -> Result<(
         .collect();
     let upserted = {
         let mut directory = s.directory().await;
-        emails::upsert_page(&txn, owner, &fresh, &mut directory, None).await?
+        emails::upsert_page(&txn, owner, &fresh, &mut directory, None, &s.store()).await?
     };
     let fresh_ids: Vec<String> = fresh
         .iter()
@@ -191,7 +191,7 @@ async fn commit(s: &Session, chunk: Vec<Got>) -> Result<(), SyncError> {
     }
     let fetched = filled.len() as u64;
     let txn = crate::db::begin_write(&s.deps().db).await?;
-    mime_pending::fill(&txn, owner, &filled).await?;
+    mime_pending::fill(&txn, owner, &filled, &s.store()).await?;
     mime_pending::claim(&txn, &gone_ids).await?;
     let deleted = emails::mark_deleted(&txn, owner.account_id, &gone).await?;
     s.hold_lease(&txn).await?;

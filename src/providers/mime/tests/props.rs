@@ -113,7 +113,7 @@ proptest! {
         for m in &mutations {
             apply(&mut raw, m);
         }
-        check_invariants(&raw, &Limits { max_body_bytes: cap, max_depth: 8, max_attachments: 4 });
+        check_invariants(&raw, &Limits { max_body_bytes: cap, max_depth: 8, max_attachments: 4, ..Limits::default() });
     }
 
     #[test]
