@@ -38,6 +38,7 @@ mod m20261207_000410_connection_rules;
 mod m20261208_000500_push;
 mod m20261208_000510_live;
 mod m20261209_000610_reconciliation;
+mod m20261210_000700_provider_state;
 mod m20261210_000710_write_back;
 mod m20261210_000720_references;
 mod m20261210_000730_attachment_store;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000500_push::Migration),
             Box::new(m20261208_000510_live::Migration),
             Box::new(m20261209_000610_reconciliation::Migration),
+            Box::new(m20261210_000700_provider_state::Migration),
             Box::new(m20261210_000710_write_back::Migration),
             Box::new(m20261210_000720_references::Migration),
             Box::new(m20261210_000730_attachment_store::Migration),

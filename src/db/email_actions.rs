@@ -53,10 +53,19 @@ pub async fn set_mark(
     mark: Mark,
     on: bool,
 ) -> Result<(), DbErr> {
-    let at: Option<DateTime<Utc>> = on.then(super::now);
-    let column = match mark {
-        Mark::Read => user_email_states::Column::ReadAt,
-        Mark::Starred => user_email_states::Column::StarredAt,
+    let now = super::now();
+    let at: Option<DateTime<Utc>> = on.then_some(now);
+    // The change time is kept for un-marking too: a provider change sync observes later
+    // replaces the owner's mark, an earlier one does not (`super::provider_marks`).
+    let (column, changed) = match mark {
+        Mark::Read => (
+            user_email_states::Column::ReadAt,
+            user_email_states::Column::ReadChangedAt,
+        ),
+        Mark::Starred => (
+            user_email_states::Column::StarredAt,
+            user_email_states::Column::StarredChangedAt,
+        ),
     };
     let mut row = user_email_states::ActiveModel {
         organization_id: Set(organization_id),
@@ -64,11 +73,19 @@ pub async fn set_mark(
         message_key: Set(message_key.to_string()),
         read_at: Set(None),
         starred_at: Set(None),
+        read_changed_at: Set(None),
+        starred_changed_at: Set(None),
         ..Default::default()
     };
     match mark {
-        Mark::Read => row.read_at = Set(at),
-        Mark::Starred => row.starred_at = Set(at),
+        Mark::Read => {
+            row.read_at = Set(at);
+            row.read_changed_at = Set(Some(now));
+        }
+        Mark::Starred => {
+            row.starred_at = Set(at);
+            row.starred_changed_at = Set(Some(now));
+        }
     }
     user_email_states::Entity::insert(row)
         .on_conflict(
@@ -76,7 +93,7 @@ pub async fn set_mark(
                 user_email_states::Column::UserId,
                 user_email_states::Column::MessageKey,
             ])
-            .update_column(column)
+            .update_columns([column, changed])
             .to_owned(),
         )
         .exec_without_returning(db)

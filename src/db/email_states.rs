@@ -42,6 +42,9 @@ pub async fn set_states(
     // (folders, read, starred) -> ids to set to it.
     let mut groups: BTreeMap<(String, bool, bool), Vec<i64>> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
+    let stamp = super::now();
+    // Marks that changed in the provider: the mailbox owner's own marks follow them.
+    let mut observed = Vec::new();
     for c in changes.iter().rev() {
         // The last change of a message wins.
         if !seen.insert(c.id) {
@@ -55,12 +58,19 @@ pub async fn set_states(
         if differs {
             out.changed += 1;
         }
+        if *read != c.read || *starred != c.starred {
+            observed.push(super::provider_marks::Observed {
+                email_id: c.id,
+                read: (*read != c.read).then_some(c.read),
+                starred: (*starred != c.starred).then_some(c.starred),
+                at: stamp,
+            });
+        }
         if differs || (live && *deleted) {
             let key = (c.folders.to_json(), c.read, c.starred);
             groups.entry(key).or_default().push(c.id);
         }
     }
-    let stamp = super::now();
     let first = groups.values().flatten().next().copied();
     for ((folders, read, starred), ids) in groups {
         let set = if live {
@@ -77,6 +87,7 @@ pub async fn set_states(
         ];
         super::batch::update_by_id(db, "emails", (set, &values), &ids, ("", &[])).await?;
     }
+    super::provider_marks::follow(db, &observed).await?;
     if let Some(id) = first {
         // Open pages of the organization show the new marks.
         super::live::bump_for_email(db, id).await?;

@@ -31,6 +31,8 @@ pub struct LinkedRecord {
 pub struct EmailDetail {
     pub email: emails::Model,
     pub mailbox: String,
+    /// The mailbox's provider (which the email page names for mail deleted there).
+    pub provider: crate::domain::provider::Provider,
     pub own_mailbox: bool,
     pub participants: Vec<email_participants::Model>,
     /// Participant address -> the contact that owns it: `(contact id, name)`.
@@ -139,6 +141,7 @@ pub async fn load(
     };
     Ok(Some(EmailDetail {
         own_mailbox: account.owner_user_id == Some(user_id),
+        provider: account.provider,
         mailbox: account.address,
         email,
         participants,

@@ -99,6 +99,11 @@ pub async fn upsert_page(
     if fresh.is_empty() {
         return Ok(out);
     }
+    // The owner's marks start as the provider's (where they did not set them since).
+    let arrived = fresh
+        .iter()
+        .map(|(id, m)| (*id, m.read, m.starred, m.received_at));
+    super::provider_marks::follow(db, &super::provider_marks::on_arrival(arrived)).await?;
     let mut people = Vec::new();
     let mut files = Vec::new();
     let mut documents = Vec::with_capacity(fresh.len());

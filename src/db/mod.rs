@@ -30,6 +30,7 @@ pub mod org_access;
 pub mod org_mailboxes;
 pub mod organizations;
 pub mod private_threads;
+pub mod provider_marks;
 pub mod purge;
 pub mod push;
 pub mod read;

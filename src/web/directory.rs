@@ -313,7 +313,7 @@ async fn show(
     // The record, the linked-mail panel and the timeline's settings in one round trip.
     let mut reads = Combined::default();
     let detail = reads.part(|sql| records::detail_part(sql, org, kind, id));
-    let panel = PanelParts::add(&mut reads, org, Subject::of(kind, id));
+    let panel = PanelParts::add(&mut reads, timeline::reader(&user), Subject::of(kind, id));
     let ctx = reads.part(|sql| db_timeline::context_part(sql, timeline::reader(&user), scope));
     let mut parts = reads.run(&read).await?;
     let r = records::detail_of(kind, parts.take(detail)).ok_or(AppError::NotFound)?;

@@ -83,7 +83,8 @@ struct EmailPage {
     /// The body is still being fetched from the provider: the preview stands in for it.
     pending_preview: Option<String>,
     truncated: bool,
-    deleted_in_provider: bool,
+    /// "deleted in Gmail on 2026-12-08".
+    deleted_in_provider: Option<String>,
     /// The provider folders (Outlook) or labels (Gmail) the message is in, readable.
     folders: String,
     /// For a colleague below `full`: what their level leaves out.
@@ -274,7 +275,12 @@ async fn show(
         text: d.body.as_ref().and_then(|b| b.body_text.clone()),
         pending_preview: d.body_pending.then(|| d.email.snippet.clone()),
         truncated: d.body.as_ref().is_some_and(|b| b.truncated),
-        deleted_in_provider: d.email.deleted_in_provider_at.is_some(),
+        deleted_in_provider: d.email.deleted_in_provider_at.map(|at| {
+            super::timeline_views::deleted_label(crate::db::timeline::Deletion {
+                provider: d.provider,
+                at,
+            })
+        }),
         folders: d.email.folders.shown().join(", "),
         level_note: (!d.level.shows_body()).then(|| {
             format!(

@@ -10,7 +10,8 @@ use super::error::AppError;
 use super::mailbox_views::thousands;
 use super::views::{render, FieldErrors, Layout};
 use crate::db::combined::{Combined, PartId, Parts};
-use crate::db::links::recent;
+use crate::db::links::recent::{self, LinkedCount};
+use crate::db::timeline::Reader;
 use crate::reassociation::job::{self, Progress};
 use crate::reassociation::{Counts, ReassociateError, Subject};
 
@@ -38,7 +39,7 @@ impl From<Progress> for ProgressView {
     }
 }
 
-/// Linked emails are counted exactly up to this many; beyond, the page says "more than".
+/// Linked messages are counted exactly up to this many; beyond, the page says "more than".
 pub const COUNT_CAP: u64 = 1000;
 
 /// The linked-emails panel of a business or contact page.
@@ -49,11 +50,15 @@ pub struct LinkedMail {
     pub progress_url: String,
 }
 
-fn linked_label(n: u64) -> String {
-    match n {
-        1 => "1 linked email".into(),
-        n if n > COUNT_CAP => format!("more than {} linked emails", thousands(COUNT_CAP)),
-        n => format!("{} linked emails", thousands(n)),
+/// Messages, not stored copies: one message in three colleagues' mailboxes counts once.
+fn linked_label(count: LinkedCount) -> String {
+    match count {
+        LinkedCount::Exactly(n) | LinkedCount::AtLeast(n) if n > COUNT_CAP => {
+            format!("more than {} linked emails", thousands(COUNT_CAP))
+        }
+        LinkedCount::Exactly(1) => "1 linked email".into(),
+        LinkedCount::Exactly(n) => format!("{} linked emails", thousands(n)),
+        LinkedCount::AtLeast(n) => format!("at least {} linked emails", thousands(n)),
     }
 }
 
@@ -72,11 +77,12 @@ pub struct PanelParts {
 }
 
 impl PanelParts {
-    pub fn add(c: &mut Combined, org_id: i64, subject: Subject) -> Self {
+    pub fn add(c: &mut Combined, reader: Reader, subject: Subject) -> Self {
         let target = subject.target();
+        let org_id = reader.organization_id;
         Self {
             subject,
-            count: c.part(|sql| recent::count_part(sql, org_id, target, COUNT_CAP)),
+            count: c.part(|sql| recent::count_part(sql, reader, target, COUNT_CAP)),
             progress: c.part(|sql| job::progress_part(sql, org_id, subject)),
         }
     }
@@ -162,13 +168,22 @@ pub fn edit_failed(err: ReassociateError) -> AppError {
 
 #[cfg(test)]
 mod tests {
-    use super::{linked_label, COUNT_CAP};
+    use super::{linked_label, LinkedCount, COUNT_CAP};
 
     #[test]
     fn linked_counts_read_as_people_say_them() {
-        assert_eq!(linked_label(0), "0 linked emails");
-        assert_eq!(linked_label(1), "1 linked email");
-        assert_eq!(linked_label(COUNT_CAP), "1,000 linked emails");
-        assert_eq!(linked_label(COUNT_CAP + 1), "more than 1,000 linked emails");
+        use LinkedCount::{AtLeast, Exactly};
+        assert_eq!(linked_label(Exactly(0)), "0 linked emails");
+        assert_eq!(linked_label(Exactly(1)), "1 linked email");
+        assert_eq!(linked_label(Exactly(COUNT_CAP)), "1,000 linked emails");
+        assert_eq!(
+            linked_label(Exactly(COUNT_CAP + 1)),
+            "more than 1,000 linked emails"
+        );
+        assert_eq!(
+            linked_label(AtLeast(COUNT_CAP + 1)),
+            "more than 1,000 linked emails"
+        );
+        assert_eq!(linked_label(AtLeast(700)), "at least 700 linked emails");
     }
 }

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::db::timeline::{Cursor, Filters, Message, Page, Scope, ThreadSummary};
+use crate::db::timeline::{Cursor, Deletion, Filters, Message, Page, Scope, ThreadSummary};
 use crate::domain::references::encode;
 use crate::domain::search::SearchQuery;
 
-/// `?q=&since=&until=&mailbox=&attachments=on&unread=on&starred=on&after=`
+/// `?q=&since=&until=&mailbox=&attachments=on&unread=on&starred=on&hide_deleted=on&after=`
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct TimelineQuery {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -24,6 +24,9 @@ pub struct TimelineQuery {
     pub unread: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starred: Option<String>,
+    /// Leave out mail deleted in the provider (shown, marked, by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_deleted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
@@ -76,6 +79,7 @@ impl TimelineQuery {
             attachments: self.attachments.is_some(),
             unread: self.unread.is_some(),
             starred: self.starred.is_some(),
+            hide_deleted: self.hide_deleted.is_some(),
             search: SearchQuery::parse(&self.q),
         };
         (filters, errors)
@@ -92,6 +96,7 @@ impl TimelineQuery {
             || self.attachments.is_some()
             || self.unread.is_some()
             || self.starred.is_some()
+            || self.hide_deleted.is_some()
     }
 
     fn without_cursor(&self) -> Self {
@@ -150,6 +155,26 @@ pub struct ThreadRow {
     pub expand_url: String,
     /// The latest message's references: `(value, its timeline)`.
     pub references: Vec<(String, String)>,
+    /// "deleted in Gmail on 2026-12-08" when all its messages are, "2 deleted in the
+    /// provider" when some are.
+    pub deleted: Option<String>,
+}
+
+/// "deleted in Gmail on 2026-12-08".
+pub fn deleted_label(d: Deletion) -> String {
+    format!(
+        "deleted in {} on {}",
+        d.provider.label(),
+        d.at.format("%Y-%m-%d")
+    )
+}
+
+fn thread_deleted(t: &ThreadSummary) -> Option<String> {
+    match (t.all_deleted, t.deleted) {
+        (Some(d), _) => Some(deleted_label(d)),
+        (None, 0) => None,
+        (None, n) => Some(format!("{n} deleted in the provider")),
+    }
 }
 
 /// "Alice, Bob, Carol +2".
@@ -180,6 +205,7 @@ fn full_time(at: DateTime<Utc>) -> String {
 
 impl ThreadRow {
     pub fn new(t: ThreadSummary, base: &str, now: DateTime<Utc>) -> Self {
+        let deleted = thread_deleted(&t);
         let subject = if t.subject_hidden {
             NOT_SHARED_SUBJECT.to_string()
         } else if t.subject.trim().is_empty() {
@@ -188,6 +214,7 @@ impl ThreadRow {
             t.subject
         };
         Self {
+            deleted,
             expand_url: format!("{base}/threads/{}", t.handle),
             references: t
                 .references
@@ -296,6 +323,8 @@ pub struct MessageRow {
     pub attachments: bool,
     /// The unlink form's action, in business and contact timelines.
     pub unlink: Option<String>,
+    /// "deleted in Outlook on 2026-12-08".
+    pub deleted: Option<String>,
 }
 
 impl MessageRow {
@@ -320,6 +349,7 @@ impl MessageRow {
             starred: m.starred,
             attachments: m.attachments,
             unlink,
+            deleted: m.deleted.map(deleted_label),
         }
     }
 }

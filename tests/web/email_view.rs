@@ -23,7 +23,8 @@ Content-Type: text/html; charset=utf-8\r\n\r\n\
 <meta http-equiv=\"refresh\" content=\"0;url=https://evil.test\">\r\n";
 
 pub async fn synced_hostile_email(app: &TestApp) -> i64 {
-    app.deliver_gmail(GMAIL, HOSTILE, "INBOX", None).await;
+    app.deliver_gmail(GMAIL, HOSTILE, "INBOX,UNREAD", None)
+        .await;
     let account = all_accounts(app).await.remove(0);
     sync_account(&app.deps, account.id).await.unwrap();
     emails::Entity::find()

@@ -47,6 +47,7 @@ mod metrics_scrape;
 mod offboarding;
 mod org_cli;
 mod page_reads;
+mod provider_state;
 mod push_state;
 mod readiness;
 mod redirects;

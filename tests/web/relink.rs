@@ -5,7 +5,8 @@ use crate::seed::{self, Plan};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use threadline::db::entities::{email_links, emails, jobs};
-use threadline::db::links::recent;
+use threadline::db::links::recent::{self, LinkedCount};
+use threadline::db::timeline::Reader;
 use threadline::db::{directory, organizations};
 use threadline::domain::association::Target;
 use threadline::reassociation::job;
@@ -112,20 +113,31 @@ async fn business_domains_bring_mail_in_and_take_out_only_their_links() {
         page.contains("Bench mail 4") && page.contains("(3 linked emails)"),
         "{page}"
     );
-    // The page counts no further than it must: past the cap it says "more than".
+    // The page counts no further than it must: past a few links per message it says "at
+    // least", past the cap "more than".
     let org = organizations::first(&app.db).await.unwrap().unwrap().id;
+    let user = threadline::db::entities::users::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let reader = Reader {
+        organization_id: org,
+        user_id: user,
+    };
     let acme = Target::Business(id);
+    let count = |cap| recent::count_up_to(&app.db, reader, acme, cap);
+    assert_eq!(count(10).await.unwrap(), LinkedCount::Exactly(3));
+    assert_eq!(count(1).await.unwrap(), LinkedCount::Exactly(3));
+    assert_eq!(count(0).await.unwrap(), LinkedCount::AtLeast(2));
+    let other = Reader {
+        organization_id: org + 1,
+        ..reader
+    };
     assert_eq!(
-        recent::count_up_to(&app.db, org, acme, 10).await.unwrap(),
-        3
-    );
-    assert_eq!(recent::count_up_to(&app.db, org, acme, 2).await.unwrap(), 3);
-    assert_eq!(recent::count_up_to(&app.db, org, acme, 1).await.unwrap(), 2);
-    assert_eq!(
-        recent::count_up_to(&app.db, org + 1, acme, 10)
-            .await
-            .unwrap(),
-        0
+        recent::count_up_to(&app.db, other, acme, 10).await.unwrap(),
+        LinkedCount::Exactly(0)
     );
 
     // Preview adding a domain: counts shown, nothing saved yet.

@@ -31,7 +31,9 @@ pub async fn deliver(app: &TestApp, raw: String) {
         .expect("a Date header");
     // 2026-10-01T10:00:00Z plus whole days.
     let received = 1_790_848_800_000 + (day - 1) * 86_400_000;
-    app.deliver_gmail(GMAIL, raw, "INBOX", Some(received)).await;
+    // Unread in Gmail: the owner's marks start as the provider's.
+    app.deliver_gmail(GMAIL, raw, "INBOX,UNREAD", Some(received))
+        .await;
 }
 
 pub async fn sync(app: &TestApp) {

@@ -12,6 +12,10 @@ pub struct Model {
     pub message_key: String,
     pub read_at: Option<DateTimeUtc>,
     pub starred_at: Option<DateTimeUtc>,
+    /// When the read mark last changed (set or cleared), by the reader or, for the mailbox's
+    /// owner, by the provider as sync observed it.
+    pub read_changed_at: Option<DateTimeUtc>,
+    pub starred_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,7 +9,15 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::sql::{from_where, keys, levels_apply, Drive, Sql, Within};
 use super::Scope;
+use crate::domain::provider::Provider;
 use crate::domain::visibility::Level;
+
+/// A message deleted (or moved to the bin) in its provider, as sync observed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    pub provider: Provider,
+    pub at: DateTime<Utc>,
+}
 
 /// One message of a thread.
 #[derive(Debug, Clone)]
@@ -32,6 +40,9 @@ pub struct Message {
     /// The level the reader sees it at: below `subject` the subject is empty, below `full`
     /// the snippet too and `attachments` false.
     pub level: Level,
+    /// Deleted in the provider: every copy the reader sees in the scope is (the latest
+    /// deletion); a message with a copy still in a mailbox is not.
+    pub deleted: Option<Deletion>,
 }
 
 /// A thread as one line of a timeline.
@@ -58,6 +69,9 @@ pub struct ThreadSummary {
     /// The latest message's references as the reader may see them: `(rule, value)`
     /// ([`with_references`]).
     pub references: Vec<(String, String)>,
+    /// Its messages deleted in the provider, and the latest deletion when that is all of them.
+    pub deleted: usize,
+    pub all_deleted: Option<Deletion>,
 }
 
 /// Fill each summary's references: those of its latest message, at its level (one statement
@@ -144,6 +158,12 @@ fn summarize(newest_first: &[Message]) -> ThreadSummary {
         latest_at: latest.at,
         level: latest.level,
         references: Vec::new(),
+        deleted: newest_first.iter().filter(|m| m.deleted.is_some()).count(),
+        all_deleted: newest_first
+            .iter()
+            .map(|m| m.deleted)
+            .reduce(both_deleted)
+            .flatten(),
     }
 }
 
@@ -241,16 +261,31 @@ fn select_message(sql: &mut Sql, w: Within<'_>, at: &str, link: &str) {
     } else {
         sql.push(", 3");
     }
+    // Deleted in the provider: when, and the mailbox's provider (looked up only then).
+    sql.push(
+        ", e.deleted_in_provider_at, CASE WHEN e.deleted_in_provider_at IS NULL THEN NULL \
+         ELSE (SELECT pa.provider FROM mail_accounts pa WHERE pa.id = e.account_id) END",
+    );
+}
+
+/// A message is deleted in the provider when all its copies are: the latest deletion.
+fn both_deleted(a: Option<Deletion>, b: Option<Deletion>) -> Option<Deletion> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if a.at >= b.at { a } else { b }),
+        _ => None,
+    }
 }
 
 /// Append `m` unless `copies` (message key -> index in `out`) already holds its message; a
 /// copy the reader sees at a higher level replaces the one kept, at its place.
 fn keep_best(out: &mut Vec<Message>, copies: &mut HashMap<String, usize>, m: Message) {
     if let Some(&i) = copies.get(&m.message_key) {
+        let deleted = both_deleted(out[i].deleted, m.deleted);
         if m.level > out[i].level {
             let at = out[i].at;
             out[i] = Message { at, ..m };
         }
+        out[i].deleted = deleted;
     } else {
         copies.insert(m.message_key.clone(), out.len());
         out.push(m);
@@ -304,7 +339,20 @@ fn decode(row: &sea_orm::QueryResult) -> Result<Message, DbErr> {
         read: marks & 1 != 0,
         starred: marks & 2 != 0,
         level,
+        deleted: deletion(row)?,
     })
+}
+
+/// The deletion in the provider of `row`'s copy, if any (columns 12 and 13).
+fn deletion(row: &sea_orm::QueryResult) -> Result<Option<Deletion>, DbErr> {
+    let at: Option<DateTime<Utc>> = row.try_get_by_index(12)?;
+    let provider: Option<String> = row.try_get_by_index(13)?;
+    Ok(at.and_then(|at| {
+        Some(Deletion {
+            provider: Provider::parse(provider.as_deref()?)?,
+            at,
+        })
+    }))
 }
 
 const UNKNOWN_SENDER: &str = "(unknown sender)";

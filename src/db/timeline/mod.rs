@@ -24,7 +24,7 @@ use super::combined::{self, FromPartRow, PartRow};
 use crate::domain::search::SearchQuery;
 
 pub use self::live::{changed, Changed};
-pub use self::messages::{Message, ThreadSummary};
+pub use self::messages::{Deletion, Message, ThreadSummary};
 
 /// Whose timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,9 @@ pub struct Filters {
     pub attachments: bool,
     pub unread: bool,
     pub starred: bool,
+    /// Leave out messages deleted (or binned) in their provider: a message still matches
+    /// while some copy the reader sees is not.
+    pub hide_deleted: bool,
     pub search: Option<SearchQuery>,
 }
 
@@ -69,6 +72,7 @@ impl Filters {
             || self.attachments
             || self.unread
             || self.starred
+            || self.hide_deleted
             || self.search.is_some()
     }
 }

@@ -93,7 +93,7 @@ pub fn keys(scope: Scope) -> Keys {
 
 /// Do these filters need the email row (not only the link's copies of it)?
 fn needs_email(filters: Option<&Filters>) -> bool {
-    filters.is_some_and(|f| f.mailbox.is_some() || f.attachments)
+    filters.is_some_and(|f| f.mailbox.is_some() || f.attachments || f.hide_deleted)
 }
 
 /// Which table a query walks first.
@@ -292,6 +292,9 @@ fn filters_sql(sql: &mut Sql, w: Within<'_>, f: &Filters, message: &str) {
     }
     if f.attachments {
         sql.push(" AND e.has_attachments = ").bind(true);
+    }
+    if f.hide_deleted {
+        sql.push(" AND e.deleted_in_provider_at IS NULL");
     }
     // The reader's mark as a scalar sub-select (at most one state row per user and message),
     // not [NOT] EXISTS: PostgreSQL may turn the latter into an anti- or semi-join, whose generic

@@ -307,6 +307,7 @@ async fn apply_label_ops(
         else {
             continue;
         };
+        let was = (read, starred);
         let mut set: BTreeSet<String> = folders.into_iter().collect();
         for (added, labels) in list {
             for label in labels {
@@ -324,6 +325,16 @@ async fn apply_label_ops(
         }
         let folders: Vec<String> = set.into_iter().collect();
         let stored = Folders::from_labels(&folders);
+        // The owner's own marks follow what changed.
+        let (read_now, starred_now) = (read != was.0, starred != was.1);
+        crate::db::provider_marks::follow_one(
+            db,
+            owner.account_id,
+            id,
+            read_now.then_some(read),
+            starred_now.then_some(starred),
+        )
+        .await?;
         if in_bin(&stored) {
             gone +=
                 emails::set_binned_state(db, owner.account_id, id, &stored, read, starred).await?;

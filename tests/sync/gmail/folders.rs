@@ -42,11 +42,11 @@ async fn archive_and_labels_keep_mail_live_trash_spam_and_deletes_do_not() {
     let (trashed, _) = stored_folders(&l, &ids[2]).await;
     let page = l.app.get_html(&format!("/emails/{trashed}")).await;
     assert!(page.contains("in Trash"), "{page}");
-    assert!(page.contains("deleted in the provider"));
+    assert!(page.contains("deleted in Gmail on "), "{page}");
     let (labelled, _) = stored_folders(&l, &ids[1]).await;
     let page = l.app.get_html(&format!("/emails/{labelled}")).await;
     assert!(page.contains(&format!("in {}", user[0])), "{page}");
-    assert!(!page.contains("deleted in the provider"));
+    assert!(!page.contains("deleted in Gmail"));
 
     // Out of TRASH: live again, not stored twice.
     let before = super::helpers::row_counts(&l).await;

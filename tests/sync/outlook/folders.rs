@@ -42,11 +42,11 @@ async fn moves_out_of_the_synced_folders_keep_mail_live_and_bins_delete_it() {
     let (archived, _) = stored_folders(&l, &inbox[0]).await;
     let page = l.app.get_html(&format!("/emails/{archived}")).await;
     assert!(page.contains("in Archive"), "{page}");
-    assert!(!page.contains("deleted in the provider"));
+    assert!(!page.contains("deleted in Outlook"));
     let (binned, _) = stored_folders(&l, &inbox[2]).await;
     let page = l.app.get_html(&format!("/emails/{binned}")).await;
     assert!(page.contains("in Deleted Items"), "{page}");
-    assert!(page.contains("deleted in the provider"));
+    assert!(page.contains("deleted in Outlook on "), "{page}");
 
     // A further pass changes nothing; back from Archive and Junk: live in the Inbox again.
     let idle = l.sync_ok().await;
