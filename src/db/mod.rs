@@ -48,8 +48,8 @@ pub mod throttle;
 pub mod timeline;
 pub mod users;
 pub mod visibility;
-pub mod write_back;
 pub mod webhooks;
+pub mod write_back;
 
 use std::path::Path;
 use std::time::Duration;

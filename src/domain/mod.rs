@@ -25,5 +25,5 @@ pub mod sync_run;
 pub mod threading;
 pub mod user;
 pub mod visibility;
-pub mod write_back;
 pub mod webhooks;
+pub mod write_back;

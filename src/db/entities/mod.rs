@@ -34,7 +34,7 @@ pub mod sync_ledger;
 pub mod sync_runs;
 pub mod user_email_states;
 pub mod users;
-pub mod write_back_outbox;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;
 pub mod webhook_events;
+pub mod write_back_outbox;
