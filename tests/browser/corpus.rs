@@ -79,7 +79,7 @@ pub async fn deliver_all(app: &TestApp) {
             replies_to: &[],
             body: &body,
         };
-        deliver(app, &m, "INBOX", day(i64::try_from(n).unwrap())).await;
+        deliver(app, &m, "INBOX,UNREAD", day(i64::try_from(n).unwrap())).await;
     }
     let ids = [
         "renewal-1@globex.test",
@@ -88,9 +88,9 @@ pub async fn deliver_all(app: &TestApp) {
     ];
     let re = format!("Re: {RENEWAL}");
     for (i, (from, to, subject, labels, at)) in [
-        (bob, ada, RENEWAL, "INBOX", 28),
+        (bob, ada, RENEWAL, "INBOX,UNREAD", 28),
         (ada, bob, re.as_str(), "SENT", 29),
-        (bob, ada, re.as_str(), "INBOX", 31),
+        (bob, ada, re.as_str(), "INBOX,UNREAD", 31),
     ]
     .into_iter()
     .enumerate()
@@ -113,5 +113,5 @@ pub async fn deliver_all(app: &TestApp) {
         replies_to: &[],
         body: "Invoice 1042: 1,200 EUR, due in 30 days.",
     };
-    deliver(app, &invoice, "INBOX", day(30)).await;
+    deliver(app, &invoice, "INBOX,UNREAD", day(30)).await;
 }
