@@ -81,7 +81,8 @@ async fn business_with_mail() -> (TestApp, i64) {
             &format!("Topic {i}"),
             "Hello.",
         );
-        app.deliver_gmail(MAILBOX, raw, "INBOX,UNREAD", Some(at(i))).await;
+        app.deliver_gmail(MAILBOX, raw, "INBOX,UNREAD", Some(at(i)))
+            .await;
     }
     let reply = mail(
         "r20@globex.test",
@@ -145,7 +146,8 @@ async fn a_live_timeline_takes_new_mail_and_marks_without_moving_the_reader() {
     // New mail for the business arrives and a sync pass stores it.
     let now = Utc::now().timestamp_millis();
     let raw = mail("fresh@globex.test", None, "Fresh news", "Just in.");
-    app.deliver_gmail(MAILBOX, raw, "INBOX,UNREAD", Some(now)).await;
+    app.deliver_gmail(MAILBOX, raw, "INBOX,UNREAD", Some(now))
+        .await;
     sync(&app).await;
     let stored = std::time::Instant::now();
     let first = eventually("the new thread at the top of the list", || async move {
