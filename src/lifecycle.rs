@@ -123,3 +123,37 @@ pub async fn log_leases_left(db: &DatabaseConnection, worker_ids: &[String]) {
         }
     }
 }
+
+/// A background worker's loop: `step` again at once after a step that did some work
+/// (`Ok(Some(_))`), after `idle` when there was none or it failed (logged with `what`), until
+/// `shutdown`. A step in flight when `shutdown` comes is dropped at its next await: each step
+/// commits its own work, so nothing is left half-done. The caller gives its leases back after.
+pub async fn run_steps<T, E, F, Fut>(
+    what: &str,
+    idle: Duration,
+    shutdown: &tokio_util::sync::CancellationToken,
+    mut step: F,
+) where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, E>>,
+{
+    loop {
+        let done = tokio::select! {
+            () = shutdown.cancelled() => break,
+            done = step() => done,
+        };
+        let pause = match done {
+            Ok(Some(_)) => Duration::ZERO,
+            Ok(None) => idle,
+            Err(e) => {
+                tracing::warn!(error = %e, "{what} failed; retrying later");
+                idle
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}

@@ -79,27 +79,14 @@ pub async fn run(
     blobs: crate::db::blobs::BlobDir,
     shutdown: CancellationToken,
 ) {
-    loop {
-        let step = tokio::select! {
-            () = shutdown.cancelled() => break,
-            step = run_next(&db, &worker, days) => step,
-        };
+    let step = || async {
+        let step = run_next(&db, &worker, days).await;
         if matches!(step, Ok(Some(_))) {
             collect_attachments(&db, &blobs).await;
         }
-        let pause = match step {
-            Ok(Some(_)) => StdDuration::ZERO,
-            Ok(None) => IDLE,
-            Err(e) => {
-                tracing::warn!(error = %e, "retention failed; retrying at its next run");
-                IDLE
-            }
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
+        step
+    };
+    crate::lifecycle::run_steps("retention", IDLE, &shutdown, step).await;
     if let Err(e) = jobs::release_all(&db, &worker).await {
         tracing::warn!(error = %e, "retention worker could not release its leases");
     }

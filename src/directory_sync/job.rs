@@ -39,24 +39,10 @@ pub async fn run_next(
 
 /// Run [`run_next`] until `shutdown`; leases are given back on the way out.
 pub async fn run(deps: MailDeps, worker: String, shutdown: CancellationToken) {
-    loop {
-        let step = tokio::select! {
-            () = shutdown.cancelled() => break,
-            step = run_next(&deps, &worker) => step,
-        };
-        let pause = match step {
-            Ok(Some(_)) => StdDuration::ZERO,
-            Ok(None) => IDLE,
-            Err(e) => {
-                tracing::warn!(error = %e, "directory sync failed; retrying at its next run");
-                IDLE
-            }
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
+    crate::lifecycle::run_steps("directory sync", IDLE, &shutdown, || {
+        run_next(&deps, &worker)
+    })
+    .await;
     if let Err(e) = jobs::release_all(&deps.db, &worker).await {
         tracing::warn!(error = %e, "directory sync worker could not release its leases");
     }

@@ -225,24 +225,10 @@ pub fn progress_of(rows: &[PartRow]) -> Option<Progress> {
 
 /// Run [`run_next`] until `shutdown`; leases are released on the way out.
 pub async fn run(db: DatabaseConnection, worker: String, shutdown: CancellationToken) {
-    loop {
-        let step = tokio::select! {
-            () = shutdown.cancelled() => break,
-            step = run_next(&db, &worker) => step,
-        };
-        let pause = match step {
-            Ok(Some(_)) => StdDuration::ZERO,
-            Ok(None) => IDLE,
-            Err(e) => {
-                tracing::warn!(error = %e, "re-association job failed; retrying later");
-                IDLE
-            }
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
+    crate::lifecycle::run_steps("re-association job", IDLE, &shutdown, || {
+        run_next(&db, &worker)
+    })
+    .await;
     if let Err(e) = jobs::release_all(&db, &worker).await {
         tracing::warn!(error = %e, "re-association worker could not release its leases");
     }

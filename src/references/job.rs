@@ -152,24 +152,10 @@ pub async fn progress(db: &impl ConnectionTrait, rule_id: i64) -> Result<Option<
 
 /// Run [`run_next`] until `shutdown`; leases are released on the way out.
 pub async fn run(db: DatabaseConnection, worker: String, shutdown: CancellationToken) {
-    loop {
-        let step = tokio::select! {
-            () = shutdown.cancelled() => break,
-            step = run_next(&db, &worker) => step,
-        };
-        let pause = match step {
-            Ok(Some(_)) => StdDuration::ZERO,
-            Ok(None) => IDLE,
-            Err(e) => {
-                tracing::warn!(error = %e, "reference apply job failed; retrying later");
-                IDLE
-            }
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
+    crate::lifecycle::run_steps("reference apply job", IDLE, &shutdown, || {
+        run_next(&db, &worker)
+    })
+    .await;
     if let Err(e) = jobs::release_all(&db, &worker).await {
         tracing::warn!(error = %e, "reference apply worker could not release its leases");
     }
